@@ -1,0 +1,3 @@
+grammar Octet;
+file : EOF ;
+WS : [ \t\r\n]+ -> skip ;

@@ -1,0 +1,7 @@
+package dev.octet.cli;
+
+public final class OctetMain {
+    public static void main(String[] args) {
+        System.out.println("octet");
+    }
+}
