@@ -1,7 +1,37 @@
 package dev.octet.cli;
 
-public final class OctetMain {
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** The {@code octet} command line. Exit codes: 0 success, 1 invalid input, 2 usage error, 3 internal error. */
+@Command(name = "octet", mixinStandardHelpOptions = true, versionProvider = OctetVersion.class,
+        description = "Octet: an FP8 training compiler for transformers.",
+        subcommands = {CheckCommand.class, CommandLine.HelpCommand.class})
+public final class OctetMain implements Runnable {
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() {
+        throw new CommandLine.ParameterException(spec.commandLine(), "a command is needed (try: octet check examples/tiny.octet)");
+    }
+
     public static void main(String[] args) {
-        System.out.println("octet");
+        System.exit(run(args));
+    }
+
+    /** Runs the CLI and returns its exit code, without exiting: what tests call. */
+    public static int run(String... args) {
+        CommandLine cli = new CommandLine(new OctetMain());
+        cli.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
+            commandLine.getErr().println("octet: internal error: " + e);
+            if (System.getenv("OCTET_DEBUG") != null) {
+                e.printStackTrace(commandLine.getErr());
+            } else {
+                commandLine.getErr().println("octet: set OCTET_DEBUG=1 to see where");
+            }
+            return ExitCodes.INTERNAL;
+        });
+        return cli.execute(args);
     }
 }

@@ -1,0 +1,14 @@
+package dev.octet.cli;
+
+/** What {@code octet} returns to the shell. */
+public final class ExitCodes {
+    public static final int OK = 0;
+    /** The input (a .octet file, a data file) is invalid; diagnostics say why. */
+    public static final int INVALID_INPUT = 1;
+    /** The command line itself is wrong: unknown option, missing file. */
+    public static final int USAGE = 2;
+    /** A bug in Octet. */
+    public static final int INTERNAL = 3;
+
+    private ExitCodes() {}
+}
