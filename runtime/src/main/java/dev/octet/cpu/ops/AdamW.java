@@ -22,12 +22,14 @@ public final class AdamW {
         Shapes.require(m, n, "m");
         Shapes.require(v, n, "v");
         Shapes.check(t >= 1, "AdamW step count is 1-based, got " + t);
-        float b1 = (float) beta1, b2 = (float) beta2, lrF = (float) lr, epsF = (float) eps, wd = (float) weightDecay;
+        // 1−β is formed in double before rounding to float, as PyTorch passes it (0.1f, not 1f − 0.9f)
+        float b1 = (float) beta1, b2 = (float) beta2, a1 = (float) (1 - beta1), a2 = (float) (1 - beta2);
+        float lrF = (float) lr, epsF = (float) eps, wd = (float) weightDecay;
         float c1 = (float) (1 - Math.pow(beta1, t)), c2 = (float) (1 - Math.pow(beta2, t));
         for (int i = 0; i < n; i++) {
             float g = grads[i];
-            float mi = b1 * m[i] + (1 - b1) * g;
-            float vi = b2 * v[i] + (1 - b2) * g * g;
+            float mi = b1 * m[i] + a1 * g;
+            float vi = b2 * v[i] + a2 * g * g;
             m[i] = mi;
             v[i] = vi;
             float mHat = mi / c1, vHat = vi / c2;
