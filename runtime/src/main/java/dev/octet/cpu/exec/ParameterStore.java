@@ -1,0 +1,123 @@
+package dev.octet.cpu.exec;
+
+import dev.octet.cpu.ops.Rounding;
+import dev.octet.dsl.spec.ModelSpec;
+import dev.octet.dsl.spec.ParameterTable;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+
+/**
+ * A model's trainable tensors: FP32 master weights and AdamW moments (as the recipe keeps them), the
+ * working copy the forward pass reads (BF16-rounded under {@link Rounding#GPU}, as the GPU's weight copy
+ * is), and FP64 gradient accumulators that several micro-batches and tied uses add into.
+ */
+public final class ParameterStore {
+    /** One tensor and its training state. */
+    public static final class Entry {
+        private final ParameterTable.Param param;
+        private final float[] master;
+        private final double[] working;
+        private final double[] grad;
+        private final float[] m;
+        private final float[] v;
+
+        private Entry(ParameterTable.Param param, float[] master) {
+            this.param = param;
+            this.master = master;
+            this.working = new double[master.length];
+            this.grad = new double[master.length];
+            this.m = new float[master.length];
+            this.v = new float[master.length];
+        }
+
+        public ParameterTable.Param param() {
+            return param;
+        }
+
+        public float[] master() {
+            return master;
+        }
+
+        public double[] working() {
+            return working;
+        }
+
+        public double[] grad() {
+            return grad;
+        }
+
+        public float[] m() {
+            return m;
+        }
+
+        public float[] v() {
+            return v;
+        }
+    }
+
+    private final Map<String, Entry> entries = new LinkedHashMap<>();
+
+    private ParameterStore() {}
+
+    /**
+     * GPT-2's initialisation: matrices N(0, 0.02), the output projections of each block (o, down) scaled by
+     * 1/sqrt(2·layers) so the residual stream does not grow with depth; norm weights 1; biases 0.
+     */
+    public static ParameterStore initialize(ModelSpec model, long seed) {
+        ParameterStore store = new ParameterStore();
+        SplittableRandom random = new SplittableRandom(seed);
+        double residualScale = 1.0 / Math.sqrt(2.0 * model.config().layers());
+        for (ParameterTable.Param p : ParameterTable.of(model).params()) {
+            float[] values = new float[Math.toIntExact(p.size())];
+            String name = p.name();
+            if (name.endsWith(".bias")) {
+                // zeros
+            } else if (p.shape().size() == 1) {
+                java.util.Arrays.fill(values, 1f);
+            } else {
+                double std = 0.02 * (name.endsWith(".o.weight") || name.endsWith(".down.weight") ? residualScale : 1.0);
+                for (int i = 0; i < values.length; i++) {
+                    values[i] = (float) (gaussian(random) * std);
+                }
+            }
+            store.entries.put(name, new Entry(p, values));
+        }
+        return store;
+    }
+
+    public Entry get(String name) {
+        Entry e = entries.get(name);
+        if (e == null) {
+            throw new IllegalArgumentException("no parameter " + name);
+        }
+        return e;
+    }
+
+    public List<Entry> entries() {
+        return List.copyOf(entries.values());
+    }
+
+    /** Copies master weights into the working copy the forward pass reads. */
+    public void refreshWorking(Rounding rounding) {
+        for (Entry e : entries.values()) {
+            for (int i = 0; i < e.master.length; i++) {
+                e.working[i] = rounding.apply(e.master[i]);
+            }
+        }
+    }
+
+    public void zeroGrads() {
+        for (Entry e : entries.values()) {
+            java.util.Arrays.fill(e.grad, 0);
+        }
+    }
+
+    private static double gaussian(SplittableRandom r) {
+        // Box–Muller: SplittableRandom has no nextGaussian that is stable across JDK versions.
+        double u = 1.0 - r.nextDouble();
+        double v = r.nextDouble();
+        return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
+    }
+}
