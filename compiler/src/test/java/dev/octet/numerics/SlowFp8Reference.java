@@ -47,11 +47,11 @@ final class SlowFp8Reference {
         return values.getLast();
     }
 
-    /** The expected code; for NaN input it returns a NaN code (sign kept). */
+    /** The expected code; NaN input gives the canonical NaN 0x7F, sign dropped, as the H200 does. */
     byte encode(float x) {
         int sign = Float.floatToRawIntBits(x) < 0 ? 0x80 : 0;
         if (Float.isNaN(x)) {
-            return (byte) (sign | nanMagnitude);
+            return (byte) nanMagnitude;
         }
         if (Float.isInfinite(x)) {
             return (byte) (sign | maxMagnitudeCode());
