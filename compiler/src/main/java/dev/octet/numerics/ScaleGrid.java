@@ -19,8 +19,8 @@ public record ScaleGrid(int rows, int cols, int tileRows, int tileCols) {
             case Granularity.Tensor t -> new ScaleGrid(rows, cols, rows, cols);
             case Granularity.Channel c -> alongCols ? new ScaleGrid(rows, cols, 1, cols) : new ScaleGrid(rows, cols, rows, 1);
             case Granularity.Token t -> alongCols ? new ScaleGrid(rows, cols, 1, cols) : new ScaleGrid(rows, cols, rows, 1);
-            case Granularity.Group g -> alongCols ? new ScaleGrid(rows, cols, 1, g.g()) : new ScaleGrid(rows, cols, g.g(), 1);
-            case Granularity.Block b -> new ScaleGrid(rows, cols, b.b(), b.b());
+            case Granularity.Group g -> alongCols ? new ScaleGrid(rows, cols, 1, g.size()) : new ScaleGrid(rows, cols, g.size(), 1);
+            case Granularity.Block b -> new ScaleGrid(rows, cols, b.size(), b.size());
         };
     }
 

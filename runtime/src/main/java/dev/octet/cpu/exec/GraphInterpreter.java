@@ -289,7 +289,7 @@ public final class GraphInterpreter {
         for (int i = 0; i < m; i++) {
             for (int j = 0; j < n; j++) {
                 double v = y.data[i * n + j] + (bias == null ? 0 : bias.working()[j]);
-                y.data[i * n + j] = rounding.apply((float) v);
+                y.data[i * n + j] = rounding.apply(v);
             }
         }
         tape.add(() -> {

@@ -1,0 +1,137 @@
+package dev.octet.cli;
+
+import dev.octet.cpu.exec.NonFiniteTensorException;
+import dev.octet.data.TextCorpus;
+import dev.octet.data.TokenDataset;
+import dev.octet.dsl.ast.SourcePos;
+import dev.octet.dsl.check.RecipeFit;
+import dev.octet.dsl.diag.DiagnosticPrinter;
+import dev.octet.dsl.diag.Diagnostics;
+import dev.octet.dsl.spec.ModelSpec;
+import dev.octet.dsl.spec.Program;
+import dev.octet.dsl.spec.RecipeSpec;
+import dev.octet.dsl.spec.TrainingSpec;
+import dev.octet.train.CpuTrainer;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.OptionalInt;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** {@code octet train FILE}: runs the file's training block on the CPU reference backend. */
+@Command(name = "train", mixinStandardHelpOptions = true,
+        description = "Train the model of FILE's training block (CPU reference backend: FP8 simulated bit for bit).")
+final class TrainCommand implements Callable<Integer> {
+    @Parameters(paramLabel = "FILE", description = "a .octet file with a training block, e.g. examples/tiny.octet")
+    Path file;
+
+    @Option(names = "--recipe", paramLabel = "R", description = "override the training block's recipe: a name (bf16, infir2, rowwise, tensorwise-delayed) or a file")
+    String recipe;
+
+    @Option(names = "--steps", paramLabel = "N", description = "override the number of optimizer steps")
+    Integer steps;
+
+    @Option(names = "--out", paramLabel = "RUN_DIR", description = "where metrics.jsonl goes; default runs/<training>-<recipe>-<time>")
+    Path out;
+
+    @Option(names = "--log-every", paramLabel = "N", defaultValue = "10", description = "metrics line every N steps (default ${DEFAULT-VALUE})")
+    int logEvery;
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() throws IOException {
+        Inputs.requireFiles(spec, List.of(file));
+        if (steps != null && steps < 1) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--steps must be at least 1");
+        }
+        if (logEvery < 1) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--log-every must be at least 1");
+        }
+        List<Path> roots = new ArrayList<>(List.of(file));
+        Optional<Path> recipeFile = recipe == null ? Optional.empty() : Optional.of(RecipeFiles.resolve(spec, recipe, file));
+        recipeFile.ifPresent(roots::add);
+        Diagnostics diagnostics = new Diagnostics();
+        Optional<Program> loaded = Inputs.load(roots, diagnostics);
+        if (diagnostics.hasErrors() || loaded.isEmpty()) {
+            System.err.print(DiagnosticPrinter.render(diagnostics));
+            return ExitCodes.INVALID_INPUT;
+        }
+        Program program = loaded.get();
+        Optional<TrainingSpec> training = program.trainings().stream().filter(t -> t.pos().file().equals(file.toString())).findFirst();
+        if (training.isEmpty()) {
+            System.err.println(file + ": no training block; add 'training { model = ... }' (see examples/tiny.octet)");
+            return ExitCodes.INVALID_INPUT;
+        }
+        TrainingSpec t = training.get();
+        ModelSpec model = program.model(t.model()).orElseThrow();
+        Optional<RecipeSpec> chosen = recipeFile.isPresent() ? RecipeFiles.definedIn(program, recipeFile.get(), recipe)
+                : t.recipe().flatMap(program::recipe).or(() -> RecipeFiles.builtin(RecipeFiles.DEFAULT_RECIPE));
+        if (chosen.isEmpty()) {
+            System.err.println(file + ": no recipe: name one in the training block or with --recipe");
+            return ExitCodes.INVALID_INPUT;
+        }
+        RecipeSpec r = chosen.get();
+        RecipeFit.check(model, r, OptionalInt.of(t.microBatch() * t.seqLen()), t.pos(), diagnostics);
+        if (diagnostics.hasErrors()) {
+            System.err.print(DiagnosticPrinter.render(diagnostics));
+            return ExitCodes.INVALID_INPUT;
+        }
+        Optional<Path> dataFile = t.data().map(d -> resolveBeside(file, d));
+        if (dataFile.isEmpty() || !Files.isRegularFile(dataFile.get())) {
+            String where = dataFile.map(Path::toString).orElse("(none given)");
+            System.err.println(new SourcePos(file.toString(), t.pos().line(), t.pos().column(), 1)
+                    + ": error: training data not found: " + where + "; set data = \"path\" relative to " + file);
+            return ExitCodes.INVALID_INPUT;
+        }
+        Path runDir = out != null ? out : Path.of("runs", t.name() + "-" + r.name() + "-"
+                + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
+        if (Files.exists(runDir.resolve("metrics.jsonl"))) {
+            throw new CommandLine.ParameterException(spec.commandLine(), runDir + " already holds a run; choose another --out");
+        }
+        Files.createDirectories(runDir);
+
+        System.out.printf("octet: training %s with recipe %s on the CPU: %s%n", model.name(), r.name(), r.describe());
+        TokenDataset data;
+        try {
+            data = TokenDataset.build(TextCorpus.load(dataFile.get()).tokenize(), model.config().vocab());
+        } catch (IOException | RuntimeException e) {
+            System.err.println(dataFile.get() + ": error: cannot read training text: " + e.getMessage());
+            return ExitCodes.INVALID_INPUT;
+        }
+        System.out.printf("octet: %s: %,d training tokens, %d-token vocabulary covering %.1f%%; %d x %d tokens per step%n",
+                dataFile.get(), data.train().tokenCount(), data.vocabulary().size(), 100 * data.trainCoverage(),
+                t.globalBatch(), t.seqLen());
+        int n = steps != null ? steps : t.steps();
+        CpuTrainer.Result result;
+        try {
+            result = CpuTrainer.train(model, r, t, data, new CpuTrainer.Options(n, runDir, logEvery, 8, true));
+        } catch (NonFiniteTensorException e) {
+            System.err.println("octet: training diverged: " + e.getMessage() + "; metrics so far are in " + runDir);
+            return ExitCodes.INVALID_INPUT;
+        }
+        System.out.printf("octet: loss %.3f -> %.3f (mean of the last steps), held-out %.3f; %.0f tokens/s; metrics in %s%n",
+                result.first(), result.finalMean(), result.validationLoss(), result.tokensPerSecond(),
+                runDir.resolve("metrics.jsonl"));
+        return ExitCodes.OK;
+    }
+
+    private static Path resolveBeside(Path file, String relative) {
+        Path p = Path.of(relative);
+        if (p.isAbsolute()) {
+            return p;
+        }
+        Path dir = file.getParent();
+        return dir == null ? p : dir.resolve(p);
+    }
+}

@@ -1,0 +1,103 @@
+package dev.octet.cpu.exec;
+
+import dev.octet.cpu.ops.Rounding;
+import dev.octet.dsl.spec.Gemm;
+import dev.octet.dsl.spec.OperandQuant;
+import dev.octet.dsl.spec.RecipeSpec;
+import dev.octet.dsl.spec.Role;
+import dev.octet.dsl.spec.Scaling;
+import dev.octet.numerics.Axis;
+import dev.octet.numerics.DelayedScaling;
+import dev.octet.numerics.Fp8Gemm;
+import dev.octet.numerics.QuantizedMatrix;
+import dev.octet.numerics.Quantizer;
+import java.util.EnumMap;
+import java.util.Map;
+
+/**
+ * A linear layer in FP8, bit-faithful to the GPU kernels' numerics: each GEMM quantizes its two operands
+ * as the recipe says for that GEMM and role — along that GEMM's reduction axis, so wgrad's operands are
+ * grouped along tokens — and multiplies them with per-chunk promotion ({@link Fp8Gemm}).
+ * Operands that the GEMM reads transposed are transposed first and quantized along their new rows,
+ * which is what a fused cast+transpose kernel produces.
+ */
+public final class Fp8LinearKernel implements LinearKernel {
+    private final String layer;
+    private final RecipeSpec recipe;
+    /** Amax histories of delayed scaling, one per operand of each GEMM of this layer. */
+    private final Map<Gemm, Map<Role, DelayedScaling>> histories = new EnumMap<>(Gemm.class);
+
+    public Fp8LinearKernel(String layer, RecipeSpec recipe) {
+        this.layer = layer;
+        this.recipe = recipe;
+    }
+
+    @Override
+    public void forward(double[] y, double[] x, double[] w, int m, int k, int n) {
+        QuantizedMatrix xq = quantize(Gemm.FPROP, Role.ACTIVATIONS, toFloat(x), m, k);
+        QuantizedMatrix wq = quantize(Gemm.FPROP, Role.WEIGHTS, toFloat(w), n, k);
+        copy(Fp8Gemm.multiply(xq, wq), y);
+    }
+
+    @Override
+    public void backwardInput(double[] dx, double[] dy, double[] w, int m, int k, int n, Rounding rounding) {
+        // dX[m,k] = dY[m,n]·W[n,k]: reduces over n, so W is read as Wᵀ [k, n].
+        QuantizedMatrix dyq = quantize(Gemm.DGRAD, Role.GRADIENTS, toFloat(dy), m, n);
+        QuantizedMatrix wtq = quantize(Gemm.DGRAD, Role.WEIGHTS, transpose(w, n, k), k, n);
+        float[] out = Fp8Gemm.multiply(dyq, wtq);
+        for (int i = 0; i < out.length; i++) {
+            dx[i] = rounding.apply(out[i]);
+        }
+    }
+
+    @Override
+    public void backwardWeight(double[] dw, double[] dy, double[] x, int m, int k, int n) {
+        // dW[n,k] = dYᵀ[n,m]·X[m,k]: reduces over the m tokens, so both operands are read transposed.
+        QuantizedMatrix dytq = quantize(Gemm.WGRAD, Role.GRADIENTS, transpose(dy, m, n), n, m);
+        QuantizedMatrix xtq = quantize(Gemm.WGRAD, Role.ACTIVATIONS, transpose(x, m, k), k, m);
+        float[] out = Fp8Gemm.multiply(dytq, xtq);
+        for (int i = 0; i < out.length; i++) {
+            dw[i] += out[i];
+        }
+    }
+
+    private QuantizedMatrix quantize(Gemm gemm, Role role, float[] data, int rows, int cols) {
+        OperandQuant q = recipe.operand(gemm, role);
+        try {
+            if (q.scaling() instanceof Scaling.Delayed d) {
+                DelayedScaling state = histories.computeIfAbsent(gemm, g -> new EnumMap<>(Role.class))
+                        .computeIfAbsent(role, r -> DelayedScaling.start(q.format(), d.history(), d.margin()));
+                DelayedScaling.Step step = state.quantize(data, rows, cols);
+                histories.get(gemm).put(role, step.next());
+                return step.quantized();
+            }
+            return Quantizer.quantize(data, rows, cols, q.granularity(), Axis.COLS, q.format(), q.scaleType());
+        } catch (IllegalArgumentException e) {
+            throw new NonFiniteTensorException(layer + " (" + gemm.lowerName() + " " + role.lowerName() + ")", e);
+        }
+    }
+
+    private static float[] toFloat(double[] a) {
+        float[] f = new float[a.length];
+        for (int i = 0; i < a.length; i++) {
+            f[i] = (float) a[i];
+        }
+        return f;
+    }
+
+    private static float[] transpose(double[] a, int rows, int cols) {
+        float[] t = new float[a.length];
+        for (int r = 0; r < rows; r++) {
+            for (int c = 0; c < cols; c++) {
+                t[c * rows + r] = (float) a[r * cols + c];
+            }
+        }
+        return t;
+    }
+
+    private static void copy(float[] from, double[] to) {
+        for (int i = 0; i < from.length; i++) {
+            to[i] = from[i];
+        }
+    }
+}
