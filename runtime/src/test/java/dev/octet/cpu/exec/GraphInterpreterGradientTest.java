@@ -49,8 +49,10 @@ class GraphInterpreterGradientTest {
                 maxErr = Math.max(maxErr, Math.abs(numeric - e.grad()[i]));
                 maxRef = Math.max(maxRef, Math.abs(numeric));
             }
-            assertTrue(maxRef > 0, e.param().name() + " has no effect on the loss");
-            assertTrue(maxErr / maxRef < BOUND, e.param().name() + ": relative error " + maxErr / maxRef);
+            // A key bias without RoPE shifts every score of a query row equally, so softmax ignores it and its
+            // true gradient is 0: the floor keeps that case from dividing noise by noise.
+            double scale = Math.max(maxRef, 1e-4);
+            assertTrue(maxErr / scale < BOUND, e.param().name() + ": relative error " + maxErr / scale);
         }
     }
 
