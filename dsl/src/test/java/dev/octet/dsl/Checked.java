@@ -65,9 +65,15 @@ public record Checked(List<SourceFile> files, Program program, Diagnostics diagn
         return DiagnosticPrinter.render(diagnostics);
     }
 
+    /** The rendered diagnostics, cut short for failure messages about very long sources. */
+    private String shown() {
+        String r = rendered();
+        return r.length() > 3000 ? r.substring(0, 3000) + "..." : r;
+    }
+
     public Checked clean() {
         if (diagnostics.hasErrors()) {
-            fail("expected no diagnostics, got:\n" + rendered());
+            fail("expected no diagnostics, got:\n" + shown());
         }
         return this;
     }
@@ -75,7 +81,7 @@ public record Checked(List<SourceFile> files, Program program, Diagnostics diagn
     /** The only diagnostic; asserts its message contains {@code message} and its position is line:column. */
     public Diagnostic only(String message, int line, int column) {
         if (errors().size() != 1) {
-            fail("expected exactly one diagnostic, got " + errors().size() + ":\n" + rendered());
+            fail("expected exactly one diagnostic, got " + errors().size() + ":\n" + shown());
         }
         return expect(message, line, column);
     }
@@ -89,7 +95,7 @@ public record Checked(List<SourceFile> files, Program program, Diagnostics diagn
                 return d;
             }
         }
-        return fail("no diagnostic containing \"" + message + "\"; got:\n" + rendered());
+        return fail("no diagnostic containing \"" + message + "\"; got:\n" + shown());
     }
 
     /** The help line of a diagnostic found by {@link #expect}. */
