@@ -36,6 +36,6 @@ final class Sources {
         return "model m {\n" + SETTINGS + "  forward {\n" + body.stripTrailing() + "\n  }\n}\n";
     }
 
-    /** A valid model; 18 lines. */
+    /** A valid model; 17 lines. */
     static final String MODEL = model(SETTINGS);
 }
