@@ -120,10 +120,10 @@ class MutationTest {
                 case 6 -> replaceANumber(t, r);
                 case 7 -> {
                     String open = List.of("(", "[", "{", "x(", "a {").get(r.nextInt(5));
-                    int depth = 1 + r.nextInt(r.nextBoolean() ? 70 : 5000);
+                    int depth = 1 + r.nextInt(r.nextBoolean() ? 70 : 300);
                     t.add(at, open.repeat(depth) + (r.nextBoolean() ? closing(open).repeat(depth) : ""));
                 }
-                case 8 -> t.add(at, " x" + " + x".repeat(1 + r.nextInt(3000)) + " ");
+                case 8 -> t.add(at, " x" + " + x".repeat(1 + r.nextInt(400)) + " ");
                 default -> t.set(at, VOCABULARY.get(r.nextInt(VOCABULARY.size())));
             }
         }
