@@ -125,6 +125,8 @@ final class BlockReader {
         }
         BigDecimal d = v.get();
         boolean low = minInclusive ? d.compareTo(BigDecimal.valueOf(min)) < 0 : d.compareTo(BigDecimal.valueOf(min)) <= 0;
+        // A value like 1e-400 is above an exclusive minimum of 0 but rounds to 0.0 as a double.
+        low |= !minInclusive && d.doubleValue() <= min;
         if (low || d.compareTo(BigDecimal.valueOf(max)) > 0) {
             diagnostics.error(e.pos(), "'" + key + "' = " + plain(d) + " is out of range",
                     "expected a number " + (minInclusive ? "from " : "greater than ") + fmt(min) + (minInclusive ? " to " : " and at most ") + fmt(max));
@@ -210,6 +212,10 @@ final class BlockReader {
     }
 
     private static String plain(BigDecimal d) {
+        // Decide from the exponent, not the text: the plain form of 1e999999999 has a billion digits.
+        if (d.scale() > 24 || d.precision() - d.scale() > 24) {
+            return d.round(new java.math.MathContext(6)).toString();
+        }
         String s = d.toPlainString();
         return s.length() > 24 ? d.round(new java.math.MathContext(6)).toString() : s;
     }

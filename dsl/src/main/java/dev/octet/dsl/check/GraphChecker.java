@@ -12,6 +12,7 @@ import dev.octet.dsl.spec.Op;
 import dev.octet.dsl.spec.ValueKind;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -51,6 +52,8 @@ final class GraphChecker {
     private final String model;
     private final Diagnostics diagnostics;
     private final Map<String, ValueKind> scope = new HashMap<>(Map.of("tokens", ValueKind.TOKENS, "targets", ValueKind.TARGETS));
+    /** Names whose definition had an error already reported: their uses are not reported again as unknown. */
+    private final Set<String> failed = new HashSet<>();
     private boolean sawRepeat;
 
     GraphChecker(ModelConfig config, String model, Diagnostics diagnostics) {
@@ -66,7 +69,9 @@ final class GraphChecker {
         List<GraphStmt> stmts = statements(forward.items(), false);
         boolean hasLoss = !stmts.isEmpty() && stmts.getLast() instanceof GraphStmt.Let let
                 && let.name().equals("loss") && let.value() instanceof Op.CrossEntropy;
-        if (!hasLoss && scope.get("loss") != ValueKind.LOSS) {
+        if (!hasLoss && failed.contains("loss")) {
+            // The loss was written but had an error, reported where it is.
+        } else if (!hasLoss && scope.get("loss") != ValueKind.LOSS) {
             diagnostics.error(forward.pos(), "model '" + model + "' has no loss",
                     "end the forward block with 'loss = cross_entropy(logits, targets)'");
         } else if (!hasLoss) {
@@ -99,6 +104,7 @@ final class GraphChecker {
         }
         Optional<Typed> value = expr(a.value());
         if (value.isEmpty()) {
+            failed.add(a.name());
             return Optional.empty();
         }
         ValueKind previous = scope.get(a.name());
@@ -192,6 +198,9 @@ final class GraphChecker {
 
     private Optional<Typed> name(Expr.Name n) {
         ValueKind kind = scope.get(n.name());
+        if (kind == null && failed.contains(n.name())) {
+            return Optional.empty();
+        }
         if (kind == null) {
             List<String> candidates = new ArrayList<>(scope.keySet());
             diagnostics.error(n.pos(), "unknown name '" + n.name() + "'",

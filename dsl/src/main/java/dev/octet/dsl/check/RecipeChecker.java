@@ -3,6 +3,7 @@ package dev.octet.dsl.check;
 import dev.octet.dsl.ast.Assignment;
 import dev.octet.dsl.ast.Block;
 import dev.octet.dsl.ast.Expr;
+import dev.octet.dsl.ast.SourcePos;
 import dev.octet.dsl.diag.Diagnostics;
 import dev.octet.dsl.diag.Suggestions;
 import dev.octet.dsl.spec.Bf16Scope;
@@ -46,16 +47,19 @@ final class RecipeChecker {
     private static final List<String> BF16_KINDS = List.of("all", "embedding", "lm_head", "attention_core", "norm", "rope",
             "activation", "attention", "mlp", "q", "k", "v", "o", "gate", "up", "down", "layers");
 
-    /** One level of settings; absent fields inherit from the level above. */
+    /**
+     * One level of settings; absent fields inherit from the level above. The granularity keeps where it was
+     * written, so a granularity that does not fit a GEMM is reported at that line.
+     */
     private record Partial(Optional<Fp8Format> format, Optional<Granularity> granularity, Optional<ScaleType> scale,
-                           Optional<Scaling> scaling) {
+                           Optional<Scaling> scaling, Optional<SourcePos> granularityPos) {
         static Partial empty() {
-            return new Partial(Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty());
+            return new Partial(Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty());
         }
 
         Partial over(Partial base) {
             return new Partial(format.or(base::format), granularity.or(base::granularity), scale.or(base::scale),
-                    scaling.or(base::scaling));
+                    scaling.or(base::scaling), granularity.isPresent() ? granularityPos : base.granularityPos());
         }
 
         OperandQuant resolve() {
@@ -109,7 +113,7 @@ final class RecipeChecker {
                 Partial p = gemmRoles.getOrDefault(role, Partial.empty())
                         .over(gemmLevel).over(roles.getOrDefault(role, Partial.empty())).over(top);
                 OperandQuant q = p.resolve();
-                c.checkRows(g, role, q, gr != null ? gr : r);
+                c.checkRows(g, role, q, p.granularityPos().orElse((gr != null ? gr : r).pos()));
                 perRole.put(role, q);
             }
             operands.put(g, perRole);
@@ -137,7 +141,8 @@ final class RecipeChecker {
         Optional<ScaleType> scale = r.get("scale").flatMap(a -> r.choice(a.value(), "scale", SCALES))
                 .map(s -> ScaleType.valueOf(s.toUpperCase()));
         Optional<Scaling> scaling = r.get("scaling").flatMap(a -> scaling(r, a.value()));
-        return new Partial(format, granularity, scale, scaling);
+        Optional<SourcePos> granularityPos = r.get("granularity").map(a -> a.value().pos());
+        return new Partial(format, granularity, scale, scaling, granularityPos);
     }
 
     /** Role shorthands ({@code weights = block(128)}) and role blocks ({@code gradients { format = e5m2 }}). */
@@ -151,7 +156,8 @@ final class RecipeChecker {
                     continue;
                 }
                 granularity(r, shorthand.get().value(), role.lowerName()).ifPresent(g ->
-                        out.put(role, new Partial(Optional.empty(), Optional.of(g), Optional.empty(), Optional.empty())));
+                        out.put(role, new Partial(Optional.empty(), Optional.of(g), Optional.empty(), Optional.empty(),
+                                Optional.of(shorthand.get().value().pos()))));
             }
         }
         for (Block b : r.blocks()) {
@@ -174,7 +180,7 @@ final class RecipeChecker {
         return out;
     }
 
-    private void notAnOperand(dev.octet.dsl.ast.SourcePos pos, Role role, String gemm) {
+    private void notAnOperand(SourcePos pos, Role role, String gemm) {
         diagnostics.error(pos, gemm + " does not read " + role.lowerName(),
                 "fprop Y = X·Wᵀ reads activations and weights, dgrad dX = dY·W gradients and weights, "
                         + "wgrad dW = dYᵀ·X gradients and activations");
@@ -249,15 +255,15 @@ final class RecipeChecker {
     }
 
     /** Per-row scales must be per row of the operand as its GEMM reduces it; see the class comment. */
-    private void checkRows(Gemm gemm, Role role, OperandQuant q, BlockReader where) {
+    private void checkRows(Gemm gemm, Role role, OperandQuant q, SourcePos where) {
         boolean rowsAreTokens = role != Role.WEIGHTS && gemm != Gemm.WGRAD;
         String rows = rowsAreTokens ? "tokens" : "channels";
         if (q.granularity() instanceof Granularity.Token && !rowsAreTokens) {
-            diagnostics.error(where.pos(), "in recipe '" + recipe + "', " + gemm.lowerName() + " reads "
+            diagnostics.error(where, "in recipe '" + recipe + "', " + gemm.lowerName() + " reads "
                     + role.lowerName() + " with channels as rows, so per-token scales would vary along its reduction axis",
                     "use channel (one scale per " + (role == Role.WEIGHTS ? "weight row" : "feature") + "), group(g) or tensor");
         } else if (q.granularity() instanceof Granularity.Channel && rowsAreTokens) {
-            diagnostics.error(where.pos(), "in recipe '" + recipe + "', " + gemm.lowerName() + " reduces "
+            diagnostics.error(where, "in recipe '" + recipe + "', " + gemm.lowerName() + " reduces "
                     + role.lowerName() + " over channels, so per-channel scales would vary along its reduction axis",
                     "use token (one scale per " + rows.substring(0, rows.length() - 1) + "), group(g) or tensor");
         }

@@ -16,12 +16,16 @@ import java.util.List;
 import java.util.Optional;
 import org.antlr.v4.runtime.ParserRuleContext;
 import org.antlr.v4.runtime.Token;
+import org.antlr.v4.runtime.tree.TerminalNode;
 
 /**
  * Builds the immutable AST from ANTLR's parse tree. After syntax errors the tree has holes (missing
  * tokens, error nodes): those parts are skipped, since the parser already reported them.
  */
 final class AstBuilder {
+    /** Longer sums are not models anyone writes; refusing them keeps the AST shallow. */
+    static final int MAX_SUM_TERMS = 256;
+
     private final String file;
     private final Diagnostics diagnostics;
 
@@ -80,13 +84,7 @@ final class AstBuilder {
             return Optional.empty();
         }
         return switch (ctx) {
-            case OctetParser.AddExprContext a -> {
-                var l = expr(a.expr(0));
-                var r = expr(a.expr(1));
-                yield l.isPresent() && r.isPresent()
-                        ? Optional.of(new Expr.Add(l.get(), r.get(), pos(a.getChild(1) instanceof org.antlr.v4.runtime.tree.TerminalNode t ? t.getSymbol() : a.getStart())))
-                        : Optional.empty();
-            }
+            case OctetParser.AddExprContext a -> sum(a);
             case OctetParser.CallExprContext c -> {
                 List<Expr.Arg> args = new ArrayList<>();
                 for (var arg : c.arg()) {
@@ -118,6 +116,33 @@ final class AstBuilder {
             case OctetParser.NameExprContext n -> Optional.of(new Expr.Name(n.ID().getText(), pos(n.ID().getSymbol())));
             default -> Optional.empty();
         };
+    }
+
+    /**
+     * {@code a + b + c} is a left-leaning tree as deep as the sum is long. It is walked with a loop, and sums
+     * longer than {@link #MAX_SUM_TERMS} are refused, so neither this nor the checkers recurse out of stack.
+     */
+    private Optional<Expr> sum(OctetParser.AddExprContext top) {
+        List<OctetParser.AddExprContext> spine = new ArrayList<>();
+        OctetParser.ExprContext left = top;
+        while (left instanceof OctetParser.AddExprContext a && a.exception == null) {
+            spine.add(a);
+            if (spine.size() >= MAX_SUM_TERMS) {
+                diagnostics.error(pos(top.getStart()), "a sum of more than " + MAX_SUM_TERMS + " terms",
+                        "a residual add has two terms, e.g. x = x + attention(rmsnorm(x))");
+                return Optional.empty();
+            }
+            left = a.expr(0);
+        }
+        Optional<Expr> acc = expr(left);
+        for (int i = spine.size() - 1; i >= 0; i--) {
+            OctetParser.AddExprContext a = spine.get(i);
+            Optional<Expr> right = expr(a.expr(1));
+            acc = acc.isPresent() && right.isPresent()
+                    ? Optional.of(new Expr.Add(acc.get(), right.get(), pos(a.getChild(1) instanceof TerminalNode t ? t.getSymbol() : a.getStart())))
+                    : Optional.empty();
+        }
+        return acc;
     }
 
     private Optional<Expr> number(OctetParser.NumberContext ctx) {

@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.util.List;
 import org.antlr.v4.runtime.CharStreams;
 import org.antlr.v4.runtime.CommonTokenStream;
+import org.antlr.v4.runtime.Token;
 
 /** Text to AST. Syntax errors go to the diagnostics; the AST holds whatever parsed cleanly. */
 public final class SourceParser {
@@ -20,55 +21,41 @@ public final class SourceParser {
     public static SourceFile parse(Path path, String text, Diagnostics diagnostics) {
         String file = path.toString();
         diagnostics.addSource(file, text);
-        if (!checkNesting(file, text, diagnostics)) {
-            return new SourceFile(path, List.of(), List.of());
-        }
         OctetLexer lexer = new OctetLexer(CharStreams.fromString(text, file));
         lexer.removeErrorListeners();
         SyntaxErrorListener listener = new SyntaxErrorListener(file, diagnostics);
         lexer.addErrorListener(listener);
-        OctetParser parser = new OctetParser(new CommonTokenStream(lexer));
+        CommonTokenStream tokens = new CommonTokenStream(lexer);
+        tokens.fill();
+        if (!checkNesting(file, tokens.getTokens(), diagnostics)) {
+            return new SourceFile(path, List.of(), List.of());
+        }
+        OctetParser parser = new OctetParser(tokens);
         parser.removeErrorListeners();
         parser.addErrorListener(listener);
         OctetParser.FileContext tree = parser.file();
         return new AstBuilder(file, diagnostics).build(path, tree);
     }
 
-    /** Brackets nested deeper than {@link #MAX_NESTING}: one error at the first place it happens. */
-    private static boolean checkNesting(String file, String text, Diagnostics diagnostics) {
+    /**
+     * Brackets nested deeper than {@link #MAX_NESTING}: one error at the first place it happens. Counted on the
+     * lexer's tokens, so brackets in strings and comments do not count and an unclosed quote cannot hide any.
+     */
+    private static boolean checkNesting(String file, List<Token> tokens, Diagnostics diagnostics) {
         int depth = 0;
-        int line = 1;
-        int col = 1;
-        boolean inComment = false;
-        boolean inString = false;
-        for (int i = 0; i < text.length(); i++) {
-            char c = text.charAt(i);
-            if (c == '\n') {
-                line++;
-                col = 1;
-                inComment = false;
-                inString = false;
-                continue;
-            }
-            if (!inComment && !inString) {
-                if (c == '#' || (c == '/' && i + 1 < text.length() && text.charAt(i + 1) == '/')) {
-                    inComment = true;
-                } else if (c == '"') {
-                    inString = true;
-                } else if (c == '(' || c == '[' || c == '{') {
+        for (Token t : tokens) {
+            switch (t.getType() == Token.EOF ? "" : t.getText()) {
+                case "(", "[", "{" -> {
                     if (++depth > MAX_NESTING) {
-                        diagnostics.error(new SourcePos(file, line, col, 1),
+                        diagnostics.error(new SourcePos(file, t.getLine(), t.getCharPositionInLine() + 1, 1),
                                 "brackets nested more than " + MAX_NESTING + " deep",
                                 "a model, recipe or training block needs only a few levels");
                         return false;
                     }
-                } else if (c == ')' || c == ']' || c == '}') {
-                    depth = Math.max(0, depth - 1);
                 }
-            } else if (inString && c == '"' && text.charAt(i - 1) != '\\') {
-                inString = false;
+                case ")", "]", "}" -> depth = Math.max(0, depth - 1);
+                default -> { }
             }
-            col++;
         }
         return true;
     }
