@@ -73,7 +73,7 @@ final class CheckCommand implements Callable<Integer> {
             Optional<RecipeSpec> r = chooseRecipe(program, training, diagnostics);
             r.ifPresent(rs -> RecipeFit.check(m, rs, training.map(t -> OptionalInt.of(t.microBatch() * t.seqLen()))
                     .orElse(OptionalInt.empty()), rs.pos(), diagnostics));
-            parts.add(String.format("model %s: %,d params, %.3g GFLOP/token training (seq %d)%s",
+            parts.add(String.format(java.util.Locale.ROOT, "model %s: %,d params, %.3g GFLOP/token training (seq %d)%s",
                     m.name(), table.parameterCount(), table.trainingFlopsPerToken(seq) / 1e9, seq,
                     r.map(rs -> "; recipe " + rs.name() + ": " + rs.describe()).orElse("")));
         }
@@ -85,7 +85,7 @@ final class CheckCommand implements Callable<Integer> {
             }
         }
         for (TrainingSpec t : program.trainings()) {
-            parts.add(String.format("training %s: %s, %d steps of %d x %d tokens", t.name(), t.mode().name().toLowerCase(),
+            parts.add(String.format(java.util.Locale.ROOT, "training %s: %s, %d steps of %d x %d tokens", t.name(), t.mode().name().toLowerCase(),
                     t.steps(), t.globalBatch(), t.seqLen()));
         }
         return file + ": " + (parts.isEmpty() ? "no definitions" : String.join(" | ", parts));

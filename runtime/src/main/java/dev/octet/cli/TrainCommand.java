@@ -101,7 +101,7 @@ final class TrainCommand implements Callable<Integer> {
         }
         Files.createDirectories(runDir);
 
-        System.out.printf("octet: training %s with recipe %s on the CPU: %s%n", model.name(), r.name(), r.describe());
+        System.out.printf(java.util.Locale.ROOT, "octet: training %s with recipe %s on the CPU: %s%n", model.name(), r.name(), r.describe());
         TokenDataset data;
         try {
             data = TokenDataset.build(TextCorpus.load(dataFile.get()).tokenize(), model.config().vocab());
@@ -109,7 +109,7 @@ final class TrainCommand implements Callable<Integer> {
             System.err.println(dataFile.get() + ": error: cannot read training text: " + e.getMessage());
             return ExitCodes.INVALID_INPUT;
         }
-        System.out.printf("octet: %s: %,d training tokens, %d-token vocabulary covering %.1f%%; %d x %d tokens per step%n",
+        System.out.printf(java.util.Locale.ROOT, "octet: %s: %,d training tokens, %d-token vocabulary covering %.1f%%; %d x %d tokens per step%n",
                 dataFile.get(), data.train().tokenCount(), data.vocabulary().size(), 100 * data.trainCoverage(),
                 t.globalBatch(), t.seqLen());
         int n = steps != null ? steps : t.steps();
@@ -120,7 +120,7 @@ final class TrainCommand implements Callable<Integer> {
             System.err.println("octet: training diverged: " + e.getMessage() + "; metrics so far are in " + runDir);
             return ExitCodes.INVALID_INPUT;
         }
-        System.out.printf("octet: loss %.3f -> %.3f (mean of the last steps), held-out %.3f; %.0f tokens/s; metrics in %s%n",
+        System.out.printf(java.util.Locale.ROOT, "octet: loss %.3f -> %.3f (mean of the last steps), held-out %.3f; %.0f tokens/s; metrics in %s%n",
                 result.first(), result.finalMean(), result.validationLoss(), result.tokensPerSecond(),
                 runDir.resolve("metrics.jsonl"));
         return ExitCodes.OK;
