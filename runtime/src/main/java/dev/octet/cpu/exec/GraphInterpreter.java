@@ -16,7 +16,6 @@ import dev.octet.dsl.spec.ModelConfig;
 import dev.octet.dsl.spec.ModelSpec;
 import dev.octet.dsl.spec.Op;
 import dev.octet.dsl.spec.ParameterTable;
-import dev.octet.dsl.spec.Projection;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -46,6 +45,8 @@ public final class GraphInterpreter {
     private final List<Runnable> tape = new ArrayList<>();
     private TokenBatch batch;
     private int[] positions;
+    /** d(total loss)/d(this batch's loss): 1 / micro-batches under gradient accumulation. */
+    private double lossSeed = 1;
 
     public GraphInterpreter(ModelSpec model, ParameterStore params, LinearPolicy policy, Rounding rounding) {
         this.model = model;
@@ -80,8 +81,6 @@ public final class GraphInterpreter {
         tape.clear();
         return loss;
     }
-
-    private double lossSeed = 1;
 
     private double forward(TokenBatch b) {
         tape.clear();
@@ -327,13 +326,8 @@ public final class GraphInterpreter {
         return loss;
     }
 
-    /** Whether a projection uses a given kernel class: for reports and tests. */
+    /** The kernel the recipe chose for a linear layer, by its parameter-table name. */
     public LinearKernel kernel(String linearName) {
         return kernels.get(linearName);
-    }
-
-    @SuppressWarnings("unused")
-    private static boolean isProjection(ParameterTable.Linear l, Projection p) {
-        return l.projection() == p;
     }
 }
