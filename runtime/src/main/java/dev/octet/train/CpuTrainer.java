@@ -35,7 +35,11 @@ public final class CpuTrainer {
         /** Mean of the last ten steps: one step's loss is noisy. */
         public double finalMean() {
             int n = Math.min(10, losses.size());
-            return losses.subList(losses.size() - n, losses.size()).stream().mapToDouble(Double::doubleValue).average().orElseThrow();
+            double sum = 0;
+            for (double l : losses.subList(losses.size() - n, losses.size())) {
+                sum += l;
+            }
+            return sum / n;
         }
     }
 
