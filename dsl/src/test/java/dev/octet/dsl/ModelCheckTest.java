@@ -42,6 +42,23 @@ class ModelCheckTest {
     }
 
     @Test
+    void aTiedHeadNeedsATokenEmbeddingBeforeIt() {
+        check("""
+                model m {
+                  vocab = 256  dim = 64  ffn = 128  heads = 4  layers = 2  max_seq = 64  tie_embeddings = true
+                  forward {
+                    x = position_embedding(tokens)
+                    repeat layers {
+                      x = x + swiglu(rmsnorm(x))
+                    }
+                    logits = lm_head(x)
+                    loss = cross_entropy(logits, targets)
+                  }
+                }
+                """).only("a tied lm_head needs an embedding(tokens) before it", 8, 14);
+    }
+
+    @Test
     void kvHeadsAboveHeadsIsOutOfRange() {
         check(model("  vocab = 256\n  dim = 64\n  ffn = 128\n  heads = 4\n  kv_heads = 8\n  layers = 2\n  max_seq = 64"))
                 .only("'kv_heads' = 8 is out of range", 6, 14);

@@ -55,6 +55,8 @@ public final class CpuTrainer {
         int accumulation = spec.accumulation();
         int steps = options.steps();
         double[][] grads = params.entries().stream().map(ParameterStore.Entry::grad).toArray(double[][]::new);
+        // AdamW reads FP32 gradients, as on the GPU; one buffer per parameter, reused every step.
+        java.util.Map<ParameterStore.Entry, float[]> fp32Grads = new java.util.IdentityHashMap<>();
         List<Double> losses = new ArrayList<>();
         long tokensPerStep = (long) spec.globalBatch() * spec.seqLen();
         long start = System.nanoTime();
@@ -75,7 +77,7 @@ public final class CpuTrainer {
                 double lr = spec.schedule().learningRate(spec.optimizer().lr(), step, steps);
                 TrainingSpec.AdamW opt = spec.optimizer();
                 for (ParameterStore.Entry e : params.entries()) {
-                    float[] g = new float[e.grad().length];
+                    float[] g = fp32Grads.computeIfAbsent(e, x -> new float[x.grad().length]);
                     for (int i = 0; i < g.length; i++) {
                         g[i] = (float) e.grad()[i];
                     }

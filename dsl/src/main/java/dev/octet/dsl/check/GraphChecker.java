@@ -55,6 +55,7 @@ final class GraphChecker {
     /** Names whose definition had an error already reported: their uses are not reported again as unknown. */
     private final Set<String> failed = new HashSet<>();
     private boolean sawRepeat;
+    private boolean sawEmbedding;
 
     GraphChecker(ModelConfig config, String model, Diagnostics diagnostics) {
         this.config = config;
@@ -272,18 +273,28 @@ final class GraphChecker {
             return Optional.empty();
         }
         Op op = switch (c.callee()) {
-            case "embedding" -> new Op.Embedding(inputs.get(0), c.pos());
+            case "embedding" -> {
+                sawEmbedding = true;
+                yield new Op.Embedding(inputs.get(0), c.pos());
+            }
             case "position_embedding" -> new Op.PositionEmbedding(inputs.get(0), c.pos());
             case "rmsnorm" -> new Op.RmsNorm(inputs.get(0), c.pos());
             case "layernorm" -> new Op.LayerNorm(inputs.get(0), c.pos());
             case "attention" -> new Op.Attention(inputs.get(0), rope, c.pos());
             case "swiglu" -> new Op.SwiGlu(inputs.get(0), c.pos());
             case "gelu_mlp" -> new Op.GeluMlp(inputs.get(0), c.pos());
-            case "lm_head" -> new Op.LmHead(inputs.get(0), c.pos());
+            case "lm_head" -> {
+                if (config.tiedEmbeddings() && !sawEmbedding) {
+                    diagnostics.error(c.calleePos(), "a tied lm_head needs an embedding(tokens) before it",
+                            "add 'x = embedding(tokens)' first, or set tie_embeddings = false");
+                    yield null;
+                }
+                yield new Op.LmHead(inputs.get(0), c.pos());
+            }
             case "cross_entropy" -> new Op.CrossEntropy(inputs.get(0), inputs.get(1), c.pos());
             default -> throw new IllegalStateException("op table and switch disagree on " + c.callee());
         };
-        return Optional.of(new Typed(op, sig.result()));
+        return op == null ? Optional.empty() : Optional.of(new Typed(op, sig.result()));
     }
 
     private boolean optionBool(Map<String, Expr> options, String key, boolean fallback) {

@@ -24,14 +24,19 @@ public final class ParameterTable {
         }
     }
 
-    /** One linear layer Y = X·Wᵀ (+b): W is [out, in]. {@code layer} is -1 outside the repeated block. */
-    public record Linear(String name, Projection projection, int layer, int out, int in, boolean bias, boolean tiedToEmbedding) {}
+    /**
+     * One linear layer Y = X·Wᵀ (+b): W is [out, in]. {@code layer} is -1 outside the repeated block.
+     * {@code weight} names the parameter W is read from: its own, or the token embedding for a tied LM head.
+     */
+    public record Linear(String name, Projection projection, int layer, int out, int in, boolean bias, String weight) {}
 
     private final List<Param> params = new ArrayList<>();
     private final List<Linear> linears = new ArrayList<>();
     private final Map<Op, String> opNames = new IdentityHashMap<>();
     private final ModelConfig c;
     private final int layers;
+    /** The first token embedding's weight: what a tied LM head reads. */
+    private String tokenEmbedding;
 
     private ParameterTable(ModelSpec model) {
         this.c = model.config();
@@ -106,6 +111,9 @@ public final class ParameterTable {
                 visit(e.ids(), layer, counts);
                 String n = name(op, "embedding", layer, counts);
                 param(n + ".weight", true, c.vocab(), c.dim());
+                if (tokenEmbedding == null) {
+                    tokenEmbedding = n + ".weight";
+                }
             }
             case Op.PositionEmbedding e -> {
                 visit(e.ids(), layer, counts);
@@ -146,8 +154,10 @@ public final class ParameterTable {
             case Op.LmHead h -> {
                 visit(h.x(), layer, counts);
                 String n = name(op, "lm_head", layer, counts);
-                boolean tied = c.tiedEmbeddings();
-                linears.add(new Linear(n, Projection.LM_HEAD, layer, c.vocab(), c.dim(), c.hasBias(Projection.LM_HEAD), tied));
+                // The checker guarantees an embedding precedes a tied head.
+                boolean tied = c.tiedEmbeddings() && tokenEmbedding != null;
+                linears.add(new Linear(n, Projection.LM_HEAD, layer, c.vocab(), c.dim(), c.hasBias(Projection.LM_HEAD),
+                        tied ? tokenEmbedding : n + ".weight"));
                 if (!tied) {
                     param(n + ".weight", true, c.vocab(), c.dim());
                 }
@@ -172,7 +182,7 @@ public final class ParameterTable {
 
     private void linear(String name, Projection p, int layer, int out, int in) {
         boolean bias = c.hasBias(p);
-        linears.add(new Linear(name, p, layer, out, in, bias, false));
+        linears.add(new Linear(name, p, layer, out, in, bias, name + ".weight"));
         param(name + ".weight", true, out, in);
         if (bias) {
             param(name + ".bias", false, out);

@@ -41,7 +41,8 @@ public record RecipeSpec(
         sb.append("W ").append(w.describe()).append(", X ").append(x.describe()).append(", dY ").append(g.describe());
         for (Gemm gemm : Gemm.values()) {
             for (Role role : gemm.operands()) {
-                OperandQuant base = operand(role == Role.WEIGHTS ? Gemm.FPROP : role == Role.ACTIVATIONS ? Gemm.FPROP : Gemm.DGRAD, role);
+                // Each role's headline setting is where it first appears: fprop for W and X, dgrad for dY.
+                OperandQuant base = operand(role == Role.GRADIENTS ? Gemm.DGRAD : Gemm.FPROP, role);
                 OperandQuant here = operand(gemm, role);
                 if (!here.equals(base)) {
                     sb.append(", ").append(gemm.lowerName()).append(' ').append(role.lowerName()).append(' ').append(here.describe());

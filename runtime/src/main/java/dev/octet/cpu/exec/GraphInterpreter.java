@@ -278,7 +278,7 @@ public final class GraphInterpreter {
     private Activation linear(Activation x, String name) {
         ParameterTable.Linear l = linears.get(name);
         LinearKernel kernel = kernels.get(name);
-        ParameterStore.Entry w = l.tiedToEmbedding() ? params.get(embeddingName()) : params.get(name + ".weight");
+        ParameterStore.Entry w = params.get(l.weight());
         ParameterStore.Entry bias = l.bias() ? params.get(name + ".bias") : null;
         int m = x.rows;
         int k = l.in();
@@ -304,12 +304,6 @@ public final class GraphInterpreter {
             x.accumulate(dx);
         });
         return y;
-    }
-
-    private String embeddingName() {
-        return table.params().stream().map(ParameterTable.Param::name)
-                .filter(n -> n.startsWith("embedding") && n.endsWith(".weight")).findFirst()
-                .orElseThrow(() -> new IllegalStateException("tied LM head without a token embedding"));
     }
 
     private double crossEntropy(Activation logits) {
