@@ -42,6 +42,24 @@ class ModelCheckTest {
     }
 
     @Test
+    void renamingTheTokenInputIsAnError() {
+        check("""
+                model m {
+                  vocab = 256  dim = 64  ffn = 128  heads = 4  layers = 2  max_seq = 64
+                  forward {
+                    ids = tokens
+                    x = embedding(ids)
+                    repeat layers {
+                      x = x + swiglu(rmsnorm(x))
+                    }
+                    logits = lm_head(x)
+                    loss = cross_entropy(logits, targets)
+                  }
+                }
+                """).only("'ids' would only rename the model input", 4, 11);
+    }
+
+    @Test
     void aTiedHeadNeedsATokenEmbeddingBeforeIt() {
         check("""
                 model m {

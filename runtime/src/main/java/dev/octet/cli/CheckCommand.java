@@ -64,7 +64,9 @@ final class CheckCommand implements Callable<Integer> {
         List<String> parts = new ArrayList<>();
         List<ModelSpec> models = program.models().values().stream()
                 .filter(m -> m.pos().file().equals(file.toString())).toList();
-        Optional<TrainingSpec> training = program.trainings().stream().findFirst();
+        List<TrainingSpec> trainings = program.trainings().stream()
+                .filter(t -> t.pos().file().equals(file.toString())).toList();
+        Optional<TrainingSpec> training = trainings.stream().findFirst();
         for (ModelSpec m : models) {
             ParameterTable table = ParameterTable.of(m);
             int seq = seqLen != null ? seqLen
@@ -84,7 +86,7 @@ final class CheckCommand implements Callable<Integer> {
                 }
             }
         }
-        for (TrainingSpec t : program.trainings()) {
+        for (TrainingSpec t : trainings) {
             parts.add(String.format(java.util.Locale.ROOT, "training %s: %s, %d steps of %d x %d tokens", t.name(), t.mode().name().toLowerCase(),
                     t.steps(), t.globalBatch(), t.seqLen()));
         }

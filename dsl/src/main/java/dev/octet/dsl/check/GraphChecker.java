@@ -108,6 +108,13 @@ final class GraphChecker {
             failed.add(a.name());
             return Optional.empty();
         }
+        ValueKind kind = value.get().kind();
+        if (kind == ValueKind.TOKENS || kind == ValueKind.TARGETS) {
+            diagnostics.error(a.value().pos(), "'" + a.name() + "' would only rename the model input",
+                    "use '" + (kind == ValueKind.TOKENS ? "tokens" : "targets") + "' directly");
+            failed.add(a.name());
+            return Optional.empty();
+        }
         ValueKind previous = scope.get(a.name());
         if (previous != null && previous != value.get().kind()) {
             diagnostics.error(a.namePos(), "'" + a.name() + "' was " + previous.description() + " and is now "
@@ -210,11 +217,9 @@ final class GraphChecker {
                                     : "names must be assigned before use; the inputs are 'tokens' and 'targets'"));
             return Optional.empty();
         }
-        Op op = switch (kind) {
-            case TOKENS, TARGETS -> n.name().equals("tokens") || n.name().equals("targets")
-                    ? new Op.Input(kind, n.pos()) : new Op.Ref(n.name(), kind, n.pos());
-            default -> new Op.Ref(n.name(), kind, n.pos());
-        };
+        // Only the inputs have these kinds: let() refuses to bind another name to token ids.
+        Op op = kind == ValueKind.TOKENS || kind == ValueKind.TARGETS
+                ? new Op.Input(kind, n.pos()) : new Op.Ref(n.name(), kind, n.pos());
         return Optional.of(new Typed(op, kind));
     }
 
