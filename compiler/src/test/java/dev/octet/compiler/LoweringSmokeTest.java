@@ -8,7 +8,7 @@ class LoweringSmokeTest {
     void printsTiny() {
         Program p = ExamplePrograms.load("tiny.octet");
         var t = ExamplePrograms.training(p);
-        Lowering.trainingGraph(p.model(t.model()).orElseThrow(), p.recipe(t.recipe().orElseThrow()).orElseThrow(), t,
-                (name, text) -> { if (name.equals("optimizer")) System.out.println(text); });
+        Lowering.fused(p.model(t.model()).orElseThrow(), p.recipe(t.recipe().orElseThrow()).orElseThrow(), t,
+                (name, text) -> { if (name.equals("fuse")) System.out.println(text); });
     }
 }

@@ -11,17 +11,7 @@ public final class IrPrinter {
     private IrPrinter() {}
 
     public static String print(Graph g) {
-        StringBuilder sb = new StringBuilder();
-        StepShape s = g.shape();
-        sb.append("step ").append(s.model()).append(" recipe=").append(s.recipe()).append(" batch=").append(s.batch())
-                .append(" seq=").append(s.seq()).append(" accumulation=").append(s.accumulation()).append('\n');
-        for (Value v : g.inputs()) {
-            sb.append("input ").append(v.declaration()).append('\n');
-        }
-        for (Parameter p : g.parameters()) {
-            sb.append("param ").append(p.name()).append(": ").append(p.master().type().shape())
-                    .append(p.decays() ? " decays" : "").append('\n');
-        }
+        StringBuilder sb = new StringBuilder(header(g));
         Set<Value> declared = new HashSet<>(g.inputs());
         for (Parameter p : g.parameters()) {
             declared.add(p.master());
@@ -42,6 +32,22 @@ public final class IrPrinter {
                     sb.append("    ").append(out.declaration()).append('\n');
                 }
             }
+        }
+        return sb.toString();
+    }
+
+    /** The step shape, host inputs and parameters. */
+    public static String header(Graph g) {
+        StringBuilder sb = new StringBuilder();
+        StepShape s = g.shape();
+        sb.append("step ").append(s.model()).append(" recipe=").append(s.recipe()).append(" batch=").append(s.batch())
+                .append(" seq=").append(s.seq()).append(" accumulation=").append(s.accumulation()).append('\n');
+        for (Value v : g.inputs()) {
+            sb.append("input ").append(v.declaration()).append('\n');
+        }
+        for (Parameter p : g.parameters()) {
+            sb.append("param ").append(p.name()).append(": ").append(p.master().type().shape())
+                    .append(p.decays() ? " decays" : "").append('\n');
         }
         return sb.toString();
     }
