@@ -5,6 +5,7 @@ import dev.octet.compiler.ir.FusedGraph;
 import dev.octet.compiler.ir.Graph;
 import dev.octet.compiler.ir.IrPrinter;
 import dev.octet.compiler.ir.StepShape;
+import dev.octet.compiler.passes.ActivationRecomputation;
 import dev.octet.compiler.passes.Autodiff;
 import dev.octet.compiler.passes.Fusion;
 import dev.octet.compiler.passes.GraphPass;
@@ -26,7 +27,7 @@ public final class Lowering {
     private Lowering() {}
 
     /** Pass names in pipeline order, as --dump-after accepts them. */
-    public static final List<String> PASSES = List.of("build", "autodiff", "optimizer", "quantize", "fuse");
+    public static final List<String> PASSES = List.of("build", "autodiff", "optimizer", "recompute", "quantize", "fuse");
 
     public static Graph trainingGraph(ModelSpec model, RecipeSpec recipe, TrainingSpec training,
                                       BiConsumer<String, String> dump) {
@@ -36,6 +37,7 @@ public final class Lowering {
         dump.accept("build", IrPrinter.print(g));
         for (GraphPass pass : List.of(new Autodiff(),
                 new OptimizerStep(training.optimizer(), training.clipGradNorm()),
+                new ActivationRecomputation(recipe.recompute()),
                 new QuantizeInsertion(recipe, ParameterTable.of(model)))) {
             g = pass.run(g);
             dump.accept(pass.name(), IrPrinter.print(g));
