@@ -33,7 +33,7 @@ public final class CompileLogContext {
     private static void appendContext(StringBuilder out, List<String> source, int offending) {
         int first = Math.max(1, offending - CONTEXT_LINES);
         int last = Math.min(source.size(), offending + CONTEXT_LINES);
-        int width = String.valueOf(last).length();
+        int width = String.valueOf(source.size()).length();
         for (int n = first; n <= last; n++) {
             out.append(n == offending ? "  > " : "    ")
                     .append(String.format("%" + width + "d | ", n))

@@ -17,13 +17,17 @@ record ForeignDriverErrors(MethodHandle errorName) {
 
     /** {@code CUDA_ERROR_NO_DEVICE (100)}. */
     String describe(int result) {
+        return name(result) + " (" + result + ")";
+    }
+
+    /** {@code CUDA_ERROR_NO_DEVICE}. */
+    String name(int result) {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment out = arena.allocate(ADDRESS);
             int rc = (int) errorName.invokeExact(result, out);
-            String name = rc == 0 ? ForeignLibrary.cString(out.get(ADDRESS, 0), "CUresult") : "CUresult";
-            return name + " (" + result + ")";
+            return rc == 0 ? ForeignLibrary.cString(out.get(ADDRESS, 0), "CUresult") : "CUresult";
         } catch (Throwable t) {
-            return "CUresult " + result;
+            return "CUresult";
         }
     }
 }

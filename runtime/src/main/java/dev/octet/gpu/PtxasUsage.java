@@ -54,7 +54,7 @@ public record PtxasUsage(int registers, int stackFrameBytes, int spillStoreBytes
             start = Math.max(firstEntry, 0);
         }
         Matcher next = ENTRY.matcher(log);
-        int end = next.find(start + 1) ? next.start() : log.length();
+        int end = next.find(Math.min(start + 1, log.length())) ? next.start() : log.length();
         return log.substring(start, end);
     }
 }
