@@ -101,7 +101,8 @@ public final class JsonlRecords {
         }
         // Gson appends a troubleshooting link on a second line; the first says what and where.
         int cut = message.indexOf('\n');
-        return (cut < 0 ? message : message.substring(0, cut)).replaceFirst(" at line 1 column", " at column").replaceFirst(" path \\$.*", "").strip();
+        return (cut < 0 ? message : message.substring(0, cut)).replace("Use JsonReader.setStrictness(Strictness.LENIENT) to accept malformed JSON", "malformed")
+                .replaceFirst(" at line 1 column", " at column").replaceFirst(" path \\$.*", "").strip();
     }
 
     private static final TypeAdapter<JsonElement> ELEMENT = new Gson().getAdapter(JsonElement.class);

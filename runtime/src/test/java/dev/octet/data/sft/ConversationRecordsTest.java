@@ -44,7 +44,7 @@ class ConversationRecordsTest {
             "no assistant message: nothing to learn from",
             "message 0: content contains the control token <|im_end|>",
             "message 0: missing string \"content\"",
-            "invalid JSON: more than one value on the line");
+            "invalid JSON: malformed at column 25");
 
     @Test
     void eachBadRecordStopsWithFileLineAndReason(@TempDir Path dir) throws IOException {
