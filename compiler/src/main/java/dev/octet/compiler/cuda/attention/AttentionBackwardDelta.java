@@ -19,7 +19,8 @@ public record AttentionBackwardDelta(AttentionShape shape) implements KernelSpec
 
     @Override
     public String kernelName() {
-        return "attention_backward_delta_" + shape.suffix();
+        // delta does not depend on documents: one kernel serves both masks
+        return "attention_backward_delta_" + shape.suffix().replace("_docs", "");
     }
 
     public List<KernelParam> params() {
@@ -38,7 +39,14 @@ public record AttentionBackwardDelta(AttentionShape shape) implements KernelSpec
                 Attention backward, delta = rowsum(dout ∘ o) per (token, head) in FP32.
                 o, dout: bf16[%d tokens, %d heads × %d]; delta: f32[%d, %d, %d].""".formatted(
                 shape.tokens(), shape.heads(), shape.headDim(), shape.batch(), shape.heads(), shape.seq());
-        String body = shape.constants() + "constexpr int WARPS = " + WARPS + ";\n" + KERNEL
+        String body = """
+                constexpr int BATCH = %d;
+                constexpr int SEQ = %d;
+                constexpr int HEADS = %d;
+                constexpr int HEAD_DIM = %d;
+                constexpr int Q_STRIDE = HEADS * HEAD_DIM;  // elements between tokens in o and dout
+                constexpr int WARPS = %d;
+                """.formatted(shape.batch(), shape.seq(), shape.heads(), shape.headDim(), WARPS) + KERNEL
                 .replace("$NAME", kernelName())
                 .replace("$SIGNATURE", CudaKernel.signature(params()));
         int rows = shape.tokens() * shape.heads();

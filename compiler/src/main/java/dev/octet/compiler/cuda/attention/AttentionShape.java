@@ -38,8 +38,7 @@ public record AttentionShape(int batch, int seq, int heads, int kvHeads, int hea
     /** The shape constants every attention kernel source starts with. */
     String constants() {
         return """
-                constexpr int BATCH = %d;
-                constexpr int SEQ = %d;
+                constexpr int SEQ = %d;  // the batch is gridDim.z
                 constexpr int HEADS = %d;
                 constexpr int KV_HEADS = %d;
                 constexpr int HEAD_DIM = %d;
@@ -48,13 +47,15 @@ public record AttentionShape(int batch, int seq, int heads, int kvHeads, int hea
                 constexpr int Q_STRIDE = HEADS * HEAD_DIM;      // elements between tokens in q, o, dq, dout
                 constexpr int KV_STRIDE = KV_HEADS * HEAD_DIM;  // elements between tokens in k, v, dk, dv
                 // softmax in base 2: exp(x·scale − m) = exp2(x·scale·log2(e) − m·log2(e))
-                constexpr float SCALE = %sf;
                 constexpr float SCALE_LOG2E = %sf;
                 constexpr float LOG2E = 1.44269504f;
-                constexpr float LN2 = 0.693147181f;
-                """.formatted(batch, seq, heads, kvHeads, headDim, documentMask,
-                Float.toString((float) (1.0 / Math.sqrt(headDim))),
+                """.formatted(seq, heads, kvHeads, headDim, documentMask,
                 Float.toString((float) (1.0 / Math.sqrt(headDim) / Math.log(2.0))));
+    }
+
+    /** The softmax scale 1/√headDim as a CUDA constant, for the kernels that need it outside the exponent. */
+    String scaleConstant() {
+        return "constexpr float SCALE = " + Float.toString((float) (1.0 / Math.sqrt(headDim))) + "f;\n";
     }
 
     private static void require(boolean ok, String message) {

@@ -59,7 +59,7 @@ public record FlashAttentionBackwardKeyValue(AttentionShape shape) implements Ke
                 shape.documentMask() ? "document-masked" : "no document mask",
                 shape.tokens(), shape.heads(), shape.headDim(), shape.tokens(), shape.kvHeads(), shape.headDim(),
                 shape.batch(), shape.heads(), shape.seq(), BLOCK_N, WARPS, blockM());
-        String body = shape.constants() + """
+        String body = shape.constants() + shape.scaleConstant() + """
                 constexpr int BLOCK_N = %d;
                 constexpr int BLOCK_M = %d;
                 constexpr int THREADS = %d;

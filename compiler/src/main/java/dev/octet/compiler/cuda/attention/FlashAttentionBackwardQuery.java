@@ -53,7 +53,7 @@ public record FlashAttentionBackwardQuery(AttentionShape shape) implements Kerne
                 shape.documentMask() ? "document-masked" : "no document mask",
                 shape.tokens(), shape.heads(), shape.headDim(), shape.tokens(), shape.kvHeads(), shape.headDim(),
                 shape.batch(), shape.heads(), shape.seq(), BLOCK_M, WARPS, blockN());
-        String body = shape.constants() + """
+        String body = shape.constants() + shape.scaleConstant() + """
                 constexpr int BLOCK_M = %d;
                 constexpr int BLOCK_N = %d;
                 constexpr int THREADS = %d;

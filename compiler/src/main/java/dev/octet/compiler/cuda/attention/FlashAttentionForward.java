@@ -181,8 +181,8 @@ public record FlashAttentionForward(AttentionShape shape) implements KernelSpec 
                 }
                 if (c == 0) {
                     float* lse_row = lse + ((long) batch * HEADS + head) * SEQ;
-                    lse_row[row_lo] = (max_lo + log2f(sum_lo)) * LN2;
-                    lse_row[row_hi] = (max_hi + log2f(sum_hi)) * LN2;
+                    lse_row[row_lo] = (max_lo + log2f(sum_lo)) / LOG2E;
+                    lse_row[row_hi] = (max_hi + log2f(sum_hi)) / LOG2E;
                 }
             }
             """;

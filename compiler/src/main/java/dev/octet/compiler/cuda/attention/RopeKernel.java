@@ -84,14 +84,14 @@ public record RopeKernel(Direction direction, int tokens, int seq, int heads, in
         }
         String body = """
                 constexpr int TOKENS = %d;
-                constexpr int SEQ = %d;
+                %s
                 constexpr int HEADS = %d;
                 constexpr int HEAD_DIM = %d;
                 constexpr int HALF = HEAD_DIM / 2;
                 constexpr double DIRECTION = %s;  // backward rotates by the negated angle
                 __device__ const double INVERSE_FREQUENCY[HALF] = {%s
                 };
-                """.formatted(tokens, seq, heads, headDim, direction == Direction.FORWARD ? "1.0" : "-1.0", table)
+                """.formatted(tokens, positions == Positions.IN_SEQUENCE ? "constexpr int SEQ = " + seq + ";" : "// positions come from a buffer", heads, headDim, direction == Direction.FORWARD ? "1.0" : "-1.0", table)
                 + KERNEL
                 .replace("$NAME", kernelName())
                 .replace("$SIGNATURE", CudaKernel.signature(params()))

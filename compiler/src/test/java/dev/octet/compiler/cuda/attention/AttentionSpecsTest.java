@@ -63,7 +63,7 @@ class AttentionSpecsTest {
     void backwardListsItsKernelsInLaunchOrderWithItsScratch() {
         FlashAttentionBackward backward = new FlashAttentionBackward(QWEN);
         assertEquals(List.of(
-                        "attention_backward_delta_b1_s4096_h12_kv2_d128_docs",
+                        "attention_backward_delta_b1_s4096_h12_kv2_d128",
                         "flash_attention_backward_dkdv_b1_s4096_h12_kv2_d128_docs",
                         "flash_attention_backward_dq_b1_s4096_h12_kv2_d128_docs"),
                 backward.kernels().stream().map(CudaKernel::name).toList());
