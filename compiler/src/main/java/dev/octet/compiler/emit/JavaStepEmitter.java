@@ -37,6 +37,7 @@ import javax.lang.model.element.Modifier;
  */
 public final class JavaStepEmitter {
     public static final int LAUNCHES_PER_METHOD = 200;
+    private static final int PARAMETERS_PER_METHOD = 40;
     private static final ClassName RUNTIME = ClassName.get(StepRuntime.class);
 
     private JavaStepEmitter() {}
@@ -76,20 +77,38 @@ public final class JavaStepEmitter {
 
         Set<String> used = new HashSet<>(List.of("MODEL", "RECIPE", "BATCH", "SEQ", "ACCUMULATION", "ARENA_BYTES",
                 "PERSISTENT_BYTES", "FLOPS_PER_STEP", "PARAMETERS", "KERNELS"));
-        List<String> paramFields = new ArrayList<>();
-        for (Parameter p : kp.fused().graph().parameters()) {
-            String field = unique(fieldName(p.name()), used);
-            paramFields.add(field);
-            type.addField(FieldSpec.builder(ParameterHandle.class, field, Modifier.PUBLIC, Modifier.STATIC, Modifier.FINAL)
-                    .addJavadoc("Parameter $L $L.\n", p.name(), p.master().type().shape())
-                    .initializer("new $T($S, $L, $L, $L, $L, $L, $L)", ParameterHandle.class, p.name(), p.decays(),
-                            handle(p.master(), mem), handle(p.shadow(), mem), handle(p.gradient(), mem), handle(p.m(), mem),
-                            handle(p.v(), mem))
-                    .build());
+        // Handles are built in chunked methods, and fields read them from the list: a static initializer
+        // that built every handle itself would pass the JVM's 64 KB limit for the larger models.
+        List<Parameter> parameters = kp.fused().graph().parameters();
+        List<String> chunks = new ArrayList<>();
+        for (int from = 0; from < parameters.size(); from += PARAMETERS_PER_METHOD) {
+            String name = "parameters" + chunks.size();
+            CodeBlock.Builder list = CodeBlock.builder().add("return $T.of(\n", List.class).indent();
+            List<Parameter> chunk = parameters.subList(from, Math.min(parameters.size(), from + PARAMETERS_PER_METHOD));
+            for (int i = 0; i < chunk.size(); i++) {
+                Parameter p = chunk.get(i);
+                list.add("new $T($S, $L, $L, $L, $L, $L, $L)$L\n", ParameterHandle.class, p.name(), p.decays(),
+                        handle(p.master(), mem), handle(p.shadow(), mem), handle(p.gradient(), mem), handle(p.m(), mem),
+                        handle(p.v(), mem), i + 1 < chunk.size() ? "," : "");
+            }
+            type.addMethod(MethodSpec.methodBuilder(name).addModifiers(Modifier.PRIVATE, Modifier.STATIC)
+                    .returns(ParameterizedTypeName.get(List.class, ParameterHandle.class))
+                    .addCode(list.unindent().add(");\n").build()).build());
+            chunks.add(name + "()");
         }
         type.addField(FieldSpec.builder(ParameterizedTypeName.get(List.class, ParameterHandle.class), "PARAMETERS",
                         Modifier.PUBLIC, Modifier.STATIC, Modifier.FINAL)
-                .initializer("$T.of($L)", List.class, String.join(", ", paramFields)).build());
+                .addJavadoc("Every trainable parameter, in the order of the model's parameter table.\n")
+                .initializer("$T.of($L).flatMap($T::stream).toList()", java.util.stream.Stream.class,
+                        String.join(", ", chunks), List.class)
+                .build());
+        for (int i = 0; i < parameters.size(); i++) {
+            Parameter p = parameters.get(i);
+            type.addField(FieldSpec.builder(ParameterHandle.class, unique(fieldName(p.name()), used), Modifier.PUBLIC,
+                            Modifier.STATIC, Modifier.FINAL)
+                    .addJavadoc("Parameter $L $L.\n", p.name(), p.master().type().shape())
+                    .initializer("PARAMETERS.get($L)", i).build());
+        }
         for (Value v : kp.buffers()) {
             if (v.storage() == dev.octet.compiler.ir.Storage.INPUT || v.storage() == dev.octet.compiler.ir.Storage.OUTPUT) {
                 type.addField(FieldSpec.builder(BufferHandle.class, unique(fieldName(v.name()), used), Modifier.PUBLIC,
