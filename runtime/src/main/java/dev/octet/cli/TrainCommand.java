@@ -5,8 +5,6 @@ import dev.octet.checkpoint.CheckpointException;
 import dev.octet.checkpoint.CheckpointMetadata;
 import dev.octet.checkpoint.SafetensorsFormatException;
 import dev.octet.cpu.exec.NonFiniteTensorException;
-import dev.octet.data.TextCorpus;
-import dev.octet.data.TokenDataset;
 import dev.octet.dsl.ast.SourcePos;
 import dev.octet.dsl.check.RecipeFit;
 import dev.octet.dsl.diag.DiagnosticPrinter;
@@ -61,6 +59,14 @@ final class TrainCommand implements Callable<Integer> {
 
     @Option(names = "--resume", description = "continue the run in --out RUN_DIR from its latest checkpoint; metrics are appended")
     boolean resume;
+
+    @Option(names = "--tokenizer", paramLabel = "T", defaultValue = "gpt2",
+            description = "tokenizer of a .jsonl conversation file (mode = sft): gpt2, cl100k or PATH/tokenizer.json (default ${DEFAULT-VALUE})")
+    String tokenizer;
+
+    @Option(names = "--on-bad-record", paramLabel = "stop|skip", defaultValue = "stop",
+            description = "a bad conversation record stops with its file:line (stop, the default) or is skipped and counted (skip)")
+    String onBadRecord;
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -148,16 +154,18 @@ final class TrainCommand implements Callable<Integer> {
         Files.createDirectories(runDir);
 
         System.out.printf(java.util.Locale.ROOT, "octet: training %s with recipe %s on the CPU: %s%n", model.name(), r.name(), r.describe());
-        TokenDataset data;
+        TrainingDataFiles.Loaded data;
         try {
-            data = TokenDataset.build(TextCorpus.load(dataFile.get()).tokenize(), model.config().vocab());
+            data = TrainingDataFiles.load(dataFile.get(), t, model, tokenizer, BadRecordPolicyOption.parse(spec, onBadRecord));
         } catch (IOException | RuntimeException e) {
-            System.err.println(dataFile.get() + ": error: cannot read training text: " + e.getMessage());
+            String message = e.getMessage() != null && e.getMessage().startsWith(dataFile.get().toString()) ? e.getMessage()
+                    : dataFile.get() + ": error: cannot read training data: " + e.getMessage();
+            System.err.println(message);
             return ExitCodes.INVALID_INPUT;
         }
-        System.out.printf(java.util.Locale.ROOT, "octet: %s: %,d training tokens, %d-token vocabulary covering %.1f%%; %d x %d tokens per step%n",
-                dataFile.get(), data.train().tokenCount(), data.vocabulary().size(), 100 * data.trainCoverage(),
-                t.globalBatch(), t.seqLen());
+        TokenizeCommand.reportSkipped(data.skipped());
+        System.out.printf(java.util.Locale.ROOT, "octet: %s: %s; %d x %d tokens per step%n",
+                dataFile.get(), data.summary(), t.globalBatch(), t.seqLen());
         // Open until the outcome is printed: a shutdown under way waits for it.
         try (GracefulStop stop = GracefulStop.install()) {
             CpuTrainer.Options options = new CpuTrainer.Options(n, runDir, logEvery, 8, true)
@@ -165,7 +173,7 @@ final class TrainCommand implements Callable<Integer> {
                     .stoppingWhen(stop);
             CpuTrainer.Result result;
             try {
-                result = CpuTrainer.train(model, r, t, data, resumeFrom.map(options::resumingFrom).orElse(options));
+                result = CpuTrainer.train(model, r, t, data.data(), resumeFrom.map(options::resumingFrom).orElse(options));
             } catch (NonFiniteTensorException e) {
                 System.err.println("octet: training diverged: " + e.getMessage() + "; metrics so far are in " + runDir);
                 return ExitCodes.INVALID_INPUT;
@@ -176,7 +184,9 @@ final class TrainCommand implements Callable<Integer> {
             String checkpoint = result.checkpoint().map(Path::toString).orElse("none");
             if (result.stopped()) {
                 System.out.printf(java.util.Locale.ROOT, "octet: stopped after step %d of %d; checkpoint %s; continue with: octet train %s --resume --out %s%n",
-                        result.completedSteps(), n, checkpoint, file + (recipe == null ? "" : " --recipe " + recipe), runDir);
+                        result.completedSteps(), n, checkpoint, file + (recipe == null ? "" : " --recipe " + recipe)
+                                + (tokenizer.equals("gpt2") ? "" : " --tokenizer " + tokenizer)
+                                + (onBadRecord.equals("stop") ? "" : " --on-bad-record " + onBadRecord), runDir);
                 return ExitCodes.OK;
             }
             System.out.printf(java.util.Locale.ROOT, "octet: loss %.3f -> %.3f (mean of the last steps), held-out %.3f; %.0f tokens/s; metrics in %s; checkpoint %s%n",

@@ -1,5 +1,6 @@
 package dev.octet.data;
 
+import java.util.Map;
 import java.util.stream.IntStream;
 
 /**
@@ -11,7 +12,7 @@ import java.util.stream.IntStream;
  * would hold out a single genre. The vocabulary is counted on the training documents only, so the
  * validation coverage is an honest estimate.
  */
-public final class TokenDataset {
+public final class TokenDataset implements TrainingData {
 
     public static final int DEFAULT_VALIDATION_EVERY = 50;
 
@@ -78,6 +79,21 @@ public final class TokenDataset {
             }
         }
         return new TokenSplit(tokens, documentIds, documents.length);
+    }
+
+    @Override
+    public BatchSource trainBatches(int batchSize, int sequenceLength, long seed) {
+        return new BatchSampler(train, batchSize, sequenceLength, seed);
+    }
+
+    @Override
+    public BatchSource resumeTrainBatches(int batchSize, int sequenceLength, Map<String, String> position) {
+        return BatchSampler.resume(train, batchSize, sequenceLength, position);
+    }
+
+    @Override
+    public BatchSource validationBatches(int batchSize, int sequenceLength, long seed) {
+        return new BatchSampler(validation, batchSize, sequenceLength, seed);
     }
 
     public VocabularyMap vocabulary() {

@@ -12,9 +12,8 @@ import dev.octet.cpu.exec.TokenBatch;
 import dev.octet.cpu.ops.AdamW;
 import dev.octet.cpu.ops.GradientClipping;
 import dev.octet.cpu.ops.Rounding;
-import dev.octet.data.BatchSampler;
-import dev.octet.data.SamplerState;
-import dev.octet.data.TokenDataset;
+import dev.octet.data.BatchSource;
+import dev.octet.data.TrainingData;
 import dev.octet.dsl.spec.ModelSpec;
 import dev.octet.dsl.spec.RecipeSpec;
 import dev.octet.dsl.spec.TrainingSpec;
@@ -80,7 +79,7 @@ public final class CpuTrainer {
 
     private CpuTrainer() {}
 
-    public static Result train(ModelSpec model, RecipeSpec recipe, TrainingSpec spec, TokenDataset data, Options options)
+    public static Result train(ModelSpec model, RecipeSpec recipe, TrainingSpec spec, TrainingData data, Options options)
             throws IOException {
         ParameterStore params = ParameterStore.initialize(model, spec.seed());
         Rounding rounding = Rounding.GPU;
@@ -90,25 +89,25 @@ public final class CpuTrainer {
         long firstStep = 0;
         long optimizerSteps = 0;
         double elapsedBefore = 0;
-        BatchSampler sampler;
+        BatchSource sampler;
         if (options.resumeFrom().isPresent()) {
             Path file = options.resumeFrom().get();
             CheckpointMetadata resumed = TrainingCheckpoint.restore(file, model, recipe, params, interpreter);
-            SamplerState state = resumed.sampler();
-            if (state.batchSize() != spec.microBatch() || state.sequenceLength() != spec.seqLen()) {
-                throw new CheckpointException(file, "was trained on batches of " + state.batchSize() + " x " + state.sequenceLength()
-                        + " tokens; training " + spec.name() + " now asks for " + spec.microBatch() + " x " + spec.seqLen());
-            }
             if (resumed.step() >= steps) {
                 throw new CheckpointException(file, "the run already completed " + resumed.step() + " of " + steps
                         + " steps; ask for more steps to continue it");
             }
-            sampler = BatchSampler.resume(data.train(), state);
+            try {
+                sampler = data.resumeTrainBatches(spec.microBatch(), spec.seqLen(), resumed.dataPosition());
+            } catch (IllegalArgumentException e) {
+                throw new CheckpointException(file, "its data position does not fit the training data of " + spec.name()
+                        + ": " + e.getMessage());
+            }
             firstStep = resumed.step();
             optimizerSteps = resumed.optimizerSteps();
             elapsedBefore = resumed.elapsedSeconds();
         } else {
-            sampler = new BatchSampler(data.train(), spec.microBatch(), spec.seqLen(), spec.seed());
+            sampler = data.trainBatches(spec.microBatch(), spec.seqLen(), spec.seed());
         }
         Checkpointing checkpointing = options.checkpointing();
         CheckpointDirectory checkpoints = CheckpointDirectory.of(options.runDir(), Math.max(1, checkpointing.keep()));
@@ -159,7 +158,7 @@ public final class CpuTrainer {
                 progress.update(completed, loss, tokensPerSecond);
                 if (checkpointing.enabled() && (checkpointing.dueAfter(completed) || completed == steps || stopped)) {
                     CheckpointMetadata state = new CheckpointMetadata(completed, optimizerSteps, steps,
-                            spec.schedule().toString(), sampler.state(), spec.seed(), model.name(), fingerprint,
+                            spec.schedule().toString(), sampler.position(), spec.seed(), model.name(), fingerprint,
                             recipe.name(), spec.name(), Version.current(), elapsedBefore + elapsed);
                     lastCheckpoint = Optional.of(checkpoints.save(completed,
                             out -> TrainingCheckpoint.write(out, state, params, model, interpreter)));
@@ -186,10 +185,10 @@ public final class CpuTrainer {
     }
 
     /** Mean loss over a fixed set of held-out batches (the same for every run with the same seed). */
-    private static double validationLoss(GraphInterpreter interpreter, ParameterStore params, TokenDataset data,
+    private static double validationLoss(GraphInterpreter interpreter, ParameterStore params, TrainingData data,
                                          TrainingSpec spec, int batches, Rounding rounding) {
         params.refreshWorking(rounding);
-        BatchSampler sampler = new BatchSampler(data.validation(), spec.microBatch(), spec.seqLen(), spec.seed() + 1);
+        BatchSource sampler = data.validationBatches(spec.microBatch(), spec.seqLen(), spec.seed() + 1);
         double sum = 0;
         for (int i = 0; i < batches; i++) {
             sum += interpreter.loss(TokenBatch.of(sampler.next()));

@@ -12,8 +12,24 @@ import dev.octet.checkpoint.CheckpointException;
 import dev.octet.checkpoint.CheckpointMetadata;
 import dev.octet.checkpoint.SafetensorsFile;
 import dev.octet.checkpoint.TensorNames;
+import dev.octet.data.BatchSampler;
+import dev.octet.data.BatchSource;
 import dev.octet.data.TextCorpus;
 import dev.octet.data.TokenDataset;
+import dev.octet.data.TrainingData;
+import dev.octet.data.jsonl.BadRecordPolicy;
+import dev.octet.data.packing.PackedTrainingData;
+import dev.octet.data.packing.ShuffledSampler;
+import dev.octet.data.packing.TokenStreamSequences;
+import dev.octet.data.sft.ChatMlTemplate;
+import dev.octet.data.sft.ConversationRecords;
+import dev.octet.data.sft.PackedConversations;
+import dev.octet.data.sft.RenderedSample;
+import dev.octet.data.tokenfile.TokenFile;
+import dev.octet.data.tokenfile.TokenFileBuilder;
+import dev.octet.data.tokenizer.TinyTokenizerJson;
+import dev.octet.data.tokenizer.Tokenizer;
+import dev.octet.data.tokenizer.Tokenizers;
 import dev.octet.dsl.check.ProgramLoader;
 import dev.octet.dsl.diag.DiagnosticPrinter;
 import dev.octet.dsl.diag.Diagnostics;
@@ -29,9 +45,13 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.Test;
 
-/** A run stopped and resumed from its checkpoint continues bit for bit as the uninterrupted run. */
+/**
+ * A run stopped and resumed from its checkpoint continues bit for bit as the uninterrupted run, on every kind
+ * of training data: a text corpus, a token file and conversations.
+ */
 class CheckpointResumeTest {
     private static final int STEPS = 6;
+    private static final int SEQ_LEN = 64;
     private static final String SOURCE = """
             model small {
               vocab = 512  dim = 128  ffn = 256  heads = 2  kv_heads = 2  head_dim = 64  layers = 1  max_seq = 64
@@ -78,6 +98,8 @@ class CheckpointResumeTest {
 
     private static Program program;
     private static TokenDataset data;
+    private static PackedTrainingData tokenFile;
+    private static PackedTrainingData conversations;
 
     @BeforeAll
     static void load(@TempDir Path dir) throws IOException {
@@ -89,11 +111,46 @@ class CheckpointResumeTest {
             throw new AssertionError(DiagnosticPrinter.render(d));
         }
         data = TokenDataset.build(TextCorpus.loadExample("brown").tokenize(), 512);
+        Path tokenizer = TinyTokenizerJson.write(dir, true);
+        tokenFile = tokenFile(dir, tokenizer);
+        conversations = conversations(dir, tokenizer);
+    }
+
+    /** Short documents of a word-level tokenizer's words, as 'octet data tokenize' writes them. */
+    private static PackedTrainingData tokenFile(Path dir, Path tokenizerJson) throws IOException {
+        Path text = Files.writeString(dir.resolve("words.txt"), "hello world! how are you?\n\n\nfine.\n\n\n".repeat(100));
+        Path tok = dir.resolve("words.tok");
+        try (Tokenizer tokenizer = Tokenizers.open(tokenizerJson.toString())) {
+            TokenFileBuilder.build(List.of(text), tokenizer, tok, BadRecordPolicy.STOP, bytesRead -> {});
+        }
+        return new PackedTrainingData(new TokenStreamSequences(TokenFile.open(tok), SEQ_LEN));
+    }
+
+    /** Conversations rendered with ChatML and packed, as octet train reads a .jsonl file with mode = sft. */
+    private static PackedTrainingData conversations(Path dir, Path tokenizerJson) throws IOException {
+        List<String> replies = List.of("hi!", "fine.", "hello world!", "fine, how are you?");
+        StringBuilder jsonl = new StringBuilder();
+        for (int i = 0; i < 100; i++) {
+            jsonl.append("{\"messages\":[{\"role\":\"user\",\"content\":\"").append(i % 3 == 0 ? "hello" : "how are you?")
+                    .append("\"},{\"role\":\"assistant\",\"content\":\"").append(replies.get(i % replies.size())).append("\"}]}\n");
+        }
+        Path file = Files.writeString(dir.resolve("chat.jsonl"), jsonl);
+        try (Tokenizer tokenizer = Tokenizers.open(tokenizerJson.toString())) {
+            ChatMlTemplate template = new ChatMlTemplate(tokenizer);
+            List<RenderedSample> samples = ConversationRecords.read(file, BadRecordPolicy.STOP).values().stream()
+                    .map(template::render).toList();
+            return new PackedTrainingData(PackedConversations.pack(samples, SEQ_LEN, tokenizer.endOfDocumentId()));
+        }
     }
 
     private static CpuTrainer.Result train(String model, String recipe, CpuTrainer.Options options) throws IOException {
+        return train(model, recipe, data, options);
+    }
+
+    private static CpuTrainer.Result train(String model, String recipe, TrainingData on, CpuTrainer.Options options)
+            throws IOException {
         return CpuTrainer.train(program.model(model).orElseThrow(), program.recipe(recipe).orElseThrow(),
-                program.trainings().getFirst(), data, options);
+                program.trainings().getFirst(), on, options);
     }
 
     private static CpuTrainer.Options options(Path run) {
@@ -117,7 +174,8 @@ class CheckpointResumeTest {
         assertEquals(3, saved.step());
         assertEquals(3, saved.optimizerSteps());
         assertEquals(STEPS, saved.totalSteps());
-        assertEquals(6, saved.sampler().nextBatch(), "two micro-batches per step");
+        assertEquals(BatchSampler.KIND, saved.dataPosition().get(BatchSource.SAMPLER));
+        assertEquals("6", saved.dataPosition().get("next_batch"), "two micro-batches per step");
         assertEquals(recipe, saved.recipe());
 
         CpuTrainer.Result second = train("small", recipe, options(split).resumingFrom(checkpoint));
@@ -132,15 +190,47 @@ class CheckpointResumeTest {
         assertEquals(withoutTimings(whole), withoutTimings(split));
 
         // The final states agree to the last bit, moments and amax histories included.
-        try (SafetensorsFile a = SafetensorsFile.open(uninterrupted.checkpoint().orElseThrow());
-             SafetensorsFile b = SafetensorsFile.open(second.checkpoint().orElseThrow())) {
-            assertEquals(a.names(), b.names());
-            for (String name : a.names()) {
-                assertArrayEquals(a.bytes(name), b.bytes(name), name);
-            }
+        assertSameTensors(uninterrupted.checkpoint().orElseThrow(), second.checkpoint().orElseThrow());
+        try (SafetensorsFile a = SafetensorsFile.open(uninterrupted.checkpoint().orElseThrow())) {
             assertEquals(recipe.equals("delayed"), a.names().stream().anyMatch(n -> n.startsWith("fp8.amax_history.")));
             assertTrue(a.names().contains(TensorNames.adamV("layers.0.attention.q.weight")), a.names().toString());
         }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"token file", "conversations"})
+    void packedSequencesResumeAtTheExactSequenceBitForBit(String kind, @TempDir Path dir) throws IOException {
+        PackedTrainingData on = kind.equals("token file") ? tokenFile : conversations;
+        long trainSequences = on.train().sequenceCount();
+        // Four sequences a step: the stop falls inside the first epoch, and the resumed run crosses into the second.
+        assertTrue(12 < trainSequences && trainSequences < 4 * STEPS, trainSequences + " training sequences");
+        Path whole = dir.resolve("whole");
+        Path split = dir.resolve("split");
+        CpuTrainer.Result uninterrupted = train("small", "infir2", on, options(whole));
+
+        CpuTrainer.Result first = train("small", "infir2", on, options(split).stoppingWhen(done -> done == 3));
+        CheckpointMetadata saved = CpuTrainer.checkpointFor(first.checkpoint().orElseThrow(), program.model("small").orElseThrow());
+        assertEquals(ShuffledSampler.KIND, saved.dataPosition().get(BatchSource.SAMPLER));
+        assertEquals("0", saved.dataPosition().get("epoch"));
+        assertEquals("12", saved.dataPosition().get("position"), "three steps of two micro-batches of two sequences");
+        assertEquals(Long.toString(trainSequences), saved.dataPosition().get("sequence_count"));
+
+        CpuTrainer.Result second = train("small", "infir2", on, options(split).resumingFrom(first.checkpoint().orElseThrow()));
+        List<Double> resumed = new java.util.ArrayList<>(first.losses());
+        resumed.addAll(second.losses());
+        assertEquals(uninterrupted.losses(), resumed, "losses step for step, to the last bit");
+        assertEquals(uninterrupted.validationLoss(), second.validationLoss());
+        assertEquals(withoutTimings(whole), withoutTimings(split));
+        assertSameTensors(uninterrupted.checkpoint().orElseThrow(), second.checkpoint().orElseThrow());
+    }
+
+    @Test
+    void aCheckpointOfAnotherKindOfDataIsRefused(@TempDir Path dir) throws IOException {
+        Path checkpoint = train("small", "infir2", options(dir).stoppingWhen(done -> done == 1)).checkpoint().orElseThrow();
+        CheckpointException e = assertThrows(CheckpointException.class,
+                () -> train("small", "infir2", tokenFile, options(dir).resumingFrom(checkpoint)));
+        assertTrue(e.getMessage().startsWith(checkpoint + ": its data position does not fit"), e.getMessage());
+        assertTrue(e.getMessage().contains("of a random_windows sampler, not of a shuffled_sequences sampler"), e.getMessage());
     }
 
     @Test
@@ -164,6 +254,15 @@ class CheckpointResumeTest {
                 () -> train("small", "infir2", new CpuTrainer.Options(2, dir, 1, 1, false).resumingFrom(last)));
         assertTrue(e.getMessage().contains("already completed 2 of 2 steps"), e.getMessage());
         assertFalse(e.getMessage().contains("\n"));
+    }
+
+    private static void assertSameTensors(Path expected, Path actual) throws IOException {
+        try (SafetensorsFile a = SafetensorsFile.open(expected); SafetensorsFile b = SafetensorsFile.open(actual)) {
+            assertEquals(a.names(), b.names());
+            for (String name : a.names()) {
+                assertArrayEquals(a.bytes(name), b.bytes(name), name);
+            }
+        }
     }
 
     private static List<JsonObject> withoutTimings(Path run) throws IOException {

@@ -11,6 +11,7 @@ import dev.octet.dsl.spec.Gemm;
 import dev.octet.dsl.spec.OperandQuant;
 import dev.octet.dsl.spec.Precision;
 import dev.octet.dsl.spec.Projection;
+import dev.octet.dsl.spec.Recompute;
 import dev.octet.dsl.spec.RecipeSpec;
 import dev.octet.dsl.spec.Role;
 import dev.octet.dsl.spec.Scaling;
@@ -81,7 +82,7 @@ final class RecipeChecker {
         RecipeChecker c = new RecipeChecker(name, diagnostics);
         Set<String> keys = new HashSet<>(QUANT_KEYS);
         keys.addAll(ROLE_NAMES);
-        keys.addAll(Set.of("bf16", "master_weights", "optimizer_states"));
+        keys.addAll(Set.of("bf16", "master_weights", "optimizer_states", "recompute"));
         Set<String> blocks = new HashSet<>(ROLE_NAMES);
         blocks.addAll(GEMM_NAMES);
         BlockReader r = new BlockReader(block, "recipe '" + name + "'", keys, blocks, diagnostics);
@@ -121,11 +122,12 @@ final class RecipeChecker {
         Bf16Scope bf16 = c.bf16(r);
         Precision master = c.precision(r, "master_weights", List.of("fp32", "bf16"));
         Precision optimizer = c.precision(r, "optimizer_states", List.of("fp32", "bf16", "fp8"));
+        Set<Recompute> recompute = c.recompute(r);
         Optional<String> forModel = block.target().map(Block.Label::text);
         if (diagnostics.errorCount() > before) {
             return Optional.empty();
         }
-        return Optional.of(new RecipeSpec(name, block.pos(), forModel, operands, bf16, master, optimizer));
+        return Optional.of(new RecipeSpec(name, block.pos(), forModel, operands, bf16, master, optimizer, recompute));
     }
 
     private void noLabel(Block b) {
@@ -302,6 +304,31 @@ final class RecipeChecker {
             }
         }
         return new Bf16Scope(everything, kinds, projections, layers);
+    }
+
+    /** {@code recompute = [norm, activation]}, or a single name, or {@code []}. */
+    private Set<Recompute> recompute(BlockReader r) {
+        Optional<Assignment> a = r.get("recompute");
+        if (a.isEmpty()) {
+            return Set.of();
+        }
+        Expr v = a.get().value();
+        List<Expr> items = v instanceof Expr.ListLit l ? l.elements() : List.of(v);
+        Set<Recompute> out = EnumSet.noneOf(Recompute.class);
+        List<String> names = List.of("norm", "activation");
+        for (Expr e : items) {
+            if (e instanceof Expr.Name n && names.contains(n.name())) {
+                out.add(Recompute.valueOf(n.name().toUpperCase(java.util.Locale.ROOT)));
+            } else if (e instanceof Expr.Name n) {
+                diagnostics.error(n.pos(), "unknown activation '" + n.name() + "' in recompute",
+                        Suggestions.nearest(n.name(), names).map(s -> "did you mean '" + s + "'?")
+                                .orElse("expected norm or activation"));
+            } else {
+                diagnostics.error(e.pos(), "recompute expects a list of norm, activation; found " + BlockReader.describe(e),
+                        "e.g. recompute = [norm, activation]");
+            }
+        }
+        return out;
     }
 
     private Precision precision(BlockReader r, String key, List<String> allowed) {

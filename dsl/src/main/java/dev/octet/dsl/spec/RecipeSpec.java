@@ -3,6 +3,7 @@ package dev.octet.dsl.spec;
 import dev.octet.dsl.ast.SourcePos;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * A checked FP8 recipe: for each GEMM and each of its two operands, how that operand is quantized;
@@ -11,9 +12,10 @@ import java.util.Optional;
 public record RecipeSpec(
         String name, SourcePos pos, Optional<String> forModel,
         Map<Gemm, Map<Role, OperandQuant>> operands, Bf16Scope bf16,
-        Precision masterWeights, Precision optimizerStates) {
+        Precision masterWeights, Precision optimizerStates, Set<Recompute> recompute) {
     public RecipeSpec {
         operands = Map.copyOf(operands);
+        recompute = Set.copyOf(recompute);
     }
 
     public OperandQuant operand(Gemm gemm, Role role) {

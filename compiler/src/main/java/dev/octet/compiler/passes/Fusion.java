@@ -1,0 +1,194 @@
+package dev.octet.compiler.passes;
+
+import dev.octet.compiler.ir.FusedGraph;
+import dev.octet.compiler.ir.FusionGroup;
+import dev.octet.compiler.ir.Graph;
+import dev.octet.compiler.ir.Node;
+import dev.octet.compiler.ir.Operator;
+import dev.octet.compiler.ir.Value;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * Partitions the step into kernels. Walking the nodes in order, each node not yet taken roots a group and
+ * pulls in the later nodes a kernel template can absorb, provided everything they read is ready when the
+ * root runs:
+ * <ul>
+ *   <li>{@code gemm+residual}: a GEMM whose output only feeds an add — the residual stream in forward, a
+ *       second gradient contribution in backward — adds the other operand in its epilogue;</li>
+ *   <li>{@code add+norm}: a residual add feeding a norm is done by the norm kernel, which writes the sum;</li>
+ *   <li>{@code ...+quantize}: the first non-transposed 1×g group quantization with current scaling of a
+ *       norm's or activation's output is written by that kernel from the BF16 value it just rounded (so it
+ *       equals a separate quantize);</li>
+ *   <li>{@code norm_backward+add}: the residual gradient is added by the norm backward kernel;</li>
+ *   <li>{@code cross_entropy}: loss, its sum and dlogits in one pass over the logits (dlogits overwrite
+ *       the logits, which nothing reads afterwards), so the backward's first kernel runs in forward.</li>
+ * </ul>
+ * Transposed quantizations are their own fused cast+transpose kernels; bias and gradient accumulation
+ * are GEMM epilogue options already. Everything else is a group of one.
+ */
+public final class Fusion {
+    public static final String NAME = "fuse";
+
+    private Fusion() {}
+
+    public static FusedGraph run(Graph g) {
+        return new Partition(g).run();
+    }
+
+    private static final class Partition {
+        private final Graph g;
+        private final List<Node> nodes;
+        private final Map<Value, List<Node>> consumers;
+        private final Map<Value, Integer> producedAt = new HashMap<>();
+        private final Map<Node, Integer> index = new HashMap<>();
+        private final Set<Node> taken = new HashSet<>();
+
+        Partition(Graph g) {
+            this.g = g;
+            this.nodes = g.nodes();
+            this.consumers = g.consumers();
+            for (int i = 0; i < nodes.size(); i++) {
+                Node n = nodes.get(i);
+                index.put(n, i);
+                for (Value v : n.outputs()) {
+                    producedAt.putIfAbsent(v, i);
+                }
+            }
+        }
+
+        FusedGraph run() {
+            List<FusionGroup> groups = new ArrayList<>();
+            List<Node> order = new ArrayList<>();
+            for (Node n : nodes) {
+                if (taken.contains(n)) {
+                    continue;
+                }
+                taken.add(n);
+                List<Node> members = new ArrayList<>(List.of(n));
+                String pattern = grow(n, members);
+                taken.addAll(members);
+                groups.add(new FusionGroup(groups.size(), pattern, members));
+                order.addAll(members);
+            }
+            return new FusedGraph(g.withNodes(order), groups);
+        }
+
+        private String grow(Node root, List<Node> members) {
+            Value out = root.outputs().getFirst();
+            switch (root.op()) {
+                case Operator.MatMul mm when !mm.accumulate() -> {
+                    Optional<Node> add = soleConsumer(out, Operator.Add.class).filter(a -> othersReadyBefore(a, out, root));
+                    if (add.isPresent()) {
+                        members.add(add.get());
+                        return "gemm+residual";
+                    }
+                    return "gemm";
+                }
+                case Operator.MatMul mm -> {
+                    return "gemm";
+                }
+                case Operator.Add add -> {
+                    Optional<Node> norm = firstFree(out, n -> (n.op() instanceof Operator.RmsNorm
+                            || n.op() instanceof Operator.LayerNorm) && n.inputs().getFirst().equals(out)
+                            && othersReadyBefore(n, out, root));
+                    if (norm.isEmpty()) {
+                        return "add";
+                    }
+                    members.add(norm.get());
+                    return quantizeOf(norm.get(), members) ? "add+" + mnemonic(norm.get()) + "+quantize"
+                            : "add+" + mnemonic(norm.get());
+                }
+                case Operator.RmsNorm n -> {
+                    return quantizeOf(root, members) ? "rmsnorm+quantize" : "rmsnorm";
+                }
+                case Operator.LayerNorm n -> {
+                    return quantizeOf(root, members) ? "layernorm+quantize" : "layernorm";
+                }
+                case Operator.SwiGlu s -> {
+                    return quantizeOf(root, members) ? "swiglu+quantize" : "swiglu";
+                }
+                case Operator.Gelu ge -> {
+                    return quantizeOf(root, members) ? "gelu+quantize" : "gelu";
+                }
+                case Operator.RmsNormBackward b -> {
+                    return residualGradient(root, out, members) ? "rmsnorm_backward+add" : "rmsnorm_backward";
+                }
+                case Operator.LayerNormBackward b -> {
+                    return residualGradient(root, out, members) ? "layernorm_backward+add" : "layernorm_backward";
+                }
+                case Operator.CrossEntropy ce -> {
+                    Value tokenLoss = root.outputs().get(0);
+                    Optional<Node> sum = firstFree(tokenLoss, n -> n.op() instanceof Operator.LossSum);
+                    Optional<Node> backward = firstFree(root.inputs().getFirst(),
+                            n -> n.op() instanceof Operator.CrossEntropyBackward && readyAfter(n, root));
+                    sum.ifPresent(members::add);
+                    backward.ifPresent(members::add);
+                    return backward.isPresent() ? "cross_entropy+backward" : "cross_entropy";
+                }
+                default -> {
+                    return root.op().mnemonic();
+                }
+            }
+        }
+
+        /** Pulls in the first free non-transposed quantization of the root's first output. */
+        private boolean quantizeOf(Node producer, List<Node> members) {
+            Value y = producer.outputs().getFirst();
+            Optional<Node> q = firstFree(y, n -> n.op() instanceof Operator.Quantize qz && fusableIntoProducer(qz)
+                    && n.phase() == producer.phase());
+            q.ifPresent(members::add);
+            return q.isPresent();
+        }
+
+        /**
+         * A producer kernel holds whole rows, so it can quantize in 1×g groups along them from the current
+         * amax; tensor-wide or delayed scales need an amax over the whole tensor first, and block scales
+         * span rows.
+         */
+        private static boolean fusableIntoProducer(Operator.Quantize q) {
+            return !q.transpose() && q.granularity() instanceof dev.octet.numerics.Granularity.Group
+                    && q.scaling() instanceof dev.octet.dsl.spec.Scaling.Current;
+        }
+
+        private boolean residualGradient(Node root, Value dx, List<Node> members) {
+            Optional<Node> add = soleConsumer(dx, Operator.Add.class).filter(a -> othersReadyBefore(a, dx, root));
+            add.ifPresent(members::add);
+            return add.isPresent();
+        }
+
+        private Optional<Node> soleConsumer(Value v, Class<? extends Operator> kind) {
+            List<Node> cs = consumers.getOrDefault(v, List.of());
+            if (cs.size() != 1 || taken.contains(cs.getFirst()) || !kind.isInstance(cs.getFirst().op())) {
+                return Optional.empty();
+            }
+            return Optional.of(cs.getFirst());
+        }
+
+        private Optional<Node> firstFree(Value v, java.util.function.Predicate<Node> test) {
+            return consumers.getOrDefault(v, List.of()).stream().filter(n -> !taken.contains(n)).filter(test).findFirst();
+        }
+
+        /** Every input of {@code n} other than {@code via} is produced before {@code root} (or is never produced). */
+        private boolean othersReadyBefore(Node n, Value via, Node root) {
+            int at = index.get(root);
+            return n.inputs().stream().filter(v -> !v.equals(via))
+                    .allMatch(v -> producedAt.getOrDefault(v, -1) < at);
+        }
+
+        /** Every input of {@code n} is produced by {@code root} or before it. */
+        private boolean readyAfter(Node n, Node root) {
+            int at = index.get(root);
+            return n.inputs().stream().allMatch(v -> producedAt.getOrDefault(v, -1) <= at);
+        }
+
+        private static String mnemonic(Node n) {
+            return n.op().mnemonic();
+        }
+    }
+}

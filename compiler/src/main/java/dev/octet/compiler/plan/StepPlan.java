@@ -1,0 +1,29 @@
+package dev.octet.compiler.plan;
+
+import dev.octet.compiler.cuda.CudaKernel;
+import dev.octet.compiler.ir.Phase;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A compiled training step: the launches and where every buffer lives. What the runtime executes (one
+ * CUDA graph per step on the GPU; the plan executor on the CPU) and what the emitters write out.
+ */
+public record StepPlan(KernelPlan kernels, MemoryPlan memory, double flopsPerStep) {
+    /** The distinct kernels, by name, in order of first launch; one name is always one source. */
+    public Map<String, CudaKernel> distinctKernels() {
+        Map<String, CudaKernel> out = new LinkedHashMap<>();
+        for (Launch l : kernels.launches()) {
+            CudaKernel previous = out.putIfAbsent(l.kernel().name(), l.kernel());
+            if (previous != null && !previous.source().equals(l.kernel().source())) {
+                throw new IllegalStateException("two different kernels are both named " + l.kernel().name());
+            }
+        }
+        return out;
+    }
+
+    public List<Launch> launches(Phase phase) {
+        return kernels.launches().stream().filter(l -> l.phase() == phase).toList();
+    }
+}
