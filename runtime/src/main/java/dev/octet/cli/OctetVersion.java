@@ -6,7 +6,6 @@ import picocli.CommandLine;
 final class OctetVersion implements CommandLine.IVersionProvider {
     @Override
     public String[] getVersion() {
-        String v = OctetMain.class.getPackage().getImplementationVersion();
-        return new String[] {"octet " + (v == null ? "development" : v) + " (Java " + Runtime.version() + ")"};
+        return new String[] {"octet " + dev.octet.Version.current() + " (Java " + Runtime.version() + ")"};
     }
 }

@@ -1,5 +1,9 @@
 package dev.octet.cli;
 
+import dev.octet.checkpoint.CheckpointDirectory;
+import dev.octet.checkpoint.CheckpointException;
+import dev.octet.checkpoint.CheckpointMetadata;
+import dev.octet.checkpoint.SafetensorsFormatException;
 import dev.octet.cpu.exec.NonFiniteTensorException;
 import dev.octet.dsl.ast.SourcePos;
 import dev.octet.dsl.check.RecipeFit;
@@ -9,6 +13,7 @@ import dev.octet.dsl.spec.ModelSpec;
 import dev.octet.dsl.spec.Program;
 import dev.octet.dsl.spec.RecipeSpec;
 import dev.octet.dsl.spec.TrainingSpec;
+import dev.octet.train.Checkpointing;
 import dev.octet.train.CpuTrainer;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -38,11 +43,22 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--steps", paramLabel = "N", description = "override the number of optimizer steps")
     Integer steps;
 
-    @Option(names = "--out", paramLabel = "RUN_DIR", description = "where metrics.jsonl goes; default runs/<training>-<recipe>-<time>")
+    @Option(names = "--out", paramLabel = "RUN_DIR", description = "where metrics.jsonl and checkpoints/ go; default runs/<training>-<recipe>-<time>")
     Path out;
 
     @Option(names = "--log-every", paramLabel = "N", defaultValue = "10", description = "metrics line every N steps (default ${DEFAULT-VALUE})")
     int logEvery;
+
+    @Option(names = "--checkpoint-every", paramLabel = "N", defaultValue = "0",
+            description = "write a checkpoint into RUN_DIR/checkpoints every N steps; one is always written at the end and on Ctrl-C/SIGTERM")
+    int checkpointEvery;
+
+    @Option(names = "--keep-checkpoints", paramLabel = "K", defaultValue = "" + CheckpointDirectory.DEFAULT_KEEP,
+            description = "keep the newest K checkpoints (default ${DEFAULT-VALUE})")
+    int keepCheckpoints;
+
+    @Option(names = "--resume", description = "continue the run in --out RUN_DIR from its latest checkpoint; metrics are appended")
+    boolean resume;
 
     @Option(names = "--tokenizer", paramLabel = "T", defaultValue = "gpt2",
             description = "tokenizer of a .jsonl conversation file (mode = sft): gpt2, cl100k or PATH/tokenizer.json (default ${DEFAULT-VALUE})")
@@ -63,6 +79,12 @@ final class TrainCommand implements Callable<Integer> {
         }
         if (logEvery < 1) {
             throw new CommandLine.ParameterException(spec.commandLine(), "--log-every must be at least 1");
+        }
+        if (checkpointEvery < 0 || keepCheckpoints < 1) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--checkpoint-every must be 0 or more, --keep-checkpoints at least 1");
+        }
+        if (resume && out == null) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--resume needs --out RUN_DIR: the run to continue");
         }
         List<Path> roots = new ArrayList<>(List.of(file));
         Optional<Path> recipeFile = recipe == null ? Optional.empty() : Optional.of(RecipeFiles.resolve(spec, recipe, file));
@@ -102,8 +124,32 @@ final class TrainCommand implements Callable<Integer> {
         }
         Path runDir = out != null ? out : Path.of("runs", t.name() + "-" + r.name() + "-"
                 + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
-        if (Files.exists(runDir.resolve("metrics.jsonl"))) {
-            throw new CommandLine.ParameterException(spec.commandLine(), runDir + " already holds a run; choose another --out");
+        CheckpointDirectory checkpoints = CheckpointDirectory.of(runDir, keepCheckpoints);
+        Optional<Path> resumeFrom = Optional.empty();
+        int n = steps != null ? steps : t.steps();
+        if (resume) {
+            Optional<CheckpointDirectory.Entry> latest = checkpoints.latest();
+            if (latest.isEmpty()) {
+                System.err.println(checkpoints.dir() + ": error: no checkpoint to resume from");
+                return ExitCodes.INVALID_INPUT;
+            }
+            try {
+                CheckpointMetadata saved = CpuTrainer.checkpointFor(latest.get().file(), model);
+                n = steps != null ? steps : Math.toIntExact(saved.totalSteps());
+                if (saved.step() >= n) {
+                    System.err.println(latest.get().file() + ": error: the run already completed " + saved.step() + " of " + n
+                            + " steps; pass --steps with more to continue it");
+                    return ExitCodes.INVALID_INPUT;
+                }
+                System.out.printf(java.util.Locale.ROOT, "octet: resuming %s at step %d of %d from %s%n", saved.training(),
+                        saved.step(), n, latest.get().file());
+            } catch (IOException e) {
+                System.err.println("error: " + e.getMessage());
+                return ExitCodes.INVALID_INPUT;
+            }
+            resumeFrom = latest.map(CheckpointDirectory.Entry::file);
+        } else if (Files.exists(runDir.resolve("metrics.jsonl"))) {
+            throw new CommandLine.ParameterException(spec.commandLine(), runDir + " already holds a run; choose another --out, or --resume it");
         }
         Files.createDirectories(runDir);
 
@@ -120,18 +166,34 @@ final class TrainCommand implements Callable<Integer> {
         TokenizeCommand.reportSkipped(data.skipped());
         System.out.printf(java.util.Locale.ROOT, "octet: %s: %s; %d x %d tokens per step%n",
                 dataFile.get(), data.summary(), t.globalBatch(), t.seqLen());
-        int n = steps != null ? steps : t.steps();
-        CpuTrainer.Result result;
-        try {
-            result = CpuTrainer.train(model, r, t, data.data(), new CpuTrainer.Options(n, runDir, logEvery, 8, true));
-        } catch (NonFiniteTensorException e) {
-            System.err.println("octet: training diverged: " + e.getMessage() + "; metrics so far are in " + runDir);
-            return ExitCodes.INVALID_INPUT;
+        // Open until the outcome is printed: a shutdown under way waits for it.
+        try (GracefulStop stop = GracefulStop.install()) {
+            CpuTrainer.Options options = new CpuTrainer.Options(n, runDir, logEvery, 8, true)
+                    .withCheckpointing(Checkpointing.every(checkpointEvery, keepCheckpoints))
+                    .stoppingWhen(stop);
+            CpuTrainer.Result result;
+            try {
+                result = CpuTrainer.train(model, r, t, data.data(), resumeFrom.map(options::resumingFrom).orElse(options));
+            } catch (NonFiniteTensorException e) {
+                System.err.println("octet: training diverged: " + e.getMessage() + "; metrics so far are in " + runDir);
+                return ExitCodes.INVALID_INPUT;
+            } catch (CheckpointException | SafetensorsFormatException e) {
+                System.err.println("error: " + e.getMessage());
+                return ExitCodes.INVALID_INPUT;
+            }
+            String checkpoint = result.checkpoint().map(Path::toString).orElse("none");
+            if (result.stopped()) {
+                System.out.printf(java.util.Locale.ROOT, "octet: stopped after step %d of %d; checkpoint %s; continue with: octet train %s --resume --out %s%n",
+                        result.completedSteps(), n, checkpoint, file + (recipe == null ? "" : " --recipe " + recipe)
+                                + (tokenizer.equals("gpt2") ? "" : " --tokenizer " + tokenizer)
+                                + (onBadRecord.equals("stop") ? "" : " --on-bad-record " + onBadRecord), runDir);
+                return ExitCodes.OK;
+            }
+            System.out.printf(java.util.Locale.ROOT, "octet: loss %.3f -> %.3f (mean of the last steps), held-out %.3f; %.0f tokens/s; metrics in %s; checkpoint %s%n",
+                    result.first(), result.finalMean(), result.validationLoss().orElseThrow(), result.tokensPerSecond(),
+                    runDir.resolve("metrics.jsonl"), checkpoint);
+            return ExitCodes.OK;
         }
-        System.out.printf(java.util.Locale.ROOT, "octet: loss %.3f -> %.3f (mean of the last steps), held-out %.3f; %.0f tokens/s; metrics in %s%n",
-                result.first(), result.finalMean(), result.validationLoss(), result.tokensPerSecond(),
-                runDir.resolve("metrics.jsonl"));
-        return ExitCodes.OK;
     }
 
     private static Path resolveBeside(Path file, String relative) {

@@ -1,6 +1,8 @@
 package dev.octet.data;
 
 import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.SplittableRandom;
 
 /**
@@ -11,6 +13,9 @@ import java.util.SplittableRandom;
  * be replayed. Windows may span a document boundary; the document ids say where.
  */
 public final class BatchSampler implements BatchSource {
+
+    /** This sampler's name in {@link #position()}. */
+    public static final String KIND = "random_windows";
 
     private final TokenSplit split;
     private final long seed;
@@ -39,8 +44,33 @@ public final class BatchSampler implements BatchSource {
         return new BatchSampler(split, state);
     }
 
+    /**
+     * A sampler that continues at {@code position} ({@link #position()} of an earlier one), after checking
+     * that it is a position of this kind of sampler and for batches of {@code batchSize x sequenceLength}.
+     */
+    public static BatchSampler resume(TokenSplit split, int batchSize, int sequenceLength, Map<String, String> position) {
+        if (!KIND.equals(position.get(SAMPLER))) {
+            throw new IllegalArgumentException("the data position is of a " + position.getOrDefault(SAMPLER, "unnamed")
+                    + " sampler, not of a " + KIND + " sampler over a text corpus");
+        }
+        SamplerState state = SamplerState.fromMap(position);
+        if (state.batchSize() != batchSize || state.sequenceLength() != sequenceLength) {
+            throw new IllegalArgumentException("the data position is for batches of " + state.batchSize() + " x "
+                    + state.sequenceLength() + " tokens, not " + batchSize + " x " + sequenceLength);
+        }
+        return resume(split, state);
+    }
+
     public SamplerState state() {
         return new SamplerState(seed, batchSize, sequenceLength, nextBatch);
+    }
+
+    @Override
+    public Map<String, String> position() {
+        Map<String, String> position = new LinkedHashMap<>();
+        position.put(SAMPLER, KIND);
+        position.putAll(state().toMap());
+        return position;
     }
 
     @Override

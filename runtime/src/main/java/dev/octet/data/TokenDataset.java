@@ -1,5 +1,6 @@
 package dev.octet.data;
 
+import java.util.Map;
 import java.util.stream.IntStream;
 
 /**
@@ -83,6 +84,11 @@ public final class TokenDataset implements TrainingData {
     @Override
     public BatchSource trainBatches(int batchSize, int sequenceLength, long seed) {
         return new BatchSampler(train, batchSize, sequenceLength, seed);
+    }
+
+    @Override
+    public BatchSource resumeTrainBatches(int batchSize, int sequenceLength, Map<String, String> position) {
+        return BatchSampler.resume(train, batchSize, sequenceLength, position);
     }
 
     @Override

@@ -1,5 +1,10 @@
 package dev.octet.train;
 
+import dev.octet.Version;
+import dev.octet.checkpoint.CheckpointDirectory;
+import dev.octet.checkpoint.CheckpointException;
+import dev.octet.checkpoint.CheckpointMetadata;
+import dev.octet.checkpoint.ModelFingerprint;
 import dev.octet.cpu.exec.GraphInterpreter;
 import dev.octet.cpu.exec.ParameterStore;
 import dev.octet.cpu.exec.RecipeLinearPolicy;
@@ -16,18 +21,47 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
+import java.util.OptionalDouble;
 
 /**
  * The training loop on the CPU reference backend: gradient accumulation over micro-batches, global-norm
  * clipping, the schedule's learning rate, AdamW on FP32 master weights, a metrics line per logged step,
- * and the loss on held-out text at the end.
+ * checkpoints, and the loss on held-out text at the end. A run resumed from a checkpoint continues
+ * bit for bit as the uninterrupted run would have: same weights, moments, schedule position and batches.
  */
 public final class CpuTrainer {
-    /** How a run differs from its training block: steps, where it writes, how often it logs. */
-    public record Options(int steps, Path runDir, int logEvery, int validationBatches, boolean showProgress) {}
+    /**
+     * How a run differs from its training block: steps (the schedule's length), where it writes, how often it
+     * logs, checkpoints, a checkpoint to continue from, and when to stop early.
+     */
+    public record Options(int steps, Path runDir, int logEvery, int validationBatches, boolean showProgress,
+                          Checkpointing checkpointing, Optional<Path> resumeFrom, StopCondition stop) {
+        public Options(int steps, Path runDir, int logEvery, int validationBatches, boolean showProgress) {
+            this(steps, runDir, logEvery, validationBatches, showProgress, Checkpointing.off(), Optional.empty(),
+                    StopCondition.NEVER);
+        }
 
-    /** Losses per step, and the held-out loss at the end. */
-    public record Result(List<Double> losses, double validationLoss, double tokensPerSecond) {
+        public Options withCheckpointing(Checkpointing c) {
+            return new Options(steps, runDir, logEvery, validationBatches, showProgress, c, resumeFrom, stop);
+        }
+
+        public Options resumingFrom(Path checkpoint) {
+            return new Options(steps, runDir, logEvery, validationBatches, showProgress, checkpointing,
+                    Optional.of(checkpoint), stop);
+        }
+
+        public Options stoppingWhen(StopCondition condition) {
+            return new Options(steps, runDir, logEvery, validationBatches, showProgress, checkpointing, resumeFrom, condition);
+        }
+    }
+
+    /**
+     * Losses of the steps this call ran, the held-out loss (absent when the run was stopped early), the step
+     * the run reached, and the last checkpoint written.
+     */
+    public record Result(List<Double> losses, OptionalDouble validationLoss, double tokensPerSecond, long completedSteps,
+                         boolean stopped, Optional<Path> checkpoint) {
         public double first() {
             return losses.getFirst();
         }
@@ -51,9 +85,34 @@ public final class CpuTrainer {
         Rounding rounding = Rounding.GPU;
         GraphInterpreter interpreter = new GraphInterpreter(model, params,
                 new RecipeLinearPolicy(recipe, model.config().layers()), rounding);
-        BatchSource sampler = data.trainBatches(spec.microBatch(), spec.seqLen(), spec.seed());
-        int accumulation = spec.accumulation();
         int steps = options.steps();
+        long firstStep = 0;
+        long optimizerSteps = 0;
+        double elapsedBefore = 0;
+        BatchSource sampler;
+        if (options.resumeFrom().isPresent()) {
+            Path file = options.resumeFrom().get();
+            CheckpointMetadata resumed = TrainingCheckpoint.restore(file, model, recipe, params, interpreter);
+            if (resumed.step() >= steps) {
+                throw new CheckpointException(file, "the run already completed " + resumed.step() + " of " + steps
+                        + " steps; ask for more steps to continue it");
+            }
+            try {
+                sampler = data.resumeTrainBatches(spec.microBatch(), spec.seqLen(), resumed.dataPosition());
+            } catch (IllegalArgumentException e) {
+                throw new CheckpointException(file, "its data position does not fit the training data of " + spec.name()
+                        + ": " + e.getMessage());
+            }
+            firstStep = resumed.step();
+            optimizerSteps = resumed.optimizerSteps();
+            elapsedBefore = resumed.elapsedSeconds();
+        } else {
+            sampler = data.trainBatches(spec.microBatch(), spec.seqLen(), spec.seed());
+        }
+        Checkpointing checkpointing = options.checkpointing();
+        CheckpointDirectory checkpoints = CheckpointDirectory.of(options.runDir(), Math.max(1, checkpointing.keep()));
+        String fingerprint = ModelFingerprint.of(model);
+        int accumulation = spec.accumulation();
         double[][] grads = params.entries().stream().map(ParameterStore.Entry::grad).toArray(double[][]::new);
         // AdamW reads FP32 gradients, as on the GPU; one buffer per parameter, reused every step.
         java.util.Map<ParameterStore.Entry, float[]> fp32Grads = new java.util.IdentityHashMap<>();
@@ -61,11 +120,14 @@ public final class CpuTrainer {
         long tokensPerStep = (long) spec.globalBatch() * spec.seqLen();
         long start = System.nanoTime();
         double tokensPerSecond = 0;
+        Optional<Path> lastCheckpoint = Optional.empty();
+        boolean stopped = false;
+        long step = firstStep;
         try (MetricsLog metrics = MetricsLog.openIn(options.runDir());
              TrainingProgress progress = options.showProgress()
-                     ? TrainingProgress.onStandardOutput(0, steps, Math.max(1, options.logEvery()))
-                     : TrainingProgress.of(TrainingProgress.Display.PLAIN, nullStream(), 0, steps, 1)) {
-            for (int step = 0; step < steps; step++) {
+                     ? TrainingProgress.onStandardOutput(firstStep, steps, Math.max(1, options.logEvery()))
+                     : TrainingProgress.of(TrainingProgress.Display.PLAIN, nullStream(), firstStep, steps, 1)) {
+            for (; step < steps && !stopped; step++) {
                 params.refreshWorking(rounding);
                 params.zeroGrads();
                 double loss = 0;
@@ -74,29 +136,52 @@ public final class CpuTrainer {
                 }
                 double norm = spec.clipGradNorm() > 0 ? GradientClipping.clip(spec.clipGradNorm(), grads)
                         : GradientClipping.globalNorm(grads);
-                double lr = spec.schedule().learningRate(spec.optimizer().lr(), step, steps);
+                double lr = spec.schedule().learningRate(spec.optimizer().lr(), (int) step, steps);
                 TrainingSpec.AdamW opt = spec.optimizer();
+                optimizerSteps++;
                 for (ParameterStore.Entry e : params.entries()) {
                     float[] g = fp32Grads.computeIfAbsent(e, x -> new float[x.grad().length]);
                     for (int i = 0; i < g.length; i++) {
                         g[i] = (float) e.grad()[i];
                     }
-                    AdamW.step(e.master(), g, e.m(), e.v(), step + 1, lr, opt.beta1(), opt.beta2(), opt.eps(),
-                            e.param().decays() ? opt.weightDecay() : 0);
+                    AdamW.step(e.master(), g, e.m(), e.v(), Math.toIntExact(optimizerSteps), lr, opt.beta1(), opt.beta2(),
+                            opt.eps(), e.param().decays() ? opt.weightDecay() : 0);
                 }
                 losses.add(loss);
+                long completed = step + 1;
+                stopped = completed < steps && options.stop().shouldStop(completed);
                 double elapsed = (System.nanoTime() - start) / 1e9;
-                tokensPerSecond = tokensPerStep * (step + 1) / elapsed;
-                if (step % options.logEvery() == 0 || step == steps - 1) {
-                    metrics.append(new StepMetrics(step, loss, lr, norm, tokensPerSecond, elapsed));
+                tokensPerSecond = tokensPerStep * losses.size() / elapsed;
+                if (step % options.logEvery() == 0 || completed == steps || stopped) {
+                    metrics.append(new StepMetrics(step, loss, lr, norm, tokensPerSecond, elapsedBefore + elapsed));
                 }
-                progress.update(step + 1, loss, tokensPerSecond);
+                progress.update(completed, loss, tokensPerSecond);
+                if (checkpointing.enabled() && (checkpointing.dueAfter(completed) || completed == steps || stopped)) {
+                    CheckpointMetadata state = new CheckpointMetadata(completed, optimizerSteps, steps,
+                            spec.schedule().toString(), sampler.position(), spec.seed(), model.name(), fingerprint,
+                            recipe.name(), spec.name(), Version.current(), elapsedBefore + elapsed);
+                    lastCheckpoint = Optional.of(checkpoints.save(completed,
+                            out -> TrainingCheckpoint.write(out, state, params, model, interpreter)));
+                }
+            }
+            if (stopped) {
+                return new Result(List.copyOf(losses), OptionalDouble.empty(), tokensPerSecond, step, true, lastCheckpoint);
             }
             double validation = validationLoss(interpreter, params, data, spec, options.validationBatches(), rounding);
-            metrics.append(new StepMetrics(steps - 1, losses.getLast(), 0, 0, tokensPerSecond, (System.nanoTime() - start) / 1e9)
-                    .with("val_loss", validation));
-            return new Result(List.copyOf(losses), validation, tokensPerSecond);
+            metrics.append(new StepMetrics(steps - 1, losses.getLast(), 0, 0, tokensPerSecond,
+                    elapsedBefore + (System.nanoTime() - start) / 1e9).with("val_loss", validation));
+            return new Result(List.copyOf(losses), OptionalDouble.of(validation), tokensPerSecond, step, false, lastCheckpoint);
         }
+    }
+
+    /**
+     * Where a checkpoint's run stood, after checking that it was written for {@code model}: what resuming
+     * reads before it loads any data.
+     */
+    public static CheckpointMetadata checkpointFor(Path file, ModelSpec model) throws IOException {
+        CheckpointMetadata metadata = TrainingCheckpoint.readMetadata(file);
+        TrainingCheckpoint.requireSameModel(file, metadata, model);
+        return metadata;
     }
 
     /** Mean loss over a fixed set of held-out batches (the same for every run with the same seed). */

@@ -53,6 +53,76 @@ class TrainCommandTest {
     }
 
     @Test
+    void resumeWithoutACheckpointIsAOneLineErrorWithExitCodeOne(@TempDir Path dir) {
+        assertEquals(ExitCodes.INVALID_INPUT, OctetMain.run("train", TINY, "--resume", "--out", dir.toString()));
+        assertEquals(dir.resolve("checkpoints") + ": error: no checkpoint to resume from", err.toString().strip());
+        err.reset();
+        assertEquals(ExitCodes.USAGE, OctetMain.run("train", TINY, "--resume"));
+        assertTrue(err.toString().contains("--resume needs --out"), err.toString());
+    }
+
+    @Test
+    void resumeWithAnotherModelIsAOneLineErrorWithExitCodeOne(@TempDir Path dir) throws IOException {
+        Path run = dir.resolve("run");
+        assertEquals(ExitCodes.OK, OctetMain.run("train", TINY, "--steps", "1", "--out", run.toString()), err.toString());
+        Path examples = Path.of("..", "examples").toAbsolutePath().normalize();
+        String changed = Files.readString(Path.of(TINY))
+                .replace("\"recipes/", "\"" + examples.resolve("recipes") + "/")
+                .replace("\"data/", "\"" + examples.resolve("data") + "/")
+                .replaceFirst("ffn\\s*=\\s*384", "ffn = 256");
+        Path other = Files.writeString(dir.resolve("tiny-changed.octet"), changed);
+        err.reset();
+        assertEquals(ExitCodes.INVALID_INPUT, OctetMain.run("train", other.toString(), "--resume", "--out", run.toString()));
+        String message = err.toString().strip();
+        assertTrue(message.contains("step-00000001.safetensors: was written for model tiny"), message);
+        assertEquals(1, message.lines().count(), message);
+    }
+
+    @Test
+    void sigtermStopsAfterTheCurrentStepWithACheckpointThatResumesAppendingMetrics(@TempDir Path dir) throws Exception {
+        Path run = dir.resolve("run");
+        Path log = dir.resolve("octet.log");
+        String javaBinary = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        Process octet = new ProcessBuilder(javaBinary, "-cp", System.getProperty("java.class.path"), OctetMain.class.getName(),
+                "train", TINY, "--steps", "200", "--log-every", "1", "--out", run.toString())
+                .redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        try {
+            Path metrics = run.resolve(MetricsLog.FILE_NAME);
+            long deadline = System.nanoTime() + 180_000_000_000L;
+            while (!(Files.exists(metrics) && MetricsLog.read(metrics).size() >= 2)) {
+                assertTrue(octet.isAlive(), Files.readString(log));
+                assertTrue(System.nanoTime() < deadline, "no training step within 3 minutes: " + Files.readString(log));
+                Thread.sleep(200);
+            }
+            octet.destroy(); // SIGTERM
+            assertTrue(octet.waitFor(120, java.util.concurrent.TimeUnit.SECONDS), Files.readString(log));
+        } finally {
+            octet.destroyForcibly();
+        }
+        assertEquals(128 + 15, octet.exitValue(), Files.readString(log));
+        var checkpoint = dev.octet.checkpoint.CheckpointDirectory.of(run, 2).latest().orElseThrow();
+        long stoppedAt = checkpoint.step();
+        assertTrue(stoppedAt >= 2 && stoppedAt < 200, "stopped at " + stoppedAt);
+        assertTrue(Files.readString(log).contains("stopped after step " + stoppedAt + " of 200"), Files.readString(log));
+        assertEquals(stoppedAt, MetricsLog.read(run.resolve(MetricsLog.FILE_NAME)).size(), "every step logged, the last one too");
+
+        String total = Long.toString(stoppedAt + 1);
+        assertEquals(ExitCodes.OK, OctetMain.run("train", TINY, "--resume", "--steps", total, "--log-every", "1",
+                "--out", run.toString()), err.toString());
+        assertTrue(out.toString().contains("resuming tiny_pretrain at step " + stoppedAt + " of " + total), out.toString());
+        var lines = MetricsLog.read(run.resolve(MetricsLog.FILE_NAME));
+        assertEquals(stoppedAt + 2, lines.size(), "the resumed step and the held-out loss, appended");
+        assertEquals(stoppedAt, lines.get((int) stoppedAt).get("step").getAsLong());
+        assertTrue(Files.exists(run.resolve("checkpoints").resolve(String.format("step-%08d.safetensors", stoppedAt + 1))));
+
+        // Nothing left to do: a one-line error, not a silent no-op.
+        err.reset();
+        assertEquals(ExitCodes.INVALID_INPUT, OctetMain.run("train", TINY, "--resume", "--steps", total, "--out", run.toString()));
+        assertTrue(err.toString().contains("already completed " + total + " of " + total + " steps"), err.toString());
+        assertEquals(1, err.toString().strip().lines().count(), err.toString());
+    }
+
+    @Test
     void aFileWithoutATrainingBlockIsInvalidInput() {
         String gpt2 = Path.of("..", "examples", "gpt2-124m.octet").toString();
         assertEquals(ExitCodes.INVALID_INPUT, OctetMain.run("train", gpt2));

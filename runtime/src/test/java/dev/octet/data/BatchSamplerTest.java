@@ -7,7 +7,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.gson.Gson;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -92,6 +94,25 @@ class BatchSamplerTest {
         assertEquals(saved, reloaded);
         List<Batch> resumed = draw(BatchSampler.resume(dataset.train(), reloaded), 5);
         assertEquals(continued, resumed);
+    }
+
+    @Test
+    void aPositionOfNamedStringsResumesThroughTheTrainingData() {
+        BatchSource original = dataset.trainBatches(8, 64, Long.MIN_VALUE + 3);
+        for (int i = 0; i < 7; i++) {
+            original.next();
+        }
+        Map<String, String> position = original.position();
+        assertEquals(Map.of(BatchSource.SAMPLER, BatchSampler.KIND, "seed", Long.toString(Long.MIN_VALUE + 3), "batch_size", "8",
+                "sequence_length", "64", "next_batch", "7"), position);
+        BatchSource resumed = dataset.resumeTrainBatches(8, 64, position);
+        for (int i = 0; i < 5; i++) {
+            assertEquals(original.next(), resumed.next());
+        }
+        assertThrows(IllegalArgumentException.class, () -> dataset.resumeTrainBatches(4, 64, position));
+        Map<String, String> otherKind = new HashMap<>(position);
+        otherKind.put(BatchSource.SAMPLER, "shuffled_sequences");
+        assertThrows(IllegalArgumentException.class, () -> dataset.resumeTrainBatches(8, 64, otherKind));
     }
 
     @Test

@@ -73,7 +73,7 @@ class CpuTrainerTest {
         CpuTrainer.Result bf16 = run("bf16", dir.resolve("bf16"));
         CpuTrainer.Result fp8 = run("infir2", dir.resolve("fp8"));
         System.out.printf("bf16 %.4f -> %.4f (val %.4f); infir2 %.4f -> %.4f (val %.4f)%n", bf16.first(), bf16.finalMean(),
-                bf16.validationLoss(), fp8.first(), fp8.finalMean(), fp8.validationLoss());
+                bf16.validationLoss().orElseThrow(), fp8.first(), fp8.finalMean(), fp8.validationLoss().orElseThrow());
         // Untrained, the loss is near ln(512) = 6.24 (a tied head favours repeating the input token a little).
         assertEquals(Math.log(512), bf16.first(), 0.5);
         // 40 steps of 128 tokens take the loss at least 1.0 nat below where it started.
@@ -81,7 +81,7 @@ class CpuTrainerTest {
         assertTrue(fp8.finalMean() < fp8.first() - 1.0, "fp8 " + fp8.first() + " -> " + fp8.finalMean());
         // Same seed, same batches: FP8 ends within 0.1 nat of BF16, in training and held-out loss.
         assertEquals(bf16.finalMean(), fp8.finalMean(), 0.1);
-        assertEquals(bf16.validationLoss(), fp8.validationLoss(), 0.1);
+        assertEquals(bf16.validationLoss().orElseThrow(), fp8.validationLoss().orElseThrow(), 0.1);
         // Identical first step: quantization changes the loss only slightly before any update.
         assertEquals(bf16.first(), fp8.first(), 0.02);
     }

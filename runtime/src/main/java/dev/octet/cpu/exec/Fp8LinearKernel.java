@@ -32,6 +32,27 @@ public final class Fp8LinearKernel implements LinearKernel {
         this.recipe = recipe;
     }
 
+    /**
+     * The amax histories of the operands this layer scales with delayed scaling, by GEMM and role: state that
+     * carries from step to step, so a checkpoint must keep it. Empty under just-in-time scaling.
+     */
+    public Map<Gemm, Map<Role, DelayedScaling>> delayedScaling() {
+        Map<Gemm, Map<Role, DelayedScaling>> copy = new EnumMap<>(Gemm.class);
+        histories.forEach((gemm, byRole) -> copy.put(gemm, Map.copyOf(byRole)));
+        return Map.copyOf(copy);
+    }
+
+    /** Puts back a history that {@link #delayedScaling} returned, e.g. from a checkpoint. */
+    public void restoreDelayedScaling(Gemm gemm, Role role, DelayedScaling state) {
+        OperandQuant q = recipe.operand(gemm, role);
+        if (!(q.scaling() instanceof Scaling.Delayed d) || d.history() != state.historyLength()
+                || d.margin() != state.margin() || q.format() != state.format()) {
+            throw new IllegalArgumentException(layer + " " + gemm.lowerName() + " " + role.lowerName()
+                    + ": the recipe's scaling " + q.scaling() + " cannot continue from " + state);
+        }
+        histories.computeIfAbsent(gemm, g -> new EnumMap<>(Role.class)).put(role, state);
+    }
+
     @Override
     public void forward(double[] y, double[] x, double[] w, int m, int k, int n) {
         QuantizedMatrix xq = quantize(Gemm.FPROP, Role.ACTIVATIONS, toFloat(x), m, k);

@@ -2,6 +2,7 @@ package dev.octet.data.packing;
 
 import dev.octet.data.BatchSource;
 import dev.octet.data.TrainingData;
+import java.util.Map;
 
 /** Training data already cut into packed sequences: a token file or packed conversations. */
 public record PackedTrainingData(SequenceSource all) implements TrainingData {
@@ -17,6 +18,11 @@ public record PackedTrainingData(SequenceSource all) implements TrainingData {
     @Override
     public BatchSource trainBatches(int batchSize, int sequenceLength, long seed) {
         return ShuffledSampler.start(checked(train(), sequenceLength), batchSize, seed);
+    }
+
+    @Override
+    public BatchSource resumeTrainBatches(int batchSize, int sequenceLength, Map<String, String> position) {
+        return ShuffledSampler.resume(checked(train(), sequenceLength), batchSize, position);
     }
 
     @Override

@@ -3,7 +3,9 @@ package dev.octet.data.packing;
 import dev.octet.data.Batch;
 import dev.octet.data.BatchSource;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Batches of packed sequences in a shuffled order: each epoch visits every sequence once, in the order of an
@@ -11,6 +13,9 @@ import java.util.List;
  * continue at the exact next sequence ({@link #resume}).
  */
 public final class ShuffledSampler implements BatchSource {
+
+    /** This sampler's name in {@link #position()}. */
+    public static final String KIND = "shuffled_sequences";
 
     private final SequenceSource source;
     private final int batchSize;
@@ -40,8 +45,28 @@ public final class ShuffledSampler implements BatchSource {
         return new ShuffledSampler(source, batchSize, state);
     }
 
+    /**
+     * A sampler that continues at {@code position} ({@link #position()} of an earlier one), after checking
+     * that it is a position of this kind of sampler over as many sequences as {@code source} holds.
+     */
+    public static ShuffledSampler resume(SequenceSource source, int batchSize, Map<String, String> position) {
+        if (!KIND.equals(position.get(SAMPLER))) {
+            throw new IllegalArgumentException("the data position is of a " + position.getOrDefault(SAMPLER, "unnamed")
+                    + " sampler, not of a " + KIND + " sampler over packed sequences");
+        }
+        return resume(source, batchSize, PackedSamplerState.fromMap(position));
+    }
+
     public PackedSamplerState state() {
         return state;
+    }
+
+    @Override
+    public Map<String, String> position() {
+        Map<String, String> position = new LinkedHashMap<>();
+        position.put(SAMPLER, KIND);
+        state.toMap().forEach((key, value) -> position.put(key, Long.toString(value)));
+        return position;
     }
 
     /** The index (in the source) of the sequence drawn next. */

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.google.gson.Gson;
 import com.google.gson.reflect.TypeToken;
 import dev.octet.data.Batch;
+import dev.octet.data.BatchSource;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -91,6 +92,19 @@ class ShuffledSamplerTest {
         }
         PackedSamplerState at = ShuffledSampler.start(data, 3, 42).state();
         assertEquals(Map.of("seed", 42L, "epoch", 0L, "position", 0L, "sequence_count", 25L), at.toMap());
+    }
+
+    @Test
+    void aPositionOfNamedStringsResumesAndNamesItsKind() {
+        SequenceSource data = new Numbered(25);
+        ShuffledSampler first = ShuffledSampler.start(data, 3, 42);
+        drawn(first, 9);
+        Map<String, String> position = first.position();
+        assertEquals(Map.of(BatchSource.SAMPLER, ShuffledSampler.KIND, "seed", "42", "epoch", "1", "position", "2",
+                "sequence_count", "25"), position);
+        assertEquals(drawn(first, 5), drawn(ShuffledSampler.resume(data, 3, position), 5));
+        assertThrows(IllegalArgumentException.class,
+                () -> ShuffledSampler.resume(data, 3, Map.of(BatchSource.SAMPLER, "random_windows", "seed", "42")));
     }
 
     @Test
