@@ -1,5 +1,6 @@
 package dev.octet.gpu.kernels;
 
+import dev.octet.gpu.RequiresCudaDevice;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.extension.ExtendWith;
 

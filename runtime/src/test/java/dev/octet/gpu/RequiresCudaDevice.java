@@ -1,6 +1,5 @@
-package dev.octet.gpu.kernels;
+package dev.octet.gpu;
 
-import dev.octet.gpu.CudaAvailability;
 import org.junit.jupiter.api.extension.ConditionEvaluationResult;
 import org.junit.jupiter.api.extension.ExecutionCondition;
 import org.junit.jupiter.api.extension.ExtensionContext;
