@@ -8,7 +8,7 @@ import java.util.Objects;
  * FP32 with one rounding per step (no fused multiply-add, so a CPU oracle can follow it exactly):
  * <pre>
  *   v = acc
- *   v = v + bias[n]                      (bias: f32[N])
+ *   v = v + bias[n]                      (bias: bf16[N], the working copy)
  *   v = v + residual[m, n]               (residual: bf16[M, N], widened exactly)
  *   v = c[m, n] + v                      (accumulate: c is f32, read then written)
  *   c[m, n] = round(v)                   (to BF16 round-to-nearest-even, or kept as FP32)

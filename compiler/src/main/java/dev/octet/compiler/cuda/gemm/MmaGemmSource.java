@@ -76,7 +76,7 @@ final class MmaGemmSource {
     static List<KernelParam> epilogueParams(GemmEpilogue e) {
         List<KernelParam> params = new ArrayList<>();
         if (e.bias()) {
-            params.add(KernelParam.in("bias", DType.F32));
+            params.add(KernelParam.in("bias", DType.BF16));
         }
         if (e.residual()) {
             params.add(KernelParam.in("residual", DType.BF16));
@@ -90,7 +90,7 @@ final class MmaGemmSource {
         StringBuilder v = new StringBuilder();
         v.append("                            float v = acc[mt][nt][half * 2 + j];\n");
         if (e.bias()) {
-            v.append("                            v = __fadd_rn(v, bias[col]);\n");
+            v.append("                            v = __fadd_rn(v, bf16_to_f32(bias[col]));\n");
         }
         if (e.residual()) {
             v.append("                            v = __fadd_rn(v, bf16_to_f32(residual[i]));\n");

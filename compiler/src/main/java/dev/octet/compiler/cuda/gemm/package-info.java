@@ -20,7 +20,7 @@
  *       accumulation. Oracle: {@code dev.octet.cpu.ops.Linear} (double accumulation). Parameters:
  *       {@code a, b, [bias], [residual], c}.
  * </ul>
- * The epilogue ({@link dev.octet.compiler.cuda.gemm.GemmEpilogue}) adds {@code bias: f32[N]}, then
+ * The epilogue ({@link dev.octet.compiler.cuda.gemm.GemmEpilogue}) adds {@code bias: bf16[N]} (the working copy), then
  * {@code residual: bf16[M,N]}, then (accumulate) the old {@code c: f32[M,N]}, and stores BF16 or FP32; C is
  * always {@code [M,N]} row-major.
  *

@@ -27,7 +27,7 @@ import java.util.stream.IntStream;
  *
  * <p>Buffers in order: {@code dx} bf16[rows, dim]; {@code weight_grad_partials} f32[partialRows, dim];
  * {@code bias_grad_partials} f32[partialRows, dim] (LayerNorm); {@code dy} bf16[rows, dim]; {@code x}
- * bf16[rows, dim] (the forward's normalized input); {@code weight} f32[dim]; {@code mean} f32[rows]
+ * bf16[rows, dim] (the forward's normalized input); {@code weight} bf16[dim]; {@code mean} f32[rows]
  * (LayerNorm); {@code rstd} f32[rows]; {@code residual_grad} bf16[rows, dim] (if addResidualGradient).
  * Every element of the partials is written, so they need no zeroing. Outputs never alias inputs.
  */
@@ -91,7 +91,7 @@ public record NormBackward(NormKind kind, int rows, int dim, boolean addResidual
         if (kind == NormKind.LAYER) p.add(KernelParam.out("bias_grad_partials", DType.F32));
         p.add(KernelParam.in("dy", DType.BF16));
         p.add(KernelParam.in("x", DType.BF16));
-        p.add(KernelParam.in("weight", DType.F32));
+        p.add(KernelParam.in("weight", DType.BF16));
         if (kind == NormKind.LAYER) p.add(KernelParam.in("mean", DType.F32));
         p.add(KernelParam.in("rstd", DType.F32));
         if (addResidualGradient) p.add(KernelParam.in("residual_grad", DType.BF16));
@@ -119,7 +119,7 @@ public record NormBackward(NormKind kind, int rows, int dim, boolean addResidual
                             const int warp = threadIdx.x >> 5;
                             const int c = threadIdx.x * VEC;
                             float w[VEC];
-                            load_f32_vec(weight + c, w);
+                            load_bf16_vec(weight + c, w);
                             float dw[VEC], db[VEC];
                             #pragma unroll
                             for (int k = 0; k < VEC; k++) dw[k] = db[k] = 0.0f;

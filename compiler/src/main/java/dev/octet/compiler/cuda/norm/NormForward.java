@@ -25,8 +25,8 @@ import java.util.stream.IntStream;
  * <p>Buffers in order: {@code y} bf16[rows, dim] (if written), {@code y_codes} fp8[rows, dim] and
  * {@code y_scales} f32[rows, dim / g] (if quantized), {@code residual_out} bf16[rows, dim] (if addResidual),
  * {@code mean} f32[rows] (LayerNorm), {@code rstd} f32[rows]; then {@code x} bf16[rows, dim], or
- * {@code residual} and {@code branch} bf16[rows, dim] when addResidual; {@code weight} f32[dim];
- * {@code bias} f32[dim] (LayerNorm). Outputs never alias inputs.
+ * {@code residual} and {@code branch} bf16[rows, dim] when addResidual; {@code weight} bf16[dim];
+ * {@code bias} bf16[dim] (LayerNorm), the BF16 working copies every kernel reads. Outputs never alias inputs.
  */
 public record NormForward(NormKind kind, int rows, int dim, float eps, boolean addResidual,
                           Optional<GroupQuantization> quantizedOutput, boolean writeBf16Output) implements KernelSpec {
@@ -97,8 +97,8 @@ public record NormForward(NormKind kind, int rows, int dim, float eps, boolean a
         } else {
             p.add(KernelParam.in("x", DType.BF16));
         }
-        p.add(KernelParam.in("weight", DType.F32));
-        if (kind == NormKind.LAYER) p.add(KernelParam.in("bias", DType.F32));
+        p.add(KernelParam.in("weight", DType.BF16));
+        if (kind == NormKind.LAYER) p.add(KernelParam.in("bias", DType.BF16));
         return p;
     }
 
@@ -172,12 +172,12 @@ public record NormForward(NormKind kind, int rows, int dim, float eps, boolean a
                     for (int j = 0; j < PER_LANE / VEC; j++) {
                         const int c = j * 32 * VEC + lane * VEC;
                         float w[VEC];
-                        load_f32_vec(weight + c, w);
+                        load_bf16_vec(weight + c, w);
                 """);
         if (layer) {
             b.append("""
                             float bi[VEC];
-                            load_f32_vec(bias + c, bi);
+                            load_bf16_vec(bias + c, bi);
                             #pragma unroll
                             for (int k = 0; k < VEC; k++) v[j * VEC + k] = bf16_round((v[j * VEC + k] - m) * r * w[k] + bi[k]);
                     """);
