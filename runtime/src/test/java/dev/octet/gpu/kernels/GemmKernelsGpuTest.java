@@ -153,11 +153,11 @@ class GemmKernelsGpuTest {
      */
     private static double[] runEpilogue(DeviceWorkspace ws, RandomTensors random, GemmEpilogue epilogue, int m, int n,
                                         float[] acc, KernelSpec spec) {
-        float[] bias = random.weights(n);
+        float[] bias = random.bf16Gaussian(n, RandomTensors.WEIGHT_STD); // the BF16 working copy of the FP32 bias
         float[] residual = random.bf16Gaussian(m * n, RandomTensors.ACTIVATION_STD);
         float[] previous = random.gradients(m * n); // dW of earlier micro-batches
         if (epilogue.bias()) {
-            ws.input("bias", HostArray.f32(bias));
+            ws.input("bias", HostArray.bf16(bias));
         }
         if (epilogue.residual()) {
             ws.input("residual", HostArray.bf16(residual));
