@@ -9,6 +9,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.util.List;
 import java.util.Random;
@@ -21,6 +22,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The driver layer on the H200: buffers, launches, events, graphs, and the java.lang.foreign entry points. */
 @Tag("gpu")
+@ExtendWith(RequiresCudaDevice.class)
 class CudaRuntimeGpuTest {
     private static CudaContext context;
     private static KernelCompiler nvrtc;

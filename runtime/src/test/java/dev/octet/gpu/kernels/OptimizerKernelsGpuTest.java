@@ -1,0 +1,148 @@
+package dev.octet.gpu.kernels;
+
+import dev.octet.compiler.cuda.optim.AdamWHyperparameters;
+import dev.octet.compiler.cuda.optim.AdamWScalarSlot;
+import dev.octet.compiler.cuda.optim.AdamWStep;
+import dev.octet.compiler.cuda.optim.GradNormFinalize;
+import dev.octet.compiler.cuda.optim.GradNormPlan;
+import dev.octet.compiler.cuda.optim.GradSquareSum;
+import dev.octet.compiler.ir.DType;
+import dev.octet.cpu.ops.AdamW;
+import dev.octet.cpu.ops.GradientClipping;
+import dev.octet.numerics.Bf16;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Gradient norm, clip factor and AdamW against {@code GradientClipping} and {@code AdamW}. AdamW is bit for
+ * bit: the kernel performs the oracle's float operations in the oracle's order with explicit rounding, and is
+ * given gradients scaled exactly as it scales them. The norm's partials are rounded to FP32 before the double
+ * sum, so it is within a few FP32 ulps of the oracle's all-double sum.
+ */
+@GpuKernelTest
+class OptimizerKernelsGpuTest {
+    private static final double NORM_BOUND = 1e-6;
+
+    /** Sizes of the tiny model's parameters (embedding, q, kv, o, ffn up/gate/down, norm) and a ragged one. */
+    private static final List<Integer> GRADIENT_SIZES = List.of(4096 * 128, 256 * 128, 128 * 128, 128 * 256,
+            384 * 128, 128 * 384, 128, 100_003);
+
+    @ParameterizedTest(name = "max norm {0}")
+    @CsvSource({"0.05", "1000"}) // clipping, and a norm far below the limit (factor exactly 1)
+    void gradientNormAndClipFactorMatchTheOracle(double maxNorm) {
+        RandomTensors random = new RandomTensors(31);
+        GradNormPlan plan = new GradNormPlan(GRADIENT_SIZES, maxNorm);
+        List<float[]> grads = new ArrayList<>();
+        for (int n : GRADIENT_SIZES) {
+            grads.add(random.gradients(n));
+        }
+        GradNormFinalize finalizer = plan.finalizer();
+        try (DeviceWorkspace ws = GpuSession.get().workspace()) {
+            ws.output("partials", DType.F32, plan.partialCount())
+                    .output("grad_norm", DType.F32, 1)
+                    .output("clip_factor", DType.F32, 1);
+            for (int i = 0; i < grads.size(); i++) {
+                ws.input("grad" + i, HostArray.f32(grads.get(i)));
+            }
+            float[] firstNorm = null;
+            for (int run = 0; run < 3; run++) {
+                ws.poison("partials").poison("grad_norm").poison("clip_factor");
+                List<GradSquareSum> sums = plan.squareSums();
+                for (int i = 0; i < sums.size(); i++) {
+                    ws.launch(sums.get(i).emit(), DeviceWorkspace.Binding.buffer("grad", "grad" + i),
+                            DeviceWorkspace.Binding.buffer("partials", "partials", plan.firstSlot(i)));
+                }
+                ws.launch(finalizer.emit());
+                if (firstNorm == null) {
+                    firstNorm = ws.f32("grad_norm");
+                    double norm = GradientClipping.globalNorm(grads.toArray(float[][]::new));
+                    Accuracy.relative(finalizer.kernelName() + " norm", firstNorm[0], norm, NORM_BOUND);
+                    Accuracy.relative(finalizer.kernelName() + " clip factor (max norm " + maxNorm + ")",
+                            ws.f32("clip_factor")[0], GradientClipping.scale(maxNorm, norm), NORM_BOUND);
+                } else {
+                    Accuracy.bitExact(finalizer.kernelName() + " norm, run " + (run + 1), ws.f32("grad_norm"), firstNorm);
+                }
+            }
+        }
+    }
+
+    @ParameterizedTest(name = "{0} elements, moments {1}, decay {2}, bf16 shadow {3}, clip {4}")
+    @CsvSource({
+            "100003, F32, true, false, 1.0",
+            "100003, F32, false, true, 0.37",
+            "16384, BF16, true, true, 1.0",
+            "524288, F32, true, true, 0.8"}) // the tiny model's embedding [4096, 128]
+    void adamWIsBitExact(int elements, DType momentType, boolean decay, boolean bf16Shadow, float clip) {
+        AdamWHyperparameters hyper = AdamWHyperparameters.llmDefaults();
+        AdamWStep spec = new AdamWStep(elements, hyper, decay, momentType, bf16Shadow);
+        int t = 7;
+        double lr = 3e-4;
+        RandomTensors random = new RandomTensors(32);
+        float[] param = random.weights(elements);
+        float[] grad = random.gradients(elements);
+        // Moments as after a few steps: m ~ gradients, v ~ squared gradients (non-negative).
+        float[] m = random.gradients(elements);
+        float[] v = random.gradients(elements);
+        for (int i = 0; i < elements; i++) {
+            v[i] = v[i] * v[i];
+        }
+        if (momentType == DType.BF16) {
+            m = roundToBf16(m);
+            v = roundToBf16(v);
+        }
+        float[] scalars = hyper.scalarsForStep(t, lr, clip);
+        try (DeviceWorkspace ws = GpuSession.get().workspace()) {
+            ws.input("param", HostArray.f32(param))
+                    .input("grad", HostArray.f32(grad))
+                    .input("m", momentType == DType.BF16 ? HostArray.bf16(m) : HostArray.f32(m))
+                    .input("v", momentType == DType.BF16 ? HostArray.bf16(v) : HostArray.f32(v))
+                    .input("scalars", HostArray.f32(scalars));
+            if (bf16Shadow) {
+                ws.output("param_bf16", DType.BF16, elements);
+            }
+            ws.launch(spec.emit());
+
+            // The oracle, given the gradient scaled as the kernel scales it: one float product with the factor.
+            float clipFactor = scalars[AdamWScalarSlot.CLIP_FACTOR.index()];
+            float[] scaled = new float[elements];
+            for (int i = 0; i < elements; i++) {
+                scaled[i] = grad[i] * clipFactor;
+            }
+            float[] wantParam = param.clone(), wantM = m.clone(), wantV = v.clone();
+            AdamW.step(wantParam, scaled, wantM, wantV, t, lr, hyper.beta1(), hyper.beta2(), hyper.eps(),
+                    decay ? hyper.weightDecay() : 0.0);
+            String name = spec.kernelName();
+            Accuracy.bitExact(name + " param", ws.f32("param"), wantParam);
+            if (momentType == DType.BF16) {
+                Accuracy.bitExact(name + " m", ws.bf16Bits("m"), bf16Bits(wantM));
+                Accuracy.bitExact(name + " v", ws.bf16Bits("v"), bf16Bits(wantV));
+            } else {
+                Accuracy.bitExact(name + " m", ws.f32("m"), wantM);
+                Accuracy.bitExact(name + " v", ws.f32("v"), wantV);
+            }
+            Accuracy.bitExact(name + " grad zeroed", ws.f32("grad"), new float[elements]);
+            if (bf16Shadow) {
+                Accuracy.bitExact(name + " bf16 shadow", ws.bf16Bits("param_bf16"), bf16Bits(wantParam));
+            }
+        }
+    }
+
+    private static float[] roundToBf16(float[] x) {
+        float[] r = new float[x.length];
+        for (int i = 0; i < x.length; i++) {
+            r[i] = Bf16.round(x[i]);
+        }
+        return r;
+    }
+
+    private static short[] bf16Bits(float[] x) {
+        short[] bits = new short[x.length];
+        for (int i = 0; i < x.length; i++) {
+            bits[i] = Bf16.encode(x[i]);
+        }
+        return bits;
+    }
+}

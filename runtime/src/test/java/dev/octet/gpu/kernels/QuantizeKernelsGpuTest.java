@@ -1,0 +1,186 @@
+package dev.octet.gpu.kernels;
+
+import dev.octet.compiler.cuda.CudaKernel;
+import dev.octet.compiler.cuda.quant.AmaxReduce;
+import dev.octet.compiler.cuda.quant.QuantizeDelayed;
+import dev.octet.compiler.cuda.quant.QuantizeOperand;
+import dev.octet.compiler.cuda.quant.QuantizeTensorwise;
+import dev.octet.compiler.cuda.quant.QuantizeTiled;
+import dev.octet.compiler.ir.DType;
+import dev.octet.numerics.Axis;
+import dev.octet.numerics.DelayedScaling;
+import dev.octet.numerics.Fp8Format;
+import dev.octet.numerics.Granularity;
+import dev.octet.numerics.QuantizedMatrix;
+import dev.octet.numerics.Quantizer;
+import dev.octet.numerics.ScaleType;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.params.provider.Arguments.arguments;
+
+/**
+ * FP8 quantize kernels against {@code Quantizer} and {@code DelayedScaling}: codes and scales bit for bit
+ * (the oracle reproduces {@code cvt.rn.satfinite} exactly, and amax/scale arithmetic has one right answer).
+ */
+@GpuKernelTest
+class QuantizeKernelsGpuTest {
+
+    /** Input role: what a tensor of that role holds in training, hence its magnitude. */
+    enum Role {
+        ACTIVATION(RandomTensors.ACTIVATION_STD), WEIGHT(RandomTensors.WEIGHT_STD), GRADIENT(RandomTensors.GRADIENT_STD);
+
+        final double std;
+
+        Role(double std) {
+            this.std = std;
+        }
+    }
+
+    static Stream<Arguments> tiledCases() {
+        return Stream.of(
+                // fprop activation X[T, dim]: 1x128 groups along channels
+                arguments(DType.BF16, 256, 384, false, Granularity.group(128), Fp8Format.E4M3, ScaleType.UE8M0, Role.ACTIVATION),
+                // wgrad operand: X transposed, grouped along tokens
+                arguments(DType.BF16, 256, 384, true, Granularity.group(128), Fp8Format.E4M3, ScaleType.UE8M0, Role.ACTIVATION),
+                // weights W[out, in] from FP32 masters: 128x128 blocks, and transposed for dgrad
+                arguments(DType.F32, 384, 256, false, Granularity.block(128), Fp8Format.E4M3, ScaleType.UE8M0, Role.WEIGHT),
+                arguments(DType.F32, 384, 256, true, Granularity.block(128), Fp8Format.E4M3, ScaleType.FP32, Role.WEIGHT),
+                // gradients in E5M2 with FP32 scales; ragged shapes give partial tail tiles along both axes
+                arguments(DType.BF16, 200, 300, false, Granularity.group(128), Fp8Format.E5M2, ScaleType.FP32, Role.GRADIENT),
+                arguments(DType.BF16, 200, 300, true, Granularity.group(64), Fp8Format.E5M2, ScaleType.UE8M0, Role.GRADIENT),
+                arguments(DType.BF16, 1000, 128, false, Granularity.block(128), Fp8Format.E4M3, ScaleType.UE8M0, Role.WEIGHT),
+                // row-wise (torchao): per token and per channel
+                arguments(DType.BF16, 256, 384, false, Granularity.token(), Fp8Format.E4M3, ScaleType.FP32, Role.ACTIVATION),
+                arguments(DType.F32, 384, 128, false, Granularity.channel(), Fp8Format.E4M3, ScaleType.FP32, Role.WEIGHT),
+                // the tiny model: X[512, 128] for the q projection, its wgrad operand, the ffn down weight [128, 384]
+                arguments(DType.BF16, 512, 128, false, Granularity.group(128), Fp8Format.E4M3, ScaleType.UE8M0, Role.ACTIVATION),
+                arguments(DType.BF16, 512, 384, true, Granularity.group(128), Fp8Format.E4M3, ScaleType.UE8M0, Role.GRADIENT),
+                arguments(DType.F32, 128, 384, false, Granularity.block(128), Fp8Format.E4M3, ScaleType.UE8M0, Role.WEIGHT));
+    }
+
+    @ParameterizedTest(name = "{0}[{1}x{2}] transpose={3} {4} {5} {6}")
+    @MethodSource("tiledCases")
+    void tiledQuantizeIsBitExact(DType input, int rows, int cols, boolean transpose, Granularity granularity,
+                                 Fp8Format format, ScaleType scaleType, Role role) {
+        QuantizeOperand operand = new QuantizeOperand(input, rows, cols, transpose, format);
+        QuantizeTiled spec = new QuantizeTiled(operand, granularity, scaleType);
+        float[] x = inputValues(input, rows * cols, role, 11);
+        try (DeviceWorkspace ws = GpuSession.get().workspace()) {
+            ws.input("x", hostInput(input, x))
+                    .output("codes", operand.codeType(), rows * cols)
+                    .output("scales", DType.F32, spec.grid().scaleCount())
+                    .launch(spec.emit());
+            QuantizedMatrix want = oracle(operand, x, granularity, scaleType);
+            Accuracy.bitExact(spec.kernelName() + " codes", ws.fp8("codes"), want.codes());
+            Accuracy.bitExact(spec.kernelName() + " scales", ws.f32("scales"), want.scales());
+        }
+    }
+
+    static Stream<Arguments> tensorwiseCases() {
+        return Stream.of(
+                arguments(DType.BF16, 256, 384, false, Fp8Format.E4M3, ScaleType.FP32),
+                arguments(DType.BF16, 300, 200, true, Fp8Format.E5M2, ScaleType.UE8M0),
+                arguments(DType.F32, 384, 256, false, Fp8Format.E4M3, ScaleType.UE8M0),
+                // large enough that the amax needs the full 1024 partials and several elements per thread
+                arguments(DType.BF16, 4096, 384, true, Fp8Format.E4M3, ScaleType.FP32));
+    }
+
+    @ParameterizedTest(name = "{0}[{1}x{2}] transpose={3} {4} {5}")
+    @MethodSource("tensorwiseCases")
+    void tensorwiseCurrentScalingIsBitExact(DType input, int rows, int cols, boolean transpose, Fp8Format format,
+                                            ScaleType scaleType) {
+        QuantizeOperand operand = new QuantizeOperand(input, rows, cols, transpose, format);
+        QuantizeTensorwise spec = new QuantizeTensorwise(operand, scaleType);
+        AmaxReduce amax = spec.amaxReduce();
+        float[] x = inputValues(input, rows * cols, Role.ACTIVATION, 12);
+        try (DeviceWorkspace ws = GpuSession.get().workspace()) {
+            ws.input("x", hostInput(input, x))
+                    .output("amax_partials", DType.F32, amax.partialCount())
+                    .output("codes", operand.codeType(), rows * cols)
+                    .output("scales", DType.F32, 1)
+                    .launch(amax.emit())
+                    .launch(spec.emit());
+            QuantizedMatrix want = oracle(operand, x, Granularity.tensor(), scaleType);
+            float partialMax = 0;
+            for (float p : ws.f32("amax_partials")) {
+                partialMax = Math.max(partialMax, p);
+            }
+            Accuracy.bitExact(amax.kernelName() + " max of partials", new float[] {partialMax},
+                    new float[] {Quantizer.amax(x)});
+            Accuracy.bitExact(spec.kernelName() + " codes", ws.fp8("codes"), want.codes());
+            Accuracy.bitExact(spec.kernelName() + " scale", ws.f32("scales"), want.scales());
+        }
+    }
+
+    static Stream<Arguments> delayedCases() {
+        return Stream.of(
+                arguments(DType.BF16, 256, 384, false, Fp8Format.E4M3, 4, 0),
+                arguments(DType.BF16, 200, 300, true, Fp8Format.E5M2, 3, 1),
+                arguments(DType.F32, 512, 128, false, Fp8Format.E4M3, 16, -2));
+    }
+
+    /**
+     * Several steps of AmaxReduce (first step only) → QuantizeDelayed → AmaxHistoryUpdate, the amax changing
+     * from step to step and the history wrapping around, each step against {@code DelayedScaling.quantize}.
+     */
+    @ParameterizedTest(name = "{0}[{1}x{2}] transpose={3} {4} history {5} margin {6}")
+    @MethodSource("delayedCases")
+    void delayedScalingFollowsTheOracleOverSteps(DType input, int rows, int cols, boolean transpose, Fp8Format format,
+                                                 int historyLength, int margin) {
+        QuantizeOperand operand = new QuantizeOperand(input, rows, cols, transpose, format);
+        QuantizeDelayed spec = new QuantizeDelayed(operand, historyLength, margin);
+        AmaxReduce firstStep = spec.firstStepAmax();
+        CudaKernel amaxKernel = firstStep.emit(), quantizeKernel = spec.emit(), updateKernel = spec.historyUpdate().emit();
+        int partials = firstStep.partialCount();
+        double[] stepMagnitudes = {1.0, 4.0, 0.25, 2.0, 0.5, 8.0, 1.0};
+        RandomTensors random = new RandomTensors(13);
+        DelayedScaling state = DelayedScaling.start(format, historyLength, margin);
+        try (DeviceWorkspace ws = GpuSession.get().workspace()) {
+            ws.output("x", input, rows * cols)
+                    .input("amax_history", HostArray.f32(new float[historyLength]))
+                    .input("recorded", HostArray.i32(0))
+                    .output("first_step_amax_partials", DType.F32, partials)
+                    .output("codes", operand.codeType(), rows * cols)
+                    .output("scales", DType.F32, 1)
+                    .output("step_amax_partials", DType.F32, partials);
+            for (int step = 0; step < stepMagnitudes.length; step++) {
+                float[] x = input == DType.BF16 ? random.bf16Gaussian(rows * cols, stepMagnitudes[step])
+                        : random.gaussian(rows * cols, stepMagnitudes[step]);
+                // Poisoned every step: after the first, nothing may read the first-step partials.
+                ws.write("x", hostInput(input, x)).poison("first_step_amax_partials").poison("codes")
+                        .poison("scales").poison("step_amax_partials");
+                ws.launch(amaxKernel, DeviceWorkspace.Binding.buffer("amax_partials", "first_step_amax_partials"))
+                        .launch(quantizeKernel)
+                        .launch(updateKernel);
+                float[] output = transpose ? Numbers.transpose(x, rows, cols) : x;
+                DelayedScaling.Step want = state.quantize(output, operand.outputRows(), operand.outputCols());
+                String what = spec.kernelName() + " step " + (step + 1);
+                Accuracy.bitExact(what + " codes", ws.fp8("codes"), want.quantized().codes());
+                Accuracy.bitExact(what + " scale", ws.f32("scales"), want.quantized().scales());
+                state = want.next();
+                Accuracy.bitExact(what + " amax history", ws.f32("amax_history"), state.history());
+                Accuracy.bitExact(what + " recorded", ws.i32("recorded"), new int[] {(int) state.recorded()});
+            }
+        }
+    }
+
+    private static float[] inputValues(DType input, int n, Role role, long seed) {
+        RandomTensors random = new RandomTensors(seed);
+        return input == DType.BF16 ? random.bf16Gaussian(n, role.std) : random.gaussian(n, role.std);
+    }
+
+    private static HostArray hostInput(DType input, float[] x) {
+        return input == DType.BF16 ? HostArray.bf16(x) : HostArray.f32(x);
+    }
+
+    /** The oracle quantizes the matrix the kernel writes: the input, or its transpose. */
+    private static QuantizedMatrix oracle(QuantizeOperand operand, float[] x, Granularity granularity, ScaleType scaleType) {
+        float[] output = operand.transpose() ? Numbers.transpose(x, operand.rows(), operand.cols()) : x;
+        return Quantizer.quantize(output, operand.outputRows(), operand.outputCols(), granularity, Axis.COLS,
+                operand.format(), scaleType);
+    }
+}
