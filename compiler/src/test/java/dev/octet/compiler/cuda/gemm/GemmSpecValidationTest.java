@@ -114,7 +114,7 @@ class GemmSpecValidationTest {
         List<KernelParam> fp8 = GemmKernels.forProblem(fp8(64, 64, 128, Granularity.group(128), Granularity.block(128))
                 .withEpilogue(all)).emit().params();
         assertEquals(List.of("a", "a_scales", "b", "b_scales", "bias", "residual", "c"), fp8.stream().map(KernelParam::name).toList());
-        assertEquals(List.of(DType.E4M3, DType.F32, DType.E4M3, DType.F32, DType.F32, DType.BF16, DType.F32),
+        assertEquals(List.of(DType.E4M3, DType.F32, DType.E4M3, DType.F32, DType.BF16, DType.BF16, DType.F32),
                 fp8.stream().map(KernelParam::dtype).toList());
         assertEquals(KernelParam.Access.READ_WRITE, fp8.getLast().access());
 

@@ -114,7 +114,7 @@ class NormKernelsTest {
     @Test
     void specsThatDifferOnlyInEpsHaveDifferentNames() {
         assertNotEquals(NormForward.rms(512, 128, 1e-5f).kernelName(), NormForward.rms(512, 128, 1e-6f).kernelName());
-        assertTrue(NormForward.rms(512, 128, 1e-5f).emit().source().contains("#define EPS 1.0E-5f"));
+        assertTrue(NormForward.rms(512, 128, 1e-5f).emit().source().contains("#define EPS " + dev.octet.compiler.cuda.CudaLiteral.f32(1e-5f)));
     }
 
     private static void refused(Executable build, String message) {
