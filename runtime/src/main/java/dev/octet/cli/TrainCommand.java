@@ -60,6 +60,10 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--resume", description = "continue the run in --out RUN_DIR from its latest checkpoint; metrics are appended")
     boolean resume;
 
+    @Option(names = "--init", paramLabel = "WEIGHTS",
+            description = "start from these weights instead of a random initialisation: an imported model's weights.safetensors (octet import hf) or a checkpoint; tensors are matched by name and shape")
+    Path init;
+
     @Option(names = "--tokenizer", paramLabel = "T", defaultValue = "gpt2",
             description = "tokenizer of a .jsonl conversation file (mode = sft): gpt2, cl100k or PATH/tokenizer.json (default ${DEFAULT-VALUE})")
     String tokenizer;
@@ -85,6 +89,12 @@ final class TrainCommand implements Callable<Integer> {
         }
         if (resume && out == null) {
             throw new CommandLine.ParameterException(spec.commandLine(), "--resume needs --out RUN_DIR: the run to continue");
+        }
+        if (init != null && resume) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--init starts a new run and --resume continues one; give one of them");
+        }
+        if (init != null) {
+            Inputs.requireFiles(spec, List.of(init));
         }
         List<Path> roots = new ArrayList<>(List.of(file));
         Optional<Path> recipeFile = recipe == null ? Optional.empty() : Optional.of(RecipeFiles.resolve(spec, recipe, file));
@@ -152,6 +162,7 @@ final class TrainCommand implements Callable<Integer> {
             throw new CommandLine.ParameterException(spec.commandLine(), runDir + " already holds a run; choose another --out, or --resume it");
         }
         Files.createDirectories(runDir);
+        RunModelFile.writeIfExportable(runDir, model);
 
         System.out.printf(java.util.Locale.ROOT, "octet: training %s with recipe %s on the CPU: %s%n", model.name(), r.name(), r.describe());
         TrainingDataFiles.Loaded data;
@@ -171,6 +182,10 @@ final class TrainCommand implements Callable<Integer> {
             CpuTrainer.Options options = new CpuTrainer.Options(n, runDir, logEvery, 8, true)
                     .withCheckpointing(Checkpointing.every(checkpointEvery, keepCheckpoints))
                     .stoppingWhen(stop);
+            if (init != null) {
+                options = options.initializedFrom(init);
+                System.out.println("octet: starting from the weights in " + init);
+            }
             CpuTrainer.Result result;
             try {
                 result = CpuTrainer.train(model, r, t, data.data(), resumeFrom.map(options::resumingFrom).orElse(options));

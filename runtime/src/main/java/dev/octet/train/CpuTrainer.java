@@ -4,6 +4,7 @@ import dev.octet.Version;
 import dev.octet.checkpoint.CheckpointDirectory;
 import dev.octet.checkpoint.CheckpointException;
 import dev.octet.checkpoint.CheckpointMetadata;
+import dev.octet.checkpoint.MasterWeights;
 import dev.octet.checkpoint.ModelFingerprint;
 import dev.octet.cpu.exec.GraphInterpreter;
 import dev.octet.cpu.exec.ParameterStore;
@@ -33,26 +34,35 @@ import java.util.OptionalDouble;
 public final class CpuTrainer {
     /**
      * How a run differs from its training block: steps (the schedule's length), where it writes, how often it
-     * logs, checkpoints, a checkpoint to continue from, and when to stop early.
+     * logs, checkpoints, a checkpoint to continue from, weights to start from instead of a random initialisation
+     * (master weights only: moments start at zero, the schedule at step 0), and when to stop early.
      */
     public record Options(int steps, Path runDir, int logEvery, int validationBatches, boolean showProgress,
-                          Checkpointing checkpointing, Optional<Path> resumeFrom, StopCondition stop) {
+                          Checkpointing checkpointing, Optional<Path> resumeFrom, StopCondition stop,
+                          Optional<Path> initFrom) {
         public Options(int steps, Path runDir, int logEvery, int validationBatches, boolean showProgress) {
             this(steps, runDir, logEvery, validationBatches, showProgress, Checkpointing.off(), Optional.empty(),
-                    StopCondition.NEVER);
+                    StopCondition.NEVER, Optional.empty());
         }
 
         public Options withCheckpointing(Checkpointing c) {
-            return new Options(steps, runDir, logEvery, validationBatches, showProgress, c, resumeFrom, stop);
+            return new Options(steps, runDir, logEvery, validationBatches, showProgress, c, resumeFrom, stop, initFrom);
         }
 
         public Options resumingFrom(Path checkpoint) {
             return new Options(steps, runDir, logEvery, validationBatches, showProgress, checkpointing,
-                    Optional.of(checkpoint), stop);
+                    Optional.of(checkpoint), stop, initFrom);
         }
 
         public Options stoppingWhen(StopCondition condition) {
-            return new Options(steps, runDir, logEvery, validationBatches, showProgress, checkpointing, resumeFrom, condition);
+            return new Options(steps, runDir, logEvery, validationBatches, showProgress, checkpointing, resumeFrom,
+                    condition, initFrom);
+        }
+
+        /** Starts from these master weights (Octet names, F32; an imported model's weights.safetensors or a checkpoint). */
+        public Options initializedFrom(Path weights) {
+            return new Options(steps, runDir, logEvery, validationBatches, showProgress, checkpointing, resumeFrom, stop,
+                    Optional.of(weights));
         }
     }
 
@@ -82,6 +92,9 @@ public final class CpuTrainer {
     public static Result train(ModelSpec model, RecipeSpec recipe, TrainingSpec spec, TrainingData data, Options options)
             throws IOException {
         ParameterStore params = ParameterStore.initialize(model, spec.seed());
+        if (options.resumeFrom().isEmpty() && options.initFrom().isPresent()) {
+            MasterWeights.load(options.initFrom().get(), params);
+        }
         Rounding rounding = Rounding.GPU;
         GraphInterpreter interpreter = new GraphInterpreter(model, params,
                 new RecipeLinearPolicy(recipe, model.config().layers()), rounding);

@@ -47,6 +47,8 @@ public final class GraphInterpreter {
     private int[] positions;
     /** d(total loss)/d(this batch's loss): 1 / micro-batches under gradient accumulation. */
     private double lossSeed = 1;
+    /** The value cross_entropy read in the last forward pass: what {@link #logits} returns. */
+    private Activation lastLogits;
 
     public GraphInterpreter(ModelSpec model, ParameterStore params, LinearPolicy policy, Rounding rounding) {
         this.model = model;
@@ -66,6 +68,15 @@ public final class GraphInterpreter {
         double loss = forward(b);
         tape.clear();
         return loss;
+    }
+
+    /** The logits of every position of a batch, [rows, vocab] row-major (the value cross_entropy reads); no gradients. */
+    public double[] logits(TokenBatch b) {
+        forward(b);
+        tape.clear();
+        double[] out = lastLogits.data;
+        lastLogits = null;
+        return out;
     }
 
     /**
@@ -105,7 +116,8 @@ public final class GraphInterpreter {
 
     private void bind(Map<String, Activation> env, GraphStmt.Let let, int layer, double[] loss) {
         if (let.value() instanceof Op.CrossEntropy ce) {
-            loss[0] = crossEntropy(eval(ce.logits(), env, layer));
+            lastLogits = eval(ce.logits(), env, layer);
+            loss[0] = crossEntropy(lastLogits);
             return;
         }
         env.put(let.name(), eval(let.value(), env, layer));

@@ -87,6 +87,15 @@ public final class ParameterStore {
         return store;
     }
 
+    /** Every parameter zero, for weights that are loaded next (an import, {@code --init}, an export). */
+    public static ParameterStore zeros(ModelSpec model) {
+        ParameterStore store = new ParameterStore();
+        for (ParameterTable.Param p : ParameterTable.of(model).params()) {
+            store.entries.put(p.name(), new Entry(p, new float[Math.toIntExact(p.size())]));
+        }
+        return store;
+    }
+
     public Entry get(String name) {
         Entry e = entries.get(name);
         if (e == null) {

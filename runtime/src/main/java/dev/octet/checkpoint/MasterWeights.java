@@ -1,0 +1,61 @@
+package dev.octet.checkpoint;
+
+import dev.octet.cpu.exec.ParameterStore;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SequencedMap;
+
+/**
+ * A model's FP32 master weights as a safetensors file under Octet's parameter names: what {@code octet import hf}
+ * writes and {@code octet train --init} reads. A training checkpoint holds the same tensors (plus optimizer and
+ * FP8 state, which loading skips), so it serves as well.
+ */
+public final class MasterWeights {
+    private static final List<String> STATE_PREFIXES = List.of(TensorNames.ADAM_M, TensorNames.ADAM_V, "fp8.");
+
+    private MasterWeights() {}
+
+    /** Writes every parameter of {@code params} as F32, atomically. */
+    public static void write(Path file, ParameterStore params, Map<String, String> metadata) throws IOException {
+        SequencedMap<String, Tensor> tensors = new LinkedHashMap<>();
+        for (ParameterStore.Entry e : params.entries()) {
+            long[] shape = e.param().shape().stream().mapToLong(Integer::longValue).toArray();
+            tensors.put(TensorNames.master(e.param().name()), Tensor.f32(e.master(), shape));
+        }
+        AtomicFile.write(file, out -> SafetensorsWriter.write(out, metadata, tensors));
+    }
+
+    /**
+     * Overwrites the master weights of {@code params} with the file's, matched by name, each shape checked.
+     * A tensor the model lacks, or a parameter the file lacks, is refused: the file belongs to another model.
+     */
+    public static void load(Path file, ParameterStore params) throws IOException {
+        try (SafetensorsFile f = SafetensorsFile.open(file)) {
+            Map<String, ParameterStore.Entry> wanted = new LinkedHashMap<>();
+            params.entries().forEach(e -> wanted.put(TensorNames.master(e.param().name()), e));
+            for (String name : f.names()) {
+                if (!wanted.containsKey(name) && STATE_PREFIXES.stream().noneMatch(name::startsWith)) {
+                    throw new CheckpointException(file, "holds tensor " + name + ", which is not a parameter of this model");
+                }
+            }
+            for (Map.Entry<String, ParameterStore.Entry> w : wanted.entrySet()) {
+                String name = w.getKey();
+                List<Long> shape = w.getValue().param().shape().stream().map(Integer::longValue).toList();
+                TensorInfo info = f.find(name).orElseThrow(() -> new CheckpointException(file,
+                        "has no tensor " + name + " (" + shape + ") that the model needs"));
+                if (!info.shape().equals(shape)) {
+                    throw new CheckpointException(file, "tensor " + name + " has shape " + info.shape()
+                            + ", the model needs " + shape);
+                }
+                if (info.dtype() != DType.F32) {
+                    throw new CheckpointException(file, "tensor " + name + " is " + info.dtype() + ", expected F32 master weights");
+                }
+                float[] values = f.floats(name);
+                System.arraycopy(values, 0, w.getValue().master(), 0, values.length);
+            }
+        }
+    }
+}

@@ -1,0 +1,208 @@
+package dev.octet.hf;
+
+import com.google.gson.GsonBuilder;
+import com.google.gson.JsonElement;
+import com.google.gson.JsonNull;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParseException;
+import com.google.gson.JsonParser;
+import dev.octet.dsl.spec.ModelConfig;
+import dev.octet.dsl.spec.Projection;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * A Hugging Face {@code config.json} of a Qwen2 or Llama model, as Octet's hyper-parameters. Everything
+ * Octet's forward pass would compute differently is refused rather than dropped: RoPE scaling, sliding-window
+ * attention, an activation other than SiLU, MLP biases.
+ */
+public record HfConfig(HfArchitecture architecture, ModelConfig model) {
+    public static final String FILE_NAME = "config.json";
+
+    /** Reads {@code dir/config.json}. */
+    public static HfConfig read(Path dir) throws IOException {
+        Path file = dir.resolve(FILE_NAME);
+        JsonObject json;
+        try {
+            json = JsonParser.parseString(Files.readString(file, StandardCharsets.UTF_8)).getAsJsonObject();
+        } catch (NoSuchFileException e) {
+            throw new InteropException(file, "not found; a Hugging Face model directory holds config.json and *.safetensors");
+        } catch (JsonParseException | IllegalStateException e) {
+            throw new InteropException(file, "is not a JSON object");
+        }
+        Fields f = new Fields(file, json);
+        HfArchitecture arch = architecture(f);
+        int dim = f.integer("hidden_size");
+        int heads = f.integer("num_attention_heads");
+        int kvHeads = f.optionalInteger("num_key_value_heads").orElse(heads);
+        int headDim = f.optionalInteger("head_dim").orElseGet(() -> dim / heads);
+        double ropeTheta = ropeTheta(f);
+        f.requireAbsentOr("hidden_act", "silu");
+        if (f.bool("use_sliding_window", false)) {
+            throw new InteropException(file, "use_sliding_window = true: Octet's attention is full causal attention");
+        }
+        if (f.bool("mlp_bias", false)) {
+            throw new InteropException(file, "mlp_bias = true: Octet's SwiGLU has no biases");
+        }
+        Set<Projection> biases = switch (arch) {
+            case QWEN2 -> HfArchitecture.qkv();
+            case LLAMA -> f.bool("attention_bias", false) ? HfArchitecture.qkvo() : Set.of();
+        };
+        ModelConfig model = new ModelConfig(f.integer("vocab_size"), dim, f.integer("intermediate_size"), heads, kvHeads,
+                headDim, f.integer("num_hidden_layers"), f.integer("max_position_embeddings"),
+                f.real("rms_norm_eps").orElse(1e-6), ropeTheta, f.bool("tie_word_embeddings", false), biases);
+        if (heads % kvHeads != 0) {
+            throw new InteropException(file, "num_key_value_heads = " + kvHeads + " does not divide num_attention_heads = " + heads);
+        }
+        return new HfConfig(arch, model);
+    }
+
+    /** The config of an Octet model, for its architecture; refused when no supported class has its biases. */
+    public static HfConfig of(ModelConfig model, Path source) throws InteropException {
+        HfArchitecture arch = HfArchitecture.forBiases(model.biases()).orElseThrow(() -> new InteropException(source,
+                "biases on " + model.biases().stream().map(Projection::lowerName).sorted().toList()
+                        + " fit neither Qwen2 (q, k, v) nor Llama (none, or q, k, v, o)"));
+        return new HfConfig(arch, model);
+    }
+
+    /** config.json as transformers writes it for this class, weights stored as {@code torchDtype}. */
+    public String toJson(String torchDtype) {
+        ModelConfig c = model;
+        JsonObject o = new JsonObject();
+        com.google.gson.JsonArray architectures = new com.google.gson.JsonArray();
+        architectures.add(architecture.className());
+        o.add("architectures", architectures);
+        o.addProperty("model_type", architecture.modelType());
+        o.addProperty("vocab_size", c.vocab());
+        o.addProperty("hidden_size", c.dim());
+        o.addProperty("intermediate_size", c.ffn());
+        o.addProperty("num_hidden_layers", c.layers());
+        o.addProperty("num_attention_heads", c.heads());
+        o.addProperty("num_key_value_heads", c.kvHeads());
+        o.addProperty("head_dim", c.headDim());
+        o.addProperty("max_position_embeddings", c.maxSeq());
+        o.addProperty("rms_norm_eps", c.normEps());
+        o.addProperty("rope_theta", c.ropeTheta());
+        o.add("rope_scaling", JsonNull.INSTANCE);
+        o.addProperty("tie_word_embeddings", c.tiedEmbeddings());
+        o.addProperty("hidden_act", "silu");
+        o.addProperty("attention_dropout", 0.0);
+        o.addProperty("initializer_range", 0.02);
+        o.addProperty("use_cache", true);
+        o.addProperty("torch_dtype", torchDtype);
+        switch (architecture) {
+            case QWEN2 -> {
+                o.addProperty("use_sliding_window", false);
+                o.addProperty("max_window_layers", c.layers());
+            }
+            case LLAMA -> {
+                o.addProperty("attention_bias", c.hasBias(Projection.O));
+                o.addProperty("mlp_bias", false);
+                o.addProperty("pretraining_tp", 1);
+            }
+        }
+        return new GsonBuilder().setPrettyPrinting().serializeNulls().create().toJson(o) + "\n";
+    }
+
+    private static HfArchitecture architecture(Fields f) throws InteropException {
+        JsonElement list = f.json.get("architectures");
+        if (list != null && list.isJsonArray() && !list.getAsJsonArray().isEmpty()) {
+            String name = list.getAsJsonArray().get(0).getAsString();
+            return HfArchitecture.byClassName(name).orElseThrow(() -> new InteropException(f.file,
+                    "architecture " + name + " is not supported; expected Qwen2ForCausalLM or LlamaForCausalLM"));
+        }
+        String type = f.string("model_type");
+        return HfArchitecture.byModelType(type).orElseThrow(() -> new InteropException(f.file,
+                "model_type " + type + " is not supported; expected qwen2 or llama"));
+    }
+
+    /** {@code rope_theta} at the top level (transformers 4) or in {@code rope_parameters} (transformers 5). */
+    private static double ropeTheta(Fields f) throws InteropException {
+        for (String key : new String[] {"rope_scaling", "rope_parameters"}) {
+            JsonElement e = f.json.get(key);
+            if (e == null || e.isJsonNull()) {
+                continue;
+            }
+            if (!e.isJsonObject()) {
+                throw new InteropException(f.file, key + " is not an object");
+            }
+            JsonObject r = e.getAsJsonObject();
+            JsonElement type = r.has("rope_type") ? r.get("rope_type") : r.get("type");
+            String t = type == null || type.isJsonNull() ? "default" : type.getAsString();
+            if (!t.equals("default")) {
+                throw new InteropException(f.file, key + " has rope_type " + t
+                        + "; Octet's RoPE is the default (unscaled) one");
+            }
+            if (r.has("rope_theta") && !f.json.has("rope_theta")) {
+                return new Fields(f.file, r).real("rope_theta").orElseThrow();
+            }
+        }
+        return f.real("rope_theta").orElse(10_000.0);
+    }
+
+    /** Typed access to config.json's fields, each error naming the file and the field. */
+    private record Fields(Path file, JsonObject json) {
+        int integer(String key) throws InteropException {
+            return optionalInteger(key).orElseThrow(() -> new InteropException(file, "has no " + key));
+        }
+
+        Optional<Integer> optionalInteger(String key) throws InteropException {
+            JsonElement e = json.get(key);
+            if (e == null || e.isJsonNull()) {
+                return Optional.empty();
+            }
+            try {
+                int v = e.getAsJsonPrimitive().getAsBigDecimal().intValueExact();
+                if (v < 1) {
+                    throw new ArithmeticException();
+                }
+                return Optional.of(v);
+            } catch (RuntimeException bad) {
+                throw new InteropException(file, key + " = " + e + ", expected a positive integer");
+            }
+        }
+
+        Optional<Double> real(String key) throws InteropException {
+            JsonElement e = json.get(key);
+            if (e == null || e.isJsonNull()) {
+                return Optional.empty();
+            }
+            try {
+                return Optional.of(e.getAsJsonPrimitive().getAsBigDecimal().doubleValue());
+            } catch (RuntimeException bad) {
+                throw new InteropException(file, key + " = " + e + ", expected a number");
+            }
+        }
+
+        boolean bool(String key, boolean fallback) throws InteropException {
+            JsonElement e = json.get(key);
+            if (e == null || e.isJsonNull()) {
+                return fallback;
+            }
+            if (!e.isJsonPrimitive() || !e.getAsJsonPrimitive().isBoolean()) {
+                throw new InteropException(file, key + " = " + e + ", expected true or false");
+            }
+            return e.getAsBoolean();
+        }
+
+        String string(String key) throws InteropException {
+            JsonElement e = json.get(key);
+            if (e == null || !e.isJsonPrimitive() || !e.getAsJsonPrimitive().isString()) {
+                throw new InteropException(file, "has neither architectures nor a string " + key);
+            }
+            return e.getAsString();
+        }
+
+        void requireAbsentOr(String key, String expected) throws InteropException {
+            JsonElement e = json.get(key);
+            if (e != null && !e.isJsonNull() && !(e.isJsonPrimitive() && e.getAsString().equals(expected))) {
+                throw new InteropException(file, key + " = " + e + "; Octet supports only " + expected);
+            }
+        }
+    }
+}

@@ -1,0 +1,113 @@
+package dev.octet.hf;
+
+import dev.octet.checkpoint.AtomicFile;
+import dev.octet.checkpoint.CheckpointDirectory;
+import dev.octet.checkpoint.DType;
+import dev.octet.checkpoint.MasterWeights;
+import dev.octet.checkpoint.ModelFingerprint;
+import dev.octet.checkpoint.SafetensorsFile;
+import dev.octet.checkpoint.SafetensorsWriter;
+import dev.octet.checkpoint.Tensor;
+import dev.octet.cpu.exec.ParameterStore;
+import dev.octet.dsl.spec.ModelSpec;
+import dev.octet.numerics.Bf16;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.SequencedMap;
+
+/**
+ * {@code octet export hf}: an Octet model's weights (an imported model directory, a run's latest checkpoint, or
+ * a weights or checkpoint file) become a directory transformers loads: config.json, generation_config.json and
+ * model.safetensors with Hugging Face names, in BF16 (rounded to nearest even) or F32 (exact).
+ */
+public final class HfExporter {
+    public static final String WEIGHTS_FILE = "model.safetensors";
+
+    /** What an export wrote. */
+    public record Result(Path dir, HfArchitecture architecture, Path weightsRead) {}
+
+    private HfExporter() {}
+
+    /** The weights a source names: a .safetensors file itself, a model directory's weights, a run's latest checkpoint. */
+    public static Path weightsOf(Path source) throws IOException {
+        if (Files.isRegularFile(source)) {
+            return source;
+        }
+        if (Files.isRegularFile(source.resolve(HfImporter.WEIGHTS_FILE))) {
+            return source.resolve(HfImporter.WEIGHTS_FILE);
+        }
+        Optional<CheckpointDirectory.Entry> latest = CheckpointDirectory.of(source, 1).latest();
+        return latest.map(CheckpointDirectory.Entry::file).orElseThrow(() -> new InteropException(source,
+                "holds neither " + HfImporter.WEIGHTS_FILE + " nor checkpoints/step-*.safetensors"));
+    }
+
+    /** Where a source's model.octet is when none is named: in the directory, beside the file, or in a checkpoint's run. */
+    public static Optional<Path> modelFileOf(Path source) {
+        Path dir = Files.isDirectory(source) ? source : source.toAbsolutePath().getParent();
+        List<Path> candidates = new ArrayList<>(List.of(dir.resolve(HfImporter.MODEL_FILE)));
+        if (dir.getFileName() != null && dir.getFileName().toString().equals(CheckpointDirectory.NAME)) {
+            candidates.add(dir.resolveSibling(HfImporter.MODEL_FILE));
+        }
+        return candidates.stream().filter(Files::isRegularFile).findFirst();
+    }
+
+    public static Result run(ModelSpec model, Path modelFile, Path weights, Path outDir, DType dtype) throws IOException {
+        if (dtype != DType.BF16 && dtype != DType.F32) {
+            throw new IllegalArgumentException("export writes BF16 or F32, not " + dtype);
+        }
+        if (!StandardModelSource.isStandard(model)) {
+            throw new InteropException(modelFile, "model " + model.name() + " is not the Llama/Qwen2 graph (embedding; "
+                    + "repeat { x + attention(rmsnorm(x), rope = true); x + swiglu(rmsnorm(x)) }; lm_head(rmsnorm(x))), "
+                    + "so it has no Hugging Face counterpart");
+        }
+        HfConfig config = HfConfig.of(model.config(), modelFile);
+        requireSameModel(weights, model);
+        ParameterStore params = ParameterStore.zeros(model);
+        MasterWeights.load(weights, params);
+
+        SequencedMap<String, Tensor> tensors = new LinkedHashMap<>();
+        for (ParameterStore.Entry e : params.entries()) {
+            long[] shape = e.param().shape().stream().mapToLong(Integer::longValue).toArray();
+            String name = HfParameterNames.toHf(e.param().name()).orElseThrow();
+            tensors.put(name, dtype == DType.F32 ? Tensor.f32(e.master(), shape) : bf16(e.master(), shape));
+        }
+        Files.createDirectories(outDir);
+        // transformers refuses a safetensors file without format = pt in its metadata.
+        AtomicFile.write(outDir.resolve(WEIGHTS_FILE), out -> SafetensorsWriter.write(out, Map.of("format", "pt"), tensors));
+        writeText(outDir.resolve(HfConfig.FILE_NAME), config.toJson(dtype == DType.F32 ? "float32" : "bfloat16"));
+        writeText(outDir.resolve("generation_config.json"), "{\n  \"do_sample\": false\n}\n");
+        return new Result(outDir, config.architecture(), weights);
+    }
+
+    /** A checkpoint records the fingerprint of the model it trained; a plain weights file is checked by shapes alone. */
+    private static void requireSameModel(Path weights, ModelSpec model) throws IOException {
+        String recorded;
+        try (SafetensorsFile f = SafetensorsFile.open(weights)) {
+            recorded = f.metadata().get("model_fingerprint");
+        }
+        if (recorded != null && !recorded.equals(ModelFingerprint.of(model))) {
+            throw new InteropException(weights, "was trained for another model than " + model.name()
+                    + " (its fingerprint differs); name the model it was trained with");
+        }
+    }
+
+    private static Tensor bf16(float[] values, long[] shape) {
+        short[] bits = new short[values.length];
+        for (int i = 0; i < values.length; i++) {
+            bits[i] = Bf16.encode(values[i]);
+        }
+        return Tensor.ofShorts(DType.BF16, bits, shape);
+    }
+
+    private static void writeText(Path file, String text) throws IOException {
+        AtomicFile.write(file, out -> out.write(ByteBuffer.wrap(text.getBytes(StandardCharsets.UTF_8))));
+    }
+}
