@@ -24,12 +24,19 @@ BF16_BOUND = 5e-2
 TOKENS = [[1, 17, 42, 99, 3, 255, 64, 5, 0, 88, 17, 200, 13, 7, 150, 31],
           [120, 2, 2, 2, 33, 71, 9, 14, 100, 56, 7, 254, 128, 64, 32, 16]]
 COMMON = dict(vocab_size=256, hidden_size=64, intermediate_size=160, num_attention_heads=4, num_key_value_heads=2,
-              head_dim=16, num_hidden_layers=2, max_position_embeddings=128)
+              num_hidden_layers=2, max_position_embeddings=128)
+
+# transformers 5 takes RoPE settings as rope_parameters (earlier versions would ignore them and use theta 10000;
+# the comparison stays valid either way, since Octet reads the config.json that transformers saved).
+def rope(theta):
+    return {"rope_parameters": {"rope_type": "default", "rope_theta": theta}}
+
+
 MODELS = {
     # name: (config, class, dtype saved)
-    "qwen2": (lambda: Qwen2Config(**COMMON, rms_norm_eps=1e-6, rope_theta=1e6, tie_word_embeddings=False),
+    "qwen2": (lambda: Qwen2Config(**COMMON, **rope(1e6), rms_norm_eps=1e-6, tie_word_embeddings=False),
               Qwen2ForCausalLM, torch.float32),
-    "llama": (lambda: LlamaConfig(**COMMON, rms_norm_eps=1e-5, rope_theta=5e5, tie_word_embeddings=True),
+    "llama": (lambda: LlamaConfig(**COMMON, **rope(5e5), rms_norm_eps=1e-5, tie_word_embeddings=True),
               LlamaForCausalLM, torch.bfloat16),
 }
 
@@ -60,7 +67,10 @@ def make(work):
         out = work / f"{name}-hf"
         model.to(dtype).save_pretrained(out)
         np.save(work / f"{name}-hf-logits.npy", logits_of(load(out)))
-        print(f"made {out} ({cls.__name__}, {dtype}), transformers {transformers.__version__}, torch {torch.__version__}")
+        saved = json.loads((out / "config.json").read_text())
+        theta = saved.get("rope_theta", (saved.get("rope_parameters") or {}).get("rope_theta"))
+        print(f"made {out} ({cls.__name__}, {dtype}, rope_theta {theta}), transformers {transformers.__version__}, "
+              f"torch {torch.__version__}")
 
 
 def relative(a, b):

@@ -46,6 +46,14 @@ public record HfConfig(HfArchitecture architecture, ModelConfig model) {
         if (f.bool("use_sliding_window", false)) {
             throw new InteropException(file, "use_sliding_window = true: Octet's attention is full causal attention");
         }
+        JsonElement layerTypes = json.get("layer_types");
+        if (layerTypes != null && layerTypes.isJsonArray()) {
+            for (JsonElement t : layerTypes.getAsJsonArray()) {
+                if (!t.isJsonPrimitive() || !t.getAsString().equals("full_attention")) {
+                    throw new InteropException(file, "layer_types holds " + t + "; Octet's attention is full causal attention");
+                }
+            }
+        }
         if (f.bool("mlp_bias", false)) {
             throw new InteropException(file, "mlp_bias = true: Octet's SwiGLU has no biases");
         }
@@ -89,12 +97,18 @@ public record HfConfig(HfArchitecture architecture, ModelConfig model) {
         o.addProperty("rms_norm_eps", c.normEps());
         o.addProperty("rope_theta", c.ropeTheta());
         o.add("rope_scaling", JsonNull.INSTANCE);
+        // transformers 5 reads rope_parameters, earlier versions rope_theta; each ignores the other.
+        JsonObject rope = new JsonObject();
+        rope.addProperty("rope_type", "default");
+        rope.addProperty("rope_theta", c.ropeTheta());
+        o.add("rope_parameters", rope);
         o.addProperty("tie_word_embeddings", c.tiedEmbeddings());
         o.addProperty("hidden_act", "silu");
         o.addProperty("attention_dropout", 0.0);
         o.addProperty("initializer_range", 0.02);
         o.addProperty("use_cache", true);
         o.addProperty("torch_dtype", torchDtype);
+        o.addProperty("dtype", torchDtype);
         switch (architecture) {
             case QWEN2 -> {
                 o.addProperty("use_sliding_window", false);
