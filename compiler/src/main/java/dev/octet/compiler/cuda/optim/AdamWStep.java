@@ -1,0 +1,103 @@
+package dev.octet.compiler.cuda.optim;
+
+import dev.octet.compiler.cuda.CudaKernel;
+import dev.octet.compiler.cuda.CudaLiteral;
+import dev.octet.compiler.cuda.CudaPrelude;
+import dev.octet.compiler.cuda.KernelParam;
+import dev.octet.compiler.cuda.KernelSpec;
+import dev.octet.compiler.cuda.LaunchGeometry;
+import dev.octet.compiler.ir.DType;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * One AdamW step over one FP32 parameter buffer, in AdamW.java's order of float operations (no FMA
+ * contraction: every product and sum is an explicitly rounded intrinsic), so with FP32 moments and a clip
+ * factor of 1 it matches the oracle bit for bit. The gradient is first multiplied by the clip factor, and is
+ * zeroed after the update so the next step's accumulation starts from 0.
+ *
+ * <p>{@code momentType} BF16 stores m and v as BF16 (recipes with {@code optimizer_states = bf16}): they are
+ * widened, updated in FP32 and rounded to nearest even on store. {@code bf16Shadow} also writes the updated
+ * weight rounded to BF16, the copy that BF16 GEMMs and embeddings read. Without {@code decay} the weight-decay
+ * term is compiled with 0, as the oracle is called with {@code weightDecay = 0}.
+ *
+ * <p>Buffers: {@code param} (f32[elements]), {@code grad} (f32, zeroed), {@code m}, {@code v}
+ * ({@code momentType}), {@code scalars} (f32[{@link AdamWScalarSlot#count()}]), [{@code param_bf16}].
+ */
+public record AdamWStep(int elements, AdamWHyperparameters hyper, boolean decay, DType momentType, boolean bf16Shadow)
+        implements KernelSpec {
+
+    private static final int THREADS = 256;
+
+    public AdamWStep {
+        Objects.requireNonNull(hyper, "hyper");
+        Objects.requireNonNull(momentType, "momentType");
+        if (elements <= 0) {
+            throw new IllegalArgumentException("AdamW over " + elements + " elements");
+        }
+        if (momentType != DType.F32 && momentType != DType.BF16) {
+            throw new IllegalArgumentException("AdamW moments are f32 or bf16, not " + momentType.irName());
+        }
+    }
+
+    @Override
+    public String kernelName() {
+        return "adamw_" + elements + "_m" + momentType.irName() + (decay ? "_decay" : "_no_decay")
+                + (bf16Shadow ? "_bf16_shadow" : "");
+    }
+
+    @Override
+    public CudaKernel emit() {
+        List<KernelParam> params = new ArrayList<>(List.of(
+                KernelParam.inOut("param", DType.F32),
+                KernelParam.inOut("grad", DType.F32),
+                KernelParam.inOut("m", momentType),
+                KernelParam.inOut("v", momentType),
+                KernelParam.in("scalars", DType.F32)));
+        if (bf16Shadow) {
+            params.add(KernelParam.out("param_bf16", DType.BF16));
+        }
+        boolean bf16Moments = momentType == DType.BF16;
+        double weightDecay = decay ? hyper.weightDecay() : 0.0;
+        String body = """
+                constexpr int N = %d, THREADS = %d;
+                // Rounded from double as AdamW.java rounds them: 1 - beta is formed in double (0.1f, not 1f - 0.9f).
+                constexpr float BETA1 = %s, BETA2 = %s, ONE_MINUS_BETA1 = %s, ONE_MINUS_BETA2 = %s;
+                constexpr float EPS = %s, WEIGHT_DECAY = %s;
+
+                extern "C" __global__ void __launch_bounds__(THREADS) %s%s {
+                    const int i = blockIdx.x * THREADS + threadIdx.x;
+                    if (i >= N) return;
+                    const float lr = scalars[%d], c1 = scalars[%d], c2 = scalars[%d], clip = scalars[%d];
+                    const float g = __fmul_rn(grad[i], clip);
+                    const float mi = __fadd_rn(__fmul_rn(BETA1, %s), __fmul_rn(ONE_MINUS_BETA1, g));
+                    const float vi = __fadd_rn(__fmul_rn(BETA2, %s), __fmul_rn(__fmul_rn(ONE_MINUS_BETA2, g), g));
+                    m[i] = %s;
+                    v[i] = %s;
+                    const float m_hat = __fdiv_rn(mi, c1), v_hat = __fdiv_rn(vi, c2);
+                    const float p = param[i];
+                    const float step = __fadd_rn(__fdiv_rn(m_hat, __fadd_rn(__fsqrt_rn(v_hat), EPS)), __fmul_rn(WEIGHT_DECAY, p));
+                    const float updated = __fsub_rn(p, __fmul_rn(lr, step));
+                    param[i] = updated;
+                    grad[i] = 0.0f;%s
+                }
+                """.formatted(elements, THREADS,
+                CudaLiteral.f32((float) hyper.beta1()), CudaLiteral.f32((float) hyper.beta2()),
+                CudaLiteral.f32((float) (1 - hyper.beta1())), CudaLiteral.f32((float) (1 - hyper.beta2())),
+                CudaLiteral.f32((float) hyper.eps()), CudaLiteral.f32((float) weightDecay),
+                kernelName(), CudaKernel.signature(params),
+                AdamWScalarSlot.LEARNING_RATE.index(), AdamWScalarSlot.BIAS_CORRECTION1.index(),
+                AdamWScalarSlot.BIAS_CORRECTION2.index(), AdamWScalarSlot.CLIP_FACTOR.index(),
+                bf16Moments ? "bf16_to_f32(m[i])" : "m[i]", bf16Moments ? "bf16_to_f32(v[i])" : "v[i]",
+                bf16Moments ? "f32_to_bf16(mi)" : "mi", bf16Moments ? "f32_to_bf16(vi)" : "vi",
+                bf16Shadow ? "\n    param_bf16[i] = f32_to_bf16(updated);" : "");
+        String description = "AdamW step over f32[" + elements + "], moments " + momentType.irName()
+                + ", beta1 " + hyper.beta1() + ", beta2 " + hyper.beta2() + ", eps " + hyper.eps()
+                + ", weight decay " + weightDecay + (bf16Shadow ? ", bf16 shadow of the weight" : "")
+                + ".\nscalars f32[" + AdamWScalarSlot.count() + "]: lr, 1-beta1^t, 1-beta2^t, clip factor."
+                + " Oracle: dev.octet.cpu.ops.AdamW.step; grad zeroed afterwards.";
+        return new CudaKernel(kernelName(), CudaPrelude.kernelSource(description, body),
+                LaunchGeometry.linear(Math.ceilDiv(elements, THREADS), THREADS, 0), params);
+    }
+}

@@ -1,0 +1,33 @@
+package dev.octet.compiler.cuda.quant;
+
+import dev.octet.numerics.ScaleType;
+
+/** How a kernel turns an amax into a scale and divides by it, per {@link ScaleType}. */
+final class ScaleFormulas {
+    private ScaleFormulas() {}
+
+    /** {@code scale_for(amax_bits)}: ScaleType.scaleFor, with a NaN scale where the oracle would throw. */
+    static String scaleFor(ScaleType scaleType) {
+        String formula = switch (scaleType) {
+            case UE8M0 -> "pow2_scale";
+            case FP32 -> "fp32_scale";
+        };
+        return """
+
+                __device__ __forceinline__ float scale_for(unsigned amax_bits) {
+                    return amax_is_finite(amax_bits) ? %s(__uint_as_float(amax_bits), FMAX) : nan_scale();
+                }
+                """.formatted(formula);
+    }
+
+    /**
+     * The expression for {@code v / s} given {@code s} and {@code inv_s = 1.0f / s}. The oracle divides; a
+     * power of two's reciprocal is exact and x·2^-k rounds the same real number as x/2^k, so UE8M0 multiplies.
+     */
+    static String quotient(ScaleType scaleType) {
+        return switch (scaleType) {
+            case UE8M0 -> "v * inv_s";
+            case FP32 -> "__fdiv_rn(v, s)";
+        };
+    }
+}

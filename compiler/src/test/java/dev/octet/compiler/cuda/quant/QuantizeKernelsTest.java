@@ -1,0 +1,123 @@
+package dev.octet.compiler.cuda.quant;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.octet.compiler.cuda.CudaKernel;
+import dev.octet.compiler.cuda.KernelSpec;
+import dev.octet.compiler.cuda.ModelShapes;
+import dev.octet.compiler.cuda.Nvcc;
+import dev.octet.compiler.ir.DType;
+import dev.octet.numerics.Fp8Format;
+import dev.octet.numerics.Granularity;
+import dev.octet.numerics.ScaleType;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.DynamicTest;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestFactory;
+
+class QuantizeKernelsTest {
+
+    /** The quantizations a linear layer's three GEMMs need, in each recipe the language can say. */
+    static List<KernelSpec> specsFor(ModelShapes s) {
+        QuantizeOperand x = new QuantizeOperand(DType.BF16, s.tokens(), s.dModel(), false, Fp8Format.E4M3);
+        QuantizeOperand xForWgrad = new QuantizeOperand(DType.BF16, s.tokens(), s.dModel(), true, Fp8Format.E4M3);
+        QuantizeOperand dy = new QuantizeOperand(DType.BF16, s.tokens(), s.dFf(), false, Fp8Format.E5M2);
+        QuantizeOperand dyForWgrad = new QuantizeOperand(DType.BF16, s.tokens(), s.dFf(), true, Fp8Format.E4M3);
+        QuantizeOperand w = new QuantizeOperand(DType.F32, s.dFf(), s.dModel(), false, Fp8Format.E4M3);
+        QuantizeOperand wForDgrad = new QuantizeOperand(DType.F32, s.dFf(), s.dModel(), true, Fp8Format.E4M3);
+        QuantizeTensorwise tensorwise = new QuantizeTensorwise(x, ScaleType.FP32);
+        QuantizeDelayed delayed = new QuantizeDelayed(dy, 16, 0);
+        return List.of(
+                new QuantizeTiled(x, Granularity.group(128), ScaleType.UE8M0),
+                new QuantizeTiled(xForWgrad, Granularity.group(128), ScaleType.UE8M0),
+                new QuantizeTiled(dy, Granularity.group(128), ScaleType.FP32),
+                new QuantizeTiled(dyForWgrad, Granularity.group(128), ScaleType.UE8M0),
+                new QuantizeTiled(w, Granularity.block(128), ScaleType.UE8M0),
+                new QuantizeTiled(wForDgrad, Granularity.block(128), ScaleType.UE8M0),
+                new QuantizeTiled(w, Granularity.channel(), ScaleType.FP32),
+                new QuantizeTiled(xForWgrad, Granularity.channel(), ScaleType.FP32),
+                new QuantizeTiled(x, Granularity.token(), ScaleType.FP32),
+                tensorwise.amaxReduce(),
+                tensorwise,
+                new QuantizeTensorwise(wForDgrad, ScaleType.UE8M0),
+                delayed.firstStepAmax(),
+                delayed,
+                delayed.historyUpdate(),
+                new QuantizeDelayed(xForWgrad, 1024, 2));
+    }
+
+    @TestFactory
+    Stream<DynamicTest> everyKernelCompilesWithoutSpills() {
+        Map<String, CudaKernel> kernels = new LinkedHashMap<>();
+        for (ModelShapes shapes : ModelShapes.all()) {
+            for (KernelSpec spec : specsFor(shapes)) {
+                kernels.putIfAbsent(spec.kernelName(), spec.emit());
+            }
+        }
+        return kernels.values().stream().map(k -> DynamicTest.dynamicTest(k.name(), () -> {
+            Nvcc.Usage usage = Nvcc.compileWithoutSpills(k);
+            System.out.println(k.name() + ": " + usage.registers() + " registers, no spills");
+        }));
+    }
+
+    @Test
+    void sourcesAreDeterministicAndOneNameMeansOneSpec() {
+        Map<String, KernelSpec> byName = new LinkedHashMap<>();
+        for (ModelShapes shapes : ModelShapes.all()) {
+            for (KernelSpec spec : specsFor(shapes)) {
+                assertEquals(spec.emit(), spec.emit(), spec.kernelName());
+                // Equal specs may recur across models (they share one kernel); different specs never share a name.
+                KernelSpec seen = byName.putIfAbsent(spec.kernelName(), spec);
+                assertTrue(seen == null || seen.equals(spec), spec.kernelName());
+            }
+        }
+    }
+
+    @Test
+    void oneBlockPerScaleTileIncludingPartialTails() {
+        QuantizeOperand ragged = new QuantizeOperand(DType.BF16, 300, 200, true, Fp8Format.E4M3);
+        QuantizeTiled groups = new QuantizeTiled(ragged, Granularity.group(128), ScaleType.UE8M0);
+        assertEquals(200, groups.grid().scaleRows());
+        assertEquals(3, groups.grid().scaleCols()); // 128 + 128 + a tail of 44
+        assertEquals(600, groups.emit().launch().gridX());
+        QuantizeTiled blocks = new QuantizeTiled(ragged, Granularity.block(128), ScaleType.UE8M0);
+        assertEquals(2 * 3, blocks.emit().launch().gridX());
+    }
+
+    @Test
+    void delayedScalingKernelsAgreeOnTheirPartials() {
+        QuantizeDelayed delayed = new QuantizeDelayed(
+                new QuantizeOperand(DType.BF16, 4096, 1536, false, Fp8Format.E4M3), 16, 0);
+        int blocks = delayed.emit().launch().gridX();
+        assertEquals(blocks, delayed.historyUpdate().partialCount());
+        assertEquals(delayed.firstStepAmax().partialCount(), delayed.firstStepAmax().emit().launch().gridX());
+        assertTrue(delayed.firstStepAmax().emit().params().stream().anyMatch(p -> p.name().equals("recorded")));
+        assertEquals(List.of("x", "amax_history", "recorded", "first_step_amax_partials", "codes", "scales",
+                "step_amax_partials"), delayed.emit().params().stream().map(p -> p.name()).toList());
+    }
+
+    @Test
+    void badSpecsAreRefusedWithTheReason() {
+        QuantizeOperand x = new QuantizeOperand(DType.BF16, 512, 128, false, Fp8Format.E4M3);
+        assertMessage("tensor-wise scaling needs the amax of the whole tensor first",
+                () -> new QuantizeTiled(x, Granularity.tensor(), ScaleType.UE8M0));
+        assertMessage("quantize reads bf16 or f32, not e4m3",
+                () -> new QuantizeOperand(DType.E4M3, 512, 128, false, Fp8Format.E4M3));
+        assertMessage("non-empty matrix", () -> new QuantizeOperand(DType.BF16, 0, 128, false, Fp8Format.E4M3));
+        assertMessage("too large", () -> new QuantizeOperand(DType.BF16, 1 << 16, 1 << 16, false, Fp8Format.E4M3));
+        assertMessage("amax history of at least 1", () -> new QuantizeDelayed(x, 0, 0));
+        assertMessage("margin 300", () -> new QuantizeDelayed(x, 16, 300));
+        assertMessage("amax reads bf16 or f32", () -> new AmaxReduce(DType.I32, 10, false));
+        assertMessage("no amax partials", () -> new AmaxHistoryUpdate(16, 0));
+    }
+
+    static void assertMessage(String expected, org.junit.jupiter.api.function.Executable construct) {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, construct);
+        assertTrue(e.getMessage().contains(expected), () -> "message '" + e.getMessage() + "' lacks '" + expected + "'");
+    }
+}

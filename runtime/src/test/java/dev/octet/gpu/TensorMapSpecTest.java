@@ -1,0 +1,45 @@
+package dev.octet.gpu;
+
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+
+import static dev.octet.gpu.TensorMapSpec.DataType.BFLOAT16;
+import static dev.octet.gpu.TensorMapSpec.DataType.UINT8;
+import static dev.octet.gpu.TensorMapSpec.Swizzle.B128;
+import static dev.octet.gpu.TensorMapSpec.Swizzle.B64;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class TensorMapSpecTest {
+    private static final long ADDRESS = 0x7f00_0000_0000L;
+
+    @Test
+    void rowMajorListsDimsInnermostFirst() {
+        TensorMapSpec spec = TensorMapSpec.rowMajor(UINT8, ADDRESS, 4096, 7168, 64, 128, B128);
+        assertEquals(List.of(7168L, 4096L), spec.globalDims());
+        assertEquals(List.of(7168L), spec.globalStrides());
+        assertEquals(List.of(128, 64), spec.boxDims());
+        assertEquals(2, spec.rank());
+    }
+
+    @Test
+    void theDriversConstraintsAreCheckedUpFront() {
+        // 128 BF16 = 256 B: wider than a 128-byte swizzle row.
+        String swizzle = assertThrows(IllegalArgumentException.class,
+                () -> TensorMapSpec.rowMajor(BFLOAT16, ADDRESS, 128, 4096, 64, 128, B128)).getMessage();
+        assertTrue(swizzle.contains("exceeds the B128 swizzle span"), swizzle);
+        // 100 columns of bytes: a row stride that is not a multiple of 16.
+        assertThrows(IllegalArgumentException.class, () -> TensorMapSpec.rowMajor(UINT8, ADDRESS, 64, 100, 64, 64, B64));
+        assertThrows(IllegalArgumentException.class, () -> TensorMapSpec.rowMajor(UINT8, ADDRESS + 8, 64, 128, 64, 64, B64));
+        assertThrows(IllegalArgumentException.class, () -> TensorMapSpec.rowMajor(UINT8, ADDRESS, 64, 1024, 512, 64, B64));
+        assertThrows(IllegalArgumentException.class, () -> TensorMapSpec.rowMajor(UINT8, 0, 64, 128, 64, 64, B64));
+    }
+
+    @Test
+    void encodedMapsAre128Bytes() {
+        assertEquals(128, new TensorMap(new byte[128]).bytes().length);
+        assertThrows(IllegalArgumentException.class, () -> new TensorMap(new byte[64]));
+    }
+}
