@@ -60,10 +60,22 @@ public final class Fp8Gemm {
 
     /** The promotion chunk along K for these operands (see the class doc). */
     public static int chunkSize(QuantizedMatrix a, QuantizedMatrix b) {
-        int k = checkOperands(a, b);
+        checkOperands(a, b);
+        return chunkSize(a.grid(), b.grid());
+    }
+
+    /**
+     * The promotion chunk for operands with these scale grids (both {@code [rows, K]}), so that a kernel
+     * generator can apply the same rule without the data.
+     */
+    public static int chunkSize(ScaleGrid a, ScaleGrid b) {
+        if (a.cols() != b.cols()) {
+            throw new IllegalArgumentException("K mismatch: A grid " + a + ", B grid " + b);
+        }
+        int k = a.cols();
         int chunk = MAX_CHUNK;
-        for (QuantizedMatrix q : new QuantizedMatrix[] {a, b}) {
-            int width = q.grid().tileWidthAlongCols();
+        for (ScaleGrid grid : new ScaleGrid[] {a, b}) {
+            int width = grid.tileWidthAlongCols();
             if (width < k) {
                 chunk = gcd(chunk, width);
             }

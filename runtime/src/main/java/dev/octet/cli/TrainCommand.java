@@ -1,8 +1,6 @@
 package dev.octet.cli;
 
 import dev.octet.cpu.exec.NonFiniteTensorException;
-import dev.octet.data.TextCorpus;
-import dev.octet.data.TokenDataset;
 import dev.octet.dsl.ast.SourcePos;
 import dev.octet.dsl.check.RecipeFit;
 import dev.octet.dsl.diag.DiagnosticPrinter;
@@ -45,6 +43,14 @@ final class TrainCommand implements Callable<Integer> {
 
     @Option(names = "--log-every", paramLabel = "N", defaultValue = "10", description = "metrics line every N steps (default ${DEFAULT-VALUE})")
     int logEvery;
+
+    @Option(names = "--tokenizer", paramLabel = "T", defaultValue = "gpt2",
+            description = "tokenizer of a .jsonl conversation file (mode = sft): gpt2, cl100k or PATH/tokenizer.json (default ${DEFAULT-VALUE})")
+    String tokenizer;
+
+    @Option(names = "--on-bad-record", paramLabel = "stop|skip", defaultValue = "stop",
+            description = "a bad conversation record stops with its file:line (stop, the default) or is skipped and counted (skip)")
+    String onBadRecord;
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -102,20 +108,22 @@ final class TrainCommand implements Callable<Integer> {
         Files.createDirectories(runDir);
 
         System.out.printf(java.util.Locale.ROOT, "octet: training %s with recipe %s on the CPU: %s%n", model.name(), r.name(), r.describe());
-        TokenDataset data;
+        TrainingDataFiles.Loaded data;
         try {
-            data = TokenDataset.build(TextCorpus.load(dataFile.get()).tokenize(), model.config().vocab());
+            data = TrainingDataFiles.load(dataFile.get(), t, model, tokenizer, BadRecordPolicyOption.parse(spec, onBadRecord));
         } catch (IOException | RuntimeException e) {
-            System.err.println(dataFile.get() + ": error: cannot read training text: " + e.getMessage());
+            String message = e.getMessage() != null && e.getMessage().startsWith(dataFile.get().toString()) ? e.getMessage()
+                    : dataFile.get() + ": error: cannot read training data: " + e.getMessage();
+            System.err.println(message);
             return ExitCodes.INVALID_INPUT;
         }
-        System.out.printf(java.util.Locale.ROOT, "octet: %s: %,d training tokens, %d-token vocabulary covering %.1f%%; %d x %d tokens per step%n",
-                dataFile.get(), data.train().tokenCount(), data.vocabulary().size(), 100 * data.trainCoverage(),
-                t.globalBatch(), t.seqLen());
+        TokenizeCommand.reportSkipped(data.skipped());
+        System.out.printf(java.util.Locale.ROOT, "octet: %s: %s; %d x %d tokens per step%n",
+                dataFile.get(), data.summary(), t.globalBatch(), t.seqLen());
         int n = steps != null ? steps : t.steps();
         CpuTrainer.Result result;
         try {
-            result = CpuTrainer.train(model, r, t, data, new CpuTrainer.Options(n, runDir, logEvery, 8, true));
+            result = CpuTrainer.train(model, r, t, data.data(), new CpuTrainer.Options(n, runDir, logEvery, 8, true));
         } catch (NonFiniteTensorException e) {
             System.err.println("octet: training diverged: " + e.getMessage() + "; metrics so far are in " + runDir);
             return ExitCodes.INVALID_INPUT;

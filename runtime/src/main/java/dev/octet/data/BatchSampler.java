@@ -10,7 +10,7 @@ import java.util.SplittableRandom;
  * batches depends only on the seed, and resuming at batch k costs nothing: no earlier batch has to
  * be replayed. Windows may span a document boundary; the document ids say where.
  */
-public final class BatchSampler {
+public final class BatchSampler implements BatchSource {
 
     private final TokenSplit split;
     private final long seed;
@@ -43,6 +43,7 @@ public final class BatchSampler {
         return new SamplerState(seed, batchSize, sequenceLength, nextBatch);
     }
 
+    @Override
     public Batch next() {
         SplittableRandom random = new SplittableRandom(mix(seed, nextBatch));
         nextBatch++;

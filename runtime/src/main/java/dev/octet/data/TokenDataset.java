@@ -11,7 +11,7 @@ import java.util.stream.IntStream;
  * would hold out a single genre. The vocabulary is counted on the training documents only, so the
  * validation coverage is an honest estimate.
  */
-public final class TokenDataset {
+public final class TokenDataset implements TrainingData {
 
     public static final int DEFAULT_VALIDATION_EVERY = 50;
 
@@ -78,6 +78,16 @@ public final class TokenDataset {
             }
         }
         return new TokenSplit(tokens, documentIds, documents.length);
+    }
+
+    @Override
+    public BatchSource trainBatches(int batchSize, int sequenceLength, long seed) {
+        return new BatchSampler(train, batchSize, sequenceLength, seed);
+    }
+
+    @Override
+    public BatchSource validationBatches(int batchSize, int sequenceLength, long seed) {
+        return new BatchSampler(validation, batchSize, sequenceLength, seed);
     }
 
     public VocabularyMap vocabulary() {

@@ -7,8 +7,8 @@ import dev.octet.cpu.exec.TokenBatch;
 import dev.octet.cpu.ops.AdamW;
 import dev.octet.cpu.ops.GradientClipping;
 import dev.octet.cpu.ops.Rounding;
-import dev.octet.data.BatchSampler;
-import dev.octet.data.TokenDataset;
+import dev.octet.data.BatchSource;
+import dev.octet.data.TrainingData;
 import dev.octet.dsl.spec.ModelSpec;
 import dev.octet.dsl.spec.RecipeSpec;
 import dev.octet.dsl.spec.TrainingSpec;
@@ -45,13 +45,13 @@ public final class CpuTrainer {
 
     private CpuTrainer() {}
 
-    public static Result train(ModelSpec model, RecipeSpec recipe, TrainingSpec spec, TokenDataset data, Options options)
+    public static Result train(ModelSpec model, RecipeSpec recipe, TrainingSpec spec, TrainingData data, Options options)
             throws IOException {
         ParameterStore params = ParameterStore.initialize(model, spec.seed());
         Rounding rounding = Rounding.GPU;
         GraphInterpreter interpreter = new GraphInterpreter(model, params,
                 new RecipeLinearPolicy(recipe, model.config().layers()), rounding);
-        BatchSampler sampler = new BatchSampler(data.train(), spec.microBatch(), spec.seqLen(), spec.seed());
+        BatchSource sampler = data.trainBatches(spec.microBatch(), spec.seqLen(), spec.seed());
         int accumulation = spec.accumulation();
         int steps = options.steps();
         double[][] grads = params.entries().stream().map(ParameterStore.Entry::grad).toArray(double[][]::new);
@@ -100,10 +100,10 @@ public final class CpuTrainer {
     }
 
     /** Mean loss over a fixed set of held-out batches (the same for every run with the same seed). */
-    private static double validationLoss(GraphInterpreter interpreter, ParameterStore params, TokenDataset data,
+    private static double validationLoss(GraphInterpreter interpreter, ParameterStore params, TrainingData data,
                                          TrainingSpec spec, int batches, Rounding rounding) {
         params.refreshWorking(rounding);
-        BatchSampler sampler = new BatchSampler(data.validation(), spec.microBatch(), spec.seqLen(), spec.seed() + 1);
+        BatchSource sampler = data.validationBatches(spec.microBatch(), spec.seqLen(), spec.seed() + 1);
         double sum = 0;
         for (int i = 0; i < batches; i++) {
             sum += interpreter.loss(TokenBatch.of(sampler.next()));

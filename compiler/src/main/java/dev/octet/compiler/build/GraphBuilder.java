@@ -42,7 +42,6 @@ public final class GraphBuilder {
     private final Value targets;
     private final Value positions;
     private final Value documentIds;
-    private final Value lossMask;
     private final Value lossWeight;
     private final List<Value> inputs = new ArrayList<>();
 
@@ -59,7 +58,6 @@ public final class GraphBuilder {
         targets = input("targets", TensorType.of(DType.I32, tokens));
         positions = input("positions", TensorType.of(DType.I32, tokens));
         documentIds = input("document_ids", TensorType.of(DType.I32, tokens));
-        lossMask = input("loss_mask", TensorType.of(DType.F32, tokens));
         lossWeight = input("loss_weight", TensorType.of(DType.F32, 1));
         for (ParameterTable.Param p : table.params()) {
             int[] dims = p.shape().stream().mapToInt(Integer::intValue).toArray();
@@ -202,7 +200,7 @@ public final class GraphBuilder {
                 String n = name(op, layer);
                 Value tokenLoss = activation(n + ".token_loss", TensorType.of(DType.F32, tokens));
                 Value lse = activation(n + ".lse", TensorType.of(DType.F32, tokens));
-                w.add(new Operator.CrossEntropy(c.vocab()), List.of(logits, targets, lossMask, lossWeight),
+                w.add(new Operator.CrossEntropy(c.vocab()), List.of(logits, targets, lossWeight),
                         List.of(tokenLoss, lse), Phase.FORWARD);
                 Value loss = w.value("loss", TensorType.of(DType.F32, 1), dev.octet.compiler.ir.Storage.OUTPUT);
                 w.add(new Operator.LossSum(tokens), List.of(tokenLoss), List.of(loss), Phase.FORWARD);

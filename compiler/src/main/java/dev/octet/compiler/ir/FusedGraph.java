@@ -9,7 +9,8 @@ import java.util.Set;
 
 /**
  * The step graph partitioned into fusion groups, in execution order. A transient value written and read
- * only inside one group never reaches memory: it stays in registers or shared memory of that kernel.
+ * only inside one group is internal to it: it stays in registers, or in a scratch buffer of the group's
+ * launches, and no other kernel depends on it.
  */
 public record FusedGraph(Graph graph, List<FusionGroup> groups) {
     public FusedGraph {
@@ -58,7 +59,7 @@ public record FusedGraph(Graph graph, List<FusionGroup> groups) {
                 }
             }
             if (!kept.isEmpty()) {
-                sb.append("    (in registers: ").append(String.join(", ", kept)).append(")\n");
+                sb.append("    (internal: ").append(String.join(", ", kept)).append(")\n");
             }
         }
         return sb.toString();

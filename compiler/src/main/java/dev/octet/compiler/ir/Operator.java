@@ -125,7 +125,10 @@ public sealed interface Operator {
         public String attributes() { return ""; }
     }
 
-    /** in: logits bf16[T,V], targets i32[T], loss mask f32[T], loss weight f32[1] · out: per-token loss f32[T], lse f32[T]. */
+    /**
+     * in: logits bf16[T,V], targets i32[T] (a target below 0 is not counted: the loss mask), loss weight f32[1]
+     * (1 / counted tokens of the whole step) · out: per-token weighted loss f32[T], lse f32[T].
+     */
     record CrossEntropy(int vocab) implements Operator {
         public String mnemonic() { return "cross_entropy"; }
         public String attributes() { return "vocab=" + vocab; }
@@ -178,7 +181,7 @@ public sealed interface Operator {
         public String attributes() { return "width=" + width; }
     }
 
-    /** in: logits, targets, loss mask, lse, loss weight · out: dlogits bf16[T,V]. */
+    /** in: logits, targets, lse, loss weight · out: dlogits bf16[T,V] = weight·(softmax − onehot), 0 where not counted. */
     record CrossEntropyBackward(int vocab) implements Operator {
         public String mnemonic() { return "cross_entropy_backward"; }
         public String attributes() { return "vocab=" + vocab; }
@@ -211,14 +214,17 @@ public sealed interface Operator {
 
     // ---- optimizer -----------------------------------------------------------------------------------
 
-    /** in: every parameter gradient · out: f32[2] = (global L2 norm, clip factor min(1, max_norm / norm)). */
+    /**
+     * in: every parameter gradient · out: grad_norm f32[1] (global L2 norm) and the step scalars, whose clip
+     * slot receives min(1, max_norm / norm) (1 when the norm is 0 or not finite).
+     */
     record GradientNorm(double maxNorm, int tensors) implements Operator {
         public String mnemonic() { return "gradient_norm"; }
         public String attributes() { return "max_norm=" + maxNorm + ", tensors=" + tensors; }
     }
 
     /**
-     * Decoupled-weight-decay Adam on one parameter. in: param, grad, m, v, step scalars, gradient norm ·
+     * Decoupled-weight-decay Adam on one parameter. in: param, grad, m, v, step scalars ·
      * out (in place): param, m, v, grad (zeroed for the next step's accumulation), shadow (the BF16 copy).
      */
     record AdamWUpdate(String parameter, long elements, double beta1, double beta2, double eps, double weightDecay,

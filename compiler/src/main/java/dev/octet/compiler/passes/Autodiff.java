@@ -78,7 +78,7 @@ public final class Autodiff implements GraphPass {
                     Value logits = in.get(0);
                     Value d = gradValue(logits);
                     w.add(new Operator.CrossEntropyBackward(ce.vocab()),
-                            List.of(logits, in.get(1), in.get(2), out.get(1), in.get(3)), List.of(d), Phase.BACKWARD);
+                            List.of(logits, in.get(1), out.get(1), in.get(2)), List.of(d), Phase.BACKWARD);
                     accumulate(logits, d);
                 }
                 case Operator.MatMul mm -> {

@@ -22,8 +22,9 @@ import java.util.Set;
  *   <li>{@code gemm+residual}: a GEMM whose output only feeds an add — the residual stream in forward, a
  *       second gradient contribution in backward — adds the other operand in its epilogue;</li>
  *   <li>{@code add+norm}: a residual add feeding a norm is done by the norm kernel, which writes the sum;</li>
- *   <li>{@code ...+quantize}: the first non-transposed quantization of a norm's or activation's output is
- *       written by that kernel from the BF16 value it just rounded (so it equals a separate quantize);</li>
+ *   <li>{@code ...+quantize}: the first non-transposed 1×g group quantization with current scaling of a
+ *       norm's or activation's output is written by that kernel from the BF16 value it just rounded (so it
+ *       equals a separate quantize);</li>
  *   <li>{@code norm_backward+add}: the residual gradient is added by the norm backward kernel;</li>
  *   <li>{@code cross_entropy}: loss, its sum and dlogits in one pass over the logits (dlogits overwrite
  *       the logits, which nothing reads afterwards), so the backward's first kernel runs in forward.</li>
@@ -139,10 +140,20 @@ public final class Fusion {
         /** Pulls in the first free non-transposed quantization of the root's first output. */
         private boolean quantizeOf(Node producer, List<Node> members) {
             Value y = producer.outputs().getFirst();
-            Optional<Node> q = firstFree(y, n -> n.op() instanceof Operator.Quantize qz && !qz.transpose()
+            Optional<Node> q = firstFree(y, n -> n.op() instanceof Operator.Quantize qz && fusableIntoProducer(qz)
                     && n.phase() == producer.phase());
             q.ifPresent(members::add);
             return q.isPresent();
+        }
+
+        /**
+         * A producer kernel holds whole rows, so it can quantize in 1×g groups along them from the current
+         * amax; tensor-wide or delayed scales need an amax over the whole tensor first, and block scales
+         * span rows.
+         */
+        private static boolean fusableIntoProducer(Operator.Quantize q) {
+            return !q.transpose() && q.granularity() instanceof dev.octet.numerics.Granularity.Group
+                    && q.scaling() instanceof dev.octet.dsl.spec.Scaling.Current;
         }
 
         private boolean residualGradient(Node root, Value dx, List<Node> members) {

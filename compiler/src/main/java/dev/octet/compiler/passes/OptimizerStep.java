@@ -1,5 +1,6 @@
 package dev.octet.compiler.passes;
 
+import dev.octet.compiler.cuda.optim.AdamWScalarSlot;
 import dev.octet.compiler.ir.DType;
 import dev.octet.compiler.ir.Graph;
 import dev.octet.compiler.ir.GraphWriter;
@@ -18,14 +19,10 @@ import java.util.List;
  * Appends the optimizer to the step: the global gradient norm (for clipping and for the host to log), then
  * one AdamW update per parameter that also refreshes the BF16 working copy and zeroes the gradient.
  * The learning rate and bias corrections change every step, so they are read from a device buffer the host
- * writes ({@code step_scalars}), never baked into kernels: the step replays as one CUDA graph.
+ * writes ({@code step_scalars}, slots as {@link AdamWScalarSlot} lays them out), never baked into kernels: the step replays as one CUDA graph.
+ * The clip factor is written into the same buffer on the device by the gradient norm.
  */
 public final class OptimizerStep implements GraphPass {
-    /** Slots of the step-scalar buffer. */
-    public static final int LEARNING_RATE = 0;
-    public static final int BIAS_CORRECTION1 = 1;
-    public static final int BIAS_CORRECTION2 = 2;
-    public static final int STEP_SCALARS = 3;
 
     private final TrainingSpec.AdamW adamw;
     private final double clipNorm;
@@ -44,14 +41,14 @@ public final class OptimizerStep implements GraphPass {
     public Graph run(Graph g) {
         GraphWriter w = GraphWriter.continuing(g);
         g.nodes().forEach(w::keep);
-        Value scalars = w.value("step_scalars", TensorType.of(DType.F32, STEP_SCALARS), Storage.INPUT);
-        Value norm = w.value("grad_norm", TensorType.of(DType.F32, 2), Storage.OUTPUT);
+        Value scalars = w.value("step_scalars", TensorType.of(DType.F32, AdamWScalarSlot.count()), Storage.INPUT);
+        Value norm = w.value("grad_norm", TensorType.of(DType.F32, 1), Storage.OUTPUT);
         List<Value> grads = g.parameters().stream().map(Parameter::gradient).toList();
-        w.add(new Operator.GradientNorm(clipNorm, grads.size()), grads, List.of(norm), Phase.OPTIMIZER);
+        w.add(new Operator.GradientNorm(clipNorm, grads.size()), grads, List.of(norm, scalars), Phase.OPTIMIZER);
         for (Parameter p : g.parameters()) {
             w.add(new Operator.AdamWUpdate(p.name(), p.master().type().elements(), adamw.beta1(), adamw.beta2(),
                             adamw.eps(), adamw.weightDecay(), p.decays()),
-                    List.of(p.master(), p.gradient(), p.m(), p.v(), scalars, norm),
+                    List.of(p.master(), p.gradient(), p.m(), p.v(), scalars),
                     List.of(p.master(), p.m(), p.v(), p.gradient(), p.shadow()), Phase.OPTIMIZER);
         }
         List<Value> inputs = new ArrayList<>(g.inputs());

@@ -86,7 +86,7 @@ public final class PlanJson {
                 switch (l.args().get(i)) {
                     case Argument.Buffer b -> {
                         a.addProperty("buffer", kp.storageOf(b.value()).name());
-                        a.addProperty("offset", mem.offset(b.value()));
+                        a.addProperty("offset", mem.offset(b.value()) + b.byteOffset());
                     }
                     case Argument.Scalar sc -> {
                         a.addProperty("dtype", sc.dtype().irName());

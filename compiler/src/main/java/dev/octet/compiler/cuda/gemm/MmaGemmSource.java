@@ -1,0 +1,143 @@
+package dev.octet.compiler.cuda.gemm;
+
+import dev.octet.compiler.cuda.KernelParam;
+import dev.octet.compiler.cuda.LaunchGeometry;
+import dev.octet.compiler.ir.DType;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The parts the two mma.sync GEMM templates share: compile-time constants, cp.async helpers, the epilogue
+ * and its parameters. The generated code names its warp's position {@code row0/col0} (block), {@code
+ * warp_row/warp_col} (warp inside the block) and {@code group/quad} (PTX's groupID and threadID_in_group), and
+ * keeps the result in {@code float acc[MT][NT][4]} in the m16n8 accumulator layout: element e of tile (mt, nt)
+ * is row {@code mt·16 + group + 8·(e / 2)}, column {@code nt·8 + 2·quad + e % 2}.
+ */
+final class MmaGemmSource {
+    private MmaGemmSource() {}
+
+    /** Two shared-memory stages: one is read by the MMAs while cp.async fills the other. */
+    static final int STAGES = 2;
+
+    static final String CP_ASYNC = """
+            // cp.async copies global → shared without passing through registers; src-size 0 writes zeros,
+            // which is how rows and columns past the matrix edge become harmless zero products.
+            __device__ __forceinline__ void cp_async_16(void* smem, const void* gmem, bool valid) {
+                unsigned s = (unsigned) __cvta_generic_to_shared(smem);
+                asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;" :: "r"(s), "l"(gmem), "r"(valid ? 16 : 0));
+            }
+
+            __device__ __forceinline__ void cp_async_8(void* smem, const void* gmem, bool valid) {
+                unsigned s = (unsigned) __cvta_generic_to_shared(smem);
+                asm volatile("cp.async.ca.shared.global [%0], [%1], 8, %2;" :: "r"(s), "l"(gmem), "r"(valid ? 8 : 0));
+            }
+
+            __device__ __forceinline__ void cp_async_4(void* smem, const void* gmem, bool valid) {
+                unsigned s = (unsigned) __cvta_generic_to_shared(smem);
+                asm volatile("cp.async.ca.shared.global [%0], [%1], 4, %2;" :: "r"(s), "l"(gmem), "r"(valid ? 4 : 0));
+            }
+
+            // cp.async has no 2-byte form: an odd leading dimension is copied element by element, synchronously.
+            __device__ __forceinline__ void copy_2(void* smem, const void* gmem, bool valid) {
+                *(unsigned short*) smem = valid ? *(const unsigned short*) gmem : (unsigned short) 0;
+            }
+
+            __device__ __forceinline__ void cp_async_commit() {
+                asm volatile("cp.async.commit_group;" ::: "memory");
+            }
+
+            // Wait until at most one group (the stage being prefetched) is still in flight.
+            __device__ __forceinline__ void cp_async_wait_one() {
+                asm volatile("cp.async.wait_group 1;" ::: "memory");
+            }
+            """;
+
+    /** The compile-time constants both templates use. */
+    static String constants(GemmProblem p, GemmTiles t) {
+        return """
+                constexpr int M = %d, N = %d, K = %d;
+                constexpr int BM = %d, BN = %d, BK = %d;
+                constexpr int WARPS_M = %d, WARPS_N = %d, THREADS = %d;
+                constexpr int MT = %d, NT = %d;  // 16x8 MMA tiles per warp along M and N
+                constexpr int K_TILES = (K + BK - 1) / BK;
+                """.formatted(p.m(), p.n(), p.k(), t.blockM(), t.blockN(), t.blockK(), t.warpsM(), t.warpsN(),
+                t.threads(), t.mmaTilesM(), t.mmaTilesN());
+    }
+
+    /** The thread's coordinates, shared by both kernels' bodies. */
+    static final String COORDINATES = """
+                const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
+                const int group = lane / 4, quad = lane % 4;  // groupID, threadID_in_group of the PTX fragment layouts
+                const int row0 = blockIdx.y * BM, col0 = blockIdx.x * BN;
+                const int warp_row = (warp / WARPS_N) * (BM / WARPS_M), warp_col = (warp % WARPS_N) * (BN / WARPS_N);
+            """;
+
+    /** The buffer parameters after the operands: [bias], [residual], c. */
+    static List<KernelParam> epilogueParams(GemmEpilogue e) {
+        List<KernelParam> params = new ArrayList<>();
+        if (e.bias()) {
+            params.add(KernelParam.in("bias", DType.BF16));
+        }
+        if (e.residual()) {
+            params.add(KernelParam.in("residual", DType.BF16));
+        }
+        params.add(e.accumulate() ? KernelParam.inOut("c", e.output()) : KernelParam.out("c", e.output()));
+        return params;
+    }
+
+    /** Writes {@code acc} through the epilogue, skipping rows ≥ M and columns ≥ N. */
+    static String epilogue(GemmEpilogue e) {
+        StringBuilder v = new StringBuilder();
+        v.append("                            float v = acc[mt][nt][half * 2 + j];\n");
+        if (e.bias()) {
+            v.append("                            v = __fadd_rn(v, bf16_to_f32(bias[col]));\n");
+        }
+        if (e.residual()) {
+            v.append("                            v = __fadd_rn(v, bf16_to_f32(residual[i]));\n");
+        }
+        if (e.accumulate()) {
+            v.append("                            v = __fadd_rn(c[i], v);\n");
+        }
+        v.append(e.output() == DType.BF16
+                ? "                            c[i] = f32_to_bf16(v);\n"
+                : "                            c[i] = v;\n");
+        return """
+                    // Epilogue: %s
+                    #pragma unroll
+                    for (int mt = 0; mt < MT; ++mt) {
+                        #pragma unroll
+                        for (int half = 0; half < 2; ++half) {
+                            const int row = row0 + warp_row + mt * 16 + group + half * 8;
+                            if (row >= M) continue;
+                            #pragma unroll
+                            for (int nt = 0; nt < NT; ++nt) {
+                                #pragma unroll
+                                for (int j = 0; j < 2; ++j) {
+                                    const int col = col0 + warp_col + nt * 8 + quad * 2 + j;
+                                    if (col >= N) continue;
+                                    const size_t i = (size_t) row * N + col;
+                %s                }
+                            }
+                        }
+                    }
+                """.formatted(describe(e), v);
+    }
+
+    /** One line: {@code c = bf16(acc + bias[n] + residual[m,n])}. */
+    static String describe(GemmEpilogue e) {
+        String v = "acc" + (e.bias() ? " + bias[n]" : "") + (e.residual() ? " + residual[m,n]" : "");
+        if (e.accumulate()) {
+            v = "c[m,n] + " + (v.equals("acc") ? v : "(" + v + ")");
+        }
+        return "c[m,n] = " + (e.output() == DType.BF16 ? "bf16(" + v + ")" : v)
+                + ", FP32 steps rounded one by one (no FMA)";
+    }
+
+    static LaunchGeometry launch(GemmProblem p, GemmTiles t, int sharedBytes) {
+        int blocksM = Math.ceilDiv(p.m(), t.blockM());
+        if (blocksM > 65535) {
+            throw new IllegalArgumentException("M=" + p.m() + " needs " + blocksM + " row blocks, more than gridDim.y allows");
+        }
+        return new LaunchGeometry(Math.ceilDiv(p.n(), t.blockN()), blocksM, 1, t.threads(), 1, 1, sharedBytes);
+    }
+}

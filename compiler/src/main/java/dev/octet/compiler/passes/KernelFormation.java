@@ -1,0 +1,441 @@
+package dev.octet.compiler.passes;
+
+import dev.octet.compiler.cuda.CudaKernel;
+import dev.octet.compiler.cuda.GroupQuantization;
+import dev.octet.compiler.cuda.KernelParam;
+import dev.octet.compiler.cuda.KernelSpec;
+import dev.octet.compiler.cuda.attention.AttentionBackwardDelta;
+import dev.octet.compiler.cuda.attention.AttentionShape;
+import dev.octet.compiler.cuda.attention.FlashAttentionBackwardKeyValue;
+import dev.octet.compiler.cuda.attention.FlashAttentionBackwardQuery;
+import dev.octet.compiler.cuda.attention.FlashAttentionForward;
+import dev.octet.compiler.cuda.attention.RopeKernel;
+import dev.octet.compiler.cuda.embedding.EmbeddingBackward;
+import dev.octet.compiler.cuda.embedding.EmbeddingForward;
+import dev.octet.compiler.cuda.gemm.GemmEpilogue;
+import dev.octet.compiler.cuda.gemm.GemmKernels;
+import dev.octet.compiler.cuda.gemm.GemmProblem;
+import dev.octet.compiler.cuda.gemm.OperandLayout;
+import dev.octet.compiler.cuda.loss.CrossEntropyFused;
+import dev.octet.compiler.cuda.loss.TokenLossSum;
+import dev.octet.compiler.cuda.norm.NormBackward;
+import dev.octet.compiler.cuda.norm.NormForward;
+import dev.octet.compiler.cuda.norm.NormKind;
+import dev.octet.compiler.cuda.optim.AdamWHyperparameters;
+import dev.octet.compiler.cuda.optim.AdamWScalarSlot;
+import dev.octet.compiler.cuda.optim.AdamWStep;
+import dev.octet.compiler.cuda.optim.GradNormPlan;
+import dev.octet.compiler.cuda.optim.GradSquareSum;
+import dev.octet.compiler.cuda.pointwise.ColumnSumAccumulate;
+import dev.octet.compiler.cuda.pointwise.GeluBackward;
+import dev.octet.compiler.cuda.pointwise.GeluForward;
+import dev.octet.compiler.cuda.pointwise.ResidualAdd;
+import dev.octet.compiler.cuda.pointwise.SwiGluBackward;
+import dev.octet.compiler.cuda.pointwise.SwiGluForward;
+import dev.octet.compiler.cuda.quant.AmaxHistoryUpdate;
+import dev.octet.compiler.cuda.quant.AmaxReduce;
+import dev.octet.compiler.cuda.quant.QuantizeDelayed;
+import dev.octet.compiler.cuda.quant.QuantizeOperand;
+import dev.octet.compiler.cuda.quant.QuantizeTensorwise;
+import dev.octet.compiler.cuda.quant.QuantizeTiled;
+import dev.octet.compiler.ir.DType;
+import dev.octet.compiler.ir.FusedGraph;
+import dev.octet.compiler.ir.FusionGroup;
+import dev.octet.compiler.ir.GraphWriter;
+import dev.octet.compiler.ir.Node;
+import dev.octet.compiler.ir.Operator;
+import dev.octet.compiler.ir.Storage;
+import dev.octet.compiler.ir.TensorType;
+import dev.octet.compiler.ir.Value;
+import dev.octet.compiler.plan.Argument;
+import dev.octet.compiler.plan.KernelPlan;
+import dev.octet.compiler.plan.Launch;
+import dev.octet.dsl.spec.Scaling;
+import dev.octet.numerics.Granularity;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * Kernel formation and specialisation: each fusion group becomes one or a few launches of kernel templates
+ * whose shapes, group sizes, formats and tile sizes are compile-time constants (the GEMM's tiles come from
+ * the written-down heuristic in cuda.gemm). Kernel parameters are bound by name to IR values; scratch
+ * buffers a template needs (partial sums, softmax deltas, amax partials) become new transient values the
+ * memory planner places like any other. A group the templates cannot serve is a compiler bug, reported by
+ * its pattern.
+ */
+public final class KernelFormation {
+    public static final String NAME = "kernels";
+
+    private KernelFormation() {}
+
+    public static KernelPlan run(FusedGraph fused) {
+        return new Former(fused).run();
+    }
+
+    private static final class Former {
+        private final FusedGraph fused;
+        private final GraphWriter w;
+        private final Set<Value> internal;
+        private final List<Launch> launches = new ArrayList<>();
+        private final Map<Value, Value> aliases = new HashMap<>();
+        private final Map<Value, Value> recordedFlags = new HashMap<>();
+        private final Map<KernelSpec, CudaKernel> emitted = new HashMap<>();
+        private FusionGroup group;
+
+        Former(FusedGraph fused) {
+            this.fused = fused;
+            this.w = GraphWriter.continuing(fused.graph());
+            this.internal = fused.internalValues();
+        }
+
+        KernelPlan run() {
+            for (FusionGroup g : fused.groups()) {
+                group = g;
+                form(g);
+            }
+            return new KernelPlan(fused, launches, aliases);
+        }
+
+        private void form(FusionGroup g) {
+            Node root = g.root();
+            switch (root.op()) {
+                case Operator.EmbeddingLookup e -> launch(new EmbeddingForward(tokens(), e.vocab(), e.dim(), Optional.empty()),
+                        Map.of("out", out(root, 0), "tokens", in(root, 0), "table", in(root, 1)));
+                case Operator.PositionLookup p -> launch(new EmbeddingForward(tokens(), p.seq(), p.dim(), Optional.empty()),
+                        Map.of("out", out(root, 0), "tokens", in(root, 0), "table", in(root, 1)));
+                case Operator.Add add when g.nodes().size() > 1 -> normForward(g.nodes().get(1), Optional.of(root),
+                        g.nodes().size() > 2 ? Optional.of(g.nodes().get(2)) : Optional.empty());
+                case Operator.Add add -> {
+                    int cols = root.outputs().getFirst().type().dim(-1);
+                    launch(ResidualAdd.forward((int) (add.elements() / cols), cols),
+                            Map.of("sum", out(root, 0), "a", in(root, 0), "b", in(root, 1)));
+                }
+                case Operator.RmsNorm n -> normForward(root, Optional.empty(), quantizeIn(g, 1));
+                case Operator.LayerNorm n -> normForward(root, Optional.empty(), quantizeIn(g, 1));
+                case Operator.MatMul mm -> gemm(g, mm);
+                case Operator.Rope r -> launch(new RopeKernel(r.backward() ? RopeKernel.Direction.BACKWARD
+                                : RopeKernel.Direction.FORWARD, tokens(), r.seq(), r.heads(), r.headDim(), r.theta(),
+                                RopeKernel.Positions.IN_DOCUMENT, false),
+                        Map.of("x", in(root, 0), "positions", in(root, 1), "out", out(root, 0)));
+                case Operator.Attention a -> launch(new FlashAttentionForward(shape(a.batch(), a.seq(), a.heads(), a.kvHeads(),
+                                a.headDim(), a.documentMask())),
+                        bindings("q", in(root, 0), "k", in(root, 1), "v", in(root, 2), "document_ids", in(root, 3),
+                                "o", out(root, 0), "lse", out(root, 1)));
+                case Operator.AttentionBackward a -> attentionBackward(root, shape(a.batch(), a.seq(), a.heads(), a.kvHeads(),
+                        a.headDim(), a.documentMask()));
+                case Operator.SwiGlu s -> {
+                    Optional<Node> q = quantizeIn(g, 1);
+                    Map<String, Value> b = bindings("gate", in(root, 0), "up", in(root, 1));
+                    boolean keep = !internal.contains(root.outputs().getFirst());
+                    if (keep) {
+                        b.put("h", out(root, 0));
+                    }
+                    q.ifPresent(qn -> {
+                        b.put("h_codes", qn.outputs().get(0));
+                        b.put("h_scales", qn.outputs().get(1));
+                    });
+                    launch(new SwiGluForward(tokens(), s.width(), q.map(Former::groupQuantization), keep), b);
+                }
+                case Operator.Gelu ge -> {
+                    Optional<Node> q = quantizeIn(g, 1);
+                    Map<String, Value> b = bindings("u", in(root, 0));
+                    boolean keep = !internal.contains(root.outputs().getFirst());
+                    if (keep) {
+                        b.put("h", out(root, 0));
+                    }
+                    q.ifPresent(qn -> {
+                        b.put("h_codes", qn.outputs().get(0));
+                        b.put("h_scales", qn.outputs().get(1));
+                    });
+                    launch(new GeluForward(tokens(), ge.width(), q.map(Former::groupQuantization), keep), b);
+                }
+                case Operator.SwiGluBackward s -> launch(new SwiGluBackward(tokens(), s.width()),
+                        Map.of("gate", in(root, 0), "up", in(root, 1), "dh", in(root, 2), "dgate", out(root, 0),
+                                "dup", out(root, 1)));
+                case Operator.GeluBackward ge -> launch(new GeluBackward(tokens(), ge.width()),
+                        Map.of("u", in(root, 0), "dh", in(root, 1), "du", out(root, 0)));
+                case Operator.CrossEntropy ce -> crossEntropy(g, ce);
+                case Operator.RmsNormBackward b -> normBackward(g, NormKind.RMS, b.dim());
+                case Operator.LayerNormBackward b -> normBackward(g, NormKind.LAYER, b.dim());
+                case Operator.EmbeddingBackward e -> launch(new EmbeddingBackward(tokens(), e.vocab(), e.dim()),
+                        Map.of("grad", out(root, 0), "dy", in(root, 1), "tokens", in(root, 0)));
+                case Operator.PositionBackward p -> launch(new EmbeddingBackward(tokens(), p.seq(), p.dim()),
+                        Map.of("grad", out(root, 0), "dy", in(root, 1), "tokens", in(root, 0)));
+                case Operator.BiasGradient b -> launch(ColumnSumAccumulate.biasGradient(b.tokens(), b.width()),
+                        Map.of("sums", out(root, 0), "input", in(root, 0)));
+                case Operator.Quantize q -> quantize(root, q);
+                case Operator.GradientNorm n -> gradientNorm(root, n);
+                case Operator.AdamWUpdate a -> launch(new AdamWStep((int) a.elements(),
+                                new AdamWHyperparameters(a.beta1(), a.beta2(), a.eps(), a.weightDecay()), a.decays(), DType.F32, true),
+                        Map.of("param", in(root, 0), "grad", in(root, 1), "m", in(root, 2), "v", in(root, 3),
+                                "scalars", in(root, 4), "param_bf16", out(root, 4)));
+                case Operator.LossSum s -> launch(new TokenLossSum(s.tokens()), Map.of("losses", in(root, 0), "loss", out(root, 0)));
+                case Operator.CrossEntropyBackward b -> throw unsupported(g);
+            }
+        }
+
+        // ---- templates with options ------------------------------------------------------------------
+
+        private void normForward(Node norm, Optional<Node> residualAdd, Optional<Node> quantize) {
+            NormKind kind = norm.op() instanceof Operator.LayerNorm ? NormKind.LAYER : NormKind.RMS;
+            int dim = kind == NormKind.LAYER ? ((Operator.LayerNorm) norm.op()).dim() : ((Operator.RmsNorm) norm.op()).dim();
+            double eps = kind == NormKind.LAYER ? ((Operator.LayerNorm) norm.op()).eps() : ((Operator.RmsNorm) norm.op()).eps();
+            Value y = norm.outputs().getFirst();
+            boolean keepY = !internal.contains(y);
+            Map<String, Value> b = new LinkedHashMap<>();
+            if (keepY) {
+                b.put("y", y);
+            }
+            quantize.ifPresent(q -> {
+                b.put("y_codes", q.outputs().get(0));
+                b.put("y_scales", q.outputs().get(1));
+            });
+            residualAdd.ifPresentOrElse(add -> {
+                b.put("residual_out", add.outputs().getFirst());
+                b.put("residual", add.inputs().get(0));
+                b.put("branch", add.inputs().get(1));
+            }, () -> b.put("x", norm.inputs().getFirst()));
+            if (kind == NormKind.LAYER) {
+                b.put("mean", norm.outputs().get(1));
+                b.put("rstd", norm.outputs().get(2));
+                b.put("bias", norm.inputs().get(2));
+            } else {
+                b.put("rstd", norm.outputs().get(1));
+            }
+            b.put("weight", norm.inputs().get(1));
+            launch(new NormForward(kind, tokens(), dim, (float) eps, residualAdd.isPresent(),
+                    quantize.map(Former::groupQuantization), keepY), b);
+        }
+
+        private void normBackward(FusionGroup g, NormKind kind, int dim) {
+            Node root = g.root();
+            Optional<Node> add = g.nodes().size() > 1 ? Optional.of(g.nodes().get(1)) : Optional.empty();
+            NormBackward spec = new NormBackward(kind, tokens(), dim, add.isPresent());
+            Value weightPartials = scratch("weight_grad_partials", DType.F32, spec.partialRows(), dim);
+            Map<String, Value> b = new LinkedHashMap<>();
+            b.put("dx", add.map(a -> a.outputs().getFirst()).orElse(root.outputs().getFirst()));
+            b.put("weight_grad_partials", weightPartials);
+            b.put("x", root.inputs().get(0));
+            b.put("weight", root.inputs().get(1));
+            Value biasPartials = null;
+            if (kind == NormKind.LAYER) {
+                biasPartials = scratch("bias_grad_partials", DType.F32, spec.partialRows(), dim);
+                b.put("bias_grad_partials", biasPartials);
+                b.put("mean", root.inputs().get(2));
+                b.put("rstd", root.inputs().get(3));
+                b.put("dy", root.inputs().get(4));
+            } else {
+                b.put("rstd", root.inputs().get(2));
+                b.put("dy", root.inputs().get(3));
+            }
+            add.ifPresent(a -> b.put("residual_grad", otherInput(a, root.outputs().getFirst())));
+            launch(spec, b);
+            launch(spec.gradientReduction(), Map.of("sums", root.outputs().get(1), "input", weightPartials));
+            if (biasPartials != null) {
+                launch(spec.gradientReduction(), Map.of("sums", root.outputs().get(2), "input", biasPartials));
+            }
+        }
+
+        private void gemm(FusionGroup g, Operator.MatMul mm) {
+            Node root = g.root();
+            Optional<Node> residual = g.nodes().size() > 1 ? Optional.of(g.nodes().get(1)) : Optional.empty();
+            GemmEpilogue epilogue = new GemmEpilogue(mm.accumulate() ? DType.F32 : DType.BF16, mm.accumulate(), mm.bias(),
+                    residual.isPresent());
+            Map<String, Value> b = new LinkedHashMap<>();
+            int operands;
+            GemmProblem problem;
+            if (mm.fp8().isPresent()) {
+                Operator.Fp8Operands q = mm.fp8().get();
+                problem = GemmProblem.fp8(mm.m(), mm.n(), mm.k(), q.a().format(), q.a().granularity(), q.b().format(),
+                        q.b().granularity(), epilogue);
+                b.put("a", in(root, 0));
+                b.put("a_scales", in(root, 1));
+                b.put("b", in(root, 2));
+                b.put("b_scales", in(root, 3));
+                operands = 4;
+            } else {
+                problem = GemmProblem.bf16(mm.m(), mm.n(), mm.k(), layout(mm.transposeA()), layout(mm.transposeB()), epilogue);
+                b.put("a", in(root, 0));
+                b.put("b", in(root, 1));
+                operands = 2;
+            }
+            if (mm.bias()) {
+                b.put("bias", in(root, operands));
+            }
+            residual.ifPresentOrElse(add -> {
+                b.put("residual", otherInput(add, root.outputs().getFirst()));
+                b.put("c", add.outputs().getFirst());
+            }, () -> b.put("c", root.outputs().getFirst()));
+            launch(GemmKernels.forProblem(problem), b);
+        }
+
+        private void attentionBackward(Node root, AttentionShape shape) {
+            AttentionBackwardDelta delta = new AttentionBackwardDelta(shape);
+            Value d = scratch("delta", DType.F32, shape.batch(), shape.heads(), shape.seq());
+            launch(delta, Map.of("o", in(root, 3), "dout", in(root, 5), "delta", d));
+            Map<String, Value> common = bindings("q", in(root, 0), "k", in(root, 1), "v", in(root, 2), "dout", in(root, 5),
+                    "lse", in(root, 4), "delta", d, "document_ids", in(root, 6));
+            Map<String, Value> kv = new LinkedHashMap<>(common);
+            kv.put("dk", out(root, 1));
+            kv.put("dv", out(root, 2));
+            launch(new FlashAttentionBackwardKeyValue(shape), kv);
+            Map<String, Value> q = new LinkedHashMap<>(common);
+            q.put("dq", out(root, 0));
+            launch(new FlashAttentionBackwardQuery(shape), q);
+        }
+
+        private void crossEntropy(FusionGroup g, Operator.CrossEntropy ce) {
+            Node root = g.root();
+            Node backward = g.nodes().stream().filter(n -> n.op() instanceof Operator.CrossEntropyBackward).findFirst()
+                    .orElseThrow(() -> unsupported(g));
+            Node sum = g.nodes().stream().filter(n -> n.op() instanceof Operator.LossSum).findFirst()
+                    .orElseThrow(() -> unsupported(g));
+            Value logits = in(root, 0);
+            aliases.put(backward.outputs().getFirst(), logits);
+            launch(new CrossEntropyFused(tokens(), ce.vocab()), Map.of("logits", logits, "targets", in(root, 1),
+                    "loss_weight", in(root, 2), "losses", out(root, 0)));
+            launch(new TokenLossSum(tokens()), Map.of("losses", out(root, 0), "loss", sum.outputs().getFirst()));
+        }
+
+        private void quantize(Node root, Operator.Quantize q) {
+            Value x = in(root, 0);
+            Value codes = out(root, 0);
+            Value scales = out(root, 1);
+            QuantizeOperand operand = new QuantizeOperand(x.type().dtype(), q.rows(), q.cols(), q.transpose(), q.format());
+            switch (q.scaling()) {
+                case Scaling.Current c when q.granularity() instanceof Granularity.Tensor -> {
+                    QuantizeTensorwise spec = new QuantizeTensorwise(operand, q.scaleType());
+                    AmaxReduce amax = spec.amaxReduce();
+                    Value partials = scratch("amax_partials", DType.F32, amax.partialCount());
+                    launch(amax, Map.of("x", x, "amax_partials", partials));
+                    launch(spec, Map.of("x", x, "amax_partials", partials, "codes", codes, "scales", scales));
+                }
+                case Scaling.Current c -> launch(new QuantizeTiled(operand, q.granularity(), q.scaleType()),
+                        Map.of("x", x, "codes", codes, "scales", scales));
+                case Scaling.Delayed d -> {
+                    Value history = in(root, 1);
+                    Value recorded = recordedFlags.computeIfAbsent(history, h ->
+                            w.value(h.name() + ".recorded", TensorType.of(DType.I32, 1), Storage.OPTIMIZER_STATE));
+                    QuantizeDelayed spec = new QuantizeDelayed(operand, d.history(), d.margin());
+                    AmaxReduce first = spec.firstStepAmax();
+                    Value firstPartials = scratch("first_amax_partials", DType.F32, first.partialCount());
+                    launch(first, Map.of("x", x, "recorded", recorded, "amax_partials", firstPartials));
+                    AmaxHistoryUpdate update = spec.historyUpdate();
+                    Value stepPartials = scratch("step_amax_partials", DType.F32, update.partialCount());
+                    launch(spec, Map.of("x", x, "amax_history", history, "recorded", recorded,
+                            "first_step_amax_partials", firstPartials, "codes", codes, "scales", scales,
+                            "step_amax_partials", stepPartials));
+                    launch(update, Map.of("step_amax_partials", stepPartials,
+                            "amax_history", history, "recorded", recorded));
+                }
+            }
+        }
+
+        private void gradientNorm(Node root, Operator.GradientNorm n) {
+            List<Integer> sizes = root.inputs().stream().map(v -> Math.toIntExact(v.type().elements())).toList();
+            GradNormPlan plan = new GradNormPlan(sizes, n.maxNorm());
+            Value partials = scratch("grad_norm_partials", DType.F32, plan.partialCount());
+            for (int i = 0; i < sizes.size(); i++) {
+                GradSquareSum sum = plan.squareSums().get(i);
+                launch(sum, Map.of("grad", root.inputs().get(i)), Map.of("partials",
+                        new Argument.Buffer(partials, plan.firstSlot(i))));
+            }
+            launch(plan.finalizer(), Map.of("partials", partials, "grad_norm", out(root, 0)),
+                    Map.of("clip_factor", new Argument.Buffer(out(root, 1), AdamWScalarSlot.CLIP_FACTOR.index())));
+        }
+
+        // ---- helpers ---------------------------------------------------------------------------------
+
+        private void launch(KernelSpec spec, Map<String, Value> buffers) {
+            launch(spec, buffers, Map.of());
+        }
+
+        /** Binds every parameter of the kernel by name; a missing or unused binding is a compiler bug. */
+        private void launch(KernelSpec spec, Map<String, Value> buffers, Map<String, Argument> slices) {
+            CudaKernel kernel = emitted.computeIfAbsent(spec, KernelSpec::emit);
+            List<Argument> args = new ArrayList<>();
+            int used = 0;
+            for (KernelParam p : kernel.params()) {
+                if (slices.containsKey(p.name())) {
+                    args.add(slices.get(p.name()));
+                    used++;
+                } else if (buffers.containsKey(p.name())) {
+                    args.add(new Argument.Buffer(buffers.get(p.name())));
+                    used++;
+                } else {
+                    throw new IllegalStateException("kernel " + kernel.name() + " for group " + group.id() + " ("
+                            + group.pattern() + "): parameter " + p.name() + " is not bound");
+                }
+            }
+            if (used != buffers.size() + slices.size()) {
+                List<String> extra = new ArrayList<>(buffers.keySet());
+                extra.addAll(slices.keySet());
+                extra.removeIf(name -> kernel.params().stream().anyMatch(p -> p.name().equals(name)));
+                throw new IllegalStateException("kernel " + kernel.name() + " has no parameters " + extra);
+            }
+            launches.add(new Launch(launches.size(), group.id(), group.phase(), spec, kernel, args));
+        }
+
+        private Value scratch(String what, DType dtype, long... dims) {
+            int[] shape = new int[dims.length];
+            for (int i = 0; i < dims.length; i++) {
+                shape[i] = Math.toIntExact(dims[i]);
+            }
+            return w.value("kernel" + group.id() + "." + what, TensorType.of(dtype, shape), Storage.TRANSIENT);
+        }
+
+        private Optional<Node> quantizeIn(FusionGroup g, int index) {
+            return g.nodes().size() > index && g.nodes().get(index).op() instanceof Operator.Quantize
+                    ? Optional.of(g.nodes().get(index)) : Optional.empty();
+        }
+
+        private static GroupQuantization groupQuantization(Node quantize) {
+            Operator.Quantize q = (Operator.Quantize) quantize.op();
+            if (!(q.granularity() instanceof Granularity.Group gr)) {
+                throw new IllegalStateException("only 1×g group quantization fuses into a producer: " + quantize.render());
+            }
+            return new GroupQuantization(q.format(), q.scaleType(), gr.size());
+        }
+
+        private static Value otherInput(Node add, Value one) {
+            return add.inputs().get(0).equals(one) ? add.inputs().get(1) : add.inputs().get(0);
+        }
+
+        private static OperandLayout layout(boolean transposed) {
+            return transposed ? OperandLayout.MN_MAJOR : OperandLayout.K_MAJOR;
+        }
+
+        private static AttentionShape shape(int batch, int seq, int heads, int kvHeads, int headDim, boolean docs) {
+            return new AttentionShape(batch, seq, heads, kvHeads, headDim, docs);
+        }
+
+        private int tokens() {
+            return fused.graph().shape().tokens();
+        }
+
+        private static Value in(Node n, int i) {
+            return n.inputs().get(i);
+        }
+
+        private static Value out(Node n, int i) {
+            return n.outputs().get(i);
+        }
+
+        private static Map<String, Value> bindings(Object... pairs) {
+            Map<String, Value> m = new LinkedHashMap<>();
+            for (int i = 0; i < pairs.length; i += 2) {
+                m.put((String) pairs[i], (Value) pairs[i + 1]);
+            }
+            return m;
+        }
+
+        private IllegalStateException unsupported(FusionGroup g) {
+            return new IllegalStateException("no kernel template for fusion group " + g.id() + " (" + g.pattern() + ")");
+        }
+    }
+}

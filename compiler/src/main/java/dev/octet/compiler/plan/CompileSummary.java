@@ -1,0 +1,59 @@
+package dev.octet.compiler.plan;
+
+import dev.octet.compiler.ir.FusionGroup;
+import dev.octet.compiler.ir.Node;
+import dev.octet.compiler.ir.Operator;
+import dev.octet.compiler.ir.Phase;
+import dev.octet.compiler.ir.StepShape;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
+
+/** The human summary of a compiled step: kernels, what was fused, memory per phase, FLOPs. */
+public final class CompileSummary {
+    private CompileSummary() {}
+
+    public static String of(StepPlan plan) {
+        StepShape s = plan.kernels().fused().graph().shape();
+        StringBuilder sb = new StringBuilder();
+        sb.append(String.format(Locale.ROOT, "step of %s with recipe %s: %d x %d tokens per micro-batch, %d micro-batch%s per step%n",
+                s.model(), s.recipe(), s.batch(), s.seq(), s.accumulation(), s.accumulation() == 1 ? "" : "es"));
+        sb.append(String.format(Locale.ROOT, "  kernels: %d launches of %d distinct kernels (forward %d, backward %d, optimizer %d)%n",
+                plan.kernels().launches().size(), plan.distinctKernels().size(), plan.launches(Phase.FORWARD).size(),
+                plan.launches(Phase.BACKWARD).size(), plan.launches(Phase.OPTIMIZER).size()));
+        Map<String, Integer> fused = new TreeMap<>();
+        int quantizations = 0;
+        int fp8Gemms = 0;
+        int bf16Gemms = 0;
+        for (FusionGroup g : plan.kernels().fused().groups()) {
+            if (g.nodes().size() > 1) {
+                fused.merge(g.pattern(), 1, Integer::sum);
+            }
+            for (Node n : g.nodes()) {
+                switch (n.op()) {
+                    case Operator.Quantize q -> quantizations++;
+                    case Operator.MatMul mm when mm.fp8().isPresent() -> fp8Gemms++;
+                    case Operator.MatMul mm -> bf16Gemms++;
+                    default -> {}
+                }
+            }
+        }
+        sb.append(String.format(Locale.ROOT, "  GEMMs: %d in FP8 (%d operand quantizations), %d in BF16%n", fp8Gemms,
+                quantizations, bf16Gemms));
+        StringBuilder f = new StringBuilder();
+        fused.forEach((pattern, count) -> f.append(f.isEmpty() ? "" : ", ").append(count).append(" x ").append(pattern));
+        sb.append("  fused: ").append(f.isEmpty() ? "nothing" : f).append('\n');
+        MemoryPlan m = plan.memory();
+        sb.append(String.format(Locale.ROOT, "  memory: persistent %s; peak forward %s, backward %s, optimizer %s; arena %s (transients without reuse: %s)%n",
+                mib(m.persistentBytes()), mib(m.peakBytes().getOrDefault(Phase.FORWARD, 0L)),
+                mib(m.peakBytes().getOrDefault(Phase.BACKWARD, 0L)), mib(m.peakBytes().getOrDefault(Phase.OPTIMIZER, 0L)),
+                mib(m.arenaBytes()), mib(m.transientBytesWithoutReuse())));
+        sb.append(String.format(Locale.ROOT, "  FLOPs per step: %.3g (%.3g per token)%n", plan.flopsPerStep(),
+                plan.flopsPerStep() / ((double) s.tokens() * s.accumulation())));
+        return sb.toString();
+    }
+
+    public static String mib(long bytes) {
+        return String.format(Locale.ROOT, "%.1f MiB", bytes / (1024.0 * 1024.0));
+    }
+}

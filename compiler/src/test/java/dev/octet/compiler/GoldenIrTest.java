@@ -1,0 +1,57 @@
+package dev.octet.compiler;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.octet.dsl.spec.Program;
+import dev.octet.dsl.spec.RecipeSpec;
+import dev.octet.dsl.spec.TrainingSpec;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * The IR after every pass for the tiny model, compared with snapshots in src/test/resources/golden.
+ * A change to a pass shows up here as a text diff. To accept intended changes, regenerate them with
+ * {@code mvn -q -pl compiler -am test -Dtest=GoldenIrTest -Dsurefire.failIfNoSpecifiedTests=false -Doctet.updateGolden=true}
+ * and review the diff before committing.
+ */
+class GoldenIrTest {
+    private static final Path GOLDEN = Path.of("src/test/resources/golden");
+    private static final boolean UPDATE = Boolean.getBoolean("octet.updateGolden");
+
+    static Stream<Arguments> cases() {
+        return Stream.of(
+                Arguments.of("tiny.octet", "infir2"),
+                Arguments.of("tiny.octet", "bf16"),
+                Arguments.of("tiny.octet", "tensorwise-delayed"));
+    }
+
+    @ParameterizedTest(name = "{0} with {1}")
+    @MethodSource("cases")
+    void irAfterEveryPassMatchesItsSnapshot(String modelFile, String recipeName) throws IOException {
+        Program p = ExamplePrograms.loadWithRecipe(modelFile, recipeName);
+        TrainingSpec t = ExamplePrograms.training(p);
+        RecipeSpec recipe = ExamplePrograms.recipe(p, recipeName);
+        Map<String, String> dumps = new LinkedHashMap<>();
+        Lowering.compile(CompileTarget.of(p.model(t.model()).orElseThrow(), recipe, t), dumps::put);
+        assertEquals(Lowering.PASSES, dumps.keySet().stream().toList(), "every pass dumps, in order");
+        Path dir = GOLDEN.resolve(modelFile.replace(".octet", "") + "-" + recipeName);
+        for (Map.Entry<String, String> e : dumps.entrySet()) {
+            Path file = dir.resolve(e.getKey() + ".ir");
+            if (UPDATE) {
+                Files.createDirectories(dir);
+                Files.writeString(file, e.getValue());
+                continue;
+            }
+            assertTrue(Files.isRegularFile(file), "no snapshot " + file + "; create it with -Doctet.updateGolden=true");
+            assertEquals(Files.readString(file), e.getValue(), "IR after pass '" + e.getKey() + "' differs from " + file);
+        }
+    }
+}

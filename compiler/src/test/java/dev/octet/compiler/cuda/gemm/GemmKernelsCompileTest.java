@@ -1,0 +1,27 @@
+package dev.octet.compiler.cuda.gemm;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.octet.compiler.cuda.CudaKernel;
+import dev.octet.compiler.cuda.Nvcc;
+import java.util.stream.Stream;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/** Every GEMM kernel of the example models compiles for sm_90a without spilling registers. */
+class GemmKernelsCompileTest {
+
+    static Stream<GemmProblem> problems() {
+        return ExampleModelGemms.all().stream();
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("problems")
+    void compilesWithoutSpills(GemmProblem problem) {
+        CudaKernel kernel = GemmKernels.forProblem(problem).emit();
+        Nvcc.Usage usage = Nvcc.compileWithoutSpills(kernel);
+        System.out.printf("%-90s %3d registers, %6d B smem, %4d threads%n", kernel.name(), usage.registers(),
+                kernel.launch().sharedBytes(), kernel.launch().threadsPerBlock());
+        assertTrue(usage.registers() <= 255, kernel.name());
+    }
+}

@@ -1,0 +1,126 @@
+package dev.octet.compiler.cuda.gemm;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.octet.compiler.cuda.KernelParam;
+import dev.octet.compiler.ir.DType;
+import dev.octet.numerics.Axis;
+import dev.octet.numerics.Fp8Format;
+import dev.octet.numerics.Fp8Gemm;
+import dev.octet.numerics.Granularity;
+import dev.octet.numerics.QuantizedMatrix;
+import dev.octet.numerics.Quantizer;
+import dev.octet.numerics.ScaleType;
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.function.Executable;
+
+/** The GEMM specs refuse what their kernels cannot compute, and say why. */
+class GemmSpecValidationTest {
+    private static final GemmEpilogue BF16 = GemmEpilogue.store(DType.BF16);
+
+    private static void assertRefused(String expectedFragment, Executable build) {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, build);
+        assertTrue(e.getMessage().contains(expectedFragment), () -> "message \"" + e.getMessage()
+                + "\" does not mention \"" + expectedFragment + "\"");
+    }
+
+    private static GemmProblem fp8(int m, int n, int k, Granularity a, Granularity b) {
+        return GemmProblem.fp8(m, n, k, Fp8Format.E4M3, a, Fp8Format.E4M3, b, BF16);
+    }
+
+    @Test
+    void fp8RefusesKThatIsNotAMultipleOf32() {
+        assertRefused("multiple of 32", () -> GemmKernels.forProblem(fp8(64, 64, 100, Granularity.group(128), Granularity.block(128))));
+        assertRefused("K=48", () -> GemmKernels.forProblem(fp8(64, 64, 48, Granularity.tensor(), Granularity.tensor())));
+    }
+
+    @Test
+    void fp8RefusesPromotionChunksSmallerThanOneMma() {
+        assertRefused("promotion chunk 16", () -> GemmKernels.forProblem(fp8(64, 64, 256, Granularity.group(16), Granularity.block(128))));
+        // gcd(128, 96, 80) = 16
+        assertRefused("promotion chunk 16", () -> GemmKernels.forProblem(fp8(64, 64, 480, Granularity.group(96), Granularity.group(80))));
+    }
+
+    @Test
+    void fp8AcceptsAPartialLastChunkWhereTheOracleHasOne() {
+        GemmProblem p = fp8(64, 64, 160, Granularity.group(64), Granularity.block(128));
+        assertEquals(64, Fp8MmaGemm.promotionChunk(p));
+        GemmKernels.forProblem(p).emit();
+    }
+
+    @Test
+    void promotionChunkIsTheOraclesChunk() {
+        Random random = new Random(7);
+        int m = 3, n = 5;
+        List<Granularity> granularities = List.of(Granularity.tensor(), Granularity.channel(), Granularity.token(),
+                Granularity.group(32), Granularity.group(64), Granularity.group(128), Granularity.group(256),
+                Granularity.block(64), Granularity.block(128));
+        for (int k : new int[] {32, 96, 160, 256, 384}) {
+            for (Granularity ga : granularities) {
+                for (Granularity gb : granularities) {
+                    QuantizedMatrix a = quantize(random, m, k, ga);
+                    QuantizedMatrix b = quantize(random, n, k, gb);
+                    GemmProblem p = fp8(m, n, k, ga, gb);
+                    assertEquals(Fp8Gemm.chunkSize(a, b), Fp8MmaGemm.promotionChunk(p), p.toString());
+                }
+            }
+        }
+    }
+
+    private static QuantizedMatrix quantize(Random random, int rows, int cols, Granularity g) {
+        float[] x = new float[rows * cols];
+        for (int i = 0; i < x.length; i++) {
+            x[i] = (float) random.nextGaussian();
+        }
+        return Quantizer.quantize(x, rows, cols, g, Axis.COLS, Fp8Format.E4M3, ScaleType.UE8M0);
+    }
+
+    @Test
+    void problemsRefuseMixedOperandsAndEmptyExtents() {
+        assertRefused("must both be FP8 or both BF16", () -> new GemmProblem(64, 64, 64, GemmOperand.bf16(OperandLayout.K_MAJOR),
+                GemmOperand.fp8(Fp8Format.E4M3, Granularity.tensor()), BF16));
+        assertRefused("N=0", () -> GemmProblem.bf16(64, 0, 64, OperandLayout.K_MAJOR, OperandLayout.K_MAJOR, BF16));
+    }
+
+    @Test
+    void specsRefuseTheOtherOperandType() {
+        GemmProblem bf16 = GemmProblem.bf16(64, 64, 64, OperandLayout.K_MAJOR, OperandLayout.K_MAJOR, BF16);
+        GemmProblem fp8 = fp8(64, 64, 128, Granularity.tensor(), Granularity.tensor());
+        assertRefused("Bf16MmaGemm", () -> Fp8MmaGemm.of(bf16));
+        assertRefused("Fp8MmaGemm", () -> Bf16MmaGemm.of(fp8));
+    }
+
+    @Test
+    void epiloguesRefuseAccumulatingInBf16AndOtherOutputs() {
+        assertRefused("f32 output", () -> new GemmEpilogue(DType.BF16, true, false, false));
+        assertRefused("bf16 or f32", () -> GemmEpilogue.store(DType.E4M3));
+    }
+
+    @Test
+    void tilesRefuseWarpTilesThatAreNotWholeMmas() {
+        assertRefused("whole 16x8 MMA tiles", () -> new GemmTiles(64, 64, 32, 8, 1));
+        assertRefused("multiple of 32", () -> new GemmTiles(64, 64, 16, 2, 2));
+        assertRefused("blockK 64 must be a multiple of the promotion chunk 128",
+                () -> new Fp8MmaGemm(fp8(64, 64, 256, Granularity.group(128), Granularity.block(128)), new GemmTiles(64, 64, 64, 2, 2)));
+    }
+
+    @Test
+    void parametersComeInTheDocumentedOrder() {
+        GemmEpilogue all = GemmEpilogue.accumulateF32().withBias().withResidual();
+        List<KernelParam> fp8 = GemmKernels.forProblem(fp8(64, 64, 128, Granularity.group(128), Granularity.block(128))
+                .withEpilogue(all)).emit().params();
+        assertEquals(List.of("a", "a_scales", "b", "b_scales", "bias", "residual", "c"), fp8.stream().map(KernelParam::name).toList());
+        assertEquals(List.of(DType.E4M3, DType.F32, DType.E4M3, DType.F32, DType.F32, DType.BF16, DType.F32),
+                fp8.stream().map(KernelParam::dtype).toList());
+        assertEquals(KernelParam.Access.READ_WRITE, fp8.getLast().access());
+
+        List<KernelParam> bf16 = GemmKernels.forProblem(GemmProblem.bf16(64, 64, 64, OperandLayout.MN_MAJOR,
+                OperandLayout.K_MAJOR, BF16)).emit().params();
+        assertEquals(List.of("a", "b", "c"), bf16.stream().map(KernelParam::name).toList());
+        assertEquals(KernelParam.Access.WRITE, bf16.getLast().access());
+    }
+}

@@ -1,0 +1,115 @@
+package dev.octet.cli;
+
+import dev.octet.compiler.CompileTarget;
+import dev.octet.compiler.Lowering;
+import dev.octet.compiler.emit.CompileOutput;
+import dev.octet.compiler.plan.CompileSummary;
+import dev.octet.compiler.plan.StepPlan;
+import dev.octet.dsl.check.RecipeFit;
+import dev.octet.dsl.diag.DiagnosticPrinter;
+import dev.octet.dsl.diag.Diagnostics;
+import dev.octet.dsl.spec.ModelSpec;
+import dev.octet.dsl.spec.Program;
+import dev.octet.dsl.spec.RecipeSpec;
+import dev.octet.dsl.spec.TrainingSpec;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.OptionalInt;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** {@code octet compile MODEL.octet --out DIR}: the training step as CUDA kernels, a launch plan and Java. */
+@Command(name = "compile", mixinStandardHelpOptions = true,
+        description = "Compile the training step of FILE's model into CUDA kernels (DIR/kernels), a launch plan (DIR/plan.json) and Java (DIR/java).")
+final class CompileCommand implements Callable<Integer> {
+    @Parameters(paramLabel = "FILE", description = "a .octet file defining a model (and optionally a training block)")
+    Path file;
+
+    @Option(names = "--recipe", paramLabel = "R", description = "a recipe name (bf16, infir2, rowwise, tensorwise-delayed) or file; default: the training block's, else infir2")
+    String recipe;
+
+    @Option(names = "--out", paramLabel = "DIR", required = true, description = "output directory")
+    Path out;
+
+    @Option(names = "--dump-after", paramLabel = "PASS", description = "print the IR after PASS (one of: ${COMPLETION-CANDIDATES}, or all)",
+            completionCandidates = PassNames.class)
+    String dumpAfter;
+
+    @Option(names = "--batch", paramLabel = "B", description = "sequences per micro-batch (default: the training block's, else 1)")
+    Integer batch;
+
+    @Option(names = "--seq", paramLabel = "S", description = "tokens per sequence (default: the training block's, else min(max_seq, 1024))")
+    Integer seq;
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    static final class PassNames extends ArrayList<String> {
+        PassNames() {
+            super(Lowering.PASSES);
+        }
+    }
+
+    @Override
+    public Integer call() throws IOException {
+        Inputs.requireFiles(spec, List.of(file));
+        if (dumpAfter != null && !dumpAfter.equals("all") && !Lowering.PASSES.contains(dumpAfter)) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "unknown pass '" + dumpAfter + "' for --dump-after; passes: "
+                    + String.join(", ", Lowering.PASSES) + " (or all)");
+        }
+        List<Path> roots = new ArrayList<>(List.of(file));
+        Optional<Path> recipeFile = recipe == null ? Optional.empty() : Optional.of(RecipeFiles.resolve(spec, recipe, file));
+        recipeFile.ifPresent(roots::add);
+        Diagnostics diagnostics = new Diagnostics();
+        Optional<Program> loaded = Inputs.load(roots, diagnostics);
+        if (diagnostics.hasErrors() || loaded.isEmpty()) {
+            System.err.print(DiagnosticPrinter.render(diagnostics));
+            return ExitCodes.INVALID_INPUT;
+        }
+        Program program = loaded.get();
+        Optional<TrainingSpec> training = program.trainings().stream().filter(t -> t.pos().file().equals(file.toString())).findFirst();
+        List<ModelSpec> models = program.models().values().stream().filter(m -> m.pos().file().equals(file.toString())).toList();
+        Optional<ModelSpec> model = training.flatMap(t -> program.model(t.model()))
+                .or(() -> models.size() == 1 ? Optional.of(models.getFirst()) : Optional.empty());
+        if (model.isEmpty()) {
+            System.err.println(file + ": expected one model (or a training block naming one); found " + models.size() + " models");
+            return ExitCodes.INVALID_INPUT;
+        }
+        Optional<RecipeSpec> chosen = recipeFile.isPresent() ? RecipeFiles.definedIn(program, recipeFile.get(), recipe)
+                : training.flatMap(TrainingSpec::recipe).flatMap(program::recipe).or(() -> RecipeFiles.builtin(RecipeFiles.DEFAULT_RECIPE));
+        if (chosen.isEmpty()) {
+            System.err.println(file + ": no recipe: name one with --recipe");
+            return ExitCodes.INVALID_INPUT;
+        }
+        ModelSpec m = model.get();
+        int b = batch != null ? batch : training.map(TrainingSpec::microBatch).orElse(1);
+        int s = seq != null ? seq : training.map(TrainingSpec::seqLen).orElse(Math.min(m.config().maxSeq(), 1024));
+        if (b < 1 || s < 1 || s > m.config().maxSeq()) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--batch must be at least 1 and --seq between 1 and max_seq ("
+                    + m.config().maxSeq() + ")");
+        }
+        RecipeFit.check(m, chosen.get(), OptionalInt.of(b * s), training.map(TrainingSpec::pos).orElse(m.pos()), diagnostics);
+        if (diagnostics.hasErrors()) {
+            System.err.print(DiagnosticPrinter.render(diagnostics));
+            return ExitCodes.INVALID_INPUT;
+        }
+        CompileTarget target = CompileTarget.of(m, chosen.get(), training, b, s);
+        StepPlan plan = Lowering.compile(target, (pass, text) -> {
+            if (pass.equals(dumpAfter) || "all".equals(dumpAfter)) {
+                System.out.println("// ---- IR after " + pass + " ----");
+                System.out.print(text);
+            }
+        });
+        CompileOutput.Written written = CompileOutput.write(out, plan);
+        System.out.print(CompileSummary.of(plan));
+        System.out.printf("  wrote %s (%d kernels), %s, %s%n", written.kernels(), written.kernelCount(), written.plan(),
+                written.java());
+        return ExitCodes.OK;
+    }
+}

@@ -1,0 +1,11 @@
+package dev.octet.data.jsonl;
+
+import java.nio.file.Path;
+
+/** A JSONL line that could not be used, and why; reads {@code file:line: reason}. */
+public record BadRecord(Path file, long line, String reason) {
+    @Override
+    public String toString() {
+        return file + ":" + line + ": " + reason;
+    }
+}

@@ -1,0 +1,33 @@
+package dev.octet.data.packing;
+
+import dev.octet.data.BatchSource;
+import dev.octet.data.TrainingData;
+
+/** Training data already cut into packed sequences: a token file or packed conversations. */
+public record PackedTrainingData(SequenceSource all) implements TrainingData {
+
+    public SequenceSource train() {
+        return HeldOutSequences.train(all);
+    }
+
+    public SequenceSource validation() {
+        return HeldOutSequences.validation(all);
+    }
+
+    @Override
+    public BatchSource trainBatches(int batchSize, int sequenceLength, long seed) {
+        return ShuffledSampler.start(checked(train(), sequenceLength), batchSize, seed);
+    }
+
+    @Override
+    public BatchSource validationBatches(int batchSize, int sequenceLength, long seed) {
+        return ShuffledSampler.start(checked(validation(), sequenceLength), batchSize, seed);
+    }
+
+    private static SequenceSource checked(SequenceSource source, int sequenceLength) {
+        if (source.sequenceLength() != sequenceLength) {
+            throw new IllegalArgumentException("the data was packed for seq_len " + source.sequenceLength() + ", not " + sequenceLength);
+        }
+        return source;
+    }
+}

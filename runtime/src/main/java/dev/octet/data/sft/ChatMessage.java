@@ -1,0 +1,3 @@
+package dev.octet.data.sft;
+
+public record ChatMessage(ChatRole role, String content) {}

@@ -1,0 +1,173 @@
+package dev.octet.cli;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.octet.data.tokenfile.TokenFile;
+import dev.octet.data.tokenizer.JTokkitTokenizer;
+import dev.octet.data.tokenizer.TinyTokenizerJson;
+import dev.octet.train.MetricsLog;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.stream.LongStream;
+import java.util.zip.GZIPOutputStream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code octet data tokenize}, and {@code octet train} on a token file and on conversations. */
+class DataPipelineCommandTest {
+    private final ByteArrayOutputStream out = new ByteArrayOutputStream();
+    private final ByteArrayOutputStream err = new ByteArrayOutputStream();
+    private PrintStream savedOut;
+    private PrintStream savedErr;
+
+    @TempDir
+    Path dir;
+
+    @BeforeEach
+    void capture() {
+        savedOut = System.out;
+        savedErr = System.err;
+        System.setOut(new PrintStream(out, true));
+        System.setErr(new PrintStream(err, true));
+    }
+
+    @AfterEach
+    void restore() {
+        System.setOut(savedOut);
+        System.setErr(savedErr);
+    }
+
+    private static final String MODEL = """
+            model mini {
+              vocab = %d  dim = 64  ffn = 128  heads = 1  kv_heads = 1  head_dim = 64  layers = 1  max_seq = 32
+              tie_embeddings = true
+              forward {
+                x = embedding(tokens)
+                repeat layers {
+                  x = x + attention(rmsnorm(x), rope = true)
+                  x = x + swiglu(rmsnorm(x))
+                }
+                logits = lm_head(rmsnorm(x))
+                loss = cross_entropy(logits, targets)
+              }
+            }
+            recipe bf16 { bf16 = all }
+            training run {
+              model = mini  recipe = bf16  mode = %s
+              optimizer = adamw(lr = 1e-3, beta1 = 0.9, beta2 = 0.95, eps = 1e-8, weight_decay = 0.1)
+              schedule = constant(warmup = 0)
+              clip_grad_norm = 1.0  micro_batch = 2  global_batch = 2  seq_len = 8  steps = 2  seed = 3
+              data = "%s"
+            }
+            """;
+
+    private Path octet(int vocab, String mode, String data) throws IOException {
+        return Files.writeString(dir.resolve("mini.octet"), MODEL.formatted(vocab, mode, data));
+    }
+
+    @Test
+    void tokenizesTextGzipAndJsonlIntoOneFile() throws IOException {
+        Path text = Files.writeString(dir.resolve("a.txt"), "Hello world.\n\n\nSecond document.\n");
+        Path gz = dir.resolve("b.txt.gz");
+        try (var z = new GZIPOutputStream(Files.newOutputStream(gz))) {
+            z.write("Third.".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        }
+        Path jsonl = Files.writeString(dir.resolve("c.jsonl"), "{\"text\": \"Fourth\"}\n\n{\"text\": \"Fifth\", \"id\": 5}\n");
+        Path tok = dir.resolve("all.tok");
+        int code = OctetMain.run("data", "tokenize", text.toString(), gz.toString(), jsonl.toString(), "--tokenizer", "gpt2",
+                "--out", tok.toString());
+        assertEquals(ExitCodes.OK, code, err.toString());
+        TokenFile f = TokenFile.open(tok);
+        assertEquals(5, f.header().documentCount());
+        assertEquals("gpt2", f.header().tokenizer());
+        int[] ids = LongStream.range(0, f.tokenCount()).mapToInt(f::token).toArray();
+        try (var gpt2 = JTokkitTokenizer.of(JTokkitTokenizer.Base.GPT2)) {
+            assertEquals("Hello world.<|endoftext|>Second document.<|endoftext|>Third.<|endoftext|>Fourth<|endoftext|>Fifth<|endoftext|>",
+                    gpt2.decode(ids));
+        }
+        assertTrue(out.toString().contains("5 documents, tokenizer gpt2, vocabulary 50,259 (u16)"), out.toString());
+    }
+
+    @Test
+    void aBadRecordStopsTokenizingWithItsLineUnlessSkipped() throws IOException {
+        Path jsonl = Files.writeString(dir.resolve("c.jsonl"), "{\"text\": \"ok\"}\n{\"body\": \"no text\"}\n{\"text\": \"ok\"}\n");
+        Path tok = dir.resolve("c.tok");
+        assertEquals(ExitCodes.INVALID_INPUT, OctetMain.run("data", "tokenize", jsonl.toString(), "--tokenizer", "gpt2", "--out", tok.toString()));
+        assertTrue(err.toString().contains(jsonl + ":2: missing string \"text\""), err.toString());
+        assertFalse(Files.exists(tok), "no token file is left behind");
+        assertEquals(ExitCodes.OK, OctetMain.run("data", "tokenize", jsonl.toString(), "--tokenizer", "gpt2", "--out", tok.toString(),
+                "--on-bad-record=skip"));
+        assertTrue(err.toString().contains("skipped 1 bad record"), err.toString());
+        assertEquals(2, TokenFile.open(tok).header().documentCount());
+        assertEquals(ExitCodes.USAGE, OctetMain.run("data", "tokenize", jsonl.toString(), "--tokenizer", "gpt2", "--out", tok.toString(),
+                "--on-bad-record=ignore"));
+    }
+
+    @Test
+    void trainsOnATokenFile() throws IOException {
+        Path tokenizer = TinyTokenizerJson.write(dir, true);
+        Path text = Files.writeString(dir.resolve("words.txt"), "hello world! how are you?\n\n\nfine.\n\n\n".repeat(10));
+        assertEquals(ExitCodes.OK, OctetMain.run("data", "tokenize", text.toString(), "--tokenizer", tokenizer.toString(),
+                "--out", dir.resolve("words.tok").toString()), err.toString());
+        Path run = dir.resolve("run");
+        int code = OctetMain.run("train", octet(32, "pretrain", "words.tok").toString(), "--out", run.toString(), "--log-every", "1");
+        assertEquals(ExitCodes.OK, code, err.toString());
+        assertEquals(2 + 1, MetricsLog.read(run.resolve(MetricsLog.FILE_NAME)).size());
+        assertTrue(out.toString().contains("110 tokens in 20 documents"), out.toString());
+
+        assertEquals(ExitCodes.INVALID_INPUT, OctetMain.run("train", octet(16, "pretrain", "words.tok").toString(),
+                "--out", dir.resolve("run2").toString()));
+        assertTrue(err.toString().contains("has 17 ids but model 'mini' has vocab = 16"), err.toString());
+    }
+
+    @Test
+    void aTruncatedTokenFileIsAOneLineError() throws IOException {
+        Path tok = dir.resolve("t.tok");
+        Files.write(tok, new byte[300]);
+        assertEquals(ExitCodes.INVALID_INPUT, OctetMain.run("train", octet(32, "pretrain", "t.tok").toString(),
+                "--out", dir.resolve("run").toString()));
+        assertEquals(dir.resolve("t.tok") + ": not an Octet token file (no OCTETTOK magic); make one with 'octet data tokenize'",
+                err.toString().strip());
+    }
+
+    @Test
+    void fineTunesOnConversationsAndReportsSkippedRecords() throws IOException {
+        Path tokenizer = TinyTokenizerJson.write(dir, true);
+        String good = "{\"messages\":[{\"role\":\"user\",\"content\":\"hello\"},{\"role\":\"assistant\",\"content\":\"hi!\"}]}\n";
+        Files.writeString(dir.resolve("chat.jsonl"), good.repeat(3) + "{\"messages\":[]}\n" + good.repeat(3));
+        Path file = octet(32, "sft", "chat.jsonl");
+        assertEquals(ExitCodes.INVALID_INPUT, OctetMain.run("train", file.toString(), "--tokenizer", tokenizer.toString(),
+                "--out", dir.resolve("stopped").toString()));
+        assertTrue(err.toString().contains(dir.resolve("chat.jsonl") + ":4: empty conversation"), err.toString());
+
+        Path run = dir.resolve("run");
+        int code = OctetMain.run("train", file.toString(), "--tokenizer", tokenizer.toString(), "--on-bad-record=skip",
+                "--out", run.toString());
+        assertEquals(ExitCodes.OK, code, err.toString());
+        assertTrue(err.toString().contains("skipped 1 bad record"), err.toString());
+        assertTrue(out.toString().contains("6 conversations (tokenizer hf:tokenizer.json"), out.toString());
+        assertTrue(out.toString().contains("packed into 6 sequences (5 to train, 1 held out), 0 cut to seq_len, 1 skipped"), out.toString());
+        assertEquals(2 + 1, MetricsLog.read(run.resolve(MetricsLog.FILE_NAME)).size());
+
+        assertEquals(ExitCodes.INVALID_INPUT, OctetMain.run("train", file.toString(), "--out", dir.resolve("gpt2").toString()));
+        assertTrue(err.toString().contains("the tokenizer gpt2 has 50,259 ids but model 'mini' has vocab = 32"), err.toString());
+        assertEquals(ExitCodes.INVALID_INPUT, OctetMain.run("train", octet(32, "pretrain", "chat.jsonl").toString(),
+                "--out", dir.resolve("pre").toString()));
+        assertTrue(err.toString().contains("mode = sft"), err.toString());
+    }
+
+    @Test
+    void theHelpListsTheDataCommand() {
+        assertEquals(ExitCodes.OK, OctetMain.run("data", "tokenize", "--help"));
+        assertTrue(out.toString().contains("--tokenizer"), out.toString());
+        assertArrayEquals(new byte[0], err.toByteArray());
+    }
+}
