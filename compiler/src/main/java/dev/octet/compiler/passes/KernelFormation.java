@@ -143,14 +143,14 @@ public final class KernelFormation {
                 }
                 case Operator.Gelu ge -> {
                     Optional<Node> q = quantizeIn(g, 1);
-                    Map<String, Value> b = bindings("u", in(root, 0));
+                    Map<String, Value> b = bindings("x", in(root, 0));
                     boolean keep = !internal.contains(root.outputs().getFirst());
                     if (keep) {
-                        b.put("h", out(root, 0));
+                        b.put("y", out(root, 0));
                     }
                     q.ifPresent(qn -> {
-                        b.put("h_codes", qn.outputs().get(0));
-                        b.put("h_scales", qn.outputs().get(1));
+                        b.put("y_codes", qn.outputs().get(0));
+                        b.put("y_scales", qn.outputs().get(1));
                     });
                     launch(new GeluForward(tokens(), ge.width(), q.map(Former::groupQuantization), keep), b);
                 }
@@ -158,7 +158,7 @@ public final class KernelFormation {
                         Map.of("gate", in(root, 0), "up", in(root, 1), "dh", in(root, 2), "dgate", out(root, 0),
                                 "dup", out(root, 1)));
                 case Operator.GeluBackward ge -> launch(new GeluBackward(tokens(), ge.width()),
-                        Map.of("u", in(root, 0), "dh", in(root, 1), "du", out(root, 0)));
+                        Map.of("x", in(root, 0), "dy", in(root, 1), "dx", out(root, 0)));
                 case Operator.CrossEntropy ce -> crossEntropy(g, ce);
                 case Operator.RmsNormBackward b -> normBackward(g, NormKind.RMS, b.dim());
                 case Operator.LayerNormBackward b -> normBackward(g, NormKind.LAYER, b.dim());
