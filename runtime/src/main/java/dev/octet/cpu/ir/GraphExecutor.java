@@ -44,8 +44,9 @@ public final class GraphExecutor implements StepExecutor {
     public double forwardBackward(List<TokenBatch> microBatches) {
         requireMicroBatches(microBatches, graph);
         host.startStep(buffers);
+        double lossWeight = HostInputs.lossWeight(microBatches);
         for (TokenBatch batch : microBatches) {
-            host.microBatch(buffers, batch, microBatches.size());
+            host.microBatch(buffers, batch, lossWeight);
             for (Node n : graph.nodes()) {
                 if (n.phase() != Phase.OPTIMIZER) {
                     executor.execute(n, buffers);

@@ -4,7 +4,7 @@ import dev.octet.compiler.ir.Graph;
 import dev.octet.compiler.ir.Parameter;
 import dev.octet.compiler.ir.Storage;
 import dev.octet.compiler.ir.Value;
-import dev.octet.compiler.passes.OptimizerStep;
+import dev.octet.compiler.cuda.optim.AdamWScalarSlot;
 import dev.octet.cpu.exec.ParameterStore;
 import dev.octet.cpu.exec.TokenBatch;
 import dev.octet.cpu.ops.AdamW;
@@ -13,6 +13,7 @@ import dev.octet.dsl.spec.TrainingSpec;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
@@ -49,7 +50,7 @@ final class HostInputs {
             buffers.put(p.gradient(), new double[m.length]);
             buffers.put(p.m(), new double[m.length]);
             buffers.put(p.v(), new double[m.length]);
-            written.addAll(java.util.List.of(p.master(), p.shadow(), p.gradient(), p.m(), p.v()));
+            written.addAll(List.of(p.master(), p.shadow(), p.gradient(), p.m(), p.v()));
         }
         for (Value v : graph.values()) {
             if (v.storage() == Storage.OPTIMIZER_STATE && !written.contains(v)) {
@@ -64,30 +65,48 @@ final class HostInputs {
     }
 
     /**
-     * One micro-batch: tokens, targets, document ids, loss mask, positions restarting at each document (as
-     * the oracle numbers them), and the loss weight 1 / (counted tokens · micro-batches), which makes the
-     * summed token losses the mean the oracle reports and scales gradients as its lossScale does.
+     * 1 / (tokens counted over all micro-batches of the step): the loss weight every micro-batch reads, so
+     * the summed token losses are the step's mean loss and gradients carry the matching scale.
      */
-    void microBatch(Buffers buffers, TokenBatch batch, int accumulation) {
+    static double lossWeight(List<TokenBatch> microBatches) {
+        double counted = 0;
+        for (TokenBatch b : microBatches) {
+            for (double m : b.lossMask()) {
+                if (m != 0 && m != 1) {
+                    throw new IllegalArgumentException("the step program counts a token or not; loss mask holds " + m);
+                }
+                counted += m;
+            }
+        }
+        return counted == 0 ? 0 : 1 / counted;
+    }
+
+    /**
+     * One micro-batch: tokens, targets (−1 where the loss mask leaves a token out), document ids, positions
+     * restarting at each document (as the oracle numbers them), and the step's loss weight.
+     */
+    void microBatch(Buffers buffers, TokenBatch batch, double lossWeight) {
+        int[] targets = batch.targets().clone();
+        for (int i = 0; i < targets.length; i++) {
+            if (batch.lossMask()[i] == 0) {
+                targets[i] = -1;
+            }
+        }
         put(buffers, "tokens", batch.inputs());
-        put(buffers, "targets", batch.targets());
+        put(buffers, "targets", targets);
         put(buffers, "document_ids", batch.documentIds());
         put(buffers, "positions", PositionEmbedding.documentPositions(batch.documentIds(), batch.batch(), batch.seqLen()));
-        put(buffers, "loss_mask", batch.lossMask());
-        double counted = 0;
-        for (double m : batch.lossMask()) {
-            counted += m;
-        }
-        put(buffers, "loss_weight", new double[] {counted == 0 ? 0 : 1.0 / (counted * accumulation)});
+        put(buffers, "loss_weight", new double[] {lossWeight});
     }
 
     /** The learning rate of {@code step} (0-based) of {@code steps} by the schedule, and AdamW's bias corrections. */
     void stepScalars(Buffers buffers, TrainingSpec training, int step, int steps) {
         TrainingSpec.AdamW opt = training.optimizer();
-        double[] s = new double[OptimizerStep.STEP_SCALARS];
-        s[OptimizerStep.LEARNING_RATE] = (float) training.schedule().learningRate(opt.lr(), step, steps);
-        s[OptimizerStep.BIAS_CORRECTION1] = AdamW.biasCorrection(opt.beta1(), step + 1);
-        s[OptimizerStep.BIAS_CORRECTION2] = AdamW.biasCorrection(opt.beta2(), step + 1);
+        double[] s = new double[AdamWScalarSlot.count()];
+        s[AdamWScalarSlot.LEARNING_RATE.index()] = (float) training.schedule().learningRate(opt.lr(), step, steps);
+        s[AdamWScalarSlot.BIAS_CORRECTION1.index()] = AdamW.biasCorrection(opt.beta1(), step + 1);
+        s[AdamWScalarSlot.BIAS_CORRECTION2.index()] = AdamW.biasCorrection(opt.beta2(), step + 1);
+        s[AdamWScalarSlot.CLIP_FACTOR.index()] = 1; // the gradient norm node overwrites it
         put(buffers, "step_scalars", s);
     }
 

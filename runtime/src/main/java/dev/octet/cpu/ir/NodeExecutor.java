@@ -3,7 +3,7 @@ package dev.octet.cpu.ir;
 import dev.octet.compiler.ir.Node;
 import dev.octet.compiler.ir.Operator;
 import dev.octet.compiler.ir.Value;
-import dev.octet.compiler.passes.OptimizerStep;
+import dev.octet.compiler.cuda.optim.AdamWScalarSlot;
 import dev.octet.cpu.exec.NonFiniteTensorException;
 import dev.octet.cpu.ops.AdamW;
 import dev.octet.cpu.ops.Attention;
@@ -31,7 +31,8 @@ import java.util.List;
  * writes its outputs back. Each operator computes what its javadoc states, in the arithmetic of the CPU
  * oracle ({@code GraphInterpreter} with {@link Rounding#GPU}), so the IR and the oracle differ only where
  * the IR stores a value in a narrower type than the oracle keeps it (FP32 rstd, lse, gradients and losses;
- * BF16 sums of two gradient contributions).
+ * BF16 sums of two gradient contributions). An output that is also written by the host (the clip slot of the
+ * step scalars) is read first, so the node changes only its own part of it.
  *
  * <p>Every operator first computes fresh output contents; an output the node
  * {@linkplain Node#accumulatesInto accumulates into} is then added to what the buffer holds, and the sum
@@ -45,7 +46,7 @@ public final class NodeExecutor {
         for (int i = 0; i < in.length; i++) {
             in[i] = buffers.get(node.inputs().get(i));
         }
-        List<double[]> out = compute(node, in);
+        List<double[]> out = compute(node, in, buffers);
         if (out.size() != node.outputs().size()) {
             throw new IllegalStateException(node.op().mnemonic() + " computed " + out.size() + " outputs for "
                     + node.render());
@@ -63,7 +64,7 @@ public final class NodeExecutor {
         }
     }
 
-    private List<double[]> compute(Node node, double[][] in) {
+    private List<double[]> compute(Node node, double[][] in, Buffers buffers) {
         return switch (node.op()) {
             case Operator.EmbeddingLookup e -> {
                 int rows = in[0].length;
@@ -208,7 +209,9 @@ public final class NodeExecutor {
                 double norm = Math.sqrt(ss);
                 // No clipping configured (max norm 0) leaves the gradients alone, as the trainer does.
                 double clip = g.maxNorm() > 0 ? GradientClipping.scale(g.maxNorm(), norm) : 1;
-                yield List.of(new double[] {norm, clip});
+                double[] scalars = buffers.get(node.outputs().get(1));
+                scalars[AdamWScalarSlot.CLIP_FACTOR.index()] = clip;
+                yield List.of(new double[] {norm}, scalars);
             }
             case Operator.AdamWUpdate a -> adamw(a, in);
         };
@@ -281,41 +284,41 @@ public final class NodeExecutor {
     }
 
     /**
-     * Per-token loss {@code mask·weight·(lse − logit[target])} and lse. With weight = 1 / (counted tokens ·
-     * micro-batches) the summed token losses are the oracle's mean loss over the step.
+     * Per-token loss {@code weight·(lse − logit[target])} and lse; a negative target is not counted. With
+     * weight = 1 / (counted tokens of the step) the summed token losses are the step's mean loss.
      */
     private static List<double[]> crossEntropy(int vocab, double[][] in) {
-        double[] logits = in[0];
+        // in: logits, targets, loss weight
+        double[] logits = in[0], targets = in[1];
+        double weight = in[2][0];
         int rows = logits.length / vocab;
-        double[] targets = in[1], mask = in[2];
-        double weight = in[3][0];
         double[] loss = new double[rows];
         double[] lse = new double[rows];
         for (int r = 0; r < rows; r++) {
             lse[r] = logSumExp(logits, r * vocab, vocab);
-            if (mask[r] != 0) {
-                loss[r] = mask[r] * weight * (lse[r] - logits[r * vocab + target(targets[r], vocab, r)]);
+            if (targets[r] >= 0) {
+                loss[r] = weight * (lse[r] - logits[r * vocab + target(targets[r], vocab, r)]);
             }
         }
         return List.of(loss, lse);
     }
 
-    /** {@code (softmax − onehot(target))·mask·weight}, rounded as the GPU stores it; zero rows where mask is 0. */
+    /** {@code weight·(softmax − onehot(target))}, rounded as the GPU stores it; zero rows where not counted. */
     private static double[] crossEntropyBackward(int vocab, double[][] in) {
-        double[] logits = in[0], targets = in[1], mask = in[2], lse = in[3];
-        double weight = in[4][0];
+        // in: logits, targets, lse, loss weight
+        double[] logits = in[0], targets = in[1], lse = in[2];
+        double weight = in[3][0];
         int rows = logits.length / vocab;
         double[] d = new double[logits.length];
         for (int r = 0; r < rows; r++) {
-            if (mask[r] == 0) {
+            if (targets[r] < 0) {
                 continue;
             }
             int o = r * vocab;
-            double c = mask[r] * weight;
             for (int j = 0; j < vocab; j++) {
-                d[o + j] = Math.exp(logits[o + j] - lse[r]) * c;
+                d[o + j] = Math.exp(logits[o + j] - lse[r]) * weight;
             }
-            d[o + target(targets[r], vocab, r)] -= c;
+            d[o + target(targets[r], vocab, r)] -= weight;
             GPU.apply(d, o, o + vocab);
         }
         return d;
@@ -399,20 +402,21 @@ public final class NodeExecutor {
      * moments, a zeroed gradient and the BF16 working copy.
      */
     private static List<double[]> adamw(Operator.AdamWUpdate a, double[][] in) {
-        // in: param, grad, m, v, step scalars, gradient norm
+        // in: param, grad, m, v, step scalars (the clip factor among them, written by the gradient norm)
         float[] p = floats(in[0]);
         float[] g = floats(in[1]);
         float[] m = floats(in[2]);
         float[] v = floats(in[3]);
         double[] scalars = in[4];
-        float clip = (float) in[5][1];
+        float clip = (float) scalars[AdamWScalarSlot.CLIP_FACTOR.index()];
         if (clip != 1) {
             for (int i = 0; i < g.length; i++) {
                 g[i] *= clip;
             }
         }
-        AdamW.step(p, g, m, v, (float) scalars[OptimizerStep.LEARNING_RATE],
-                (float) scalars[OptimizerStep.BIAS_CORRECTION1], (float) scalars[OptimizerStep.BIAS_CORRECTION2],
+        AdamW.step(p, g, m, v, (float) scalars[AdamWScalarSlot.LEARNING_RATE.index()],
+                (float) scalars[AdamWScalarSlot.BIAS_CORRECTION1.index()],
+                (float) scalars[AdamWScalarSlot.BIAS_CORRECTION2.index()],
                 a.beta1(), a.beta2(), a.eps(), a.decays() ? a.weightDecay() : 0);
         double[] master = doubles(p);
         // The working copy is the master rounded to BF16: storing it as BF16 does the rounding.

@@ -51,8 +51,9 @@ public final class PlanExecutor implements StepExecutor {
     public double forwardBackward(List<TokenBatch> microBatches) {
         GraphExecutor.requireMicroBatches(microBatches, graph());
         host.startStep(buffers);
+        double lossWeight = HostInputs.lossWeight(microBatches);
         for (TokenBatch batch : microBatches) {
-            host.microBatch(buffers, batch, microBatches.size());
+            host.microBatch(buffers, batch, lossWeight);
             runGroups(false);
         }
         return buffers.get(host.value("loss"))[0];

@@ -2,6 +2,7 @@ package dev.octet.cpu.ir;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 
+import dev.octet.compiler.cuda.optim.AdamWScalarSlot;
 import dev.octet.compiler.ir.DType;
 import dev.octet.compiler.ir.Node;
 import dev.octet.compiler.ir.Operator;
@@ -35,18 +36,21 @@ class AdamWNodeTest {
         Value grad = value(1, "grad.w", DType.F32, Storage.GRADIENT, n);
         Value mv = value(2, "adam_m.w", DType.F32, Storage.OPTIMIZER_STATE, n);
         Value vv = value(3, "adam_v.w", DType.F32, Storage.OPTIMIZER_STATE, n);
-        Value scalars = value(4, "step_scalars", DType.F32, Storage.INPUT, 3);
-        Value norm = value(5, "grad_norm", DType.F32, Storage.OUTPUT, 2);
+        Value scalars = value(4, "step_scalars", DType.F32, Storage.INPUT, AdamWScalarSlot.count());
         Value shadow = value(6, "w.bf16", DType.BF16, Storage.SHADOW, n);
         ValueBuffers buffers = new ValueBuffers();
         buffers.put(param, doubles(p));
         buffers.put(grad, doubles(g));
         buffers.put(mv, doubles(m));
         buffers.put(vv, doubles(v));
-        buffers.put(scalars, new double[] {(float) lr, AdamW.biasCorrection(beta1, t), AdamW.biasCorrection(beta2, t)});
-        buffers.put(norm, new double[] {1.5, clip});
+        double[] s = new double[AdamWScalarSlot.count()];
+        s[AdamWScalarSlot.LEARNING_RATE.index()] = (float) lr;
+        s[AdamWScalarSlot.BIAS_CORRECTION1.index()] = AdamW.biasCorrection(beta1, t);
+        s[AdamWScalarSlot.BIAS_CORRECTION2.index()] = AdamW.biasCorrection(beta2, t);
+        s[AdamWScalarSlot.CLIP_FACTOR.index()] = clip;
+        buffers.put(scalars, s);
         new NodeExecutor().execute(new Node(0, new Operator.AdamWUpdate("w", n, beta1, beta2, eps, wd, true),
-                List.of(param, grad, mv, vv, scalars, norm), List.of(param, mv, vv, grad, shadow), Phase.OPTIMIZER), buffers);
+                List.of(param, grad, mv, vv, scalars), List.of(param, mv, vv, grad, shadow), Phase.OPTIMIZER), buffers);
 
         float[] clipped = new float[n];
         for (int i = 0; i < n; i++) {

@@ -25,9 +25,10 @@ class PlanExecutorTest {
     void planReproducesTheUnfusedGraphBitForBit(String modelName, String recipeName) {
         ModelSpec model = IrPrograms.model(modelName);
         TrainingSpec training = IrPrograms.training();
-        FusedGraph fused = Lowering.fused(model, IrPrograms.recipe(recipeName), training, (pass, text) -> {});
-        StepPlan plan = PackedPlans.of(fused);
-        assertTrue(plan.memory().arenaBytes() < persistentPlusAllTransients(fused), "the packed plan reuses memory");
+        StepPlan plan = Lowering.compile(IrPrograms.target(modelName, recipeName), Lowering.QUIET);
+        FusedGraph fused = plan.kernels().fused();
+        assertTrue(plan.memory().arenaBytes() < plan.memory().persistentBytes() + plan.memory().transientBytesWithoutReuse(),
+                "the plan reuses memory");
 
         GraphExecutor graph = new GraphExecutor(IrPrograms.graph(modelName, recipeName), training);
         PlanExecutor planned = new PlanExecutor(plan, training);
@@ -55,17 +56,12 @@ class PlanExecutorTest {
     @Test
     void theArenaIsPoisonedSoAReadBeforeAnyWriteIsNaN() {
         TrainingSpec training = IrPrograms.training();
-        FusedGraph fused = Lowering.fused(IrPrograms.model("llama_like"), IrPrograms.recipe("bf16"), training,
-                (pass, text) -> {});
-        PlanExecutor planned = new PlanExecutor(PackedPlans.of(fused), training);
+        PlanExecutor planned = new PlanExecutor(Lowering.compile(IrPrograms.target("llama_like", "bf16"), Lowering.QUIET),
+                training);
         for (String name : List.of("layers.0.attention.q", "loss", "grad.embedding.weight")) {
             for (double x : planned.read(name)) {
                 assertTrue(Double.isNaN(x), name + " holds " + x + " before anything wrote it");
             }
         }
-    }
-
-    private static long persistentPlusAllTransients(FusedGraph fused) {
-        return fused.graph().values().stream().mapToLong(v -> (v.type().bytes() + 255) / 256 * 256).sum();
     }
 }
