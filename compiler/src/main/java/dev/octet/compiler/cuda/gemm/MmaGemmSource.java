@@ -92,10 +92,12 @@ final class MmaGemmSource {
         if (e.bias()) {
             v.append("                            v = __fadd_rn(v, bf16_to_f32(bias[col]));\n");
         }
-        if (e.residual()) {
+        if (e.residual() && e.output() == DType.BF16) {
             // The product is rounded to BF16 first, as the unfused GEMM would store it, so that fusing the
             // residual add into the epilogue changes no bit of the result.
             v.append("                            v = __fadd_rn(bf16_to_f32(f32_to_bf16(v)), bf16_to_f32(residual[i]));\n");
+        } else if (e.residual()) {
+            v.append("                            v = __fadd_rn(v, bf16_to_f32(residual[i]));\n");
         }
         if (e.accumulate()) {
             v.append("                            v = __fadd_rn(c[i], v);\n");
@@ -129,7 +131,7 @@ final class MmaGemmSource {
     static String describe(GemmEpilogue e) {
         String v = "acc" + (e.bias() ? " + bias[n]" : "");
         if (e.residual()) {
-            v = "bf16(" + v + ") + residual[m,n]";
+            v = (e.output() == DType.BF16 ? "bf16(" + v + ")" : v) + " + residual[m,n]";
         }
         if (e.accumulate()) {
             v = "c[m,n] + " + (v.equals("acc") ? v : "(" + v + ")");
