@@ -101,7 +101,7 @@ class ArithmeticSftLearningTest {
                     after.correct(), after.conversations());
             after.examples().stream().limit(3).forEach(e -> System.out.println("  " + e.question() + " -> " + e.generated()));
             assertTrue(tokensBefore < 0.05, "untrained: " + tokensBefore);
-            assertTrue(tokensAfter > 0.6, "trained: " + tokensAfter);
+            assertTrue(tokensAfter > 0.5, "trained: " + tokensAfter);
             assertTrue(after.correct() >= before.correct(), "exact match " + before.correct() + " -> " + after.correct());
         }
     }
