@@ -88,9 +88,9 @@ class ArithmeticSftLearningTest {
             double tokensBefore = assistantTokenAccuracy(model, recipe, initial, template, test);
             AnswerReport before = exactMatch(model, recipe, initial, tokenizer, test);
 
-            CpuTrainer.Options options = new CpuTrainer.Options(spec.steps(), dir.resolve("run"), 50, 2, false)
+            TrainingOptions options = new TrainingOptions(spec.steps(), dir.resolve("run"), 50, 2, false)
                     .withCheckpointing(Checkpointing.every(0, 1));
-            CpuTrainer.Result result = CpuTrainer.train(model, recipe, spec, data, options);
+            TrainingResult result = CpuTrainer.train(model, recipe, spec, data, options);
             ParameterStore trained = CheckpointWeights.load(CheckpointWeights.resolve(dir.resolve("run")), model).params();
             trained.refreshWorking(Rounding.GPU);
             double tokensAfter = assistantTokenAccuracy(model, recipe, trained, template, test);
