@@ -34,28 +34,34 @@ public final class MasterWeights {
      */
     public static void load(Path file, ParameterStore params) throws IOException {
         try (SafetensorsFile f = SafetensorsFile.open(file)) {
-            Map<String, ParameterStore.Entry> wanted = new LinkedHashMap<>();
-            params.entries().forEach(e -> wanted.put(TensorNames.master(e.param().name()), e));
-            for (String name : f.names()) {
-                if (!wanted.containsKey(name) && STATE_PREFIXES.stream().noneMatch(name::startsWith)) {
-                    throw new CheckpointException(file, "holds tensor " + name + ", which is not a parameter of this model");
-                }
+            load(f, params);
+        }
+    }
+
+    /** As {@link #load(Path, ParameterStore)}, from a file already open (a checkpoint whose metadata was read). */
+    public static void load(SafetensorsFile f, ParameterStore params) throws IOException {
+        Path file = f.path();
+        Map<String, ParameterStore.Entry> wanted = new LinkedHashMap<>();
+        params.entries().forEach(e -> wanted.put(TensorNames.master(e.param().name()), e));
+        for (String name : f.names()) {
+            if (!wanted.containsKey(name) && STATE_PREFIXES.stream().noneMatch(name::startsWith)) {
+                throw new CheckpointException(file, "holds tensor " + name + ", which is not a parameter of this model");
             }
-            for (Map.Entry<String, ParameterStore.Entry> w : wanted.entrySet()) {
-                String name = w.getKey();
-                List<Long> shape = w.getValue().param().shape().stream().map(Integer::longValue).toList();
-                TensorInfo info = f.find(name).orElseThrow(() -> new CheckpointException(file,
-                        "has no tensor " + name + " (" + shape + ") that the model needs"));
-                if (!info.shape().equals(shape)) {
-                    throw new CheckpointException(file, "tensor " + name + " has shape " + info.shape()
-                            + ", the model needs " + shape);
-                }
-                if (info.dtype() != DType.F32) {
-                    throw new CheckpointException(file, "tensor " + name + " is " + info.dtype() + ", expected F32 master weights");
-                }
-                float[] values = f.floats(name);
-                System.arraycopy(values, 0, w.getValue().master(), 0, values.length);
+        }
+        for (Map.Entry<String, ParameterStore.Entry> w : wanted.entrySet()) {
+            String name = w.getKey();
+            List<Long> shape = w.getValue().param().shape().stream().map(Integer::longValue).toList();
+            TensorInfo info = f.find(name).orElseThrow(() -> new CheckpointException(file,
+                    "has no tensor " + name + " (" + shape + ") that the model needs"));
+            if (!info.shape().equals(shape)) {
+                throw new CheckpointException(file, "tensor " + name + " has shape " + info.shape()
+                        + ", the model needs " + shape);
             }
+            if (info.dtype() != DType.F32) {
+                throw new CheckpointException(file, "tensor " + name + " is " + info.dtype() + ", expected F32 master weights");
+            }
+            float[] values = f.floats(name);
+            System.arraycopy(values, 0, w.getValue().master(), 0, values.length);
         }
     }
 }

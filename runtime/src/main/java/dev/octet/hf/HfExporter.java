@@ -11,6 +11,7 @@ import dev.octet.checkpoint.Tensor;
 import dev.octet.cpu.exec.ParameterStore;
 import dev.octet.dsl.spec.ModelSpec;
 import dev.octet.numerics.Bf16;
+import dev.octet.train.CheckpointWeights;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -38,15 +39,8 @@ public final class HfExporter {
 
     /** The weights a source names: a .safetensors file itself, a model directory's weights, a run's latest checkpoint. */
     public static Path weightsOf(Path source) throws IOException {
-        if (Files.isRegularFile(source)) {
-            return source;
-        }
-        if (Files.isRegularFile(source.resolve(HfImporter.WEIGHTS_FILE))) {
-            return source.resolve(HfImporter.WEIGHTS_FILE);
-        }
-        Optional<CheckpointDirectory.Entry> latest = CheckpointDirectory.of(source, 1).latest();
-        return latest.map(CheckpointDirectory.Entry::file).orElseThrow(() -> new InteropException(source,
-                "holds neither " + HfImporter.WEIGHTS_FILE + " nor checkpoints/step-*.safetensors"));
+        Path imported = source.resolve(HfImporter.WEIGHTS_FILE);
+        return Files.isDirectory(source) && Files.isRegularFile(imported) ? imported : CheckpointWeights.resolve(source);
     }
 
     /** Where a source's model.octet is when none is named: in the directory, beside the file, or in a checkpoint's run. */

@@ -47,8 +47,8 @@ public final class GraphInterpreter {
     private int[] positions;
     /** d(total loss)/d(this batch's loss): 1 / micro-batches under gradient accumulation. */
     private double lossSeed = 1;
-    /** The value cross_entropy read in the last forward pass: what {@link #logits} returns. */
-    private Activation lastLogits;
+    /** The logits of the last forward pass, [rows, vocab] row-major, until {@link #logits} hands them over. */
+    private double[] lastLogits = new double[0];
 
     public GraphInterpreter(ModelSpec model, ParameterStore params, LinearPolicy policy, Rounding rounding) {
         this.model = model;
@@ -70,12 +70,14 @@ public final class GraphInterpreter {
         return loss;
     }
 
-    /** The logits of every position of a batch, [rows, vocab] row-major (the value cross_entropy reads); no gradients. */
+    /**
+     * The logits {@code [rows, vocab]} row-major of one batch (the value cross_entropy reads), without gradients:
+     * the reference that decoding and other implementations of the model are checked against.
+     */
     public double[] logits(TokenBatch b) {
-        forward(b);
-        tape.clear();
-        double[] out = lastLogits.data;
-        lastLogits = null;
+        loss(b);
+        double[] out = lastLogits;
+        lastLogits = new double[0];
         return out;
     }
 
@@ -116,8 +118,9 @@ public final class GraphInterpreter {
 
     private void bind(Map<String, Activation> env, GraphStmt.Let let, int layer, double[] loss) {
         if (let.value() instanceof Op.CrossEntropy ce) {
-            lastLogits = eval(ce.logits(), env, layer);
-            loss[0] = crossEntropy(lastLogits);
+            Activation logits = eval(ce.logits(), env, layer);
+            lastLogits = logits.data;
+            loss[0] = crossEntropy(logits);
             return;
         }
         env.put(let.name(), eval(let.value(), env, layer));
