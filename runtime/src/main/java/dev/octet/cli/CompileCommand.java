@@ -11,10 +11,13 @@ import dev.octet.dsl.diag.Diagnostics;
 import dev.octet.dsl.spec.ModelSpec;
 import dev.octet.dsl.spec.Program;
 import dev.octet.dsl.spec.RecipeSpec;
+import dev.octet.dsl.spec.Recompute;
 import dev.octet.dsl.spec.TrainingSpec;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.Set;
 import java.util.List;
 import java.util.Optional;
 import java.util.OptionalInt;
@@ -108,6 +111,14 @@ final class CompileCommand implements Callable<Integer> {
         });
         CompileOutput.Written written = CompileOutput.write(out, plan);
         System.out.print(CompileSummary.of(plan));
+        // The other choice of activation recomputation, compiled only to report what it would change.
+        RecipeSpec r = chosen.get();
+        Set<Recompute> other = r.recompute().isEmpty() ? EnumSet.allOf(Recompute.class) : Set.of();
+        StepPlan alternative = Lowering.compile(new CompileTarget(m, new RecipeSpec(r.name(), r.pos(), r.forModel(),
+                r.operands(), r.bf16(), r.masterWeights(), r.optimizerStates(), other), target.shape(), target.adamw(),
+                target.clipNorm()), Lowering.QUIET);
+        System.out.print(r.recompute().isEmpty() ? CompileSummary.recomputeEffect(alternative, plan)
+                : CompileSummary.recomputeEffect(plan, alternative));
         System.out.printf("  wrote %s (%d kernels), %s, %s%n", written.kernels(), written.kernelCount(), written.plan(),
                 written.java());
         return ExitCodes.OK;

@@ -14,8 +14,16 @@ import dev.octet.dsl.spec.Program;
 import dev.octet.dsl.spec.RecipeSpec;
 import dev.octet.dsl.spec.TrainingSpec;
 import dev.octet.train.Checkpointing;
+import dev.octet.gpu.CudaAvailability;
+import dev.octet.gpu.CudaException;
+import dev.octet.gpu.CudaUnavailableException;
+import dev.octet.gpu.NvrtcCompileException;
+import dev.octet.gpu.NvrtcException;
 import dev.octet.train.CpuTrainer;
+import dev.octet.train.GpuTrainer;
 import dev.octet.train.Monitoring;
+import dev.octet.train.TrainingOptions;
+import dev.octet.train.TrainingResult;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -31,9 +39,9 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-/** {@code octet train FILE}: runs the file's training block on the CPU reference backend. */
+/** {@code octet train FILE}: runs the file's training block on a CUDA device or the CPU reference backend. */
 @Command(name = "train", mixinStandardHelpOptions = true,
-        description = "Train the model of FILE's training block (CPU reference backend: FP8 simulated bit for bit).")
+        description = "Train the model of FILE's training block on a CUDA device, or on the CPU reference backend (FP8 simulated bit for bit).")
 final class TrainCommand implements Callable<Integer> {
     @Parameters(paramLabel = "FILE", description = "a .octet file with a training block, e.g. examples/tiny.octet")
     Path file;
@@ -77,6 +85,10 @@ final class TrainCommand implements Callable<Integer> {
             description = "a bad conversation record stops with its file:line (stop, the default) or is skipped and counted (skip)")
     String onBadRecord;
 
+    @Option(names = "--device", paramLabel = "cpu|cuda|auto", defaultValue = "auto",
+            description = "where the step runs: cuda (the compiled kernels, replayed as CUDA graphs), cpu (the reference interpreter) or auto: cuda when a device is found, else cpu (default ${DEFAULT-VALUE})")
+    String device;
+
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
@@ -97,6 +109,23 @@ final class TrainCommand implements Callable<Integer> {
         }
         if (resume && out == null) {
             throw new CommandLine.ParameterException(spec.commandLine(), "--resume needs --out RUN_DIR: the run to continue");
+        }
+        TrainingDevice.Choice placement;
+        try {
+            TrainingDevice asked = TrainingDevice.parse(device);
+            // The probe only when a GPU could be used: it dlopens the driver.
+            placement = asked == TrainingDevice.CPU ? asked.choose(new CudaAvailability.Unavailable("not asked for"))
+                    : asked.choose(CudaAvailability.probe());
+        } catch (IllegalArgumentException e) {
+            throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+        }
+        if (placement instanceof TrainingDevice.Choice.Refused refused) {
+            System.err.println(refused.error());
+            return ExitCodes.INVALID_INPUT;
+        }
+        boolean onGpu = placement instanceof TrainingDevice.Choice.Cuda;
+        if (placement instanceof TrainingDevice.Choice.Cpu cpu) {
+            cpu.note().ifPresent(System.out::println);
         }
         List<Path> roots = new ArrayList<>(List.of(file));
         Optional<Path> recipeFile = recipe == null ? Optional.empty() : Optional.of(RecipeFiles.resolve(spec, recipe, file));
@@ -165,7 +194,8 @@ final class TrainCommand implements Callable<Integer> {
         }
         Files.createDirectories(runDir);
 
-        System.out.printf(java.util.Locale.ROOT, "octet: training %s with recipe %s on the CPU: %s%n", model.name(), r.name(), r.describe());
+        System.out.printf(java.util.Locale.ROOT, "octet: training %s with recipe %s on the %s: %s%n", model.name(), r.name(),
+                placement instanceof TrainingDevice.Choice.Cuda cuda ? "GPU (" + cuda.device().deviceName() + ")" : "CPU", r.describe());
         TrainingDataFiles.Loaded data;
         try {
             data = TrainingDataFiles.load(dataFile.get(), t, model, tokenizer, BadRecordPolicyOption.parse(spec, onBadRecord));
@@ -180,15 +210,20 @@ final class TrainCommand implements Callable<Integer> {
                 dataFile.get(), data.summary(), t.globalBatch(), t.seqLen());
         // Open until the outcome is printed: a shutdown under way waits for it.
         try (GracefulStop stop = GracefulStop.install()) {
-            CpuTrainer.Options options = new CpuTrainer.Options(n, runDir, logEvery, 8, true)
+            TrainingOptions options = new TrainingOptions(n, runDir, logEvery, 8, true)
                     .withCheckpointing(Checkpointing.every(checkpointEvery, keepCheckpoints))
                     .stoppingWhen(stop)
                     .monitoring(new Monitoring(healthEvery, evalEvery));
-            CpuTrainer.Result result;
+            TrainingResult result;
             try {
-                result = CpuTrainer.train(model, r, t, data.data(), resumeFrom.map(options::resumingFrom).orElse(options));
+                TrainingOptions run = resumeFrom.map(options::resumingFrom).orElse(options);
+                result = onGpu ? GpuTrainer.train(model, r, t, data.data(), run, line -> System.out.println("octet: " + line))
+                        : CpuTrainer.train(model, r, t, data.data(), run);
             } catch (NonFiniteTensorException e) {
                 System.err.println("octet: training diverged: " + e.getMessage() + "; metrics so far are in " + runDir);
+                return ExitCodes.INVALID_INPUT;
+            } catch (CudaException | CudaUnavailableException | NvrtcException | NvrtcCompileException e) {
+                System.err.println("octet: error on the GPU: " + e.getMessage());
                 return ExitCodes.INVALID_INPUT;
             } catch (CheckpointException | SafetensorsFormatException e) {
                 System.err.println("error: " + e.getMessage());

@@ -98,6 +98,68 @@ public final class DeviceBuffer implements AutoCloseable {
         CudaCheck.check(JCudaDriver.cuMemsetD32(pointer, bits, bytes / 4), "cuMemsetD32");
     }
 
+    /**
+     * Queues a copy of {@code host} to {@code offsetBytes} into this buffer on {@code stream}, ordered with the
+     * kernels queued there. The host array may be reused as soon as this returns: pageable memory is staged by
+     * the driver before the call returns.
+     */
+    public void copyFromAsync(long offsetBytes, int[] host, CudaStream stream) {
+        uploadAsync(offsetBytes, Pointer.to(host), (long) host.length * Integer.BYTES, stream);
+    }
+
+    public void copyFromAsync(long offsetBytes, float[] host, CudaStream stream) {
+        uploadAsync(offsetBytes, Pointer.to(host), (long) host.length * Float.BYTES, stream);
+    }
+
+    /** Synchronous copy to {@code offsetBytes} into this buffer (the legacy stream: nothing else may be running). */
+    public void copyFrom(long offsetBytes, float[] host) {
+        requireRange(offsetBytes, (long) host.length * Float.BYTES);
+        CudaCheck.check(JCudaDriver.cuMemcpyHtoD(pointer.withByteOffset(offsetBytes), Pointer.to(host),
+                (long) host.length * Float.BYTES), "cuMemcpyHtoD");
+    }
+
+    public void copyFrom(long offsetBytes, short[] host) {
+        requireRange(offsetBytes, (long) host.length * Short.BYTES);
+        CudaCheck.check(JCudaDriver.cuMemcpyHtoD(pointer.withByteOffset(offsetBytes), Pointer.to(host),
+                (long) host.length * Short.BYTES), "cuMemcpyHtoD");
+    }
+
+    /** Synchronous copy from {@code offsetBytes} into this buffer; call after the stream is synchronized. */
+    public void copyTo(long offsetBytes, float[] host) {
+        requireRange(offsetBytes, (long) host.length * Float.BYTES);
+        CudaCheck.check(JCudaDriver.cuMemcpyDtoH(Pointer.to(host), pointer.withByteOffset(offsetBytes),
+                (long) host.length * Float.BYTES), "cuMemcpyDtoH");
+    }
+
+    public void copyTo(long offsetBytes, short[] host) {
+        requireRange(offsetBytes, (long) host.length * Short.BYTES);
+        CudaCheck.check(JCudaDriver.cuMemcpyDtoH(Pointer.to(host), pointer.withByteOffset(offsetBytes),
+                (long) host.length * Short.BYTES), "cuMemcpyDtoH");
+    }
+
+    /** Queues zeroing {@code length} bytes from {@code offsetBytes} on {@code stream}. */
+    public void zeroAsync(long offsetBytes, long length, CudaStream stream) {
+        requireRange(offsetBytes, length);
+        CudaCheck.check(JCudaDriver.cuMemsetD8Async(pointer.withByteOffset(offsetBytes), (byte) 0, length,
+                stream.handle()), "cuMemsetD8Async");
+    }
+
+    private void uploadAsync(long offsetBytes, Pointer host, long hostBytes, CudaStream stream) {
+        requireRange(offsetBytes, hostBytes);
+        CudaCheck.check(JCudaDriver.cuMemcpyHtoDAsync(pointer.withByteOffset(offsetBytes), host, hostBytes,
+                stream.handle()), "cuMemcpyHtoDAsync(" + hostBytes + ")");
+    }
+
+    private void requireRange(long offsetBytes, long length) {
+        if (freed) {
+            throw new IllegalStateException("device buffer already freed");
+        }
+        if (offsetBytes < 0 || length < 0 || offsetBytes + length > bytes) {
+            throw new IllegalArgumentException("bytes [" + offsetBytes + ", " + (offsetBytes + length)
+                    + ") outside a device buffer of " + bytes + " B");
+        }
+    }
+
     private void upload(Pointer host, long hostBytes) {
         requireFits(hostBytes);
         CudaCheck.check(JCudaDriver.cuMemcpyHtoD(pointer, host, hostBytes), "cuMemcpyHtoD(" + hostBytes + ")");

@@ -6,43 +6,35 @@ import dev.octet.cpu.exec.ParameterStore;
 import dev.octet.cpu.exec.TokenBatch;
 import dev.octet.cpu.ops.Rounding;
 import dev.octet.data.BatchSource;
-import dev.octet.data.TrainingData;
 import dev.octet.dsl.spec.Gemm;
 import dev.octet.dsl.spec.ModelSpec;
 import dev.octet.dsl.spec.ParameterTable;
 import dev.octet.dsl.spec.Role;
-import dev.octet.dsl.spec.TrainingSpec;
 import dev.octet.numerics.DelayedScaling;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
 /**
- * Mean loss over a fixed set of held-out batches (the same ones at every evaluation, and for every run with the
- * same seed), measured without changing training: the amax histories of delayed scaling are put back afterwards,
- * so a run evaluated every N steps trains exactly as one that is not.
+ * Mean loss over held-out batches on the CPU interpreter, measured without changing training: the amax
+ * histories of delayed scaling are put back afterwards, so a run evaluated every N steps trains exactly as one
+ * that is not. The {@link TrainingLoop} passes the same held-out batches at every evaluation.
  */
 final class HeldOutEvaluation {
     private final GraphInterpreter interpreter;
     private final ParameterStore params;
-    private final TrainingData data;
-    private final TrainingSpec spec;
-    private final int batches;
     private final Rounding rounding;
     private final List<String> linears;
 
-    HeldOutEvaluation(ModelSpec model, GraphInterpreter interpreter, ParameterStore params, TrainingData data,
-                      TrainingSpec spec, int batches, Rounding rounding) {
+    HeldOutEvaluation(ModelSpec model, GraphInterpreter interpreter, ParameterStore params, Rounding rounding) {
         this.interpreter = interpreter;
         this.params = params;
-        this.data = data;
-        this.spec = spec;
-        this.batches = batches;
         this.rounding = rounding;
         this.linears = ParameterTable.of(model).linears().stream().map(ParameterTable.Linear::name).toList();
     }
 
-    double loss() {
+    /** Mean loss over the next {@code batches} batches of {@code sampler}. */
+    double loss(BatchSource sampler, int batches) {
         record Saved(Fp8LinearKernel kernel, Map<Gemm, Map<Role, DelayedScaling>> histories) {}
         List<Saved> saved = new ArrayList<>();
         for (String name : linears) {
@@ -51,7 +43,6 @@ final class HeldOutEvaluation {
             }
         }
         params.refreshWorking(rounding);
-        BatchSource sampler = data.validationBatches(spec.microBatch(), spec.seqLen(), spec.seed() + 1);
         double sum = 0;
         for (int i = 0; i < batches; i++) {
             sum += interpreter.loss(TokenBatch.of(sampler.next()));

@@ -143,18 +143,18 @@ class CheckpointResumeTest {
         }
     }
 
-    private static CpuTrainer.Result train(String model, String recipe, CpuTrainer.Options options) throws IOException {
+    private static TrainingResult train(String model, String recipe, TrainingOptions options) throws IOException {
         return train(model, recipe, data, options);
     }
 
-    private static CpuTrainer.Result train(String model, String recipe, TrainingData on, CpuTrainer.Options options)
+    private static TrainingResult train(String model, String recipe, TrainingData on, TrainingOptions options)
             throws IOException {
         return CpuTrainer.train(program.model(model).orElseThrow(), program.recipe(recipe).orElseThrow(),
                 program.trainings().getFirst(), on, options);
     }
 
-    private static CpuTrainer.Options options(Path run) {
-        return new CpuTrainer.Options(STEPS, run, 1, 1, false).withCheckpointing(Checkpointing.every(0, 2));
+    private static TrainingOptions options(Path run) {
+        return new TrainingOptions(STEPS, run, 1, 1, false).withCheckpointing(Checkpointing.every(0, 2));
     }
 
     @ParameterizedTest
@@ -162,9 +162,9 @@ class CheckpointResumeTest {
     void stoppedAfterThreeStepsAndResumedEqualsSixStepsBitForBit(String recipe, @TempDir Path dir) throws IOException {
         Path whole = dir.resolve("whole");
         Path split = dir.resolve("split");
-        CpuTrainer.Result uninterrupted = train("small", recipe, options(whole));
+        TrainingResult uninterrupted = train("small", recipe, options(whole));
 
-        CpuTrainer.Result first = train("small", recipe, options(split).stoppingWhen(done -> done == 3));
+        TrainingResult first = train("small", recipe, options(split).stoppingWhen(done -> done == 3));
         assertTrue(first.stopped());
         assertTrue(first.validationLoss().isEmpty());
         assertEquals(3, first.completedSteps());
@@ -178,7 +178,7 @@ class CheckpointResumeTest {
         assertEquals("6", saved.dataPosition().get("next_batch"), "two micro-batches per step");
         assertEquals(recipe, saved.recipe());
 
-        CpuTrainer.Result second = train("small", recipe, options(split).resumingFrom(checkpoint));
+        TrainingResult second = train("small", recipe, options(split).resumingFrom(checkpoint));
         assertEquals(6, second.completedSteps());
 
         List<Double> resumed = new java.util.ArrayList<>(first.losses());
@@ -206,16 +206,16 @@ class CheckpointResumeTest {
         assertTrue(12 < trainSequences && trainSequences < 4 * STEPS, trainSequences + " training sequences");
         Path whole = dir.resolve("whole");
         Path split = dir.resolve("split");
-        CpuTrainer.Result uninterrupted = train("small", "infir2", on, options(whole));
+        TrainingResult uninterrupted = train("small", "infir2", on, options(whole));
 
-        CpuTrainer.Result first = train("small", "infir2", on, options(split).stoppingWhen(done -> done == 3));
+        TrainingResult first = train("small", "infir2", on, options(split).stoppingWhen(done -> done == 3));
         CheckpointMetadata saved = CpuTrainer.checkpointFor(first.checkpoint().orElseThrow(), program.model("small").orElseThrow());
         assertEquals(ShuffledSampler.KIND, saved.dataPosition().get(BatchSource.SAMPLER));
         assertEquals("0", saved.dataPosition().get("epoch"));
         assertEquals("12", saved.dataPosition().get("position"), "three steps of two micro-batches of two sequences");
         assertEquals(Long.toString(trainSequences), saved.dataPosition().get("sequence_count"));
 
-        CpuTrainer.Result second = train("small", "infir2", on, options(split).resumingFrom(first.checkpoint().orElseThrow()));
+        TrainingResult second = train("small", "infir2", on, options(split).resumingFrom(first.checkpoint().orElseThrow()));
         List<Double> resumed = new java.util.ArrayList<>(first.losses());
         resumed.addAll(second.losses());
         assertEquals(uninterrupted.losses(), resumed, "losses step for step, to the last bit");
@@ -235,7 +235,7 @@ class CheckpointResumeTest {
 
     @Test
     void aCheckpointOfAnotherModelIsRefusedNamingBoth(@TempDir Path dir) throws IOException {
-        CpuTrainer.Result run = train("small", "infir2", options(dir).stoppingWhen(done -> done == 1));
+        TrainingResult run = train("small", "infir2", options(dir).stoppingWhen(done -> done == 1));
         Path checkpoint = run.checkpoint().orElseThrow();
         ModelSpec wider = program.model("wider").orElseThrow();
         CheckpointException e = assertThrows(CheckpointException.class, () -> CpuTrainer.checkpointFor(checkpoint, wider));
@@ -246,12 +246,12 @@ class CheckpointResumeTest {
 
     @Test
     void resumingAFinishedRunIsRefused(@TempDir Path dir) throws IOException {
-        CpuTrainer.Result run = train("small", "infir2", new CpuTrainer.Options(2, dir, 1, 1, false)
+        TrainingResult run = train("small", "infir2", new TrainingOptions(2, dir, 1, 1, false)
                 .withCheckpointing(Checkpointing.every(1, 1)));
         Path last = run.checkpoint().orElseThrow();
         assertEquals(List.of(2L), CheckpointDirectory.of(dir, 1).entries().stream().map(CheckpointDirectory.Entry::step).toList());
         CheckpointException e = assertThrows(CheckpointException.class,
-                () -> train("small", "infir2", new CpuTrainer.Options(2, dir, 1, 1, false).resumingFrom(last)));
+                () -> train("small", "infir2", new TrainingOptions(2, dir, 1, 1, false).resumingFrom(last)));
         assertTrue(e.getMessage().contains("already completed 2 of 2 steps"), e.getMessage());
         assertFalse(e.getMessage().contains("\n"));
     }

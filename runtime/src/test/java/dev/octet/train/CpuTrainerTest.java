@@ -63,15 +63,15 @@ class CpuTrainerTest {
         data = TokenDataset.build(TextCorpus.loadExample("brown").tokenize(), 512);
     }
 
-    private CpuTrainer.Result run(String recipe, Path dir) throws IOException {
+    private TrainingResult run(String recipe, Path dir) throws IOException {
         return CpuTrainer.train(program.model("small").orElseThrow(), program.recipe(recipe).orElseThrow(),
-                program.trainings().getFirst(), data, new CpuTrainer.Options(STEPS, dir, 5, 2, false));
+                program.trainings().getFirst(), data, new TrainingOptions(STEPS, dir, 5, 2, false));
     }
 
     @Test
     void lossFallsFromLnVocabAndFp8TracksBf16(@TempDir Path dir) throws IOException {
-        CpuTrainer.Result bf16 = run("bf16", dir.resolve("bf16"));
-        CpuTrainer.Result fp8 = run("infir2", dir.resolve("fp8"));
+        TrainingResult bf16 = run("bf16", dir.resolve("bf16"));
+        TrainingResult fp8 = run("infir2", dir.resolve("fp8"));
         System.out.printf("bf16 %.4f -> %.4f (val %.4f); infir2 %.4f -> %.4f (val %.4f)%n", bf16.first(), bf16.finalMean(),
                 bf16.validationLoss().orElseThrow(), fp8.first(), fp8.finalMean(), fp8.validationLoss().orElseThrow());
         // Untrained, the loss is near ln(512) = 6.24 (a tied head favours repeating the input token a little).

@@ -97,8 +97,8 @@ class TrainingMonitoringTest {
         return program.trainings().getFirst();
     }
 
-    private static CpuTrainer.Options options(int steps, Path dir, Monitoring monitoring) {
-        return new CpuTrainer.Options(steps, dir, 100, 2, false).monitoring(monitoring);
+    private static TrainingOptions options(int steps, Path dir, Monitoring monitoring) {
+        return new TrainingOptions(steps, dir, 100, 2, false).monitoring(monitoring);
     }
 
     @Test
@@ -136,9 +136,9 @@ class TrainingMonitoringTest {
     @Test
     void heldOutLossIsLoggedEveryNStepsAndLeavesTrainingUnchanged(@TempDir Path dir) throws IOException {
         // Delayed scaling: evaluation must not leave its amaxes in the histories that training scales with.
-        CpuTrainer.Result plain = CpuTrainer.train(model(), recipe("delayed"), spec(), data,
+        TrainingResult plain = CpuTrainer.train(model(), recipe("delayed"), spec(), data,
                 options(10, dir.resolve("plain"), Monitoring.off()));
-        CpuTrainer.Result evaluated = CpuTrainer.train(model(), recipe("delayed"), spec(), data,
+        TrainingResult evaluated = CpuTrainer.train(model(), recipe("delayed"), spec(), data,
                 options(10, dir.resolve("eval"), new Monitoring(0, 4)));
         assertEquals(plain.losses(), evaluated.losses());
         assertEquals(plain.validationLoss(), evaluated.validationLoss());
@@ -155,7 +155,7 @@ class TrainingMonitoringTest {
     void aNaNSkipsTheStepWithoutAnUpdateAndNamesTheTensor(@TempDir Path dir) throws IOException {
         int steps = 4;
         Path faulty = dir.resolve("faulty");
-        CpuTrainer.Result result = trainPoisoning("layers.0.swiglu.up", Set.of(3L), steps, faulty,
+        TrainingResult result = trainPoisoning("layers.0.swiglu.up", Set.of(3L), steps, faulty,
                 Monitoring.off(), Checkpointing.every(0, 2), StopCondition.NEVER);
         assertEquals(1, result.skippedSteps());
         assertEquals(steps - 1, result.losses().size());
@@ -193,7 +193,7 @@ class TrainingMonitoringTest {
     }
 
     /** Trains with one linear layer's forward output poisoned with a NaN on the given (0-based) steps. */
-    private static CpuTrainer.Result trainPoisoning(String linear, Set<Long> poisonedSteps, int steps, Path dir,
+    private static TrainingResult trainPoisoning(String linear, Set<Long> poisonedSteps, int steps, Path dir,
                                                     Monitoring monitoring, Checkpointing checkpointing, StopCondition stop)
             throws IOException {
         Fp8HealthCollector health = new Fp8HealthCollector();
@@ -225,7 +225,7 @@ class TrainingMonitoringTest {
                 }
             };
         };
-        CpuTrainer.Options options = new CpuTrainer.Options(steps, dir, 1, 2, false).monitoring(monitoring)
+        TrainingOptions options = new TrainingOptions(steps, dir, 1, 2, false).monitoring(monitoring)
                 .withCheckpointing(checkpointing).stoppingWhen(stop);
         return CpuTrainer.train(model(), recipe("infir2"), spec(), data, options, policy, health);
     }

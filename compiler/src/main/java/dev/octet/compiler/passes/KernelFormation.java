@@ -306,7 +306,10 @@ public final class KernelFormation {
             Value x = in(root, 0);
             Value codes = out(root, 0);
             Value scales = out(root, 1);
-            QuantizeOperand operand = new QuantizeOperand(x.type().dtype(), q.rows(), q.cols(), q.transpose(), q.format());
+            // The IR names the output matrix; the template is given the input's shape, the transpose when transposing.
+            QuantizeOperand operand = q.transpose()
+                    ? new QuantizeOperand(x.type().dtype(), q.cols(), q.rows(), true, q.format())
+                    : new QuantizeOperand(x.type().dtype(), q.rows(), q.cols(), false, q.format());
             switch (q.scaling()) {
                 case Scaling.Current c when q.granularity() instanceof Granularity.Tensor -> {
                     QuantizeTensorwise spec = new QuantizeTensorwise(operand, q.scaleType());

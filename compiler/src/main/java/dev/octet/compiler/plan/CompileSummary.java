@@ -53,6 +53,20 @@ public final class CompileSummary {
         return sb.toString();
     }
 
+    /**
+     * The memory effect of activation recomputation: peaks of the plan that recomputes against the plan that
+     * keeps every activation, and the launches recomputation adds.
+     */
+    public static String recomputeEffect(StepPlan recomputing, StepPlan keeping) {
+        MemoryPlan r = recomputing.memory();
+        MemoryPlan k = keeping.memory();
+        return String.format(Locale.ROOT,
+                "  recompute [norm, activation]: peak forward %s -> %s, backward %s -> %s, at %d more launches%n",
+                mib(k.peakBytes().getOrDefault(Phase.FORWARD, 0L)), mib(r.peakBytes().getOrDefault(Phase.FORWARD, 0L)),
+                mib(k.peakBytes().getOrDefault(Phase.BACKWARD, 0L)), mib(r.peakBytes().getOrDefault(Phase.BACKWARD, 0L)),
+                recomputing.kernels().launches().size() - keeping.kernels().launches().size());
+    }
+
     public static String mib(long bytes) {
         return String.format(Locale.ROOT, "%.1f MiB", bytes / (1024.0 * 1024.0));
     }

@@ -47,6 +47,8 @@ public final class GraphInterpreter {
     private int[] positions;
     /** d(total loss)/d(this batch's loss): 1 / micro-batches under gradient accumulation. */
     private double lossSeed = 1;
+    /** The logits of the last forward pass, [rows, vocab]. */
+    private double[] lastLogits = new double[0];
 
     public GraphInterpreter(ModelSpec model, ParameterStore params, LinearPolicy policy, Rounding rounding) {
         this.model = model;
@@ -66,6 +68,12 @@ public final class GraphInterpreter {
         double loss = forward(b);
         tape.clear();
         return loss;
+    }
+
+    /** The logits {@code [rows, vocab]} of one batch, without gradients: the reference that decoding is checked against. */
+    public double[] logits(TokenBatch b) {
+        loss(b);
+        return lastLogits.clone();
     }
 
     /**
@@ -105,7 +113,9 @@ public final class GraphInterpreter {
 
     private void bind(Map<String, Activation> env, GraphStmt.Let let, int layer, double[] loss) {
         if (let.value() instanceof Op.CrossEntropy ce) {
-            loss[0] = crossEntropy(eval(ce.logits(), env, layer));
+            Activation logits = eval(ce.logits(), env, layer);
+            lastLogits = logits.data;
+            loss[0] = crossEntropy(logits);
             return;
         }
         env.put(let.name(), eval(let.value(), env, layer));

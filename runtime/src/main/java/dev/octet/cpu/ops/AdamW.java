@@ -17,23 +17,37 @@ public final class AdamW {
 
     public static void step(float[] params, float[] grads, float[] m, float[] v, int t, double lr, double beta1,
                             double beta2, double eps, double weightDecay) {
+        Shapes.check(t >= 1, "AdamW step count is 1-based, got " + t);
+        step(params, grads, m, v, (float) lr, biasCorrection(beta1, t), biasCorrection(beta2, t), beta1, beta2, eps,
+                weightDecay);
+    }
+
+    /** {@code 1 − βᵗ}, computed in double and rounded to float: the form the update reads it in. */
+    public static float biasCorrection(double beta, int t) {
+        return (float) (1 - Math.pow(beta, t));
+    }
+
+    /**
+     * The update with the learning rate and both bias corrections given as the floats it computes with, as a
+     * device kernel reads them from a buffer the host writes each step.
+     */
+    public static void step(float[] params, float[] grads, float[] m, float[] v, float lr, float correction1,
+                            float correction2, double beta1, double beta2, double eps, double weightDecay) {
         int n = params.length;
         Shapes.require(grads, n, "grads");
         Shapes.require(m, n, "m");
         Shapes.require(v, n, "v");
-        Shapes.check(t >= 1, "AdamW step count is 1-based, got " + t);
         // 1−β is formed in double before rounding to float, as PyTorch passes it (0.1f, not 1f − 0.9f)
         float b1 = (float) beta1, b2 = (float) beta2, a1 = (float) (1 - beta1), a2 = (float) (1 - beta2);
-        float lrF = (float) lr, epsF = (float) eps, wd = (float) weightDecay;
-        float c1 = (float) (1 - Math.pow(beta1, t)), c2 = (float) (1 - Math.pow(beta2, t));
+        float epsF = (float) eps, wd = (float) weightDecay;
         for (int i = 0; i < n; i++) {
             float g = grads[i];
             float mi = b1 * m[i] + a1 * g;
             float vi = b2 * v[i] + a2 * g * g;
             m[i] = mi;
             v[i] = vi;
-            float mHat = mi / c1, vHat = vi / c2;
-            params[i] -= lrF * (mHat / ((float) Math.sqrt(vHat) + epsF) + wd * params[i]);
+            float mHat = mi / correction1, vHat = vi / correction2;
+            params[i] -= lr * (mHat / ((float) Math.sqrt(vHat) + epsF) + wd * params[i]);
         }
     }
 }

@@ -92,6 +92,41 @@ public final class Accuracy {
         }
     }
 
+    /**
+     * {@link #bf16Ulps}, except that an element farther than {@code maxUlps} still passes where it lies within
+     * {@code slack[i]} of the exact value: where a result cancels towards 0, one BF16 ulp of it is finer than the
+     * rounding of the FP32 arithmetic that computed it, and {@code slack} bounds that rounding.
+     *
+     * @param exact the oracle's unrounded values
+     */
+    public static void bf16Ulps(String what, short[] actual, double[] exact, int maxUlps, double[] slack) {
+        requireSameLength(what, actual.length, exact.length);
+        requireSameLength(what + " (slack)", slack.length, exact.length);
+        int worst = 0, at = -1, beyond = 0, excused = 0;
+        for (int i = 0; i < actual.length; i++) {
+            int d = ulpDistance(actual[i], Bf16.encode((float) exact[i]));
+            if (d > maxUlps && Math.abs(Bf16.decode(actual[i]) - exact[i]) <= slack[i]) {
+                excused++;
+                continue;
+            }
+            if (d > worst) {
+                worst = d;
+                at = i;
+            }
+            if (d > maxUlps) {
+                beyond++;
+            }
+        }
+        String line = String.format(java.util.Locale.ROOT,
+                "%s: max %d BF16 ulps (bound %d)%s, %d of %d beyond; %d more beyond but within the FP32 rounding slack",
+                what, worst, maxUlps, at < 0 ? "" : " at " + at + " (got " + Bf16.decode(actual[at]) + ", want "
+                        + (float) exact[at] + ")", beyond, actual.length, excused);
+        System.out.println("  " + line);
+        if (beyond > 0) {
+            fail(line);
+        }
+    }
+
     public static void bitExact(String what, byte[] actual, byte[] expected) {
         requireSameLength(what, actual.length, expected.length);
         int differ = 0, first = -1;

@@ -174,7 +174,7 @@ class GemmKernelsGpuTest {
                 int o = i * n + j;
                 float v = acc[o];
                 v = epilogue.bias() ? v + bias[j] : v;
-                v = epilogue.residual() ? v + residual[o] : v;
+                v = epilogue.residual() ? (epilogue.output() == DType.BF16 ? Bf16.round(v) : v) + residual[o] : v;
                 v = epilogue.accumulate() ? previous[o] + v : v;
                 want[o] = epilogue.output() == DType.BF16 ? Bf16.round(v) : v;
             }

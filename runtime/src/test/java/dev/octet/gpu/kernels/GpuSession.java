@@ -53,6 +53,16 @@ public final class GpuSession {
         return new DeviceWorkspace(this);
     }
 
+    /** The device's context, current on the calling thread after {@link #get}. */
+    public CudaContext context() {
+        return context;
+    }
+
+    /** The on-disk kernel cache every GPU test compiles through. */
+    public CompileCache cache() {
+        return cache;
+    }
+
     CudaStream stream() {
         return stream;
     }

@@ -32,7 +32,7 @@
  * Against the oracle, which computes in float64 and rounds only stored values, the known differences are:
  * the probabilities are rounded to BF16 before {@code p·v} and {@code pᵀ·dout} while their normalizing sum is
  * not, and {@code ds} is rounded to BF16 before {@code ds·k} and {@code dsᵀ·q}. RoPE evaluates angles and their
- * sine and cosine in FP64 and rotates in FP32, so it should agree with the oracle to within one BF16 ulp.
+ * sine and cosine in FP64 and rotates in FP32, so it should agree with the oracle to within one BF16 ulp except where the rotation nearly cancels to zero (there within the FP32 rounding of the rotation).
  *
  * <h2>Kernels and tiles</h2>
  * All attention kernels use blocks of 4 warps, each warp owning 16 rows, and static shared memory under

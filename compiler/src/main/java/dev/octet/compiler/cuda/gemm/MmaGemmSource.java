@@ -92,7 +92,11 @@ final class MmaGemmSource {
         if (e.bias()) {
             v.append("                            v = __fadd_rn(v, bf16_to_f32(bias[col]));\n");
         }
-        if (e.residual()) {
+        if (e.residual() && e.output() == DType.BF16) {
+            // The product is rounded to BF16 first, as the unfused GEMM would store it, so that fusing the
+            // residual add into the epilogue changes no bit of the result.
+            v.append("                            v = __fadd_rn(bf16_to_f32(f32_to_bf16(v)), bf16_to_f32(residual[i]));\n");
+        } else if (e.residual()) {
             v.append("                            v = __fadd_rn(v, bf16_to_f32(residual[i]));\n");
         }
         if (e.accumulate()) {
@@ -125,7 +129,10 @@ final class MmaGemmSource {
 
     /** One line: {@code c = bf16(acc + bias[n] + residual[m,n])}. */
     static String describe(GemmEpilogue e) {
-        String v = "acc" + (e.bias() ? " + bias[n]" : "") + (e.residual() ? " + residual[m,n]" : "");
+        String v = "acc" + (e.bias() ? " + bias[n]" : "");
+        if (e.residual()) {
+            v = (e.output() == DType.BF16 ? "bf16(" + v + ")" : v) + " + residual[m,n]";
+        }
         if (e.accumulate()) {
             v = "c[m,n] + " + (v.equals("acc") ? v : "(" + v + ")");
         }

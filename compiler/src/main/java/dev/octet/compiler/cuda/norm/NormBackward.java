@@ -110,7 +110,8 @@ public record NormBackward(NormKind kind, int rows, int dim, boolean addResidual
                 .append("#define WARPS (THREADS / 32)\n")
                 .append("#define ROWS_PER_BLOCK ").append(rowsPerBlock()).append('\n')
                 .append("#define SUMS ").append(layer ? 2 : 1).append("\n\n")
-                .append("extern \"C\" __global__ void __launch_bounds__(THREADS) ").append(kernelName())
+                // Minimum blocks 1, as NormForward: no occupancy target for ptxas to spill towards.
+                .append("extern \"C\" __global__ void __launch_bounds__(THREADS, 1) ").append(kernelName())
                 .append(CudaKernel.signature(params())).append(" {\n")
                 .append("""
                             // Per-warp partial dot products, double-buffered by row parity so one barrier per row suffices.

@@ -113,7 +113,9 @@ public record NormForward(NormKind kind, int rows, int dim, float eps, boolean a
                 .append("#define PER_LANE (DIM / 32)\n")
                 .append("#define ROWS_PER_BLOCK ").append(ROWS_PER_BLOCK).append('\n')
                 .append("#define EPS ").append(CudaLiteral.f32(eps)).append("\n\n")
-                .append("extern \"C\" __global__ void __launch_bounds__(32 * ROWS_PER_BLOCK) ").append(kernelName())
+                // Minimum blocks 1: ptxas gets the whole register file (up to 255 per thread) rather than picking
+                // its own occupancy target, under which rows of 1536 spilled a few values of the row.
+                .append("extern \"C\" __global__ void __launch_bounds__(32 * ROWS_PER_BLOCK, 1) ").append(kernelName())
                 .append(CudaKernel.signature(params())).append(" {\n")
                 .append("""
                             const int lane = threadIdx.x & 31;

@@ -42,7 +42,7 @@ class GemmSourceGoldenTest {
                 // A: e4m3 codes [M,K] row-major; f32 scales group(128) along K, [1024, 6] row-major.
                 // B: e5m2 codes [N,K] row-major; f32 scales block(128) along K, [393, 6] row-major.
                 // Every 128 of K the FP32 partial sums are multiplied by sA·sB and added into FP32 accumulators.
-                // c[m,n] = bf16(acc + bias[n] + residual[m,n]), FP32 steps rounded one by one (no FMA).
+                // c[m,n] = bf16(bf16(acc + bias[n]) + residual[m,n]), FP32 steps rounded one by one (no FMA).
                 // Tiles 128x128x128, 2x4 warps (256 threads), 2 cp.async stages, 73728 bytes of dynamic shared memory.
                 // Oracle: dev.octet.numerics.Fp8Gemm.multiply.
                 """, header(k));

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.octet.compiler.cuda.CudaLiteral;
 import dev.octet.compiler.cuda.GroupQuantization;
 import dev.octet.compiler.cuda.KernelChecks;
 import dev.octet.compiler.cuda.ModelShapes;
@@ -114,7 +115,7 @@ class NormKernelsTest {
     @Test
     void specsThatDifferOnlyInEpsHaveDifferentNames() {
         assertNotEquals(NormForward.rms(512, 128, 1e-5f).kernelName(), NormForward.rms(512, 128, 1e-6f).kernelName());
-        assertTrue(NormForward.rms(512, 128, 1e-5f).emit().source().contains("#define EPS " + dev.octet.compiler.cuda.CudaLiteral.f32(1e-5f)));
+        assertTrue(NormForward.rms(512, 128, 1e-5f).emit().source().contains("#define EPS " + CudaLiteral.f32(1e-5f) + "\n"));
     }
 
     private static void refused(Executable build, String message) {

@@ -1,0 +1,30 @@
+package dev.octet.jmh.gpu;
+
+import dev.octet.compiler.cuda.attention.AttentionShape;
+
+import java.util.Locale;
+
+/**
+ * The attention shapes benchmarked, 8192 tokens each: {@code gpt2} is GPT-2 124M (batch 8 × seq 1024,
+ * 12 heads of 64); {@code qwen} a Qwen2.5-1.5B-like long context (batch 2 × seq 4096, 12 query heads sharing
+ * 2 key/value heads, headDim 128). Both causal, without a document mask.
+ */
+final class AttentionShapes {
+    private AttentionShapes() {}
+
+    static AttentionShape named(String name) {
+        return switch (name.toLowerCase(Locale.ROOT)) {
+            case "gpt2" -> new AttentionShape(8, 1024, 12, 12, 64, false);
+            case "qwen" -> new AttentionShape(2, 4096, 12, 2, 128, false);
+            default -> throw new IllegalArgumentException("attention shape is gpt2 or qwen, not " + name);
+        };
+    }
+
+    /**
+     * FLOPs of the causal forward as FlashAttention's benchmarks count them: QKᵀ and PV, 2·2·B·H·S²·D, halved
+     * by the causal mask. The backward counts 2.5 times this (five matrix products instead of two).
+     */
+    static double forwardFlops(AttentionShape s) {
+        return 4.0 * s.batch() * s.heads() * (double) s.seq() * s.seq() * s.headDim() / 2;
+    }
+}

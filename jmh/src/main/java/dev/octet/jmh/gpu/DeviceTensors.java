@@ -1,0 +1,104 @@
+package dev.octet.jmh.gpu;
+
+import dev.octet.compiler.cuda.CudaKernel;
+import dev.octet.compiler.cuda.KernelParam;
+import dev.octet.compiler.ir.DType;
+import dev.octet.gpu.DeviceBuffer;
+import dev.octet.gpu.KernelArg;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Named device buffers of one benchmark, filled on the device (no host arrays of hundreds of MB), and the
+ * binding of a kernel's parameters to them by name. Binding happens once, in setup, so the measured loop only
+ * queues launches.
+ */
+public final class DeviceTensors implements AutoCloseable {
+    private record Named(DeviceBuffer buffer, DType dtype, long length) {}
+
+    private final GpuBench bench;
+    private final Map<String, Named> buffers = new LinkedHashMap<>();
+
+    DeviceTensors(GpuBench bench) {
+        this.bench = bench;
+    }
+
+    /** {@code length} elements uniform in [lo, hi) (FP8: encoded with saturation, BF16: rounded to nearest even). */
+    public DeviceTensors uniform(String name, DType dtype, long length, float lo, float hi) {
+        Named named = allocate(name, dtype, length);
+        bench.fill().uniform(named.buffer(), dtype, length, lo, hi, buffers.size());
+        return this;
+    }
+
+    /** {@code length} floats, every one {@code value} (e.g. power-of-two dequantization scales). */
+    public DeviceTensors constant(String name, long length, float value) {
+        allocate(name, DType.F32, length).buffer().fill32(Float.floatToRawIntBits(value));
+        return this;
+    }
+
+    /** {@code length} elements, every byte 0 (outputs, and scratch a kernel writes before it reads). */
+    public DeviceTensors zeros(String name, DType dtype, long length) {
+        allocate(name, dtype, length).buffer().fill((byte) 0);
+        return this;
+    }
+
+    /** Host floats copied in (small buffers such as AdamW's per-step scalars). */
+    public DeviceTensors upload(String name, float[] values) {
+        allocate(name, DType.F32, values.length).buffer().copyFrom(values);
+        return this;
+    }
+
+    /**
+     * {@code kernel} ready to queue: each buffer parameter bound to the buffer of the same name, or to the one
+     * {@code renames} maps it to ({@code param, buffer, param, buffer, ...}).
+     */
+    public Launch bind(CudaKernel kernel, String... renames) {
+        if (renames.length % 2 != 0) {
+            throw new IllegalArgumentException("renames come in pairs: parameter, buffer");
+        }
+        Map<String, String> rename = new LinkedHashMap<>();
+        for (int i = 0; i < renames.length; i += 2) {
+            rename.put(renames[i], renames[i + 1]);
+        }
+        List<KernelArg> args = new ArrayList<>();
+        for (KernelParam param : kernel.params()) {
+            if (param.kind() != KernelParam.Kind.BUFFER) {
+                throw new IllegalArgumentException("kernel " + kernel.name() + " takes scalar " + param.name()
+                        + "; the benchmarks bind buffers only");
+            }
+            String name = rename.getOrDefault(param.name(), param.name());
+            Named named = buffers.get(name);
+            if (named == null) {
+                throw new IllegalArgumentException("kernel " + kernel.name() + ", parameter " + param.cudaDeclaration()
+                        + ": no buffer named " + name + " (have " + buffers.keySet() + ")");
+            }
+            if (named.dtype() != param.dtype()) {
+                throw new IllegalArgumentException("kernel " + kernel.name() + ", parameter " + param.cudaDeclaration()
+                        + ": buffer " + name + " holds " + named.dtype().irName());
+            }
+            args.add(named.buffer().arg());
+        }
+        return new Launch(kernel, bench.function(kernel), List.copyOf(args));
+    }
+
+    private Named allocate(String name, DType dtype, long length) {
+        if (buffers.containsKey(name)) {
+            throw new IllegalArgumentException("buffer " + name + " exists already");
+        }
+        // 16-byte vector loads read past no end: round every allocation up to 16 bytes.
+        long bytes = Math.ceilDiv(GpuBench.bytes(dtype, length), 16) * 16;
+        Named named = new Named(DeviceBuffer.allocate(bytes), dtype, length);
+        buffers.put(name, named);
+        return named;
+    }
+
+    @Override
+    public void close() {
+        bench.makeCurrent();
+        buffers.values().forEach(n -> n.buffer().close());
+        buffers.clear();
+    }
+}

@@ -1,0 +1,41 @@
+package dev.octet.jmh.gpu;
+
+import dev.octet.compiler.cuda.attention.AttentionShape;
+import dev.octet.compiler.cuda.attention.FlashAttentionBackward;
+import dev.octet.compiler.cuda.attention.FlashAttentionForward;
+import dev.octet.compiler.ir.DType;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Setup;
+
+import java.util.List;
+
+/**
+ * Causal flash attention backward as the runtime launches it ({@link FlashAttentionBackward}): delta, then
+ * dk/dv, then dq; one "launch" here is that sequence of three kernels. o and lse come from one forward run in
+ * setup, so the softmax the backward recomputes is the real one. Rate: TFLOP/s, 2.5 × the forward's count
+ * (FlashAttention's convention; the kernels recompute QKᵀ and dO·Vᵀ in both passes, so they execute more).
+ */
+public class FlashAttentionBackwardBenchmark extends GpuKernelBenchmark {
+    /** gpt2: b8 s1024 h12 d64; qwen: b2 s4096 h12 kv2 d128. */
+    @Param({"gpt2", "qwen"})
+    public String shape;
+
+    @Setup(Level.Trial)
+    public void setup() {
+        open();
+        AttentionShape s = AttentionShapes.named(shape);
+        FlashAttentionForwardBenchmark.allocate(tensors, s);
+        long q = (long) s.tokens() * s.heads() * s.headDim();
+        long kv = (long) s.tokens() * s.kvHeads() * s.headDim();
+        tensors.uniform("dout", DType.BF16, q, -0.01f, 0.01f)
+                .zeros("delta", DType.F32, (long) s.batch() * s.heads() * s.seq())
+                .zeros("dq", DType.BF16, q)
+                .zeros("dk", DType.BF16, kv)
+                .zeros("dv", DType.BF16, kv);
+        tensors.bind(new FlashAttentionForward(s).emit()).queue(bench.stream());
+        FlashAttentionBackward backward = new FlashAttentionBackward(s);
+        List<Launch> sequence = backward.kernels().stream().map(k -> tensors.bind(k)).toList();
+        prepare(sequence, new KernelTimer.Work.Flops(2.5 * AttentionShapes.forwardFlops(s)));
+    }
+}

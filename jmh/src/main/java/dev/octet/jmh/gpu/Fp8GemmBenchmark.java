@@ -1,0 +1,59 @@
+package dev.octet.jmh.gpu;
+
+import dev.octet.compiler.cuda.CudaKernel;
+import dev.octet.compiler.cuda.gemm.GemmEpilogue;
+import dev.octet.compiler.cuda.gemm.GemmKernels;
+import dev.octet.compiler.cuda.gemm.GemmOperand;
+import dev.octet.compiler.cuda.gemm.GemmProblem;
+import dev.octet.compiler.ir.DType;
+import dev.octet.numerics.Fp8Format;
+import dev.octet.numerics.Granularity;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Setup;
+
+import java.util.List;
+
+/**
+ * The FP8 E4M3 GEMM that {@code GemmKernels.forProblem} picks, per role of a linear layer, for the infir2
+ * recipe (1×128 groups and 128×128 blocks, partial sums promoted every 128 K) and for tensor-wise scales.
+ * Operands are K-major codes with FP32 scales (the layout the quantize kernels write); fprop and dgrad store
+ * BF16, wgrad accumulates into an FP32 dW. Rate: TFLOP/s, 2·M·N·K per launch.
+ */
+public class Fp8GemmBenchmark extends GpuKernelBenchmark {
+    @Param({"gpt2_fc_fprop", "gpt2_fc_dgrad", "gpt2_fc_wgrad", "qwen_up_fprop", "qwen_up_dgrad", "qwen_up_wgrad",
+            "square_4096", "square_8192"})
+    public String shape;
+
+    @Param({"infir2", "tensor"})
+    public String recipe;
+
+    @Setup(Level.Trial)
+    public void setup() {
+        open();
+        GemmShape s = GemmShape.named(shape);
+        GemmProblem problem = problem(shape, recipe);
+        CudaKernel kernel = GemmKernels.forProblem(problem).emit();
+        float fmax = Fp8Format.E4M3.maxFinite();
+        // Codes over the whole E4M3 range, as scaling to the amax produces; power-of-two scales.
+        tensors.uniform("a", DType.E4M3, (long) s.m * s.k, -fmax, fmax)
+                .constant("a_scales", ((GemmOperand.Fp8) problem.a()).scaleGrid(s.m, s.k).scaleCount(), 0x1p-9f)
+                .uniform("b", DType.E4M3, (long) s.n * s.k, -fmax, fmax)
+                .constant("b_scales", ((GemmOperand.Fp8) problem.b()).scaleGrid(s.n, s.k).scaleCount(), 0x1p-14f)
+                .zeros("c", problem.epilogue().output(), (long) s.m * s.n);
+        prepare(List.of(tensors.bind(kernel)), new KernelTimer.Work.Flops(problem.flops()));
+    }
+
+    static GemmProblem problem(String shape, String recipe) {
+        GemmShape s = GemmShape.named(shape);
+        boolean infir2 = switch (recipe) {
+            case "infir2" -> true;
+            case "tensor" -> false;
+            default -> throw new IllegalArgumentException("recipe is infir2 or tensor, not " + recipe);
+        };
+        Granularity aGranularity = infir2 ? s.role.infir2A : Granularity.tensor();
+        Granularity bGranularity = infir2 ? s.role.infir2B : Granularity.tensor();
+        GemmEpilogue epilogue = s.role == GemmShape.Role.WGRAD ? GemmEpilogue.accumulateF32() : GemmEpilogue.store(DType.BF16);
+        return GemmProblem.fp8(s.m, s.n, s.k, Fp8Format.E4M3, aGranularity, Fp8Format.E4M3, bGranularity, epilogue);
+    }
+}

@@ -1,0 +1,199 @@
+package dev.octet.cli;
+
+import com.google.gson.GsonBuilder;
+import dev.octet.checkpoint.CheckpointException;
+import dev.octet.checkpoint.SafetensorsFormatException;
+import dev.octet.cpu.decode.IncrementalForward;
+import dev.octet.cpu.exec.ParameterStore;
+import dev.octet.cpu.exec.RecipeLinearPolicy;
+import dev.octet.cpu.ops.Rounding;
+import dev.octet.data.jsonl.JsonlRecords;
+import dev.octet.data.sft.Conversation;
+import dev.octet.data.sft.ConversationRecords;
+import dev.octet.data.tokenizer.Tokenizer;
+import dev.octet.data.tokenizer.Tokenizers;
+import dev.octet.dsl.diag.DiagnosticPrinter;
+import dev.octet.dsl.diag.Diagnostics;
+import dev.octet.dsl.spec.ModelSpec;
+import dev.octet.dsl.spec.Program;
+import dev.octet.dsl.spec.RecipeSpec;
+import dev.octet.dsl.spec.TrainingSpec;
+import dev.octet.eval.AnswerExample;
+import dev.octet.eval.AnswerReport;
+import dev.octet.eval.FinalAnswerEval;
+import dev.octet.train.CheckpointWeights;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/**
+ * {@code octet eval FILE --checkpoint RUN_DIR --data test.jsonl --tokenizer tokenizer.json}: greedy decoding on
+ * the CPU with a KV cache, scored by exact match on the final answer ({@code The answer is N.}).
+ */
+@Command(name = "eval", mixinStandardHelpOptions = true,
+        description = {"Evaluate a trained model on held-out conversations: greedy decoding (CPU, KV cache) of each last",
+                "assistant turn, exact match on its final 'The answer is N.'; prints the accuracy and a few examples, writes eval.json."})
+final class EvalCommand implements Callable<Integer> {
+    @Parameters(paramLabel = "FILE", description = "the .octet file the model was trained with")
+    Path file;
+
+    @Option(names = "--checkpoint", paramLabel = "RUN_DIR|FILE", description = "a run directory (its latest checkpoint) or a checkpoint file")
+    Path checkpoint;
+
+    @Option(names = "--initial", description = "evaluate the training block's initial (seeded, untrained) weights instead of a checkpoint")
+    boolean initial;
+
+    @Option(names = "--data", required = true, paramLabel = "TEST.jsonl", description = "conversations whose last assistant message ends 'The answer is N.'")
+    Path data;
+
+    @Option(names = "--tokenizer", required = true, paramLabel = "T", description = "the tokenizer the model was trained with: PATH/tokenizer.json, gpt2 or cl100k")
+    String tokenizer;
+
+    @Option(names = "--max-new-tokens", paramLabel = "N", defaultValue = "64", description = "tokens generated at most per answer (default ${DEFAULT-VALUE})")
+    int maxNewTokens;
+
+    @Option(names = "--limit", paramLabel = "K", description = "evaluate only the first K conversations")
+    Integer limit;
+
+    @Option(names = "--recipe", paramLabel = "R", description = "override the training block's recipe (as octet train --recipe)")
+    String recipe;
+
+    @Option(names = "--out", paramLabel = "FILE.json", description = "where the report goes; default eval.json in the run directory (or beside FILE with --initial)")
+    Path out;
+
+    @Option(names = "--show", paramLabel = "K", defaultValue = "5", description = "examples printed (default ${DEFAULT-VALUE})")
+    int show;
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() throws IOException {
+        Inputs.requireFiles(spec, List.of(file, data));
+        if (initial == (checkpoint != null)) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "give --checkpoint RUN_DIR|FILE, or --initial for the untrained model");
+        }
+        if (maxNewTokens < 1 || (limit != null && limit < 1) || show < 0) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--max-new-tokens and --limit must be at least 1, --show at least 0");
+        }
+        List<Path> roots = new ArrayList<>(List.of(file));
+        Optional<Path> recipeFile = recipe == null ? Optional.empty() : Optional.of(RecipeFiles.resolve(spec, recipe, file));
+        recipeFile.ifPresent(roots::add);
+        Diagnostics diagnostics = new Diagnostics();
+        Optional<Program> loaded = Inputs.load(roots, diagnostics);
+        if (diagnostics.hasErrors() || loaded.isEmpty()) {
+            System.err.print(DiagnosticPrinter.render(diagnostics));
+            return ExitCodes.INVALID_INPUT;
+        }
+        Program program = loaded.get();
+        Optional<TrainingSpec> training = program.trainings().stream().filter(t -> t.pos().file().equals(file.toString())).findFirst();
+        if (training.isEmpty()) {
+            System.err.println(file + ": no training block; eval reads the model and recipe from the one the model was trained with");
+            return ExitCodes.INVALID_INPUT;
+        }
+        TrainingSpec t = training.get();
+        ModelSpec model = program.model(t.model()).orElseThrow();
+        Optional<RecipeSpec> chosen = recipeFile.isPresent() ? RecipeFiles.definedIn(program, recipeFile.get(), recipe)
+                : t.recipe().flatMap(program::recipe).or(() -> RecipeFiles.builtin(RecipeFiles.DEFAULT_RECIPE));
+        if (chosen.isEmpty()) {
+            System.err.println(file + ": no recipe: name one in the training block or with --recipe");
+            return ExitCodes.INVALID_INPUT;
+        }
+        ParameterStore params;
+        String weights;
+        Path report;
+        try {
+            if (initial) {
+                params = ParameterStore.initialize(model, t.seed());
+                weights = "initial weights (seed " + t.seed() + ")";
+                report = out != null ? out : Path.of("eval.json");
+            } else {
+                Path source = CheckpointWeights.resolve(checkpoint);
+                CheckpointWeights.Loaded w = CheckpointWeights.load(source, model);
+                params = w.params();
+                weights = source + " (step " + w.metadata().step() + ")";
+                report = out != null ? out : runDirectory(checkpoint).resolve("eval.json");
+            }
+        } catch (CheckpointException | SafetensorsFormatException e) {
+            System.err.println("error: " + e.getMessage());
+            return ExitCodes.INVALID_INPUT;
+        }
+        params.refreshWorking(Rounding.GPU);
+        RecipeSpec r = chosen.get();
+        IncrementalForward forward = new IncrementalForward(model, params, new RecipeLinearPolicy(r, model.config().layers()), Rounding.GPU);
+        try (Tokenizer tok = Tokenizers.open(tokenizer)) {
+            if (tok.vocabularySize() > model.config().vocab()) {
+                System.err.printf(Locale.ROOT, "error: the tokenizer %s has %,d ids but model '%s' has vocab = %d%n", tok.name(),
+                        tok.vocabularySize(), model.name(), model.config().vocab());
+                return ExitCodes.INVALID_INPUT;
+            }
+            JsonlRecords.Result<Conversation> read = ConversationRecords.read(data, dev.octet.data.jsonl.BadRecordPolicy.STOP);
+            List<Conversation> conversations = limit == null ? read.values() : read.values().subList(0, Math.min(limit, read.values().size()));
+            System.out.printf(Locale.ROOT, "octet: evaluating %s (recipe %s, %s) on %,d conversations of %s, greedy, CPU with a KV cache%n",
+                    model.name(), r.name(), weights, conversations.size(), data);
+            int[] shown = {0};
+            AnswerReport result;
+            try {
+                result = FinalAnswerEval.run(forward, model.config().maxSeq(), tok, conversations, maxNewTokens, example -> {
+                    if (shown[0]++ < show) {
+                        print(example);
+                    }
+                });
+            } catch (IllegalArgumentException e) {
+                System.err.println(data + ": error: " + e.getMessage());
+                return ExitCodes.INVALID_INPUT;
+            }
+            System.out.printf(Locale.ROOT, "octet: exact match %d / %d = %.1f%%; %,d tokens generated in %.1f s (%.0f tokens/s); report in %s%n",
+                    result.correct(), result.conversations(), 100 * result.accuracy(), result.generatedTokens(), result.seconds(),
+                    result.tokensPerSecond(), report);
+            write(report, result, model, r, weights);
+            return ExitCodes.OK;
+        }
+    }
+
+    private static void print(AnswerExample e) {
+        System.out.printf(Locale.ROOT, "  %s Q: %s%n    reference: %s%n    generated: %s%s%n", e.correct() ? "[right]" : "[wrong]",
+                e.question(), e.reference(), e.generated(), e.stopped() ? "" : " (no <|im_end|>)");
+    }
+
+    /** The run directory of a checkpoint: itself, or the directory above {@code checkpoints/}. */
+    private static Path runDirectory(Path checkpoint) {
+        if (Files.isDirectory(checkpoint)) {
+            return checkpoint;
+        }
+        Path dir = checkpoint.toAbsolutePath().getParent();
+        return dir.getFileName().toString().equals(dev.octet.checkpoint.CheckpointDirectory.NAME) ? dir.getParent() : dir;
+    }
+
+    private void write(Path report, AnswerReport result, ModelSpec model, RecipeSpec r, String weights) throws IOException {
+        Map<String, Object> json = new LinkedHashMap<>();
+        json.put("model", model.name());
+        json.put("recipe", r.name());
+        json.put("weights", weights);
+        json.put("data", data.toString());
+        json.put("tokenizer", tokenizer);
+        json.put("max_new_tokens", maxNewTokens);
+        json.put("conversations", result.conversations());
+        json.put("correct", result.correct());
+        json.put("exact_match", result.accuracy());
+        json.put("generated_tokens", result.generatedTokens());
+        json.put("seconds", result.seconds());
+        json.put("examples", result.examples());
+        Path parent = report.toAbsolutePath().getParent();
+        if (parent != null) {
+            Files.createDirectories(parent);
+        }
+        Files.writeString(report, new GsonBuilder().setPrettyPrinting().disableHtmlEscaping().create().toJson(json) + "\n");
+    }
+}

@@ -1,0 +1,49 @@
+package dev.octet.cli;
+
+import dev.octet.gpu.CudaAvailability;
+import java.util.Locale;
+import java.util.Optional;
+
+/**
+ * {@code octet train --device}: where the step runs. {@code auto} (the default) takes the GPU when the driver
+ * probe finds one, else the CPU with a one-line note; {@code cuda} without a GPU is an error, not a silent
+ * fallback, so a run meant for the GPU never quietly takes days on the CPU.
+ */
+enum TrainingDevice {
+    CPU, CUDA, AUTO;
+
+    /** The device a run uses, or why it cannot run. */
+    sealed interface Choice {
+        /** @param note why the CPU was chosen when the GPU was asked for with auto */
+        record Cpu(Optional<String> note) implements Choice {}
+
+        record Cuda(CudaAvailability.Available device) implements Choice {}
+
+        record Refused(String error) implements Choice {}
+    }
+
+    static TrainingDevice parse(String text) {
+        return switch (text.toLowerCase(Locale.ROOT)) {
+            case "cpu" -> CPU;
+            case "cuda", "gpu" -> CUDA;
+            case "auto" -> AUTO;
+            default -> throw new IllegalArgumentException("--device must be cpu, cuda or auto, not '" + text + "'");
+        };
+    }
+
+    /** Decides with what the probe saw; does not touch the device. */
+    Choice choose(CudaAvailability probe) {
+        return switch (this) {
+            case CPU -> new Choice.Cpu(Optional.empty());
+            case CUDA -> switch (probe) {
+                case CudaAvailability.Available a -> new Choice.Cuda(a);
+                case CudaAvailability.Unavailable u -> new Choice.Refused("error: --device cuda: " + u.reason());
+            };
+            case AUTO -> switch (probe) {
+                case CudaAvailability.Available a -> new Choice.Cuda(a);
+                case CudaAvailability.Unavailable u ->
+                        new Choice.Cpu(Optional.of("octet: no CUDA device (" + u.reason() + "); training on the CPU"));
+            };
+        };
+    }
+}

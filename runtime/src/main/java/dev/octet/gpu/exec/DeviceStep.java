@@ -1,0 +1,343 @@
+package dev.octet.gpu.exec;
+
+import dev.octet.compiler.cuda.CudaKernel;
+import dev.octet.compiler.ir.Parameter;
+import dev.octet.compiler.ir.Phase;
+import dev.octet.compiler.ir.Storage;
+import dev.octet.compiler.ir.Value;
+import dev.octet.compiler.plan.Launch;
+import dev.octet.compiler.plan.StepPlan;
+import dev.octet.cpu.exec.ParameterStore;
+import dev.octet.gpu.CompileCache;
+import dev.octet.gpu.CompileReport;
+import dev.octet.gpu.CompiledKernel;
+import dev.octet.gpu.CudaContext;
+import dev.octet.gpu.CudaGraph;
+import dev.octet.gpu.CudaStream;
+import dev.octet.gpu.DeviceBuffer;
+import dev.octet.gpu.KernelArg;
+import dev.octet.gpu.KernelFunction;
+import dev.octet.gpu.KernelLauncher;
+import dev.octet.gpu.LoadedModule;
+import dev.octet.numerics.Bf16;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * A compiled training step on a CUDA device: one arena holding every buffer at its planned offset, the
+ * step's kernels compiled through the cache and loaded, and each launch's arguments bound once to arena
+ * addresses. A step is {@link #beginStep}, then {@link #runMicroBatch} per micro-batch, then
+ * {@link #runOptimizer}, then {@link #finishStep}, the one point where the host waits for the device.
+ *
+ * <p>Graphs: inputs differ per micro-batch, so two CUDA graphs are captured ({@link #captureGraphs}): forward
+ * plus backward of one micro-batch, and the optimizer. Host inputs are copied on the same stream before each
+ * replay, so the step's launches and copies stay in order without a host wait; the per-step values (learning
+ * rate, bias corrections, loss weight) live in device buffers, so the same graphs replay every step.
+ */
+public final class DeviceStep implements AutoCloseable {
+    private final CudaContext context;
+    private final ArenaLayout layout;
+    private final CompileReport compileReport;
+    private final long loadMillis;
+    private final List<LoadedModule> modules;
+    private final Map<String, KernelFunction> functions;
+    private final DeviceBuffer arena;
+    private final CudaStream stream;
+    private final List<Launch> microBatchLaunches;
+    private final List<Launch> optimizerLaunches;
+    private final List<List<KernelArg>> microBatchArgs;
+    private final List<List<KernelArg>> optimizerArgs;
+    /** Launches up to the one that adds the micro-batch's loss: what a loss without gradients needs. */
+    private final int lossPrefix;
+    private Optional<CudaGraph> microBatchGraph = Optional.empty();
+    private Optional<CudaGraph> optimizerGraph = Optional.empty();
+
+    private DeviceStep(CudaContext context, ArenaLayout layout, CompileReport compileReport, long loadMillis,
+                       List<LoadedModule> modules, Map<String, KernelFunction> functions, DeviceBuffer arena,
+                       CudaStream stream) {
+        this.context = context;
+        this.layout = layout;
+        this.compileReport = compileReport;
+        this.loadMillis = loadMillis;
+        this.modules = modules;
+        this.functions = functions;
+        this.arena = arena;
+        this.stream = stream;
+        StepPlan plan = layout.plan();
+        this.microBatchLaunches = plan.kernels().launches().stream().filter(l -> l.phase() != Phase.OPTIMIZER).toList();
+        this.optimizerLaunches = plan.launches(Phase.OPTIMIZER);
+        this.microBatchArgs = layout.arguments(microBatchLaunches, arena.address());
+        this.optimizerArgs = layout.arguments(optimizerLaunches, arena.address());
+        Value loss = layout.value("loss").orElseThrow(() -> new IllegalArgumentException("the step has no loss output"));
+        int last = -1;
+        for (int i = 0; i < microBatchLaunches.size(); i++) {
+            if (microBatchLaunches.get(i).writes().contains(loss)) {
+                last = i;
+            }
+        }
+        if (last < 0) {
+            throw new IllegalArgumentException("no launch of the step writes its loss");
+        }
+        this.lossPrefix = last + 1;
+    }
+
+    /**
+     * Compiles the plan's distinct kernels (cache misses in parallel), loads them into {@code context},
+     * allocates the arena and zeroes it: gradients, moments, amax histories and their counters start at 0.
+     * The context must be current on the calling thread.
+     */
+    public static DeviceStep load(CudaContext context, StepPlan plan, CompileCache cache) {
+        ArenaLayout layout = new ArenaLayout(plan);
+        List<CudaKernel> kernels = List.copyOf(plan.distinctKernels().values());
+        CompileReport report = cache.compileAll(kernels);
+        long start = System.nanoTime();
+        List<LoadedModule> modules = new ArrayList<>();
+        Map<String, KernelFunction> functions = new HashMap<>();
+        DeviceBuffer arena = null;
+        CudaStream stream = null;
+        try {
+            for (int i = 0; i < kernels.size(); i++) {
+                CompiledKernel compiled = report.kernels().get(i);
+                LoadedModule module = LoadedModule.load(compiled);
+                modules.add(module);
+                functions.put(kernels.get(i).name(), module.function(kernels.get(i)));
+            }
+            arena = context.allocate(layout.arenaBytes());
+            arena.fill((byte) 0);
+            stream = CudaStream.create();
+        } catch (RuntimeException e) {
+            if (arena != null) {
+                arena.close();
+            }
+            modules.forEach(LoadedModule::close);
+            throw e;
+        }
+        long loadMillis = (System.nanoTime() - start) / 1_000_000;
+        return new DeviceStep(context, layout, report, loadMillis, modules, functions, arena, stream);
+    }
+
+    public ArenaLayout layout() {
+        return layout;
+    }
+
+    /** How the kernels were obtained: from the cache (warm) or compiled (cold), and how long it took. */
+    public CompileReport compileReport() {
+        return compileReport;
+    }
+
+    /** One line: compile, module loading and arena size. */
+    public String summary() {
+        return compileReport.summary() + "; " + functions.size() + " modules loaded in " + loadMillis + " ms; arena "
+                + String.format(java.util.Locale.ROOT, "%.1f MiB", layout.arenaBytes() / (1024.0 * 1024.0));
+    }
+
+    /**
+     * Writes master weights (FP32), their BF16 working copies (rounded to nearest even from the masters, as
+     * the CPU's working copy is) and the AdamW moments from {@code params}; zeroes the gradients.
+     */
+    public void upload(ParameterStore params) {
+        context.makeCurrent();
+        stream.synchronize();
+        for (Parameter p : parameters()) {
+            ParameterStore.Entry e = params.get(p.name());
+            float[] master = e.master();
+            arena.copyFrom(layout.offset(p.master()), master);
+            short[] shadow = new short[master.length];
+            for (int i = 0; i < master.length; i++) {
+                shadow[i] = Bf16.encode(master[i]);
+            }
+            arena.copyFrom(layout.offset(p.shadow()), shadow);
+            arena.copyFrom(layout.offset(p.m()), e.m());
+            arena.copyFrom(layout.offset(p.v()), e.v());
+            arena.copyFrom(layout.offset(p.gradient()), new float[master.length]);
+        }
+    }
+
+    /** Reads master weights and AdamW moments back into {@code params} (checkpoints, tests). */
+    public void download(ParameterStore params) {
+        context.makeCurrent();
+        stream.synchronize();
+        for (Parameter p : parameters()) {
+            ParameterStore.Entry e = params.get(p.name());
+            arena.copyTo(layout.offset(p.master()), e.master());
+            arena.copyTo(layout.offset(p.m()), e.m());
+            arena.copyTo(layout.offset(p.v()), e.v());
+        }
+    }
+
+    /** The FP32 contents of {@code v} (a master weight, a gradient, a moment, an output). */
+    public float[] readF32(Value v) {
+        context.makeCurrent();
+        stream.synchronize();
+        float[] out = new float[Math.toIntExact(v.type().elements())];
+        arena.copyTo(layout.offset(v), out);
+        return out;
+    }
+
+    /** The BF16 bit patterns of {@code v} (a working copy). */
+    public short[] readBf16(Value v) {
+        context.makeCurrent();
+        stream.synchronize();
+        short[] out = new short[Math.toIntExact(v.type().elements())];
+        arena.copyTo(layout.offset(v), out);
+        return out;
+    }
+
+    /** The step's parameters with their master, working copy, gradient and moment buffers. */
+    public List<Parameter> parameters() {
+        return layout.plan().kernels().fused().graph().parameters();
+    }
+
+    /** Starts a step: the loss output is zeroed (micro-batches add into it) and the per-step values written. */
+    public void beginStep(StepScalars scalars, float lossWeight) {
+        context.makeCurrent();
+        Value loss = required("loss");
+        arena.zeroAsync(layout.offset(loss), loss.type().bytes(), stream);
+        writeInput("step_scalars", scalars.slots());
+        writeInput("loss_weight", new float[] {lossWeight});
+    }
+
+    /** Forward and backward of one micro-batch: its inputs are copied, then its launches queued. */
+    public void runMicroBatch(MicroBatchInputs inputs) {
+        writeInputs(inputs);
+        microBatchGraph.ifPresentOrElse(g -> g.launch(stream), () -> launchAll(microBatchLaunches, microBatchArgs,
+                microBatchLaunches.size()));
+    }
+
+    /**
+     * Waits for the micro-batches queued so far and reads the loss they added up: a second host wait in the
+     * step, so that a non-finite loss can skip {@link #runOptimizer} ({@link #discardGradients} instead).
+     */
+    public float lossSoFar() {
+        context.makeCurrent();
+        stream.synchronize();
+        float[] loss = new float[1];
+        arena.copyTo(layout.offset(required("loss")), loss);
+        return loss[0];
+    }
+
+    /** Zeroes the gradients without an update, as the optimizer leaves them: what a skipped step does instead. */
+    public void discardGradients() {
+        context.makeCurrent();
+        for (Value g : layout.values(Storage.GRADIENT)) {
+            arena.zeroAsync(layout.offset(g), g.type().bytes(), stream);
+        }
+    }
+
+    /** Gradient norm, clipping and AdamW; the gradients are zeroed for the next step. */
+    public void runOptimizer() {
+        context.makeCurrent();
+        optimizerGraph.ifPresentOrElse(g -> g.launch(stream), () -> launchAll(optimizerLaunches, optimizerArgs,
+                optimizerLaunches.size()));
+    }
+
+    /** Waits for the step and reads its loss and gradient norm: the step's one host wait. */
+    public StepResult finishStep() {
+        context.makeCurrent();
+        stream.synchronize();
+        float[] loss = new float[1];
+        arena.copyTo(layout.offset(required("loss")), loss);
+        float[] norm = new float[1];
+        Optional<Value> gradNorm = layout.value("grad_norm");
+        if (gradNorm.isPresent()) {
+            arena.copyTo(layout.offset(gradNorm.get()), norm);
+        }
+        return new StepResult(loss[0], norm[0]);
+    }
+
+    /** Loss and gradient norm of a finished step. */
+    public record StepResult(float loss, float gradNorm) {}
+
+    /**
+     * The mean loss of one batch without changing any weight: the launches up to the loss only (eager), with
+     * gradients zeroed afterwards in case a launch before the loss wrote any.
+     */
+    public float loss(MicroBatchInputs inputs) {
+        context.makeCurrent();
+        Value loss = required("loss");
+        arena.zeroAsync(layout.offset(loss), loss.type().bytes(), stream);
+        writeInput("loss_weight", new float[] {MicroBatchInputs.lossWeight(List.of(inputs))});
+        writeInputs(inputs);
+        launchAll(microBatchLaunches, microBatchArgs, lossPrefix);
+        discardGradients();
+        stream.synchronize();
+        float[] out = new float[1];
+        arena.copyTo(layout.offset(loss), out);
+        return out[0];
+    }
+
+    /**
+     * Captures the micro-batch's and the optimizer's launches as two graphs; later steps replay them. Nothing
+     * runs during capture.
+     */
+    public void captureGraphs() {
+        context.makeCurrent();
+        stream.synchronize();
+        microBatchGraph.ifPresent(CudaGraph::close);
+        optimizerGraph.ifPresent(CudaGraph::close);
+        microBatchGraph = Optional.of(CudaGraph.capture(stream,
+                () -> launchAll(microBatchLaunches, microBatchArgs, microBatchLaunches.size())));
+        optimizerGraph = Optional.of(CudaGraph.capture(stream,
+                () -> launchAll(optimizerLaunches, optimizerArgs, optimizerLaunches.size())));
+    }
+
+    public boolean replaysGraphs() {
+        return microBatchGraph.isPresent();
+    }
+
+    private void writeInputs(MicroBatchInputs inputs) {
+        context.makeCurrent();
+        writeInput("tokens", inputs.tokens());
+        writeInput("targets", inputs.targets());
+        writeInput("positions", inputs.positions());
+        writeInput("document_ids", inputs.documentIds());
+    }
+
+    /** A model that never reads an input (no positions without RoPE or position embeddings) has no buffer for it. */
+    private void writeInput(String name, int[] host) {
+        layout.value(name).ifPresent(v -> arena.copyFromAsync(layout.offset(v), checkedLength(v, host), stream));
+    }
+
+    private void writeInput(String name, float[] host) {
+        layout.value(name).ifPresent(v -> {
+            checkedLength(v, host.length);
+            arena.copyFromAsync(layout.offset(v), host, stream);
+        });
+    }
+
+    private int[] checkedLength(Value v, int[] host) {
+        checkedLength(v, host.length);
+        return host;
+    }
+
+    private void checkedLength(Value v, int length) {
+        if (length != v.type().elements()) {
+            throw new IllegalArgumentException(v.name() + " holds " + v.type().elements() + " elements, the host wrote "
+                    + length);
+        }
+    }
+
+    private Value required(String name) {
+        return layout.value(name).orElseThrow(() -> new IllegalStateException("the step has no buffer " + name));
+    }
+
+    private void launchAll(List<Launch> launches, List<List<KernelArg>> args, int count) {
+        for (int i = 0; i < count; i++) {
+            Launch l = launches.get(i);
+            KernelLauncher.launch(functions.get(l.kernel().name()), l.kernel(), stream, args.get(i));
+        }
+    }
+
+    @Override
+    public void close() {
+        context.makeCurrent();
+        microBatchGraph.ifPresent(CudaGraph::close);
+        optimizerGraph.ifPresent(CudaGraph::close);
+        stream.close();
+        arena.close();
+        modules.forEach(LoadedModule::close);
+    }
+}

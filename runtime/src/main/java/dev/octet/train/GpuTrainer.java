@@ -1,0 +1,37 @@
+package dev.octet.train;
+
+import dev.octet.data.TrainingData;
+import dev.octet.dsl.spec.ModelSpec;
+import dev.octet.dsl.spec.RecipeSpec;
+import dev.octet.dsl.spec.TrainingSpec;
+import java.io.IOException;
+import java.util.function.Consumer;
+
+/**
+ * Training on a CUDA device: the same loop as {@link CpuTrainer} (same batches in the same order, schedule,
+ * metrics.jsonl, progress, checkpoints, held-out loss), with each step the compiled plan replayed as CUDA
+ * graphs by {@link GpuBackend}. Needs a device that {@code CudaAvailability.probe()} reports Available and NVRTC.
+ */
+public final class GpuTrainer {
+    private GpuTrainer() {}
+
+    /** @param report receives lines on the device, how the kernels were obtained (compile cache), and notes */
+    public static TrainingResult train(ModelSpec model, RecipeSpec recipe, TrainingSpec spec, TrainingData data,
+                                       TrainingOptions options, Consumer<String> report) throws IOException {
+        try (GpuBackend backend = GpuBackend.open(model, recipe, spec, true)) {
+            report.accept("device: " + backend.describe());
+            TrainingOptions run = options;
+            if (backend.usesDelayedScaling()) {
+                if (options.resumeFrom().isPresent()) {
+                    backend.requireNoDelayedScaling(options.resumeFrom().get());
+                }
+                if (options.checkpointing().enabled()) {
+                    report.accept("checkpoints are off: recipe " + recipe.name()
+                            + " keeps amax histories on the GPU, which checkpoints do not carry yet");
+                    run = options.withCheckpointing(Checkpointing.off());
+                }
+            }
+            return TrainingLoop.run(backend, model, recipe, spec, data, run);
+        }
+    }
+}

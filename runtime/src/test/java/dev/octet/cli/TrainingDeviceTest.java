@@ -1,0 +1,67 @@
+package dev.octet.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import dev.octet.gpu.ComputeCapability;
+import dev.octet.gpu.CudaAvailability;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code octet train --device}: parsing, the choice for each probe answer, and the error without a GPU. */
+class TrainingDeviceTest {
+    private static final CudaAvailability GPU = new CudaAvailability.Available("NVIDIA H200",
+            new ComputeCapability(9, 0), 140L << 30, 1, 13000);
+    private static final CudaAvailability NONE = new CudaAvailability.Unavailable("libcuda.so.1 cannot be loaded");
+
+    @Test
+    void parsesTheThreeChoices() {
+        assertEquals(TrainingDevice.CPU, TrainingDevice.parse("cpu"));
+        assertEquals(TrainingDevice.CUDA, TrainingDevice.parse("CUDA"));
+        assertEquals(TrainingDevice.AUTO, TrainingDevice.parse("auto"));
+        assertThrows(IllegalArgumentException.class, () -> TrainingDevice.parse("tpu"));
+    }
+
+    @Test
+    void autoTakesTheGpuWhenThereIsOneElseTheCpuWithANote() {
+        assertInstanceOf(TrainingDevice.Choice.Cuda.class, TrainingDevice.AUTO.choose(GPU));
+        var cpu = assertInstanceOf(TrainingDevice.Choice.Cpu.class, TrainingDevice.AUTO.choose(NONE));
+        String note = cpu.note().orElseThrow();
+        assertTrue(note.contains("libcuda.so.1 cannot be loaded") && note.endsWith("training on the CPU"), note);
+        assertEquals(1, note.lines().count());
+    }
+
+    @Test
+    void cpuNeverTouchesTheGpuAndCudaWithoutOneIsRefused() {
+        assertEquals(new TrainingDevice.Choice.Cpu(java.util.Optional.empty()), TrainingDevice.CPU.choose(GPU));
+        assertInstanceOf(TrainingDevice.Choice.Cuda.class, TrainingDevice.CUDA.choose(GPU));
+        var refused = assertInstanceOf(TrainingDevice.Choice.Refused.class, TrainingDevice.CUDA.choose(NONE));
+        assertEquals("error: --device cuda: libcuda.so.1 cannot be loaded", refused.error());
+    }
+
+    @Test
+    void deviceCudaWithoutAGpuIsAOneLineErrorWithExitCodeOne(@TempDir Path dir) {
+        assumeTrue(CudaAvailability.probe() instanceof CudaAvailability.Unavailable, "this machine has a GPU");
+        PrintStream savedErr = System.err;
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        System.setErr(new PrintStream(err, true));
+        try {
+            int code = OctetMain.run("train", Path.of("..", "examples", "tiny.octet").toString(), "--device", "cuda",
+                    "--steps", "1", "--out", dir.resolve("run").toString());
+            assertEquals(ExitCodes.INVALID_INPUT, code);
+            String message = err.toString().strip();
+            assertEquals(1, message.lines().count(), message);
+            assertTrue(message.startsWith("error: --device cuda: "), message);
+            assertEquals(ExitCodes.USAGE, OctetMain.run("train", Path.of("..", "examples", "tiny.octet").toString(),
+                    "--device", "tpu"));
+        } finally {
+            System.setErr(savedErr);
+        }
+    }
+}

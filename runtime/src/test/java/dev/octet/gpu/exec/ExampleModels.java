@@ -1,0 +1,52 @@
+package dev.octet.gpu.exec;
+
+import dev.octet.compiler.CompileTarget;
+import dev.octet.compiler.Lowering;
+import dev.octet.compiler.plan.StepPlan;
+import dev.octet.dsl.diag.DiagnosticPrinter;
+import dev.octet.dsl.diag.Diagnostics;
+import dev.octet.dsl.check.ProgramLoader;
+import dev.octet.dsl.spec.Program;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/** The repository's example models and recipes, found from the repository root or a module directory. */
+final class ExampleModels {
+    private ExampleModels() {}
+
+    /** Loads {@code examples/<file>} plus the named files under examples/recipes. */
+    static Program load(String file, String... recipes) {
+        Path examples = examples();
+        List<Path> roots = new ArrayList<>(List.of(examples.resolve(file)));
+        for (String r : recipes) {
+            roots.add(examples.resolve("recipes").resolve(r + ".octet"));
+        }
+        Diagnostics d = new Diagnostics();
+        Program p = ProgramLoader.load(roots, d);
+        if (d.hasErrors()) {
+            throw new AssertionError(DiagnosticPrinter.render(d));
+        }
+        return p;
+    }
+
+    /** The tiny example with its training block, under {@code recipe} (infir2 or bf16). */
+    static StepPlan tinyPlan(String recipe) {
+        Program p = load("tiny.octet", recipe);
+        return Lowering.compile(CompileTarget.of(p.model("tiny").orElseThrow(), p.recipe(recipe).orElseThrow(),
+                p.trainings().getFirst()), Lowering.QUIET);
+    }
+
+    static Path examples() {
+        for (Path dir = Path.of("").toAbsolutePath(); dir != null; dir = dir.getParent()) {
+            if (Files.isRegularFile(dir.resolve("examples").resolve("tiny.octet"))) {
+                return dir.resolve("examples");
+            }
+        }
+        throw new UncheckedIOException(new NoSuchFileException("examples/tiny.octet (searched from "
+                + Path.of("").toAbsolutePath() + " upwards)"));
+    }
+}

@@ -1,0 +1,60 @@
+package dev.octet.gpu.exec;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.octet.compiler.ir.Parameter;
+import dev.octet.cpu.exec.ParameterStore;
+import dev.octet.data.Batch;
+import dev.octet.dsl.spec.TrainingSpec;
+import dev.octet.gpu.kernels.GpuKernelTest;
+import dev.octet.gpu.kernels.GpuSession;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** Replaying the captured graphs is the same computation as launching each kernel: bit for bit. */
+@GpuKernelTest
+class GraphReplayGpuTest {
+    private static final int STEPS = 3;
+
+    @Test
+    void threeStepsFromGraphsEqualThreeEagerStepsBitForBit() {
+        TinyRun run = TinyRun.of("infir2");
+        List<Batch> batches = run.batches(STEPS);
+        GpuSession session = GpuSession.get();
+        try (DeviceStep eager = DeviceStep.load(session.context(), run.plan(), session.cache());
+             DeviceStep graphs = DeviceStep.load(session.context(), run.plan(), session.cache())) {
+            graphs.captureGraphs();
+            assertTrue(graphs.replaysGraphs());
+            List<Float> eagerLosses = train(eager, run, batches);
+            List<Float> graphLosses = train(graphs, run, batches);
+            System.out.println("tiny/infir2 losses, eager " + eagerLosses + ", graphs " + graphLosses);
+            assertEquals(eagerLosses, graphLosses);
+            int compared = 0;
+            for (Parameter p : eager.parameters()) {
+                assertArrayEquals(eager.readF32(p.master()), graphs.readF32(p.master()), p.name());
+                assertArrayEquals(eager.readBf16(p.shadow()), graphs.readBf16(p.shadow()), p.shadow().name());
+                assertArrayEquals(eager.readF32(p.m()), graphs.readF32(p.m()), p.m().name());
+                compared++;
+            }
+            System.out.println("after " + STEPS + " steps: " + compared + " parameters, their working copies and "
+                    + "moments equal bit for bit (bound: exact)");
+        }
+    }
+
+    private static List<Float> train(DeviceStep step, TinyRun run, List<Batch> batches) {
+        step.upload(ParameterStore.initialize(run.model(), run.spec().seed()));
+        TrainingSpec.AdamW opt = run.spec().optimizer();
+        List<Float> losses = new ArrayList<>();
+        for (int t = 1; t <= batches.size(); t++) {
+            MicroBatchInputs in = MicroBatchInputs.of(batches.get(t - 1));
+            step.beginStep(StepScalars.of(opt.lr(), opt.beta1(), opt.beta2(), t), MicroBatchInputs.lossWeight(List.of(in)));
+            step.runMicroBatch(in);
+            step.runOptimizer();
+            losses.add(step.finishStep().loss());
+        }
+        return losses;
+    }
+}

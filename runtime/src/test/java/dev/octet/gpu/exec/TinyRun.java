@@ -1,0 +1,45 @@
+package dev.octet.gpu.exec;
+
+import dev.octet.compiler.CompileTarget;
+import dev.octet.compiler.Lowering;
+import dev.octet.compiler.plan.StepPlan;
+import dev.octet.data.Batch;
+import dev.octet.data.BatchSource;
+import dev.octet.data.TextCorpus;
+import dev.octet.data.TokenDataset;
+import dev.octet.dsl.spec.ModelSpec;
+import dev.octet.dsl.spec.Program;
+import dev.octet.dsl.spec.RecipeSpec;
+import dev.octet.dsl.spec.TrainingSpec;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.List;
+
+/** The tiny example under one recipe: model, training block, its compiled step and its training text. */
+record TinyRun(ModelSpec model, RecipeSpec recipe, TrainingSpec spec, StepPlan plan, TokenDataset data) {
+    static TinyRun of(String recipe) {
+        Program p = ExampleModels.load("tiny.octet", recipe);
+        ModelSpec model = p.model("tiny").orElseThrow();
+        RecipeSpec r = p.recipe(recipe).orElseThrow();
+        TrainingSpec spec = p.trainings().getFirst();
+        StepPlan plan = Lowering.compile(CompileTarget.of(model, r, spec), Lowering.QUIET);
+        try {
+            // The model's vocabulary: the 4096 most frequent GPT-2 tokens of the text, as octet train maps it.
+            TokenDataset data = TokenDataset.build(TextCorpus.loadExample("brown").tokenize(), model.config().vocab());
+            return new TinyRun(model, r, spec, plan, data);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** The first {@code n} training batches of the run's seed, as the trainers draw them. */
+    List<Batch> batches(int n) {
+        BatchSource source = data.trainBatches(spec.microBatch(), spec.seqLen(), spec.seed());
+        List<Batch> out = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            out.add(source.next());
+        }
+        return out;
+    }
+}
