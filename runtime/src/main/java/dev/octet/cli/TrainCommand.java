@@ -21,6 +21,7 @@ import dev.octet.gpu.NvrtcCompileException;
 import dev.octet.gpu.NvrtcException;
 import dev.octet.train.CpuTrainer;
 import dev.octet.train.GpuTrainer;
+import dev.octet.train.Monitoring;
 import dev.octet.train.TrainingOptions;
 import dev.octet.train.TrainingResult;
 import java.io.IOException;
@@ -56,6 +57,14 @@ final class TrainCommand implements Callable<Integer> {
 
     @Option(names = "--log-every", paramLabel = "N", defaultValue = "10", description = "metrics line every N steps (default ${DEFAULT-VALUE})")
     int logEvery;
+
+    @Option(names = "--health-every", paramLabel = "N", defaultValue = "50",
+            description = "measure FP8 saturation, flush-to-zero, amax and SNR of every quantized operand every N steps into RUN_DIR/fp8_health.jsonl; 0: never (default ${DEFAULT-VALUE})")
+    int healthEvery;
+
+    @Option(names = "--eval-every", paramLabel = "N", defaultValue = "50",
+            description = "held-out loss (eval_loss in metrics.jsonl) every N steps; always at the end; 0: only at the end (default ${DEFAULT-VALUE})")
+    int evalEvery;
 
     @Option(names = "--checkpoint-every", paramLabel = "N", defaultValue = "0",
             description = "write a checkpoint into RUN_DIR/checkpoints every N steps; one is always written at the end and on Ctrl-C/SIGTERM")
@@ -95,6 +104,9 @@ final class TrainCommand implements Callable<Integer> {
         }
         if (logEvery < 1) {
             throw new CommandLine.ParameterException(spec.commandLine(), "--log-every must be at least 1");
+        }
+        if (healthEvery < 0 || evalEvery < 0) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--health-every and --eval-every must be 0 (off) or more");
         }
         if (checkpointEvery < 0 || keepCheckpoints < 1) {
             throw new CommandLine.ParameterException(spec.commandLine(), "--checkpoint-every must be 0 or more, --keep-checkpoints at least 1");
@@ -211,7 +223,8 @@ final class TrainCommand implements Callable<Integer> {
         try (GracefulStop stop = GracefulStop.install()) {
             TrainingOptions options = new TrainingOptions(n, runDir, logEvery, 8, true)
                     .withCheckpointing(Checkpointing.every(checkpointEvery, keepCheckpoints))
-                    .stoppingWhen(stop);
+                    .stoppingWhen(stop)
+                    .monitoring(new Monitoring(healthEvery, evalEvery));
             if (init != null) {
                 options = options.initializedFrom(init);
                 System.out.println("octet: starting from the weights in " + init);
@@ -239,9 +252,10 @@ final class TrainCommand implements Callable<Integer> {
                                 + (onBadRecord.equals("stop") ? "" : " --on-bad-record " + onBadRecord), runDir);
                 return ExitCodes.OK;
             }
-            System.out.printf(java.util.Locale.ROOT, "octet: loss %.3f -> %.3f (mean of the last steps), held-out %.3f; %.0f tokens/s; metrics in %s; checkpoint %s%n",
+            System.out.printf(java.util.Locale.ROOT, "octet: loss %.3f -> %.3f (mean of the last steps), held-out %.3f; %.0f tokens/s; metrics in %s; checkpoint %s%s%n",
                     result.first(), result.finalMean(), result.validationLoss().orElseThrow(), result.tokensPerSecond(),
-                    runDir.resolve("metrics.jsonl"), checkpoint);
+                    runDir.resolve("metrics.jsonl"), checkpoint,
+                    result.skippedSteps() == 0 ? "" : "; " + result.skippedSteps() + " steps skipped for non-finite values");
             return ExitCodes.OK;
         }
     }

@@ -1,12 +1,14 @@
 package dev.octet.train;
 
 import dev.octet.checkpoint.CheckpointMetadata;
+import dev.octet.cpu.exec.Fp8HealthCollector;
+import dev.octet.cpu.exec.Fp8TensorHealth;
 import dev.octet.checkpoint.MasterWeights;
 import dev.octet.cpu.exec.GraphInterpreter;
+import dev.octet.cpu.exec.NonFiniteTensorException;
 import dev.octet.cpu.exec.ParameterStore;
 import dev.octet.cpu.exec.RecipeLinearPolicy;
 import dev.octet.cpu.exec.TokenBatch;
-import dev.octet.cpu.ops.AdamW;
 import dev.octet.cpu.ops.GradientClipping;
 import dev.octet.cpu.ops.Rounding;
 import dev.octet.data.Batch;
@@ -17,13 +19,13 @@ import dev.octet.dsl.spec.TrainingSpec;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
-import java.util.IdentityHashMap;
 import java.util.List;
-import java.util.Map;
+import java.util.Optional;
 
 /**
  * The CPU reference backend: the graph interpreter (FP8 simulated bit for bit, BF16 rounding as the GPU
- * stores values), global-norm clipping on FP64 gradients and AdamW on FP32 master weights.
+ * stores values), global-norm clipping on FP64 gradients and AdamW on FP32 master weights. It measures FP8
+ * health when armed, and skips the update of a step whose loss, gradients or FP8 operands are not finite.
  */
 final class CpuBackend implements TrainingBackend {
     private static final Rounding ROUNDING = Rounding.GPU;
@@ -33,18 +35,35 @@ final class CpuBackend implements TrainingBackend {
     private final TrainingSpec spec;
     private final ParameterStore params;
     private final GraphInterpreter interpreter;
+    private final Fp8HealthCollector health;
+    private final HeldOutEvaluation evaluation;
     private final double[][] grads;
-    // AdamW reads FP32 gradients, as on the GPU; one buffer per parameter, reused every step.
-    private final Map<ParameterStore.Entry, float[]> fp32Grads = new IdentityHashMap<>();
+    private final AdamWUpdate adamW = new AdamWUpdate();
 
     CpuBackend(ModelSpec model, RecipeSpec recipe, TrainingSpec spec) {
+        this(model, recipe, spec, new Fp8HealthCollector());
+    }
+
+    private CpuBackend(ModelSpec model, RecipeSpec recipe, TrainingSpec spec, Fp8HealthCollector health) {
+        this(model, recipe, spec, new RecipeLinearPolicy(recipe, model.config().layers(), health), health);
+    }
+
+    /** With the kernels chosen by {@code policy}, which reports FP8 health to {@code health}: how a test injects a fault. */
+    CpuBackend(ModelSpec model, RecipeSpec recipe, TrainingSpec spec, GraphInterpreter.LinearPolicy policy,
+               Fp8HealthCollector health) {
         this.model = model;
         this.recipe = recipe;
         this.spec = spec;
         this.params = ParameterStore.initialize(model, spec.seed());
-        this.interpreter = new GraphInterpreter(model, params, new RecipeLinearPolicy(recipe, model.config().layers()),
-                ROUNDING);
+        this.interpreter = new GraphInterpreter(model, params, policy, ROUNDING);
+        this.health = health;
+        this.evaluation = new HeldOutEvaluation(model, interpreter, params, ROUNDING);
         this.grads = params.entries().stream().map(ParameterStore.Entry::grad).toArray(double[][]::new);
+    }
+
+    @Override
+    public String name() {
+        return "cpu";
     }
 
     @Override
@@ -53,31 +72,38 @@ final class CpuBackend implements TrainingBackend {
         params.zeroGrads();
         int accumulation = microBatches.size();
         double loss = 0;
-        for (Batch b : microBatches) {
-            loss += interpreter.forwardBackward(TokenBatch.of(b), 1.0 / accumulation) / accumulation;
+        Optional<String> nonFinite;
+        try {
+            for (Batch b : microBatches) {
+                loss += interpreter.forwardBackward(TokenBatch.of(b), 1.0 / accumulation) / accumulation;
+            }
+            nonFinite = NonFiniteCheck.firstNonFinite(loss, GradientClipping.globalNorm(grads), params.entries());
+        } catch (NonFiniteTensorException e) {
+            // Quantizing an FP8 operand found it; the step's remaining micro-batches would not make it finite.
+            return StepOutcome.skipped(Double.NaN, Double.NaN, e.tensor());
+        }
+        if (nonFinite.isPresent()) {
+            return StepOutcome.skipped(loss, Double.NaN, nonFinite.get());
         }
         double norm = spec.clipGradNorm() > 0 ? GradientClipping.clip(spec.clipGradNorm(), grads)
                 : GradientClipping.globalNorm(grads);
-        TrainingSpec.AdamW opt = spec.optimizer();
-        for (ParameterStore.Entry e : params.entries()) {
-            float[] g = fp32Grads.computeIfAbsent(e, x -> new float[x.grad().length]);
-            for (int i = 0; i < g.length; i++) {
-                g[i] = (float) e.grad()[i];
-            }
-            AdamW.step(e.master(), g, e.m(), e.v(), Math.toIntExact(optimizerStep), learningRate, opt.beta1(),
-                    opt.beta2(), opt.eps(), e.param().decays() ? opt.weightDecay() : 0);
-        }
-        return new StepOutcome(loss, norm);
+        adamW.apply(params, spec.optimizer(), learningRate, optimizerStep);
+        return StepOutcome.applied(loss, norm);
     }
 
     @Override
     public double validationLoss(BatchSource sampler, int batches) {
-        params.refreshWorking(ROUNDING);
-        double sum = 0;
-        for (int i = 0; i < batches; i++) {
-            sum += interpreter.loss(TokenBatch.of(sampler.next()));
-        }
-        return sum / batches;
+        return evaluation.loss(sampler, batches);
+    }
+
+    @Override
+    public void armHealth() {
+        health.arm();
+    }
+
+    @Override
+    public List<Fp8TensorHealth> finishHealth() {
+        return health.finish();
     }
 
     @Override

@@ -1,6 +1,8 @@
 package dev.octet.train;
 
 import dev.octet.checkpoint.CheckpointMetadata;
+import dev.octet.cpu.exec.Fp8HealthCollector;
+import dev.octet.cpu.exec.GraphInterpreter;
 import dev.octet.data.TrainingData;
 import dev.octet.dsl.spec.ModelSpec;
 import dev.octet.dsl.spec.RecipeSpec;
@@ -11,7 +13,8 @@ import java.nio.file.Path;
 /**
  * Training on the CPU reference backend ({@link CpuBackend}) through the shared {@link TrainingLoop}: gradient
  * accumulation, global-norm clipping, the schedule's learning rate, AdamW on FP32 master weights, metrics,
- * checkpoints and the held-out loss. A resumed run continues bit for bit as the uninterrupted run would have.
+ * checkpoints, FP8 health and the held-out loss ({@link Monitoring}), and steps skipped for
+ * inf/NaN. A resumed run continues bit for bit as the uninterrupted run would have.
  */
 public final class CpuTrainer {
     private CpuTrainer() {}
@@ -19,6 +22,15 @@ public final class CpuTrainer {
     public static TrainingResult train(ModelSpec model, RecipeSpec recipe, TrainingSpec spec, TrainingData data,
                                        TrainingOptions options) throws IOException {
         try (CpuBackend backend = new CpuBackend(model, recipe, spec)) {
+            return TrainingLoop.run(backend, model, recipe, spec, data, options);
+        }
+    }
+
+    /** As above with the kernels chosen by {@code policy}: how a test injects a fault into one layer. */
+    static TrainingResult train(ModelSpec model, RecipeSpec recipe, TrainingSpec spec, TrainingData data,
+                                TrainingOptions options, GraphInterpreter.LinearPolicy policy, Fp8HealthCollector health)
+            throws IOException {
+        try (CpuBackend backend = new CpuBackend(model, recipe, spec, policy, health)) {
             return TrainingLoop.run(backend, model, recipe, spec, data, options);
         }
     }

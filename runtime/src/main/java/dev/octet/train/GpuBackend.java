@@ -7,6 +7,7 @@ import dev.octet.compiler.CompileTarget;
 import dev.octet.compiler.Lowering;
 import dev.octet.compiler.plan.StepPlan;
 import dev.octet.cpu.exec.GraphInterpreter;
+import dev.octet.cpu.exec.NonFiniteTensorException;
 import dev.octet.cpu.exec.ParameterStore;
 import dev.octet.cpu.exec.RecipeLinearPolicy;
 import dev.octet.cpu.ops.Rounding;
@@ -83,6 +84,17 @@ final class GpuBackend implements TrainingBackend {
     }
 
     @Override
+    public String name() {
+        return "gpu";
+    }
+
+    /**
+     * A non-finite loss, read back before the optimizer runs, skips the step: its gradients are discarded.
+     * The gradient norm is only formed inside the optimizer's launches, so a finite loss with non-finite
+     * gradients is found after AdamW has already written the weights; the run then stops as diverged. FP8
+     * health is not measured on the device ({@link TrainingBackend#armHealth} is ignored).
+     */
+    @Override
     public StepOutcome step(List<Batch> microBatches, long optimizerStep, double learningRate) {
         List<MicroBatchInputs> inputs = microBatches.stream().map(MicroBatchInputs::of).toList();
         TrainingSpec.AdamW opt = spec.optimizer();
@@ -91,9 +103,18 @@ final class GpuBackend implements TrainingBackend {
         for (MicroBatchInputs in : inputs) {
             device.runMicroBatch(in);
         }
+        float loss = device.lossSoFar();
+        if (!Float.isFinite(loss)) {
+            device.discardGradients();
+            return StepOutcome.skipped(loss, Double.NaN, "loss");
+        }
         device.runOptimizer();
         DeviceStep.StepResult result = device.finishStep();
-        return new StepOutcome(result.loss(), result.gradNorm());
+        if (!Float.isFinite(result.gradNorm())) {
+            throw new NonFiniteTensorException("gradient norm (" + result.gradNorm()
+                    + "; found after the device's AdamW update, which cannot be undone)", null);
+        }
+        return StepOutcome.applied(result.loss(), result.gradNorm());
     }
 
     @Override

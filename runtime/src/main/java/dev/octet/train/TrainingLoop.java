@@ -5,6 +5,8 @@ import dev.octet.checkpoint.CheckpointDirectory;
 import dev.octet.checkpoint.CheckpointException;
 import dev.octet.checkpoint.CheckpointMetadata;
 import dev.octet.checkpoint.ModelFingerprint;
+import dev.octet.cpu.exec.Fp8TensorHealth;
+import dev.octet.cpu.exec.NonFiniteTensorException;
 import dev.octet.data.Batch;
 import dev.octet.data.BatchSource;
 import dev.octet.data.TrainingData;
@@ -14,16 +16,20 @@ import dev.octet.dsl.spec.TrainingSpec;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PrintStream;
+import java.lang.management.ManagementFactory;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Optional;
 import java.util.OptionalDouble;
 
 /**
  * The training loop both backends share: gradient accumulation over micro-batches drawn in order from the
- * data, the schedule's learning rate, a metrics line per logged step, progress, checkpoints, and the loss on
- * held-out text at the end. A run resumed from a checkpoint continues as the uninterrupted run would have:
+ * data, the schedule's learning rate, a metrics line per logged step, progress, checkpoints, FP8 health and the
+ * held-out loss every N steps ({@link Monitoring}) and the held-out loss at the end. A step the backend skipped
+ * for inf/NaN makes no optimizer update but uses up its batches and its place in the schedule; too many in a
+ * row end the run as diverged. A run resumed from a checkpoint continues as the uninterrupted run would have:
  * same weights, moments, schedule position and batches.
  */
 final class TrainingLoop {
@@ -61,14 +67,21 @@ final class TrainingLoop {
         Checkpointing checkpointing = options.checkpointing();
         CheckpointDirectory checkpoints = CheckpointDirectory.of(options.runDir(), Math.max(1, checkpointing.keep()));
         String fingerprint = ModelFingerprint.of(model);
-        List<Double> losses = new ArrayList<>();
+        Monitoring monitoring = options.monitoring();
         long tokensPerStep = (long) spec.globalBatch() * spec.seqLen();
+        new RunManifest(spec.name(), model.name(), recipe.name(), recipe.describe(), backend.name(), steps, tokensPerStep)
+                .writeTo(options.runDir());
+        List<Double> losses = new ArrayList<>();
+        long stepsRun = 0;
+        long skippedSteps = 0;
+        int skippedInARow = 0;
         long start = System.nanoTime();
         double tokensPerSecond = 0;
         Optional<Path> lastCheckpoint = Optional.empty();
         boolean stopped = false;
         long step = firstStep;
         try (MetricsLog metrics = MetricsLog.openIn(options.runDir());
+             Fp8HealthLog healthLog = Fp8HealthLog.in(options.runDir());
              TrainingProgress progress = options.showProgress()
                      ? TrainingProgress.onStandardOutput(firstStep, steps, Math.max(1, options.logEvery()))
                      : TrainingProgress.of(TrainingProgress.Display.PLAIN, nullStream(), firstStep, steps, 1)) {
@@ -78,17 +91,52 @@ final class TrainingLoop {
                     microBatches.add(sampler.next());
                 }
                 double lr = spec.schedule().learningRate(spec.optimizer().lr(), (int) step, steps);
-                optimizerSteps++;
-                TrainingBackend.StepOutcome outcome = backend.step(microBatches, optimizerSteps, lr);
+                boolean healthStep = monitoring.healthDue(step);
+                if (healthStep) {
+                    backend.armHealth();
+                }
+                TrainingBackend.StepOutcome outcome = backend.step(microBatches, optimizerSteps + 1, lr);
+                List<Fp8TensorHealth> measured = healthStep ? backend.finishHealth() : List.of();
                 double loss = outcome.loss();
-                losses.add(loss);
+                if (outcome.wasApplied()) {
+                    optimizerSteps++;
+                    losses.add(loss);
+                    skippedInARow = 0;
+                } else {
+                    String tensor = outcome.nonFinite().get();
+                    skippedSteps++;
+                    if (++skippedInARow > monitoring.maxSkippedInARow()) {
+                        throw new NonFiniteTensorException(tensor + " (" + skippedInARow + " steps in a row up to step "
+                                + step + ")", null);
+                    }
+                    if (options.showProgress()) {
+                        System.err.printf(Locale.ROOT, "octet: step %d skipped: non-finite values in %s%n", step, tensor);
+                    }
+                }
+                stepsRun++;
                 long completed = step + 1;
                 stopped = completed < steps && options.stop().shouldStop(completed);
+                OptionalDouble evalLoss = monitoring.evalDue(completed) && completed < steps
+                        ? OptionalDouble.of(heldOutLoss(backend, data, spec, options)) : OptionalDouble.empty();
                 double elapsed = (System.nanoTime() - start) / 1e9;
-                tokensPerSecond = tokensPerStep * losses.size() / elapsed;
-                if (step % options.logEvery() == 0 || completed == steps || stopped) {
-                    metrics.append(new StepMetrics(step, loss, lr, outcome.gradNorm(), tokensPerSecond,
-                            elapsedBefore + elapsed));
+                tokensPerSecond = tokensPerStep * stepsRun / elapsed;
+                healthLog.append(step, measured);
+                if (step % options.logEvery() == 0 || completed == steps || stopped || !outcome.wasApplied()
+                        || !measured.isEmpty() || evalLoss.isPresent()) {
+                    StepMetrics line = new StepMetrics(step, loss, lr, outcome.gradNorm(), tokensPerSecond,
+                            elapsedBefore + elapsed).with("skipped_steps", skippedSteps).with("heap_mb", heapMegabytes());
+                    if (outcome.nonFinite().isPresent()) {
+                        line = line.with("skipped_tensor", outcome.nonFinite().get());
+                    }
+                    if (evalLoss.isPresent()) {
+                        line = line.with("eval_loss", evalLoss.getAsDouble());
+                    }
+                    Optional<Fp8TensorHealth> worst = Fp8HealthLog.worst(measured);
+                    if (worst.isPresent()) {
+                        line = line.with("fp8_worst_snr_db", worst.get().health().snrDb())
+                                .with("fp8_worst_snr_tensor", worst.get().tensor());
+                    }
+                    metrics.append(line);
                 }
                 progress.update(completed, loss, tokensPerSecond);
                 if (checkpointing.enabled() && (checkpointing.dueAfter(completed) || completed == steps || stopped)) {
@@ -100,16 +148,27 @@ final class TrainingLoop {
             }
             if (stopped) {
                 return new TrainingResult(List.copyOf(losses), OptionalDouble.empty(), tokensPerSecond, step, true,
-                        lastCheckpoint);
+                        lastCheckpoint, skippedSteps);
             }
-            // A fixed set of held-out batches: the same for every run with the same seed.
-            BatchSource heldOut = data.validationBatches(spec.microBatch(), spec.seqLen(), spec.seed() + 1);
-            double validation = backend.validationLoss(heldOut, options.validationBatches());
-            metrics.append(new StepMetrics(steps - 1, losses.getLast(), 0, 0, tokensPerSecond,
-                    elapsedBefore + (System.nanoTime() - start) / 1e9).with("val_loss", validation));
+            double validation = heldOutLoss(backend, data, spec, options);
+            double lastLoss = losses.isEmpty() ? Double.NaN : losses.getLast();
+            metrics.append(new StepMetrics(steps - 1, lastLoss, 0, 0, tokensPerSecond,
+                    elapsedBefore + (System.nanoTime() - start) / 1e9).with("eval_loss", validation)
+                    .with("skipped_steps", skippedSteps));
             return new TrainingResult(List.copyOf(losses), OptionalDouble.of(validation), tokensPerSecond, step, false,
-                    lastCheckpoint);
+                    lastCheckpoint, skippedSteps);
         }
+    }
+
+    /** The loss on a fixed set of held-out batches: the same at every evaluation and for every run with the same seed. */
+    private static double heldOutLoss(TrainingBackend backend, TrainingData data, TrainingSpec spec, TrainingOptions options) {
+        BatchSource heldOut = data.validationBatches(spec.microBatch(), spec.seqLen(), spec.seed() + 1);
+        return backend.validationLoss(heldOut, options.validationBatches());
+    }
+
+    /** JVM heap in use: the memory figure every backend can report (device memory is fixed by the plan's arena). */
+    private static double heapMegabytes() {
+        return ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed() / (1024.0 * 1024.0);
     }
 
     private static PrintStream nullStream() {

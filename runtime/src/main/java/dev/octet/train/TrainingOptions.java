@@ -5,35 +5,41 @@ import java.util.Optional;
 
 /**
  * How a run differs from its training block: steps (the schedule's length), where it writes, how often it
- * logs, checkpoints, a checkpoint to continue from, when to stop early, and weights to start from instead of a
- * random initialisation (master weights only: moments start at zero, the schedule at step 0; a resumed run
- * takes its weights from the checkpoint instead).
+ * logs, checkpoints, a checkpoint to continue from, when to stop early, what it measures besides the loss
+ * ({@link Monitoring}), and weights to start from instead of a random initialisation (master weights only:
+ * moments start at zero, the schedule at step 0; a resumed run takes its weights from the checkpoint instead).
  */
 public record TrainingOptions(int steps, Path runDir, int logEvery, int validationBatches, boolean showProgress,
                               Checkpointing checkpointing, Optional<Path> resumeFrom, StopCondition stop,
-                              Optional<Path> initFrom) {
+                              Monitoring monitoring, Optional<Path> initFrom) {
     public TrainingOptions(int steps, Path runDir, int logEvery, int validationBatches, boolean showProgress) {
         this(steps, runDir, logEvery, validationBatches, showProgress, Checkpointing.off(), Optional.empty(),
-                StopCondition.NEVER, Optional.empty());
+                StopCondition.NEVER, Monitoring.off(), Optional.empty());
     }
 
     public TrainingOptions withCheckpointing(Checkpointing c) {
-        return new TrainingOptions(steps, runDir, logEvery, validationBatches, showProgress, c, resumeFrom, stop, initFrom);
+        return new TrainingOptions(steps, runDir, logEvery, validationBatches, showProgress, c, resumeFrom, stop,
+                monitoring, initFrom);
     }
 
     public TrainingOptions resumingFrom(Path checkpoint) {
         return new TrainingOptions(steps, runDir, logEvery, validationBatches, showProgress, checkpointing,
-                Optional.of(checkpoint), stop, initFrom);
+                Optional.of(checkpoint), stop, monitoring, initFrom);
     }
 
     public TrainingOptions stoppingWhen(StopCondition condition) {
         return new TrainingOptions(steps, runDir, logEvery, validationBatches, showProgress, checkpointing, resumeFrom,
-                condition, initFrom);
+                condition, monitoring, initFrom);
+    }
+
+    public TrainingOptions monitoring(Monitoring m) {
+        return new TrainingOptions(steps, runDir, logEvery, validationBatches, showProgress, checkpointing, resumeFrom,
+                stop, m, initFrom);
     }
 
     /** Starts from these master weights (Octet names, F32): an imported model's weights.safetensors or a checkpoint. */
     public TrainingOptions initializedFrom(Path weights) {
         return new TrainingOptions(steps, runDir, logEvery, validationBatches, showProgress, checkpointing, resumeFrom,
-                stop, Optional.of(weights));
+                stop, monitoring, Optional.of(weights));
     }
 }

@@ -90,9 +90,9 @@ class CpuTrainerTest {
     void metricsFileHasOneLinePerLoggedStepAndTheHeldOutLoss(@TempDir Path dir) throws IOException {
         run("infir2", dir);
         var lines = MetricsLog.read(dir.resolve(MetricsLog.FILE_NAME));
-        // steps 0, 5, ..., 35, the last step 39, and the closing line with val_loss
+        // steps 0, 5, ..., 35, the last step 39, and the closing line with eval_loss
         assertEquals(STEPS / 5 + 2, lines.size());
         assertEquals(0, lines.getFirst().get("step").getAsInt());
-        assertTrue(lines.getLast().has("val_loss"));
+        assertTrue(lines.getLast().has("eval_loss"));
     }
 }

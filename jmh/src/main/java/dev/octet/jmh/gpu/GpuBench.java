@@ -63,6 +63,14 @@ public final class GpuBench {
         return stream;
     }
 
+    public CudaContext context() {
+        return context;
+    }
+
+    public CompileCache cache() {
+        return cache;
+    }
+
     public DeviceFill fill() {
         return fill;
     }

@@ -26,10 +26,17 @@ public final class Fp8LinearKernel implements LinearKernel {
     private final RecipeSpec recipe;
     /** Amax histories of delayed scaling, one per operand of each GEMM of this layer. */
     private final Map<Gemm, Map<Role, DelayedScaling>> histories = new EnumMap<>(Gemm.class);
+    private final Fp8HealthCollector health;
 
     public Fp8LinearKernel(String layer, RecipeSpec recipe) {
+        this(layer, recipe, new Fp8HealthCollector());
+    }
+
+    /** A kernel whose quantizations are measured by {@code health} while it is armed. */
+    public Fp8LinearKernel(String layer, RecipeSpec recipe, Fp8HealthCollector health) {
         this.layer = layer;
         this.recipe = recipe;
+        this.health = health;
     }
 
     /**
@@ -83,6 +90,14 @@ public final class Fp8LinearKernel implements LinearKernel {
     }
 
     private QuantizedMatrix quantize(Gemm gemm, Role role, float[] data, int rows, int cols) {
+        QuantizedMatrix quantized = quantizeOperand(gemm, role, data, rows, cols);
+        if (health.armed()) {
+            health.record(layer, gemm, role, data, quantized);
+        }
+        return quantized;
+    }
+
+    private QuantizedMatrix quantizeOperand(Gemm gemm, Role role, float[] data, int rows, int cols) {
         OperandQuant q = recipe.operand(gemm, role);
         try {
             if (q.scaling() instanceof Scaling.Delayed d) {

@@ -207,6 +207,26 @@ public final class DeviceStep implements AutoCloseable {
                 microBatchLaunches.size()));
     }
 
+    /**
+     * Waits for the micro-batches queued so far and reads the loss they added up: a second host wait in the
+     * step, so that a non-finite loss can skip {@link #runOptimizer} ({@link #discardGradients} instead).
+     */
+    public float lossSoFar() {
+        context.makeCurrent();
+        stream.synchronize();
+        float[] loss = new float[1];
+        arena.copyTo(layout.offset(required("loss")), loss);
+        return loss[0];
+    }
+
+    /** Zeroes the gradients without an update, as the optimizer leaves them: what a skipped step does instead. */
+    public void discardGradients() {
+        context.makeCurrent();
+        for (Value g : layout.values(Storage.GRADIENT)) {
+            arena.zeroAsync(layout.offset(g), g.type().bytes(), stream);
+        }
+    }
+
     /** Gradient norm, clipping and AdamW; the gradients are zeroed for the next step. */
     public void runOptimizer() {
         context.makeCurrent();
@@ -242,9 +262,7 @@ public final class DeviceStep implements AutoCloseable {
         writeInput("loss_weight", new float[] {MicroBatchInputs.lossWeight(List.of(inputs))});
         writeInputs(inputs);
         launchAll(microBatchLaunches, microBatchArgs, lossPrefix);
-        for (Value g : layout.values(Storage.GRADIENT)) {
-            arena.zeroAsync(layout.offset(g), g.type().bytes(), stream);
-        }
+        discardGradients();
         stream.synchronize();
         float[] out = new float[1];
         arena.copyTo(layout.offset(loss), out);

@@ -1,0 +1,4 @@
+package dev.octet.report;
+
+/** One value of a run at one training step. */
+public record Point(long step, double value) {}

@@ -1,0 +1,28 @@
+package dev.octet.train;
+
+import dev.octet.cpu.exec.ParameterStore;
+import dev.octet.cpu.ops.AdamW;
+import dev.octet.dsl.spec.TrainingSpec;
+import java.util.IdentityHashMap;
+import java.util.Map;
+
+/**
+ * One AdamW step over every parameter of a store. Weight decay applies only to parameters whose
+ * {@link dev.octet.dsl.spec.ParameterTable.Param#decays} is set: matrices and embeddings, not norm weights or
+ * biases, which decay would pull towards zero for no regularizing gain.
+ */
+final class AdamWUpdate {
+    /** AdamW reads FP32 gradients, as on the GPU; one buffer per parameter, reused every step. */
+    private final Map<ParameterStore.Entry, float[]> fp32Grads = new IdentityHashMap<>();
+
+    void apply(ParameterStore params, TrainingSpec.AdamW opt, double lr, long optimizerStep) {
+        for (ParameterStore.Entry e : params.entries()) {
+            float[] g = fp32Grads.computeIfAbsent(e, x -> new float[x.grad().length]);
+            for (int i = 0; i < g.length; i++) {
+                g[i] = (float) e.grad()[i];
+            }
+            AdamW.step(e.master(), g, e.m(), e.v(), Math.toIntExact(optimizerStep), lr, opt.beta1(), opt.beta2(),
+                    opt.eps(), e.param().decays() ? opt.weightDecay() : 0);
+        }
+    }
+}
