@@ -2,6 +2,7 @@ package dev.octet.cli;
 
 import dev.octet.compiler.CompileTarget;
 import dev.octet.compiler.Lowering;
+import dev.octet.compiler.UnsupportedShapeException;
 import dev.octet.compiler.emit.CompileOutput;
 import dev.octet.compiler.plan.CompileSummary;
 import dev.octet.compiler.plan.StepPlan;
@@ -103,12 +104,19 @@ final class CompileCommand implements Callable<Integer> {
             return ExitCodes.INVALID_INPUT;
         }
         CompileTarget target = CompileTarget.of(m, chosen.get(), training, b, s);
-        StepPlan plan = Lowering.compile(target, (pass, text) -> {
+        StepPlan plan;
+        try {
+            plan = Lowering.compile(target, (pass, text) -> {
             if (pass.equals(dumpAfter) || "all".equals(dumpAfter)) {
                 System.out.println("// ---- IR after " + pass + " ----");
                 System.out.print(text);
             }
-        });
+            });
+        } catch (UnsupportedShapeException e) {
+            System.err.println(file + ": error: the CUDA backend cannot compile model " + m.name() + ": " + e.getMessage()
+                    + " (the CPU backend trains it: octet train --device cpu)");
+            return ExitCodes.INVALID_INPUT;
+        }
         CompileOutput.Written written = CompileOutput.write(out, plan);
         System.out.print(CompileSummary.of(plan));
         // The other choice of activation recomputation, compiled only to report what it would change.

@@ -1,5 +1,6 @@
 package dev.octet.cli;
 
+import dev.octet.compiler.UnsupportedShapeException;
 import dev.octet.checkpoint.CheckpointDirectory;
 import dev.octet.checkpoint.CheckpointException;
 import dev.octet.checkpoint.CheckpointMetadata;
@@ -239,6 +240,10 @@ final class TrainCommand implements Callable<Integer> {
                 return ExitCodes.INVALID_INPUT;
             } catch (CudaException | CudaUnavailableException | NvrtcException | NvrtcCompileException e) {
                 System.err.println("octet: error on the GPU: " + e.getMessage());
+                return ExitCodes.INVALID_INPUT;
+            } catch (UnsupportedShapeException e) {
+                System.err.println("octet: the CUDA backend cannot compile " + model.name() + ": " + e.getMessage()
+                        + "; train it with --device cpu");
                 return ExitCodes.INVALID_INPUT;
             } catch (CheckpointException | SafetensorsFormatException e) {
                 System.err.println("error: " + e.getMessage());

@@ -2,6 +2,7 @@ package dev.octet.compiler.emit;
 
 import dev.octet.compiler.CompileTarget;
 import dev.octet.compiler.Lowering;
+import dev.octet.compiler.UnsupportedShapeException;
 import dev.octet.compiler.plan.PlanJson;
 import dev.octet.compiler.plan.StepPlan;
 import dev.octet.dsl.check.ProgramLoader;
@@ -25,7 +26,8 @@ import java.util.stream.Stream;
  * Build step of the generated module: compiles every example model with every example recipe and writes
  * the step classes (Java sources), their kernels and launch plans (resources under {@code steps/CLASS/}),
  * and an index class listing them. A model without a training block is compiled for one sequence of
- * min(max_seq, 1024) tokens. A recipe that does not fit a model (RecipeFit) is skipped and reported.
+ * min(max_seq, 1024) tokens. A recipe that does not fit a model (RecipeFit), or a model whose shapes no kernel
+ * template serves (UnsupportedShapeException), is skipped and reported.
  * Usage: {@code GenerateExamples EXAMPLES_DIR JAVA_OUT RESOURCES_OUT}.
  */
 public final class GenerateExamples {
@@ -61,7 +63,13 @@ public final class GenerateExamples {
                             + fit.all().getFirst().message());
                     continue;
                 }
-                StepPlan plan = Lowering.compile(CompileTarget.of(model, recipe, training, batch, seq), Lowering.QUIET);
+                StepPlan plan;
+                try {
+                    plan = Lowering.compile(CompileTarget.of(model, recipe, training, batch, seq), Lowering.QUIET);
+                } catch (UnsupportedShapeException e) {
+                    System.out.println("octet: skipping " + model.name() + " with " + recipe.name() + ": " + e.getMessage());
+                    continue;
+                }
                 var file = JavaStepEmitter.emit(plan, CompileOutput.JAVA_PACKAGE,
                         examples.relativize(modelFile) + " and recipes/" + recipeFile.getFileName());
                 file.writeTo(javaOut);

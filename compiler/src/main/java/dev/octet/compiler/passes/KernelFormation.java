@@ -1,5 +1,6 @@
 package dev.octet.compiler.passes;
 
+import dev.octet.compiler.UnsupportedShapeException;
 import dev.octet.compiler.cuda.CudaKernel;
 import dev.octet.compiler.cuda.GroupQuantization;
 import dev.octet.compiler.cuda.KernelParam;
@@ -96,7 +97,14 @@ public final class KernelFormation {
         KernelPlan run() {
             for (FusionGroup g : fused.groups()) {
                 group = g;
-                form(g);
+                try {
+                    form(g);
+                } catch (IllegalArgumentException e) {
+                    // Template specs refuse shapes they are not written for; that is a limit of the CUDA
+                    // backend for this model, not a bug, and the user should read it as such.
+                    throw new UnsupportedShapeException("no CUDA kernel for " + g.pattern() + " (" + g.root().render()
+                            + "): " + e.getMessage(), e);
+                }
             }
             return new KernelPlan(fused, launches, aliases);
         }
