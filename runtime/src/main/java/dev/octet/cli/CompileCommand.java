@@ -10,7 +10,6 @@ import dev.octet.dsl.check.RecipeFit;
 import dev.octet.dsl.diag.DiagnosticPrinter;
 import dev.octet.dsl.diag.Diagnostics;
 import dev.octet.dsl.spec.ModelSpec;
-import dev.octet.dsl.spec.Program;
 import dev.octet.dsl.spec.RecipeSpec;
 import dev.octet.dsl.spec.Recompute;
 import dev.octet.dsl.spec.TrainingSpec;
@@ -67,43 +66,26 @@ final class CompileCommand implements Callable<Integer> {
             throw new CommandLine.ParameterException(spec.commandLine(), "unknown pass '" + dumpAfter + "' for --dump-after; passes: "
                     + String.join(", ", Lowering.PASSES) + " (or all)");
         }
-        List<Path> roots = new ArrayList<>(List.of(file));
-        Optional<Path> recipeFile = recipe == null ? Optional.empty() : Optional.of(RecipeFiles.resolve(spec, recipe, file));
-        recipeFile.ifPresent(roots::add);
+        Optional<Selection> selected = Selection.load(spec, file, recipe, Selection.Training.OPTIONAL, "");
+        if (selected.isEmpty()) {
+            return ExitCodes.INVALID_INPUT;
+        }
+        Optional<TrainingSpec> training = selected.get().training();
+        RecipeSpec chosen = selected.get().recipe();
+        ModelSpec m = selected.get().model();
         Diagnostics diagnostics = new Diagnostics();
-        Optional<Program> loaded = Inputs.load(roots, diagnostics);
-        if (diagnostics.hasErrors() || loaded.isEmpty()) {
-            System.err.print(DiagnosticPrinter.render(diagnostics));
-            return ExitCodes.INVALID_INPUT;
-        }
-        Program program = loaded.get();
-        Optional<TrainingSpec> training = program.trainings().stream().filter(t -> t.pos().file().equals(file.toString())).findFirst();
-        List<ModelSpec> models = program.models().values().stream().filter(m -> m.pos().file().equals(file.toString())).toList();
-        Optional<ModelSpec> model = training.flatMap(t -> program.model(t.model()))
-                .or(() -> models.size() == 1 ? Optional.of(models.getFirst()) : Optional.empty());
-        if (model.isEmpty()) {
-            System.err.println(file + ": expected one model (or a training block naming one); found " + models.size() + " models");
-            return ExitCodes.INVALID_INPUT;
-        }
-        Optional<RecipeSpec> chosen = recipeFile.isPresent() ? RecipeFiles.definedIn(program, recipeFile.get(), recipe)
-                : training.flatMap(TrainingSpec::recipe).flatMap(program::recipe).or(() -> RecipeFiles.builtin(RecipeFiles.DEFAULT_RECIPE));
-        if (chosen.isEmpty()) {
-            System.err.println(file + ": no recipe: name one with --recipe");
-            return ExitCodes.INVALID_INPUT;
-        }
-        ModelSpec m = model.get();
         int b = batch != null ? batch : training.map(TrainingSpec::microBatch).orElse(1);
         int s = seq != null ? seq : training.map(TrainingSpec::seqLen).orElse(Math.min(m.config().maxSeq(), 1024));
         if (b < 1 || s < 1 || s > m.config().maxSeq()) {
             throw new CommandLine.ParameterException(spec.commandLine(), "--batch must be at least 1 and --seq between 1 and max_seq ("
                     + m.config().maxSeq() + ")");
         }
-        RecipeFit.check(m, chosen.get(), OptionalInt.of(b * s), training.map(TrainingSpec::pos).orElse(m.pos()), diagnostics);
+        RecipeFit.check(m, chosen, OptionalInt.of(b * s), training.map(TrainingSpec::pos).orElse(m.pos()), diagnostics);
         if (diagnostics.hasErrors()) {
             System.err.print(DiagnosticPrinter.render(diagnostics));
             return ExitCodes.INVALID_INPUT;
         }
-        CompileTarget target = CompileTarget.of(m, chosen.get(), training, b, s);
+        CompileTarget target = CompileTarget.of(m, chosen, training, b, s);
         StepPlan plan;
         try {
             plan = Lowering.compile(target, (pass, text) -> {
@@ -120,7 +102,7 @@ final class CompileCommand implements Callable<Integer> {
         CompileOutput.Written written = CompileOutput.write(out, plan);
         System.out.print(CompileSummary.of(plan));
         // The other choice of activation recomputation, compiled only to report what it would change.
-        RecipeSpec r = chosen.get();
+        RecipeSpec r = chosen;
         Set<Recompute> other = r.recompute().isEmpty() ? EnumSet.allOf(Recompute.class) : Set.of();
         StepPlan alternative = Lowering.compile(new CompileTarget(m, new RecipeSpec(r.name(), r.pos(), r.forModel(),
                 r.operands(), r.bf16(), r.masterWeights(), r.optimizerStates(), other), target.shape(), target.adamw(),

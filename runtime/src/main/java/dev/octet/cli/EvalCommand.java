@@ -12,10 +12,7 @@ import dev.octet.data.sft.Conversation;
 import dev.octet.data.sft.ConversationRecords;
 import dev.octet.data.tokenizer.Tokenizer;
 import dev.octet.data.tokenizer.Tokenizers;
-import dev.octet.dsl.diag.DiagnosticPrinter;
-import dev.octet.dsl.diag.Diagnostics;
 import dev.octet.dsl.spec.ModelSpec;
-import dev.octet.dsl.spec.Program;
 import dev.octet.dsl.spec.RecipeSpec;
 import dev.octet.dsl.spec.TrainingSpec;
 import dev.octet.eval.AnswerExample;
@@ -25,7 +22,6 @@ import dev.octet.train.CheckpointWeights;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -87,29 +83,13 @@ final class EvalCommand implements Callable<Integer> {
         if (maxNewTokens < 1 || (limit != null && limit < 1) || show < 0) {
             throw new CommandLine.ParameterException(spec.commandLine(), "--max-new-tokens and --limit must be at least 1, --show at least 0");
         }
-        List<Path> roots = new ArrayList<>(List.of(file));
-        Optional<Path> recipeFile = recipe == null ? Optional.empty() : Optional.of(RecipeFiles.resolve(spec, recipe, file));
-        recipeFile.ifPresent(roots::add);
-        Diagnostics diagnostics = new Diagnostics();
-        Optional<Program> loaded = Inputs.load(roots, diagnostics);
-        if (diagnostics.hasErrors() || loaded.isEmpty()) {
-            System.err.print(DiagnosticPrinter.render(diagnostics));
+        Optional<Selection> selected = Selection.load(spec, file, recipe, Selection.Training.REQUIRED,
+                "eval reads the model and recipe from the one the model was trained with");
+        if (selected.isEmpty()) {
             return ExitCodes.INVALID_INPUT;
         }
-        Program program = loaded.get();
-        Optional<TrainingSpec> training = program.trainings().stream().filter(t -> t.pos().file().equals(file.toString())).findFirst();
-        if (training.isEmpty()) {
-            System.err.println(file + ": no training block; eval reads the model and recipe from the one the model was trained with");
-            return ExitCodes.INVALID_INPUT;
-        }
-        TrainingSpec t = training.get();
-        ModelSpec model = program.model(t.model()).orElseThrow();
-        Optional<RecipeSpec> chosen = recipeFile.isPresent() ? RecipeFiles.definedIn(program, recipeFile.get(), recipe)
-                : t.recipe().flatMap(program::recipe).or(() -> RecipeFiles.builtin(RecipeFiles.DEFAULT_RECIPE));
-        if (chosen.isEmpty()) {
-            System.err.println(file + ": no recipe: name one in the training block or with --recipe");
-            return ExitCodes.INVALID_INPUT;
-        }
+        TrainingSpec t = selected.get().training().orElseThrow();
+        ModelSpec model = selected.get().model();
         ParameterStore params;
         String weights;
         Path report;
@@ -130,7 +110,7 @@ final class EvalCommand implements Callable<Integer> {
             return ExitCodes.INVALID_INPUT;
         }
         params.refreshWorking(Rounding.GPU);
-        RecipeSpec r = chosen.get();
+        RecipeSpec r = selected.get().recipe();
         IncrementalForward forward = new IncrementalForward(model, params, new RecipeLinearPolicy(r, model.config().layers()), Rounding.GPU);
         try (Tokenizer tok = Tokenizers.open(tokenizer)) {
             if (tok.vocabularySize() > model.config().vocab()) {

@@ -11,7 +11,6 @@ import dev.octet.dsl.check.RecipeFit;
 import dev.octet.dsl.diag.DiagnosticPrinter;
 import dev.octet.dsl.diag.Diagnostics;
 import dev.octet.dsl.spec.ModelSpec;
-import dev.octet.dsl.spec.Program;
 import dev.octet.dsl.spec.RecipeSpec;
 import dev.octet.dsl.spec.TrainingSpec;
 import dev.octet.train.Checkpointing;
@@ -30,7 +29,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.OptionalInt;
@@ -138,30 +136,15 @@ final class TrainCommand implements Callable<Integer> {
         if (placement instanceof TrainingDevice.Choice.Cpu cpu) {
             cpu.note().ifPresent(System.out::println);
         }
-        List<Path> roots = new ArrayList<>(List.of(file));
-        Optional<Path> recipeFile = recipe == null ? Optional.empty() : Optional.of(RecipeFiles.resolve(spec, recipe, file));
-        recipeFile.ifPresent(roots::add);
+        Optional<Selection> selected = Selection.load(spec, file, recipe, Selection.Training.REQUIRED,
+                "add 'training { model = ... }' (see examples/tiny.octet)");
+        if (selected.isEmpty()) {
+            return ExitCodes.INVALID_INPUT;
+        }
+        TrainingSpec t = selected.get().training().orElseThrow();
+        ModelSpec model = selected.get().model();
+        RecipeSpec r = selected.get().recipe();
         Diagnostics diagnostics = new Diagnostics();
-        Optional<Program> loaded = Inputs.load(roots, diagnostics);
-        if (diagnostics.hasErrors() || loaded.isEmpty()) {
-            System.err.print(DiagnosticPrinter.render(diagnostics));
-            return ExitCodes.INVALID_INPUT;
-        }
-        Program program = loaded.get();
-        Optional<TrainingSpec> training = program.trainings().stream().filter(t -> t.pos().file().equals(file.toString())).findFirst();
-        if (training.isEmpty()) {
-            System.err.println(file + ": no training block; add 'training { model = ... }' (see examples/tiny.octet)");
-            return ExitCodes.INVALID_INPUT;
-        }
-        TrainingSpec t = training.get();
-        ModelSpec model = program.model(t.model()).orElseThrow();
-        Optional<RecipeSpec> chosen = recipeFile.isPresent() ? RecipeFiles.definedIn(program, recipeFile.get(), recipe)
-                : t.recipe().flatMap(program::recipe).or(() -> RecipeFiles.builtin(RecipeFiles.DEFAULT_RECIPE));
-        if (chosen.isEmpty()) {
-            System.err.println(file + ": no recipe: name one in the training block or with --recipe");
-            return ExitCodes.INVALID_INPUT;
-        }
-        RecipeSpec r = chosen.get();
         RecipeFit.check(model, r, OptionalInt.of(t.microBatch() * t.seqLen()), t.pos(), diagnostics);
         if (diagnostics.hasErrors()) {
             System.err.print(DiagnosticPrinter.render(diagnostics));

@@ -1,0 +1,80 @@
+package dev.octet.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code octet compile}: what it writes and prints, and its errors. */
+class CompileCommandTest {
+    private final ByteArrayOutputStream out = new ByteArrayOutputStream();
+    private final ByteArrayOutputStream err = new ByteArrayOutputStream();
+    private PrintStream savedOut;
+    private PrintStream savedErr;
+
+    @TempDir
+    Path tmp;
+
+    @BeforeEach
+    void capture() {
+        savedOut = System.out;
+        savedErr = System.err;
+        System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+        System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+        System.setProperty("octet.home", "..");
+    }
+
+    @AfterEach
+    void restore() {
+        System.setOut(savedOut);
+        System.setErr(savedErr);
+        System.clearProperty("octet.home");
+    }
+
+    private static String example(String name) {
+        return Path.of("..", "examples", name).toString();
+    }
+
+    @Test
+    void writesKernelsPlanAndJavaAndSummarizesTheStep() throws IOException {
+        int exit = OctetMain.run("compile", example("tiny.octet"), "--out", tmp.toString(), "--dump-after", "fuse");
+        String stdout = out.toString(StandardCharsets.UTF_8);
+        assertEquals(0, exit, err.toString(StandardCharsets.UTF_8));
+        try (Stream<Path> kernels = Files.list(tmp.resolve("kernels"))) {
+            assertTrue(kernels.allMatch(k -> k.toString().endsWith(".cu")));
+        }
+        assertTrue(Files.readString(tmp.resolve("plan.json")).contains("\"launches\""));
+        assertTrue(Files.exists(tmp.resolve("java/dev/octet/generated/TinyInfir2Step.java")));
+        assertTrue(stdout.contains("// ---- IR after fuse ----") && stdout.contains("kernel 1 rmsnorm+quantize"), stdout);
+        assertTrue(stdout.contains("fused:") && stdout.contains("gemm+residual"), stdout);
+        assertTrue(stdout.contains("peak forward") && stdout.contains("FLOPs per step"), stdout);
+        assertTrue(stdout.contains("recompute [norm, activation]: peak forward"), stdout);
+    }
+
+    @Test
+    void anUnknownPassIsAUsageError() {
+        int exit = OctetMain.run("compile", example("tiny.octet"), "--out", tmp.toString(), "--dump-after", "fusion");
+        assertEquals(ExitCodes.USAGE, exit);
+        assertTrue(err.toString(StandardCharsets.UTF_8).contains("unknown pass 'fusion'"));
+    }
+
+    @Test
+    void aModelNoKernelTemplateServesIsOneLineNotAStackTrace() {
+        int exit = OctetMain.run("compile", example("arithmetic-sft.octet"), "--out", tmp.toString());
+        String stderr = err.toString(StandardCharsets.UTF_8);
+        assertEquals(ExitCodes.INVALID_INPUT, exit);
+        assertTrue(stderr.contains("the CUDA backend cannot compile model arithmetic") && stderr.contains("headDim"), stderr);
+        assertFalse(stderr.contains("\tat "), stderr);
+    }
+}
