@@ -1,5 +1,6 @@
 package dev.octet.cpu.decode;
 
+import dev.octet.testing.ModelSources;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
@@ -30,40 +31,8 @@ import org.junit.jupiter.api.io.TempDir;
  * sequence with the training forward pass at every step, on small random models.
  */
 class IncrementalForwardTest {
-    private static final String SOURCE = """
-            model llama_like {
-              vocab = 37  dim = 128  ffn = 256  heads = 4  kv_heads = 2  head_dim = 32  layers = 2  max_seq = 32
-              tie_embeddings = true
-              forward {
-                x = embedding(tokens)
-                repeat layers {
-                  x = x + attention(rmsnorm(x), rope = true)
-                  x = x + swiglu(rmsnorm(x))
-                }
-                logits = lm_head(rmsnorm(x))
-                loss = cross_entropy(logits, targets)
-              }
-            }
-            model gpt2_like {
-              vocab = 29  dim = 16  ffn = 32  heads = 2  layers = 2  max_seq = 32
-              bias = [q, k, v, o, up, down, lm_head]
-              forward {
-                x = embedding(tokens) + position_embedding(tokens)
-                repeat layers {
-                  x = x + attention(layernorm(x))
-                  x = x + gelu_mlp(layernorm(x))
-                }
-                logits = lm_head(layernorm(x))
-                loss = cross_entropy(logits, targets)
-              }
-            }
-            recipe bf16 { bf16 = all }
-            recipe infir2 {
-              format = e4m3  scale = ue8m0  scaling = current
-              weights = block(128)  activations = group(128)  gradients = group(128)
-              bf16 = [embedding, lm_head, attention_core, norm]
-            }
-            """;
+    private static final String SOURCE = ModelSources.llamaLike(37, 128, 256, 4, 2, 32, 32)
+            + ModelSources.gpt2Like(29, 16, 32, 2, 32) + ModelSources.RECIPES;
 
     private static Program load(Path dir) throws IOException {
         Path file = dir.resolve("models.octet");

@@ -4,6 +4,7 @@ import dev.octet.dsl.check.ProgramLoader;
 import dev.octet.dsl.diag.DiagnosticPrinter;
 import dev.octet.dsl.diag.Diagnostics;
 import dev.octet.dsl.spec.Program;
+import dev.octet.testing.ModelSources;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -31,36 +32,8 @@ final class Models {
     }
 
     /** A 2-layer Llama-style model: RMSNorm, RoPE, grouped-query attention, SwiGLU, tied head. */
-    static final String LLAMA_LIKE = """
-            model llama_like {
-              vocab = 11  dim = 8  ffn = 12  heads = 2  kv_heads = 1  head_dim = 4  layers = 2  max_seq = 16
-              tie_embeddings = true
-              forward {
-                x = embedding(tokens)
-                repeat layers {
-                  x = x + attention(rmsnorm(x), rope = true)
-                  x = x + swiglu(rmsnorm(x))
-                }
-                logits = lm_head(rmsnorm(x))
-                loss = cross_entropy(logits, targets)
-              }
-            }
-            """;
+    static final String LLAMA_LIKE = ModelSources.llamaLike(11, 8, 12, 2, 1, 4, 16);
 
     /** A 2-layer GPT-2-style model: learned positions, LayerNorm, GELU MLP, biases, untied head with bias. */
-    static final String GPT2_LIKE = """
-            model gpt2_like {
-              vocab = 13  dim = 8  ffn = 16  heads = 2  layers = 2  max_seq = 16
-              bias = [q, k, v, o, up, down, lm_head]
-              forward {
-                x = embedding(tokens) + position_embedding(tokens)
-                repeat layers {
-                  x = x + attention(layernorm(x))
-                  x = x + gelu_mlp(layernorm(x))
-                }
-                logits = lm_head(layernorm(x))
-                loss = cross_entropy(logits, targets)
-              }
-            }
-            """;
+    static final String GPT2_LIKE = ModelSources.gpt2Like(13, 8, 16, 2, 16);
 }

@@ -11,6 +11,7 @@ import dev.octet.dsl.spec.ModelSpec;
 import dev.octet.dsl.spec.Program;
 import dev.octet.dsl.spec.RecipeSpec;
 import dev.octet.dsl.spec.TrainingSpec;
+import dev.octet.testing.ModelSources;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -26,39 +27,8 @@ import java.util.SplittableRandom;
 final class IrPrograms {
     private IrPrograms() {}
 
-    static final String SOURCE = """
-            model llama_like {
-              vocab = 96  dim = 128  ffn = 256  heads = 4  kv_heads = 2  head_dim = 64  layers = 2  max_seq = 64
-              tie_embeddings = true
-              forward {
-                x = embedding(tokens)
-                repeat layers {
-                  x = x + attention(rmsnorm(x), rope = true)
-                  x = x + swiglu(rmsnorm(x))
-                }
-                logits = lm_head(rmsnorm(x))
-                loss = cross_entropy(logits, targets)
-              }
-            }
-            model gpt2_like {
-              vocab = 96  dim = 128  ffn = 256  heads = 2  layers = 2  max_seq = 64
-              bias = [q, k, v, o, up, down, lm_head]
-              forward {
-                x = embedding(tokens) + position_embedding(tokens)
-                repeat layers {
-                  x = x + attention(layernorm(x))
-                  x = x + gelu_mlp(layernorm(x))
-                }
-                logits = lm_head(layernorm(x))
-                loss = cross_entropy(logits, targets)
-              }
-            }
-            recipe bf16 { bf16 = all }
-            recipe infir2 {
-              format = e4m3  scale = ue8m0  scaling = current
-              weights = block(128)  activations = group(128)  gradients = group(128)
-              bf16 = [embedding, lm_head, attention_core, norm]
-            }
+    static final String SOURCE = ModelSources.llamaLike(96, 128, 256, 4, 2, 64, 64) + ModelSources.gpt2Like(96, 128, 256, 2, 64)
+            + ModelSources.RECIPES + """
             training step {
               model = llama_like  recipe = infir2
               optimizer = adamw(lr = 3e-3, beta1 = 0.9, beta2 = 0.95, eps = 1e-8, weight_decay = 0.1)
