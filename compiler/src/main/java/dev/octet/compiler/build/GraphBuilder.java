@@ -30,7 +30,6 @@ import java.util.Optional;
  * {@code layers.0.attention.q} is the q projection's output.
  */
 public final class GraphBuilder {
-    private final ModelSpec model;
     private final ModelConfig c;
     private final ParameterTable table;
     private final StepShape shape;
@@ -46,7 +45,6 @@ public final class GraphBuilder {
     private final List<Value> inputs = new ArrayList<>();
 
     private GraphBuilder(ModelSpec model, StepShape shape) {
-        this.model = model;
         this.c = model.config();
         this.table = ParameterTable.of(model);
         this.shape = shape;
