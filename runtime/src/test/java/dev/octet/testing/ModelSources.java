@@ -8,10 +8,16 @@ package dev.octet.testing;
 public final class ModelSources {
     private ModelSources() {}
 
+    /** The Llama-style model named {@code llama_like} with two layers. */
     public static String llamaLike(int vocab, int dim, int ffn, int heads, int kvHeads, int headDim, int maxSeq) {
+        return llama("llama_like", vocab, dim, ffn, heads, kvHeads, headDim, 2, maxSeq);
+    }
+
+    public static String llama(String name, int vocab, int dim, int ffn, int heads, int kvHeads, int headDim, int layers,
+                               int maxSeq) {
         return """
-                model llama_like {
-                  vocab = %d  dim = %d  ffn = %d  heads = %d  kv_heads = %d  head_dim = %d  layers = 2  max_seq = %d
+                model %s {
+                  vocab = %d  dim = %d  ffn = %d  heads = %d  kv_heads = %d  head_dim = %d  layers = %d  max_seq = %d
                   tie_embeddings = true
                   forward {
                     x = embedding(tokens)
@@ -23,8 +29,14 @@ public final class ModelSources {
                     loss = cross_entropy(logits, targets)
                   }
                 }
-                """.formatted(vocab, dim, ffn, heads, kvHeads, headDim, maxSeq);
+                """.formatted(name, vocab, dim, ffn, heads, kvHeads, headDim, layers, maxSeq);
     }
+
+    /**
+     * The one-layer model the training tests run on the example text: 512-token vocabulary, width 128, one
+     * head pair of 64 — the smallest whose projections fit InfiR2's 128-wide FP8 blocks.
+     */
+    public static final String SMALL = llama("small", 512, 128, 256, 2, 2, 64, 1, 64);
 
     public static String gpt2Like(int vocab, int dim, int ffn, int heads, int maxSeq) {
         return """
@@ -44,13 +56,18 @@ public final class ModelSources {
                 """.formatted(vocab, dim, ffn, heads, maxSeq);
     }
 
-    /** The bf16 baseline and the InfiR2 recipe, as test sources name them. */
-    public static final String RECIPES = """
+    public static final String BF16 = """
             recipe bf16 { bf16 = all }
+            """;
+
+    public static final String INFIR2 = """
             recipe infir2 {
               format = e4m3  scale = ue8m0  scaling = current
               weights = block(128)  activations = group(128)  gradients = group(128)
               bf16 = [embedding, lm_head, attention_core, norm]
             }
             """;
+
+    /** The bf16 baseline and the InfiR2 recipe, as test sources name them. */
+    public static final String RECIPES = BF16 + INFIR2;
 }

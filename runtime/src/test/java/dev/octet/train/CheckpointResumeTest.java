@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.google.gson.JsonObject;
 import dev.octet.checkpoint.CheckpointDirectory;
 import dev.octet.checkpoint.CheckpointException;
 import dev.octet.checkpoint.CheckpointMetadata;
@@ -35,15 +34,17 @@ import dev.octet.dsl.diag.DiagnosticPrinter;
 import dev.octet.dsl.diag.Diagnostics;
 import dev.octet.dsl.spec.ModelSpec;
 import dev.octet.dsl.spec.Program;
+import dev.octet.testing.ModelSources;
+import com.google.gson.JsonObject;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
-import org.junit.jupiter.api.Test;
 
 /**
  * A run stopped and resumed from its checkpoint continues bit for bit as the uninterrupted run, on every kind
@@ -52,38 +53,8 @@ import org.junit.jupiter.api.Test;
 class CheckpointResumeTest {
     private static final int STEPS = 6;
     private static final int SEQ_LEN = 64;
-    private static final String SOURCE = """
-            model small {
-              vocab = 512  dim = 128  ffn = 256  heads = 2  kv_heads = 2  head_dim = 64  layers = 1  max_seq = 64
-              tie_embeddings = true
-              forward {
-                x = embedding(tokens)
-                repeat layers {
-                  x = x + attention(rmsnorm(x), rope = true)
-                  x = x + swiglu(rmsnorm(x))
-                }
-                logits = lm_head(rmsnorm(x))
-                loss = cross_entropy(logits, targets)
-              }
-            }
-            model wider {
-              vocab = 512  dim = 256  ffn = 256  heads = 2  kv_heads = 2  head_dim = 128  layers = 1  max_seq = 64
-              tie_embeddings = true
-              forward {
-                x = embedding(tokens)
-                repeat layers {
-                  x = x + attention(rmsnorm(x), rope = true)
-                  x = x + swiglu(rmsnorm(x))
-                }
-                logits = lm_head(rmsnorm(x))
-                loss = cross_entropy(logits, targets)
-              }
-            }
-            recipe infir2 {
-              format = e4m3  scale = ue8m0  scaling = current
-              weights = block(128)  activations = group(128)  gradients = group(128)
-              bf16 = [embedding, lm_head, attention_core, norm]
-            }
+    private static final String SOURCE = ModelSources.SMALL + ModelSources.llama("wider", 512, 256, 256, 2, 2, 128, 1, 64)
+            + ModelSources.INFIR2 + """
             recipe delayed {
               granularity = tensor  scale = fp32  scaling = delayed(history = 4, margin = 0)  format = e4m3
               bf16 = [embedding, lm_head, attention_core, norm]

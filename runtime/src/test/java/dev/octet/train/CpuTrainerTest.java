@@ -9,6 +9,7 @@ import dev.octet.dsl.check.ProgramLoader;
 import dev.octet.dsl.diag.DiagnosticPrinter;
 import dev.octet.dsl.diag.Diagnostics;
 import dev.octet.dsl.spec.Program;
+import dev.octet.testing.ModelSources;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -20,26 +21,7 @@ import org.junit.jupiter.api.io.TempDir;
 /** Fixed-seed training runs on the example text: the loss falls, and FP8 (InfiR2) tracks BF16. */
 class CpuTrainerTest {
     private static final int STEPS = 40;
-    private static final String SOURCE = """
-            model small {
-              vocab = 512  dim = 128  ffn = 256  heads = 2  kv_heads = 2  head_dim = 64  layers = 1  max_seq = 64
-              tie_embeddings = true
-              forward {
-                x = embedding(tokens)
-                repeat layers {
-                  x = x + attention(rmsnorm(x), rope = true)
-                  x = x + swiglu(rmsnorm(x))
-                }
-                logits = lm_head(rmsnorm(x))
-                loss = cross_entropy(logits, targets)
-              }
-            }
-            recipe bf16 { bf16 = all }
-            recipe infir2 {
-              format = e4m3  scale = ue8m0  scaling = current
-              weights = block(128)  activations = group(128)  gradients = group(128)
-              bf16 = [embedding, lm_head, attention_core, norm]
-            }
+    private static final String SOURCE = ModelSources.SMALL + ModelSources.RECIPES + """
             training run {
               model = small  recipe = infir2
               optimizer = adamw(lr = 3e-3, beta1 = 0.9, beta2 = 0.95, eps = 1e-8, weight_decay = 0.1)

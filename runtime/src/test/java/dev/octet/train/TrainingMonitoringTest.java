@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.google.gson.JsonObject;
 import dev.octet.checkpoint.SafetensorsFile;
 import dev.octet.checkpoint.TensorNames;
 import dev.octet.cpu.exec.Fp8HealthCollector;
@@ -25,6 +24,8 @@ import dev.octet.dsl.spec.ParameterTable;
 import dev.octet.dsl.spec.Program;
 import dev.octet.dsl.spec.RecipeSpec;
 import dev.octet.dsl.spec.TrainingSpec;
+import dev.octet.testing.ModelSources;
+import com.google.gson.JsonObject;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -36,26 +37,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** FP8 health every N steps, periodic held-out loss, and steps skipped for inf/NaN, on short runs of a small model. */
 class TrainingMonitoringTest {
-    private static final String SOURCE = """
-            model small {
-              vocab = 512  dim = 128  ffn = 256  heads = 2  kv_heads = 2  head_dim = 64  layers = 1  max_seq = 64
-              tie_embeddings = true
-              forward {
-                x = embedding(tokens)
-                repeat layers {
-                  x = x + attention(rmsnorm(x), rope = true)
-                  x = x + swiglu(rmsnorm(x))
-                }
-                logits = lm_head(rmsnorm(x))
-                loss = cross_entropy(logits, targets)
-              }
-            }
-            recipe bf16 { bf16 = all }
-            recipe infir2 {
-              format = e4m3  scale = ue8m0  scaling = current
-              weights = block(128)  activations = group(128)  gradients = group(128)
-              bf16 = [embedding, lm_head, attention_core, norm]
-            }
+    private static final String SOURCE = ModelSources.SMALL + ModelSources.RECIPES + """
             recipe delayed {
               granularity = tensor  scale = fp32  scaling = delayed(history = 16, margin = 0)  format = e4m3
               bf16 = [embedding, lm_head, attention_core, norm]
