@@ -4,6 +4,7 @@ import dev.octet.compiler.build.GraphBuilder;
 import dev.octet.compiler.ir.FusedGraph;
 import dev.octet.compiler.ir.Graph;
 import dev.octet.compiler.ir.IrPrinter;
+import dev.octet.compiler.ir.StepShape;
 import dev.octet.compiler.passes.ActivationRecomputation;
 import dev.octet.compiler.passes.Autodiff;
 import dev.octet.compiler.passes.Fusion;
@@ -17,7 +18,9 @@ import dev.octet.compiler.plan.KernelPlan;
 import dev.octet.compiler.plan.MemoryPlan;
 import dev.octet.compiler.plan.PlanText;
 import dev.octet.compiler.plan.StepPlan;
+import dev.octet.dsl.spec.ModelSpec;
 import dev.octet.dsl.spec.ParameterTable;
+import dev.octet.dsl.spec.RecipeSpec;
 import java.util.List;
 import java.util.function.BiConsumer;
 
@@ -52,13 +55,35 @@ public final class Lowering {
 
     /** The compiled step: kernels with their launches, and the memory plan. */
     public static StepPlan compile(CompileTarget t, BiConsumer<String, String> dump) {
-        FusedGraph fused = Fusion.run(trainingGraph(t, dump));
+        double flops = ParameterTable.of(t.model()).trainingFlopsPerToken(t.shape().seq())
+                * t.shape().tokens() * t.shape().accumulation();
+        return plan(trainingGraph(t, dump), flops, dump);
+    }
+
+    /**
+     * One decoding step for {@code sequences} sequences at once (one new token each, attending over per-layer
+     * key/value caches of {@code context} positions), with the recipe's forward quantization: what greedy
+     * generation replays per token.
+     */
+    public static StepPlan compileDecode(ModelSpec model, RecipeSpec recipe, int sequences, int context,
+                                         BiConsumer<String, String> dump) {
+        StepShape shape = new StepShape(model.name(), recipe.name(), sequences, 1, 1);
+        Graph g = GraphBuilder.decode(model, shape, context);
+        dump.accept("build", IrPrinter.print(g));
+        g = new QuantizeInsertion(recipe, ParameterTable.of(model)).run(g);
+        dump.accept("quantize", IrPrinter.print(g));
+        // A forward is a third of a training step's multiply-adds (the backward's two GEMMs per forward GEMM).
+        double flops = ParameterTable.of(model).trainingFlopsPerToken(context) / 3 * sequences;
+        return plan(g, flops, dump);
+    }
+
+    /** Fusion, kernel formation and memory planning of a graph whose passes are done, verified. */
+    private static StepPlan plan(Graph g, double flops, BiConsumer<String, String> dump) {
+        FusedGraph fused = Fusion.run(g);
         dump.accept(Fusion.NAME, fused.print());
         KernelPlan kernels = KernelFormation.run(fused);
         dump.accept(KernelFormation.NAME, PlanText.kernels(kernels));
         MemoryPlan memory = MemoryPlanning.run(kernels);
-        double flops = ParameterTable.of(t.model()).trainingFlopsPerToken(t.shape().seq())
-                * t.shape().tokens() * t.shape().accumulation();
         StepPlan plan = new StepPlan(kernels, memory, flops);
         dump.accept(MemoryPlanning.NAME, PlanText.memory(plan));
         List<String> problems = PlanVerifier.violations(kernels, memory);

@@ -3,7 +3,11 @@ package dev.octet.cli;
 import com.google.gson.GsonBuilder;
 import dev.octet.checkpoint.CheckpointException;
 import dev.octet.checkpoint.SafetensorsFormatException;
+import dev.octet.compiler.UnsupportedShapeException;
+import dev.octet.cpu.decode.CpuDecodeStep;
 import dev.octet.cpu.decode.IncrementalForward;
+import dev.octet.decode.DecodeStep;
+import dev.octet.gpu.exec.DeviceDecoder;
 import dev.octet.cpu.exec.ParameterStore;
 import dev.octet.cpu.exec.RecipeLinearPolicy;
 import dev.octet.cpu.ops.Rounding;
@@ -34,11 +38,12 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /**
- * {@code octet eval FILE --checkpoint RUN_DIR --data test.jsonl --tokenizer tokenizer.json}: greedy decoding on
- * the CPU with a KV cache, scored by exact match on the final answer ({@code The answer is N.}).
+ * {@code octet eval FILE --checkpoint RUN_DIR --data test.jsonl --tokenizer tokenizer.json}: greedy decoding with
+ * KV caches — on a CUDA device, the compiled decoding step for many conversations at once; on the CPU, the
+ * reference forward one conversation at a time — scored by exact match on the final answer ({@code The answer is N.}).
  */
 @Command(name = "eval", mixinStandardHelpOptions = true,
-        description = {"Evaluate a trained model on held-out conversations: greedy decoding (CPU, KV cache) of each last",
+        description = {"Evaluate a trained model on held-out conversations: greedy decoding (GPU or CPU, KV caches) of each last",
                 "assistant turn, exact match on its final 'The answer is N.'; prints the accuracy and a few examples, writes eval.json."})
 final class EvalCommand implements Callable<Integer> {
     @Parameters(paramLabel = "FILE", description = "the .octet file the model was trained with")
@@ -68,11 +73,25 @@ final class EvalCommand implements Callable<Integer> {
     @Option(names = "--out", paramLabel = "FILE.json", description = "where the report goes; default eval.json in the run directory (or beside FILE with --initial)")
     Path out;
 
+    @Option(names = "--device", paramLabel = "cpu|cuda|auto", defaultValue = "auto",
+            description = "where decoding runs: cuda (the compiled decoding step, many conversations at once), cpu (the reference forward) or auto: cuda when a device is found (default ${DEFAULT-VALUE})")
+    String device;
+
+    @Option(names = "--slots", paramLabel = "S", defaultValue = "64", description = "conversations decoded at once on the GPU (default ${DEFAULT-VALUE}); the CPU decodes one at a time")
+    int slots;
+
+    @Option(names = "--context", paramLabel = "N", description = "positions each conversation may fill, prompt and answer (default: the model's max_seq, at most "
+            + DEFAULT_CONTEXT_CAP + ")")
+    Integer context;
+
     @Option(names = "--show", paramLabel = "K", defaultValue = "5", description = "examples printed (default ${DEFAULT-VALUE})")
     int show;
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
+
+    /** Key/value caches grow with slots × context; a model's full max_seq (up to 128k) is rarely what an eval needs. */
+    static final int DEFAULT_CONTEXT_CAP = 2048;
 
     @Override
     public Integer call() throws IOException {
@@ -80,8 +99,22 @@ final class EvalCommand implements Callable<Integer> {
         if (initial == (checkpoint != null)) {
             throw new CommandLine.ParameterException(spec.commandLine(), "give --checkpoint RUN_DIR|FILE, or --initial for the untrained model");
         }
-        if (maxNewTokens < 1 || (limit != null && limit < 1) || show < 0) {
-            throw new CommandLine.ParameterException(spec.commandLine(), "--max-new-tokens and --limit must be at least 1, --show at least 0");
+        if (maxNewTokens < 1 || (limit != null && limit < 1) || show < 0 || slots < 1 || (context != null && context < 2)) {
+            throw new CommandLine.ParameterException(spec.commandLine(),
+                    "--max-new-tokens, --limit and --slots must be at least 1, --context at least 2, --show at least 0");
+        }
+        DeviceOption.Choice placement;
+        try {
+            placement = DeviceOption.resolve(device, "decoding");
+        } catch (IllegalArgumentException e) {
+            throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+        }
+        if (placement instanceof DeviceOption.Choice.Refused refused) {
+            System.err.println(refused.error());
+            return ExitCodes.INVALID_INPUT;
+        }
+        if (placement instanceof DeviceOption.Choice.Cpu cpu) {
+            cpu.note().ifPresent(System.out::println);
         }
         Optional<Selection> selected = Selection.load(spec, file, recipe, Selection.Training.REQUIRED,
                 "eval reads the model and recipe from the one the model was trained with");
@@ -109,10 +142,20 @@ final class EvalCommand implements Callable<Integer> {
             System.err.println("error: " + e.getMessage());
             return ExitCodes.INVALID_INPUT;
         }
-        params.refreshWorking(Rounding.GPU);
         RecipeSpec r = selected.get().recipe();
-        IncrementalForward forward = new IncrementalForward(model, params, new RecipeLinearPolicy(r, model.config().layers()), Rounding.GPU);
-        try (Tokenizer tok = Tokenizers.open(tokenizer)) {
+        int positions = context != null ? context : Math.min(model.config().maxSeq(), DEFAULT_CONTEXT_CAP);
+        if (positions > model.config().maxSeq()) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--context " + positions + " exceeds the max_seq of "
+                    + model.name() + " (" + model.config().maxSeq() + ")");
+        }
+        DecodeStep decoder;
+        try {
+            decoder = openDecoder(placement, model, r, params, positions);
+        } catch (UnsupportedShapeException e) {
+            System.err.println("error: the GPU cannot decode " + model.name() + ": " + e.getMessage() + "; use --device cpu");
+            return ExitCodes.INVALID_INPUT;
+        }
+        try (decoder; Tokenizer tok = Tokenizers.open(tokenizer)) {
             if (tok.vocabularySize() > model.config().vocab()) {
                 System.err.printf(Locale.ROOT, "error: the tokenizer %s has %,d ids but model '%s' has vocab = %d%n", tok.name(),
                         tok.vocabularySize(), model.name(), model.config().vocab());
@@ -120,12 +163,12 @@ final class EvalCommand implements Callable<Integer> {
             }
             JsonlRecords.Result<Conversation> read = ConversationRecords.read(data, dev.octet.data.jsonl.BadRecordPolicy.STOP);
             List<Conversation> conversations = limit == null ? read.values() : read.values().subList(0, Math.min(limit, read.values().size()));
-            System.out.printf(Locale.ROOT, "octet: evaluating %s (recipe %s, %s) on %,d conversations of %s, greedy, CPU with a KV cache%n",
-                    model.name(), r.name(), weights, conversations.size(), data);
+            System.out.printf(Locale.ROOT, "octet: evaluating %s (recipe %s, %s) on %,d conversations of %s, greedy, %s%n",
+                    model.name(), r.name(), weights, conversations.size(), data, decoder.describe());
             int[] shown = {0};
             AnswerReport result;
             try {
-                result = FinalAnswerEval.run(forward, model.config().maxSeq(), tok, conversations, maxNewTokens, example -> {
+                result = FinalAnswerEval.run(decoder, tok, conversations, maxNewTokens, example -> {
                     if (shown[0]++ < show) {
                         print(example);
                     }
@@ -137,9 +180,21 @@ final class EvalCommand implements Callable<Integer> {
             System.out.printf(Locale.ROOT, "octet: exact match %d / %d = %.1f%%; %,d tokens generated in %.1f s (%.0f tokens/s); report in %s%n",
                     result.correct(), result.conversations(), 100 * result.accuracy(), result.generatedTokens(), result.seconds(),
                     result.tokensPerSecond(), report);
-            write(report, result, model, r, weights);
+            write(report, result, model, r, weights, decoder.describe());
             return ExitCodes.OK;
         }
+    }
+
+    /** The compiled decoding step on the GPU, or the CPU reference forward (one slot: the CPU gains nothing from more). */
+    private DecodeStep openDecoder(DeviceOption.Choice placement, ModelSpec model, RecipeSpec r, ParameterStore params,
+                                   int positions) {
+        if (placement instanceof DeviceOption.Choice.Cuda) {
+            return DeviceDecoder.open(model, r, slots, positions, params);
+        }
+        params.refreshWorking(Rounding.GPU);
+        RecipeLinearPolicy policy = new RecipeLinearPolicy(r, model.config().layers());
+        return new CpuDecodeStep(1, positions, model.config().vocab(),
+                () -> new IncrementalForward(model, params, policy, Rounding.GPU));
     }
 
     private static void print(AnswerExample e) {
@@ -156,7 +211,8 @@ final class EvalCommand implements Callable<Integer> {
         return dir.getFileName().toString().equals(dev.octet.checkpoint.CheckpointDirectory.NAME) ? dir.getParent() : dir;
     }
 
-    private void write(Path report, AnswerReport result, ModelSpec model, RecipeSpec r, String weights) throws IOException {
+    private void write(Path report, AnswerReport result, ModelSpec model, RecipeSpec r, String weights, String decoder)
+            throws IOException {
         Map<String, Object> json = new LinkedHashMap<>();
         json.put("model", model.name());
         json.put("recipe", r.name());
@@ -164,6 +220,7 @@ final class EvalCommand implements Callable<Integer> {
         json.put("data", data.toString());
         json.put("tokenizer", tokenizer);
         json.put("max_new_tokens", maxNewTokens);
+        json.put("decoder", decoder);
         json.put("conversations", result.conversations());
         json.put("correct", result.correct());
         json.put("exact_match", result.accuracy());

@@ -119,21 +119,18 @@ final class TrainCommand implements Callable<Integer> {
         if (init != null) {
             Inputs.requireFiles(spec, List.of(init));
         }
-        TrainingDevice.Choice placement;
+        DeviceOption.Choice placement;
         try {
-            TrainingDevice asked = TrainingDevice.parse(device);
-            // The probe only when a GPU could be used: it dlopens the driver.
-            placement = asked == TrainingDevice.CPU ? asked.choose(new CudaAvailability.Unavailable("not asked for"))
-                    : asked.choose(CudaAvailability.probe());
+            placement = DeviceOption.resolve(device, "training");
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
         }
-        if (placement instanceof TrainingDevice.Choice.Refused refused) {
+        if (placement instanceof DeviceOption.Choice.Refused refused) {
             System.err.println(refused.error());
             return ExitCodes.INVALID_INPUT;
         }
-        boolean onGpu = placement instanceof TrainingDevice.Choice.Cuda;
-        if (placement instanceof TrainingDevice.Choice.Cpu cpu) {
+        boolean onGpu = placement instanceof DeviceOption.Choice.Cuda;
+        if (placement instanceof DeviceOption.Choice.Cpu cpu) {
             cpu.note().ifPresent(System.out::println);
         }
         Optional<Selection> selected = Selection.load(spec, file, recipe, Selection.Training.REQUIRED,
@@ -190,7 +187,7 @@ final class TrainCommand implements Callable<Integer> {
         RunModelFile.writeIfExportable(runDir, model);
 
         System.out.printf(java.util.Locale.ROOT, "octet: training %s with recipe %s on the %s: %s%n", model.name(), r.name(),
-                placement instanceof TrainingDevice.Choice.Cuda cuda ? "GPU (" + cuda.device().deviceName() + ")" : "CPU", r.describe());
+                placement instanceof DeviceOption.Choice.Cuda cuda ? "GPU (" + cuda.device().deviceName() + ")" : "CPU", r.describe());
         TrainingDataFiles.Loaded data;
         try {
             data = TrainingDataFiles.load(dataFile.get(), t, model, tokenizer, BadRecordPolicyOption.parse(spec, onBadRecord));

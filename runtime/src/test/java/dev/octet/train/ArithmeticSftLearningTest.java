@@ -2,6 +2,7 @@ package dev.octet.train;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.octet.cpu.decode.CpuDecodeStep;
 import dev.octet.cpu.decode.IncrementalForward;
 import dev.octet.cpu.exec.GraphInterpreter;
 import dev.octet.cpu.exec.ParameterStore;
@@ -122,8 +123,11 @@ class ArithmeticSftLearningTest {
             for (int t = 0; t < n; t++) {
                 if (learned[t + 1]) {
                     counted++;
-                    right += dev.octet.cpu.decode.GreedyDecoder.argmax(java.util.Arrays.copyOfRange(logits, t * vocab, (t + 1) * vocab))
-                            == tokens[t + 1] ? 1 : 0;
+                    int best = t * vocab;
+                    for (int i = t * vocab + 1; i < (t + 1) * vocab; i++) {
+                        best = logits[i] > logits[best] ? i : best;
+                    }
+                    right += best - t * vocab == tokens[t + 1] ? 1 : 0;
                 }
             }
         }
@@ -132,7 +136,10 @@ class ArithmeticSftLearningTest {
 
     private static AnswerReport exactMatch(ModelSpec model, RecipeSpec recipe, ParameterStore params,
                                            HuggingFaceJsonTokenizer tokenizer, List<Conversation> test) {
-        IncrementalForward forward = new IncrementalForward(model, params, new RecipeLinearPolicy(recipe, model.config().layers()), Rounding.GPU);
-        return FinalAnswerEval.run(forward, model.config().maxSeq(), tokenizer, test, 48, e -> {});
+        RecipeLinearPolicy policy = new RecipeLinearPolicy(recipe, model.config().layers());
+        try (CpuDecodeStep step = new CpuDecodeStep(1, model.config().maxSeq(), model.config().vocab(),
+                () -> new IncrementalForward(model, params, policy, Rounding.GPU))) {
+            return FinalAnswerEval.run(step, tokenizer, test, 48, e -> {});
+        }
     }
 }

@@ -28,11 +28,17 @@ import java.util.Optional;
  * becomes nodes with shapes fixed by the step shape; linear layers become fprop {@link Operator.MatMul}s in
  * BF16 (quantization insertion decides which run in FP8). Names follow the parameter table:
  * {@code layers.0.attention.q} is the q projection's output.
+ *
+ * <p>{@link #decode} builds the forward of one decoding step instead: one new token for each of
+ * {@code batch} sequences, attention over per-layer key/value caches, and the logits as the output.
  */
 public final class GraphBuilder {
     private final ModelConfig c;
     private final ParameterTable table;
     private final StepShape shape;
+    private final boolean decoding;
+    /** Positions each sequence's key/value caches hold when decoding. */
+    private final int context;
     private final int tokens;
     private final GraphWriter w = new GraphWriter(0, 0, List.of());
     private final Map<String, Parameter> params = new LinkedHashMap<>();
@@ -44,19 +50,29 @@ public final class GraphBuilder {
     private final Value lossWeight;
     private final List<Value> inputs = new ArrayList<>();
 
-    private GraphBuilder(ModelSpec model, StepShape shape) {
+    private GraphBuilder(ModelSpec model, StepShape shape, boolean decoding, int context) {
         this.c = model.config();
         this.table = ParameterTable.of(model);
         this.shape = shape;
+        this.decoding = decoding;
+        this.context = context;
         this.tokens = shape.tokens();
         if (shape.seq() > c.maxSeq()) {
             throw new IllegalArgumentException("seq " + shape.seq() + " exceeds the model's max_seq " + c.maxSeq());
         }
+        if (decoding && (shape.seq() != 1 || shape.accumulation() != 1)) {
+            throw new IllegalArgumentException("a decoding step feeds one token per sequence, not " + shape);
+        }
+        if (decoding && (context < 1 || context > c.maxSeq())) {
+            throw new IllegalArgumentException("a decoding context of " + context + " positions is outside [1, max_seq = "
+                    + c.maxSeq() + "]");
+        }
         tokenIds = input("tokens", TensorType.of(DType.I32, tokens));
-        targets = input("targets", TensorType.of(DType.I32, tokens));
         positions = input("positions", TensorType.of(DType.I32, tokens));
-        documentIds = input("document_ids", TensorType.of(DType.I32, tokens));
-        lossWeight = input("loss_weight", TensorType.of(DType.F32, 1));
+        // Decoding scores nothing and attends within each sequence's cache: no targets, documents or loss weight.
+        targets = decoding ? null : input("targets", TensorType.of(DType.I32, tokens));
+        documentIds = decoding ? null : input("document_ids", TensorType.of(DType.I32, tokens));
+        lossWeight = decoding ? null : input("loss_weight", TensorType.of(DType.F32, 1));
         for (ParameterTable.Param p : table.params()) {
             int[] dims = p.shape().stream().mapToInt(Integer::intValue).toArray();
             TensorType f32 = TensorType.of(DType.F32, dims);
@@ -75,9 +91,21 @@ public final class GraphBuilder {
 
     /** The forward graph of {@code model} for micro-batches of {@code shape}. */
     public static Graph forward(ModelSpec model, StepShape shape) {
-        GraphBuilder b = new GraphBuilder(model, shape);
-        b.statements(model.forward(), -1, new HashMap<>());
-        return new Graph(shape, List.copyOf(b.params.values()), b.inputs, b.w.nodes());
+        return new GraphBuilder(model, shape, false, 0).build(model);
+    }
+
+    /**
+     * The forward of one decoding step for {@code shape.batch()} sequences (seq 1) whose caches hold
+     * {@code context} positions: inputs {@code tokens} and {@code positions} (each sequence's next token and
+     * where it goes), output {@code logits} bf16[batch, vocab].
+     */
+    public static Graph decode(ModelSpec model, StepShape shape, int context) {
+        return new GraphBuilder(model, shape, true, context).build(model);
+    }
+
+    private Graph build(ModelSpec model) {
+        statements(model.forward(), -1, new HashMap<>());
+        return new Graph(shape, List.copyOf(params.values()), inputs, w.nodes());
     }
 
     private Value input(String name, TensorType type) {
@@ -158,6 +186,9 @@ public final class GraphBuilder {
                     q = rope(q, c.heads(), n + ".q_rope");
                     k = rope(k, c.kvHeads(), n + ".k_rope");
                 }
+                if (decoding) {
+                    yield linear(n + ".o", cachedAttention(n, q, k, v));
+                }
                 Value o = activation(n + ".core", TensorType.of(DType.BF16, tokens, c.qDim()));
                 Value lse = activation(n + ".lse", TensorType.of(DType.F32, shape.batch(), c.heads(), shape.seq()));
                 w.add(new Operator.Attention(shape.batch(), shape.seq(), c.heads(), c.kvHeads(), c.headDim(), true),
@@ -190,8 +221,11 @@ public final class GraphBuilder {
             }
             case Op.LmHead h -> {
                 Value x = eval(h.x(), layer, env);
-                yield linear(name(op, layer), x);
+                String n = name(op, layer);
+                yield decoding ? linear(n, x, w.value("logits", TensorType.of(DType.BF16, tokens, linears.get(n).out()),
+                        Storage.OUTPUT)) : linear(n, x);
             }
+            case Op.CrossEntropy ce when decoding -> eval(ce.logits(), layer, env);
             case Op.CrossEntropy ce -> {
                 Value logits = eval(ce.logits(), layer, env);
                 eval(ce.targets(), layer, env);
@@ -213,14 +247,30 @@ public final class GraphBuilder {
         if (l == null) {
             throw new IllegalStateException("no linear layer " + name + " in the parameter table");
         }
+        return linear(name, x, activation(name, TensorType.of(DType.BF16, tokens, l.out())));
+    }
+
+    /** The linear layer {@code name} writing {@code y}. */
+    private Value linear(String name, Value x, Value y) {
+        ParameterTable.Linear l = linears.get(name);
         List<Value> in = new ArrayList<>(List.of(x, shadow(l.weight())));
         if (l.bias()) {
             in.add(shadow(name + ".bias"));
         }
-        Value y = activation(name, TensorType.of(DType.BF16, tokens, l.out()));
         w.add(new Operator.MatMul(name, Gemm.FPROP, tokens, l.out(), l.in(), false, false, Optional.empty(), l.bias(),
                 false, false), in, List.of(y), Phase.FORWARD);
         return y;
+    }
+
+    /** The attention core of one decoding step, reading and extending the layer's key and value caches. */
+    private Value cachedAttention(String n, Value q, Value k, Value v) {
+        TensorType cache = TensorType.of(DType.BF16, shape.batch(), context, c.kvHeads() * c.headDim());
+        Value keys = w.value(n + ".k_cache", cache, Storage.KV_CACHE);
+        Value values = w.value(n + ".v_cache", cache, Storage.KV_CACHE);
+        Value o = activation(n + ".core", TensorType.of(DType.BF16, tokens, c.qDim()));
+        w.add(new Operator.CachedAttention(shape.batch(), context, c.heads(), c.kvHeads(), c.headDim()),
+                List.of(q, k, v, positions, keys, values), List.of(o, keys, values), Phase.FORWARD);
+        return o;
     }
 
     private Value rope(Value x, int heads, String name) {

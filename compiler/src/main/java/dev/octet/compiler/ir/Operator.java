@@ -101,6 +101,20 @@ public sealed interface Operator {
         public String attributes() { return attentionAttributes(batch, seq, heads, kvHeads, headDim, documentMask); }
     }
 
+    /**
+     * One decoding step of causal grouped-query attention, one new token per sequence: row s's k and v are
+     * written at {@code positions[s]} of sequence s's cache, then its q attends to cache positions
+     * {@code 0..positions[s]}. in: q bf16[S,H·hd], k, v bf16[S,KV·hd], positions i32[S], k cache, v cache
+     * bf16[S,maxSeq,KV·hd] · out: o bf16[S,H·hd], the two caches (updated in place).
+     */
+    record CachedAttention(int sequences, int maxSeq, int heads, int kvHeads, int headDim) implements Operator {
+        public String mnemonic() { return "cached_attention"; }
+        public String attributes() {
+            return "sequences=" + sequences + ", max_seq=" + maxSeq + ", heads=" + heads + ", kv_heads=" + kvHeads
+                    + ", head_dim=" + headDim;
+        }
+    }
+
     /** in: q, k, v, o, lse, do, [doc ids] · out: dq, dk, dv. */
     record AttentionBackward(int batch, int seq, int heads, int kvHeads, int headDim, boolean documentMask) implements Operator {
         public String mnemonic() { return "attention_backward"; }

@@ -17,6 +17,8 @@ public enum Storage {
     INPUT,
     /** Read by the host after a step: the loss, the gradient norm. */
     OUTPUT,
+    /** Keys and values of the positions decoded so far, one cache per attention layer; kept across decode steps. */
+    KV_CACHE,
     /** Produced and consumed within one step; lives in the arena while live. */
     TRANSIENT;
 

@@ -7,6 +7,7 @@ import dev.octet.compiler.cuda.KernelParam;
 import dev.octet.compiler.cuda.KernelSpec;
 import dev.octet.compiler.cuda.attention.AttentionBackwardDelta;
 import dev.octet.compiler.cuda.attention.AttentionShape;
+import dev.octet.compiler.cuda.attention.DecodeAttention;
 import dev.octet.compiler.cuda.attention.FlashAttentionBackwardKeyValue;
 import dev.octet.compiler.cuda.attention.FlashAttentionBackwardQuery;
 import dev.octet.compiler.cuda.attention.FlashAttentionForward;
@@ -134,6 +135,10 @@ public final class KernelFormation {
                                 a.headDim(), a.documentMask())),
                         bindings("q", in(root, 0), "k", in(root, 1), "v", in(root, 2), "document_ids", in(root, 3),
                                 "o", out(root, 0), "lse", out(root, 1)));
+                case Operator.CachedAttention a -> launch(new DecodeAttention(a.sequences(), a.maxSeq(), a.heads(),
+                                a.kvHeads(), a.headDim()),
+                        Map.of("q", in(root, 0), "k", in(root, 1), "v", in(root, 2), "positions", in(root, 3),
+                                "k_cache", in(root, 4), "v_cache", in(root, 5), "o", out(root, 0)));
                 case Operator.AttentionBackward a -> attentionBackward(root, shape(a.batch(), a.seq(), a.heads(), a.kvHeads(),
                         a.headDim(), a.documentMask()));
                 case Operator.SwiGlu s -> {

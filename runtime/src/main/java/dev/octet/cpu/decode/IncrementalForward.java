@@ -3,6 +3,7 @@ package dev.octet.cpu.decode;
 import dev.octet.cpu.exec.GraphInterpreter;
 import dev.octet.cpu.exec.LinearKernel;
 import dev.octet.cpu.exec.ParameterStore;
+import dev.octet.cpu.ops.CachedAttention;
 import dev.octet.cpu.ops.Embedding;
 import dev.octet.cpu.ops.Gelu;
 import dev.octet.cpu.ops.LayerNorm;
@@ -183,10 +184,7 @@ public final class IncrementalForward {
         return params.get(prefix(layer) + table.opName(op) + ".weight").working();
     }
 
-    /**
-     * The new rows' queries against every cached key, as {@link dev.octet.cpu.ops.Attention#forward} computes one
-     * query row: scores in key order, max-subtracted exponentials, their sum, then the weighted values, rounded once.
-     */
+    /** The new rows' queries against every cached key, one row at a time ({@link CachedAttention#attendRow}). */
     private double[] attention(double[] x, Op.Attention a, int layer) {
         int rows = tokens.length;
         int heads = c.heads();
@@ -206,37 +204,10 @@ public final class IncrementalForward {
         }
         KvCache cache = caches.computeIfAbsent(base, name -> new KvCache(c.maxSeq(), kvHeads, hd));
         cache.append(k, v, rows);
-        double[] keys = cache.keys;
-        double[] values = cache.values;
-        int group = heads / kvHeads;
-        double scale = 1.0 / Math.sqrt(hd);
         double[] out = new double[rows * heads * hd];
         double[] p = new double[cache.length()];
         for (int r = 0; r < rows; r++) {
-            int t = positions[r];
-            for (int h = 0; h < heads; h++) {
-                int kh = h / group;
-                int qo = (r * heads + h) * hd;
-                double max = Double.NEGATIVE_INFINITY;
-                for (int s = 0; s <= t; s++) {
-                    int ko = (s * kvHeads + kh) * hd;
-                    double dot = 0;
-                    for (int d = 0; d < hd; d++) dot += q[qo + d] * keys[ko + d];
-                    p[s] = dot * scale;
-                    max = Math.max(max, p[s]);
-                }
-                double sum = 0;
-                for (int s = 0; s <= t; s++) {
-                    p[s] = Math.exp(p[s] - max);
-                    sum += p[s];
-                }
-                for (int s = 0; s <= t; s++) {
-                    int vo = (s * kvHeads + kh) * hd;
-                    double w = p[s] / sum;
-                    for (int d = 0; d < hd; d++) out[qo + d] += w * values[vo + d];
-                }
-                rounding.apply(out, qo, qo + hd);
-            }
+            CachedAttention.attendRow(out, q, r, cache.keys, cache.values, 0, positions[r], heads, kvHeads, hd, p, rounding);
         }
         return linear(out, base + ".o");
     }

@@ -7,6 +7,7 @@ import dev.octet.compiler.cuda.optim.AdamWScalarSlot;
 import dev.octet.cpu.exec.NonFiniteTensorException;
 import dev.octet.cpu.ops.AdamW;
 import dev.octet.cpu.ops.Attention;
+import dev.octet.cpu.ops.CachedAttention;
 import dev.octet.cpu.ops.Embedding;
 import dev.octet.cpu.ops.Gelu;
 import dev.octet.cpu.ops.GradientClipping;
@@ -112,6 +113,15 @@ public final class NodeExecutor {
                 Attention.forward(o, lse, in[0], in[1], in[2], documents(a.documentMask(), in, 3, rows), a.batch(),
                         a.seq(), a.heads(), a.kvHeads(), a.headDim(), GPU);
                 yield List.of(o, lseBatchHeadSeq(lse, a.batch(), a.seq(), a.heads()));
+            }
+            case Operator.CachedAttention a -> {
+                // in: q, k, v, positions, k cache, v cache · out: o and the caches, updated.
+                double[] o = new double[in[0].length];
+                double[] keys = in[4].clone();
+                double[] values = in[5].clone();
+                CachedAttention.step(o, in[0], in[1], in[2], ints(in[3]), keys, values, a.sequences(), a.maxSeq(),
+                        a.heads(), a.kvHeads(), a.headDim(), GPU);
+                yield List.of(o, keys, values);
             }
             case Operator.AttentionBackward a -> {
                 // in: q, k, v, o, lse, do, [doc ids]

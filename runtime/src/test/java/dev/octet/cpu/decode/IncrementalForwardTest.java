@@ -2,13 +2,18 @@ package dev.octet.cpu.decode;
 
 import dev.octet.testing.ModelSources;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.octet.cpu.exec.GraphInterpreter;
 import dev.octet.cpu.exec.ParameterStore;
 import dev.octet.cpu.exec.RecipeLinearPolicy;
 import dev.octet.cpu.exec.TokenBatch;
 import dev.octet.cpu.ops.Rounding;
+import dev.octet.decode.BatchedGreedyDecoder;
+import dev.octet.decode.Generation;
 import dev.octet.dsl.check.ProgramLoader;
 import dev.octet.dsl.diag.DiagnosticPrinter;
 import dev.octet.dsl.diag.Diagnostics;
@@ -70,8 +75,10 @@ class IncrementalForwardTest {
         GraphInterpreter full = new GraphInterpreter(model, params, policy, Rounding.GPU);
         IncrementalForward cached = new IncrementalForward(model, params, policy, Rounding.GPU);
         int vocab = model.config().vocab();
-        for (int[] prompt : List.of(new int[] {3, 1, 4, 1, 5}, new int[] {7})) {
-            int newTokens = 20;
+        List<int[]> prompts = List.of(new int[] {3, 1, 4, 1, 5}, new int[] {7}, new int[] {2, 7, 1, 8});
+        int newTokens = 20;
+        List<int[]> expected = new java.util.ArrayList<>();
+        for (int[] prompt : prompts) {
             int[] sequence = Arrays.copyOf(prompt, prompt.length + newTokens);
             int length = prompt.length;
             cached.reset();
@@ -81,15 +88,60 @@ class IncrementalForwardTest {
                         new int[length], new double[length]));
                 double[] reference = Arrays.copyOfRange(all, (length - 1) * vocab, length * vocab);
                 assertArrayEquals(reference, logits, "logits of position " + (length - 1) + " (" + modelName + ", " + recipeName + ")");
-                int next = GreedyDecoder.argmax(reference);
+                int next = argmax(reference);
                 sequence[length++] = next;
                 if (step + 1 < newTokens) {
                     logits = cached.append(next);
                 }
             }
-            GreedyDecoder.Generation g = GreedyDecoder.generate(cached, prompt, -1, newTokens, model.config().maxSeq());
-            assertArrayEquals(Arrays.copyOfRange(sequence, prompt.length, sequence.length), g.tokens());
+            expected.add(Arrays.copyOfRange(sequence, prompt.length, sequence.length));
         }
+        // Token by token through two slots (continuous batching) generates what the full passes chose.
+        try (CpuDecodeStep step = new CpuDecodeStep(2, model.config().maxSeq(), vocab,
+                () -> new IncrementalForward(model, params, policy, Rounding.GPU))) {
+            List<Generation> generated = BatchedGreedyDecoder.generate(step, prompts, -1, newTokens, (i, g) -> {});
+            for (int i = 0; i < prompts.size(); i++) {
+                assertArrayEquals(expected.get(i), generated.get(i).tokens(), "prompt " + i);
+                assertFalse(generated.get(i).stopped());
+            }
+        }
+    }
+
+    @Test
+    void generationStopsAtTheStopTokenAndAtTheContext(@TempDir Path dir) throws IOException {
+        Program program = load(dir);
+        ModelSpec model = program.model("llama_like").orElseThrow();
+        ParameterStore params = randomWeights(model, 5);
+        RecipeLinearPolicy policy = new RecipeLinearPolicy(program.recipe("bf16").orElseThrow(), model.config().layers());
+        int vocab = model.config().vocab();
+        int context = 12;
+        try (CpuDecodeStep step = new CpuDecodeStep(1, context, vocab,
+                () -> new IncrementalForward(model, params, policy, Rounding.GPU))) {
+            int[] prompt = {3, 1, 4};
+            Generation free = BatchedGreedyDecoder.generate(step, List.of(prompt), -1, 100, (i, g) -> {}).getFirst();
+            assertEquals(context - prompt.length, free.tokens().length, "prompt and generation fill the context");
+            int stop = free.tokens()[2];
+            int firstStop = 0;
+            while (free.tokens()[firstStop] != stop) {
+                firstStop++;
+            }
+            Generation stopped = BatchedGreedyDecoder.generate(step, List.of(prompt), stop, 100, (i, g) -> {}).getFirst();
+            assertTrue(stopped.stopped());
+            assertArrayEquals(Arrays.copyOf(free.tokens(), firstStop), stopped.tokens());
+            assertThrows(IllegalArgumentException.class,
+                    () -> BatchedGreedyDecoder.generate(step, List.of(new int[context]), -1, 4, (i, g) -> {}),
+                    "a prompt that fills the context leaves no room");
+        }
+    }
+
+    private static int argmax(double[] logits) {
+        int best = 0;
+        for (int i = 1; i < logits.length; i++) {
+            if (logits[i] > logits[best]) {
+                best = i;
+            }
+        }
+        return best;
     }
 
     @Test

@@ -13,7 +13,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * Every attention and RoPE kernel compiles with nvcc for sm_90a with neither spills nor a stack frame (a local
+ * Every attention and RoPE kernel (and the decoding step's attention, for 64 sequences) compiles with nvcc for sm_90a with neither spills nor a stack frame (a local
  * array left in memory), for the tiny example, GPT-2 small and Qwen2.5-1.5B, with and without packed documents.
  */
 class AttentionKernelsCompileTest {
@@ -35,6 +35,8 @@ class AttentionKernelsCompileTest {
         kernels.addAll(new FlashAttentionBackward(shape).kernels());
         if (shape.documentMask()) {
             kernels.add(new DocumentPositionsKernel(shape.tokens(), shape.seq()).emit());
+        } else {
+            kernels.add(new DecodeAttention(64, shape.seq(), shape.heads(), shape.kvHeads(), shape.headDim()).emit());
         }
         Positions positions = shape.documentMask() ? Positions.IN_DOCUMENT : Positions.IN_SEQUENCE;
         for (Direction direction : Direction.values()) {

@@ -15,23 +15,23 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** {@code octet train --device}: parsing, the choice for each probe answer, and the error without a GPU. */
-class TrainingDeviceTest {
+class DeviceOptionTest {
     private static final CudaAvailability GPU = new CudaAvailability.Available("NVIDIA H200",
             new ComputeCapability(9, 0), 140L << 30, 1, 13000);
     private static final CudaAvailability NONE = new CudaAvailability.Unavailable("libcuda.so.1 cannot be loaded");
 
     @Test
     void parsesTheThreeChoices() {
-        assertEquals(TrainingDevice.CPU, TrainingDevice.parse("cpu"));
-        assertEquals(TrainingDevice.CUDA, TrainingDevice.parse("CUDA"));
-        assertEquals(TrainingDevice.AUTO, TrainingDevice.parse("auto"));
-        assertThrows(IllegalArgumentException.class, () -> TrainingDevice.parse("tpu"));
+        assertEquals(DeviceOption.CPU, DeviceOption.parse("cpu"));
+        assertEquals(DeviceOption.CUDA, DeviceOption.parse("CUDA"));
+        assertEquals(DeviceOption.AUTO, DeviceOption.parse("auto"));
+        assertThrows(IllegalArgumentException.class, () -> DeviceOption.parse("tpu"));
     }
 
     @Test
     void autoTakesTheGpuWhenThereIsOneElseTheCpuWithANote() {
-        assertInstanceOf(TrainingDevice.Choice.Cuda.class, TrainingDevice.AUTO.choose(GPU));
-        var cpu = assertInstanceOf(TrainingDevice.Choice.Cpu.class, TrainingDevice.AUTO.choose(NONE));
+        assertInstanceOf(DeviceOption.Choice.Cuda.class, DeviceOption.AUTO.choose(GPU, "training"));
+        var cpu = assertInstanceOf(DeviceOption.Choice.Cpu.class, DeviceOption.AUTO.choose(NONE, "training"));
         String note = cpu.note().orElseThrow();
         assertTrue(note.contains("libcuda.so.1 cannot be loaded") && note.endsWith("training on the CPU"), note);
         assertEquals(1, note.lines().count());
@@ -39,9 +39,9 @@ class TrainingDeviceTest {
 
     @Test
     void cpuNeverTouchesTheGpuAndCudaWithoutOneIsRefused() {
-        assertEquals(new TrainingDevice.Choice.Cpu(java.util.Optional.empty()), TrainingDevice.CPU.choose(GPU));
-        assertInstanceOf(TrainingDevice.Choice.Cuda.class, TrainingDevice.CUDA.choose(GPU));
-        var refused = assertInstanceOf(TrainingDevice.Choice.Refused.class, TrainingDevice.CUDA.choose(NONE));
+        assertEquals(new DeviceOption.Choice.Cpu(java.util.Optional.empty()), DeviceOption.CPU.choose(GPU, "training"));
+        assertInstanceOf(DeviceOption.Choice.Cuda.class, DeviceOption.CUDA.choose(GPU, "training"));
+        var refused = assertInstanceOf(DeviceOption.Choice.Refused.class, DeviceOption.CUDA.choose(NONE, "training"));
         assertEquals("error: --device cuda: libcuda.so.1 cannot be loaded", refused.error());
     }
 

@@ -5,11 +5,11 @@ import java.util.Locale;
 import java.util.Optional;
 
 /**
- * {@code octet train --device}: where the step runs. {@code auto} (the default) takes the GPU when the driver
+ * {@code --device} of {@code octet train} and {@code octet eval}: where the work runs. {@code auto} (the default) takes the GPU when the driver
  * probe finds one, else the CPU with a one-line note; {@code cuda} without a GPU is an error, not a silent
  * fallback, so a run meant for the GPU never quietly takes days on the CPU.
  */
-enum TrainingDevice {
+enum DeviceOption {
     CPU, CUDA, AUTO;
 
     /** The device a run uses, or why it cannot run. */
@@ -22,7 +22,7 @@ enum TrainingDevice {
         record Refused(String error) implements Choice {}
     }
 
-    static TrainingDevice parse(String text) {
+    static DeviceOption parse(String text) {
         return switch (text.toLowerCase(Locale.ROOT)) {
             case "cpu" -> CPU;
             case "cuda", "gpu" -> CUDA;
@@ -31,8 +31,18 @@ enum TrainingDevice {
         };
     }
 
+    /**
+     * Parses {@code text} and decides, probing the driver only when a GPU could be used (the probe dlopens it);
+     * {@code activity} ("training", "decoding") names what falls back to the CPU in the note.
+     */
+    static Choice resolve(String text, String activity) {
+        DeviceOption asked = parse(text);
+        return asked.choose(asked == CPU ? new CudaAvailability.Unavailable("not asked for") : CudaAvailability.probe(),
+                activity);
+    }
+
     /** Decides with what the probe saw; does not touch the device. */
-    Choice choose(CudaAvailability probe) {
+    Choice choose(CudaAvailability probe, String activity) {
         return switch (this) {
             case CPU -> new Choice.Cpu(Optional.empty());
             case CUDA -> switch (probe) {
@@ -42,7 +52,7 @@ enum TrainingDevice {
             case AUTO -> switch (probe) {
                 case CudaAvailability.Available a -> new Choice.Cuda(a);
                 case CudaAvailability.Unavailable u ->
-                        new Choice.Cpu(Optional.of("octet: no CUDA device (" + u.reason() + "); training on the CPU"));
+                        new Choice.Cpu(Optional.of("octet: no CUDA device (" + u.reason() + "); " + activity + " on the CPU"));
             };
         };
     }

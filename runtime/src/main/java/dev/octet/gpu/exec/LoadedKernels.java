@@ -1,0 +1,76 @@
+package dev.octet.gpu.exec;
+
+import dev.octet.compiler.cuda.CudaKernel;
+import dev.octet.compiler.plan.Launch;
+import dev.octet.compiler.plan.StepPlan;
+import dev.octet.gpu.CompileCache;
+import dev.octet.gpu.CompileReport;
+import dev.octet.gpu.CudaStream;
+import dev.octet.gpu.KernelArg;
+import dev.octet.gpu.KernelFunction;
+import dev.octet.gpu.KernelLauncher;
+import dev.octet.gpu.LoadedModule;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The distinct kernels of a compiled plan, compiled through the cache (misses in parallel) and loaded as
+ * modules into the current context, with what queues a plan's launches on a stream.
+ */
+final class LoadedKernels implements AutoCloseable {
+    private final CompileReport report;
+    private final long loadMillis;
+    private final List<LoadedModule> modules;
+    private final Map<String, KernelFunction> functions;
+
+    private LoadedKernels(CompileReport report, long loadMillis, List<LoadedModule> modules, Map<String, KernelFunction> functions) {
+        this.report = report;
+        this.loadMillis = loadMillis;
+        this.modules = modules;
+        this.functions = functions;
+    }
+
+    static LoadedKernels load(StepPlan plan, CompileCache cache) {
+        List<CudaKernel> kernels = List.copyOf(plan.distinctKernels().values());
+        CompileReport report = cache.compileAll(kernels);
+        long start = System.nanoTime();
+        List<LoadedModule> modules = new ArrayList<>();
+        Map<String, KernelFunction> functions = new HashMap<>();
+        try {
+            for (int i = 0; i < kernels.size(); i++) {
+                LoadedModule module = LoadedModule.load(report.kernels().get(i));
+                modules.add(module);
+                functions.put(kernels.get(i).name(), module.function(kernels.get(i)));
+            }
+        } catch (RuntimeException e) {
+            modules.forEach(LoadedModule::close);
+            throw e;
+        }
+        return new LoadedKernels(report, (System.nanoTime() - start) / 1_000_000, modules, functions);
+    }
+
+    /** How the kernels were obtained: from the cache (warm) or compiled (cold), and how long it took. */
+    CompileReport report() {
+        return report;
+    }
+
+    /** One line: compile and module loading. */
+    String summary() {
+        return report.summary() + "; " + functions.size() + " modules loaded in " + loadMillis + " ms";
+    }
+
+    /** Queues the first {@code count} of {@code launches} on {@code stream}, with their bound arguments. */
+    void launch(List<Launch> launches, List<List<KernelArg>> args, int count, CudaStream stream) {
+        for (int i = 0; i < count; i++) {
+            Launch l = launches.get(i);
+            KernelLauncher.launch(functions.get(l.kernel().name()), l.kernel(), stream, args.get(i));
+        }
+    }
+
+    @Override
+    public void close() {
+        modules.forEach(LoadedModule::close);
+    }
+}
