@@ -30,6 +30,7 @@ import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.OptionalLong;
 
 /**
  * The CUDA backend: the step compiled for the training block's shape, run on device 0 by a
@@ -138,6 +139,12 @@ final class GpuBackend implements TrainingBackend {
     public List<Fp8TensorHealth> finishHealth() {
         healthArmed = false;
         return health.finish();
+    }
+
+    /** What the CUDA driver reports in use on device 0: the arena, modules, graphs and the context itself. */
+    @Override
+    public OptionalLong deviceMemoryBytes() {
+        return OptionalLong.of(context.memoryInUse());
     }
 
     @Override
