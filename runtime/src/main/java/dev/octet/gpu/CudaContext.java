@@ -53,6 +53,18 @@ public final class CudaContext implements AutoCloseable {
         CudaCheck.check(JCudaDriver.cuCtxSynchronize(), "cuCtxSynchronize");
     }
 
+    /**
+     * Bytes of device memory in use, by every context and process on the device: total minus free as
+     * cuMemGetInfo reports them. Does not wait for the device.
+     */
+    public long memoryInUse() {
+        makeCurrent();
+        long[] free = new long[1];
+        long[] total = new long[1];
+        CudaCheck.check(JCudaDriver.cuMemGetInfo(free, total), "cuMemGetInfo");
+        return total[0] - free[0];
+    }
+
     public DeviceBuffer allocate(long bytes) {
         return DeviceBuffer.allocate(bytes);
     }

@@ -137,6 +137,12 @@ public final class DeviceBuffer implements AutoCloseable {
                 (long) host.length * Short.BYTES), "cuMemcpyDtoH");
     }
 
+    public void copyTo(long offsetBytes, byte[] host) {
+        requireRange(offsetBytes, host.length);
+        CudaCheck.check(JCudaDriver.cuMemcpyDtoH(Pointer.to(host), pointer.withByteOffset(offsetBytes), host.length),
+                "cuMemcpyDtoH");
+    }
+
     /** Queues zeroing {@code length} bytes from {@code offsetBytes} on {@code stream}. */
     public void zeroAsync(long offsetBytes, long length, CudaStream stream) {
         requireRange(offsetBytes, length);

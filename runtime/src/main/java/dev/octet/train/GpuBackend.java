@@ -6,6 +6,7 @@ import dev.octet.checkpoint.MasterWeights;
 import dev.octet.compiler.CompileTarget;
 import dev.octet.compiler.Lowering;
 import dev.octet.compiler.plan.StepPlan;
+import dev.octet.cpu.exec.Fp8TensorHealth;
 import dev.octet.cpu.exec.GraphInterpreter;
 import dev.octet.cpu.exec.NonFiniteTensorException;
 import dev.octet.cpu.exec.ParameterStore;
@@ -22,17 +23,21 @@ import dev.octet.gpu.CudaContext;
 import dev.octet.gpu.KernelCompiler;
 import dev.octet.gpu.NvrtcCompilers;
 import dev.octet.gpu.exec.DeviceStep;
+import dev.octet.gpu.exec.Fp8HealthProbe;
 import dev.octet.gpu.exec.MicroBatchInputs;
 import dev.octet.gpu.exec.StepScalars;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.OptionalLong;
 
 /**
  * The CUDA backend: the step compiled for the training block's shape, run on device 0 by a
  * {@link DeviceStep} that replays two CUDA graphs per step. Weights start as the CPU backend's do (same
  * initialisation and seed, or the same file); a host copy of the parameter store is kept only for checkpoints.
+ * A step with FP8 health armed runs its micro-batches launch by launch instead of from the graph and reads
+ * every quantization back to the host ({@link Fp8HealthProbe}): slow, so only on the steps health is logged for.
  */
 final class GpuBackend implements TrainingBackend {
     private final ModelSpec model;
@@ -43,6 +48,8 @@ final class GpuBackend implements TrainingBackend {
     private final ParameterStore params;
     // What the checkpoint format reads delayed-scaling state from; the GPU keeps its own on the device.
     private final GraphInterpreter interpreter;
+    private final Fp8HealthProbe health;
+    private boolean healthArmed;
 
     private GpuBackend(ModelSpec model, RecipeSpec recipe, TrainingSpec spec, CudaContext context, DeviceStep device,
                        ParameterStore params) {
@@ -54,6 +61,7 @@ final class GpuBackend implements TrainingBackend {
         this.params = params;
         this.interpreter = new GraphInterpreter(model, params, new RecipeLinearPolicy(recipe, model.config().layers()),
                 Rounding.GPU);
+        this.health = Fp8HealthProbe.of(device.layout().plan());
     }
 
     /** Compiles the training block's step, opens device 0, loads the step and uploads the initial weights. */
@@ -91,8 +99,8 @@ final class GpuBackend implements TrainingBackend {
     /**
      * A non-finite loss, read back before the optimizer runs, skips the step: its gradients are discarded.
      * The gradient norm is only formed inside the optimizer's launches, so a finite loss with non-finite
-     * gradients is found after AdamW has already written the weights; the run then stops as diverged. FP8
-     * health is not measured on the device ({@link TrainingBackend#armHealth} is ignored).
+     * gradients is found after AdamW has already written the weights; the run then stops as diverged. With
+     * health armed, the micro-batches run eagerly and each quantization is measured as it is written.
      */
     @Override
     public StepOutcome step(List<Batch> microBatches, long optimizerStep, double learningRate) {
@@ -101,7 +109,11 @@ final class GpuBackend implements TrainingBackend {
         device.beginStep(StepScalars.of(learningRate, opt.beta1(), opt.beta2(), optimizerStep),
                 MicroBatchInputs.lossWeight(inputs));
         for (MicroBatchInputs in : inputs) {
-            device.runMicroBatch(in);
+            if (healthArmed) {
+                device.runMicroBatchEagerly(in, launch -> health.measureAfter(launch, device));
+            } else {
+                device.runMicroBatch(in);
+            }
         }
         float loss = device.lossSoFar();
         if (!Float.isFinite(loss)) {
@@ -115,6 +127,24 @@ final class GpuBackend implements TrainingBackend {
                     + "; found after the device's AdamW update, which cannot be undone)", null);
         }
         return StepOutcome.applied(result.loss(), result.gradNorm());
+    }
+
+    @Override
+    public void armHealth() {
+        health.finish();
+        healthArmed = true;
+    }
+
+    @Override
+    public List<Fp8TensorHealth> finishHealth() {
+        healthArmed = false;
+        return health.finish();
+    }
+
+    /** What the CUDA driver reports in use on device 0: the arena, modules, graphs and the context itself. */
+    @Override
+    public OptionalLong deviceMemoryBytes() {
+        return OptionalLong.of(context.memoryInUse());
     }
 
     @Override

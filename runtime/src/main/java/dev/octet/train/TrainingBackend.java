@@ -9,6 +9,7 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
+import java.util.OptionalLong;
 
 /**
  * Where a training step runs: the CPU reference interpreter or the compiled step on a CUDA device. The
@@ -58,6 +59,14 @@ interface TrainingBackend extends AutoCloseable {
     /** What was measured since {@link #armHealth}, one entry per quantized operand; empty when nothing was. */
     default List<Fp8TensorHealth> finishHealth() {
         return List.of();
+    }
+
+    /**
+     * Bytes in use on the device the step runs on, asked for on logged steps only; empty for a backend without
+     * one (the CPU's memory is the JVM heap, which the loop reads itself).
+     */
+    default OptionalLong deviceMemoryBytes() {
+        return OptionalLong.empty();
     }
 
     /**

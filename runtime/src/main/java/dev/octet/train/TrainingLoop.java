@@ -23,6 +23,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.OptionalDouble;
+import java.util.OptionalLong;
 
 /**
  * The training loop both backends share: gradient accumulation over micro-batches drawn in order from the
@@ -33,6 +34,8 @@ import java.util.OptionalDouble;
  * same weights, moments, schedule position and batches.
  */
 final class TrainingLoop {
+    private static final double MIB = 1024.0 * 1024.0;
+
     private TrainingLoop() {}
 
     static TrainingResult run(TrainingBackend backend, ModelSpec model, RecipeSpec recipe, TrainingSpec spec,
@@ -123,8 +126,16 @@ final class TrainingLoop {
                 healthLog.append(step, measured);
                 if (step % options.logEvery() == 0 || completed == steps || stopped || !outcome.wasApplied()
                         || !measured.isEmpty() || evalLoss.isPresent()) {
+                    long heapBytes = heapBytes();
+                    OptionalLong deviceMemory = backend.deviceMemoryBytes();
                     StepMetrics line = new StepMetrics(step, loss, lr, outcome.gradNorm(), tokensPerSecond,
-                            elapsedBefore + elapsed).with("skipped_steps", skippedSteps).with("heap_mb", heapMegabytes());
+                            elapsedBefore + elapsed).with("skipped_steps", skippedSteps)
+                            .with("heap_mb", heapBytes / MIB);
+                    if (deviceMemory.isPresent()) {
+                        line = line.with("device_mem_mb", deviceMemory.getAsLong() / MIB);
+                    }
+                    // The bar shows what fills up first where the step runs: device memory, else the heap.
+                    progress.showMemory(deviceMemory.orElse(heapBytes));
                     if (outcome.nonFinite().isPresent()) {
                         line = line.with("skipped_tensor", outcome.nonFinite().get());
                     }
@@ -166,9 +177,9 @@ final class TrainingLoop {
         return backend.validationLoss(heldOut, options.validationBatches());
     }
 
-    /** JVM heap in use: the memory figure every backend can report (device memory is fixed by the plan's arena). */
-    private static double heapMegabytes() {
-        return ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed() / (1024.0 * 1024.0);
+    /** JVM heap in use: the memory figure of every backend; a device backend adds its device's own. */
+    private static long heapBytes() {
+        return ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed();
     }
 
     private static PrintStream nullStream() {

@@ -3,13 +3,14 @@ package dev.octet.train;
 import java.io.PrintStream;
 import java.time.Duration;
 import java.util.Locale;
+import java.util.OptionalLong;
 import me.tongfei.progressbar.ConsoleProgressBarConsumer;
 import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
 import me.tongfei.progressbar.ProgressBarStyle;
 
 /**
- * Shows training progress: step/total, loss, tokens per second and the time left.
+ * Shows training progress: step/total, loss, tokens per second, memory in use (once known) and the time left.
  *
  * <p>On a terminal it draws a progress bar that redraws itself in place. Anywhere else (CI logs,
  * pipes, files) carriage returns and escape codes would be garbage, so it prints one plain line
@@ -34,6 +35,7 @@ public final class TrainingProgress implements AutoCloseable {
     private final int plainEvery;
     private final long startNanos;
     private final ProgressBar bar;
+    private OptionalLong memoryBytes = OptionalLong.empty();
 
     private TrainingProgress(Display display, PrintStream out, long firstStep, long totalSteps, int plainEvery) {
         if (totalSteps < 1 || firstStep < 0 || firstStep > totalSteps || plainEvery < 1) {
@@ -74,9 +76,18 @@ public final class TrainingProgress implements AutoCloseable {
         return display;
     }
 
+    /**
+     * The memory in use to show from now on (device memory on the GPU, the JVM heap on the CPU): measured on
+     * logged steps only, so the figure between them is the last one measured.
+     */
+    public void showMemory(long bytes) {
+        memoryBytes = OptionalLong.of(bytes);
+    }
+
     /** Reports that {@code step} has finished with this loss and throughput. */
     public void update(long step, double loss, double tokensPerSecond) {
-        String numbers = String.format(Locale.ROOT, "loss %.4f | %s tok/s", loss, compact(tokensPerSecond));
+        String numbers = String.format(Locale.ROOT, "loss %.4f | %s tok/s", loss, compact(tokensPerSecond))
+                + (memoryBytes.isPresent() ? " | mem " + bytes(memoryBytes.getAsLong()) : "");
         if (bar != null) {
             bar.stepTo(step);
             bar.setExtraMessage(numbers);
@@ -102,6 +113,12 @@ public final class TrainingProgress implements AutoCloseable {
         if (value >= 1e6) return String.format(Locale.ROOT, "%.2fM", value / 1e6);
         if (value >= 1e4) return String.format(Locale.ROOT, "%.1fk", value / 1e3);
         return String.format(Locale.ROOT, "%.0f", value);
+    }
+
+    /** {@code 812 MiB} below a GiB, {@code 5.3 GiB} from there. */
+    static String bytes(long bytes) {
+        double mib = bytes / (1024.0 * 1024.0);
+        return mib < 1024 ? String.format(Locale.ROOT, "%.0f MiB", mib) : String.format(Locale.ROOT, "%.1f GiB", mib / 1024);
     }
 
     private static String clock(double seconds) {

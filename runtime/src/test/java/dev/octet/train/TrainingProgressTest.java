@@ -47,4 +47,39 @@ class TrainingProgressTest {
         assertTrue(text.contains("150/200"), text);
         assertTrue(text.contains("loss 3.2500 | 2.00M tok/s"), text);
     }
+
+    @Test
+    void memoryOnceMeasuredIsShownOnEveryLaterLine() {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        try (PrintStream out = new PrintStream(bytes, true, StandardCharsets.UTF_8);
+                TrainingProgress progress = TrainingProgress.of(TrainingProgress.Display.PLAIN, out, 0, 3, 1)) {
+            progress.update(1, 4.0, 100);
+            progress.showMemory(5_690_000_000L);
+            progress.update(2, 3.9, 100);
+            progress.update(3, 3.8, 100);
+        }
+        List<String> lines = bytes.toString(StandardCharsets.UTF_8).lines().toList();
+        assertFalse(lines.get(0).contains("mem"), lines.get(0));
+        assertTrue(lines.get(1).contains("| 100 tok/s | mem 5.3 GiB | elapsed "), lines.get(1));
+        assertTrue(lines.get(2).contains("mem 5.3 GiB"), lines.get(2));
+    }
+
+    @Test
+    void barDisplayShowsMemory() {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        try (PrintStream out = new PrintStream(bytes, true, StandardCharsets.UTF_8);
+                TrainingProgress progress = TrainingProgress.of(TrainingProgress.Display.BAR, out, 0, 10, 1)) {
+            progress.showMemory(300L * 1024 * 1024);
+            progress.update(5, 3.25, 1_000);
+        }
+        assertTrue(bytes.toString(StandardCharsets.UTF_8).contains("mem 300 MiB"));
+    }
+
+    @Test
+    void memoryIsInMibBelowAGibAndInGibFromThere() {
+        assertEquals("0 MiB", TrainingProgress.bytes(0));
+        assertEquals("1023 MiB", TrainingProgress.bytes(1023L * 1024 * 1024));
+        assertEquals("1.0 GiB", TrainingProgress.bytes(1024L * 1024 * 1024));
+        assertEquals("139.8 GiB", TrainingProgress.bytes(150_100_000_000L));
+    }
 }

@@ -25,6 +25,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Consumer;
 
 /**
  * A compiled training step on a CUDA device: one arena holding every buffer at its planned offset, the
@@ -186,6 +187,15 @@ public final class DeviceStep implements AutoCloseable {
         return out;
     }
 
+    /** The bytes of {@code v} (FP8 codes). */
+    public byte[] readBytes(Value v) {
+        context.makeCurrent();
+        stream.synchronize();
+        byte[] out = new byte[Math.toIntExact(v.type().bytes())];
+        arena.copyTo(layout.offset(v), out);
+        return out;
+    }
+
     /** The step's parameters with their master, working copy, gradient and moment buffers. */
     public List<Parameter> parameters() {
         return layout.plan().kernels().fused().graph().parameters();
@@ -205,6 +215,20 @@ public final class DeviceStep implements AutoCloseable {
         writeInputs(inputs);
         microBatchGraph.ifPresentOrElse(g -> g.launch(stream), () -> launchAll(microBatchLaunches, microBatchArgs,
                 microBatchLaunches.size()));
+    }
+
+    /**
+     * {@link #runMicroBatch} launch by launch, never from the captured graph, calling {@code afterLaunch} as each
+     * launch is queued: what lets the host look at a transient before a later launch reuses its place. The
+     * same computation as a replay, so the graphs stay valid.
+     */
+    public void runMicroBatchEagerly(MicroBatchInputs inputs, Consumer<Launch> afterLaunch) {
+        writeInputs(inputs);
+        for (int i = 0; i < microBatchLaunches.size(); i++) {
+            Launch l = microBatchLaunches.get(i);
+            KernelLauncher.launch(functions.get(l.kernel().name()), l.kernel(), stream, microBatchArgs.get(i));
+            afterLaunch.accept(l);
+        }
     }
 
     /**

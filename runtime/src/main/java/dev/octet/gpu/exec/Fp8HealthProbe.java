@@ -1,0 +1,126 @@
+package dev.octet.gpu.exec;
+
+import dev.octet.compiler.ir.DType;
+import dev.octet.compiler.ir.Node;
+import dev.octet.compiler.ir.Operator;
+import dev.octet.compiler.ir.Phase;
+import dev.octet.compiler.ir.Value;
+import dev.octet.compiler.plan.Launch;
+import dev.octet.compiler.plan.StepPlan;
+import dev.octet.cpu.exec.Fp8TensorHealth;
+import dev.octet.numerics.Bf16;
+import dev.octet.numerics.QuantizationHealth;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * FP8 health of the compiled step, measured on the host: after each launch that writes a quantization's codes
+ * (a quantize kernel, or a norm or activation kernel with the quantization fused in), the source tensor, the
+ * codes and the scales are read back and compared as the CPU compares them. They are read right after that
+ * launch because a transient's arena place is reused by later launches. Quantizations of the same operand
+ * within a step (micro-batches) merge into one entry, as the CPU's collector merges them.
+ *
+ * <p>A quantization whose source never reaches the arena (written and read only inside one fused kernel) has
+ * nothing to compare against and is not measured.
+ */
+public final class Fp8HealthProbe {
+    private final Map<Integer, List<QuantizedOperand>> byLaunch;
+    private final Map<QuantizedOperand.Use, QuantizationHealth> measured = new LinkedHashMap<>();
+
+    private Fp8HealthProbe(Map<Integer, List<QuantizedOperand>> byLaunch) {
+        this.byLaunch = byLaunch;
+    }
+
+    /** The quantizations of {@code plan}'s forward and backward, each at the launch that finishes its codes. */
+    public static Fp8HealthProbe of(StepPlan plan) {
+        Map<Value, List<QuantizedOperand.Use>> uses = new HashMap<>();
+        for (Node n : plan.kernels().fused().graph().nodes()) {
+            if (n.op() instanceof Operator.MatMul mm && mm.fp8().isPresent()) {
+                // FP8 GEMM inputs: a codes, a scales, b codes, b scales, then bias and residual.
+                for (int operand = 0; operand < 2; operand++) {
+                    uses.computeIfAbsent(n.inputs().get(2 * operand), v -> new ArrayList<>())
+                            .add(new QuantizedOperand.Use(mm.linear(), mm.gemm(), mm.gemm().operands().get(operand)));
+                }
+            }
+        }
+        List<Launch> launches = plan.kernels().launches().stream().filter(l -> l.phase() != Phase.OPTIMIZER).toList();
+        Map<Integer, List<QuantizedOperand>> byLaunch = new LinkedHashMap<>();
+        for (Node n : plan.kernels().fused().graph().nodes()) {
+            if (!(n.op() instanceof Operator.Quantize q) || n.phase() == Phase.OPTIMIZER) {
+                continue;
+            }
+            Value source = n.inputs().getFirst();
+            Value codes = n.outputs().get(0);
+            Value scales = n.outputs().get(1);
+            List<QuantizedOperand.Use> readers = uses.getOrDefault(codes, List.of());
+            if (readers.isEmpty() || !inArena(plan, source)) {
+                continue;
+            }
+            int writer = -1;
+            for (Launch l : launches) {
+                if (l.writes().contains(codes)) {
+                    writer = l.index();
+                }
+            }
+            if (writer < 0) {
+                throw new IllegalArgumentException("no launch of the step writes " + codes);
+            }
+            byLaunch.computeIfAbsent(writer, i -> new ArrayList<>())
+                    .add(new QuantizedOperand(q, source, codes, scales, readers));
+        }
+        byLaunch.replaceAll((i, ops) -> List.copyOf(ops));
+        return new Fp8HealthProbe(byLaunch);
+    }
+
+    private static boolean inArena(StepPlan plan, Value v) {
+        return plan.memory().offsets().containsKey(plan.kernels().storageOf(v));
+    }
+
+    /** The quantizations whose codes {@code launch} finishes writing; empty for every other launch. */
+    public List<QuantizedOperand> after(Launch launch) {
+        return byLaunch.getOrDefault(launch.index(), List.of());
+    }
+
+    /** Every quantization measured, in launch order. */
+    public List<QuantizedOperand> operands() {
+        return byLaunch.values().stream().flatMap(List::stream).toList();
+    }
+
+    /**
+     * Reads back what {@code launch} quantized and records its health; called once the launch is queued
+     * (the reads wait for it).
+     */
+    public void measureAfter(Launch launch, DeviceStep device) {
+        for (QuantizedOperand op : after(launch)) {
+            float[] source = op.source().type().dtype() == DType.BF16 ? decode(device.readBf16(op.source()))
+                    : device.readF32(op.source());
+            record(op, op.measure(source, device.readBytes(op.codes()), device.readF32(op.scales())));
+        }
+    }
+
+    /** Records one measurement of {@code op} for every GEMM operand it feeds. */
+    public void record(QuantizedOperand op, QuantizationHealth health) {
+        for (QuantizedOperand.Use use : op.uses()) {
+            measured.merge(use, health, QuantizationHealth::merge);
+        }
+    }
+
+    /** What was measured since the last call, one entry per GEMM operand in the order first measured. */
+    public List<Fp8TensorHealth> finish() {
+        List<Fp8TensorHealth> out = new ArrayList<>(measured.size());
+        measured.forEach((u, h) -> out.add(new Fp8TensorHealth(u.layer(), u.gemm(), u.role(), h)));
+        measured.clear();
+        return List.copyOf(out);
+    }
+
+    private static float[] decode(short[] bits) {
+        float[] out = new float[bits.length];
+        for (int i = 0; i < bits.length; i++) {
+            out[i] = Bf16.decode(bits[i]);
+        }
+        return out;
+    }
+}

@@ -1,0 +1,53 @@
+package dev.octet.gpu.exec;
+
+import dev.octet.compiler.ir.Operator;
+import dev.octet.compiler.ir.Value;
+import dev.octet.dsl.spec.Gemm;
+import dev.octet.dsl.spec.Role;
+import dev.octet.numerics.Axis;
+import dev.octet.numerics.QuantizationHealth;
+import dev.octet.numerics.QuantizedMatrix;
+import java.util.List;
+
+/**
+ * One FP8 quantization of the compiled step: its {@code source} tensor (BF16 or FP32), the {@code codes} and
+ * {@code scales} it writes, and every GEMM operand that reads them. The compiler shares one quantization
+ * between GEMMs that would quantize the same tensor the same way (the normalized activation feeding q, k and
+ * v), so one measurement stands for several operands, each of which the CPU measures on its own.
+ */
+public record QuantizedOperand(Operator.Quantize quantize, Value source, Value codes, Value scales, List<Use> uses) {
+    /** A GEMM operand fed by this quantization: the linear layer, which of its GEMMs, which of the two operands. */
+    public record Use(String layer, Gemm gemm, Role role) {}
+
+    public QuantizedOperand {
+        uses = List.copyOf(uses);
+        if (source.type().elements() != (long) quantize.rows() * quantize.cols()) {
+            throw new IllegalArgumentException(source + " " + source.type() + " is not a " + quantize.rows() + "x"
+                    + quantize.cols() + " operand");
+        }
+    }
+
+    /**
+     * What the quantization lost, from the values it read and what it wrote, as the device holds them:
+     * {@code source} in the source's own layout (transposed when the kernel transposes), codes and scales
+     * K-major. The same figure the CPU computes for this operand from its own quantization.
+     */
+    public QuantizationHealth measure(float[] source, byte[] codes, float[] scales) {
+        int rows = quantize.rows();
+        int cols = quantize.cols();
+        QuantizedMatrix quantized = new QuantizedMatrix(quantize.format(), quantize.granularity(), Axis.COLS, rows, cols,
+                codes, scales);
+        return QuantizationHealth.measure(quantize.transpose() ? transpose(source, cols, rows) : source, quantized);
+    }
+
+    /** {@code a} is row-major [rows, cols]; the result is [cols, rows]. */
+    private static float[] transpose(float[] a, int rows, int cols) {
+        float[] t = new float[a.length];
+        for (int r = 0; r < rows; r++) {
+            for (int c = 0; c < cols; c++) {
+                t[c * rows + r] = a[r * cols + c];
+            }
+        }
+        return t;
+    }
+}

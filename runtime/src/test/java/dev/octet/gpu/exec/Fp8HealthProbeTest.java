@@ -1,0 +1,165 @@
+package dev.octet.gpu.exec;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.octet.compiler.ir.Node;
+import dev.octet.compiler.ir.Operator;
+import dev.octet.compiler.plan.Launch;
+import dev.octet.compiler.plan.StepPlan;
+import dev.octet.cpu.exec.Fp8HealthCollector;
+import dev.octet.cpu.exec.Fp8TensorHealth;
+import dev.octet.cpu.exec.GraphInterpreter;
+import dev.octet.cpu.exec.ParameterStore;
+import dev.octet.cpu.exec.RecipeLinearPolicy;
+import dev.octet.cpu.exec.TokenBatch;
+import dev.octet.cpu.ops.Rounding;
+import dev.octet.data.Batch;
+import dev.octet.dsl.spec.ModelSpec;
+import dev.octet.dsl.spec.Program;
+import dev.octet.dsl.spec.RecipeSpec;
+import dev.octet.dsl.spec.TrainingSpec;
+import dev.octet.numerics.Axis;
+import dev.octet.numerics.QuantizationHealth;
+import dev.octet.numerics.QuantizedMatrix;
+import dev.octet.numerics.Quantizer;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.SplittableRandom;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Which launches the probe reads after, and the health it forms from codes and scales as the device holds
+ * them, checked on the tiny model's plan without a GPU.
+ */
+class Fp8HealthProbeTest {
+    private static StepPlan plan;
+    private static Fp8HealthProbe probe;
+
+    @BeforeAll
+    static void compile() {
+        plan = ExampleModels.tinyPlan("infir2");
+        probe = Fp8HealthProbe.of(plan);
+    }
+
+    @Test
+    void everyFp8GemmOperandIsMeasuredOnce() {
+        Set<QuantizedOperand.Use> expected = new HashSet<>();
+        for (Node n : plan.kernels().fused().graph().nodes()) {
+            if (n.op() instanceof Operator.MatMul mm && mm.fp8().isPresent()) {
+                expected.add(new QuantizedOperand.Use(mm.linear(), mm.gemm(), mm.gemm().operands().get(0)));
+                expected.add(new QuantizedOperand.Use(mm.linear(), mm.gemm(), mm.gemm().operands().get(1)));
+            }
+        }
+        List<QuantizedOperand.Use> measured = probe.operands().stream().flatMap(op -> op.uses().stream()).toList();
+        assertFalse(expected.isEmpty());
+        assertEquals(expected.size(), measured.size(), "an operand measured twice");
+        assertEquals(expected, new HashSet<>(measured));
+    }
+
+    @Test
+    void eachQuantizationIsReadAfterTheLaunchThatWritesItsCodesAndScales() {
+        int fused = 0;
+        for (Launch l : plan.kernels().launches()) {
+            for (QuantizedOperand op : probe.after(l)) {
+                assertTrue(l.writes().contains(op.codes()), l.kernel().name() + " does not write " + op.codes());
+                assertTrue(l.writes().contains(op.scales()), l.kernel().name() + " does not write " + op.scales());
+                // The source is in its place then: the launch either just wrote it or reads it.
+                assertTrue(l.writes().contains(op.source()) || l.reads().contains(op.source()), op.source().toString());
+                if (l.writes().contains(op.source())) {
+                    fused++;
+                }
+            }
+        }
+        assertTrue(fused > 0, "no norm or activation kernel with a fused quantization in the tiny plan");
+        assertEquals(probe.operands().size(), plan.kernels().fused().graph().nodes().stream()
+                .filter(n -> n.op() instanceof Operator.Quantize).count(), "a quantization left unmeasured");
+    }
+
+    @Test
+    void healthFromDeviceLayoutEqualsTheCpuMeasureOfTheSameQuantization() {
+        List<QuantizedOperand> ops = probe.operands();
+        QuantizedOperand plain = ops.stream().filter(op -> !op.quantize().transpose()).findFirst().orElseThrow();
+        QuantizedOperand transposed = ops.stream().filter(op -> op.quantize().transpose()).findFirst().orElseThrow();
+        SplittableRandom random = new SplittableRandom(7);
+        for (QuantizedOperand op : List.of(plain, transposed)) {
+            Operator.Quantize q = op.quantize();
+            int rows = q.rows();
+            int cols = q.cols();
+            // The matrix the GEMM multiplies, [rows, cols], with a few large and tiny values to saturate and flush.
+            float[] x = new float[rows * cols];
+            for (int i = 0; i < x.length; i++) {
+                x[i] = (float) (random.nextGaussian() * Math.pow(10, random.nextInt(-6, 2)));
+            }
+            QuantizedMatrix expectedQ = Quantizer.quantize(x, rows, cols, q.granularity(), Axis.COLS, q.format(),
+                    q.scaleType());
+            QuantizationHealth expected = QuantizationHealth.measure(x, expectedQ);
+            float[] source = q.transpose() ? transpose(x, rows, cols) : x;
+            QuantizationHealth got = op.measure(source, expectedQ.codes(), expectedQ.scales());
+            assertEquals(expected, got, op.codes().toString());
+            assertTrue(got.flushed() > 0, "the test data flushes nothing");
+        }
+    }
+
+    @Test
+    void aSharedQuantizationCountsForEachGemmItFeedsAndMicroBatchesMerge() {
+        QuantizedOperand shared = probe.operands().stream().filter(op -> op.uses().size() > 1).findFirst().orElseThrow();
+        QuantizationHealth one = new QuantizationHealth(10, 1, 2, 3.0, 100.0, 1.0);
+        probe.record(shared, one);
+        probe.record(shared, one);
+        List<Fp8TensorHealth> out = probe.finish();
+        assertEquals(shared.uses().size(), out.size());
+        for (Fp8TensorHealth t : out) {
+            assertEquals(one.merge(one), t.health(), t.tensor());
+        }
+        assertTrue(probe.finish().isEmpty(), "finish starts over");
+    }
+
+    /** The CPU backend's health entries and the probe's name the same operands. */
+    @Test
+    void theProbeNamesTheOperandsTheCpuMeasures() {
+        Program p = ExampleModels.load("tiny.octet", "infir2");
+        ModelSpec model = p.model("tiny").orElseThrow();
+        RecipeSpec recipe = p.recipe("infir2").orElseThrow();
+        TrainingSpec spec = p.trainings().getFirst();
+        int batch = spec.microBatch();
+        int seq = spec.seqLen();
+        SplittableRandom random = new SplittableRandom(3);
+        int[] tokens = random.ints(batch * seq, 0, model.config().vocab()).toArray();
+        int[] targets = random.ints(batch * seq, 0, model.config().vocab()).toArray();
+        float[] mask = new float[batch * seq];
+        Arrays.fill(mask, 1f);
+        Batch b = new Batch(batch, seq, tokens, targets, new int[batch * seq], mask);
+
+        Fp8HealthCollector health = new Fp8HealthCollector();
+        ParameterStore params = ParameterStore.initialize(model, spec.seed());
+        GraphInterpreter interpreter = new GraphInterpreter(model, params,
+                new RecipeLinearPolicy(recipe, model.config().layers(), health), Rounding.GPU);
+        params.refreshWorking(Rounding.GPU);
+        params.zeroGrads();
+        health.arm();
+        interpreter.forwardBackward(TokenBatch.of(b), 1.0);
+        Set<String> cpu = health.finish().stream().map(Fp8TensorHealth::tensor).collect(Collectors.toSet());
+
+        for (QuantizedOperand op : probe.operands()) {
+            probe.record(op, new QuantizationHealth(1, 0, 0, 1, 1, 0));
+        }
+        Set<String> gpu = probe.finish().stream().map(Fp8TensorHealth::tensor).collect(Collectors.toSet());
+        assertEquals(cpu, gpu);
+    }
+
+    private static float[] transpose(float[] a, int rows, int cols) {
+        float[] t = new float[a.length];
+        for (int r = 0; r < rows; r++) {
+            for (int c = 0; c < cols; c++) {
+                t[c * rows + r] = a[r * cols + c];
+            }
+        }
+        return t;
+    }
+}
