@@ -14,7 +14,6 @@ import dev.octet.dsl.spec.ModelSpec;
 import dev.octet.dsl.spec.RecipeSpec;
 import dev.octet.dsl.spec.TrainingSpec;
 import dev.octet.train.Checkpointing;
-import dev.octet.gpu.CudaAvailability;
 import dev.octet.gpu.CudaException;
 import dev.octet.gpu.CudaUnavailableException;
 import dev.octet.gpu.NvrtcCompileException;

@@ -1,6 +1,5 @@
 package dev.octet.gpu.exec;
 
-import dev.octet.compiler.cuda.CudaKernel;
 import dev.octet.compiler.ir.Parameter;
 import dev.octet.compiler.ir.Phase;
 import dev.octet.compiler.ir.Storage;
@@ -10,20 +9,13 @@ import dev.octet.compiler.plan.StepPlan;
 import dev.octet.cpu.exec.ParameterStore;
 import dev.octet.gpu.CompileCache;
 import dev.octet.gpu.CompileReport;
-import dev.octet.gpu.CompiledKernel;
 import dev.octet.gpu.CudaContext;
 import dev.octet.gpu.CudaGraph;
 import dev.octet.gpu.CudaStream;
 import dev.octet.gpu.DeviceBuffer;
 import dev.octet.gpu.KernelArg;
-import dev.octet.gpu.KernelFunction;
-import dev.octet.gpu.KernelLauncher;
-import dev.octet.gpu.LoadedModule;
 import dev.octet.numerics.Bf16;
-import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.function.Consumer;
 
@@ -41,10 +33,7 @@ import java.util.function.Consumer;
 public final class DeviceStep implements AutoCloseable {
     private final CudaContext context;
     private final ArenaLayout layout;
-    private final CompileReport compileReport;
-    private final long loadMillis;
-    private final List<LoadedModule> modules;
-    private final Map<String, KernelFunction> functions;
+    private final LoadedKernels kernels;
     private final DeviceBuffer arena;
     private final CudaStream stream;
     private final List<Launch> microBatchLaunches;
@@ -56,15 +45,11 @@ public final class DeviceStep implements AutoCloseable {
     private Optional<CudaGraph> microBatchGraph = Optional.empty();
     private Optional<CudaGraph> optimizerGraph = Optional.empty();
 
-    private DeviceStep(CudaContext context, ArenaLayout layout, CompileReport compileReport, long loadMillis,
-                       List<LoadedModule> modules, Map<String, KernelFunction> functions, DeviceBuffer arena,
+    private DeviceStep(CudaContext context, ArenaLayout layout, LoadedKernels kernels, DeviceBuffer arena,
                        CudaStream stream) {
         this.context = context;
         this.layout = layout;
-        this.compileReport = compileReport;
-        this.loadMillis = loadMillis;
-        this.modules = modules;
-        this.functions = functions;
+        this.kernels = kernels;
         this.arena = arena;
         this.stream = stream;
         StepPlan plan = layout.plan();
@@ -92,32 +77,19 @@ public final class DeviceStep implements AutoCloseable {
      */
     public static DeviceStep load(CudaContext context, StepPlan plan, CompileCache cache) {
         ArenaLayout layout = new ArenaLayout(plan);
-        List<CudaKernel> kernels = List.copyOf(plan.distinctKernels().values());
-        CompileReport report = cache.compileAll(kernels);
-        long start = System.nanoTime();
-        List<LoadedModule> modules = new ArrayList<>();
-        Map<String, KernelFunction> functions = new HashMap<>();
+        LoadedKernels kernels = LoadedKernels.load(plan, cache);
         DeviceBuffer arena = null;
-        CudaStream stream = null;
         try {
-            for (int i = 0; i < kernels.size(); i++) {
-                CompiledKernel compiled = report.kernels().get(i);
-                LoadedModule module = LoadedModule.load(compiled);
-                modules.add(module);
-                functions.put(kernels.get(i).name(), module.function(kernels.get(i)));
-            }
             arena = context.allocate(layout.arenaBytes());
             arena.fill((byte) 0);
-            stream = CudaStream.create();
+            return new DeviceStep(context, layout, kernels, arena, CudaStream.create());
         } catch (RuntimeException e) {
             if (arena != null) {
                 arena.close();
             }
-            modules.forEach(LoadedModule::close);
+            kernels.close();
             throw e;
         }
-        long loadMillis = (System.nanoTime() - start) / 1_000_000;
-        return new DeviceStep(context, layout, report, loadMillis, modules, functions, arena, stream);
     }
 
     public ArenaLayout layout() {
@@ -126,12 +98,12 @@ public final class DeviceStep implements AutoCloseable {
 
     /** How the kernels were obtained: from the cache (warm) or compiled (cold), and how long it took. */
     public CompileReport compileReport() {
-        return compileReport;
+        return kernels.report();
     }
 
     /** One line: compile, module loading and arena size. */
     public String summary() {
-        return compileReport.summary() + "; " + functions.size() + " modules loaded in " + loadMillis + " ms; arena "
+        return kernels.summary() + "; arena "
                 + String.format(java.util.Locale.ROOT, "%.1f MiB", layout.arenaBytes() / (1024.0 * 1024.0));
     }
 
@@ -226,7 +198,7 @@ public final class DeviceStep implements AutoCloseable {
         writeInputs(inputs);
         for (int i = 0; i < microBatchLaunches.size(); i++) {
             Launch l = microBatchLaunches.get(i);
-            KernelLauncher.launch(functions.get(l.kernel().name()), l.kernel(), stream, microBatchArgs.get(i));
+            kernels.launch(l, microBatchArgs.get(i), stream);
             afterLaunch.accept(l);
         }
     }
@@ -349,10 +321,7 @@ public final class DeviceStep implements AutoCloseable {
     }
 
     private void launchAll(List<Launch> launches, List<List<KernelArg>> args, int count) {
-        for (int i = 0; i < count; i++) {
-            Launch l = launches.get(i);
-            KernelLauncher.launch(functions.get(l.kernel().name()), l.kernel(), stream, args.get(i));
-        }
+        kernels.launch(launches, args, count, stream);
     }
 
     @Override
@@ -362,6 +331,6 @@ public final class DeviceStep implements AutoCloseable {
         optimizerGraph.ifPresent(CudaGraph::close);
         stream.close();
         arena.close();
-        modules.forEach(LoadedModule::close);
+        kernels.close();
     }
 }

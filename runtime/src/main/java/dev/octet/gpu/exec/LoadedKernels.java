@@ -64,9 +64,12 @@ final class LoadedKernels implements AutoCloseable {
     /** Queues the first {@code count} of {@code launches} on {@code stream}, with their bound arguments. */
     void launch(List<Launch> launches, List<List<KernelArg>> args, int count, CudaStream stream) {
         for (int i = 0; i < count; i++) {
-            Launch l = launches.get(i);
-            KernelLauncher.launch(functions.get(l.kernel().name()), l.kernel(), stream, args.get(i));
+            launch(launches.get(i), args.get(i), stream);
         }
+    }
+
+    void launch(Launch launch, List<KernelArg> args, CudaStream stream) {
+        KernelLauncher.launch(functions.get(launch.kernel().name()), launch.kernel(), stream, args);
     }
 
     @Override
