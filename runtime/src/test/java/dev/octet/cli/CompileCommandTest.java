@@ -70,11 +70,14 @@ class CompileCommandTest {
     }
 
     @Test
-    void aModelNoKernelTemplateServesIsOneLineNotAStackTrace() {
-        int exit = OctetMain.run("compile", example("arithmetic-sft.octet"), "--out", tmp.toString());
+    void aModelNoKernelTemplateServesIsOneLineNotAStackTrace() throws java.io.IOException {
+        // Heads of 32: the attention tiles are written for 64 and 128.
+        java.nio.file.Path model = tmp.resolve("narrow-heads.octet");
+        java.nio.file.Files.writeString(model, dev.octet.testing.ModelSources.llamaLike(64, 128, 256, 4, 4, 32, 64));
+        int exit = OctetMain.run("compile", model.toString(), "--recipe", "bf16", "--out", tmp.resolve("out").toString());
         String stderr = err.toString(StandardCharsets.UTF_8);
         assertEquals(ExitCodes.INVALID_INPUT, exit);
-        assertTrue(stderr.contains("the CUDA backend cannot compile model arithmetic") && stderr.contains("headDim"), stderr);
+        assertTrue(stderr.contains("the CUDA backend cannot compile model llama_like") && stderr.contains("headDim"), stderr);
         assertFalse(stderr.contains("\tat "), stderr);
     }
 }
