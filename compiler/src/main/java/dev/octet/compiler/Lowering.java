@@ -37,6 +37,15 @@ public final class Lowering {
     public static final List<String> PASSES = List.of("build", "autodiff", "optimizer", "recompute", "quantize",
             Fusion.NAME, KernelFormation.NAME, MemoryPlanning.NAME);
 
+    /** Sequences a decoding step serves at once unless told otherwise ({@code octet eval --slots}). */
+    public static final int DEFAULT_DECODE_SLOTS = 64;
+
+    /**
+     * Positions a decoding step's caches hold unless told otherwise: the model's max_seq, at most this. Caches grow
+     * with slots × positions, and a model's full max_seq (up to 128k) is rarely what an evaluation needs.
+     */
+    public static final int DECODE_CONTEXT_CAP = 2048;
+
     /** No dumps. */
     public static final BiConsumer<String, String> QUIET = (pass, text) -> {};
 

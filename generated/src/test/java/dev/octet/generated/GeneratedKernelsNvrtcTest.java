@@ -21,7 +21,7 @@ import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
- * Every kernel of every generated step (each example model x recipe) compiles for sm_90a with NVRTC 12.6
+ * Every kernel of every generated step (each example model x recipe), training and decoding, compiles for sm_90a with NVRTC 12.6
  * through JCuda — the compiler the runtime uses — with no errors and no spills. Needs libnvrtc.so.12 on
  * LD_LIBRARY_PATH (.ci/fetch-nvrtc prints the folder); .ci/run runs it.
  */
@@ -34,9 +34,10 @@ class GeneratedKernelsNvrtcTest {
             @SuppressWarnings("unchecked")
             List<String> kernels = (List<String>) Class.forName("dev.octet.generated." + cls).getField("KERNELS").get(null);
             for (String k : kernels) {
-                String source = resource("steps/" + cls + "/kernels/" + k + ".cu");
-                String previous = sources.putIfAbsent(k, source);
-                assertTrue(previous == null || previous.equals(source), "two different kernels named " + k);
+                add(sources, k, resource("steps/" + cls + "/kernels/" + k + ".cu"));
+            }
+            for (String k : resource("steps/" + cls + "/decode/kernels.txt").strip().split("\n")) {
+                add(sources, k, resource("steps/" + cls + "/decode/kernels/" + k + ".cu"));
             }
         }
         KernelCompiler nvrtc = new JCudaNvrtc(Files.createTempDirectory("octet-failed-kernels"));
@@ -62,6 +63,11 @@ class GeneratedKernelsNvrtcTest {
                 seconds, maxRegisters, problems.size());
         assertTrue(problems.isEmpty(), () -> String.join("\n", problems));
         assertEquals(sources.size(), all.size());
+    }
+
+    private static void add(Map<String, String> sources, String name, String source) {
+        String previous = sources.putIfAbsent(name, source);
+        assertTrue(previous == null || previous.equals(source), "two different kernels named " + name);
     }
 
     private static String resource(String name) throws IOException {

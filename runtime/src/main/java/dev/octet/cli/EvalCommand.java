@@ -3,6 +3,7 @@ package dev.octet.cli;
 import com.google.gson.GsonBuilder;
 import dev.octet.checkpoint.CheckpointException;
 import dev.octet.checkpoint.SafetensorsFormatException;
+import dev.octet.compiler.Lowering;
 import dev.octet.compiler.UnsupportedShapeException;
 import dev.octet.cpu.decode.CpuDecodeStep;
 import dev.octet.cpu.decode.IncrementalForward;
@@ -77,11 +78,11 @@ final class EvalCommand implements Callable<Integer> {
             description = "where decoding runs: cuda (the compiled decoding step, many conversations at once), cpu (the reference forward) or auto: cuda when a device is found (default ${DEFAULT-VALUE})")
     String device;
 
-    @Option(names = "--slots", paramLabel = "S", defaultValue = "64", description = "conversations decoded at once on the GPU (default ${DEFAULT-VALUE}); the CPU decodes one at a time")
+    @Option(names = "--slots", paramLabel = "S", defaultValue = "" + Lowering.DEFAULT_DECODE_SLOTS, description = "conversations decoded at once on the GPU (default ${DEFAULT-VALUE}); the CPU decodes one at a time")
     int slots;
 
     @Option(names = "--context", paramLabel = "N", description = "positions each conversation may fill, prompt and answer (default: the model's max_seq, at most "
-            + DEFAULT_CONTEXT_CAP + ")")
+            + Lowering.DECODE_CONTEXT_CAP + ")")
     Integer context;
 
     @Option(names = "--show", paramLabel = "K", defaultValue = "5", description = "examples printed (default ${DEFAULT-VALUE})")
@@ -89,9 +90,6 @@ final class EvalCommand implements Callable<Integer> {
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
-
-    /** Key/value caches grow with slots × context; a model's full max_seq (up to 128k) is rarely what an eval needs. */
-    static final int DEFAULT_CONTEXT_CAP = 2048;
 
     @Override
     public Integer call() throws IOException {
@@ -143,7 +141,7 @@ final class EvalCommand implements Callable<Integer> {
             return ExitCodes.INVALID_INPUT;
         }
         RecipeSpec r = selected.get().recipe();
-        int positions = context != null ? context : Math.min(model.config().maxSeq(), DEFAULT_CONTEXT_CAP);
+        int positions = context != null ? context : Math.min(model.config().maxSeq(), Lowering.DECODE_CONTEXT_CAP);
         if (positions > model.config().maxSeq()) {
             throw new CommandLine.ParameterException(spec.commandLine(), "--context " + positions + " exceeds the max_seq of "
                     + model.name() + " (" + model.config().maxSeq() + ")");

@@ -25,7 +25,10 @@ import java.util.stream.Stream;
 /**
  * Build step of the generated module: compiles every example model with every example recipe and writes
  * the step classes (Java sources), their kernels and launch plans (resources under {@code steps/CLASS/}),
- * and an index class listing them. A model without a training block is compiled for one sequence of
+ * and an index class listing them; beside each, the kernels of the model's decoding step ({@code decode/},
+ * {@link Lowering#DEFAULT_DECODE_SLOTS} sequences over caches of min(max_seq, {@link Lowering#DECODE_CONTEXT_CAP}) positions, as
+ * {@code octet eval} compiles it by default) with their names in {@code decode/kernels.txt}, so that CI
+ * compiles those too. A model without a training block is compiled for one sequence of
  * min(max_seq, 1024) tokens. A recipe that does not fit a model (RecipeFit), or a model whose shapes no kernel
  * template serves (UnsupportedShapeException), is skipped and reported.
  * Usage: {@code GenerateExamples EXAMPLES_DIR JAVA_OUT RESOURCES_OUT}.
@@ -80,6 +83,14 @@ public final class GenerateExamples {
                     Files.writeString(dir.resolve("kernels").resolve(k.name() + ".cu"), k.source());
                 }
                 Files.writeString(dir.resolve("plan.json"), PlanJson.write(plan));
+                StepPlan decode = Lowering.compileDecode(model, recipe, Lowering.DEFAULT_DECODE_SLOTS,
+                        Math.min(model.config().maxSeq(), Lowering.DECODE_CONTEXT_CAP), Lowering.QUIET);
+                Path decodeKernels = dir.resolve("decode").resolve("kernels");
+                Files.createDirectories(decodeKernels);
+                for (var k : decode.distinctKernels().values()) {
+                    Files.writeString(decodeKernels.resolve(k.name() + ".cu"), k.source());
+                }
+                Files.write(dir.resolve("decode").resolve("kernels.txt"), decode.distinctKernels().keySet());
                 classes.add(cls);
                 System.out.println("octet: generated " + cls + " (" + plan.kernels().launches().size() + " launches, "
                         + plan.distinctKernels().size() + " kernels)");

@@ -103,7 +103,7 @@ public record DecodeAttention(int sequences, int maxSeq, int heads, int kvHeads,
                     const int row = (sequence * HEADS + kv_head * GROUP + g) * HEAD_DIM;
                     for (int d = threadIdx.x; d < HEAD_DIM; d += THREADS) query[d] = bf16_to_f32(q[row + d]);
                     __syncthreads();
-                    float local_max = -INFINITY;
+                    float local_max = __uint_as_float(0xff800000u);  // -inf; NVRTC has no math.h macros
                     for (int p = threadIdx.x; p <= position; p += THREADS) {
                         const bf16_t* key = keys + p * KV_ROW;
                         float dot = 0.0f;
