@@ -19,7 +19,8 @@ import java.util.OptionalInt;
 /**
  * A Hugging Face {@code tokenizer.json} run by the Rust {@code tokenizers} library through DJL. The DJL jar
  * carries the native library for linux-x86_64 (and aarch64, macOS, Windows); DJL unpacks it once into its
- * cache directory ({@code ~/.djl.ai}, or {@code DJL_CACHE_DIR}), so nothing is downloaded.
+ * cache directory ({@code ~/.djl.ai}, or {@code DJL_CACHE_DIR}), so nothing is downloaded (on a CUDA machine too:
+ * see {@link #useBundledLibrary}).
  *
  * <p>The vocabulary size and the special tokens are read from the JSON itself (the model's vocabulary and
  * {@code added_tokens}), because DJL does not expose them. Unlike JTokkit's ordinary encoding, the Rust
@@ -59,6 +60,7 @@ public final class HuggingFaceJsonTokenizer implements Tokenizer {
                 .orElseThrow(() -> new IOException(file + ": the tokenizer has no end-of-document token (looked for "
                         + String.join(", ", END_OF_DOCUMENT_CANDIDATES) + " among its added tokens)"));
         HuggingFaceTokenizer loaded;
+        useBundledLibrary();
         try {
             loaded = HuggingFaceTokenizer.newInstance(file, Map.of("addSpecialTokens", "false", "truncation", "false",
                     "padding", "false"));
@@ -112,6 +114,17 @@ public final class HuggingFaceJsonTokenizer implements Tokenizer {
     @Override
     public void close() {
         library.close();
+    }
+
+    /**
+     * On a machine with CUDA, DJL asks for a CUDA build of the library, which its jar does not carry, and downloads
+     * it; without a network that fails. Tokenizing needs no GPU: unless the user chose a flavor ({@code RUST_FLAVOR},
+     * environment or property), the CPU build bundled in the jar is used.
+     */
+    private static void useBundledLibrary() {
+        if (System.getenv("RUST_FLAVOR") == null && System.getProperty("RUST_FLAVOR") == null) {
+            System.setProperty("RUST_FLAVOR", "cpu");
+        }
     }
 
     private static String sha256(byte[] bytes) {
