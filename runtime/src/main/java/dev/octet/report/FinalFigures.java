@@ -7,10 +7,12 @@ import java.util.OptionalDouble;
 
 /**
  * The figures a run ended with, for the report's table: absent where the run did not record them.
- * {@code trainLoss} is the mean of the last ten logged losses, as noisy single steps would mislead.
+ * {@code trainLoss} is the mean of the last ten logged losses, as noisy single steps would mislead; device memory
+ * is recorded by GPU runs only.
  */
 public record FinalFigures(long steps, OptionalDouble trainLoss, OptionalDouble evalLoss, OptionalDouble tokensPerSecond,
-                           OptionalDouble elapsedSeconds, OptionalDouble peakHeapMb, long skippedSteps,
+                           OptionalDouble elapsedSeconds, OptionalDouble peakHeapMb, OptionalDouble peakDeviceMb,
+                           long skippedSteps,
                            Optional<HealthSample> worstSnr, OptionalDouble maxSaturated) {
 
     public static FinalFigures of(RunHistory run) {
@@ -22,6 +24,7 @@ public record FinalFigures(long steps, OptionalDouble trainLoss, OptionalDouble 
         List<HealthSample> lastHealth = run.health().stream().filter(h -> h.step() == lastHealthStep).toList();
         return new FinalFigures(steps, trainLoss, last(run.evalLoss()), last(run.series("tokens_per_s")),
                 last(run.series("elapsed_s")), run.series("heap_mb").stream().mapToDouble(Point::value).max(),
+                run.series("device_mem_mb").stream().mapToDouble(Point::value).max(),
                 (long) last(run.series("skipped_steps")).orElse(0),
                 lastHealth.stream().min(Comparator.comparingDouble(HealthSample::snrDb)),
                 lastHealth.stream().mapToDouble(HealthSample::saturated).max());

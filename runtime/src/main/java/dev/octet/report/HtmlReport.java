@@ -82,7 +82,7 @@ public final class HtmlReport {
         html.append("</table>\n");
 
         html.append("<h2>Final figures</h2>\n<table><tr><th>run</th><th>recipe</th><th>steps</th><th>train loss<br>(last 10 logged)</th>"
-                + "<th>eval loss</th><th>tokens/s</th><th>elapsed</th><th>peak heap</th><th>skipped steps</th>"
+                + "<th>eval loss</th><th>tokens/s</th><th>elapsed</th><th>peak heap</th><th>peak device memory</th><th>skipped steps</th>"
                 + "<th>worst FP8 SNR</th><th>max saturated</th></tr>\n");
         for (RunHistory r : runs) {
             FinalFigures f = FinalFigures.of(r);
@@ -90,7 +90,7 @@ public final class HtmlReport {
                     .append("<td>").append(f.steps()).append("</td>")
                     .append(number(f.trainLoss(), "%.4f")).append(number(f.evalLoss(), "%.4f"))
                     .append(number(f.tokensPerSecond(), "%.0f")).append(number(f.elapsedSeconds(), "%.1f s"))
-                    .append(number(f.peakHeapMb(), "%.0f MB")).append("<td>").append(f.skippedSteps()).append("</td>")
+                    .append(number(f.peakHeapMb(), "%.0f MB")).append(number(f.peakDeviceMb(), "%.0f MB")).append("<td>").append(f.skippedSteps()).append("</td>")
                     .append(f.worstSnr().map(h -> "<td>" + String.format(Locale.ROOT, "%.1f dB", h.snrDb())
                             + "<br><code>" + escape(h.tensor()) + "</code></td>").orElse("<td>–</td>"))
                     .append(number(f.maxSaturated().stream().map(x -> 100 * x).findFirst(), "%.3f %%"))
@@ -104,6 +104,10 @@ public final class HtmlReport {
         if (runs.stream().anyMatch(r -> !r.series("heap_mb").isEmpty())) {
             chart(html, out, "memory.svg", ReportCharts.perRun(runs, "heap_mb", "Memory", "JVM heap in use (MB)"),
                     "Memory (JVM heap in use at logged steps)");
+        }
+        if (runs.stream().anyMatch(r -> !r.series("device_mem_mb").isEmpty())) {
+            chart(html, out, "device-memory.svg", ReportCharts.perRun(runs, "device_mem_mb", "Device memory",
+                    "GPU memory in use (MB)"), "Device memory (GPU runs: total − free at logged steps)");
         }
 
         html.append("<h2>FP8 health</h2>\n");
