@@ -5,10 +5,10 @@ import dev.octet.checkpoint.CheckpointMetadata;
 import dev.octet.checkpoint.MasterWeights;
 import dev.octet.compiler.CompileTarget;
 import dev.octet.compiler.Lowering;
+import dev.octet.compiler.ir.Parameter;
 import dev.octet.compiler.plan.StepPlan;
 import dev.octet.cpu.exec.Fp8TensorHealth;
 import dev.octet.cpu.exec.GraphInterpreter;
-import dev.octet.cpu.exec.NonFiniteTensorException;
 import dev.octet.cpu.exec.ParameterStore;
 import dev.octet.cpu.exec.RecipeLinearPolicy;
 import dev.octet.cpu.ops.Rounding;
@@ -97,10 +97,11 @@ final class GpuBackend implements TrainingBackend {
     }
 
     /**
-     * A non-finite loss, read back before the optimizer runs, skips the step: its gradients are discarded.
-     * The gradient norm is only formed inside the optimizer's launches, so a finite loss with non-finite
-     * gradients is found after AdamW has already written the weights; the run then stops as diverged. With
-     * health armed, the micro-batches run eagerly and each quantization is measured as it is written.
+     * A non-finite loss, read back before the optimizer runs, skips the step: its gradients are discarded. A
+     * non-finite gradient norm is found on the device by the gradient-norm kernel, which sets the step's skip
+     * flag so that no AdamW kernel writes anything; the host then names the first gradient holding inf or NaN
+     * (reading gradients back only on such a step) and discards them. With health armed, the micro-batches run
+     * eagerly and each quantization is measured as it is written.
      */
     @Override
     public StepOutcome step(List<Batch> microBatches, long optimizerStep, double learningRate) {
@@ -123,10 +124,24 @@ final class GpuBackend implements TrainingBackend {
         device.runOptimizer();
         DeviceStep.StepResult result = device.finishStep();
         if (!Float.isFinite(result.gradNorm())) {
-            throw new NonFiniteTensorException("gradient norm (" + result.gradNorm()
-                    + "; found after the device's AdamW update, which cannot be undone)", null);
+            String tensor = firstNonFiniteGradient();
+            device.discardGradients();
+            return StepOutcome.skipped(result.loss(), result.gradNorm(), tensor);
         }
         return StepOutcome.applied(result.loss(), result.gradNorm());
+    }
+
+    /** The first gradient holding inf or NaN, named as the CPU backend names it, read back from the device. */
+    private String firstNonFiniteGradient() {
+        for (Parameter p : device.parameters()) {
+            for (float g : device.readF32(p.gradient())) {
+                if (!Float.isFinite(g)) {
+                    return "gradient of " + p.name();
+                }
+            }
+        }
+        // The norm overflowed although every element is finite: still no update that can be trusted.
+        return "gradient norm";
     }
 
     @Override

@@ -68,9 +68,9 @@ public final class GraphBuilder {
                     + c.maxSeq() + "]");
         }
         tokenIds = input("tokens", TensorType.of(DType.I32, tokens));
-        positions = input("positions", TensorType.of(DType.I32, tokens));
         // Decoding scores nothing and attends within each sequence's cache: no targets, documents or loss weight.
         targets = decoding ? null : input("targets", TensorType.of(DType.I32, tokens));
+        positions = input("positions", TensorType.of(DType.I32, tokens));
         documentIds = decoding ? null : input("document_ids", TensorType.of(DType.I32, tokens));
         lossWeight = decoding ? null : input("loss_weight", TensorType.of(DType.F32, 1));
         for (ParameterTable.Param p : table.params()) {

@@ -362,7 +362,8 @@ public final class KernelFormation {
                         new Argument.Buffer(partials, plan.firstSlot(i))));
             }
             launch(plan.finalizer(), Map.of("partials", partials, "grad_norm", out(root, 0)),
-                    Map.of("clip_factor", new Argument.Buffer(out(root, 1), AdamWScalarSlot.CLIP_FACTOR.index())));
+                    Map.of("clip_factor", new Argument.Buffer(out(root, 1), AdamWScalarSlot.CLIP_FACTOR.index()),
+                            "skip", new Argument.Buffer(out(root, 1), AdamWScalarSlot.SKIP.index())));
         }
 
         // ---- helpers ---------------------------------------------------------------------------------

@@ -221,6 +221,7 @@ public final class NodeExecutor {
                 double clip = g.maxNorm() > 0 ? GradientClipping.scale(g.maxNorm(), norm) : 1;
                 double[] scalars = buffers.get(node.outputs().get(1));
                 scalars[AdamWScalarSlot.CLIP_FACTOR.index()] = clip;
+                scalars[AdamWScalarSlot.SKIP.index()] = Double.isFinite(norm) ? 0 : 1;
                 yield List.of(new double[] {norm}, scalars);
             }
             case Operator.AdamWUpdate a -> adamw(a, in);
@@ -409,7 +410,7 @@ public final class NodeExecutor {
     /**
      * AdamW on one parameter with the float arithmetic of {@link AdamW}: the gradient scaled by the clip
      * factor, the learning rate and bias corrections read from the step scalars. Writes the new master, the
-     * moments, a zeroed gradient and the BF16 working copy.
+     * moments, a zeroed gradient and the BF16 working copy; with the skip slot set, writes them back unchanged.
      */
     private static List<double[]> adamw(Operator.AdamWUpdate a, double[][] in) {
         // in: param, grad, m, v, step scalars (the clip factor among them, written by the gradient norm)
@@ -418,6 +419,10 @@ public final class NodeExecutor {
         float[] m = floats(in[2]);
         float[] v = floats(in[3]);
         double[] scalars = in[4];
+        if (scalars[AdamWScalarSlot.SKIP.index()] != 0) {
+            // A non-finite gradient norm: nothing changes; the working copy is still the master rounded.
+            return List.of(in[0], in[2], in[3], in[1], in[0].clone());
+        }
         float clip = (float) scalars[AdamWScalarSlot.CLIP_FACTOR.index()];
         if (clip != 1) {
             for (int i = 0; i < g.length; i++) {

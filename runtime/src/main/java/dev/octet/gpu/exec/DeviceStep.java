@@ -150,6 +150,16 @@ public final class DeviceStep implements AutoCloseable {
         return out;
     }
 
+    /** Overwrites the FP32 contents of {@code v} (tests inject faults this way; a checkpoint loads through upload). */
+    public void writeF32(Value v, float[] contents) {
+        context.makeCurrent();
+        stream.synchronize();
+        if (contents.length != v.type().elements()) {
+            throw new IllegalArgumentException(v.name() + " holds " + v.type().elements() + " elements, not " + contents.length);
+        }
+        arena.copyFrom(layout.offset(v), contents);
+    }
+
     /** The BF16 bit patterns of {@code v} (a working copy). */
     public short[] readBf16(Value v) {
         context.makeCurrent();

@@ -5,7 +5,8 @@ import dev.octet.compiler.cuda.optim.AdamWScalarSlot;
 /**
  * The per-step values the AdamW kernels read from the {@code step_scalars} buffer, rounded to float exactly
  * as the CPU's AdamW rounds them: the learning rate, and the bias corrections 1 − β1ᵗ and 1 − β2ᵗ formed in
- * double. The clip factor's slot is written on the device by the gradient-norm kernel; the host writes 1.
+ * double. The clip factor's and the skip flag's slots are written on the device by the gradient-norm kernel;
+ * the host writes 1 and 0.
  */
 public record StepScalars(float learningRate, float biasCorrection1, float biasCorrection2) {
     /** @param step the 1-based AdamW step count */
@@ -24,6 +25,7 @@ public record StepScalars(float learningRate, float biasCorrection1, float biasC
         s[AdamWScalarSlot.BIAS_CORRECTION1.index()] = biasCorrection1;
         s[AdamWScalarSlot.BIAS_CORRECTION2.index()] = biasCorrection2;
         s[AdamWScalarSlot.CLIP_FACTOR.index()] = 1f;
+        s[AdamWScalarSlot.SKIP.index()] = 0f;
         return s;
     }
 }

@@ -1,6 +1,8 @@
 package dev.octet.cpu.ir;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.octet.compiler.cuda.optim.AdamWScalarSlot;
 import dev.octet.compiler.ir.DType;
@@ -14,6 +16,7 @@ import dev.octet.cpu.ops.AdamW;
 import dev.octet.numerics.Bf16;
 import java.util.List;
 import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -66,6 +69,48 @@ class AdamWNodeTest {
         assertArrayEquals(doubles(v), buffers.get(vv));
         assertArrayEquals(new double[n], buffers.get(grad));
         assertArrayEquals(bf16, buffers.get(shadow));
+    }
+
+    @Test
+    void aNonFiniteGradientNormSetsTheSkipSlotAndAdamWChangesNothing() {
+        int n = 8;
+        Value param = value(0, "w", DType.F32, Storage.PARAMETER, n);
+        Value grad = value(1, "grad.w", DType.F32, Storage.GRADIENT, n);
+        Value mv = value(2, "adam_m.w", DType.F32, Storage.OPTIMIZER_STATE, n);
+        Value vv = value(3, "adam_v.w", DType.F32, Storage.OPTIMIZER_STATE, n);
+        Value scalars = value(4, "step_scalars", DType.F32, Storage.INPUT, AdamWScalarSlot.count());
+        Value norm = value(5, "grad_norm", DType.F32, Storage.OUTPUT, 1);
+        Value shadow = value(6, "w.bf16", DType.BF16, Storage.SHADOW, n);
+        double[] p = {0.5, -0.25, 0.125, 1, -1, 2, -2, 0.75};
+        double[] g = {1e-3, 2e-3, Double.NaN, 0, 0, 0, 0, 1e-3};
+        ValueBuffers buffers = new ValueBuffers();
+        buffers.put(param, p);
+        buffers.put(grad, g);
+        buffers.put(mv, new double[n]);
+        buffers.put(vv, new double[n]);
+        double[] s = new double[AdamWScalarSlot.count()];
+        s[AdamWScalarSlot.LEARNING_RATE.index()] = 1e-2;
+        s[AdamWScalarSlot.BIAS_CORRECTION1.index()] = 0.1;
+        s[AdamWScalarSlot.BIAS_CORRECTION2.index()] = 0.05;
+        buffers.put(scalars, s);
+        NodeExecutor executor = new NodeExecutor();
+        executor.execute(new Node(0, new Operator.GradientNorm(1.0, 1), List.of(grad), List.of(norm, scalars),
+                Phase.OPTIMIZER), buffers);
+        assertEquals(1.0, buffers.get(scalars)[AdamWScalarSlot.SKIP.index()]);
+        executor.execute(new Node(1, new Operator.AdamWUpdate("w", n, 0.9, 0.95, 1e-8, 0.1, true),
+                List.of(param, grad, mv, vv, scalars), List.of(param, mv, vv, grad, shadow), Phase.OPTIMIZER), buffers);
+        assertArrayEquals(p, buffers.get(param));
+        assertArrayEquals(new double[n], buffers.get(mv));
+        assertArrayEquals(new double[n], buffers.get(vv));
+        assertTrue(Double.isNaN(buffers.get(grad)[2]), "the gradient stays for the host to name");
+        assertArrayEquals(p, buffers.get(shadow), "these weights are exact in BF16");
+
+        buffers.put(grad, new double[] {3, 4, 0, 0, 0, 0, 0, 0});
+        executor.execute(new Node(2, new Operator.GradientNorm(1.0, 1), List.of(grad), List.of(norm, scalars),
+                Phase.OPTIMIZER), buffers);
+        assertEquals(0.0, buffers.get(scalars)[AdamWScalarSlot.SKIP.index()]);
+        assertEquals(5.0, buffers.get(norm)[0]);
+        assertEquals(0.2, buffers.get(scalars)[AdamWScalarSlot.CLIP_FACTOR.index()], 1e-7);
     }
 
     private static Value value(int id, String name, DType dtype, Storage storage, int n) {

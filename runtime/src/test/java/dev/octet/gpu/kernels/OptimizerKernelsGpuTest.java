@@ -10,6 +10,7 @@ import dev.octet.compiler.ir.DType;
 import dev.octet.cpu.ops.AdamW;
 import dev.octet.cpu.ops.GradientClipping;
 import dev.octet.numerics.Bf16;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -43,13 +44,14 @@ class OptimizerKernelsGpuTest {
         try (DeviceWorkspace ws = GpuSession.get().workspace()) {
             ws.output("partials", DType.F32, plan.partialCount())
                     .output("grad_norm", DType.F32, 1)
-                    .output("clip_factor", DType.F32, 1);
+                    .output("clip_factor", DType.F32, 1)
+                    .output("skip", DType.F32, 1);
             for (int i = 0; i < grads.size(); i++) {
                 ws.input("grad" + i, HostArray.f32(grads.get(i)));
             }
             float[] firstNorm = null;
             for (int run = 0; run < 3; run++) {
-                ws.poison("partials").poison("grad_norm").poison("clip_factor");
+                ws.poison("partials").poison("grad_norm").poison("clip_factor").poison("skip");
                 List<GradSquareSum> sums = plan.squareSums();
                 for (int i = 0; i < sums.size(); i++) {
                     ws.launch(sums.get(i).emit(), DeviceWorkspace.Binding.buffer("grad", "grad" + i),
@@ -62,6 +64,7 @@ class OptimizerKernelsGpuTest {
                     Accuracy.relative(finalizer.kernelName() + " norm", firstNorm[0], norm, NORM_BOUND);
                     Accuracy.relative(finalizer.kernelName() + " clip factor (max norm " + maxNorm + ")",
                             ws.f32("clip_factor")[0], GradientClipping.scale(maxNorm, norm), NORM_BOUND);
+                    Accuracy.bitExact(finalizer.kernelName() + " skip flag of a finite norm", ws.f32("skip"), new float[] {0f});
                 } else {
                     Accuracy.bitExact(finalizer.kernelName() + " norm, run " + (run + 1), ws.f32("grad_norm"), firstNorm);
                 }
@@ -127,6 +130,43 @@ class OptimizerKernelsGpuTest {
             if (bf16Shadow) {
                 Accuracy.bitExact(name + " bf16 shadow", ws.bf16Bits("param_bf16"), bf16Bits(wantParam));
             }
+        }
+    }
+
+    @Test
+    void aNonFiniteNormSetsSkipAndAdamWThenWritesNothing() {
+        int elements = 1000;
+        GradNormPlan plan = new GradNormPlan(List.of(elements), 1.0);
+        RandomTensors random = new RandomTensors(33);
+        float[] grad = random.gradients(elements);
+        grad[517] = Float.NaN;
+        float[] param = random.weights(elements);
+        float[] m = random.gradients(elements);
+        float[] v = random.gradients(elements);
+        for (int i = 0; i < elements; i++) {
+            v[i] = v[i] * v[i];
+        }
+        AdamWHyperparameters hyper = new AdamWHyperparameters(0.9, 0.95, 1e-8, 0.1);
+        float[] scalars = hyper.scalarsForStep(3, 1e-3, 1f);
+        AdamWStep adamw = new AdamWStep(elements, hyper, true, DType.F32, true);
+        try (DeviceWorkspace ws = GpuSession.get().workspace()) {
+            ws.input("grad", HostArray.f32(grad)).output("partials", DType.F32, plan.partialCount())
+                    .output("grad_norm", DType.F32, 1)
+                    .input("param", HostArray.f32(param)).input("m", HostArray.f32(m)).input("v", HostArray.f32(v))
+                    .input("scalars", HostArray.f32(scalars)).input("param_bf16", HostArray.bf16(param))
+                    .launch(plan.squareSums().getFirst().emit())
+                    .launch(plan.finalizer().emit(),
+                            DeviceWorkspace.Binding.buffer("clip_factor", "scalars", AdamWScalarSlot.CLIP_FACTOR.index()),
+                            DeviceWorkspace.Binding.buffer("skip", "scalars", AdamWScalarSlot.SKIP.index()))
+                    .launch(adamw.emit());
+            String name = adamw.kernelName() + " after a NaN gradient";
+            Accuracy.bitExact(name + ": skip slot", new float[] {ws.f32("scalars")[AdamWScalarSlot.SKIP.index()]},
+                    new float[] {1f});
+            Accuracy.bitExact(name + ": param", ws.f32("param"), param);
+            Accuracy.bitExact(name + ": m", ws.f32("m"), m);
+            Accuracy.bitExact(name + ": v", ws.f32("v"), v);
+            Accuracy.bitExact(name + ": grad kept", ws.f32("grad"), grad);
+            Accuracy.bitExact(name + ": bf16 shadow", ws.bf16Bits("param_bf16"), bf16Bits(roundToBf16(param)));
         }
     }
 

@@ -36,6 +36,7 @@ public record AdamWHyperparameters(double beta1, double beta2, double eps, doubl
         slots[AdamWScalarSlot.BIAS_CORRECTION1.index()] = (float) (1 - Math.pow(beta1, t));
         slots[AdamWScalarSlot.BIAS_CORRECTION2.index()] = (float) (1 - Math.pow(beta2, t));
         slots[AdamWScalarSlot.CLIP_FACTOR.index()] = clipFactor;
+        slots[AdamWScalarSlot.SKIP.index()] = 0f;
         return slots;
     }
 }

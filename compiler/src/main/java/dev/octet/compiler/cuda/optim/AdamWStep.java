@@ -15,7 +15,8 @@ import java.util.Objects;
  * One AdamW step over one FP32 parameter buffer, in AdamW.java's order of float operations (no FMA
  * contraction: every product and sum is an explicitly rounded intrinsic), so with FP32 moments and a clip
  * factor of 1 it matches the oracle bit for bit. The gradient is first multiplied by the clip factor, and is
- * zeroed after the update so the next step's accumulation starts from 0.
+ * zeroed after the update so the next step's accumulation starts from 0. When the scalars' skip slot is set
+ * (a non-finite gradient norm) nothing is written: the host names the bad tensor and zeroes the gradients.
  *
  * <p>{@code momentType} BF16 stores m and v as BF16 (recipes with {@code optimizer_states = bf16}): they are
  * widened, updated in FP32 and rounded to nearest even on store. {@code bf16Shadow} also writes the updated
@@ -68,7 +69,7 @@ public record AdamWStep(int elements, AdamWHyperparameters hyper, boolean decay,
 
                 extern "C" __global__ void __launch_bounds__(THREADS) %s%s {
                     const int i = blockIdx.x * THREADS + threadIdx.x;
-                    if (i >= N) return;
+                    if (i >= N || scalars[%d] != 0.0f) return;
                     const float lr = scalars[%d], c1 = scalars[%d], c2 = scalars[%d], clip = scalars[%d];
                     const float g = __fmul_rn(grad[i], clip);
                     const float mi = __fadd_rn(__fmul_rn(BETA1, %s), __fmul_rn(ONE_MINUS_BETA1, g));
@@ -86,7 +87,7 @@ public record AdamWStep(int elements, AdamWHyperparameters hyper, boolean decay,
                 CudaLiteral.f32((float) hyper.beta1()), CudaLiteral.f32((float) hyper.beta2()),
                 CudaLiteral.f32((float) (1 - hyper.beta1())), CudaLiteral.f32((float) (1 - hyper.beta2())),
                 CudaLiteral.f32((float) hyper.eps()), CudaLiteral.f32((float) weightDecay),
-                kernelName(), CudaKernel.signature(params),
+                kernelName(), CudaKernel.signature(params), AdamWScalarSlot.SKIP.index(),
                 AdamWScalarSlot.LEARNING_RATE.index(), AdamWScalarSlot.BIAS_CORRECTION1.index(),
                 AdamWScalarSlot.BIAS_CORRECTION2.index(), AdamWScalarSlot.CLIP_FACTOR.index(),
                 bf16Moments ? "bf16_to_f32(m[i])" : "m[i]", bf16Moments ? "bf16_to_f32(v[i])" : "v[i]",
@@ -95,7 +96,7 @@ public record AdamWStep(int elements, AdamWHyperparameters hyper, boolean decay,
         String description = "AdamW step over f32[" + elements + "], moments " + momentType.irName()
                 + ", beta1 " + hyper.beta1() + ", beta2 " + hyper.beta2() + ", eps " + hyper.eps()
                 + ", weight decay " + weightDecay + (bf16Shadow ? ", bf16 shadow of the weight" : "")
-                + ".\nscalars f32[" + AdamWScalarSlot.count() + "]: lr, 1-beta1^t, 1-beta2^t, clip factor."
+                + ".\nscalars f32[" + AdamWScalarSlot.count() + "]: lr, 1-beta1^t, 1-beta2^t, clip factor, skip."
                 + " Oracle: dev.octet.cpu.ops.AdamW.step; grad zeroed afterwards.";
         return new CudaKernel(kernelName(), CudaPrelude.kernelSource(description, body),
                 LaunchGeometry.linear(Math.ceilDiv(elements, THREADS), THREADS, 0), params);

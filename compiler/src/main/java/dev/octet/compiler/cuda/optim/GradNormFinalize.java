@@ -13,10 +13,12 @@ import java.util.List;
  * Second level of the global gradient norm: one block sums all {@code partialCount} partials in a fixed order
  * (in double), then {@code grad_norm[0] = sqrt(sum)} and {@code clip_factor[0] = GradientClipping.scale(maxNorm,
  * norm)}: {@code min(1, maxNorm / norm)}, and 1 when the norm is 0, inf or NaN (no eps; the caller decides
- * whether a non-finite norm skips the step). {@code clip_factor} may point at
- * {@link AdamWScalarSlot#CLIP_FACTOR} of the optimizer's scalar buffer, so AdamW reads it without a copy.
+ * whether a non-finite norm skips the step), and {@code skip[0]} = 1 for a non-finite norm, else 0.
+ * {@code clip_factor} and {@code skip} may point at {@link AdamWScalarSlot#CLIP_FACTOR} and
+ * {@link AdamWScalarSlot#SKIP} of the optimizer's scalar buffer, so AdamW reads them without a copy.
  *
- * <p>Buffers: {@code partials} (f32[partialCount]), {@code grad_norm} (f32[1]), {@code clip_factor} (f32[1]).
+ * <p>Buffers: {@code partials} (f32[partialCount]), {@code grad_norm} (f32[1]), {@code clip_factor} (f32[1]),
+ * {@code skip} (f32[1]).
  */
 public record GradNormFinalize(int partialCount, double maxNorm) implements KernelSpec {
 
@@ -41,7 +43,8 @@ public record GradNormFinalize(int partialCount, double maxNorm) implements Kern
         List<KernelParam> params = List.of(
                 KernelParam.in("partials", DType.F32),
                 KernelParam.out("grad_norm", DType.F32),
-                KernelParam.out("clip_factor", DType.F32));
+                KernelParam.out("clip_factor", DType.F32),
+                KernelParam.out("skip", DType.F32));
         String body = """
                 constexpr int PARTIALS = %d, THREADS = %d;
                 constexpr double MAX_NORM = %s; // %s
@@ -57,15 +60,17 @@ public record GradNormFinalize(int partialCount, double maxNorm) implements Kern
                         for (int t = 0; t < THREADS; t++) total += thread_sums[t];
                         const double norm = sqrt(total);
                         // GradientClipping.scale: !(norm > 0) also catches NaN; an infinite norm is left alone too.
-                        const bool usable = norm > 0.0 && norm < __longlong_as_double(0x7ff0000000000000ll);
+                        const bool finite = norm < __longlong_as_double(0x7ff0000000000000ll);  // false for NaN too
+                        const bool usable = norm > 0.0 && finite;
                         grad_norm[0] = (float) norm;
                         clip_factor[0] = usable ? (float) fmin(1.0, MAX_NORM / norm) : 1.0f;
+                        skip[0] = finite ? 0.0f : 1.0f;
                     }
                 }
                 """.formatted(partialCount, THREADS, CudaLiteral.f64(maxNorm), maxNorm, kernelName(),
                 CudaKernel.signature(params));
         String description = "Gradient norm, second level: grad_norm = sqrt(sum of " + partialCount
-                + " partials), clip_factor = min(1, " + maxNorm + " / norm) (1 for a zero or non-finite norm).";
+                + " partials), clip_factor = min(1, " + maxNorm + " / norm) (1 for a zero or non-finite norm), skip = 1 for a non-finite norm.";
         return new CudaKernel(kernelName(), CudaPrelude.kernelSource(description, body),
                 LaunchGeometry.linear(1, THREADS, 0), params);
     }

@@ -82,7 +82,7 @@ class OptimizerKernelsTest {
     void hostScalarsAreTheOraclesFloats() {
         AdamWHyperparameters hyper = new AdamWHyperparameters(0.9, 0.999, 1e-8, 0.01);
         float[] slots = hyper.scalarsForStep(3, 3e-4, 0.5f);
-        assertArrayEquals(new float[] {(float) 3e-4, (float) (1 - Math.pow(0.9, 3)), (float) (1 - Math.pow(0.999, 3)), 0.5f},
+        assertArrayEquals(new float[] {(float) 3e-4, (float) (1 - Math.pow(0.9, 3)), (float) (1 - Math.pow(0.999, 3)), 0.5f, 0f},
                 slots);
         assertEquals(AdamWScalarSlot.count(), slots.length);
     }
