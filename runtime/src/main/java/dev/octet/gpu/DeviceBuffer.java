@@ -124,6 +124,12 @@ public final class DeviceBuffer implements AutoCloseable {
                 (long) host.length * Short.BYTES), "cuMemcpyHtoD");
     }
 
+    public void copyFrom(long offsetBytes, byte[] host) {
+        requireRange(offsetBytes, host.length);
+        CudaCheck.check(JCudaDriver.cuMemcpyHtoD(pointer.withByteOffset(offsetBytes), Pointer.to(host), host.length),
+                "cuMemcpyHtoD");
+    }
+
     /** Synchronous copy from {@code offsetBytes} into this buffer; call after the stream is synchronized. */
     public void copyTo(long offsetBytes, float[] host) {
         requireRange(offsetBytes, (long) host.length * Float.BYTES);

@@ -1,12 +1,14 @@
 package dev.octet.train;
 
-import dev.octet.checkpoint.CheckpointException;
 import dev.octet.checkpoint.CheckpointMetadata;
 import dev.octet.checkpoint.MasterWeights;
 import dev.octet.compiler.CompileTarget;
 import dev.octet.compiler.Lowering;
 import dev.octet.compiler.ir.Parameter;
+import dev.octet.compiler.ir.Value;
+import dev.octet.compiler.passes.QuantizeInsertion;
 import dev.octet.compiler.plan.StepPlan;
+import dev.octet.cpu.exec.Fp8LinearKernel;
 import dev.octet.cpu.exec.Fp8TensorHealth;
 import dev.octet.cpu.exec.GraphInterpreter;
 import dev.octet.cpu.exec.ParameterStore;
@@ -14,8 +16,12 @@ import dev.octet.cpu.exec.RecipeLinearPolicy;
 import dev.octet.cpu.ops.Rounding;
 import dev.octet.data.Batch;
 import dev.octet.data.BatchSource;
+import dev.octet.dsl.spec.Gemm;
 import dev.octet.dsl.spec.ModelSpec;
+import dev.octet.dsl.spec.OperandQuant;
+import dev.octet.dsl.spec.ParameterTable;
 import dev.octet.dsl.spec.RecipeSpec;
+import dev.octet.dsl.spec.Role;
 import dev.octet.dsl.spec.Scaling;
 import dev.octet.dsl.spec.TrainingSpec;
 import dev.octet.gpu.CompileCache;
@@ -26,10 +32,16 @@ import dev.octet.gpu.exec.DeviceStep;
 import dev.octet.gpu.exec.Fp8HealthProbe;
 import dev.octet.gpu.exec.MicroBatchInputs;
 import dev.octet.gpu.exec.StepScalars;
+import dev.octet.numerics.DelayedScaling;
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 import java.util.OptionalLong;
 
 /**
@@ -46,7 +58,7 @@ final class GpuBackend implements TrainingBackend {
     private final CudaContext context;
     private final DeviceStep device;
     private final ParameterStore params;
-    // What the checkpoint format reads delayed-scaling state from; the GPU keeps its own on the device.
+    // What the checkpoint format reads delayed-scaling state from; the device's histories are copied in and out.
     private final GraphInterpreter interpreter;
     private final Fp8HealthProbe health;
     private boolean healthArmed;
@@ -179,32 +191,67 @@ final class GpuBackend implements TrainingBackend {
 
     @Override
     public CheckpointMetadata restore(Path file) throws IOException {
-        requireNoDelayedScaling(file);
         CheckpointMetadata metadata = TrainingCheckpoint.restore(file, model, recipe, params, interpreter);
         device.upload(params);
+        delayedScalingToDevice();
         return metadata;
     }
 
     @Override
     public void writeCheckpoint(FileChannel out, CheckpointMetadata state) throws IOException {
         device.download(params);
+        delayedScalingFromDevice();
         TrainingCheckpoint.write(out, state, params, model, interpreter);
     }
 
+    /** Each delayed-scaling operand of the FP8 layers with its history and count in the arena. */
+    private record DelayedOperand(Fp8LinearKernel kernel, Gemm gemm, Role role, OperandQuant quant, Value history,
+                                  Value recorded) {}
+
     /**
-     * The device keeps delayed scaling's amax histories in its arena, not where the checkpoint format reads
-     * them; until they are carried, such runs are neither saved nor resumed on the GPU.
+     * The amax histories the device keeps for delayed scaling, matched to the layers, GEMMs and operands whose
+     * state the checkpoint format reads from the interpreter's FP8 kernels.
      */
-    void requireNoDelayedScaling(Path file) throws CheckpointException {
-        if (usesDelayedScaling()) {
-            throw new CheckpointException(file, "recipe " + recipe.name()
-                    + " keeps amax histories on the GPU, which checkpoints do not carry yet; train it on the CPU to resume");
+    private List<DelayedOperand> delayedOperands() {
+        List<DelayedOperand> out = new ArrayList<>();
+        for (ParameterTable.Linear linear : ParameterTable.of(model).linears()) {
+            if (!(interpreter.kernel(linear.name()) instanceof Fp8LinearKernel fp8)) {
+                continue;
+            }
+            for (Gemm gemm : Gemm.values()) {
+                for (Role role : gemm.operands()) {
+                    OperandQuant q = recipe.operand(gemm, role);
+                    String history = QuantizeInsertion.amaxHistoryName(linear.name(), gemm, role);
+                    Optional<Value> h = device.layout().value(history);
+                    Optional<Value> r = device.layout().value(QuantizeInsertion.recordedName(history));
+                    if (q.scaling() instanceof Scaling.Delayed && h.isPresent() && r.isPresent()) {
+                        out.add(new DelayedOperand(fp8, gemm, role, q, h.get(), r.get()));
+                    }
+                }
+            }
+        }
+        return out;
+    }
+
+    private void delayedScalingFromDevice() {
+        for (DelayedOperand d : delayedOperands()) {
+            Scaling.Delayed scaling = (Scaling.Delayed) d.quant().scaling();
+            int recorded = ByteBuffer.wrap(device.readBytes(d.recorded())).order(ByteOrder.LITTLE_ENDIAN).getInt();
+            d.kernel().restoreDelayedScaling(d.gemm(), d.role(), new DelayedScaling(d.quant().format(), scaling.history(),
+                    scaling.margin(), device.readF32(d.history()), recorded));
         }
     }
 
-    boolean usesDelayedScaling() {
-        return !recipe.allBf16() && recipe.operands().values().stream().flatMap(byRole -> byRole.values().stream())
-                .anyMatch(q -> q.scaling() instanceof Scaling.Delayed);
+    private void delayedScalingToDevice() {
+        for (DelayedOperand d : delayedOperands()) {
+            DelayedScaling state = d.kernel().delayedScaling().getOrDefault(d.gemm(), Map.of()).get(d.role());
+            if (state == null) {
+                continue;  // the checkpoint has none for it: the device's zeroed history is the fresh start
+            }
+            device.writeF32(d.history(), state.history());
+            device.writeBytes(d.recorded(), ByteBuffer.allocate(Integer.BYTES).order(ByteOrder.LITTLE_ENDIAN)
+                    .putInt(Math.toIntExact(state.recorded())).array());
+        }
     }
 
     @Override

@@ -20,18 +20,7 @@ public final class GpuTrainer {
                                        TrainingOptions options, Consumer<String> report) throws IOException {
         try (GpuBackend backend = GpuBackend.open(model, recipe, spec, true)) {
             report.accept("device: " + backend.describe());
-            TrainingOptions run = options;
-            if (backend.usesDelayedScaling()) {
-                if (options.resumeFrom().isPresent()) {
-                    backend.requireNoDelayedScaling(options.resumeFrom().get());
-                }
-                if (options.checkpointing().enabled()) {
-                    report.accept("checkpoints are off: recipe " + recipe.name()
-                            + " keeps amax histories on the GPU, which checkpoints do not carry yet");
-                    run = options.withCheckpointing(Checkpointing.off());
-                }
-            }
-            return TrainingLoop.run(backend, model, recipe, spec, data, run);
+            return TrainingLoop.run(backend, model, recipe, spec, data, options);
         }
     }
 }

@@ -336,7 +336,7 @@ public final class KernelFormation {
                 case Scaling.Delayed d -> {
                     Value history = in(root, 1);
                     Value recorded = recordedFlags.computeIfAbsent(history, h ->
-                            w.value(h.name() + ".recorded", TensorType.of(DType.I32, 1), Storage.OPTIMIZER_STATE));
+                            w.value(QuantizeInsertion.recordedName(h.name()), TensorType.of(DType.I32, 1), Storage.OPTIMIZER_STATE));
                     QuantizeDelayed spec = new QuantizeDelayed(operand, d.history(), d.margin());
                     AmaxReduce first = spec.firstStepAmax();
                     Value firstPartials = scratch("first_amax_partials", DType.F32, first.partialCount());

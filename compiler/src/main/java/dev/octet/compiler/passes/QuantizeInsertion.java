@@ -46,6 +46,16 @@ public final class QuantizeInsertion implements GraphPass {
         return "quantize";
     }
 
+    /** The amax history of delayed scaling for one operand of one GEMM of one linear layer (optimizer state). */
+    public static String amaxHistoryName(String linear, Gemm gemm, Role role) {
+        return "amax_history." + linear + "." + gemm.lowerName() + "." + role.lowerName();
+    }
+
+    /** The count of amaxes recorded into {@code history} so far, kept beside it (i32[1]). */
+    public static String recordedName(String history) {
+        return history + ".recorded";
+    }
+
     /** What makes two quantizations the same: one source tensor, one layout, one recipe setting. */
     private record Key(Value source, boolean transpose, OperandQuant quant, String historyOwner) {}
 
@@ -84,7 +94,7 @@ public final class QuantizeInsertion implements GraphPass {
         Value source = gemm.inputs().get(operand);
         Role role = mm.gemm().operands().get(operand);
         boolean delayed = q.scaling() instanceof Scaling.Delayed;
-        String owner = delayed ? mm.linear() + "." + mm.gemm().lowerName() + "." + role.lowerName() : "";
+        String owner = delayed ? amaxHistoryName(mm.linear(), mm.gemm(), role) : "";
         Key key = new Key(source, transpose, q, owner);
         Quantized existing = done.get(key);
         if (existing != null) {
@@ -98,7 +108,7 @@ public final class QuantizeInsertion implements GraphPass {
         List<Value> in = new ArrayList<>(List.of(source));
         List<Value> out = new ArrayList<>(List.of(codes, scales));
         if (q.scaling() instanceof Scaling.Delayed d) {
-            Value history = w.value("amax_history." + owner, TensorType.of(DType.F32, d.history()),
+            Value history = w.value(owner, TensorType.of(DType.F32, d.history()),
                     Storage.OPTIMIZER_STATE);
             in.add(history);
             out.add(history);

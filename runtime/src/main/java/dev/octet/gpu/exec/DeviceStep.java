@@ -42,6 +42,8 @@ public final class DeviceStep implements AutoCloseable {
     private final List<List<KernelArg>> optimizerArgs;
     /** Launches up to the one that adds the micro-batch's loss: what a loss without gradients needs. */
     private final int lossPrefix;
+    /** Persistent state those launches update: delayed scaling's amax histories and their counts. */
+    private final List<Value> forwardState;
     private Optional<CudaGraph> microBatchGraph = Optional.empty();
     private Optional<CudaGraph> optimizerGraph = Optional.empty();
 
@@ -68,6 +70,8 @@ public final class DeviceStep implements AutoCloseable {
             throw new IllegalArgumentException("no launch of the step writes its loss");
         }
         this.lossPrefix = last + 1;
+        this.forwardState = microBatchLaunches.subList(0, lossPrefix).stream().flatMap(l -> l.writes().stream())
+                .filter(v -> v.storage() == Storage.OPTIMIZER_STATE).distinct().toList();
     }
 
     /**
@@ -178,6 +182,16 @@ public final class DeviceStep implements AutoCloseable {
         return out;
     }
 
+    /** Overwrites the bytes of {@code v} (an amax history's count restored from a checkpoint). */
+    public void writeBytes(Value v, byte[] contents) {
+        context.makeCurrent();
+        stream.synchronize();
+        if (contents.length != v.type().bytes()) {
+            throw new IllegalArgumentException(v.name() + " holds " + v.type().bytes() + " bytes, not " + contents.length);
+        }
+        arena.copyFrom(layout.offset(v), contents);
+    }
+
     /** The step's parameters with their master, working copy, gradient and moment buffers. */
     public List<Parameter> parameters() {
         return layout.plan().kernels().fused().graph().parameters();
@@ -258,11 +272,13 @@ public final class DeviceStep implements AutoCloseable {
     public record StepResult(float loss, float gradNorm) {}
 
     /**
-     * The mean loss of one batch without changing any weight: the launches up to the loss only (eager), with
-     * gradients zeroed afterwards in case a launch before the loss wrote any.
+     * The mean loss of one batch without changing any weight or training state: the launches up to the loss
+     * only (eager), with gradients zeroed afterwards in case a launch before the loss wrote any, and the state
+     * those launches update (delayed scaling's amax histories and counts) put back as it was.
      */
     public float loss(MicroBatchInputs inputs) {
         context.makeCurrent();
+        List<byte[]> saved = forwardState.stream().map(this::readBytes).toList();
         Value loss = required("loss");
         arena.zeroAsync(layout.offset(loss), loss.type().bytes(), stream);
         writeInput("loss_weight", new float[] {MicroBatchInputs.lossWeight(List.of(inputs))});
@@ -272,6 +288,9 @@ public final class DeviceStep implements AutoCloseable {
         stream.synchronize();
         float[] out = new float[1];
         arena.copyTo(layout.offset(loss), out);
+        for (int i = 0; i < forwardState.size(); i++) {
+            writeBytes(forwardState.get(i), saved.get(i));
+        }
         return out[0];
     }
 
