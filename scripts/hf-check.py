@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Checks Octet's Hugging Face import and export against transformers itself (run on the GPU machine, CPU is enough).
 
-    python3 scripts/hf-check.py make WORK      # tiny random Qwen2 (F32) and tied Llama (BF16) checkpoints, saved by
+    python3 scripts/hf-check.py make WORK      # tiny random Qwen2 (F32), tied Llama (BF16) and Llama 3-scaled RoPE (F32) checkpoints, saved by
                                                # transformers, token ids, and transformers' logits of each
     ... Octet imports them, writes its logits, exports them again (scripts/hf-check-remote does all of it) ...
     python3 scripts/hf-check.py compare WORK   # Octet's logits vs transformers'; transformers' logits of Octet's exports
@@ -32,12 +32,21 @@ def rope(theta):
     return {"rope_parameters": {"rope_type": "default", "rope_theta": theta}}
 
 
+# Llama 3.1/3.2's frequency-dependent scaling, with an original context small enough that the tiny model's 8
+# frequencies fall in all three bands (kept, blended, divided by the factor).
+def llama3_rope(theta):
+    return {"rope_parameters": {"rope_type": "llama3", "rope_theta": theta, "factor": 8.0, "low_freq_factor": 1.0,
+                                "high_freq_factor": 4.0, "original_max_position_embeddings": 64}}
+
+
 MODELS = {
     # name: (config, class, dtype saved)
     "qwen2": (lambda: Qwen2Config(**COMMON, **rope(1e6), rms_norm_eps=1e-6, tie_word_embeddings=False),
               Qwen2ForCausalLM, torch.float32),
     "llama": (lambda: LlamaConfig(**COMMON, **rope(5e5), rms_norm_eps=1e-5, tie_word_embeddings=True),
               LlamaForCausalLM, torch.bfloat16),
+    "llama3-scaled": (lambda: LlamaConfig(**COMMON, **llama3_rope(5e5), rms_norm_eps=1e-5, tie_word_embeddings=False),
+                      LlamaForCausalLM, torch.float32),
 }
 
 

@@ -7,6 +7,8 @@ import static dev.octet.dsl.Sources.modelWithForward;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.octet.dsl.diag.Diagnostic;
+import dev.octet.dsl.spec.ModelConfig;
+import dev.octet.dsl.spec.RopeScaling;
 import org.junit.jupiter.api.Test;
 
 /** The hyper-parameters and the forward graph of a model block. */
@@ -39,6 +41,49 @@ class ModelCheckTest {
     void kvHeadsMustDivideHeads() {
         check(model("  vocab = 256\n  dim = 64\n  ffn = 128\n  heads = 4\n  kv_heads = 3\n  layers = 2\n  max_seq = 64"))
                 .only("kv_heads = 3 does not divide heads = 4", 6, 14);
+    }
+
+    @Test
+    void llama3RopeScalingIsReadWithAllFourOptions() {
+        String settings = "  vocab = 256\n  dim = 64\n  ffn = 128\n  heads = 4\n  layers = 2\n  max_seq = 64\n";
+        Checked c = check(model(settings + "  rope_scaling = llama3(factor = 32, low_freq_factor = 1, high_freq_factor = 4, "
+                + "original_max_seq = 8192)")).clean();
+        assertEquals(java.util.Optional.of(new RopeScaling(32, 1, 4, 8192)),
+                c.program().model("m").orElseThrow().config().ropeScaling());
+        assertEquals(java.util.Optional.empty(), check(Sources.MODEL).clean().program().model("m").orElseThrow()
+                .config().ropeScaling());
+        check(model(settings + "  rope_scaling = llama3(factor = 32, low_freq_factor = 1, high_freq_factor = 4)"))
+                .only("llama3(...) needs original_max_seq", 8, 18);
+        check(model(settings + "  rope_scaling = yarn(factor = 4)")).only("'rope_scaling' expects llama3(...), found 'yarn'", 8, 18);
+        check(model(settings + "  rope_scaling = llama3(factor = 32, low_freq_factor = 4, high_freq_factor = 1, "
+                + "original_max_seq = 8192)")).only("llama3 RoPE scaling needs low_freq_factor < high_freq_factor and "
+                + "original_max_seq >= 1", 8, 18);
+    }
+
+    @Test
+    void llama3ScalingKeepsHighFrequenciesDividesLowOnesAndBlendsBetween() {
+        RopeScaling s = new RopeScaling(32, 1, 4, 8192);
+        double[] plain = ModelConfig.ropeInverseFrequencies(500_000, 64, java.util.Optional.empty());
+        double[] scaled = ModelConfig.ropeInverseFrequencies(500_000, 64, java.util.Optional.of(s));
+        int kept = 0, divided = 0, blended = 0;
+        for (int i = 0; i < plain.length; i++) {
+            double wavelength = 2 * Math.PI / plain[i];
+            if (wavelength < 8192 / 4.0) {
+                assertEquals(plain[i], scaled[i], "frequency " + i + " is short: kept");
+                kept++;
+            } else if (wavelength > 8192 / 1.0) {
+                assertEquals(plain[i] / 32, scaled[i], "frequency " + i + " is long: divided by the factor");
+                divided++;
+            } else {
+                double smooth = (8192 / wavelength - 1) / (4 - 1);
+                assertEquals((1 - smooth) * plain[i] / 32 + smooth * plain[i], scaled[i], 1e-18, "frequency " + i);
+                org.junit.jupiter.api.Assertions.assertTrue(scaled[i] < plain[i] && scaled[i] > plain[i] / 32);
+                blended++;
+            }
+        }
+        // Llama 3.2 1B's 32 frequencies: the transformers implementation splits them the same way.
+        assertEquals(32, kept + divided + blended);
+        org.junit.jupiter.api.Assertions.assertTrue(kept > 0 && divided > 0 && blended > 0, kept + " " + divided + " " + blended);
     }
 
     @Test

@@ -37,7 +37,10 @@ public final class ModelFingerprint {
                 c.vocab(), c.dim(), c.ffn(), c.heads(), c.kvHeads(), c.headDim(), c.layers(), c.maxSeq(),
                 Double.toString(c.normEps()), Double.toString(c.ropeTheta()), c.tiedEmbeddings()));
         // Sorted: a Set's iteration order may differ from one JVM run to the next.
-        sb.append(c.biases().stream().map(Projection::lowerName).sorted().toList()).append('\n');
+        sb.append(c.biases().stream().map(Projection::lowerName).sorted().toList());
+        // Only where present, so that fingerprints of unscaled models stay what they were.
+        c.ropeScaling().ifPresent(s -> sb.append(" rope_scaling=").append(s.describe()));
+        sb.append('\n');
         for (GraphStmt s : model.forward()) {
             statement(s, "", sb);
         }

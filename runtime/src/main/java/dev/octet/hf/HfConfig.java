@@ -8,6 +8,7 @@ import com.google.gson.JsonParseException;
 import com.google.gson.JsonParser;
 import dev.octet.dsl.spec.ModelConfig;
 import dev.octet.dsl.spec.Projection;
+import dev.octet.dsl.spec.RopeScaling;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -41,7 +42,7 @@ public record HfConfig(HfArchitecture architecture, ModelConfig model) {
         int heads = f.integer("num_attention_heads");
         int kvHeads = f.optionalInteger("num_key_value_heads").orElse(heads);
         int headDim = f.optionalInteger("head_dim").orElseGet(() -> dim / heads);
-        double ropeTheta = ropeTheta(f);
+        RopeSettings rope = rope(f);
         f.requireAbsentOr("hidden_act", "silu");
         if (f.bool("use_sliding_window", false)) {
             throw new InteropException(file, "use_sliding_window = true: Octet's attention is full causal attention");
@@ -63,7 +64,8 @@ public record HfConfig(HfArchitecture architecture, ModelConfig model) {
         };
         ModelConfig model = new ModelConfig(f.integer("vocab_size"), dim, f.integer("intermediate_size"), heads, kvHeads,
                 headDim, f.integer("num_hidden_layers"), f.integer("max_position_embeddings"),
-                f.real("rms_norm_eps").orElse(1e-6), ropeTheta, f.bool("tie_word_embeddings", false), biases);
+                f.real("rms_norm_eps").orElse(1e-6), rope.theta(), rope.scaling(), f.bool("tie_word_embeddings", false),
+                biases);
         if (heads % kvHeads != 0) {
             throw new InteropException(file, "num_key_value_heads = " + kvHeads + " does not divide num_attention_heads = " + heads);
         }
@@ -96,11 +98,23 @@ public record HfConfig(HfArchitecture architecture, ModelConfig model) {
         o.addProperty("max_position_embeddings", c.maxSeq());
         o.addProperty("rms_norm_eps", c.normEps());
         o.addProperty("rope_theta", c.ropeTheta());
-        o.add("rope_scaling", JsonNull.INSTANCE);
-        // transformers 5 reads rope_parameters, earlier versions rope_theta; each ignores the other.
+        // transformers 5 reads rope_parameters, earlier versions rope_theta and rope_scaling; each ignores the other.
         JsonObject rope = new JsonObject();
-        rope.addProperty("rope_type", "default");
+        rope.addProperty("rope_type", c.ropeScaling().isPresent() ? "llama3" : "default");
         rope.addProperty("rope_theta", c.ropeTheta());
+        c.ropeScaling().ifPresent(s -> {
+            rope.addProperty("factor", s.factor());
+            rope.addProperty("low_freq_factor", s.lowFreqFactor());
+            rope.addProperty("high_freq_factor", s.highFreqFactor());
+            rope.addProperty("original_max_position_embeddings", s.originalMaxSeq());
+        });
+        if (c.ropeScaling().isPresent()) {
+            JsonObject scaling = rope.deepCopy();
+            scaling.remove("rope_theta");
+            o.add("rope_scaling", scaling);
+        } else {
+            o.add("rope_scaling", JsonNull.INSTANCE);
+        }
         o.add("rope_parameters", rope);
         o.addProperty("tie_word_embeddings", c.tiedEmbeddings());
         o.addProperty("hidden_act", "silu");
@@ -135,8 +149,16 @@ public record HfConfig(HfArchitecture architecture, ModelConfig model) {
                 "model_type " + type + " is not supported; expected qwen2 or llama"));
     }
 
-    /** {@code rope_theta} at the top level (transformers 4) or in {@code rope_parameters} (transformers 5). */
-    private static double ropeTheta(Fields f) throws InteropException {
+    /** RoPE's base and scaling as config.json states them. */
+    private record RopeSettings(double theta, Optional<RopeScaling> scaling) {}
+
+    /**
+     * {@code rope_theta} at the top level (transformers 4) or in {@code rope_parameters} (transformers 5); the
+     * rope type in {@code rope_scaling} (4) or {@code rope_parameters} (5): default, or Llama 3's {@code llama3}.
+     */
+    private static RopeSettings rope(Fields f) throws InteropException {
+        Optional<Double> theta = Optional.empty();
+        Optional<RopeScaling> scaling = Optional.empty();
         for (String key : new String[] {"rope_scaling", "rope_parameters"}) {
             JsonElement e = f.json.get(key);
             if (e == null || e.isJsonNull()) {
@@ -145,18 +167,32 @@ public record HfConfig(HfArchitecture architecture, ModelConfig model) {
             if (!e.isJsonObject()) {
                 throw new InteropException(f.file, key + " is not an object");
             }
-            JsonObject r = e.getAsJsonObject();
-            JsonElement type = r.has("rope_type") ? r.get("rope_type") : r.get("type");
+            Fields r = new Fields(f.file, e.getAsJsonObject());
+            JsonElement type = r.json.has("rope_type") ? r.json.get("rope_type") : r.json.get("type");
             String t = type == null || type.isJsonNull() ? "default" : type.getAsString();
-            if (!t.equals("default")) {
-                throw new InteropException(f.file, key + " has rope_type " + t
-                        + "; Octet's RoPE is the default (unscaled) one");
+            switch (t) {
+                case "default" -> {}
+                case "llama3" -> {
+                    double factor = r.real("factor").orElseThrow(() -> new InteropException(f.file, key + " has no factor"));
+                    double low = r.real("low_freq_factor").orElseThrow(() -> new InteropException(f.file, key + " has no low_freq_factor"));
+                    double high = r.real("high_freq_factor").orElseThrow(() -> new InteropException(f.file, key + " has no high_freq_factor"));
+                    int original = r.integer("original_max_position_embeddings");
+                    if (!(factor >= 1) || !(low > 0) || !(high > low) || original < 1) {
+                        throw new InteropException(f.file, key + " holds llama3 scaling factor " + factor + ", low_freq_factor "
+                                + low + ", high_freq_factor " + high + ", original_max_position_embeddings " + original
+                                + "; expected factor >= 1 and 0 < low_freq_factor < high_freq_factor");
+                    }
+                    scaling = Optional.of(new RopeScaling(factor, low, high, original));
+                }
+                default -> throw new InteropException(f.file, key + " has rope_type " + t
+                        + "; Octet's RoPE is the default one or Llama 3's (llama3)");
             }
-            if (r.has("rope_theta") && !f.json.has("rope_theta")) {
-                return new Fields(f.file, r).real("rope_theta").orElseThrow();
+            if (theta.isEmpty() && r.json.has("rope_theta")) {
+                theta = r.real("rope_theta");
             }
         }
-        return f.real("rope_theta").orElse(10_000.0);
+        Optional<Double> top = f.real("rope_theta");
+        return new RopeSettings(top.orElse(theta.orElse(10_000.0)), scaling);
     }
 
     /** Typed access to config.json's fields, each error naming the file and the field. */

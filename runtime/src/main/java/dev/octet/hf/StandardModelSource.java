@@ -48,6 +48,7 @@ public final class StandardModelSource {
         setting(sb, "max_seq", Integer.toString(c.maxSeq()));
         setting(sb, "norm_eps", number(c.normEps()));
         setting(sb, "rope_theta", number(c.ropeTheta()));
+        c.ropeScaling().ifPresent(s -> setting(sb, "rope_scaling", s.describe()));
         setting(sb, "tie_embeddings", Boolean.toString(c.tiedEmbeddings()));
         if (!c.biases().isEmpty()) {
             // In the order the examples list them.

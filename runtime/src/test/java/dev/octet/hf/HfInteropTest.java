@@ -151,13 +151,29 @@ class HfInteropTest {
     }
 
     @Test
-    void ropeScalingIsRefused(@TempDir Path dir) throws IOException {
+    void llama3RopeScalingRoundTripsAndOtherRopeTypesAreRefused(@TempDir Path dir) throws IOException {
         Path hf = HfCheckpointFixture.llamaTied(1).writeSingleFile(dir.resolve("hf"));
         Path config = hf.resolve("config.json");
-        Files.writeString(config, Files.readString(config).replace("\"rope_scaling\": null",
-                "\"rope_scaling\": {\"rope_type\": \"llama3\", \"factor\": 32.0}"));
-        InteropException e = assertThrows(InteropException.class, () -> HfImporter.run(hf, dir.resolve("o"), "m"));
-        assertTrue(e.getMessage().startsWith(config.toString()) && e.getMessage().contains("llama3"), e.getMessage());
+        String plain = Files.readString(config);
+        Files.writeString(config, plain.replace("\"rope_scaling\": null", "\"rope_scaling\": {\"rope_type\": \"llama3\", "
+                + "\"factor\": 32.0, \"low_freq_factor\": 1.0, \"high_freq_factor\": 4.0, \"original_max_position_embeddings\": 8192}"));
+        HfImporter.run(hf, dir.resolve("o"), "m");
+        String source = Files.readString(dir.resolve("o").resolve(HfImporter.MODEL_FILE));
+        assertTrue(source.contains("rope_scaling   = llama3(factor = 32, low_freq_factor = 1, high_freq_factor = 4, "
+                + "original_max_seq = 8192)"), source);
+        ModelSpec model = OctetModelFiles.load(dir.resolve("o").resolve(HfImporter.MODEL_FILE));
+        assertEquals(java.util.Optional.of(new dev.octet.dsl.spec.RopeScaling(32, 1, 4, 8192)), model.config().ropeScaling());
+        assertEquals(ExitCodes.OK, OctetMain.run("export", "hf", dir.resolve("o").toString(), "--out",
+                dir.resolve("exported").toString(), "--dtype", "f32"), err.toString());
+        assertEquals(HfConfig.read(hf).model(), HfConfig.read(dir.resolve("exported")).model());
+
+        Files.writeString(config, plain.replace("\"rope_scaling\": null", "\"rope_scaling\": {\"rope_type\": \"llama3\", \"factor\": 32.0}"));
+        InteropException incomplete = assertThrows(InteropException.class, () -> HfImporter.run(hf, dir.resolve("o2"), "m"));
+        assertTrue(incomplete.getMessage().startsWith(config.toString()) && incomplete.getMessage().contains("low_freq_factor"),
+                incomplete.getMessage());
+        Files.writeString(config, plain.replace("\"rope_scaling\": null", "\"rope_scaling\": {\"rope_type\": \"yarn\", \"factor\": 4.0}"));
+        InteropException yarn = assertThrows(InteropException.class, () -> HfImporter.run(hf, dir.resolve("o3"), "m"));
+        assertTrue(yarn.getMessage().startsWith(config.toString()) && yarn.getMessage().contains("yarn"), yarn.getMessage());
     }
 
     @Test
@@ -213,9 +229,14 @@ class HfInteropTest {
     void standardSourceRoundTripsItsNumbers() throws IOException {
         for (double eps : List.of(1e-6, 1e-5, 1.5e-6)) {
             for (double theta : List.of(10_000.0, 500_000.0, 1_000_000.0, 1234.5)) {
-                var config = new dev.octet.dsl.spec.ModelConfig(128, 64, 128, 4, 2, 16, 2, 64, eps, theta, true, java.util.Set.of());
-                String text = StandardModelSource.render("m", config, "test");
-                assertEquals(config, OctetModelFiles.parse(Path.of("m.octet"), text, "m").config(), text);
+                for (var scaling : List.of(java.util.Optional.<dev.octet.dsl.spec.RopeScaling>empty(),
+                        java.util.Optional.of(new dev.octet.dsl.spec.RopeScaling(8, 1, 4, 8192)),
+                        java.util.Optional.of(new dev.octet.dsl.spec.RopeScaling(2.5, 0.5, 1.5, 100)))) {
+                    var config = new dev.octet.dsl.spec.ModelConfig(128, 64, 128, 4, 2, 16, 2, 64, eps, theta, scaling, true,
+                            java.util.Set.of());
+                    String text = StandardModelSource.render("m", config, "test");
+                    assertEquals(config, OctetModelFiles.parse(Path.of("m.octet"), text, "m").config(), text);
+                }
             }
         }
         assertEquals("qwen2_5_0_5b_instruct", StandardModelSource.nameFrom("Qwen2.5-0.5B-Instruct"));

@@ -275,7 +275,7 @@ public final class GraphBuilder {
 
     private Value rope(Value x, int heads, String name) {
         Value y = activation(name, x.type());
-        w.add(new Operator.Rope(shape.seq(), heads, c.headDim(), c.ropeTheta(), false), List.of(x, positions), List.of(y),
+        w.add(new Operator.Rope(shape.seq(), heads, c.headDim(), c.ropeTheta(), c.ropeScaling(), false), List.of(x, positions), List.of(y),
                 Phase.FORWARD);
         return y;
     }

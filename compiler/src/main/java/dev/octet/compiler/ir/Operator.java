@@ -1,7 +1,9 @@
 package dev.octet.compiler.ir;
 
 import dev.octet.dsl.spec.Gemm;
+import dev.octet.dsl.spec.ModelConfig;
 import dev.octet.dsl.spec.OperandQuant;
+import dev.octet.dsl.spec.RopeScaling;
 import dev.octet.dsl.spec.Scaling;
 import dev.octet.numerics.Fp8Format;
 import dev.octet.numerics.Granularity;
@@ -90,9 +92,18 @@ public sealed interface Operator {
     record Fp8Operands(OperandQuant a, OperandQuant b) {}
 
     /** Rotary position embedding over the heads of q or k (backward: rotation by the negative angle). */
-    record Rope(int seq, int heads, int headDim, double theta, boolean backward) implements Operator {
+    record Rope(int seq, int heads, int headDim, double theta, Optional<RopeScaling> scaling, boolean backward)
+            implements Operator {
         public String mnemonic() { return backward ? "rope_backward" : "rope"; }
-        public String attributes() { return "seq=" + seq + ", heads=" + heads + ", head_dim=" + headDim + ", theta=" + theta; }
+        public String attributes() {
+            return "seq=" + seq + ", heads=" + heads + ", head_dim=" + headDim + ", theta=" + theta
+                    + scaling.map(s -> ", scaling=" + s.describe()).orElse("");
+        }
+
+        /** The rotary inverse frequencies, scaled where the model says. */
+        public double[] inverseFrequencies() {
+            return ModelConfig.ropeInverseFrequencies(theta, headDim, scaling);
+        }
     }
 
     /** Causal grouped-query attention. in: q, k, v, [doc ids i32[T]] · out: o bf16[T,H·hd], lse f32[B,H,S]. */

@@ -113,7 +113,7 @@ public final class Autodiff implements GraphPass {
                         return;
                     }
                     Value dx = gradValue(in.get(0));
-                    w.add(new Operator.Rope(r.seq(), r.heads(), r.headDim(), r.theta(), true), List.of(dy, in.get(1)),
+                    w.add(new Operator.Rope(r.seq(), r.heads(), r.headDim(), r.theta(), r.scaling(), true), List.of(dy, in.get(1)),
                             List.of(dx), Phase.BACKWARD);
                     accumulate(in.get(0), dx);
                 }

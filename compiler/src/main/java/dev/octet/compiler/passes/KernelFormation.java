@@ -129,7 +129,7 @@ public final class KernelFormation {
                 case Operator.MatMul mm -> gemm(g, mm);
                 case Operator.Rope r -> launch(new RopeKernel(r.backward() ? RopeKernel.Direction.BACKWARD
                                 : RopeKernel.Direction.FORWARD, tokens(), r.seq(), r.heads(), r.headDim(), r.theta(),
-                                RopeKernel.Positions.IN_DOCUMENT, false),
+                                RopeKernel.Positions.IN_DOCUMENT, false, r.scaling()),
                         Map.of("x", in(root, 0), "positions", in(root, 1), "out", out(root, 0)));
                 case Operator.Attention a -> launch(new FlashAttentionForward(shape(a.batch(), a.seq(), a.heads(), a.kvHeads(),
                                 a.headDim(), a.documentMask())),

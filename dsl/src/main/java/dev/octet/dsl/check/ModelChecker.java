@@ -8,6 +8,7 @@ import dev.octet.dsl.spec.GraphStmt;
 import dev.octet.dsl.spec.ModelConfig;
 import dev.octet.dsl.spec.ModelSpec;
 import dev.octet.dsl.spec.Projection;
+import dev.octet.dsl.spec.RopeScaling;
 import java.util.Arrays;
 import java.util.EnumSet;
 import java.util.List;
@@ -17,7 +18,7 @@ import java.util.Set;
 /** Checks a {@code model} block: its hyper-parameters, then its {@code forward} graph. */
 final class ModelChecker {
     static final Set<String> KEYS = Set.of("vocab", "dim", "ffn", "heads", "kv_heads", "head_dim", "layers", "max_seq",
-            "norm_eps", "rope_theta", "tie_embeddings", "bias");
+            "norm_eps", "rope_theta", "rope_scaling", "tie_embeddings", "bias");
     static final List<String> PROJECTIONS = Arrays.stream(Projection.values()).map(Projection::lowerName).toList();
 
     private ModelChecker() {}
@@ -35,6 +36,7 @@ final class ModelChecker {
         int maxSeq = r.integer("max_seq", 1, 4_194_304, 1);
         double normEps = r.real("norm_eps", 0, false, 0.1, 1e-5);
         double ropeTheta = r.real("rope_theta", 0, false, 1e12, 10_000);
+        Optional<RopeScaling> ropeScaling = r.get("rope_scaling").flatMap(a -> ropeScaling(r, a));
         boolean tied = r.bool("tie_embeddings", false);
         Set<Projection> biases = biases(r);
 
@@ -59,7 +61,7 @@ final class ModelChecker {
                     "rotary embeddings rotate pairs of channels");
         }
         ModelConfig config = new ModelConfig(vocab, dim, ffn, heads, kvHeads, headDim, layers, maxSeq, normEps,
-                ropeTheta, tied, biases);
+                ropeTheta, ropeScaling, tied, biases);
 
         List<Block> forwards = r.blocks();
         List<GraphStmt> graph = List.of();
@@ -102,5 +104,31 @@ final class ModelChecker {
         r.diagnostics().error(v.pos(), "'bias' expects none, all, or a list of projections",
                 "e.g. bias = [q, k, v]; projections: " + String.join(", ", PROJECTIONS));
         return Set.of();
+    }
+
+    /** {@code rope_scaling = llama3(factor = 32, low_freq_factor = 1, high_freq_factor = 4, original_max_seq = 8192)}. */
+    private static Optional<RopeScaling> ropeScaling(BlockReader r, Assignment a) {
+        var args = CallOptions.named(r, a.value(), "rope_scaling", "llama3",
+                Set.of("factor", "low_freq_factor", "high_freq_factor", "original_max_seq"));
+        for (String key : List.of("factor", "low_freq_factor", "high_freq_factor", "original_max_seq")) {
+            if (!args.containsKey(key) && a.value() instanceof Expr.Call c && c.callee().equals("llama3")) {
+                r.diagnostics().error(a.value().pos(), "llama3(...) needs " + key,
+                        "e.g. rope_scaling = llama3(factor = 32, low_freq_factor = 1, high_freq_factor = 4, original_max_seq = 8192)");
+                return Optional.empty();
+            }
+        }
+        if (args.isEmpty()) {
+            return Optional.empty();
+        }
+        double factor = CallOptions.real(r, args, "factor", 1, true, 1e6, 1);
+        double low = CallOptions.real(r, args, "low_freq_factor", 0, false, 1e6, 1);
+        double high = CallOptions.real(r, args, "high_freq_factor", 0, false, 1e6, 4);
+        int original = CallOptions.integer(r, args, "original_max_seq", 8192);
+        if (!(high > low) || original < 1) {
+            r.diagnostics().error(a.value().pos(), "llama3 RoPE scaling needs low_freq_factor < high_freq_factor and "
+                    + "original_max_seq >= 1", "Llama 3.1/3.2 use low_freq_factor = 1, high_freq_factor = 4, original_max_seq = 8192");
+            return Optional.empty();
+        }
+        return Optional.of(new RopeScaling(factor, low, high, original));
     }
 }

@@ -7,7 +7,6 @@ import dev.octet.dsl.diag.Diagnostics;
 import dev.octet.dsl.diag.Suggestions;
 import dev.octet.dsl.spec.Schedule;
 import dev.octet.dsl.spec.TrainingSpec;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -54,14 +53,14 @@ final class TrainingChecker {
     }
 
     private static TrainingSpec.AdamW optimizer(BlockReader r, Assignment a) {
-        Map<String, Expr> args = namedArgs(r, a.value(), "optimizer", "adamw",
+        Map<String, Expr> args = CallOptions.named(r, a.value(), "optimizer", "adamw",
                 Set.of("lr", "beta1", "beta2", "eps", "weight_decay"));
         return new TrainingSpec.AdamW(
-                real(r, args, "lr", 0, false, 10, 3e-4),
-                real(r, args, "beta1", 0, true, 0.999999, 0.9),
-                real(r, args, "beta2", 0, true, 0.999999, 0.95),
-                real(r, args, "eps", 0, false, 1, 1e-8),
-                real(r, args, "weight_decay", 0, true, 10, 0.0));
+                CallOptions.real(r, args, "lr", 0, false, 10, 3e-4),
+                CallOptions.real(r, args, "beta1", 0, true, 0.999999, 0.9),
+                CallOptions.real(r, args, "beta2", 0, true, 0.999999, 0.95),
+                CallOptions.real(r, args, "eps", 0, false, 1, 1e-8),
+                CallOptions.real(r, args, "weight_decay", 0, true, 10, 0.0));
     }
 
     private static Optional<Schedule> schedule(BlockReader r, Assignment a) {
@@ -72,17 +71,17 @@ final class TrainingChecker {
         }
         return switch (c.callee()) {
             case "cosine" -> {
-                var args = namedArgs(r, c, "schedule", "cosine", Set.of("warmup", "min_lr"));
-                yield Optional.of(new Schedule.Cosine(integer(r, args, "warmup", 0), real(r, args, "min_lr", 0, true, 10, 0)));
+                var args = CallOptions.named(r, c, "schedule", "cosine", Set.of("warmup", "min_lr"));
+                yield Optional.of(new Schedule.Cosine(CallOptions.integer(r, args, "warmup", 0), CallOptions.real(r, args, "min_lr", 0, true, 10, 0)));
             }
             case "wsd" -> {
-                var args = namedArgs(r, c, "schedule", "wsd", Set.of("warmup", "decay", "min_lr"));
-                yield Optional.of(new Schedule.WarmupStableDecay(integer(r, args, "warmup", 0),
-                        real(r, args, "decay", 0, true, 1, 0.2), real(r, args, "min_lr", 0, true, 10, 0)));
+                var args = CallOptions.named(r, c, "schedule", "wsd", Set.of("warmup", "decay", "min_lr"));
+                yield Optional.of(new Schedule.WarmupStableDecay(CallOptions.integer(r, args, "warmup", 0),
+                        CallOptions.real(r, args, "decay", 0, true, 1, 0.2), CallOptions.real(r, args, "min_lr", 0, true, 10, 0)));
             }
             case "constant" -> {
-                var args = namedArgs(r, c, "schedule", "constant", Set.of("warmup"));
-                yield Optional.of(new Schedule.Constant(integer(r, args, "warmup", 0)));
+                var args = CallOptions.named(r, c, "schedule", "constant", Set.of("warmup"));
+                yield Optional.of(new Schedule.Constant(CallOptions.integer(r, args, "warmup", 0)));
             }
             default -> {
                 r.diagnostics().error(c.calleePos(), "unknown schedule '" + c.callee() + "'",
@@ -91,41 +90,5 @@ final class TrainingChecker {
                 yield Optional.empty();
             }
         };
-    }
-
-    /** The named arguments of {@code callee(key = value, ...)}; anything else is reported. */
-    private static Map<String, Expr> namedArgs(BlockReader r, Expr e, String key, String callee, Set<String> allowed) {
-        Diagnostics d = r.diagnostics();
-        Map<String, Expr> out = new HashMap<>();
-        if (!(e instanceof Expr.Call c) || !c.callee().equals(callee)) {
-            String found = e instanceof Expr.Call c ? "'" + c.callee() + "'" : BlockReader.describe(e);
-            d.error(e instanceof Expr.Call c ? c.calleePos() : e.pos(), "'" + key + "' expects " + callee + "(...), found " + found,
-                    e instanceof Expr.Call c ? Suggestions.nearest(c.callee(), List.of(callee)).map(s -> "did you mean '" + s + "'?")
-                            .orElse("options: " + String.join(", ", allowed.stream().sorted().toList()))
-                            : "e.g. " + key + " = " + callee + "(...)");
-            return out;
-        }
-        for (Expr.Arg a : c.args()) {
-            if (a.name().isEmpty()) {
-                d.error(a.pos(), callee + " takes named options", "options: " + String.join(", ", allowed.stream().sorted().toList()));
-            } else if (!allowed.contains(a.name().get())) {
-                d.error(a.pos(), "unknown option '" + a.name().get() + "' of " + callee,
-                        Suggestions.nearest(a.name().get(), allowed).map(s -> "did you mean '" + s + "'?")
-                                .orElse("options: " + String.join(", ", allowed.stream().sorted().toList())));
-            } else if (out.put(a.name().get(), a.value()) != null) {
-                d.error(a.pos(), "duplicate option '" + a.name().get() + "'", "give each option once");
-            }
-        }
-        return out;
-    }
-
-    private static double real(BlockReader r, Map<String, Expr> args, String key, double min, boolean inclusive, double max, double fallback) {
-        Expr e = args.get(key);
-        return e == null ? fallback : r.real(e, key, min, inclusive, max, fallback);
-    }
-
-    private static int integer(BlockReader r, Map<String, Expr> args, String key, int fallback) {
-        Expr e = args.get(key);
-        return e == null ? fallback : r.integer(e, key, 0, 100_000_000, fallback);
     }
 }

@@ -197,8 +197,9 @@ public final class IncrementalForward {
         if (a.rope()) {
             double[] qr = new double[q.length];
             double[] kr = new double[k.length];
-            Rope.forward(qr, q, positions, rows, heads, hd, c.ropeTheta(), rounding);
-            Rope.forward(kr, k, positions, rows, kvHeads, hd, c.ropeTheta(), rounding);
+            double[] frequencies = ModelConfig.ropeInverseFrequencies(c.ropeTheta(), hd, c.ropeScaling());
+            Rope.forward(qr, q, positions, rows, heads, hd, frequencies, rounding);
+            Rope.forward(kr, k, positions, rows, kvHeads, hd, frequencies, rounding);
             q = qr;
             k = kr;
         }

@@ -278,11 +278,12 @@ public final class GraphInterpreter {
         int rows = batch.rows();
         int[] pos = positions;
         Activation out = new Activation(rows, x.cols);
-        Rope.forward(out.data, x.data, pos, rows, heads, c.headDim(), c.ropeTheta(), rounding);
+        double[] frequencies = ModelConfig.ropeInverseFrequencies(c.ropeTheta(), c.headDim(), c.ropeScaling());
+        Rope.forward(out.data, x.data, pos, rows, heads, c.headDim(), frequencies, rounding);
         tape.add(() -> {
             if (out.grad != null) {
                 double[] dx = new double[x.data.length];
-                Rope.backward(dx, out.grad, pos, rows, heads, c.headDim(), c.ropeTheta(), rounding);
+                Rope.backward(dx, out.grad, pos, rows, heads, c.headDim(), frequencies, rounding);
                 x.accumulate(dx);
             }
         });

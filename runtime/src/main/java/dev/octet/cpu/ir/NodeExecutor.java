@@ -100,9 +100,9 @@ public final class NodeExecutor {
                 int rows = in[0].length / (r.heads() * r.headDim());
                 double[] y = new double[in[0].length];
                 if (r.backward()) {
-                    Rope.backward(y, in[0], ints(in[1]), rows, r.heads(), r.headDim(), r.theta(), GPU);
+                    Rope.backward(y, in[0], ints(in[1]), rows, r.heads(), r.headDim(), r.inverseFrequencies(), GPU);
                 } else {
-                    Rope.forward(y, in[0], ints(in[1]), rows, r.heads(), r.headDim(), r.theta(), GPU);
+                    Rope.forward(y, in[0], ints(in[1]), rows, r.heads(), r.headDim(), r.inverseFrequencies(), GPU);
                 }
                 yield List.of(y);
             }

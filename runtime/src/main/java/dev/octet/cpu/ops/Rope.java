@@ -1,5 +1,8 @@
 package dev.octet.cpu.ops;
 
+import dev.octet.dsl.spec.ModelConfig;
+import java.util.Optional;
+
 /**
  * Rotary position embedding on q or k laid out {@code [rows, heads, headDim]}, "rotate-half" pairing as Llama/Qwen
  * in Hugging Face transformers: element i pairs with i + headDim/2, rotated by angle
@@ -8,7 +11,9 @@ package dev.octet.cpu.ops;
  *   out[i]        = x[i]·cos − x[i+half]·sin
  *   out[i+half]   = x[i+half]·cos + x[i]·sin        (i &lt; half)
  * </pre>
- * A rotation is orthogonal, so backward is the inverse rotation (angle negated) of the output gradient.
+ * A rotation is orthogonal, so backward is the inverse rotation (angle negated) of the output gradient. The
+ * {@code inverseFrequencies} overloads take the frequencies as {@code ModelConfig.ropeInverseFrequencies} gives
+ * them (Llama 3's scaled ones included); the {@code theta} ones use the unscaled frequencies.
  * {@code out} may alias {@code x} (each pair is read before it is written).
  */
 public final class Rope {
@@ -16,24 +21,37 @@ public final class Rope {
 
     public static void forward(double[] out, double[] x, int[] positions, int rows, int heads, int headDim,
                                double theta, Rounding rounding) {
-        rotate(out, x, positions, rows, heads, headDim, theta, 1.0, rounding);
+        forward(out, x, positions, rows, heads, headDim, unscaled(theta, headDim), rounding);
+    }
+
+    public static void forward(double[] out, double[] x, int[] positions, int rows, int heads, int headDim,
+                               double[] inverseFrequencies, Rounding rounding) {
+        rotate(out, x, positions, rows, heads, headDim, inverseFrequencies, 1.0, rounding);
     }
 
     /** {@code dx} written: the inverse rotation of {@code dout}. */
     public static void backward(double[] dx, double[] dout, int[] positions, int rows, int heads, int headDim,
                                 double theta, Rounding rounding) {
-        rotate(dx, dout, positions, rows, heads, headDim, theta, -1.0, rounding);
+        backward(dx, dout, positions, rows, heads, headDim, unscaled(theta, headDim), rounding);
+    }
+
+    public static void backward(double[] dx, double[] dout, int[] positions, int rows, int heads, int headDim,
+                                double[] inverseFrequencies, Rounding rounding) {
+        rotate(dx, dout, positions, rows, heads, headDim, inverseFrequencies, -1.0, rounding);
+    }
+
+    private static double[] unscaled(double theta, int headDim) {
+        return ModelConfig.ropeInverseFrequencies(theta, headDim, Optional.empty());
     }
 
     private static void rotate(double[] out, double[] x, int[] positions, int rows, int heads, int headDim,
-                               double theta, double direction, Rounding rounding) {
+                               double[] invFreq, double direction, Rounding rounding) {
         Shapes.check(headDim % 2 == 0, "rope needs an even headDim, got " + headDim);
         Shapes.require(positions, rows, "positions");
         Shapes.require(x, (long) rows * heads * headDim, "x");
         Shapes.require(out, (long) rows * heads * headDim, "out");
         int half = headDim / 2;
-        double[] invFreq = new double[half];
-        for (int i = 0; i < half; i++) invFreq[i] = 1.0 / Math.pow(theta, (2.0 * i) / headDim);
+        Shapes.require(invFreq, half, "inverse frequencies");
         double[] cos = new double[half], sin = new double[half];
         for (int r = 0; r < rows; r++) {
             for (int i = 0; i < half; i++) {

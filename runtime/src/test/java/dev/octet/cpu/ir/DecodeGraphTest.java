@@ -37,17 +37,22 @@ import org.junit.jupiter.params.provider.CsvSource;
  * value the decoding step needs more narrowly than the reference, so the logits agree bit for bit.
  */
 class DecodeGraphTest {
-    private static final String SOURCE = ModelSources.llamaLike(37, 128, 256, 4, 2, 32, 24) + ModelSources.RECIPES;
+    private static final String SOURCE = ModelSources.llamaLike(37, 128, 256, 4, 2, 32, 24)
+            // Llama 3's RoPE scaling with a short original context, so that the 16 frequencies fall in all three bands.
+            + ModelSources.llama("llama_scaled", 37, 128, 256, 4, 2, 32, 2, 24).replace("tie_embeddings = true",
+                    "tie_embeddings = true  rope_theta = 500000\n  rope_scaling = llama3(factor = 8, low_freq_factor = 1, "
+                            + "high_freq_factor = 4, original_max_seq = 64)")
+            + ModelSources.RECIPES;
 
     @ParameterizedTest
-    @CsvSource({"infir2", "bf16"})
-    void decodeGraphMatchesTheReferenceForward(String recipeName, @TempDir Path dir) throws IOException {
+    @CsvSource({"llama_like, infir2", "llama_like, bf16", "llama_scaled, bf16"})
+    void decodeGraphMatchesTheReferenceForward(String modelName, String recipeName, @TempDir Path dir) throws IOException {
         Path file = dir.resolve("model.octet");
         Files.writeString(file, SOURCE);
         Diagnostics d = new Diagnostics();
         Program program = ProgramLoader.load(List.of(file), d);
         assertTrue(!d.hasErrors(), () -> DiagnosticPrinter.render(d));
-        ModelSpec model = program.model("llama_like").orElseThrow();
+        ModelSpec model = program.model(modelName).orElseThrow();
         RecipeSpec recipe = program.recipe(recipeName).orElseThrow();
         ParameterStore params = ParameterStore.initialize(model, 11);
         for (ParameterStore.Entry e : params.entries()) {
@@ -106,7 +111,7 @@ class DecodeGraphTest {
                 }
             }
         }
-        assertEquals(0.0, worst, "worst relative logit difference (" + recipeName + ")");
+        assertEquals(0.0, worst, "worst relative logit difference (" + modelName + ", " + recipeName + ")");
         assertEquals(2, tokens.type().elements());
     }
 

@@ -73,6 +73,27 @@ class RopeKernelsGpuTest {
         }
     }
 
+    @ParameterizedTest(name = "llama3-scaled {0} tokens {1} seq heads {2}")
+    @CsvSource({"2048, 1024, 32", "4096, 4096, 8"}) // Llama 3.2 1B's q (packed) and k: positions up to 4095
+    void llama3ScaledRopeMatchesOracle(int tokens, int seq, int heads) {
+        int headDim = 64;
+        int n = tokens * heads * headDim;
+        var scaling = java.util.Optional.of(new dev.octet.dsl.spec.RopeScaling(32, 1, 4, 8192));
+        RandomTensors random = new RandomTensors(113);
+        float[] x = random.bf16Gaussian(n, RandomTensors.ACTIVATION_STD);
+        int[] position = PositionEmbedding.documentPositions(PackedDocuments.ids(random, tokens / seq, seq), tokens / seq, seq);
+        RopeKernel spec = new RopeKernel(Direction.FORWARD, tokens, seq, heads, headDim, 500_000, Positions.IN_DOCUMENT,
+                false, scaling);
+        try (DeviceWorkspace ws = GpuSession.get().workspace()) {
+            ws.input("x", HostArray.bf16(x)).input("positions", HostArray.i32(position)).output("out", DType.BF16, n)
+                    .launch(spec.emit());
+            double[] exact = new double[n];
+            Rope.forward(exact, Numbers.toDouble(x), position, tokens, heads, headDim,
+                    dev.octet.dsl.spec.ModelConfig.ropeInverseFrequencies(500_000, headDim, scaling), Rounding.EXACT);
+            Accuracy.bf16Ulps(spec.kernelName() + " out", ws.bf16Bits("out"), exact, MAX_ULPS, cancellationSlack(x, headDim));
+        }
+    }
+
     /** {@code CANCELLATION_SLACK·(|a| + |b|)} for both elements of every rotated pair (i, i + headDim/2). */
     private static double[] cancellationSlack(float[] x, int headDim) {
         int half = headDim / 2;

@@ -6,8 +6,11 @@ import dev.octet.compiler.cuda.KernelParam;
 import dev.octet.compiler.cuda.KernelSpec;
 import dev.octet.compiler.cuda.LaunchGeometry;
 import dev.octet.compiler.ir.DType;
+import dev.octet.dsl.spec.ModelConfig;
+import dev.octet.dsl.spec.RopeScaling;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * Rotary position embedding of q or k, bf16[tokens, heads·headDim], "rotate-half" pairing as in Llama/Qwen
@@ -26,12 +29,18 @@ import java.util.List;
  * <p>Parameters: out of place {@code x, [positions], out}; in place {@code x, [positions]} with x read and written.
  */
 public record RopeKernel(Direction direction, int tokens, int seq, int heads, int headDim, double theta,
-                         Positions positions, boolean inPlace) implements KernelSpec {
+                         Positions positions, boolean inPlace, Optional<RopeScaling> scaling) implements KernelSpec {
     public enum Direction { FORWARD, BACKWARD }
 
     public enum Positions { IN_SEQUENCE, IN_DOCUMENT }
 
     static final int THREADS = 256;
+
+    /** Unscaled frequencies. */
+    public RopeKernel(Direction direction, int tokens, int seq, int heads, int headDim, double theta, Positions positions,
+                      boolean inPlace) {
+        this(direction, tokens, seq, heads, headDim, theta, positions, inPlace, Optional.empty());
+    }
 
     public RopeKernel {
         require(seq >= 1 && tokens >= seq && tokens % seq == 0,
@@ -47,7 +56,9 @@ public record RopeKernel(Direction direction, int tokens, int seq, int heads, in
     public String kernelName() {
         return "rope_" + direction.name().toLowerCase() + "_t" + tokens + "_s" + seq + "_h" + heads + "_d" + headDim
                 + "_theta" + Double.toString(theta).replace('.', 'p').replace('-', 'm').replace('E', 'e')
-                + (positions == Positions.IN_DOCUMENT ? "_docpos" : "") + (inPlace ? "_inplace" : "");
+                + (positions == Positions.IN_DOCUMENT ? "_docpos" : "") + (inPlace ? "_inplace" : "")
+                + scaling.map(s -> "_llama3_f" + token(s.factor()) + "_l" + token(s.lowFreqFactor()) + "_h"
+                        + token(s.highFreqFactor()) + "_o" + s.originalMaxSeq()).orElse("");
     }
 
     public List<KernelParam> params() {
@@ -62,19 +73,22 @@ public record RopeKernel(Direction direction, int tokens, int seq, int heads, in
         return List.copyOf(params);
     }
 
-    /** {@code 1 / theta^(2i/headDim)} for i < headDim/2, as the oracle computes it. */
+    /** {@code 1 / theta^(2i/headDim)} for i < headDim/2, scaled where asked, as the oracle computes them. */
     double[] inverseFrequencies() {
-        double[] inv = new double[headDim / 2];
-        for (int i = 0; i < inv.length; i++) inv[i] = 1.0 / Math.pow(theta, (2.0 * i) / headDim);
-        return inv;
+        return ModelConfig.ropeInverseFrequencies(theta, headDim, scaling);
+    }
+
+    private static String token(double x) {
+        return Double.toString(x).replace('.', 'p').replace('-', 'm').replace('E', 'e');
     }
 
     @Override
     public CudaKernel emit() {
         String description = """
-                RoPE %s (rotate-half pairs, theta %s), %s, %s positions.
+                RoPE %s (rotate-half pairs, theta %s%s), %s, %s positions.
                 x%s: bf16[%d tokens, %d heads × %d]; sequences of %d tokens.""".formatted(
-                direction.name().toLowerCase(), Double.toString(theta), inPlace ? "in place" : "out of place",
+                direction.name().toLowerCase(), Double.toString(theta), scaling.map(s -> ", " + s.describe()).orElse(""),
+                inPlace ? "in place" : "out of place",
                 positions == Positions.IN_DOCUMENT ? "in-document" : "in-sequence",
                 inPlace ? "" : ", out", tokens, heads, headDim, seq);
         StringBuilder table = new StringBuilder();
