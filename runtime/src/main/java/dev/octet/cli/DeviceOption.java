@@ -3,6 +3,7 @@ package dev.octet.cli;
 import dev.octet.gpu.CudaAvailability;
 import java.util.Locale;
 import java.util.Optional;
+import picocli.CommandLine;
 
 /**
  * {@code --device} of {@code octet train} and {@code octet eval}: where the work runs. {@code auto} (the default) takes the GPU when the driver
@@ -39,6 +40,27 @@ enum DeviceOption {
         DeviceOption asked = parse(text);
         return asked.choose(asked == CPU ? new CudaAvailability.Unavailable("not asked for") : CudaAvailability.probe(),
                 activity);
+    }
+
+    /**
+     * {@link #resolve} for a command: a bad value is a usage error; a refusal is printed and comes back empty
+     * (exit with INVALID_INPUT); the note of a fall-back to the CPU is printed.
+     */
+    static Optional<Choice> forCommand(CommandLine.Model.CommandSpec spec, String text, String activity) {
+        Choice choice;
+        try {
+            choice = resolve(text, activity);
+        } catch (IllegalArgumentException e) {
+            throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+        }
+        if (choice instanceof Choice.Refused refused) {
+            System.err.println(refused.error());
+            return Optional.empty();
+        }
+        if (choice instanceof Choice.Cpu cpu) {
+            cpu.note().ifPresent(System.out::println);
+        }
+        return Optional.of(choice);
     }
 
     /** Decides with what the probe saw; does not touch the device. */

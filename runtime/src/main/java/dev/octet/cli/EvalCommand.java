@@ -101,19 +101,11 @@ final class EvalCommand implements Callable<Integer> {
             throw new CommandLine.ParameterException(spec.commandLine(),
                     "--max-new-tokens, --limit and --slots must be at least 1, --context at least 2, --show at least 0");
         }
-        DeviceOption.Choice placement;
-        try {
-            placement = DeviceOption.resolve(device, "decoding");
-        } catch (IllegalArgumentException e) {
-            throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
-        }
-        if (placement instanceof DeviceOption.Choice.Refused refused) {
-            System.err.println(refused.error());
+        Optional<DeviceOption.Choice> chosen = DeviceOption.forCommand(spec, device, "decoding");
+        if (chosen.isEmpty()) {
             return ExitCodes.INVALID_INPUT;
         }
-        if (placement instanceof DeviceOption.Choice.Cpu cpu) {
-            cpu.note().ifPresent(System.out::println);
-        }
+        DeviceOption.Choice placement = chosen.get();
         Optional<Selection> selected = Selection.load(spec, file, recipe, Selection.Training.REQUIRED,
                 "eval reads the model and recipe from the one the model was trained with");
         if (selected.isEmpty()) {

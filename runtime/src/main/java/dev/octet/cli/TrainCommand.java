@@ -118,20 +118,12 @@ final class TrainCommand implements Callable<Integer> {
         if (init != null) {
             Inputs.requireFiles(spec, List.of(init));
         }
-        DeviceOption.Choice placement;
-        try {
-            placement = DeviceOption.resolve(device, "training");
-        } catch (IllegalArgumentException e) {
-            throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
-        }
-        if (placement instanceof DeviceOption.Choice.Refused refused) {
-            System.err.println(refused.error());
+        Optional<DeviceOption.Choice> chosen = DeviceOption.forCommand(spec, device, "training");
+        if (chosen.isEmpty()) {
             return ExitCodes.INVALID_INPUT;
         }
+        DeviceOption.Choice placement = chosen.get();
         boolean onGpu = placement instanceof DeviceOption.Choice.Cuda;
-        if (placement instanceof DeviceOption.Choice.Cpu cpu) {
-            cpu.note().ifPresent(System.out::println);
-        }
         Optional<Selection> selected = Selection.load(spec, file, recipe, Selection.Training.REQUIRED,
                 "add 'training { model = ... }' (see examples/tiny.octet)");
         if (selected.isEmpty()) {

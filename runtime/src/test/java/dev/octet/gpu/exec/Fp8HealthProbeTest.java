@@ -17,6 +17,7 @@ import dev.octet.cpu.exec.TokenBatch;
 import dev.octet.cpu.ops.Rounding;
 import dev.octet.data.Batch;
 import dev.octet.dsl.spec.ModelSpec;
+import dev.octet.gpu.kernels.Numbers;
 import dev.octet.dsl.spec.Program;
 import dev.octet.dsl.spec.RecipeSpec;
 import dev.octet.dsl.spec.TrainingSpec;
@@ -99,7 +100,7 @@ class Fp8HealthProbeTest {
             QuantizedMatrix expectedQ = Quantizer.quantize(x, rows, cols, q.granularity(), Axis.COLS, q.format(),
                     q.scaleType());
             QuantizationHealth expected = QuantizationHealth.measure(x, expectedQ);
-            float[] source = q.transpose() ? transpose(x, rows, cols) : x;
+            float[] source = q.transpose() ? Numbers.transpose(x, rows, cols) : x;
             QuantizationHealth got = op.measure(source, expectedQ.codes(), expectedQ.scales());
             assertEquals(expected, got, op.codes().toString());
             assertTrue(got.flushed() > 0, "the test data flushes nothing");
@@ -151,15 +152,5 @@ class Fp8HealthProbeTest {
         }
         Set<String> gpu = probe.finish().stream().map(Fp8TensorHealth::tensor).collect(Collectors.toSet());
         assertEquals(cpu, gpu);
-    }
-
-    private static float[] transpose(float[] a, int rows, int cols) {
-        float[] t = new float[a.length];
-        for (int r = 0; r < rows; r++) {
-            for (int c = 0; c < cols; c++) {
-                t[c * rows + r] = a[r * cols + c];
-            }
-        }
-        return t;
     }
 }
