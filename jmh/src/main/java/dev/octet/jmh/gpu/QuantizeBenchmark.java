@@ -3,6 +3,7 @@ package dev.octet.jmh.gpu;
 import dev.octet.compiler.cuda.CudaKernel;
 import dev.octet.compiler.cuda.quant.QuantizeOperand;
 import dev.octet.compiler.cuda.quant.QuantizeTiled;
+import dev.octet.compiler.cuda.quant.QuantizeTransposedGroups;
 import dev.octet.compiler.ir.DType;
 import dev.octet.numerics.Fp8Format;
 import dev.octet.numerics.Granularity;
@@ -20,12 +21,14 @@ import java.util.List;
  *   <li>{@code group}: activations X bf16[T, dim] in 1×128 groups (fprop and dgrad operand);
  *   <li>{@code block}: the FP32 master weight W f32[ffn, dim] in 128×128 blocks;
  *   <li>{@code transpose}: Xᵀ from X bf16[T, dim], grouped along the tokens (the wgrad operand, fused
- *       cast+transpose).
+ *       cast+transpose), read column by column by {@code QuantizeTiled};
+ *   <li>{@code transpose_staged}: the same through {@link QuantizeTransposedGroups}, which stages tiles in shared
+ *       memory (what kernel formation picks for it).
  * </ul>
  * Rate: GB/s of the least traffic (input read once, codes and scales written once), against ~4.3 TB/s copy.
  */
 public class QuantizeBenchmark extends GpuKernelBenchmark {
-    @Param({"group", "block", "transpose"})
+    @Param({"group", "block", "transpose", "transpose_staged"})
     public String kind;
 
     /** gpt2: dim 768, ffn 3072; qwen: dim 1536, ffn 8960. */
@@ -35,11 +38,12 @@ public class QuantizeBenchmark extends GpuKernelBenchmark {
     @Setup(Level.Trial)
     public void setup() {
         open();
-        QuantizeTiled spec = spec(kind, model);
-        QuantizeOperand operand = spec.operand();
-        CudaKernel kernel = spec.emit();
+        QuantizeTiled tiled = spec(kind, model);
+        QuantizeOperand operand = tiled.operand();
+        CudaKernel kernel = kind.equals("transpose_staged")
+                ? new QuantizeTransposedGroups(operand, 128, tiled.scaleType()).emit() : tiled.emit();
         long elements = operand.elements();
-        int scales = spec.grid().scaleCount();
+        int scales = tiled.grid().scaleCount();
         tensors.uniform("x", operand.input(), elements, -4f, 4f)
                 .zeros("codes", operand.codeType(), elements)
                 .zeros("scales", DType.F32, scales);
@@ -61,11 +65,11 @@ public class QuantizeBenchmark extends GpuKernelBenchmark {
                 operand = new QuantizeOperand(DType.F32, dims.ffn(), dims.dim(), false, Fp8Format.E4M3);
                 granularity = Granularity.block(128);
             }
-            case "transpose" -> {
+            case "transpose", "transpose_staged" -> {
                 operand = new QuantizeOperand(DType.BF16, ModelDims.TOKENS, dims.dim(), true, Fp8Format.E4M3);
                 granularity = Granularity.group(128);
             }
-            default -> throw new IllegalArgumentException("kind is group, block or transpose, not " + kind);
+            default -> throw new IllegalArgumentException("kind is group, block, transpose or transpose_staged, not " + kind);
         }
         return new QuantizeTiled(operand, granularity, ScaleType.UE8M0);
     }

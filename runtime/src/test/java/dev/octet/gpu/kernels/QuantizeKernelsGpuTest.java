@@ -6,6 +6,7 @@ import dev.octet.compiler.cuda.quant.QuantizeDelayed;
 import dev.octet.compiler.cuda.quant.QuantizeOperand;
 import dev.octet.compiler.cuda.quant.QuantizeTensorwise;
 import dev.octet.compiler.cuda.quant.QuantizeTiled;
+import dev.octet.compiler.cuda.quant.QuantizeTransposedGroups;
 import dev.octet.compiler.ir.DType;
 import dev.octet.numerics.Axis;
 import dev.octet.numerics.DelayedScaling;
@@ -75,6 +76,36 @@ class QuantizeKernelsGpuTest {
                     .output("scales", DType.F32, spec.grid().scaleCount())
                     .launch(spec.emit());
             QuantizedMatrix want = oracle(operand, x, granularity, scaleType);
+            Accuracy.bitExact(spec.kernelName() + " codes", ws.fp8("codes"), want.codes());
+            Accuracy.bitExact(spec.kernelName() + " scales", ws.f32("scales"), want.scales());
+        }
+    }
+
+    static Stream<Arguments> stagedTransposeCases() {
+        return Stream.of(
+                // the tiny model's wgrad operands, GPT-2's X and dY (8192 tokens), and ragged tails on both axes
+                arguments(DType.BF16, 512, 128, 128, Fp8Format.E4M3, ScaleType.UE8M0, Role.ACTIVATION),
+                arguments(DType.BF16, 512, 384, 128, Fp8Format.E4M3, ScaleType.UE8M0, Role.GRADIENT),
+                arguments(DType.BF16, 8192, 768, 128, Fp8Format.E4M3, ScaleType.UE8M0, Role.ACTIVATION),
+                arguments(DType.BF16, 8192, 3072, 128, Fp8Format.E5M2, ScaleType.FP32, Role.GRADIENT),
+                arguments(DType.BF16, 300, 200, 128, Fp8Format.E4M3, ScaleType.UE8M0, Role.ACTIVATION),
+                arguments(DType.BF16, 200, 300, 64, Fp8Format.E5M2, ScaleType.UE8M0, Role.GRADIENT),
+                arguments(DType.F32, 384, 256, 32, Fp8Format.E4M3, ScaleType.FP32, Role.WEIGHT));
+    }
+
+    @ParameterizedTest(name = "{0}[{1}x{2}] staged transpose group {3} {4} {5}")
+    @MethodSource("stagedTransposeCases")
+    void stagedTransposeIsBitExact(DType input, int rows, int cols, int group, Fp8Format format, ScaleType scaleType,
+                                   Role role) {
+        QuantizeOperand operand = new QuantizeOperand(input, rows, cols, true, format);
+        QuantizeTransposedGroups spec = new QuantizeTransposedGroups(operand, group, scaleType);
+        float[] x = inputValues(input, rows * cols, role, 12);
+        try (DeviceWorkspace ws = GpuSession.get().workspace()) {
+            ws.input("x", hostInput(input, x))
+                    .output("codes", operand.codeType(), rows * cols)
+                    .output("scales", DType.F32, spec.grid().scaleCount())
+                    .launch(spec.emit());
+            QuantizedMatrix want = oracle(operand, x, Granularity.group(group), scaleType);
             Accuracy.bitExact(spec.kernelName() + " codes", ws.fp8("codes"), want.codes());
             Accuracy.bitExact(spec.kernelName() + " scales", ws.f32("scales"), want.scales());
         }

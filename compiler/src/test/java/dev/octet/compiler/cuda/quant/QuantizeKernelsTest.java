@@ -42,6 +42,8 @@ class QuantizeKernelsTest {
                 new QuantizeTiled(w, Granularity.channel(), ScaleType.FP32),
                 new QuantizeTiled(xForWgrad, Granularity.channel(), ScaleType.FP32),
                 new QuantizeTiled(x, Granularity.token(), ScaleType.FP32),
+                new QuantizeTransposedGroups(xForWgrad, 128, ScaleType.UE8M0),
+                new QuantizeTransposedGroups(dyForWgrad, 128, ScaleType.FP32),
                 tensorwise.amaxReduce(),
                 tensorwise,
                 new QuantizeTensorwise(wForDgrad, ScaleType.UE8M0),
@@ -87,6 +89,19 @@ class QuantizeKernelsTest {
         assertEquals(600, groups.emit().launch().gridX());
         QuantizeTiled blocks = new QuantizeTiled(ragged, Granularity.block(128), ScaleType.UE8M0);
         assertEquals(2 * 3, blocks.emit().launch().gridX());
+    }
+
+    @Test
+    void theStagedTransposeCoversEveryGroupOfEveryColumn() {
+        QuantizeOperand ragged = new QuantizeOperand(DType.BF16, 300, 200, true, Fp8Format.E4M3);
+        QuantizeTransposedGroups spec = new QuantizeTransposedGroups(ragged, 128, ScaleType.UE8M0);
+        assertEquals(new QuantizeTiled(ragged, Granularity.group(128), ScaleType.UE8M0).grid(), spec.grid());
+        assertEquals(4, spec.emit().launch().gridX()); // 200 input columns in tiles of 64
+        assertEquals(3, spec.emit().launch().gridY()); // 300 tokens: 128 + 128 + a tail of 44
+        assertThrows(IllegalArgumentException.class, () -> new QuantizeTransposedGroups(
+                new QuantizeOperand(DType.BF16, 300, 200, false, Fp8Format.E4M3), 128, ScaleType.UE8M0));
+        assertThrows(IllegalArgumentException.class, () -> new QuantizeTransposedGroups(ragged,
+                QuantizeTransposedGroups.MAX_GROUP + 1, ScaleType.UE8M0));
     }
 
     @Test
