@@ -39,6 +39,7 @@ import dev.octet.compiler.cuda.quant.AmaxReduce;
 import dev.octet.compiler.cuda.quant.QuantizeDelayed;
 import dev.octet.compiler.cuda.quant.QuantizeOperand;
 import dev.octet.compiler.cuda.quant.QuantizeTensorwise;
+import dev.octet.compiler.cuda.quant.QuantizeRowGroups;
 import dev.octet.compiler.cuda.quant.QuantizeTiled;
 import dev.octet.compiler.cuda.quant.QuantizeTransposedGroups;
 import dev.octet.compiler.ir.DType;
@@ -335,6 +336,10 @@ public final class KernelFormation {
                 case Scaling.Current c when q.transpose() && q.granularity() instanceof Granularity.Group g
                         && g.size() <= QuantizeTransposedGroups.MAX_GROUP ->
                         launch(new QuantizeTransposedGroups(operand, g.size(), q.scaleType()),
+                                Map.of("x", x, "codes", codes, "scales", scales));
+                case Scaling.Current c when !q.transpose() && q.granularity() instanceof Granularity.Group g
+                        && g.size() <= QuantizeRowGroups.MAX_GROUP ->
+                        launch(new QuantizeRowGroups(operand, g.size(), q.scaleType()),
                                 Map.of("x", x, "codes", codes, "scales", scales));
                 case Scaling.Current c -> launch(new QuantizeTiled(operand, q.granularity(), q.scaleType()),
                         Map.of("x", x, "codes", codes, "scales", scales));

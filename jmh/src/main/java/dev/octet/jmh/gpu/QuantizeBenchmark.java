@@ -2,6 +2,7 @@ package dev.octet.jmh.gpu;
 
 import dev.octet.compiler.cuda.CudaKernel;
 import dev.octet.compiler.cuda.quant.QuantizeOperand;
+import dev.octet.compiler.cuda.quant.QuantizeRowGroups;
 import dev.octet.compiler.cuda.quant.QuantizeTiled;
 import dev.octet.compiler.cuda.quant.QuantizeTransposedGroups;
 import dev.octet.compiler.ir.DType;
@@ -18,7 +19,9 @@ import java.util.List;
  * Just-in-time quantization to E4M3 with UE8M0 scales ({@link QuantizeTiled}: amax and encode in one kernel),
  * the three operands of the infir2 recipe at T = 8192 tokens:
  * <ul>
- *   <li>{@code group}: activations X bf16[T, dim] in 1×128 groups (fprop and dgrad operand);
+ *   <li>{@code group}: activations X bf16[T, dim] in 1×128 groups (fprop and dgrad operand), a block per group;
+ *   <li>{@code group_warp}: the same through {@link QuantizeRowGroups}, a warp per group (what kernel formation
+ *       picks for it);
  *   <li>{@code block}: the FP32 master weight W f32[ffn, dim] in 128×128 blocks;
  *   <li>{@code transpose}: Xᵀ from X bf16[T, dim], grouped along the tokens (the wgrad operand, fused
  *       cast+transpose), read column by column by {@code QuantizeTiled};
@@ -28,7 +31,7 @@ import java.util.List;
  * Rate: GB/s of the least traffic (input read once, codes and scales written once), against ~4.3 TB/s copy.
  */
 public class QuantizeBenchmark extends GpuKernelBenchmark {
-    @Param({"group", "block", "transpose", "transpose_staged"})
+    @Param({"group", "group_warp", "block", "transpose", "transpose_staged"})
     public String kind;
 
     /** gpt2: dim 768, ffn 3072; qwen: dim 1536, ffn 8960. */
@@ -40,8 +43,11 @@ public class QuantizeBenchmark extends GpuKernelBenchmark {
         open();
         QuantizeTiled tiled = spec(kind, model);
         QuantizeOperand operand = tiled.operand();
-        CudaKernel kernel = kind.equals("transpose_staged")
-                ? new QuantizeTransposedGroups(operand, 128, tiled.scaleType()).emit() : tiled.emit();
+        CudaKernel kernel = switch (kind) {
+            case "group_warp" -> new QuantizeRowGroups(operand, 128, tiled.scaleType()).emit();
+            case "transpose_staged" -> new QuantizeTransposedGroups(operand, 128, tiled.scaleType()).emit();
+            default -> tiled.emit();
+        };
         long elements = operand.elements();
         int scales = tiled.grid().scaleCount();
         tensors.uniform("x", operand.input(), elements, -4f, 4f)
@@ -57,7 +63,7 @@ public class QuantizeBenchmark extends GpuKernelBenchmark {
         QuantizeOperand operand;
         Granularity granularity;
         switch (kind) {
-            case "group" -> {
+            case "group", "group_warp" -> {
                 operand = new QuantizeOperand(DType.BF16, ModelDims.TOKENS, dims.dim(), false, Fp8Format.E4M3);
                 granularity = Granularity.group(128);
             }
@@ -69,7 +75,7 @@ public class QuantizeBenchmark extends GpuKernelBenchmark {
                 operand = new QuantizeOperand(DType.BF16, ModelDims.TOKENS, dims.dim(), true, Fp8Format.E4M3);
                 granularity = Granularity.group(128);
             }
-            default -> throw new IllegalArgumentException("kind is group, block, transpose or transpose_staged, not " + kind);
+            default -> throw new IllegalArgumentException("kind is group, group_warp, block, transpose or transpose_staged, not " + kind);
         }
         return new QuantizeTiled(operand, granularity, ScaleType.UE8M0);
     }

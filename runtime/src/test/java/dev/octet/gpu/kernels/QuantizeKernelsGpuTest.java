@@ -5,6 +5,7 @@ import dev.octet.compiler.cuda.quant.AmaxReduce;
 import dev.octet.compiler.cuda.quant.QuantizeDelayed;
 import dev.octet.compiler.cuda.quant.QuantizeOperand;
 import dev.octet.compiler.cuda.quant.QuantizeTensorwise;
+import dev.octet.compiler.cuda.quant.QuantizeRowGroups;
 import dev.octet.compiler.cuda.quant.QuantizeTiled;
 import dev.octet.compiler.cuda.quant.QuantizeTransposedGroups;
 import dev.octet.compiler.ir.DType;
@@ -100,6 +101,35 @@ class QuantizeKernelsGpuTest {
         QuantizeOperand operand = new QuantizeOperand(input, rows, cols, true, format);
         QuantizeTransposedGroups spec = new QuantizeTransposedGroups(operand, group, scaleType);
         float[] x = inputValues(input, rows * cols, role, 12);
+        try (DeviceWorkspace ws = GpuSession.get().workspace()) {
+            ws.input("x", hostInput(input, x))
+                    .output("codes", operand.codeType(), rows * cols)
+                    .output("scales", DType.F32, spec.grid().scaleCount())
+                    .launch(spec.emit());
+            QuantizedMatrix want = oracle(operand, x, Granularity.group(group), scaleType);
+            Accuracy.bitExact(spec.kernelName() + " codes", ws.fp8("codes"), want.codes());
+            Accuracy.bitExact(spec.kernelName() + " scales", ws.f32("scales"), want.scales());
+        }
+    }
+
+    static Stream<Arguments> warpGroupCases() {
+        return Stream.of(
+                // fprop X and dgrad dY of the tiny model and GPT-2 (8192 tokens), ragged tails, small and large groups
+                arguments(DType.BF16, 512, 128, 128, Fp8Format.E4M3, ScaleType.UE8M0, Role.ACTIVATION),
+                arguments(DType.BF16, 8192, 768, 128, Fp8Format.E4M3, ScaleType.UE8M0, Role.ACTIVATION),
+                arguments(DType.BF16, 8192, 3072, 128, Fp8Format.E5M2, ScaleType.FP32, Role.GRADIENT),
+                arguments(DType.BF16, 200, 300, 128, Fp8Format.E5M2, ScaleType.FP32, Role.GRADIENT),
+                arguments(DType.BF16, 300, 200, 48, Fp8Format.E4M3, ScaleType.UE8M0, Role.ACTIVATION),
+                arguments(DType.F32, 64, 1000, 1024, Fp8Format.E4M3, ScaleType.FP32, Role.WEIGHT));
+    }
+
+    @ParameterizedTest(name = "{0}[{1}x{2}] warp per group {3} {4} {5}")
+    @MethodSource("warpGroupCases")
+    void warpPerGroupIsBitExact(DType input, int rows, int cols, int group, Fp8Format format, ScaleType scaleType,
+                                Role role) {
+        QuantizeOperand operand = new QuantizeOperand(input, rows, cols, false, format);
+        QuantizeRowGroups spec = new QuantizeRowGroups(operand, group, scaleType);
+        float[] x = inputValues(input, rows * cols, role, 13);
         try (DeviceWorkspace ws = GpuSession.get().workspace()) {
             ws.input("x", hostInput(input, x))
                     .output("codes", operand.codeType(), rows * cols)

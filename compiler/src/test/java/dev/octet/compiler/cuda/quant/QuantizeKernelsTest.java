@@ -43,6 +43,8 @@ class QuantizeKernelsTest {
                 new QuantizeTiled(xForWgrad, Granularity.channel(), ScaleType.FP32),
                 new QuantizeTiled(x, Granularity.token(), ScaleType.FP32),
                 new QuantizeTransposedGroups(xForWgrad, 128, ScaleType.UE8M0),
+                new QuantizeRowGroups(x, 128, ScaleType.UE8M0),
+                new QuantizeRowGroups(dy, 128, ScaleType.FP32),
                 new QuantizeTransposedGroups(dyForWgrad, 128, ScaleType.FP32),
                 tensorwise.amaxReduce(),
                 tensorwise,
@@ -89,6 +91,16 @@ class QuantizeKernelsTest {
         assertEquals(600, groups.emit().launch().gridX());
         QuantizeTiled blocks = new QuantizeTiled(ragged, Granularity.block(128), ScaleType.UE8M0);
         assertEquals(2 * 3, blocks.emit().launch().gridX());
+    }
+
+    @Test
+    void aWarpPerRowGroupCoversEveryGroup() {
+        QuantizeOperand ragged = new QuantizeOperand(DType.BF16, 300, 200, false, Fp8Format.E4M3);
+        QuantizeRowGroups spec = new QuantizeRowGroups(ragged, 128, ScaleType.UE8M0);
+        assertEquals(new QuantizeTiled(ragged, Granularity.group(128), ScaleType.UE8M0).grid(), spec.grid());
+        assertEquals(75, spec.emit().launch().gridX()); // 300 rows x 2 groups (128 + a tail of 72), 8 per block
+        assertThrows(IllegalArgumentException.class, () -> new QuantizeRowGroups(
+                new QuantizeOperand(DType.BF16, 300, 200, true, Fp8Format.E4M3), 128, ScaleType.UE8M0));
     }
 
     @Test
