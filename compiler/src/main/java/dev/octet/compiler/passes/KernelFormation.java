@@ -39,9 +39,8 @@ import dev.octet.compiler.cuda.quant.AmaxReduce;
 import dev.octet.compiler.cuda.quant.QuantizeDelayed;
 import dev.octet.compiler.cuda.quant.QuantizeOperand;
 import dev.octet.compiler.cuda.quant.QuantizeTensorwise;
-import dev.octet.compiler.cuda.quant.QuantizeRowGroups;
+import dev.octet.compiler.cuda.quant.QuantizeGroups;
 import dev.octet.compiler.cuda.quant.QuantizeTiled;
-import dev.octet.compiler.cuda.quant.QuantizeTransposedGroups;
 import dev.octet.compiler.ir.DType;
 import dev.octet.compiler.ir.FusedGraph;
 import dev.octet.compiler.ir.FusionGroup;
@@ -333,13 +332,9 @@ public final class KernelFormation {
                     launch(amax, Map.of("x", x, "amax_partials", partials));
                     launch(spec, Map.of("x", x, "amax_partials", partials, "codes", codes, "scales", scales));
                 }
-                case Scaling.Current c when q.transpose() && q.granularity() instanceof Granularity.Group g
-                        && g.size() <= QuantizeTransposedGroups.MAX_GROUP ->
-                        launch(new QuantizeTransposedGroups(operand, g.size(), q.scaleType()),
-                                Map.of("x", x, "codes", codes, "scales", scales));
-                case Scaling.Current c when !q.transpose() && q.granularity() instanceof Granularity.Group g
-                        && g.size() <= QuantizeRowGroups.MAX_GROUP ->
-                        launch(new QuantizeRowGroups(operand, g.size(), q.scaleType()),
+                case Scaling.Current c when q.granularity() instanceof Granularity.Group g
+                        && g.size() <= QuantizeGroups.maxGroup(q.transpose()) ->
+                        launch(new QuantizeGroups(operand, g.size(), q.scaleType()),
                                 Map.of("x", x, "codes", codes, "scales", scales));
                 case Scaling.Current c -> launch(new QuantizeTiled(operand, q.granularity(), q.scaleType()),
                         Map.of("x", x, "codes", codes, "scales", scales));

@@ -2,9 +2,8 @@ package dev.octet.jmh.gpu;
 
 import dev.octet.compiler.cuda.CudaKernel;
 import dev.octet.compiler.cuda.quant.QuantizeOperand;
-import dev.octet.compiler.cuda.quant.QuantizeRowGroups;
+import dev.octet.compiler.cuda.quant.QuantizeGroups;
 import dev.octet.compiler.cuda.quant.QuantizeTiled;
-import dev.octet.compiler.cuda.quant.QuantizeTransposedGroups;
 import dev.octet.compiler.ir.DType;
 import dev.octet.numerics.Fp8Format;
 import dev.octet.numerics.Granularity;
@@ -20,12 +19,12 @@ import java.util.List;
  * the three operands of the infir2 recipe at T = 8192 tokens:
  * <ul>
  *   <li>{@code group}: activations X bf16[T, dim] in 1×128 groups (fprop and dgrad operand), a block per group;
- *   <li>{@code group_warp}: the same through {@link QuantizeRowGroups}, a warp per group (what kernel formation
+ *   <li>{@code group_warp}: the same through {@link QuantizeGroups}, a warp per group (what kernel formation
  *       picks for it);
  *   <li>{@code block}: the FP32 master weight W f32[ffn, dim] in 128×128 blocks;
  *   <li>{@code transpose}: Xᵀ from X bf16[T, dim], grouped along the tokens (the wgrad operand, fused
  *       cast+transpose), read column by column by {@code QuantizeTiled};
- *   <li>{@code transpose_staged}: the same through {@link QuantizeTransposedGroups}, which stages tiles in shared
+ *   <li>{@code transpose_staged}: the same through {@link QuantizeGroups}, which stages tiles in shared
  *       memory (what kernel formation picks for it).
  * </ul>
  * Rate: GB/s of the least traffic (input read once, codes and scales written once), against ~4.3 TB/s copy.
@@ -44,8 +43,7 @@ public class QuantizeBenchmark extends GpuKernelBenchmark {
         QuantizeTiled tiled = spec(kind, model);
         QuantizeOperand operand = tiled.operand();
         CudaKernel kernel = switch (kind) {
-            case "group_warp" -> new QuantizeRowGroups(operand, 128, tiled.scaleType()).emit();
-            case "transpose_staged" -> new QuantizeTransposedGroups(operand, 128, tiled.scaleType()).emit();
+            case "group_warp", "transpose_staged" -> new QuantizeGroups(operand, 128, tiled.scaleType()).emit();
             default -> tiled.emit();
         };
         long elements = operand.elements();

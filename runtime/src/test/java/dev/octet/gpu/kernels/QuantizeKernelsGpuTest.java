@@ -5,9 +5,8 @@ import dev.octet.compiler.cuda.quant.AmaxReduce;
 import dev.octet.compiler.cuda.quant.QuantizeDelayed;
 import dev.octet.compiler.cuda.quant.QuantizeOperand;
 import dev.octet.compiler.cuda.quant.QuantizeTensorwise;
-import dev.octet.compiler.cuda.quant.QuantizeRowGroups;
+import dev.octet.compiler.cuda.quant.QuantizeGroups;
 import dev.octet.compiler.cuda.quant.QuantizeTiled;
-import dev.octet.compiler.cuda.quant.QuantizeTransposedGroups;
 import dev.octet.compiler.ir.DType;
 import dev.octet.numerics.Axis;
 import dev.octet.numerics.DelayedScaling;
@@ -82,54 +81,32 @@ class QuantizeKernelsGpuTest {
         }
     }
 
-    static Stream<Arguments> stagedTransposeCases() {
+    static Stream<Arguments> groupCases() {
         return Stream.of(
-                // the tiny model's wgrad operands, GPT-2's X and dY (8192 tokens), and ragged tails on both axes
-                arguments(DType.BF16, 512, 128, 128, Fp8Format.E4M3, ScaleType.UE8M0, Role.ACTIVATION),
-                arguments(DType.BF16, 512, 384, 128, Fp8Format.E4M3, ScaleType.UE8M0, Role.GRADIENT),
-                arguments(DType.BF16, 8192, 768, 128, Fp8Format.E4M3, ScaleType.UE8M0, Role.ACTIVATION),
-                arguments(DType.BF16, 8192, 3072, 128, Fp8Format.E5M2, ScaleType.FP32, Role.GRADIENT),
-                arguments(DType.BF16, 300, 200, 128, Fp8Format.E4M3, ScaleType.UE8M0, Role.ACTIVATION),
-                arguments(DType.BF16, 200, 300, 64, Fp8Format.E5M2, ScaleType.UE8M0, Role.GRADIENT),
-                arguments(DType.F32, 384, 256, 32, Fp8Format.E4M3, ScaleType.FP32, Role.WEIGHT));
+                // warp per group: fprop X and dgrad dY of the tiny model and GPT-2 (8192 tokens), ragged tails
+                arguments(DType.BF16, 512, 128, false, 128, Fp8Format.E4M3, ScaleType.UE8M0, Role.ACTIVATION),
+                arguments(DType.BF16, 8192, 768, false, 128, Fp8Format.E4M3, ScaleType.UE8M0, Role.ACTIVATION),
+                arguments(DType.BF16, 8192, 3072, false, 128, Fp8Format.E5M2, ScaleType.FP32, Role.GRADIENT),
+                arguments(DType.BF16, 200, 300, false, 128, Fp8Format.E5M2, ScaleType.FP32, Role.GRADIENT),
+                arguments(DType.BF16, 300, 200, false, 48, Fp8Format.E4M3, ScaleType.UE8M0, Role.ACTIVATION),
+                arguments(DType.F32, 64, 1000, false, 1024, Fp8Format.E4M3, ScaleType.FP32, Role.WEIGHT),
+                // staged transpose: the wgrad operands of the tiny model and GPT-2, ragged tails on both axes
+                arguments(DType.BF16, 512, 128, true, 128, Fp8Format.E4M3, ScaleType.UE8M0, Role.ACTIVATION),
+                arguments(DType.BF16, 512, 384, true, 128, Fp8Format.E4M3, ScaleType.UE8M0, Role.GRADIENT),
+                arguments(DType.BF16, 8192, 768, true, 128, Fp8Format.E4M3, ScaleType.UE8M0, Role.ACTIVATION),
+                arguments(DType.BF16, 8192, 3072, true, 128, Fp8Format.E5M2, ScaleType.FP32, Role.GRADIENT),
+                arguments(DType.BF16, 300, 200, true, 128, Fp8Format.E4M3, ScaleType.UE8M0, Role.ACTIVATION),
+                arguments(DType.BF16, 200, 300, true, 64, Fp8Format.E5M2, ScaleType.UE8M0, Role.GRADIENT),
+                arguments(DType.F32, 384, 256, true, 32, Fp8Format.E4M3, ScaleType.FP32, Role.WEIGHT));
     }
 
-    @ParameterizedTest(name = "{0}[{1}x{2}] staged transpose group {3} {4} {5}")
-    @MethodSource("stagedTransposeCases")
-    void stagedTransposeIsBitExact(DType input, int rows, int cols, int group, Fp8Format format, ScaleType scaleType,
-                                   Role role) {
-        QuantizeOperand operand = new QuantizeOperand(input, rows, cols, true, format);
-        QuantizeTransposedGroups spec = new QuantizeTransposedGroups(operand, group, scaleType);
+    @ParameterizedTest(name = "{0}[{1}x{2}] transpose={3} group {4} {5} {6}")
+    @MethodSource("groupCases")
+    void groupQuantizeIsBitExact(DType input, int rows, int cols, boolean transpose, int group, Fp8Format format,
+                                 ScaleType scaleType, Role role) {
+        QuantizeOperand operand = new QuantizeOperand(input, rows, cols, transpose, format);
+        QuantizeGroups spec = new QuantizeGroups(operand, group, scaleType);
         float[] x = inputValues(input, rows * cols, role, 12);
-        try (DeviceWorkspace ws = GpuSession.get().workspace()) {
-            ws.input("x", hostInput(input, x))
-                    .output("codes", operand.codeType(), rows * cols)
-                    .output("scales", DType.F32, spec.grid().scaleCount())
-                    .launch(spec.emit());
-            QuantizedMatrix want = oracle(operand, x, Granularity.group(group), scaleType);
-            Accuracy.bitExact(spec.kernelName() + " codes", ws.fp8("codes"), want.codes());
-            Accuracy.bitExact(spec.kernelName() + " scales", ws.f32("scales"), want.scales());
-        }
-    }
-
-    static Stream<Arguments> warpGroupCases() {
-        return Stream.of(
-                // fprop X and dgrad dY of the tiny model and GPT-2 (8192 tokens), ragged tails, small and large groups
-                arguments(DType.BF16, 512, 128, 128, Fp8Format.E4M3, ScaleType.UE8M0, Role.ACTIVATION),
-                arguments(DType.BF16, 8192, 768, 128, Fp8Format.E4M3, ScaleType.UE8M0, Role.ACTIVATION),
-                arguments(DType.BF16, 8192, 3072, 128, Fp8Format.E5M2, ScaleType.FP32, Role.GRADIENT),
-                arguments(DType.BF16, 200, 300, 128, Fp8Format.E5M2, ScaleType.FP32, Role.GRADIENT),
-                arguments(DType.BF16, 300, 200, 48, Fp8Format.E4M3, ScaleType.UE8M0, Role.ACTIVATION),
-                arguments(DType.F32, 64, 1000, 1024, Fp8Format.E4M3, ScaleType.FP32, Role.WEIGHT));
-    }
-
-    @ParameterizedTest(name = "{0}[{1}x{2}] warp per group {3} {4} {5}")
-    @MethodSource("warpGroupCases")
-    void warpPerGroupIsBitExact(DType input, int rows, int cols, int group, Fp8Format format, ScaleType scaleType,
-                                Role role) {
-        QuantizeOperand operand = new QuantizeOperand(input, rows, cols, false, format);
-        QuantizeRowGroups spec = new QuantizeRowGroups(operand, group, scaleType);
-        float[] x = inputValues(input, rows * cols, role, 13);
         try (DeviceWorkspace ws = GpuSession.get().workspace()) {
             ws.input("x", hostInput(input, x))
                     .output("codes", operand.codeType(), rows * cols)

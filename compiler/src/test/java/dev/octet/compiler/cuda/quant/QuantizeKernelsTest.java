@@ -42,10 +42,10 @@ class QuantizeKernelsTest {
                 new QuantizeTiled(w, Granularity.channel(), ScaleType.FP32),
                 new QuantizeTiled(xForWgrad, Granularity.channel(), ScaleType.FP32),
                 new QuantizeTiled(x, Granularity.token(), ScaleType.FP32),
-                new QuantizeTransposedGroups(xForWgrad, 128, ScaleType.UE8M0),
-                new QuantizeRowGroups(x, 128, ScaleType.UE8M0),
-                new QuantizeRowGroups(dy, 128, ScaleType.FP32),
-                new QuantizeTransposedGroups(dyForWgrad, 128, ScaleType.FP32),
+                new QuantizeGroups(xForWgrad, 128, ScaleType.UE8M0),
+                new QuantizeGroups(x, 128, ScaleType.UE8M0),
+                new QuantizeGroups(dy, 128, ScaleType.FP32),
+                new QuantizeGroups(dyForWgrad, 128, ScaleType.FP32),
                 tensorwise.amaxReduce(),
                 tensorwise,
                 new QuantizeTensorwise(wForDgrad, ScaleType.UE8M0),
@@ -96,24 +96,22 @@ class QuantizeKernelsTest {
     @Test
     void aWarpPerRowGroupCoversEveryGroup() {
         QuantizeOperand ragged = new QuantizeOperand(DType.BF16, 300, 200, false, Fp8Format.E4M3);
-        QuantizeRowGroups spec = new QuantizeRowGroups(ragged, 128, ScaleType.UE8M0);
+        QuantizeGroups spec = new QuantizeGroups(ragged, 128, ScaleType.UE8M0);
         assertEquals(new QuantizeTiled(ragged, Granularity.group(128), ScaleType.UE8M0).grid(), spec.grid());
         assertEquals(75, spec.emit().launch().gridX()); // 300 rows x 2 groups (128 + a tail of 72), 8 per block
-        assertThrows(IllegalArgumentException.class, () -> new QuantizeRowGroups(
-                new QuantizeOperand(DType.BF16, 300, 200, true, Fp8Format.E4M3), 128, ScaleType.UE8M0));
+        assertThrows(IllegalArgumentException.class, () -> new QuantizeGroups(ragged, QuantizeGroups.maxGroup(false) + 1,
+                ScaleType.UE8M0));
     }
 
     @Test
     void theStagedTransposeCoversEveryGroupOfEveryColumn() {
         QuantizeOperand ragged = new QuantizeOperand(DType.BF16, 300, 200, true, Fp8Format.E4M3);
-        QuantizeTransposedGroups spec = new QuantizeTransposedGroups(ragged, 128, ScaleType.UE8M0);
+        QuantizeGroups spec = new QuantizeGroups(ragged, 128, ScaleType.UE8M0);
         assertEquals(new QuantizeTiled(ragged, Granularity.group(128), ScaleType.UE8M0).grid(), spec.grid());
         assertEquals(4, spec.emit().launch().gridX()); // 200 input columns in tiles of 64
         assertEquals(3, spec.emit().launch().gridY()); // 300 tokens: 128 + 128 + a tail of 44
-        assertThrows(IllegalArgumentException.class, () -> new QuantizeTransposedGroups(
-                new QuantizeOperand(DType.BF16, 300, 200, false, Fp8Format.E4M3), 128, ScaleType.UE8M0));
-        assertThrows(IllegalArgumentException.class, () -> new QuantizeTransposedGroups(ragged,
-                QuantizeTransposedGroups.MAX_GROUP + 1, ScaleType.UE8M0));
+        assertThrows(IllegalArgumentException.class, () -> new QuantizeGroups(ragged,
+                QuantizeGroups.maxGroup(true) + 1, ScaleType.UE8M0));
     }
 
     @Test
