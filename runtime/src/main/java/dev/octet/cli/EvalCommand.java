@@ -8,6 +8,10 @@ import dev.octet.compiler.UnsupportedShapeException;
 import dev.octet.cpu.decode.CpuDecodeStep;
 import dev.octet.cpu.decode.IncrementalForward;
 import dev.octet.decode.DecodeStep;
+import dev.octet.gpu.CudaException;
+import dev.octet.gpu.CudaUnavailableException;
+import dev.octet.gpu.NvrtcCompileException;
+import dev.octet.gpu.NvrtcException;
 import dev.octet.gpu.exec.DeviceDecoder;
 import dev.octet.cpu.exec.ParameterStore;
 import dev.octet.cpu.exec.RecipeLinearPolicy;
@@ -143,6 +147,9 @@ final class EvalCommand implements Callable<Integer> {
             decoder = openDecoder(placement, model, r, params, positions);
         } catch (UnsupportedShapeException e) {
             System.err.println("error: the GPU cannot decode " + model.name() + ": " + e.getMessage() + "; use --device cpu");
+            return ExitCodes.INVALID_INPUT;
+        } catch (CudaException | CudaUnavailableException | NvrtcException | NvrtcCompileException e) {
+            System.err.println("octet: error on the GPU: " + e.getMessage());
             return ExitCodes.INVALID_INPUT;
         }
         try (decoder; Tokenizer tok = Tokenizers.open(tokenizer)) {
