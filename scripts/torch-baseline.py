@@ -28,6 +28,13 @@ GEMMS = {
     "qwen_up_fprop": (TOKENS, 8960, 1536),
     "qwen_up_dgrad": (TOKENS, 1536, 8960),
     "qwen_up_wgrad": (8960, 1536, TOKENS),
+    "qwen_o_fprop_16k": (2 * TOKENS, 1536, 1536),
+    "qwen_up_fprop_16k": (2 * TOKENS, 8960, 1536),
+    "qwen_up_dgrad_16k": (2 * TOKENS, 1536, 8960),
+    "qwen_up_wgrad_16k": (8960, 1536, 2 * TOKENS),
+    "llama_up_fprop_16k": (2 * TOKENS, 8192, 2048),
+    "llama_up_dgrad_16k": (2 * TOKENS, 2048, 8192),
+    "llama_up_wgrad_16k": (8192, 2048, 2 * TOKENS),
     "square_4096": (4096, 4096, 4096),
     "square_8192": (8192, 8192, 8192),
 }
@@ -142,12 +149,14 @@ def main():
     p.add_argument("--json", help="append one JSON object per row to this file")
     p.add_argument("--reps", type=int, default=5)
     p.add_argument("--inner", type=int, default=20)
+    p.add_argument("--only", choices=["gemm", "attention"], help="measure one family only")
     args = p.parse_args()
     if not torch.cuda.is_available():
         print("torch-baseline: no CUDA device; nothing measured")
         return 0
     print(f"# torch {torch.__version__}, CUDA {torch.version.cuda}, {torch.cuda.get_device_name(0)}")
-    rows = gemm_rows(args.reps, args.inner) + attention_rows(args.reps, args.inner)
+    rows = ((gemm_rows(args.reps, args.inner) if args.only != "attention" else [])
+            + (attention_rows(args.reps, args.inner) if args.only != "gemm" else []))
     print(f"| {'shape':16} | {'M,N,K / B,S,H,KV,D':22} | {'implementation':36} | {'us':>10} | {'rate':>14} |")
     print(f"|{'-' * 18}|{'-' * 24}|{'-' * 38}|{'-' * 12}|{'-' * 16}|")
     for r in rows:

@@ -32,7 +32,12 @@ public final class KernelArguments {
     /** What is wrong with passing {@code arg} for {@code param}; empty when nothing is. */
     private static String problem(KernelParam param, KernelArg arg) {
         return switch (param.kind()) {
-            case BUFFER -> switch (arg) {
+            case BUFFER -> param.tensorMap().isPresent() ? switch (arg) {
+                case KernelArg.TensorMapArg t when t.spec().globalAddress() % 16 != 0 ->
+                        "tensor map over 0x" + Long.toHexString(t.spec().globalAddress()) + ", not 16-byte aligned";
+                case KernelArg.TensorMapArg t -> "";
+                default -> "expected a tensor map, got " + arg;
+            } : switch (arg) {
                 case KernelArg.DevicePointer p when p.address() == 0 -> "a null device pointer";
                 case KernelArg.DevicePointer p when p.address() % param.dtype().bytes() != 0 ->
                         "address 0x" + Long.toHexString(p.address()) + " is not aligned to "

@@ -1,5 +1,7 @@
 package dev.octet.gpu;
 
+import dev.octet.compiler.cuda.TensorMapView;
+import dev.octet.compiler.ir.DType;
 import java.util.List;
 
 /**
@@ -101,6 +103,23 @@ public record TensorMapSpec(DataType dataType, long globalAddress, List<Long> gl
                                          int boxCols, Swizzle swizzle) {
         return new TensorMapSpec(type, address, List.of(cols, rows), List.of(cols * type.bytes),
                 List.of(boxCols, boxRows), List.of(1, 1), Interleave.NONE, swizzle, L2Promotion.B128, OobFill.NONE);
+    }
+
+    /** The spec of a kernel parameter's {@link TensorMapView} over a buffer of {@code dtype} at {@code address}. */
+    public static TensorMapSpec of(TensorMapView view, DType dtype, long address) {
+        DataType type = switch (dtype) {
+            case E4M3, E5M2 -> DataType.UINT8;
+            case BF16 -> DataType.BFLOAT16;
+            case F32 -> DataType.FLOAT32;
+            case I32 -> DataType.INT32;
+        };
+        Swizzle swizzle = switch (view.swizzle()) {
+            case NONE -> Swizzle.NONE;
+            case B32 -> Swizzle.B32;
+            case B64 -> Swizzle.B64;
+            case B128 -> Swizzle.B128;
+        };
+        return rowMajor(type, address, view.rows(), view.cols(), view.boxRows(), view.boxCols(), swizzle);
     }
 
     public int rank() {

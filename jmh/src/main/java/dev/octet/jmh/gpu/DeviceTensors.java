@@ -79,7 +79,7 @@ public final class DeviceTensors implements AutoCloseable {
                 throw new IllegalArgumentException("kernel " + kernel.name() + ", parameter " + param.cudaDeclaration()
                         + ": buffer " + name + " holds " + named.dtype().irName());
             }
-            args.add(named.buffer().arg());
+            args.add(KernelArg.buffer(param, named.buffer().address()));
         }
         return new Launch(kernel, bench.function(kernel), List.copyOf(args));
     }

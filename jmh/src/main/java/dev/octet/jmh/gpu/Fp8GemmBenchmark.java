@@ -5,6 +5,7 @@ import dev.octet.compiler.cuda.gemm.GemmEpilogue;
 import dev.octet.compiler.cuda.gemm.GemmKernels;
 import dev.octet.compiler.cuda.gemm.GemmOperand;
 import dev.octet.compiler.cuda.gemm.GemmProblem;
+import dev.octet.compiler.cuda.gemm.Fp8WgmmaGemm;
 import dev.octet.compiler.ir.DType;
 import dev.octet.numerics.Fp8Format;
 import dev.octet.numerics.Granularity;
@@ -22,18 +23,23 @@ import java.util.List;
  */
 public class Fp8GemmBenchmark extends GpuKernelBenchmark {
     @Param({"gpt2_fc_fprop", "gpt2_fc_dgrad", "gpt2_fc_wgrad", "qwen_up_fprop", "qwen_up_dgrad", "qwen_up_wgrad",
-            "square_4096", "square_8192"})
+            "qwen_o_fprop_16k", "qwen_up_fprop_16k", "qwen_up_dgrad_16k", "qwen_up_wgrad_16k", "llama_up_fprop_16k",
+            "llama_up_dgrad_16k", "llama_up_wgrad_16k", "square_4096", "square_8192"})
     public String shape;
 
     @Param({"infir2", "tensor"})
     public String recipe;
+
+    /** 0: the column tile GemmKernels chooses; else the Hopper kernel with this column tile (64 or 128). */
+    @Param({"0"})
+    public int blockN;
 
     @Setup(Level.Trial)
     public void setup() {
         open();
         GemmShape s = GemmShape.named(shape);
         GemmProblem problem = problem(shape, recipe);
-        CudaKernel kernel = GemmKernels.forProblem(problem).emit();
+        CudaKernel kernel = (blockN == 0 ? GemmKernels.forProblem(problem) : Fp8WgmmaGemm.withBlockN(problem, blockN)).emit();
         float fmax = Fp8Format.E4M3.maxFinite();
         // Codes over the whole E4M3 range, as scaling to the amax produces; power-of-two scales.
         tensors.uniform("a", DType.E4M3, (long) s.m * s.k, -fmax, fmax)

@@ -20,6 +20,14 @@ public enum GemmShape {
     QWEN_UP_FPROP(Role.FPROP, Shapes.TOKENS, 8960, 1536),
     QWEN_UP_DGRAD(Role.DGRAD, Shapes.TOKENS, 1536, 8960),
     QWEN_UP_WGRAD(Role.WGRAD, 8960, 1536, Shapes.TOKENS),
+    // Qwen2.5-1.5B (dim 1536, ffn 8960) and Llama-3.2-1B (dim 2048, ffn 8192) at 2 x 8192 tokens.
+    QWEN_O_FPROP_16K(Role.FPROP, Shapes.TOKENS_16K, 1536, 1536),
+    QWEN_UP_FPROP_16K(Role.FPROP, Shapes.TOKENS_16K, 8960, 1536),
+    QWEN_UP_DGRAD_16K(Role.DGRAD, Shapes.TOKENS_16K, 1536, 8960),
+    QWEN_UP_WGRAD_16K(Role.WGRAD, 8960, 1536, Shapes.TOKENS_16K),
+    LLAMA_UP_FPROP_16K(Role.FPROP, Shapes.TOKENS_16K, 8192, 2048),
+    LLAMA_UP_DGRAD_16K(Role.DGRAD, Shapes.TOKENS_16K, 2048, 8192),
+    LLAMA_UP_WGRAD_16K(Role.WGRAD, 8192, 2048, Shapes.TOKENS_16K),
     SQUARE_4096(Role.FPROP, 4096, 4096, 4096),
     SQUARE_8192(Role.FPROP, 8192, 8192, 8192);
 
@@ -70,6 +78,7 @@ public enum GemmShape {
     /** Shape constants shared with scripts/torch-baseline.py. */
     static final class Shapes {
         static final int TOKENS = 8192;
+        static final int TOKENS_16K = 16384;
 
         private Shapes() {}
     }

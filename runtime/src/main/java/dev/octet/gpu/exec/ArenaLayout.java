@@ -64,9 +64,10 @@ public final class ArenaLayout {
     /** The arguments of {@code launch} for an arena whose device address is {@code arenaBase}. */
     public List<KernelArg> arguments(Launch launch, long arenaBase) {
         List<KernelArg> args = new ArrayList<>(launch.args().size());
-        for (Argument a : launch.args()) {
-            args.add(switch (a) {
-                case Argument.Buffer b -> new KernelArg.DevicePointer(arenaBase + offset(b.value()) + b.byteOffset());
+        for (int i = 0; i < launch.args().size(); i++) {
+            args.add(switch (launch.args().get(i)) {
+                case Argument.Buffer b -> KernelArg.buffer(launch.kernel().params().get(i),
+                        arenaBase + offset(b.value()) + b.byteOffset());
                 case Argument.Scalar s when s.dtype() == DType.I32 -> new KernelArg.I32((int) s.value());
                 case Argument.Scalar s when s.dtype() == DType.F32 -> new KernelArg.F32((float) s.value());
                 case Argument.Scalar s -> throw new IllegalArgumentException("kernel " + launch.kernel().name()

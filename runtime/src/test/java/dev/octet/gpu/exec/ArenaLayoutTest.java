@@ -8,7 +8,10 @@ import dev.octet.compiler.ir.Storage;
 import dev.octet.compiler.plan.Argument;
 import dev.octet.compiler.plan.Launch;
 import dev.octet.compiler.plan.StepPlan;
+import dev.octet.compiler.cuda.KernelParam;
+import dev.octet.compiler.cuda.TensorMapView;
 import dev.octet.gpu.KernelArg;
+import dev.octet.gpu.TensorMapSpec;
 import java.util.List;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -30,6 +33,7 @@ class ArenaLayoutTest {
     @Test
     void everyBufferArgumentIsBasePlusPlannedOffsetPlusElementOffset() {
         int withElementOffset = 0;
+        int tensorMaps = 0;
         for (Launch l : plan.kernels().launches()) {
             List<KernelArg> args = layout.arguments(l, BASE);
             assertEquals(l.args().size(), args.size());
@@ -38,7 +42,16 @@ class ArenaLayoutTest {
                     case Argument.Buffer b -> {
                         long expected = BASE + plan.memory().offset(plan.kernels().storageOf(b.value()))
                                 + b.elementOffset() * b.value().type().dtype().bytes();
-                        assertEquals(new KernelArg.DevicePointer(expected), args.get(i), l.kernel().name() + " arg " + i);
+                        KernelParam param = l.kernel().params().get(i);
+                        KernelArg want = param.tensorMap().isPresent()
+                                ? new KernelArg.TensorMapArg(TensorMapSpec.of(param.tensorMap().get(), param.dtype(), expected))
+                                : new KernelArg.DevicePointer(expected);
+                        assertEquals(want, args.get(i), l.kernel().name() + " arg " + i);
+                        if (param.tensorMap().isPresent()) {
+                            tensorMaps++;
+                            TensorMapView view = param.tensorMap().get();
+                            assertEquals(b.value().type().elements(), view.rows() * view.cols(), "the map covers " + b.value());
+                        }
                         long end = expected - BASE + b.value().type().bytes() - b.byteOffset();
                         assertTrue(end <= plan.memory().arenaBytes(), b.value() + " ends past the arena");
                         if (b.elementOffset() > 0) {
@@ -52,6 +65,8 @@ class ArenaLayoutTest {
         }
         // The gradient norm's per-parameter partial sums are slots of one scratch buffer.
         assertTrue(withElementOffset > 0, "the plan has no argument with an element offset to check");
+        // Every FP8 GEMM reads its two operands through tensor maps.
+        assertTrue(tensorMaps > 0, "the plan passes no tensor map");
     }
 
     @Test

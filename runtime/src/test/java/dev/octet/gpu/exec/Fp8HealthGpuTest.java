@@ -44,8 +44,12 @@ import org.junit.jupiter.api.io.TempDir;
  */
 @GpuKernelTest
 class Fp8HealthGpuTest {
-    /** Activations and weights: the GPU stores the same BF16 values the oracle rounds to. */
-    private static final double AMAX_BOUND = 1e-2;
+    /**
+     * Activations and weights, measured after two GPU steps: the FP8 tensor cores' narrower chunk accumulation
+     * (~2^-13 relative) moves the weights of the two runs apart and flips FP8 roundings downstream, which moved
+     * one activation's amax by 2.6% (layer 1's down projection input).
+     */
+    private static final double AMAX_BOUND = 5e-2;
     /** Output gradients differ by up to a few percent (see TrainingStepGpuTest), so their amax may too. */
     private static final double GRADIENT_AMAX_BOUND = 1e-1;
     private static final double SNR_BOUND_DB = 1.0;

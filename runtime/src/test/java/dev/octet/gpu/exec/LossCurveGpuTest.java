@@ -15,11 +15,19 @@ import dev.octet.gpu.kernels.GpuKernelTest;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The tiny example's whole run (its 200 steps) on the GPU follows the CPU run's loss curve. */
+/**
+ * The tiny example's whole run (its 200 steps) on the GPU follows the CPU run's loss curve: closely over the
+ * first twenty steps, and within the spread of a chaotic trajectory at the end. Hopper's FP8 tensor cores
+ * (wgmma) sum each promotion chunk with a narrower accumulator than the CPU oracle's FP32 (~2^-13 relative),
+ * so the runs part after a few dozen steps at this learning rate; three GEMM configurations that differ from
+ * the oracle only in those low bits ended 0.07 to 0.14 nat away from the CPU run (docs/gpu-test-log.md).
+ */
 @GpuKernelTest
 class LossCurveGpuTest {
+    /** Mean loss of the first twenty steps, in nats: before the trajectories part. */
+    private static final double EARLY_BOUND = 0.01;
     /** Mean loss of the last ten steps, in nats. */
-    private static final double BOUND = 0.05;
+    private static final double BOUND = 0.2;
 
     @Test
     void twoHundredGpuStepsTrackTheCpuRun(@TempDir Path dir) throws IOException {
@@ -46,8 +54,13 @@ class LossCurveGpuTest {
         assertTrue(Files.isRegularFile(dir.resolve("gpu").resolve(MetricsLog.FILE_NAME)));
         assertTrue(MetricsLog.read(dir.resolve("gpu").resolve(MetricsLog.FILE_NAME)).size()
                 == MetricsLog.read(dir.resolve("cpu").resolve(MetricsLog.FILE_NAME)).size(), "metrics lines differ");
+        double early = 0;
+        for (int i = 0; i < 20; i++) {
+            early += (gpu.losses().get(i) - cpu.losses().get(i)) / 20;
+        }
+        assertTrue(Math.abs(early) <= EARLY_BOUND, "mean loss of the first 20 steps differs by " + early + " nat");
         assertTrue(gap <= BOUND, "last-10 mean loss differs by " + gap + " nat");
-        assertTrue(Math.abs(gpu.validationLoss().orElseThrow() - cpu.validationLoss().orElseThrow()) <= 2 * BOUND,
+        assertTrue(Math.abs(gpu.validationLoss().orElseThrow() - cpu.validationLoss().orElseThrow()) <= BOUND,
                 "held-out losses differ");
     }
 }

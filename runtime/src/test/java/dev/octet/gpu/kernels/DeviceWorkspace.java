@@ -127,7 +127,7 @@ public final class DeviceWorkspace implements AutoCloseable {
                     if (b.elementOffset() < 0 || b.elementOffset() >= named.length()) {
                         throw new IllegalArgumentException(where + "offset " + b.elementOffset() + " outside " + b.buffer());
                     }
-                    yield named.buffer().at((long) b.elementOffset() * named.dtype().bytes());
+                    yield KernelArg.buffer(param, named.buffer().address() + (long) b.elementOffset() * named.dtype().bytes());
                 }
                 case Binding.Scalar s -> throw new IllegalArgumentException(where + "a buffer needs a buffer binding");
             };

@@ -77,6 +77,15 @@ class GemmKernelsGpuTest {
                         new Fp8Operand(Fp8Format.E4M3, Granularity.channel(), Role.WEIGHT), bf16),
                 arguments("fprop groups of 64", 256, 128, 256, new Fp8Operand(Fp8Format.E4M3, Granularity.group(64), Role.ACTIVATION),
                         new Fp8Operand(Fp8Format.E4M3, Granularity.block(64), Role.WEIGHT), GemmEpilogue.store(DType.F32)),
+                // more tiles than SMs (the persistent loop's second round, the ring's phases wrapping), a last
+                // K block holding one 32-wide chunk; wgrad with per-column B scales over many tiles
+                arguments("fprop persistent", 1040, 2560, 416, x, w, bf16.withResidual()),
+                arguments("wgrad persistent", 640, 2200, 1024, dy, new Fp8Operand(Fp8Format.E4M3, Granularity.group(128), Role.ACTIVATION),
+                        GemmEpilogue.accumulateF32()),
+                // a decoding step: a few tokens (M = 4 slots, M = 1), the rest of the row tile past the edge
+                arguments("decode q fprop", 4, 256, 128, x, w, bf16),
+                arguments("decode ffn down fprop", 4, 128, 384, x, w, bf16.withResidual()),
+                arguments("decode one token", 1, 384, 128, x, w, GemmEpilogue.store(DType.F32)),
                 // the tiny model (T=512, dim 128, q 256, ffn 384): q projection, ffn down, dgrad of ffn up, wgrad of q
                 arguments("tiny q fprop", 512, 256, 128, x, w, bf16),
                 arguments("tiny ffn down fprop", 512, 128, 384, x, w, bf16.withResidual()),

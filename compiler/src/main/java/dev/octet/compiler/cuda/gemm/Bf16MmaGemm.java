@@ -32,7 +32,7 @@ public record Bf16MmaGemm(GemmProblem problem, GemmTiles tiles) implements Kerne
         Objects.requireNonNull(problem, "problem");
         Objects.requireNonNull(tiles, "tiles");
         if (!(problem.a() instanceof GemmOperand.Bf16) || !(problem.b() instanceof GemmOperand.Bf16)) {
-            throw new IllegalArgumentException("Bf16MmaGemm needs BF16 operands (FP8 GEMMs are Fp8MmaGemm): " + problem);
+            throw new IllegalArgumentException("Bf16MmaGemm needs BF16 operands (FP8 GEMMs are Fp8WgmmaGemm): " + problem);
         }
     }
 

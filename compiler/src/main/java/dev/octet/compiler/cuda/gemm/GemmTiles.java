@@ -6,7 +6,7 @@ package dev.octet.compiler.cuda.gemm;
  * {@code warpTileM × warpTileN} sub-tile made of 16×8 MMA tiles.
  */
 public record GemmTiles(int blockM, int blockN, int blockK, int warpsM, int warpsN) {
-    /** Output rows and columns of one mma.sync (m16n8k16 for BF16, m16n8k32 for FP8). */
+    /** Output rows and columns of one mma.sync m16n8k16. */
     static final int MMA_M = 16, MMA_N = 8;
 
     public GemmTiles {
@@ -18,7 +18,7 @@ public record GemmTiles(int blockM, int blockN, int blockK, int warpsM, int warp
                     + describe(blockM, blockN, blockK, warpsM, warpsN));
         }
         if (blockK % 32 != 0) {
-            throw new IllegalArgumentException("blockK must be a multiple of 32 (one FP8 MMA, two BF16 MMAs): "
+            throw new IllegalArgumentException("blockK must be a multiple of 32 (two m16n8k16 MMAs): "
                     + describe(blockM, blockN, blockK, warpsM, warpsN));
         }
         if (32 * warpsM * warpsN > 1024) {

@@ -48,7 +48,7 @@ class GemmSpecValidationTest {
     @Test
     void fp8AcceptsAPartialLastChunkWhereTheOracleHasOne() {
         GemmProblem p = fp8(64, 64, 160, Granularity.group(64), Granularity.block(128));
-        assertEquals(64, Fp8MmaGemm.promotionChunk(p));
+        assertEquals(64, Fp8WgmmaGemm.promotionChunk(p));
         GemmKernels.forProblem(p).emit();
     }
 
@@ -65,7 +65,7 @@ class GemmSpecValidationTest {
                     QuantizedMatrix a = quantize(random, m, k, ga);
                     QuantizedMatrix b = quantize(random, n, k, gb);
                     GemmProblem p = fp8(m, n, k, ga, gb);
-                    assertEquals(Fp8Gemm.chunkSize(a, b), Fp8MmaGemm.promotionChunk(p), p.toString());
+                    assertEquals(Fp8Gemm.chunkSize(a, b), Fp8WgmmaGemm.promotionChunk(p), p.toString());
                 }
             }
         }
@@ -90,8 +90,8 @@ class GemmSpecValidationTest {
     void specsRefuseTheOtherOperandType() {
         GemmProblem bf16 = GemmProblem.bf16(64, 64, 64, OperandLayout.K_MAJOR, OperandLayout.K_MAJOR, BF16);
         GemmProblem fp8 = fp8(64, 64, 128, Granularity.tensor(), Granularity.tensor());
-        assertRefused("Bf16MmaGemm", () -> Fp8MmaGemm.of(bf16));
-        assertRefused("Fp8MmaGemm", () -> Bf16MmaGemm.of(fp8));
+        assertRefused("operands are not FP8", () -> Fp8WgmmaGemm.of(bf16));
+        assertRefused("Fp8WgmmaGemm", () -> Bf16MmaGemm.of(fp8));
     }
 
     @Test
@@ -104,8 +104,10 @@ class GemmSpecValidationTest {
     void tilesRefuseWarpTilesThatAreNotWholeMmas() {
         assertRefused("whole 16x8 MMA tiles", () -> new GemmTiles(64, 64, 32, 8, 1));
         assertRefused("multiple of 32", () -> new GemmTiles(64, 64, 16, 2, 2));
-        assertRefused("blockK 64 must be a multiple of the promotion chunk 128",
-                () -> new Fp8MmaGemm(fp8(64, 64, 256, Granularity.group(128), Granularity.block(128)), new GemmTiles(64, 64, 64, 2, 2)));
+        assertRefused("blockN must be 64 or 128",
+                () -> new Fp8WgmmaGemm(fp8(64, 64, 256, Granularity.group(128), Granularity.block(128)), 96, 4));
+        assertRefused("bytes of shared memory",
+                () -> new Fp8WgmmaGemm(fp8(64, 64, 256, Granularity.group(128), Granularity.block(128)), 128, 8));
     }
 
     @Test

@@ -1,0 +1,103 @@
+package dev.octet.compiler.cuda;
+
+/**
+ * Device helpers of the sm_90a kernels (TMA, mbarriers, wgmma, register reallocation), placed after
+ * {@link CudaPrelude}'s. Written with inline PTX, since NVRTC 12.6 has no CUDA headers for them.
+ *
+ * <p>A ring stage is guarded by two mbarriers: "full" completes when the TMA copies into the stage have landed
+ * (one producer arrival carrying the expected byte count), "empty" when every consumer warp is done reading it.
+ * Phases alternate; a waiter passes the parity of the phase it waits for. A wait that has not completed
+ * after about ten seconds traps, so a lost copy fails the launch instead of hanging the stream.
+ */
+public final class HopperPrelude {
+    private HopperPrelude() {}
+
+    private static final String SOURCE = """
+            // A CUtensorMap as the driver encodes it (cuTensorMapEncodeTiled); passed by value as a __grid_constant__.
+            struct __align__(64) tensor_map_t { unsigned long long opaque[16]; };
+
+            __device__ __forceinline__ unsigned smem_u32(const void* p) {
+                return (unsigned) __cvta_generic_to_shared(p);
+            }
+
+            __device__ __forceinline__ void mbar_init(unsigned long long* bar, unsigned arrivals) {
+                asm volatile("mbarrier.init.shared::cta.b64 [%0], %1;" :: "r"(smem_u32(bar)), "r"(arrivals) : "memory");
+            }
+
+            // Makes initialised barriers visible to the async proxy (TMA) and to the other threads after a __syncthreads.
+            __device__ __forceinline__ void mbar_init_fence() {
+                asm volatile("fence.mbarrier_init.release.cluster;" ::: "memory");
+                asm volatile("fence.proxy.async.shared::cta;" ::: "memory");
+            }
+
+            __device__ __forceinline__ void mbar_arrive(unsigned long long* bar) {
+                asm volatile("mbarrier.arrive.shared::cta.b64 _, [%0];" :: "r"(smem_u32(bar)) : "memory");
+            }
+
+            // One arrival that also tells the barrier how many bytes of asynchronous copies will complete on it.
+            __device__ __forceinline__ void mbar_arrive_expect_tx(unsigned long long* bar, unsigned bytes) {
+                asm volatile("mbarrier.arrive.expect_tx.shared::cta.b64 _, [%0], %1;" :: "r"(smem_u32(bar)), "r"(bytes) : "memory");
+            }
+
+            __device__ __forceinline__ void mbar_wait(unsigned long long* bar, unsigned parity) {
+                const unsigned addr = smem_u32(bar);
+                const long long start = clock64();
+                for (;;) {
+                    unsigned done;
+                    asm volatile("{\\n.reg .pred p;\\nmbarrier.try_wait.parity.shared::cta.b64 p, [%1], %2;\\nselp.u32 %0, 1, 0, p;\\n}"
+                                 : "=r"(done) : "r"(addr), "r"(parity) : "memory");
+                    if (done) return;
+                    if (clock64() - start > 20000000000ll) __trap();  // ~10 s: a copy was lost
+                }
+            }
+
+            __device__ __forceinline__ void prefetch_tensor_map(const tensor_map_t* map) {
+                asm volatile("prefetch.tensormap [%0];" :: "l"((unsigned long long) map) : "memory");
+            }
+
+            // TMA: the box at (c0 innermost, c1) of the tensor `map` describes, into shared memory at dst;
+            // completes `bar`'s transaction count by the box's bytes (zero-filled past the tensor's edge).
+            __device__ __forceinline__ void tma_load_2d(void* dst, const tensor_map_t* map, int c0, int c1,
+                                                        unsigned long long* bar) {
+                asm volatile("cp.async.bulk.tensor.2d.shared::cluster.global.mbarrier::complete_tx::bytes [%0], [%1, {%3, %4}], [%2];"
+                             :: "r"(smem_u32(dst)), "l"((unsigned long long) map), "r"(smem_u32(bar)), "r"(c0), "r"(c1)
+                             : "memory");
+            }
+
+            // Shared-memory matrix descriptor of wgmma for a K-major tile whose rows are 128 bytes, stored with
+            // the 128-byte swizzle TMA writes: 8-row groups 1024 bytes apart, leading offset unused (encoded 1).
+            __device__ __forceinline__ unsigned long long wgmma_desc_k128b(unsigned smem_address) {
+                return (unsigned long long) ((smem_address & 0x3FFFF) >> 4) | (1ull << 16) | ((1024ull >> 4) << 32)
+                       | (1ull << 62);
+            }
+
+            __device__ __forceinline__ void wgmma_fence() {
+                asm volatile("wgmma.fence.sync.aligned;" ::: "memory");
+            }
+
+            __device__ __forceinline__ void wgmma_commit() {
+                asm volatile("wgmma.commit_group.sync.aligned;" ::: "memory");
+            }
+
+            __device__ __forceinline__ void wgmma_wait_all() {
+                asm volatile("wgmma.wait_group.sync.aligned 0;" ::: "memory");
+            }
+
+            // Keeps the compiler from moving reads or writes of an accumulator register across a wgmma fence/wait.
+            __device__ __forceinline__ void fence_register(float& r) {
+                asm volatile("" : "+f"(r) :: "memory");
+            }
+            """;
+
+    public static String source() {
+        return SOURCE;
+    }
+
+    /** {@code setmaxnreg}: a warpgroup gives registers back ({@code dec}) or takes them ({@code inc}). */
+    public static String setMaxRegisters(boolean increase, int registers) {
+        if (registers % 8 != 0 || registers < 24 || registers > 256) {
+            throw new IllegalArgumentException("setmaxnreg takes a multiple of 8 in 24..256, not " + registers);
+        }
+        return "asm volatile(\"setmaxnreg." + (increase ? "inc" : "dec") + ".sync.aligned.u32 " + registers + ";\" ::: \"memory\");";
+    }
+}

@@ -1,0 +1,382 @@
+package dev.octet.compiler.cuda.gemm;
+
+import dev.octet.compiler.cuda.CudaKernel;
+import dev.octet.compiler.cuda.CudaPrelude;
+import dev.octet.compiler.cuda.HopperPrelude;
+import dev.octet.compiler.cuda.KernelParam;
+import dev.octet.compiler.cuda.KernelSpec;
+import dev.octet.compiler.cuda.LaunchGeometry;
+import dev.octet.compiler.cuda.TensorMapView;
+import dev.octet.compiler.ir.DType;
+import dev.octet.numerics.Fp8Gemm;
+import dev.octet.numerics.ScaleGrid;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * FP8 GEMM for Hopper (sm_90a): {@code wgmma.mma_async} from shared memory filled by TMA, computing what
+ * {@link Fp8Gemm#multiply} specifies (any mix of E4M3 and E5M2, any granularity whose promotion chunk
+ * {@link #promotionChunk} is a multiple of 32): per chunk the tensor cores sum the products into a fresh
+ * accumulator, which the CUDA cores scale by {@code sA·sB} and add into the FP32 result with one fused
+ * multiply-add. The tensor cores sum a chunk with a narrower accumulator than FP32 (about 2^-13 relative on
+ * Hopper, the reason the recipe promotes every 128 of K), so results agree with the oracle to ~1e-4, not to
+ * the bit; docs/decisions.md says why this is accepted.
+ *
+ * <p>Structure (one thread block per SM, persistent): three warpgroups. The first is the producer: it gives
+ * registers back ({@code setmaxnreg}) and one thread issues, for every K block of every tile the block owns,
+ * two TMA copies (a {@code 128 × 128} box of A's codes and a {@code blockN × 128} box of B's, 128-byte
+ * swizzle) into a ring of {@code stages} shared-memory stages guarded by mbarriers. The other two are
+ * consumers with the registers: each owns 64 rows of the {@code 128 × blockN} tile and, per chunk, issues
+ * {@code chunk / 32} wgmmas {@code m64n<blockN>k32}, waits, frees the stage, and promotes. Tiles are visited in
+ * groups of {@link #GROUP_M} row tiles (all column tiles of a group before the next), so the blocks running at
+ * once share operands in L2. The epilogue is {@link MmaGemmSource#epilogue}'s, from registers.
+ *
+ * <p>Scales are read from global memory (they are few and stay in L1), issued before the wgmmas they follow so
+ * their latency hides under the tensor cores. A's scales are per row and chunk; B's are one per tile and chunk
+ * when its scale tile spans whole column tiles (tensor-wise, 128×128 blocks), else one per column (wgrad's
+ * token groups).
+ *
+ * <p>Parameters: {@code a} and {@code b} as tensor maps over the codes ({@code [M,K]}, {@code [N,K]},
+ * row-major); {@code a_scales, b_scales} as FP32 arrays laid out as
+ * {@code ScaleGrid.of(granularity, Axis.COLS, rows, K)} (tensor → 1; channel/token → {@code [rows, 1]};
+ * group(g) → {@code [rows, ceil(K/g)]}; block(b) → {@code [ceil(rows/b), ceil(K/b)]}); then
+ * {@code [bias], [residual], c} as {@link MmaGemmSource#epilogueParams} lists them.
+ */
+public record Fp8WgmmaGemm(GemmProblem problem, int blockN, int stages) implements KernelSpec {
+    static final int BLOCK_M = 128, BLOCK_K = 128, WGMMA_K = 32;
+    static final int CONSUMERS = 2, THREADS = 128 * (1 + CONSUMERS);
+    /** Row tiles per raster group. */
+    static final int GROUP_M = 8;
+    /** Registers per thread after reallocation: 40 × 128 + 2 × 232 × 128 = 64,512 of the SM's 65,536. */
+    static final int PRODUCER_REGISTERS = 40, CONSUMER_REGISTERS = 232;
+    /** Dynamic shared memory one block may have on sm_90 (227 KiB). */
+    static final int SHARED_LIMIT = 227 * 1024;
+
+    public Fp8WgmmaGemm {
+        Objects.requireNonNull(problem, "problem");
+        if (!supports(problem)) {
+            throw new IllegalArgumentException("Fp8WgmmaGemm cannot run " + problem + ": " + whyNot(problem));
+        }
+        // 192 columns compile (96 + 96 accumulator registers) but measured 2.5-3x slower than 128 on the H200.
+        if (blockN != 64 && blockN != 128) {
+            throw new IllegalArgumentException("blockN must be 64 or 128, not " + blockN);
+        }
+        if (stages < 2 || sharedBytes(problem, blockN, stages) > SHARED_LIMIT) {
+            throw new IllegalArgumentException(stages + " stages of 128x" + blockN + "x128 need "
+                    + sharedBytes(problem, blockN, stages) + " bytes of shared memory; at most " + SHARED_LIMIT);
+        }
+    }
+
+    /** Whether this template runs {@code problem}. */
+    public static boolean supports(GemmProblem problem) {
+        return whyNot(problem).isEmpty();
+    }
+
+    /** The K extent between two promotions, {@link Fp8Gemm#chunkSize(ScaleGrid, ScaleGrid)}. */
+    public static int promotionChunk(GemmProblem problem) {
+        return Fp8Gemm.chunkSize(((GemmOperand.Fp8) problem.a()).scaleGrid(problem.m(), problem.k()),
+                ((GemmOperand.Fp8) problem.b()).scaleGrid(problem.n(), problem.k()));
+    }
+
+    private static String whyNot(GemmProblem problem) {
+        if (!problem.isFp8()) {
+            return "operands are not FP8";
+        }
+        if (problem.k() % WGMMA_K != 0) {
+            return "K=" + problem.k() + " is not a multiple of " + WGMMA_K + " (one wgmma); pad the reduction axis with zero codes";
+        }
+        int chunk = promotionChunk(problem);
+        if (chunk % WGMMA_K != 0 || BLOCK_K % chunk != 0) {
+            return "promotion chunk " + chunk + " (gcd of 128 and the scale tile widths along K) is not a multiple of "
+                    + WGMMA_K + ", the K of one wgmma: use groups or blocks of a multiple of 32";
+        }
+        return "";
+    }
+
+    /** Column tiles of 128 (64 for narrow outputs), and as many stages as fit. */
+    public static Fp8WgmmaGemm of(GemmProblem problem) {
+        return withBlockN(problem, problem.n() <= 64 ? 64 : 128);
+    }
+
+    /** Column tiles of {@code blockN}, and as many stages (up to 8) as fit in shared memory. */
+    public static Fp8WgmmaGemm withBlockN(GemmProblem problem, int blockN) {
+        if (!supports(problem)) {
+            throw new IllegalArgumentException("Fp8WgmmaGemm cannot run " + problem + ": " + whyNot(problem));
+        }
+        int stages = 2;
+        while (stages < 8 && sharedBytes(problem, blockN, stages + 1) <= SHARED_LIMIT) {
+            stages++;
+        }
+        return new Fp8WgmmaGemm(problem, blockN, stages);
+    }
+
+    static int sharedBytes(GemmProblem problem, int blockN, int stages) {
+        // The ring, 1 KiB to align it to the 128-byte swizzle's 1024-byte period, three mbarriers per stage,
+        // and with per-column B scales their ring ([stages][chunks][blockN] floats).
+        int chunks = BLOCK_K / promotionChunk(problem);
+        int scaleRing = uniformBScale(problem, blockN) ? 0 : stages * chunks * blockN * 4;
+        return stages * (BLOCK_M + blockN) * BLOCK_K + 1024 + 3 * 8 * stages + scaleRing;
+    }
+
+    public int tiles() {
+        return Math.ceilDiv(problem.m(), BLOCK_M) * Math.ceilDiv(problem.n(), blockN);
+    }
+
+    @Override
+    public String kernelName() {
+        return "fp8_wgmma_m" + problem.m() + "_n" + problem.n() + "_k" + problem.k()
+                + "_a_" + aOperand().tag() + "_b_" + bOperand().tag()
+                + "_" + problem.epilogue().tag() + "_t128x" + blockN + "_s" + stages;
+    }
+
+    @Override
+    public CudaKernel emit() {
+        GemmOperand.Fp8 a = aOperand(), b = bOperand();
+        ScaleGrid aGrid = a.scaleGrid(problem.m(), problem.k());
+        ScaleGrid bGrid = b.scaleGrid(problem.n(), problem.k());
+        int chunk = promotionChunk(problem);
+        TensorMapView.Swizzle swizzle = TensorMapView.Swizzle.B128;
+        List<KernelParam> params = new ArrayList<>(List.of(
+                KernelParam.tensorMapIn("a", a.dtype(), new TensorMapView(problem.m(), problem.k(), BLOCK_M, BLOCK_K, swizzle)),
+                KernelParam.in("a_scales", DType.F32),
+                KernelParam.tensorMapIn("b", b.dtype(), new TensorMapView(problem.n(), problem.k(), blockN, BLOCK_K, swizzle)),
+                KernelParam.in("b_scales", DType.F32)));
+        params.addAll(MmaGemmSource.epilogueParams(problem.epilogue()));
+        String name = kernelName();
+        int sharedBytes = sharedBytes(problem, blockN, stages);
+        String description = """
+                %s
+                C[M,N] = A[M,K] · B[N,K]ᵀ, M=%d N=%d K=%d, FP8 on Hopper tensor cores (wgmma m64n%dk32 %s x %s).
+                A: %s codes [M,K] row-major, read by TMA; f32 scales %s along K, [%d, %d] row-major.
+                B: %s codes [N,K] row-major, read by TMA; f32 scales %s along K, [%d, %d] row-major.
+                Every %d of K the FP32 partial sums are scaled by sA·sB into FP32 accumulators (one fused multiply-add).
+                %s.
+                Tiles 128x%dx128, %d tiles on a persistent grid of %d blocks; 1 producer + %d consumer warpgroups;
+                %d TMA stages, %d bytes of dynamic shared memory.
+                Oracle: dev.octet.numerics.Fp8Gemm.multiply.""".formatted(
+                name, problem.m(), problem.n(), problem.k(), blockN, a.dtype().irName(), b.dtype().irName(),
+                a.dtype().irName(), a.granularity().describe(), aGrid.scaleRows(), aGrid.scaleCols(),
+                b.dtype().irName(), b.granularity().describe(), bGrid.scaleRows(), bGrid.scaleCols(),
+                chunk, MmaGemmSource.describe(problem.epilogue()), blockN, tiles(), gridBlocks(), CONSUMERS,
+                stages, sharedBytes);
+        String source = CudaPrelude.kernelSource(description,
+                HopperPrelude.source() + "\n" + body(name, a, b, aGrid, bGrid, chunk, params));
+        return new CudaKernel(name, source, LaunchGeometry.linear(gridBlocks(), THREADS, sharedBytes), params);
+    }
+
+    private int gridBlocks() {
+        return Math.min(tiles(), GemmTileHeuristic.SM_COUNT);
+    }
+
+    /** Whether every column of a tile shares its B scale in each chunk. */
+    private static boolean uniformBScale(GemmProblem problem, int blockN) {
+        ScaleGrid bGrid = ((GemmOperand.Fp8) problem.b()).scaleGrid(problem.n(), problem.k());
+        return bGrid.tileRows() >= problem.n() || bGrid.tileRows() % blockN == 0;
+    }
+
+    private String body(String name, GemmOperand.Fp8 a, GemmOperand.Fp8 b, ScaleGrid aGrid, ScaleGrid bGrid, int chunk,
+                        List<KernelParam> params) {
+        boolean uniformB = uniformBScale(problem, blockN);
+        String constants = """
+                constexpr int M = %d, N = %d, K = %d;
+                constexpr int BM = %d, BN = %d, BK = %d, STAGES = %d, CHUNK = %d, GROUP_M = %d;
+                constexpr int THREADS = %d, CONSUMERS = %d;
+                constexpr int MT = 1, NT = BN / 8;  // a consumer warp's 16 x BN share, as 16x8 accumulator tiles
+                constexpr int TILES_M = (M + BM - 1) / BM, TILES_N = (N + BN - 1) / BN, TILES = TILES_M * TILES_N;
+                constexpr int K_BLOCKS = (K + BK - 1) / BK;
+                constexpr int CHUNKS = BK / CHUNK, LAST_CHUNKS = (K - (K_BLOCKS - 1) * BK + CHUNK - 1) / CHUNK;
+                constexpr int A_STAGE_BYTES = BM * BK, STAGE_BYTES = (BM + BN) * BK;
+                // Scale grids (dev.octet.numerics.ScaleGrid): index(r, k) = (r / TILE_ROWS) * SCALE_COLS + k / TILE_COLS.
+                constexpr int SA_TILE_ROWS = %d, SA_TILE_COLS = %d, SA_SCALE_COLS = %d;
+                constexpr int SB_TILE_ROWS = %d, SB_TILE_COLS = %d, SB_SCALE_COLS = %d;
+                constexpr bool B_SCALE_PER_COLUMN = %b;  // else one B scale per tile and chunk
+                """.formatted(problem.m(), problem.n(), problem.k(), BLOCK_M, blockN, BLOCK_K, stages, chunk, GROUP_M,
+                THREADS, CONSUMERS, aGrid.tileRows(), aGrid.tileCols(), aGrid.scaleCols(),
+                bGrid.tileRows(), bGrid.tileCols(), bGrid.scaleCols(), !uniformB);
+        String bScales = uniformB ? """
+                                const float sb = __ldg(b_scales + (col0 / SB_TILE_ROWS) * SB_SCALE_COLS + k0 / SB_TILE_COLS);
+                                const float s_lo = __fmul_rn(sa_lo, sb), s_hi = __fmul_rn(sa_hi, sb);
+                """ : """
+                                    const float* b_scale_stage = b_scale_ring + s * CHUNKS * BN;  // filled by the scale warp
+                """;
+        String promote = uniformB ? """
+                                    acc[0][j][0] = __fmaf_rn(part[j][0], s_lo, acc[0][j][0]);
+                                    acc[0][j][1] = __fmaf_rn(part[j][1], s_lo, acc[0][j][1]);
+                                    acc[0][j][2] = __fmaf_rn(part[j][2], s_hi, acc[0][j][2]);
+                                    acc[0][j][3] = __fmaf_rn(part[j][3], s_hi, acc[0][j][3]);
+                """ : """
+                                    const float2 sb = *(const float2*) (b_scale_stage + c * BN + j * 8 + quad * 2);
+                                    acc[0][j][0] = __fmaf_rn(part[j][0], __fmul_rn(sa_lo, sb.x), acc[0][j][0]);
+                                    acc[0][j][1] = __fmaf_rn(part[j][1], __fmul_rn(sa_lo, sb.y), acc[0][j][1]);
+                                    acc[0][j][2] = __fmaf_rn(part[j][2], __fmul_rn(sa_hi, sb.x), acc[0][j][2]);
+                                    acc[0][j][3] = __fmaf_rn(part[j][3], __fmul_rn(sa_hi, sb.y), acc[0][j][3]);
+                """;
+        return constants + "\n" + wgmmaFunction(a, b) + """
+
+                // Tile t of the raster: GROUP_M row tiles at a time, all their column tiles before the next group.
+                __device__ __forceinline__ void tile_of(int t, int& tm, int& tn) {
+                    constexpr int PER_GROUP = GROUP_M * TILES_N;
+                    const int first = (t / PER_GROUP) * GROUP_M;
+                    const int rows = min(TILES_M - first, GROUP_M);
+                    const int r = t %% PER_GROUP;
+                    tm = first + r %% rows;
+                    tn = r / rows;
+                }
+
+                extern "C" __global__ void __launch_bounds__(THREADS, 1) %1$s%2$s {
+                    extern __shared__ __align__(1024) unsigned char smem_raw[];
+                    unsigned char* smem = (unsigned char*) (((size_t) smem_raw + 1023) & ~(size_t) 1023);
+                    unsigned long long* full = (unsigned long long*) (smem + STAGES * STAGE_BYTES);
+                    unsigned long long* empty = full + STAGES;
+                    unsigned long long* scales_full = empty + STAGES;
+                    float* b_scale_ring = (float*) (scales_full + STAGES);  // [STAGES][CHUNKS][BN], per-column B scales only
+                    const int warpgroup = threadIdx.x / 128;
+                    if (threadIdx.x == 0) {
+                        for (int s = 0; s < STAGES; ++s) {
+                            mbar_init(&full[s], 1);
+                            mbar_init(&empty[s], CONSUMERS * 4);  // one arrival per consumer warp
+                            mbar_init(&scales_full[s], 1);
+                        }
+                        mbar_init_fence();
+                    }
+                    __syncthreads();
+
+                    if (warpgroup == 0) {
+                        %3$s
+                        if (threadIdx.x == 0) {
+                            prefetch_tensor_map(&a);
+                            prefetch_tensor_map(&b);
+                            int it = 0;
+                            for (int t = blockIdx.x; t < TILES; t += gridDim.x) {
+                                int tm, tn;
+                                tile_of(t, tm, tn);
+                                for (int kb = 0; kb < K_BLOCKS; ++kb, ++it) {
+                                    const int s = it %% STAGES;
+                                    mbar_wait(&empty[s], ((it / STAGES) & 1) ^ 1);
+                                    mbar_arrive_expect_tx(&full[s], STAGE_BYTES);
+                                    tma_load_2d(smem + s * STAGE_BYTES, &a, kb * BK, tm * BM, &full[s]);
+                                    tma_load_2d(smem + s * STAGE_BYTES + A_STAGE_BYTES, &b, kb * BK, tn * BN, &full[s]);
+                                }
+                            }
+                        } else if (B_SCALE_PER_COLUMN && threadIdx.x / 32 == 1) {
+                            // The scale warp: B's per-column scales of each stage's chunks into the scale ring, so a
+                            // consumer thread reads its 2 x NT scales from shared memory instead of global memory.
+                            const int lane = threadIdx.x %% 32;
+                            int it = 0;
+                            for (int t = blockIdx.x; t < TILES; t += gridDim.x) {
+                                int tm, tn;
+                                tile_of(t, tm, tn);
+                                for (int kb = 0; kb < K_BLOCKS; ++kb, ++it) {
+                                    const int s = it %% STAGES;
+                                    const int chunks = kb == K_BLOCKS - 1 ? LAST_CHUNKS : CHUNKS;
+                                    mbar_wait(&empty[s], ((it / STAGES) & 1) ^ 1);
+                                    for (int c = 0; c < chunks; ++c)
+                                        for (int n = lane; n < BN; n += 32)
+                                            b_scale_ring[(s * CHUNKS + c) * BN + n] = __ldg(b_scales
+                                                    + (min(tn * BN + n, N - 1) / SB_TILE_ROWS) * SB_SCALE_COLS + (kb * BK + c * CHUNK) / SB_TILE_COLS);
+                                    __syncwarp();
+                                    if (lane == 0) mbar_arrive(&scales_full[s]);
+                                }
+                            }
+                        }
+                    } else {
+                        %4$s
+                        const int consumer = warpgroup - 1;
+                        const int warp = (threadIdx.x / 32) %% 4, lane = threadIdx.x %% 32;
+                        const int group = lane / 4, quad = lane %% 4;  // the m64nNk32 accumulator layout, as mma.sync's m16n8
+                        const int warp_row = consumer * 64 + warp * 16, warp_col = 0;
+                        int it = 0;
+                        for (int t = blockIdx.x; t < TILES; t += gridDim.x) {
+                            int tm, tn;
+                            tile_of(t, tm, tn);
+                            const int row0 = tm * BM, col0 = tn * BN;
+                            const float* sa_lo_row = a_scales + (min(row0 + warp_row + group, M - 1) / SA_TILE_ROWS) * SA_SCALE_COLS;
+                            const float* sa_hi_row = a_scales + (min(row0 + warp_row + group + 8, M - 1) / SA_TILE_ROWS) * SA_SCALE_COLS;
+                            float acc[MT][NT][4];  // promoted sums
+                            float part[NT][4];     // the current chunk's sums, written by the tensor cores
+                            #pragma unroll
+                            for (int j = 0; j < NT; ++j)
+                                #pragma unroll
+                                for (int e = 0; e < 4; ++e) acc[0][j][e] = 0.0f;
+                            for (int kb = 0; kb < K_BLOCKS; ++kb, ++it) {
+                                const int s = it %% STAGES;
+                                const int chunks = kb == K_BLOCKS - 1 ? LAST_CHUNKS : CHUNKS;
+                                const unsigned a_stage = smem_u32(smem + s * STAGE_BYTES) + consumer * 64 * BK;
+                                const unsigned b_stage = smem_u32(smem + s * STAGE_BYTES + A_STAGE_BYTES);
+                                mbar_wait(&full[s], (it / STAGES) & 1);
+                                if (B_SCALE_PER_COLUMN) mbar_wait(&scales_full[s], (it / STAGES) & 1);
+                                #pragma unroll
+                                for (int c = 0; c < CHUNKS; ++c) {
+                                    if (c >= chunks) break;
+                                    const int k0 = kb * BK + c * CHUNK;
+                                    const float sa_lo = __ldg(sa_lo_row + k0 / SA_TILE_COLS), sa_hi = __ldg(sa_hi_row + k0 / SA_TILE_COLS);
+                %5$s
+                                    #pragma unroll
+                                    for (int j = 0; j < NT; ++j)
+                                        #pragma unroll
+                                        for (int e = 0; e < 4; ++e) fence_register(part[j][e]);
+                                    wgmma_fence();
+                                    #pragma unroll
+                                    for (int w = 0; w < CHUNK / 32; ++w) {
+                                        const int offset = c * CHUNK + w * 32;  // bytes along the 128-byte swizzled row
+                                        wgmma_m64k32(part, wgmma_desc_k128b(a_stage + offset), wgmma_desc_k128b(b_stage + offset), w > 0);
+                                    }
+                                    wgmma_commit();
+                                    wgmma_wait_all();
+                                    #pragma unroll
+                                    for (int j = 0; j < NT; ++j)
+                                        #pragma unroll
+                                        for (int e = 0; e < 4; ++e) fence_register(part[j][e]);
+                                    // The codes are read: the stage may refill during the promotion, unless its scales are still to be read.
+                                    if (!B_SCALE_PER_COLUMN && c == chunks - 1 && lane == 0) mbar_arrive(&empty[s]);
+                                    #pragma unroll
+                                    for (int j = 0; j < NT; ++j) {
+                %6$s                }
+                                    if (B_SCALE_PER_COLUMN && c == chunks - 1) {
+                                        __syncwarp();
+                                        if (lane == 0) mbar_arrive(&empty[s]);
+                                    }
+                                }
+                            }
+                %7$s
+                        }
+                    }
+                }
+                """.formatted(name, CudaKernel.signature(params),
+                HopperPrelude.setMaxRegisters(false, PRODUCER_REGISTERS),
+                HopperPrelude.setMaxRegisters(true, CONSUMER_REGISTERS),
+                bScales, promote, MmaGemmSource.epilogue(problem.epilogue()).indent(8));
+    }
+
+    /** {@code wgmma_m64k32(d, descA, descB, accumulate)}: one m64n{blockN}k32 into the NT x 4 accumulators. */
+    private String wgmmaFunction(GemmOperand.Fp8 a, GemmOperand.Fp8 b) {
+        int registers = blockN / 2;
+        StringBuilder outs = new StringBuilder(), operands = new StringBuilder();
+        for (int i = 0; i < registers; i++) {
+            outs.append(i == 0 ? "" : ", ").append('%').append(i);
+            operands.append(i == 0 ? "" : ", ").append("\"+f\"(d[").append(i / 4).append("][").append(i % 4).append("])");
+            if (i % 8 == 7 && i + 1 < registers) {
+                operands.append("\n          ");
+            }
+        }
+        return """
+                __device__ __forceinline__ void wgmma_m64k32(float (&d)[NT][4], unsigned long long desc_a, unsigned long long desc_b,
+                                                             int accumulate) {
+                    asm volatile("{\\n.reg .pred p;\\nsetp.ne.b32 p, %%%3$d, 0;\\n"
+                                 "wgmma.mma_async.sync.aligned.m64n%1$dk32.f32.%4$s.%5$s {%2$s}, %%%6$d, %%%7$d, p, 1, 1;\\n}"
+                                 : %8$s
+                                 : "l"(desc_a), "l"(desc_b), "r"(accumulate));
+                }
+                """.formatted(blockN, outs, registers + 2, a.dtype().irName(), b.dtype().irName(), registers, registers + 1,
+                operands);
+    }
+
+    private GemmOperand.Fp8 aOperand() {
+        return (GemmOperand.Fp8) problem.a();
+    }
+
+    private GemmOperand.Fp8 bOperand() {
+        return (GemmOperand.Fp8) problem.b();
+    }
+}
