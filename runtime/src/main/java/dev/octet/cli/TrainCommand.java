@@ -206,7 +206,8 @@ final class TrainCommand implements Callable<Integer> {
                 return ExitCodes.INVALID_INPUT;
             }
             resumeFrom = latest.map(CheckpointDirectory.Entry::file);
-        } else if (!resume && Files.exists(metricsFile)) {
+        } else if (!resume && (Files.exists(metricsFile) || checkpoints.latest().isPresent())) {
+            // A new run here would mix its metrics and checkpoints with the old run's, and rotate them out.
             System.err.println(runDir + ": error: already holds a run" + (checkpoints.latest().isEmpty()
                     ? " (stopped before its first checkpoint); --resume runs it again from step 0, or choose another --out"
                     : "; --resume continues it, or choose another --out"));
