@@ -44,7 +44,9 @@ final class ImportHfCommand implements Callable<Integer> {
             return ExitCodes.USAGE;
         }
         if (Files.exists(out.resolve(HfImporter.WEIGHTS_FILE)) || Files.exists(out.resolve(HfImporter.MODEL_FILE))) {
-            throw new CommandLine.ParameterException(spec.commandLine(), out + " already holds a model; choose another --out");
+            System.err.println(out + ": error: already holds a model (" + HfImporter.MODEL_FILE + " or " + HfImporter.WEIGHTS_FILE
+                    + "); choose another --out");
+            return ExitCodes.USAGE;
         }
         try {
             HfImporter.Result r = HfImporter.run(dir, out, modelName);

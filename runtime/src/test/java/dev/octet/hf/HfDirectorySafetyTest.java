@@ -141,6 +141,12 @@ class HfDirectorySafetyTest {
         assertEquals(ExitCodes.USAGE, OctetMain.run("import", "hf", dir.resolve("qwen-hf").toString(), "--out",
                 dir.resolve("qwen-hf").toString()));
         assertTrue(err.toString().contains("is the Hugging Face directory being imported"), err.toString());
+
+        err.reset();
+        assertEquals(ExitCodes.USAGE, OctetMain.run("import", "hf", dir.resolve("qwen-hf").toString(), "--out", imported.toString()));
+        assertEquals(imported + ": error: already holds a model (model.octet or weights.safetensors); choose another --out",
+                err.toString().strip());
+        assertEquals(before.keySet(), contents(imported).keySet());
     }
 
     @Test
