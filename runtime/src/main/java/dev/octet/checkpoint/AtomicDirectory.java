@@ -42,7 +42,13 @@ public final class AtomicDirectory {
 
     /** Replaces {@code dir} (created when absent) by the entries of it that {@code keep} accepts plus what {@code content} writes. */
     public static void replace(Path dir, Predicate<Path> keep, Content content) throws IOException {
-        Path target = dir.toAbsolutePath().normalize();
+        // The real directory, so that a link to it stays a link to the new contents.
+        Path target = Files.exists(dir) ? dir.toRealPath() : dir.toAbsolutePath().normalize();
+        Path workingDirectory = Path.of("").toAbsolutePath().toRealPath();
+        if (Files.exists(target) && workingDirectory.startsWith(target)) {
+            // Exchanged, the directory a shell stands in would be the old one, deleted under it.
+            throw new IOException(dir + ": is the working directory or holds it; run from outside it to replace its contents");
+        }
         Path parent = target.getParent();
         Files.createDirectories(parent);
         Path staging = parent.resolve("." + target.getFileName() + "." + Long.toHexString(RANDOM.nextLong()) + AtomicFile.TEMP_SUFFIX);

@@ -116,14 +116,21 @@ public final class HfExporter {
         }
         Optional<JsonObject> previousConfig = previousConfig(outDir.resolve(HfConfig.FILE_NAME));
         String configJson = config.toJson(dtype == DType.F32 ? "float32" : "bfloat16", previousConfig);
-        AtomicDirectory.replace(outDir, entry -> !isReplaced(entry), staging -> {
+        AtomicDirectory.Content files = dir -> {
             // transformers refuses a safetensors file without format = pt in its metadata.
-            AtomicFile.write(staging.resolve(WEIGHTS_FILE), out -> SafetensorsWriter.write(out, Map.of("format", "pt"), tensors));
-            writeText(staging.resolve(HfConfig.FILE_NAME), configJson);
-            if (!Files.exists(staging.resolve(GENERATION_CONFIG))) {
-                writeText(staging.resolve(GENERATION_CONFIG), "{\n  \"do_sample\": false\n}\n");
+            AtomicFile.write(dir.resolve(WEIGHTS_FILE), out -> SafetensorsWriter.write(out, Map.of("format", "pt"), tensors));
+            writeText(dir.resolve(HfConfig.FILE_NAME), configJson);
+            if (!Files.exists(dir.resolve(GENERATION_CONFIG))) {
+                writeText(dir.resolve(GENERATION_CONFIG), "{\n  \"do_sample\": false\n}\n");
             }
-        });
+        };
+        if (existing.isEmpty()) {
+            // Nothing to replace: the files are added beside whatever the directory holds, each atomically.
+            Files.createDirectories(outDir);
+            files.writeInto(outDir);
+        } else {
+            AtomicDirectory.replace(outDir, entry -> !isReplaced(entry), files);
+        }
         return new Result(outDir, config.architecture(), weights);
     }
 

@@ -176,6 +176,8 @@ class HfDirectorySafetyTest {
         try (Stream<Path> siblings = Files.list(dir)) {
             assertEquals(List.of(target), siblings.toList(), "the staging directory is removed");
         }
+        IOException here = assertThrows(IOException.class, () -> AtomicDirectory.replace(Path.of("."), p -> true, staging -> {}));
+        assertEquals(".: is the working directory or holds it; run from outside it to replace its contents", here.getMessage());
         AtomicDirectory.replace(target, p -> p.getFileName().toString().equals("b.txt"),
                 staging -> Files.writeString(staging.resolve("c.txt"), "new c"));
         assertEquals(Map.of("b.txt", "old b", "c.txt", "new c"), text(target));
