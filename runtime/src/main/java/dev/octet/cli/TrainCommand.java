@@ -10,10 +10,10 @@ import dev.octet.dsl.ast.SourcePos;
 import dev.octet.dsl.check.RecipeFit;
 import dev.octet.dsl.diag.DiagnosticPrinter;
 import dev.octet.dsl.diag.Diagnostics;
+import dev.octet.dsl.diag.Excerpt;
 import dev.octet.dsl.spec.ModelSpec;
 import dev.octet.dsl.spec.RecipeSpec;
 import dev.octet.dsl.spec.TrainingSpec;
-import dev.octet.dsl.diag.Excerpt;
 import dev.octet.train.Checkpointing;
 import dev.octet.train.Fp8HealthLog;
 import dev.octet.train.MetricsLog;
@@ -78,12 +78,13 @@ final class TrainCommand implements Callable<Integer> {
             description = "keep the newest K checkpoints (default ${DEFAULT-VALUE})")
     int keepCheckpoints;
 
-    @Option(names = "--resume", description = "continue the run in --out RUN_DIR from its latest checkpoint; metrics are appended")
+    @Option(names = "--resume", description = "continue the run in --out RUN_DIR from its latest checkpoint; metrics logged after"
+            + " its step are cut, then appended to (a run stopped before its first checkpoint is run again from step 0)")
     boolean resume;
 
     @Option(names = "--override", paramLabel = "SETTING", split = ",",
             description = "with --resume: let these settings differ from the checkpoint's (seed, recipe, optimizer, schedule, "
-                    + "clip_grad_norm, batch); each change is recorded in RUN_DIR/overrides.jsonl. Without it such a resume is refused")
+                    + "clip_grad_norm, batch, data); each change is recorded in RUN_DIR/overrides.jsonl. Without it such a resume is refused")
     List<String> overrides = List.of();
 
     @Option(names = "--init", paramLabel = "WEIGHTS",

@@ -1,6 +1,7 @@
 package dev.octet.train;
 
 import dev.octet.checkpoint.CheckpointException;
+import dev.octet.data.TrainingData;
 import dev.octet.dsl.diag.Excerpt;
 import dev.octet.dsl.spec.RecipeSpec;
 import dev.octet.dsl.spec.TrainingSpec;
@@ -21,12 +22,13 @@ import java.util.Set;
 /**
  * What a run means besides its model: the settings that a resumed run must keep, since changing one makes the
  * continued run a different run from the one its checkpoint started (the model itself is checked by its
- * fingerprint). Stored in every checkpoint as {@code run_settings}; a resume that changes one is refused, naming
+ * fingerprint), and the checksum of the training data where it has one, so that other data of the same shape
+ * is not mixed into the run unnoticed. Stored in every checkpoint as {@code run_settings}; a resume that changes one is refused, naming
  * it, unless the setting is named in {@code --override}, and then the change is recorded in the run.
  */
 public final class RunSettings {
     /** The settings, in the order they are reported; "recipe" also covers the recipe's quantization settings. */
-    public static final List<String> NAMES = List.of("seed", "recipe", "optimizer", "schedule", "clip_grad_norm", "batch");
+    public static final List<String> NAMES = List.of("seed", "recipe", "optimizer", "schedule", "clip_grad_norm", "batch", "data");
 
     private RunSettings() {}
 
@@ -41,6 +43,13 @@ public final class RunSettings {
         m.put("schedule", spec.schedule().toString());
         m.put("clip_grad_norm", Double.toString(spec.clipGradNorm()));
         m.put("batch", "global_batch " + spec.globalBatch() + " x seq_len " + spec.seqLen());
+        return m;
+    }
+
+    /** As above, with the training data's checksum where it has one (a token file of version 2, conversations). */
+    public static Map<String, String> of(TrainingSpec spec, RecipeSpec recipe, TrainingData data) {
+        Map<String, String> m = of(spec, recipe);
+        data.checksum().ifPresent(checksum -> m.put("data", checksum));
         return m;
     }
 

@@ -46,7 +46,7 @@ final class TrainingLoop {
         long optimizerSteps = 0;
         double elapsedBefore = 0;
         BatchSource sampler;
-        Map<String, String> settings = RunSettings.of(spec, recipe);
+        Map<String, String> settings = RunSettings.of(spec, recipe, data);
         if (options.resumeFrom().isPresent()) {
             Path file = options.resumeFrom().get();
             CheckpointMetadata resumed = backend.restore(file);

@@ -172,6 +172,26 @@ class ResumeSafetyCommandTest {
     }
 
     @Test
+    void aResumeOnOtherDataOfTheSameShapeIsRefusedUnlessOverridden() throws IOException {
+        Path file = octet("mini.octet", "1e-3", 3);
+        Path run = dir.resolve("run");
+        assertEquals(ExitCodes.OK, train(file, run, "--steps", "2"), err.toString());
+        // The same number of tokens in another order: a sampler position alone cannot tell the files apart.
+        Path other = Files.writeString(dir.resolve("other.txt"), "world hello! are how you?\n\n\nfine.\n\n\n".repeat(10));
+        assertEquals(ExitCodes.OK, OctetMain.run("data", "tokenize", other.toString(), "--tokenizer", dir.resolve("tokenizer.json").toString(),
+                "--out", dir.resolve("words.tok").toString()), err.toString());
+
+        err.reset();
+        assertEquals(ExitCodes.INVALID_INPUT, train(file, run, "--resume", "--steps", "3"));
+        String message = err.toString().strip();
+        assertEquals(1, message.lines().count(), message);
+        assertTrue(message.matches(".*\\(data tokens crc32c [0-9a-f]{8} -> tokens crc32c [0-9a-f]{8}\\);.*--override data to change.*"),
+                message);
+        assertEquals(ExitCodes.OK, train(file, run, "--resume", "--steps", "3", "--override", "data"), err.toString());
+        assertEquals("data", MetricsLog.read(run.resolve(RunSettings.OVERRIDES_FILE)).getFirst().get("setting").getAsString());
+    }
+
+    @Test
     void aCheckpointHoldingNanIsRefusedAtLoadAndAsInitialWeights() throws IOException {
         Path file = octet("mini.octet", "1e-3", 3);
         Path run = dir.resolve("run");
