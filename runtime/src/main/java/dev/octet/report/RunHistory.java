@@ -101,8 +101,10 @@ public record RunHistory(String name, Path dir, Optional<RunManifest> manifest, 
             }
             try {
                 JsonObject o = JsonParser.parseString(lines.get(i)).getAsJsonObject();
-                if (!o.has("step")) {
-                    throw new ReportException(file + ":" + (i + 1) + ": a record without \"step\"");
+                JsonElement step = o.get("step");
+                if (step == null || !step.isJsonPrimitive() || !step.getAsJsonPrimitive().isNumber()
+                        || step.getAsDouble() != Math.rint(step.getAsDouble())) {
+                    throw new ReportException(file + ":" + (i + 1) + ": a record without a whole-number \"step\"");
                 }
                 out.add(o);
             } catch (JsonParseException | IllegalStateException | UnsupportedOperationException e) {

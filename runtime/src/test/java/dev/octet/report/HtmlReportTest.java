@@ -91,6 +91,9 @@ class HtmlReportTest {
         Files.writeString(metrics, "{\"step\":0,\"loss\":9.5}\n{\"step\":1,\"lo\n{\"step\":2,\"loss\":8.0}\n");
         ReportException e = assertThrows(ReportException.class, () -> RunHistory.load(run, "torn"));
         assertTrue(e.getMessage().startsWith(metrics + ":2: not a JSON record"), e.getMessage());
+        Files.writeString(metrics, "{\"step\":0,\"loss\":9.5}\n{\"step\":\"one\",\"loss\":9.0}\n");
+        e = assertThrows(ReportException.class, () -> RunHistory.load(run, "torn"));
+        assertEquals(metrics + ":2: a record without a whole-number \"step\"", e.getMessage());
     }
 
     @Test
