@@ -90,8 +90,11 @@ class ResumeSafetyCommandTest {
 
     private int train(Path file, Path run, String... more) {
         List<String> args = new java.util.ArrayList<>(List.of("train", file.toString(), "--out", run.toString(), "--log-every", "1",
-                "--eval-every", "0", "--health-every", "0", "--checkpoint-every", "2", "--device", "cpu"));
+                "--eval-every", "0", "--health-every", "0", "--device", "cpu"));
         args.addAll(List.of(more));
+        if (!args.contains("--checkpoint-every")) {
+            args.addAll(List.of("--checkpoint-every", "2"));
+        }
         return OctetMain.run(args.toArray(String[]::new));
     }
 
@@ -119,6 +122,39 @@ class ResumeSafetyCommandTest {
         assertEquals(ExitCodes.OK, train(file, run, "--resume"), err.toString());
         assertEquals(uninterrupted, stepsAndLosses(run), "each step once, with the losses of the uninterrupted run");
         assertEquals(ExitCodes.OK, OctetMain.run("report", run.toString(), "--out", dir.resolve("report").toString()), err.toString());
+    }
+
+    @Test
+    void aRealKill9AnywhereInTheLoopResumesToTheUninterruptedMetrics() throws Exception {
+        Path file = octet("mini.octet", "1e-3", 3);
+        String steps = "1000";
+        Path reference = dir.resolve("reference");
+        assertEquals(ExitCodes.OK, train(file, reference, "--steps", steps, "--checkpoint-every", "7"), err.toString());
+
+        Path run = dir.resolve("run");
+        Path log = dir.resolve("octet.log");
+        String javaBinary = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        Process octet = new ProcessBuilder(javaBinary, "-cp", System.getProperty("java.class.path"), OctetMain.class.getName(),
+                "train", file.toString(), "--out", run.toString(), "--log-every", "1", "--eval-every", "0", "--health-every", "0",
+                "--checkpoint-every", "7", "--device", "cpu", "--steps", steps)
+                .redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        try {
+            Path metrics = run.resolve(MetricsLog.FILE_NAME);
+            long deadline = System.nanoTime() + 120_000_000_000L;
+            while (!(Files.exists(metrics) && Files.readAllLines(metrics).size() >= 20)) {
+                assertTrue(octet.isAlive(), Files.readString(log));
+                assertTrue(System.nanoTime() < deadline, "no 20 steps within 2 minutes: " + Files.readString(log));
+                Thread.sleep(5);
+            }
+            octet.destroyForcibly(); // SIGKILL: no shutdown hook, no last checkpoint
+            assertTrue(octet.waitFor(60, java.util.concurrent.TimeUnit.SECONDS));
+        } finally {
+            octet.destroyForcibly();
+        }
+        assertEquals(137, octet.exitValue(), "killed, not finished: " + Files.readString(log));
+
+        assertEquals(ExitCodes.OK, train(file, run, "--steps", steps, "--checkpoint-every", "7", "--resume"), err.toString());
+        assertEquals(stepsAndLosses(reference), stepsAndLosses(run));
     }
 
     @Test
