@@ -61,4 +61,23 @@ class DiagnosticPrinterTest {
                 + " 1 | model m {\n"
                 + "   |          ^\n"), out);
     }
+
+    @Test
+    void aMegabyteIdentifierIsQuotedByItsStartAndLengthNotWhole() {
+        String huge = "q".repeat(1 << 20);
+        String source = Sources.MODEL.replace("attention(rmsnorm(x))", "attention(" + huge + "(x))") + "\n# " + huge + "\n";
+        String out = check(source).rendered();
+        assertTrue(out.length() < 4_000, out.length() + " characters: " + out.substring(0, Math.min(out.length(), 3000)));
+        assertTrue(out.contains("unknown op '" + "q".repeat(48) + "... (1,048,576 characters)'"), out);
+        assertTrue(out.contains("^~~~"), out);
+    }
+
+    @Test
+    void aLongSourceLineIsShownAsAWindowAroundTheCaret() {
+        String line = "a".repeat(500) + " bad " + "b".repeat(500);
+        Diagnostic d = Diagnostic.error(new SourcePos("f.octet", 1, 502, 3), "bad");
+        String[] rendered = DiagnosticPrinter.render(d, Optional.of(line)).split("\n");
+        assertEquals(" 1 | ..." + "a".repeat(15) + " bad " + "b".repeat(140) + "...", rendered[1]);
+        assertEquals("   | " + " ".repeat(3 + 15 + 1) + "^~~", rendered[2]);
+    }
 }

@@ -22,11 +22,22 @@ public final class AtomicFile {
         void writeTo(FileChannel channel) throws IOException;
     }
 
+    /** Checks the written content before it replaces the target; throwing keeps the old file. */
+    @FunctionalInterface
+    public interface Check {
+        void check(Path written) throws IOException;
+    }
+
     private static final java.security.SecureRandom RANDOM = new java.security.SecureRandom();
 
     private AtomicFile() {}
 
     public static void write(Path target, Content content) throws IOException {
+        write(target, content, written -> {});
+    }
+
+    /** As {@link #write(Path, Content)}, running {@code check} on the complete, forced file before the rename. */
+    public static void write(Path target, Content content, Check check) throws IOException {
         Path dir = target.toAbsolutePath().getParent();
         // Not Files.createTempFile: its owner-only permissions would carry over to the finished file.
         Path temp = dir.resolve("." + target.getFileName() + "." + Long.toHexString(RANDOM.nextLong()) + TEMP_SUFFIX);
@@ -35,6 +46,7 @@ public final class AtomicFile {
                 content.writeTo(channel);
                 channel.force(true);
             }
+            check.check(temp);
             Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         } catch (IOException | RuntimeException | Error e) {
             Files.deleteIfExists(temp);

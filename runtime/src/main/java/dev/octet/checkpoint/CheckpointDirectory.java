@@ -74,9 +74,26 @@ public final class CheckpointDirectory {
 
     /** Writes the checkpoint of {@code step} atomically, then drops all but the newest {@code keep}. */
     public Path save(long step, AtomicFile.Content content) throws IOException {
+        return save(step, content, written -> {});
+    }
+
+    /**
+     * As above, with the written file checked ({@code check}: readable, shapes, finite values) before it takes
+     * its name and before any older checkpoint is dropped: a checkpoint that fails is not saved, and the newest
+     * good one stays.
+     */
+    public Path save(long step, AtomicFile.Content content, AtomicFile.Check check) throws IOException {
         Files.createDirectories(dir);
         Path file = fileFor(step);
-        AtomicFile.write(file, content);
+        AtomicFile.write(file, content, written -> {
+                try {
+                    check.check(written);
+                } catch (IOException e) {
+                    String why = e.getMessage() == null ? e.toString() : e.getMessage().replace(written + ": ", "");
+                    throw new CheckpointException(file, "not saved: " + why + "; the newest good checkpoint ("
+                            + latest().map(entry -> entry.file().getFileName().toString()).orElse("none yet") + ") is kept");
+                }
+            });
         prune();
         return file;
     }

@@ -15,12 +15,14 @@ import java.util.Map;
  * ({@code BatchSource.position()}, stored as a JSON object of strings under {@code data_sampler}), and the seed. The seed and the sampler position are the whole random state of a CPU run: every draw
  * is a pure function of (seed, counter), the initial weights of the seed alone and batch k of (seed, k).
  * What it was trained from: model, recipe and training names, the model's {@link ModelFingerprint},
- * and the Octet version that wrote it.
+ * and the Octet version that wrote it. What the run means besides its model ({@code run_settings}: seed,
+ * recipe, optimizer, schedule, clipping, batch), which a resume must keep unless told otherwise; checkpoints
+ * written before it was recorded give the seed, schedule and recipe name they always held.
  */
 public record CheckpointMetadata(
         long step, long optimizerSteps, long totalSteps, String schedule, Map<String, String> dataPosition, long seed,
         String model, String modelFingerprint, String recipe, String training, String octetVersion,
-        double elapsedSeconds) {
+        double elapsedSeconds, Map<String, String> runSettings) {
 
     /** Names this layout; a reader refuses a layout it does not know instead of misreading it. */
     public static final String FORMAT = "octet-training-checkpoint-1";
@@ -36,6 +38,7 @@ public record CheckpointMetadata(
         if (dataPosition.isEmpty() || dataPosition.containsKey(null) || dataPosition.containsValue(null)) {
             throw new IllegalArgumentException("data position " + dataPosition);
         }
+        runSettings = Collections.unmodifiableMap(new LinkedHashMap<>(runSettings));
     }
 
     public Map<String, String> toStrings() {
@@ -53,6 +56,7 @@ public record CheckpointMetadata(
         m.put("training", training);
         m.put("octet_version", octetVersion);
         m.put("elapsed_s", Double.toString(elapsedSeconds));
+        m.put("run_settings", GSON.toJson(runSettings));
         return m;
     }
 
@@ -63,12 +67,15 @@ public record CheckpointMetadata(
         }
         try {
             Map<String, String> dataPosition = GSON.fromJson(require(file, m, "data_sampler"), STRINGS);
+            Map<String, String> runSettings = m.containsKey("run_settings") ? GSON.fromJson(m.get("run_settings"), STRINGS)
+                    : Map.of("seed", require(file, m, "seed"), "schedule", require(file, m, "schedule"),
+                            "recipe", require(file, m, "recipe"));
             return new CheckpointMetadata(
                     Long.parseLong(require(file, m, "step")), Long.parseLong(require(file, m, "optimizer_steps")),
                     Long.parseLong(require(file, m, "total_steps")), require(file, m, "schedule"), dataPosition,
                     Long.parseLong(require(file, m, "seed")), require(file, m, "model"),
                     require(file, m, "model_fingerprint"), require(file, m, "recipe"), require(file, m, "training"),
-                    require(file, m, "octet_version"), Double.parseDouble(require(file, m, "elapsed_s")));
+                    require(file, m, "octet_version"), Double.parseDouble(require(file, m, "elapsed_s")), runSettings);
         } catch (JsonParseException | IllegalArgumentException | NullPointerException e) {
             throw new CheckpointException(file, "unreadable checkpoint metadata: " + e.getMessage());
         }

@@ -61,6 +61,7 @@ public final class MasterWeights {
                 throw new CheckpointException(file, "tensor " + name + " is " + info.dtype() + ", expected F32 master weights");
             }
             float[] values = f.floats(name);
+            FiniteValues.require(file, name, values);
             System.arraycopy(values, 0, w.getValue().master(), 0, values.length);
         }
     }

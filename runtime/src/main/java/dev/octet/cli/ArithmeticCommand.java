@@ -27,6 +27,9 @@ final class ArithmeticCommand implements Callable<Integer> {
     @Option(names = "--test", paramLabel = "M", defaultValue = "500", description = "held-out problems (default ${DEFAULT-VALUE})")
     int test;
 
+    @Option(names = "--force", description = "replace train.jsonl, test.jsonl or tokenizer.json in DIR when they hold something else")
+    boolean force;
+
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
@@ -37,10 +40,13 @@ final class ArithmeticCommand implements Callable<Integer> {
         }
         ArithmeticTask.Written w;
         try {
-            w = ArithmeticTask.write(out, seed, train, test);
+            w = ArithmeticTask.write(out, seed, train, test, force);
         } catch (IllegalArgumentException e) {
             System.err.println("error: " + e.getMessage());
             return ExitCodes.INVALID_INPUT;
+        } catch (java.nio.file.FileAlreadyExistsException e) {
+            System.err.println("octet: error: " + FileErrors.describe(e));
+            return ExitCodes.USAGE;
         }
         System.out.printf(Locale.ROOT, "octet: %,d training problems in %s, %,d held out in %s; tokenizer %s (%d ids)%n",
                 w.trainProblems(), w.train(), w.testProblems(), w.test(), w.tokenizer(), w.vocabularySize());

@@ -7,6 +7,7 @@ import dev.octet.hf.OctetModelFiles;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.concurrent.Callable;
@@ -35,6 +36,10 @@ final class ExportHfCommand implements Callable<Integer> {
             description = "weight type of model.safetensors (default ${DEFAULT-VALUE}; f32 is exact)")
     String dtype;
 
+    @Option(names = "--force", description = "replace the model DIR already holds: its weights files, index and config.json "
+            + "go as one set (keys Octet does not write are kept), every other file stays")
+    boolean force;
+
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
@@ -53,13 +58,22 @@ final class ExportHfCommand implements Callable<Integer> {
             throw new CommandLine.ParameterException(spec.commandLine(), "no model.octet in or beside " + source
                     + "; name the model with --model FILE.octet");
         }
-        if (Files.exists(out.resolve(HfExporter.WEIGHTS_FILE))) {
-            throw new CommandLine.ParameterException(spec.commandLine(), out + " already holds a model; choose another --out");
-        }
         try {
-            ModelSpec m = OctetModelFiles.load(modelFile.get());
             Path weights = HfExporter.weightsOf(source);
-            HfExporter.Result r = HfExporter.run(m, modelFile.get(), weights, out, type);
+            Optional<Path> input = OutputPaths.insideOrSame(out, List.of(source, weights, modelFile.get()));
+            if (input.isPresent()) {
+                System.err.println(out + ": error: holds " + input.get() + ", which this export reads; choose another --out");
+                return ExitCodes.USAGE;
+            }
+            List<Path> existing = HfExporter.modelFilesIn(out);
+            if (!existing.isEmpty() && !force) {
+                System.err.println(out + ": error: already holds a model (" + existing.getFirst().getFileName()
+                        + (existing.size() > 1 ? " and " + (existing.size() - 1) + " more" : "")
+                        + "); choose another --out, or --force to replace its weights and config");
+                return ExitCodes.USAGE;
+            }
+            ModelSpec m = OctetModelFiles.load(modelFile.get());
+            HfExporter.Result r = HfExporter.run(m, modelFile.get(), weights, out, type, force);
             System.out.printf(Locale.ROOT, "octet: exported %s (%s, %s) from %s into %s%n", m.name(),
                     r.architecture().className(), type, weights, out);
             return ExitCodes.OK;

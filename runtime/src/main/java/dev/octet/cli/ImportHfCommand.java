@@ -39,8 +39,14 @@ final class ImportHfCommand implements Callable<Integer> {
         if (!modelName.matches("[A-Za-z_][A-Za-z_0-9]*")) {
             throw new CommandLine.ParameterException(spec.commandLine(), "--name " + modelName + " is not a name (letters, digits, _)");
         }
+        if (OutputPaths.same(out, dir)) {
+            System.err.println(out + ": error: is the Hugging Face directory being imported; choose another --out");
+            return ExitCodes.USAGE;
+        }
         if (Files.exists(out.resolve(HfImporter.WEIGHTS_FILE)) || Files.exists(out.resolve(HfImporter.MODEL_FILE))) {
-            throw new CommandLine.ParameterException(spec.commandLine(), out + " already holds a model; choose another --out");
+            System.err.println(out + ": error: already holds a model (" + HfImporter.MODEL_FILE + " or " + HfImporter.WEIGHTS_FILE
+                    + "); choose another --out");
+            return ExitCodes.USAGE;
         }
         try {
             HfImporter.Result r = HfImporter.run(dir, out, modelName);

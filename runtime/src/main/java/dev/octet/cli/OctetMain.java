@@ -26,6 +26,14 @@ public final class OctetMain implements Runnable {
     public static int run(String... args) {
         CommandLine cli = new CommandLine(new OctetMain());
         cli.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
+            var io = FileErrors.ioCause(e);
+            if (io.isPresent()) {
+                commandLine.getErr().println("octet: error: " + FileErrors.describe(io.get()));
+                if (System.getenv("OCTET_DEBUG") != null) {
+                    e.printStackTrace(commandLine.getErr());
+                }
+                return ExitCodes.INVALID_INPUT;
+            }
             commandLine.getErr().println("octet: internal error: " + e);
             if (System.getenv("OCTET_DEBUG") != null) {
                 e.printStackTrace(commandLine.getErr());

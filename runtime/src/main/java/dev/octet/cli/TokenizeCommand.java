@@ -3,13 +3,16 @@ package dev.octet.cli;
 import dev.octet.data.jsonl.BadRecord;
 import dev.octet.data.jsonl.BadRecordException;
 import dev.octet.data.jsonl.BadRecordPolicy;
+import dev.octet.data.tokenfile.TokenFile;
 import dev.octet.data.tokenfile.TokenFileBuilder;
 import dev.octet.data.tokenizer.Tokenizer;
 import dev.octet.data.tokenizer.Tokenizers;
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.function.LongConsumer;
 import me.tongfei.progressbar.ProgressBar;
@@ -34,6 +37,9 @@ final class TokenizeCommand implements Callable<Integer> {
     @Option(names = "--out", required = true, paramLabel = "FILE.tok", description = "the token file to write")
     Path out;
 
+    @Option(names = "--force", description = "write --out even when it exists and is not a token file")
+    boolean force;
+
     @Option(names = "--on-bad-record", paramLabel = "stop|skip", defaultValue = "stop",
             description = "a bad JSONL record stops with its file:line (stop, the default) or is skipped and counted (skip)")
     String onBadRecord;
@@ -45,6 +51,16 @@ final class TokenizeCommand implements Callable<Integer> {
     public Integer call() {
         Inputs.requireFiles(spec, inputs);
         BadRecordPolicy policy = BadRecordPolicyOption.parse(spec, onBadRecord);
+        Optional<Path> input = OutputPaths.sameAsAnInput(out, inputs);
+        if (input.isPresent()) {
+            System.err.println(out + ": error: is also an input (" + input.get() + "); write the token file elsewhere, e.g. --out "
+                    + out.getFileName() + ".tok");
+            return ExitCodes.USAGE;
+        }
+        if (Files.exists(out) && !force && !TokenFile.looksLikeOne(out)) {
+            System.err.println(out + ": error: exists and is not a token file; choose another --out, or --force to replace it");
+            return ExitCodes.USAGE;
+        }
         try (Tokenizer t = Tokenizers.open(tokenizer)) {
             long total = TokenFileBuilder.inputBytes(inputs);
             TokenFileBuilder.Report report;

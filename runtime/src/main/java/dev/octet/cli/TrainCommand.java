@@ -10,10 +10,15 @@ import dev.octet.dsl.ast.SourcePos;
 import dev.octet.dsl.check.RecipeFit;
 import dev.octet.dsl.diag.DiagnosticPrinter;
 import dev.octet.dsl.diag.Diagnostics;
+import dev.octet.dsl.diag.Excerpt;
 import dev.octet.dsl.spec.ModelSpec;
 import dev.octet.dsl.spec.RecipeSpec;
 import dev.octet.dsl.spec.TrainingSpec;
 import dev.octet.train.Checkpointing;
+import dev.octet.train.Fp8HealthLog;
+import dev.octet.train.MetricsLog;
+import dev.octet.train.RunSettings;
+import dev.octet.train.StepLogs;
 import dev.octet.gpu.CudaException;
 import dev.octet.gpu.CudaUnavailableException;
 import dev.octet.gpu.NvrtcCompileException;
@@ -31,6 +36,7 @@ import java.time.format.DateTimeFormatter;
 import java.util.List;
 import java.util.Optional;
 import java.util.OptionalInt;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -72,8 +78,14 @@ final class TrainCommand implements Callable<Integer> {
             description = "keep the newest K checkpoints (default ${DEFAULT-VALUE})")
     int keepCheckpoints;
 
-    @Option(names = "--resume", description = "continue the run in --out RUN_DIR from its latest checkpoint; metrics are appended")
+    @Option(names = "--resume", description = "continue the run in --out RUN_DIR from its latest checkpoint; metrics logged after"
+            + " its step are cut, then appended to (a run stopped before its first checkpoint is run again from step 0)")
     boolean resume;
+
+    @Option(names = "--override", paramLabel = "SETTING", split = ",",
+            description = "with --resume: let these settings differ from the checkpoint's (seed, recipe, optimizer, schedule, "
+                    + "clip_grad_norm, batch, data); each change is recorded in RUN_DIR/overrides.jsonl. Without it such a resume is refused")
+    List<String> overrides = List.of();
 
     @Option(names = "--init", paramLabel = "WEIGHTS",
             description = "start from these weights instead of a random initialisation: an imported model's weights.safetensors (octet import hf) or a checkpoint; tensors are matched by name and shape")
@@ -118,6 +130,15 @@ final class TrainCommand implements Callable<Integer> {
         if (init != null) {
             Inputs.requireFiles(spec, List.of(init));
         }
+        for (String setting : overrides) {
+            if (!RunSettings.NAMES.contains(setting)) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "--override takes " + String.join(", ", RunSettings.NAMES)
+                        + ", not " + Excerpt.clip(setting));
+            }
+        }
+        if (!overrides.isEmpty() && !resume) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--override applies to --resume: a new run takes its settings as given");
+        }
         Optional<DeviceOption.Choice> chosen = DeviceOption.forCommand(spec, device, "training");
         if (chosen.isEmpty()) {
             return ExitCodes.INVALID_INPUT;
@@ -150,12 +171,20 @@ final class TrainCommand implements Callable<Integer> {
         CheckpointDirectory checkpoints = CheckpointDirectory.of(runDir, keepCheckpoints);
         Optional<Path> resumeFrom = Optional.empty();
         int n = steps != null ? steps : t.steps();
-        if (resume) {
-            Optional<CheckpointDirectory.Entry> latest = checkpoints.latest();
-            if (latest.isEmpty()) {
+        Path metricsFile = runDir.resolve(MetricsLog.FILE_NAME);
+        boolean restart = false;
+        if (resume && checkpoints.latest().isEmpty()) {
+            if (!Files.exists(metricsFile)) {
                 System.err.println(checkpoints.dir() + ": error: no checkpoint to resume from");
                 return ExitCodes.INVALID_INPUT;
             }
+            // Stopped before its first checkpoint: nothing of it can be continued, and a run is deterministic,
+            // so resuming it is running it again from step 0 in place of the steps it logged.
+            restart = true;
+            System.out.println("octet: " + runDir + " has no checkpoint yet (it stopped before its first); running it again from step 0");
+        }
+        if (resume && !restart) {
+            Optional<CheckpointDirectory.Entry> latest = checkpoints.latest();
             try {
                 CheckpointMetadata saved = CpuTrainer.checkpointFor(latest.get().file(), model);
                 n = steps != null ? steps : Math.toIntExact(saved.totalSteps());
@@ -166,15 +195,30 @@ final class TrainCommand implements Callable<Integer> {
                 }
                 System.out.printf(java.util.Locale.ROOT, "octet: resuming %s at step %d of %d from %s%n", saved.training(),
                         saved.step(), n, latest.get().file());
+                List<RunSettings.Change> changes = RunSettings.changes(saved.runSettings(), RunSettings.of(t, r));
+                RunSettings.requireOverridden(latest.get().file(), changes, Set.copyOf(overrides));
+                for (RunSettings.Change c : changes) {
+                    System.out.printf(java.util.Locale.ROOT, "octet: --override %s: %s %s -> %s from step %d (recorded in %s)%n",
+                            c.setting(), c.key(), Excerpt.clip(c.was()), Excerpt.clip(c.now()), saved.step(),
+                            runDir.resolve(RunSettings.OVERRIDES_FILE));
+                }
             } catch (IOException e) {
                 System.err.println("error: " + e.getMessage());
                 return ExitCodes.INVALID_INPUT;
             }
             resumeFrom = latest.map(CheckpointDirectory.Entry::file);
-        } else if (Files.exists(runDir.resolve("metrics.jsonl"))) {
-            throw new CommandLine.ParameterException(spec.commandLine(), runDir + " already holds a run; choose another --out, or --resume it");
+        } else if (!resume && (Files.exists(metricsFile) || checkpoints.latest().isPresent())) {
+            // A new run here would mix its metrics and checkpoints with the old run's, and rotate them out.
+            System.err.println(runDir + ": error: already holds a run" + (checkpoints.latest().isEmpty()
+                    ? " (stopped before its first checkpoint); --resume runs it again from step 0, or choose another --out"
+                    : "; --resume continues it, or choose another --out"));
+            return ExitCodes.USAGE;
         }
         Files.createDirectories(runDir);
+        if (restart) {
+            StepLogs.truncate(metricsFile, 0);
+            StepLogs.truncate(runDir.resolve(Fp8HealthLog.FILE_NAME), 0);
+        }
         RunModelFile.writeIfExportable(runDir, model);
 
         System.out.printf(java.util.Locale.ROOT, "octet: training %s with recipe %s on the %s: %s%n", model.name(), r.name(),
@@ -197,6 +241,7 @@ final class TrainCommand implements Callable<Integer> {
                     .withCheckpointing(Checkpointing.every(checkpointEvery, keepCheckpoints))
                     .stoppingWhen(stop)
                     .monitoring(new Monitoring(healthEvery, evalEvery));
+            options = options.overriding(Set.copyOf(overrides));
             if (init != null) {
                 options = options.initializedFrom(init);
                 System.out.println("octet: starting from the weights in " + init);
@@ -218,6 +263,10 @@ final class TrainCommand implements Callable<Integer> {
                 return ExitCodes.INVALID_INPUT;
             } catch (CheckpointException | SafetensorsFormatException e) {
                 System.err.println("error: " + e.getMessage());
+                return ExitCodes.INVALID_INPUT;
+            } catch (IOException e) {
+                // A file of the run (metrics, checkpoints) that cannot be read or written: not a fault of Octet's.
+                System.err.println("octet: error: " + e.getMessage());
                 return ExitCodes.INVALID_INPUT;
             }
             String checkpoint = result.checkpoint().map(Path::toString).orElse("none");

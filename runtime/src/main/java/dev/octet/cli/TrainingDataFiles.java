@@ -76,8 +76,10 @@ final class TrainingDataFiles {
                     tokens.tokenCount(), t.seqLen()));
         }
         PackedTrainingData data = new PackedTrainingData(new TokenStreamSequences(tokens, t.seqLen()));
-        return new Loaded(data, String.format(Locale.ROOT, "%,d tokens in %,d documents (tokenizer %s); %,d sequences to train, %,d held out",
-                h.tokenCount(), h.documentCount(), h.tokenizer(), data.train().sequenceCount(), data.validation().sequenceCount()), List.of());
+        return new Loaded(data, String.format(Locale.ROOT, "%,d tokens in %,d documents (tokenizer %s); %,d sequences to train, %,d held out%s",
+                h.tokenCount(), h.documentCount(), h.tokenizer(), data.train().sequenceCount(), data.validation().sequenceCount(),
+                h.hasChecksum() ? "" : "; a version-1 token file, ids checked but without a checksum: tokenize again to add one"),
+                List.of());
     }
 
     private static Loaded conversations(Path file, TrainingSpec t, ModelSpec model, String tokenizerName, BadRecordPolicy policy)

@@ -1,6 +1,7 @@
 package dev.octet.data;
 
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * What the trainer reads: batches from the training part, and a fixed, seeded series of batches from the
@@ -18,4 +19,9 @@ public interface TrainingData {
     BatchSource resumeTrainBatches(int batchSize, int sequenceLength, Map<String, String> position);
 
     BatchSource validationBatches(int batchSize, int sequenceLength, long seed);
+
+    /** A checksum of the data, when it has one ({@link dev.octet.data.packing.SequenceSource#checksum}). */
+    default Optional<String> checksum() {
+        return Optional.empty();
+    }
 }

@@ -80,6 +80,27 @@ public record HfConfig(HfArchitecture architecture, ModelConfig model) {
         return new HfConfig(arch, model);
     }
 
+    /**
+     * Keys that change what the model computes although Octet writes them only for some models: a kept one
+     * from an earlier config.json would make transformers compute something else, so a merge drops them.
+     */
+    private static final Set<String> COMPUTATION_KEYS = Set.of("layer_types", "sliding_window", "use_sliding_window",
+            "max_window_layers", "mlp_bias", "attention_bias", "rope_scaling", "rope_parameters", "hidden_act", "head_dim",
+            "num_key_value_heads", "pretraining_tp", "partial_rotary_factor", "tie_word_embeddings", "quantization_config");
+
+    /**
+     * As {@link #toJson(String)}, keeping the keys of {@code previous} (the config.json being replaced) that Octet
+     * does not own: token ids, the transformers version, custom fields. Octet owns what it writes and every key
+     * that changes the computation.
+     */
+    public String toJson(String torchDtype, Optional<JsonObject> previous) {
+        JsonObject o = JsonParser.parseString(toJson(torchDtype)).getAsJsonObject();
+        previous.ifPresent(p -> p.entrySet().stream()
+                .filter(e -> !o.has(e.getKey()) && !COMPUTATION_KEYS.contains(e.getKey()))
+                .forEach(e -> o.add(e.getKey(), e.getValue())));
+        return new GsonBuilder().setPrettyPrinting().serializeNulls().create().toJson(o) + "\n";
+    }
+
     /** config.json as transformers writes it for this class, weights stored as {@code torchDtype}. */
     public String toJson(String torchDtype) {
         ModelConfig c = model;

@@ -1,5 +1,10 @@
 package dev.octet.hf;
 
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParseException;
+import com.google.gson.JsonParser;
+import dev.octet.checkpoint.AtomicDirectory;
 import dev.octet.checkpoint.AtomicFile;
 import dev.octet.checkpoint.CheckpointDirectory;
 import dev.octet.checkpoint.DType;
@@ -23,14 +28,21 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.SequencedMap;
+import java.util.stream.Stream;
 
 /**
  * {@code octet export hf}: an Octet model's weights (an imported model directory, a run's latest checkpoint, or
  * a weights or checkpoint file) become a directory transformers loads: config.json, generation_config.json and
  * model.safetensors with Hugging Face names, in BF16 (rounded to nearest even) or F32 (exact).
+ *
+ * <p>A directory that already holds a model is replaced only when asked ({@code replace}), and then as a whole
+ * set in one step ({@link AtomicDirectory}): every weights file and index goes, so no old shard can be read
+ * with the new config; config.json keeps the keys Octet does not write (token ids, the transformers version,
+ * a custom field), generation_config.json and every other file (tokenizer, README) are kept as they are.
  */
 public final class HfExporter {
     public static final String WEIGHTS_FILE = "model.safetensors";
+    public static final String GENERATION_CONFIG = "generation_config.json";
 
     /** What an export wrote. */
     public record Result(Path dir, HfArchitecture architecture, Path weightsRead) {}
@@ -53,7 +65,30 @@ public final class HfExporter {
         return candidates.stream().filter(Files::isRegularFile).findFirst();
     }
 
+    /** The files of {@code dir} that make it hold a model: configs and weights that an export would replace. */
+    public static List<Path> modelFilesIn(Path dir) throws IOException {
+        if (!Files.isDirectory(dir)) {
+            return List.of();
+        }
+        try (Stream<Path> entries = Files.list(dir)) {
+            return entries.filter(HfExporter::isReplaced).sorted().toList();
+        }
+    }
+
+    /** What an export owns in a directory: config.json, and every weights file or index transformers could read. */
+    private static boolean isReplaced(Path file) {
+        String name = file.getFileName().toString();
+        return name.equals(HfConfig.FILE_NAME) || name.endsWith(".safetensors") || name.endsWith(".safetensors.index.json")
+                || (name.startsWith("pytorch_model") && (name.endsWith(".bin") || name.endsWith(".bin.index.json")));
+    }
+
     public static Result run(ModelSpec model, Path modelFile, Path weights, Path outDir, DType dtype) throws IOException {
+        return run(model, modelFile, weights, outDir, dtype, false);
+    }
+
+    /** As above; {@code replace} allows a directory that already holds a model, which is then replaced as a whole. */
+    public static Result run(ModelSpec model, Path modelFile, Path weights, Path outDir, DType dtype, boolean replace)
+            throws IOException {
         if (dtype != DType.BF16 && dtype != DType.F32) {
             throw new IllegalArgumentException("export writes BF16 or F32, not " + dtype);
         }
@@ -73,12 +108,43 @@ public final class HfExporter {
             String name = HfParameterNames.toHf(e.param().name()).orElseThrow();
             tensors.put(name, dtype == DType.F32 ? Tensor.f32(e.master(), shape) : bf16(e.master(), shape));
         }
-        Files.createDirectories(outDir);
-        // transformers refuses a safetensors file without format = pt in its metadata.
-        AtomicFile.write(outDir.resolve(WEIGHTS_FILE), out -> SafetensorsWriter.write(out, Map.of("format", "pt"), tensors));
-        writeText(outDir.resolve(HfConfig.FILE_NAME), config.toJson(dtype == DType.F32 ? "float32" : "bfloat16"));
-        writeText(outDir.resolve("generation_config.json"), "{\n  \"do_sample\": false\n}\n");
+        List<Path> existing = modelFilesIn(outDir);
+        if (!existing.isEmpty() && !replace) {
+            throw new InteropException(outDir, "already holds a model (" + existing.stream().map(p -> p.getFileName().toString())
+                    .limit(4).collect(java.util.stream.Collectors.joining(", ")) + (existing.size() > 4 ? ", ..." : "")
+                    + "); choose another directory, or --force to replace its weights and config");
+        }
+        Optional<JsonObject> previousConfig = previousConfig(outDir.resolve(HfConfig.FILE_NAME));
+        String configJson = config.toJson(dtype == DType.F32 ? "float32" : "bfloat16", previousConfig);
+        AtomicDirectory.Content files = dir -> {
+            // transformers refuses a safetensors file without format = pt in its metadata.
+            AtomicFile.write(dir.resolve(WEIGHTS_FILE), out -> SafetensorsWriter.write(out, Map.of("format", "pt"), tensors));
+            writeText(dir.resolve(HfConfig.FILE_NAME), configJson);
+            if (!Files.exists(dir.resolve(GENERATION_CONFIG))) {
+                writeText(dir.resolve(GENERATION_CONFIG), "{\n  \"do_sample\": false\n}\n");
+            }
+        };
+        if (existing.isEmpty()) {
+            // Nothing to replace: the files are added beside whatever the directory holds, each atomically.
+            Files.createDirectories(outDir);
+            files.writeInto(outDir);
+        } else {
+            AtomicDirectory.replace(outDir, entry -> !isReplaced(entry), files);
+        }
         return new Result(outDir, config.architecture(), weights);
+    }
+
+    /** The config.json an export replaces, whose keys it does not own are kept; none when absent or not a JSON object. */
+    private static Optional<JsonObject> previousConfig(Path file) throws IOException {
+        if (!Files.isRegularFile(file)) {
+            return Optional.empty();
+        }
+        try {
+            JsonElement json = JsonParser.parseString(Files.readString(file, StandardCharsets.UTF_8));
+            return json.isJsonObject() ? Optional.of(json.getAsJsonObject()) : Optional.empty();
+        } catch (JsonParseException e) {
+            return Optional.empty();
+        }
     }
 
     /** A checkpoint records the fingerprint of the model it trained; a plain weights file is checked by shapes alone. */

@@ -20,7 +20,8 @@ import java.util.stream.Stream;
 
 /**
  * The tensors of a Hugging Face checkpoint directory: one {@code *.safetensors} file, or shards listed by
- * {@code model.safetensors.index.json}. BF16, F16 and F32 tensors are read as FP32 (each exactly: FP32 holds
+ * {@code model.safetensors.index.json}. Without an index every {@code *.safetensors} is read, and a tensor
+ * name in two of them is refused: which one is meant cannot be known, and taking either would mix two models. BF16, F16 and F32 tensors are read as FP32 (each exactly: FP32 holds
  * every BF16 and F16 value).
  */
 public final class HfWeights implements AutoCloseable {
@@ -68,7 +69,11 @@ public final class HfWeights implements AutoCloseable {
                     SafetensorsFile f = SafetensorsFile.open(p);
                     files.put(p, f);
                     for (String name : f.names()) {
-                        byName.putIfAbsent(name, f);
+                        SafetensorsFile earlier = byName.putIfAbsent(name, f);
+                        if (earlier != null) {
+                            throw new InteropException(dir, "tensor " + name + " is in both " + earlier.path().getFileName() + " and "
+                                    + p.getFileName() + ", and no " + INDEX + " says which to read; remove one of them");
+                        }
                     }
                 }
             }

@@ -85,12 +85,15 @@ public record RunHistory(String name, Path dir, Optional<RunManifest> manifest, 
     }
 
     private static List<JsonObject> readJsonLines(Path file) throws ReportException {
-        List<String> lines;
+        String text;
         try {
-            lines = Files.readAllLines(file, StandardCharsets.UTF_8);
+            text = Files.readString(file, StandardCharsets.UTF_8);
         } catch (IOException e) {
             throw new ReportException(file + ": cannot read: " + e.getMessage());
         }
+        List<String> lines = text.lines().toList();
+        // A run killed while writing leaves a last line without its newline: read up to the last whole line.
+        boolean torn = !text.isEmpty() && !text.endsWith("\n");
         List<JsonObject> out = new ArrayList<>();
         for (int i = 0; i < lines.size(); i++) {
             if (lines.get(i).isBlank()) {
@@ -98,11 +101,16 @@ public record RunHistory(String name, Path dir, Optional<RunManifest> manifest, 
             }
             try {
                 JsonObject o = JsonParser.parseString(lines.get(i)).getAsJsonObject();
-                if (!o.has("step")) {
-                    throw new ReportException(file + ":" + (i + 1) + ": a record without \"step\"");
+                JsonElement step = o.get("step");
+                if (step == null || !step.isJsonPrimitive() || !step.getAsJsonPrimitive().isNumber()
+                        || step.getAsDouble() != Math.rint(step.getAsDouble())) {
+                    throw new ReportException(file + ":" + (i + 1) + ": a record without a whole-number \"step\"");
                 }
                 out.add(o);
             } catch (JsonParseException | IllegalStateException | UnsupportedOperationException e) {
+                if (torn && i == lines.size() - 1) {
+                    break;
+                }
                 throw new ReportException(file + ":" + (i + 1) + ": not a JSON record: " + e.getMessage());
             }
         }

@@ -2,6 +2,7 @@ package dev.octet.train;
 
 import dev.octet.checkpoint.CheckpointException;
 import dev.octet.checkpoint.CheckpointMetadata;
+import dev.octet.checkpoint.FiniteValues;
 import dev.octet.checkpoint.ModelFingerprint;
 import dev.octet.checkpoint.SafetensorsFile;
 import dev.octet.checkpoint.SafetensorsWriter;
@@ -57,6 +58,26 @@ final class TrainingCheckpoint {
         SafetensorsWriter.write(out, metadata.toStrings(), tensors);
     }
 
+    /**
+     * Checks a checkpoint just written, before it may rotate an older one out: it reads back as safetensors,
+     * holds every parameter's master weights and moments in the model's shapes, and every value is finite.
+     */
+    static void verify(Path file, ModelSpec model) throws IOException {
+        try (SafetensorsFile f = SafetensorsFile.open(file)) {
+            CheckpointMetadata.from(file, f.metadata());
+            for (ParameterTable.Param p : ParameterTable.of(model).params()) {
+                List<Long> shape = p.shape().stream().map(Integer::longValue).toList();
+                for (String name : List.of(TensorNames.master(p.name()), TensorNames.adamM(p.name()), TensorNames.adamV(p.name()))) {
+                    TensorInfo info = f.find(name).orElseThrow(() -> new CheckpointException(file, "has no tensor " + name));
+                    if (!info.shape().equals(shape)) {
+                        throw new CheckpointException(file, name + " has shape " + info.shape() + ", the model needs " + shape);
+                    }
+                }
+            }
+            FiniteValues.requireAll(f);
+        }
+    }
+
     /** The metadata alone, e.g. to check a checkpoint fits before loading data. */
     static CheckpointMetadata readMetadata(Path file) throws IOException {
         try (SafetensorsFile f = SafetensorsFile.open(file)) {
@@ -109,6 +130,7 @@ final class TrainingCheckpoint {
                     continue;
                 }
                 float[] amaxes = f.floats(history);
+                FiniteValues.require(f.path(), history, amaxes);
                 long[] recorded = f.longs(TensorNames.amaxRecorded(linear, gemm.lowerName(), role.lowerName()));
                 if (amaxes.length != d.history() || recorded.length != 1) {
                     throw new CheckpointException(f.path(), history + " holds " + amaxes.length
@@ -126,6 +148,7 @@ final class TrainingCheckpoint {
             throw new CheckpointException(f.path(), name + " has shape " + info.shape() + ", the model needs " + expected);
         }
         float[] values = f.floats(name);
+        FiniteValues.require(f.path(), name, values);
         System.arraycopy(values, 0, into, 0, into.length);
     }
 }

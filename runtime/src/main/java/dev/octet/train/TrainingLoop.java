@@ -21,6 +21,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalDouble;
 import java.util.OptionalLong;
@@ -45,9 +46,12 @@ final class TrainingLoop {
         long optimizerSteps = 0;
         double elapsedBefore = 0;
         BatchSource sampler;
+        Map<String, String> settings = RunSettings.of(spec, recipe, data);
         if (options.resumeFrom().isPresent()) {
             Path file = options.resumeFrom().get();
             CheckpointMetadata resumed = backend.restore(file);
+            List<RunSettings.Change> changes = RunSettings.changes(resumed.runSettings(), settings);
+            RunSettings.requireOverridden(file, changes, options.overrides());
             if (resumed.step() >= steps) {
                 throw new CheckpointException(file, "the run already completed " + resumed.step() + " of " + steps
                         + " steps; ask for more steps to continue it");
@@ -59,6 +63,10 @@ final class TrainingLoop {
                         + ": " + e.getMessage());
             }
             firstStep = resumed.step();
+            RunSettings.record(options.runDir(), firstStep, changes);
+            // Lines a kill left after the checkpoint (and a torn last line) go: the resumed run writes those steps again.
+            StepLogs.truncate(options.runDir().resolve(MetricsLog.FILE_NAME), firstStep);
+            StepLogs.truncate(options.runDir().resolve(Fp8HealthLog.FILE_NAME), firstStep);
             optimizerSteps = resumed.optimizerSteps();
             elapsedBefore = resumed.elapsedSeconds();
         } else {
@@ -153,8 +161,9 @@ final class TrainingLoop {
                 if (checkpointing.enabled() && (checkpointing.dueAfter(completed) || completed == steps || stopped)) {
                     CheckpointMetadata state = new CheckpointMetadata(completed, optimizerSteps, steps,
                             spec.schedule().toString(), sampler.position(), spec.seed(), model.name(), fingerprint,
-                            recipe.name(), spec.name(), Version.current(), elapsedBefore + elapsed);
-                    lastCheckpoint = Optional.of(checkpoints.save(completed, out -> backend.writeCheckpoint(out, state)));
+                            recipe.name(), spec.name(), Version.current(), elapsedBefore + elapsed, settings);
+                    lastCheckpoint = Optional.of(checkpoints.save(completed, out -> backend.writeCheckpoint(out, state),
+                            written -> TrainingCheckpoint.verify(written, model)));
                 }
             }
             if (stopped) {

@@ -86,6 +86,29 @@ class CheckpointDirectoryTest {
         assertThrows(IllegalArgumentException.class, () -> CheckpointDirectory.of(run, 0));
     }
 
+    @Test
+    void aCheckpointHoldingNanIsNotSavedAndTheNewestGoodOneStays(@TempDir Path run) throws IOException {
+        CheckpointDirectory dir = CheckpointDirectory.of(run, 1);
+        AtomicFile.Check finite = written -> {
+            try (SafetensorsFile f = SafetensorsFile.open(written)) {
+                FiniteValues.requireAll(f);
+            }
+        };
+        Path good = dir.save(4, checkpointOf(4), finite);
+        byte[] before = Files.readAllBytes(good);
+        SequencedMap<String, Tensor> diverged = new LinkedHashMap<>();
+        diverged.put("w", Tensor.f32(new float[] {1, Float.NaN}, 2));
+        CheckpointException e = assertThrows(CheckpointException.class,
+                () -> dir.save(6, channel -> SafetensorsWriter.write(channel, Map.of(), diverged), finite));
+        assertEquals(dir.fileFor(6) + ": not saved: tensor w holds NaN at element 1; the file is damaged or its run diverged;"
+                + " the newest good checkpoint (step-00000004.safetensors) is kept", e.getMessage());
+        assertEquals(List.of(4L), dir.entries().stream().map(CheckpointDirectory.Entry::step).toList(), "keep = 1, and 4 stays");
+        assertArrayEquals(before, Files.readAllBytes(good));
+        try (Stream<Path> files = Files.list(dir.dir())) {
+            assertEquals(1, files.count(), "no temporary file is left");
+        }
+    }
+
     private static AtomicFile.Content checkpointOf(long step) {
         SequencedMap<String, Tensor> tensors = new LinkedHashMap<>();
         tensors.put("w", Tensor.f32(new float[] {step, -step}, 2));

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.octet.data.tokenfile.TokenFile;
+import dev.octet.data.tokenfile.TokenFileHeader;
 import dev.octet.data.tokenizer.JTokkitTokenizer;
 import dev.octet.data.tokenizer.TinyTokenizerJson;
 import dev.octet.train.MetricsLog;
@@ -136,6 +137,59 @@ class DataPipelineCommandTest {
                 "--out", dir.resolve("run").toString()));
         assertEquals(dir.resolve("t.tok") + ": not an Octet token file (no OCTETTOK magic); make one with 'octet data tokenize'",
                 err.toString().strip());
+    }
+
+    @Test
+    void aTokenFileDamagedInTheMiddleIsRefusedBeforeAnyStep() throws IOException {
+        Path tokenizer = TinyTokenizerJson.write(dir, true);
+        Path text = Files.writeString(dir.resolve("words.txt"), "hello world! how are you?\n\n\nfine.\n\n\n".repeat(10));
+        Path tok = dir.resolve("words.tok");
+        assertEquals(ExitCodes.OK, OctetMain.run("data", "tokenize", text.toString(), "--tokenizer", tokenizer.toString(),
+                "--out", tok.toString()), err.toString());
+        byte[] good = Files.readAllBytes(tok);
+        int middle = TokenFileHeader.SIZE + 2 * 50;
+        for (int id : new int[] {31, 4}) { // outside the tokenizer's 17 ids, then a valid id that is not the one written
+            byte[] bad = good.clone();
+            bad[middle] = (byte) (bad[middle] == id ? id + 1 : id);
+            bad[middle + 1] = 0;
+            Files.write(tok, bad);
+            err.reset();
+            Path run = dir.resolve("run-" + id);
+            assertEquals(ExitCodes.INVALID_INPUT, OctetMain.run("train", octet(32, "pretrain", "words.tok").toString(),
+                    "--out", run.toString()));
+            String message = err.toString().strip();
+            assertEquals(1, message.lines().count(), message);
+            assertTrue(message.startsWith(tok + ": corrupted: "), message);
+            assertTrue(message.contains(id == 31 ? "token 50 is 31, outside the vocabulary of 17" : "checksum"), message);
+            assertFalse(Files.exists(run.resolve(MetricsLog.FILE_NAME)), "no step ran");
+        }
+    }
+
+    @Test
+    void tokenizeNeverWritesOverItsInputOrAFileThatIsNotATokenFile() throws IOException {
+        String content = "Hello world.\n\n\nSecond document.\n";
+        Path text = Files.writeString(dir.resolve("a.txt"), content);
+        assertEquals(ExitCodes.USAGE, OctetMain.run("data", "tokenize", text.toString(), "--tokenizer", "gpt2", "--out", text.toString()));
+        assertEquals(text + ": error: is also an input (" + text + "); write the token file elsewhere, e.g. --out a.txt.tok",
+                err.toString().strip());
+        assertEquals(ExitCodes.USAGE, OctetMain.run("data", "tokenize", text.toString(), "--tokenizer", "gpt2",
+                "--out", dir.resolve(".").resolve("a.txt").toString()));
+        assertEquals(content, Files.readString(text));
+
+        Path notes = Files.writeString(dir.resolve("notes.md"), "mine");
+        err.reset();
+        assertEquals(ExitCodes.USAGE, OctetMain.run("data", "tokenize", text.toString(), "--tokenizer", "gpt2", "--out", notes.toString()));
+        assertEquals(notes + ": error: exists and is not a token file; choose another --out, or --force to replace it", err.toString().strip());
+        assertEquals("mine", Files.readString(notes));
+        assertEquals(ExitCodes.OK, OctetMain.run("data", "tokenize", text.toString(), "--tokenizer", "gpt2", "--out", notes.toString(),
+                "--force"), err.toString());
+        assertEquals(2, TokenFile.open(notes).header().documentCount());
+
+        Path tok = dir.resolve("a.tok");
+        assertEquals(ExitCodes.OK, OctetMain.run("data", "tokenize", text.toString(), "--tokenizer", "gpt2", "--out", tok.toString()));
+        assertEquals(ExitCodes.OK, OctetMain.run("data", "tokenize", text.toString(), text.toString(), "--tokenizer", "gpt2",
+                "--out", tok.toString()), "a token file is replaced by a new one without asking");
+        assertEquals(4, TokenFile.open(tok).header().documentCount());
     }
 
     @Test

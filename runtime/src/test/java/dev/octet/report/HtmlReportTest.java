@@ -82,6 +82,21 @@ class HtmlReportTest {
     }
 
     @Test
+    void aTornLastLineIsReadUpToTheLastWholeLineAndADamagedOneIsNamed(@TempDir Path dir) throws Exception {
+        Path run = Files.createDirectories(dir.resolve("torn"));
+        Path metrics = run.resolve("metrics.jsonl");
+        Files.writeString(metrics, "{\"step\":0,\"loss\":9.5}\n{\"step\":1,\"loss\":9.0}\n{\"step\":2,\"lo");
+        RunHistory history = RunHistory.load(run, "torn");
+        assertEquals(List.of(new Point(0, 9.5), new Point(1, 9.0)), history.series("loss"));
+        Files.writeString(metrics, "{\"step\":0,\"loss\":9.5}\n{\"step\":1,\"lo\n{\"step\":2,\"loss\":8.0}\n");
+        ReportException e = assertThrows(ReportException.class, () -> RunHistory.load(run, "torn"));
+        assertTrue(e.getMessage().startsWith(metrics + ":2: not a JSON record"), e.getMessage());
+        Files.writeString(metrics, "{\"step\":0,\"loss\":9.5}\n{\"step\":\"one\",\"loss\":9.0}\n");
+        e = assertThrows(ReportException.class, () -> RunHistory.load(run, "torn"));
+        assertEquals(metrics + ":2: a record without a whole-number \"step\"", e.getMessage());
+    }
+
+    @Test
     void aMissingOrEmptyRunDirectoryIsAOneLineError(@TempDir Path dir) throws IOException {
         ReportException missing = assertThrows(ReportException.class, () -> HtmlReport.load(List.of(dir.resolve("nope"))));
         assertEquals(dir.resolve("nope") + ": no such run directory", missing.getMessage());

@@ -7,6 +7,12 @@ import java.util.Optional;
 public record Diagnostic(Severity severity, SourcePos pos, String message, Optional<String> help) {
     public enum Severity { ERROR, WARNING }
 
+    /** Long words of the input are clipped here, once, for every check that quotes them ({@link Excerpt}). */
+    public Diagnostic {
+        message = Excerpt.clipWords(message);
+        help = help.map(Excerpt::clipWords);
+    }
+
     public static Diagnostic error(SourcePos pos, String message) {
         return new Diagnostic(Severity.ERROR, pos, message, Optional.empty());
     }

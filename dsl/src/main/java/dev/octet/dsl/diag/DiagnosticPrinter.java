@@ -37,10 +37,16 @@ public final class DiagnosticPrinter {
         String gutter = Integer.toString(d.pos().line());
         String pad = " ".repeat(gutter.length());
         if (sourceLine.isPresent()) {
-            String line = sourceLine.get().replace('\t', ' ');
-            out.append(' ').append(gutter).append(" | ").append(line).append('\n');
-            int col = Math.max(1, Math.min(d.pos().column(), line.length() + 1));
-            int len = Math.max(1, Math.min(d.pos().length(), line.length() - col + 1));
+            String full = sourceLine.get().replace('\t', ' ');
+            int fullCol = Math.max(1, Math.min(d.pos().column(), full.length() + 1));
+            // A long line is shown as a window of Excerpt.LINE_WINDOW columns that starts a little before the caret.
+            int from = full.length() <= Excerpt.LINE_WINDOW ? 0 : Math.max(0, Math.min(fullCol - 1 - 16, full.length() - Excerpt.LINE_WINDOW));
+            String line = full.substring(from, Math.min(full.length(), from + Excerpt.LINE_WINDOW));
+            String before = from > 0 ? "..." : "";
+            out.append(' ').append(gutter).append(" | ").append(before).append(line)
+               .append(from + line.length() < full.length() ? "..." : "").append('\n');
+            int col = fullCol - from + before.length();
+            int len = Math.max(1, Math.min(d.pos().length(), line.length() + before.length() - col + 1));
             out.append(' ').append(pad).append(" | ").append(" ".repeat(col - 1)).append('^')
                .append("~".repeat(len - 1)).append('\n');
         }

@@ -9,6 +9,9 @@ public final class Suggestions {
 
     /** The closest candidate within a distance that still looks like a typo (about a third of the word). */
     public static Optional<String> nearest(String word, Collection<String> candidates) {
+        if (word.length() > Excerpt.MAX_WORD) {
+            return Optional.empty(); // no typo is that long, and the distance table would be word.length() rows
+        }
         String best = null;
         int bestDistance = Integer.MAX_VALUE;
         for (String c : candidates) {

@@ -5,14 +5,19 @@ import com.google.gson.GsonBuilder;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import dev.octet.data.sft.ChatRole;
+import dev.octet.checkpoint.AtomicFile;
 import java.io.IOException;
-import java.io.Writer;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 /**
@@ -60,16 +65,37 @@ public final class ArithmeticTask {
     }
 
     public static Written write(Path dir, long seed, int train, int test) throws IOException {
+        return write(dir, seed, train, test, false);
+    }
+
+    /**
+     * Writes the three files, each atomically. A file already there with other content (the user's own
+     * train.jsonl, or a task of another seed) is refused unless {@code replace}: the same content is written
+     * again without asking, so the command can be repeated.
+     */
+    public static Written write(Path dir, long seed, int train, int test, boolean replace) throws IOException {
         Splits splits = draw(seed, train, test);
         List<String> vocabulary = TaskTokenizer.vocabulary();
         Set<String> known = Set.copyOf(vocabulary);
-        Files.createDirectories(dir);
         Path trainFile = dir.resolve(TRAIN_FILE);
         Path testFile = dir.resolve(TEST_FILE);
         Path tokenizerFile = dir.resolve(TOKENIZER_FILE);
-        writeConversations(trainFile, splits.train(), known);
-        writeConversations(testFile, splits.test(), known);
-        Files.writeString(tokenizerFile, TaskTokenizer.json(vocabulary), StandardCharsets.UTF_8);
+        Map<Path, byte[]> files = new LinkedHashMap<>();
+        files.put(trainFile, conversations(splits.train(), known));
+        files.put(testFile, conversations(splits.test(), known));
+        files.put(tokenizerFile, TaskTokenizer.json(vocabulary).getBytes(StandardCharsets.UTF_8));
+        if (!replace) {
+            for (Map.Entry<Path, byte[]> f : files.entrySet()) {
+                if (Files.exists(f.getKey()) && !Arrays.equals(Files.readAllBytes(f.getKey()), f.getValue())) {
+                    throw new FileAlreadyExistsException(f.getKey().toString(), null,
+                            "exists with other content; choose another --out, or --force to replace it");
+                }
+            }
+        }
+        Files.createDirectories(dir);
+        for (Map.Entry<Path, byte[]> f : files.entrySet()) {
+            AtomicFile.write(f.getKey(), out -> out.write(ByteBuffer.wrap(f.getValue())));
+        }
         return new Written(trainFile, testFile, tokenizerFile, splits.train().size(), splits.test().size(), vocabulary.size());
     }
 
@@ -90,15 +116,14 @@ public final class ArithmeticTask {
         return m;
     }
 
-    private static void writeConversations(Path file, List<ArithmeticProblem> problems, Set<String> vocabulary) throws IOException {
-        try (Writer out = Files.newBufferedWriter(file, StandardCharsets.UTF_8)) {
-            for (ArithmeticProblem p : problems) {
-                requireCovered(p.question(), vocabulary);
-                requireCovered(p.solution(), vocabulary);
-                out.write(conversationJson(p));
-                out.write('\n');
-            }
+    private static byte[] conversations(List<ArithmeticProblem> problems, Set<String> vocabulary) {
+        StringBuilder out = new StringBuilder();
+        for (ArithmeticProblem p : problems) {
+            requireCovered(p.question(), vocabulary);
+            requireCovered(p.solution(), vocabulary);
+            out.append(conversationJson(p)).append('\n');
         }
+        return out.toString().getBytes(StandardCharsets.UTF_8);
     }
 
     /** A phrase the tokenizer would map to {@code <unk>} is a bug in the phrasebook, caught before anything trains on it. */

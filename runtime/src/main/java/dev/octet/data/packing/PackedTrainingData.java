@@ -3,6 +3,7 @@ package dev.octet.data.packing;
 import dev.octet.data.BatchSource;
 import dev.octet.data.TrainingData;
 import java.util.Map;
+import java.util.Optional;
 
 /** Training data already cut into packed sequences: a token file or packed conversations. */
 public record PackedTrainingData(SequenceSource all) implements TrainingData {
@@ -28,6 +29,11 @@ public record PackedTrainingData(SequenceSource all) implements TrainingData {
     @Override
     public BatchSource validationBatches(int batchSize, int sequenceLength, long seed) {
         return ShuffledSampler.start(checked(validation(), sequenceLength), batchSize, seed);
+    }
+
+    @Override
+    public Optional<String> checksum() {
+        return all.checksum();
     }
 
     private static SequenceSource checked(SequenceSource source, int sequenceLength) {

@@ -1,5 +1,7 @@
 package dev.octet.data.packing;
 
+import java.util.Optional;
+
 /** A fixed, indexed collection of packed sequences of {@code sequenceLength() + 1} tokens each. */
 public interface SequenceSource {
 
@@ -9,4 +11,12 @@ public interface SequenceSource {
     long sequenceCount();
 
     PackedSequence sequence(long index);
+
+    /**
+     * A checksum of what the sequences hold, when it is known without reading them again: what a checkpoint
+     * records so that a resume on other data of the same shape is not taken for the same run.
+     */
+    default Optional<String> checksum() {
+        return Optional.empty();
+    }
 }

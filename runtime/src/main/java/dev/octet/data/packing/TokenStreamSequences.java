@@ -1,6 +1,9 @@
 package dev.octet.data.packing;
 
 import dev.octet.data.tokenfile.TokenFile;
+import dev.octet.data.tokenfile.TokenFileHeader;
+import java.util.Locale;
+import java.util.Optional;
 
 /**
  * A token file cut into sequences: sequence k is tokens {@code [k·T, k·T + T]}, so consecutive sequences share
@@ -18,6 +21,13 @@ public record TokenStreamSequences(TokenFile file, int sequenceLength) implement
             throw new IllegalArgumentException(file.path() + ": " + file.tokenCount() + " tokens, fewer than one sequence of "
                     + (sequenceLength + 1));
         }
+    }
+
+    /** The token file's own CRC32C of its tokens (format version 2; version 1 has none). */
+    @Override
+    public Optional<String> checksum() {
+        TokenFileHeader h = file.header();
+        return h.hasChecksum() ? Optional.of(String.format(Locale.ROOT, "tokens crc32c %08x", h.tokensChecksum())) : Optional.empty();
     }
 
     @Override

@@ -2,8 +2,13 @@ package dev.octet.data.sft;
 
 import dev.octet.data.packing.PackedSequence;
 import dev.octet.data.packing.SequenceSource;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.zip.CRC32C;
 
 /**
  * Conversations packed into sequences of seq_len + 1 tokens, in file order: each conversation goes whole into
@@ -83,6 +88,21 @@ public final class PackedConversations implements SequenceSource {
     @Override
     public PackedSequence sequence(long index) {
         return sequences.get(Math.toIntExact(index));
+    }
+
+    /** CRC32C of every packed token and its loss flag, in order: the conversations as training sees them. */
+    @Override
+    public Optional<String> checksum() {
+        CRC32C crc = new CRC32C();
+        ByteBuffer row = ByteBuffer.allocate(5 * (sequenceLength + 1)).order(ByteOrder.LITTLE_ENDIAN);
+        for (PackedSequence s : sequences) {
+            row.clear();
+            for (int i = 0; i < s.tokens().length; i++) {
+                row.putInt(s.tokens()[i]).put((byte) (s.lossTokens()[i] ? 1 : 0));
+            }
+            crc.update(row.flip());
+        }
+        return Optional.of(String.format(Locale.ROOT, "packed conversations crc32c %08x", (int) crc.getValue()));
     }
 
     public int conversations() {

@@ -8,11 +8,13 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.util.zip.CRC32C;
 
 /**
  * Writes a token file one document at a time. Tokens go to {@code FILE.partial} behind a blank header; {@link
- * #finish} writes the header, now that the counts are known, and renames the file into place, so a reader
- * never sees a file whose header does not match its tokens. {@link #close} without finish deletes the partial file.
+ * #finish} writes the header, now that the counts and the tokens' checksum (CRC32C, taken as the tokens are
+ * written) are known, and renames the file into place, so a reader never sees a file whose header does not
+ * match its tokens. {@link #close} without finish deletes the partial file.
  */
 public final class TokenFileWriter implements AutoCloseable {
 
@@ -24,13 +26,14 @@ public final class TokenFileWriter implements AutoCloseable {
     private final TokenDtype dtype;
     private final FileChannel channel;
     private final ByteBuffer buffer = ByteBuffer.allocateDirect(1 << 20).order(ByteOrder.LITTLE_ENDIAN);
+    private final CRC32C checksum = new CRC32C();
     private long tokens;
     private long documents;
     private boolean finished;
 
     public TokenFileWriter(Path target, String tokenizer, int vocabularySize, int endOfDocumentId) throws IOException {
         // Checks the fields now rather than after the whole corpus is written.
-        new TokenFileHeader(tokenizer, vocabularySize, endOfDocumentId, 0, 0);
+        new TokenFileHeader(tokenizer, vocabularySize, endOfDocumentId, 0, 0, 0).encode();
         this.target = target;
         this.partial = target.resolveSibling(target.getFileName() + ".partial");
         this.tokenizer = tokenizer;
@@ -67,6 +70,7 @@ public final class TokenFileWriter implements AutoCloseable {
 
     private void drain() throws IOException {
         buffer.flip();
+        checksum.update(buffer.duplicate());
         while (buffer.hasRemaining()) {
             channel.write(buffer);
         }
@@ -84,7 +88,8 @@ public final class TokenFileWriter implements AutoCloseable {
     /** Writes the header, forces the file to disk and moves it to its name; returns the header. */
     public TokenFileHeader finish() throws IOException {
         drain();
-        TokenFileHeader header = new TokenFileHeader(tokenizer, vocabularySize, endOfDocumentId, tokens, documents);
+        TokenFileHeader header = new TokenFileHeader(tokenizer, vocabularySize, endOfDocumentId, tokens, documents,
+                (int) checksum.getValue());
         ByteBuffer head = header.encode();
         long at = 0;
         while (head.hasRemaining()) {
