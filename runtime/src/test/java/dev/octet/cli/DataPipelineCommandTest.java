@@ -1,5 +1,6 @@
 package dev.octet.cli;
 
+import dev.octet.testing.ConsoleCapture;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -10,41 +11,22 @@ import dev.octet.data.tokenfile.TokenFileHeader;
 import dev.octet.data.tokenizer.JTokkitTokenizer;
 import dev.octet.data.tokenizer.TinyTokenizerJson;
 import dev.octet.train.MetricsLog;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.stream.LongStream;
 import java.util.zip.GZIPOutputStream;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /** {@code octet data tokenize}, and {@code octet train} on a token file and on conversations. */
 class DataPipelineCommandTest {
-    private final ByteArrayOutputStream out = new ByteArrayOutputStream();
-    private final ByteArrayOutputStream err = new ByteArrayOutputStream();
-    private PrintStream savedOut;
-    private PrintStream savedErr;
+    @RegisterExtension
+    final ConsoleCapture console = new ConsoleCapture();
 
     @TempDir
     Path dir;
-
-    @BeforeEach
-    void capture() {
-        savedOut = System.out;
-        savedErr = System.err;
-        System.setOut(new PrintStream(out, true));
-        System.setErr(new PrintStream(err, true));
-    }
-
-    @AfterEach
-    void restore() {
-        System.setOut(savedOut);
-        System.setErr(savedErr);
-    }
 
     private static final String MODEL = """
             model mini {
@@ -85,7 +67,7 @@ class DataPipelineCommandTest {
         Path tok = dir.resolve("all.tok");
         int code = OctetMain.run("data", "tokenize", text.toString(), gz.toString(), jsonl.toString(), "--tokenizer", "gpt2",
                 "--out", tok.toString());
-        assertEquals(ExitCodes.OK, code, err.toString());
+        assertEquals(ExitCodes.OK, code, console.err());
         TokenFile f = TokenFile.open(tok);
         assertEquals(5, f.header().documentCount());
         assertEquals("gpt2", f.header().tokenizer());
@@ -94,7 +76,25 @@ class DataPipelineCommandTest {
             assertEquals("Hello world.<|endoftext|>Second document.<|endoftext|>Third.<|endoftext|>Fourth<|endoftext|>Fifth<|endoftext|>",
                     gpt2.decode(ids));
         }
-        assertTrue(out.toString().contains("5 documents, tokenizer gpt2, vocabulary 50,259 (u16)"), out.toString());
+        assertTrue(console.out().contains("5 documents, tokenizer gpt2, vocabulary 50,257 (u16)"), console.out());
+    }
+
+    @Test
+    void gpt2sOwnVocabularyTrainsOnGpt2TokenizedText() throws IOException {
+        // Text never encodes to the two ChatML ids Octet adds to GPT-2, so a model with GPT-2's 50,257 ids fits.
+        StringBuilder text = new StringBuilder();
+        for (int i = 0; i < 40; i++) {
+            text.append("Document ").append(i).append(" says something about the weather.\n\n\n");
+        }
+        Path tok = dir.resolve("gpt2.tok");
+        assertEquals(ExitCodes.OK, OctetMain.run("data", "tokenize", Files.writeString(dir.resolve("t.txt"), text).toString(),
+                "--tokenizer", "gpt2", "--out", tok.toString()), console.err());
+        assertEquals(50_257, TokenFile.open(tok).header().vocabularySize());
+        assertEquals(ExitCodes.OK, OctetMain.run("train", octet(50_257, "pretrain", "gpt2.tok").toString(),
+                "--out", dir.resolve("run").toString()), console.err());
+        assertEquals(ExitCodes.INVALID_INPUT, OctetMain.run("train", octet(50_256, "pretrain", "gpt2.tok").toString(),
+                "--out", dir.resolve("small").toString()));
+        assertTrue(console.err().contains("the tokenizer gpt2 has 50,257 ids but model 'mini' has vocab = 50256"), console.err());
     }
 
     @Test
@@ -102,11 +102,11 @@ class DataPipelineCommandTest {
         Path jsonl = Files.writeString(dir.resolve("c.jsonl"), "{\"text\": \"ok\"}\n{\"body\": \"no text\"}\n{\"text\": \"ok\"}\n");
         Path tok = dir.resolve("c.tok");
         assertEquals(ExitCodes.INVALID_INPUT, OctetMain.run("data", "tokenize", jsonl.toString(), "--tokenizer", "gpt2", "--out", tok.toString()));
-        assertTrue(err.toString().contains(jsonl + ":2: missing string \"text\""), err.toString());
+        assertTrue(console.err().contains(jsonl + ":2: missing string \"text\""), console.err());
         assertFalse(Files.exists(tok), "no token file is left behind");
         assertEquals(ExitCodes.OK, OctetMain.run("data", "tokenize", jsonl.toString(), "--tokenizer", "gpt2", "--out", tok.toString(),
                 "--on-bad-record=skip"));
-        assertTrue(err.toString().contains("skipped 1 bad record"), err.toString());
+        assertTrue(console.err().contains("skipped 1 bad record"), console.err());
         assertEquals(2, TokenFile.open(tok).header().documentCount());
         assertEquals(ExitCodes.USAGE, OctetMain.run("data", "tokenize", jsonl.toString(), "--tokenizer", "gpt2", "--out", tok.toString(),
                 "--on-bad-record=ignore"));
@@ -117,16 +117,16 @@ class DataPipelineCommandTest {
         Path tokenizer = TinyTokenizerJson.write(dir, true);
         Path text = Files.writeString(dir.resolve("words.txt"), "hello world! how are you?\n\n\nfine.\n\n\n".repeat(10));
         assertEquals(ExitCodes.OK, OctetMain.run("data", "tokenize", text.toString(), "--tokenizer", tokenizer.toString(),
-                "--out", dir.resolve("words.tok").toString()), err.toString());
+                "--out", dir.resolve("words.tok").toString()), console.err());
         Path run = dir.resolve("run");
         int code = OctetMain.run("train", octet(32, "pretrain", "words.tok").toString(), "--out", run.toString(), "--log-every", "1");
-        assertEquals(ExitCodes.OK, code, err.toString());
+        assertEquals(ExitCodes.OK, code, console.err());
         assertEquals(2 + 1, MetricsLog.read(run.resolve(MetricsLog.FILE_NAME)).size());
-        assertTrue(out.toString().contains("110 tokens in 20 documents"), out.toString());
+        assertTrue(console.out().contains("110 tokens in 20 documents"), console.out());
 
         assertEquals(ExitCodes.INVALID_INPUT, OctetMain.run("train", octet(16, "pretrain", "words.tok").toString(),
                 "--out", dir.resolve("run2").toString()));
-        assertTrue(err.toString().contains("has 17 ids but model 'mini' has vocab = 16"), err.toString());
+        assertTrue(console.err().contains("has 17 ids but model 'mini' has vocab = 16"), console.err());
     }
 
     @Test
@@ -136,7 +136,7 @@ class DataPipelineCommandTest {
         assertEquals(ExitCodes.INVALID_INPUT, OctetMain.run("train", octet(32, "pretrain", "t.tok").toString(),
                 "--out", dir.resolve("run").toString()));
         assertEquals(dir.resolve("t.tok") + ": not an Octet token file (no OCTETTOK magic); make one with 'octet data tokenize'",
-                err.toString().strip());
+                console.err().strip());
     }
 
     @Test
@@ -145,7 +145,7 @@ class DataPipelineCommandTest {
         Path text = Files.writeString(dir.resolve("words.txt"), "hello world! how are you?\n\n\nfine.\n\n\n".repeat(10));
         Path tok = dir.resolve("words.tok");
         assertEquals(ExitCodes.OK, OctetMain.run("data", "tokenize", text.toString(), "--tokenizer", tokenizer.toString(),
-                "--out", tok.toString()), err.toString());
+                "--out", tok.toString()), console.err());
         byte[] good = Files.readAllBytes(tok);
         int middle = TokenFileHeader.SIZE + 2 * 50;
         for (int id : new int[] {31, 4}) { // outside the tokenizer's 17 ids, then a valid id that is not the one written
@@ -153,11 +153,11 @@ class DataPipelineCommandTest {
             bad[middle] = (byte) (bad[middle] == id ? id + 1 : id);
             bad[middle + 1] = 0;
             Files.write(tok, bad);
-            err.reset();
+            console.resetErr();
             Path run = dir.resolve("run-" + id);
             assertEquals(ExitCodes.INVALID_INPUT, OctetMain.run("train", octet(32, "pretrain", "words.tok").toString(),
                     "--out", run.toString()));
-            String message = err.toString().strip();
+            String message = console.err().strip();
             assertEquals(1, message.lines().count(), message);
             assertTrue(message.startsWith(tok + ": corrupted: "), message);
             assertTrue(message.contains(id == 31 ? "token 50 is 31, outside the vocabulary of 17" : "checksum"), message);
@@ -171,18 +171,18 @@ class DataPipelineCommandTest {
         Path text = Files.writeString(dir.resolve("a.txt"), content);
         assertEquals(ExitCodes.USAGE, OctetMain.run("data", "tokenize", text.toString(), "--tokenizer", "gpt2", "--out", text.toString()));
         assertEquals(text + ": error: is also an input (" + text + "); write the token file elsewhere, e.g. --out a.txt.tok",
-                err.toString().strip());
+                console.err().strip());
         assertEquals(ExitCodes.USAGE, OctetMain.run("data", "tokenize", text.toString(), "--tokenizer", "gpt2",
                 "--out", dir.resolve(".").resolve("a.txt").toString()));
         assertEquals(content, Files.readString(text));
 
         Path notes = Files.writeString(dir.resolve("notes.md"), "mine");
-        err.reset();
+        console.resetErr();
         assertEquals(ExitCodes.USAGE, OctetMain.run("data", "tokenize", text.toString(), "--tokenizer", "gpt2", "--out", notes.toString()));
-        assertEquals(notes + ": error: exists and is not a token file; choose another --out, or --force to replace it", err.toString().strip());
+        assertEquals(notes + ": error: exists and is not a token file; choose another --out, or --force to replace it", console.err().strip());
         assertEquals("mine", Files.readString(notes));
         assertEquals(ExitCodes.OK, OctetMain.run("data", "tokenize", text.toString(), "--tokenizer", "gpt2", "--out", notes.toString(),
-                "--force"), err.toString());
+                "--force"), console.err());
         assertEquals(2, TokenFile.open(notes).header().documentCount());
 
         Path tok = dir.resolve("a.tok");
@@ -200,28 +200,28 @@ class DataPipelineCommandTest {
         Path file = octet(32, "sft", "chat.jsonl");
         assertEquals(ExitCodes.INVALID_INPUT, OctetMain.run("train", file.toString(), "--tokenizer", tokenizer.toString(),
                 "--out", dir.resolve("stopped").toString()));
-        assertTrue(err.toString().contains(dir.resolve("chat.jsonl") + ":4: empty conversation"), err.toString());
+        assertTrue(console.err().contains(dir.resolve("chat.jsonl") + ":4: empty conversation"), console.err());
 
         Path run = dir.resolve("run");
         int code = OctetMain.run("train", file.toString(), "--tokenizer", tokenizer.toString(), "--on-bad-record=skip",
                 "--out", run.toString());
-        assertEquals(ExitCodes.OK, code, err.toString());
-        assertTrue(err.toString().contains("skipped 1 bad record"), err.toString());
-        assertTrue(out.toString().contains("6 conversations (tokenizer hf:tokenizer.json"), out.toString());
-        assertTrue(out.toString().contains("packed into 6 sequences (5 to train, 1 held out), 0 cut to seq_len, 1 skipped"), out.toString());
+        assertEquals(ExitCodes.OK, code, console.err());
+        assertTrue(console.err().contains("skipped 1 bad record"), console.err());
+        assertTrue(console.out().contains("6 conversations (tokenizer hf:tokenizer.json"), console.out());
+        assertTrue(console.out().contains("packed into 6 sequences (5 to train, 1 held out), 0 cut to seq_len, 1 skipped"), console.out());
         assertEquals(2 + 1, MetricsLog.read(run.resolve(MetricsLog.FILE_NAME)).size());
 
         assertEquals(ExitCodes.INVALID_INPUT, OctetMain.run("train", file.toString(), "--out", dir.resolve("gpt2").toString()));
-        assertTrue(err.toString().contains("the tokenizer gpt2 has 50,259 ids but model 'mini' has vocab = 32"), err.toString());
+        assertTrue(console.err().contains("the tokenizer gpt2 has 50,259 ids but model 'mini' has vocab = 32"), console.err());
         assertEquals(ExitCodes.INVALID_INPUT, OctetMain.run("train", octet(32, "pretrain", "chat.jsonl").toString(),
                 "--out", dir.resolve("pre").toString()));
-        assertTrue(err.toString().contains("mode = sft"), err.toString());
+        assertTrue(console.err().contains("mode = sft"), console.err());
     }
 
     @Test
     void theHelpListsTheDataCommand() {
         assertEquals(ExitCodes.OK, OctetMain.run("data", "tokenize", "--help"));
-        assertTrue(out.toString().contains("--tokenizer"), out.toString());
+        assertTrue(console.out().contains("--tokenizer"), console.out());
         assertArrayEquals(new byte[0], err.toByteArray());
     }
 }

@@ -1,52 +1,34 @@
 package dev.octet.cli;
 
+import dev.octet.testing.ConsoleCapture;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.octet.data.arithmetic.ArithmeticTask;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Where commands write: never over the user's files, and a file where a directory is needed is one line, not an internal error. */
 class OutputSafetyCommandTest {
     private static final String TINY = Path.of("..", "examples", "tiny.octet").toString();
-    private final ByteArrayOutputStream out = new ByteArrayOutputStream();
-    private final ByteArrayOutputStream err = new ByteArrayOutputStream();
-    private PrintStream savedOut;
-    private PrintStream savedErr;
+    @RegisterExtension
+    final ConsoleCapture console = new ConsoleCapture();
 
     @TempDir
     Path dir;
-
-    @BeforeEach
-    void capture() {
-        savedOut = System.out;
-        savedErr = System.err;
-        System.setOut(new PrintStream(out, true));
-        System.setErr(new PrintStream(err, true));
-    }
-
-    @AfterEach
-    void restore() {
-        System.setOut(savedOut);
-        System.setErr(savedErr);
-    }
 
     @Test
     void anOutThatIsAFileIsAOneLineErrorNotAnInternalOne() throws IOException {
         Path notes = Files.writeString(dir.resolve("notes.txt"), "mine");
         assertEquals(ExitCodes.INVALID_INPUT, OctetMain.run("train", TINY, "--steps", "1", "--device", "cpu", "--out", notes.toString()));
-        assertEquals("octet: error: " + notes + ": exists and is not a directory", err.toString().strip());
-        err.reset();
+        assertEquals("octet: error: " + notes + ": exists and is not a directory", console.err().strip());
+        console.resetErr();
         assertEquals(ExitCodes.INVALID_INPUT, OctetMain.run("compile", TINY, "--out", notes.toString()));
-        String message = err.toString().strip();
+        String message = console.err().strip();
         assertEquals(1, message.lines().count(), message);
         assertTrue(message.startsWith("octet: error: " + notes), message);
         assertEquals("mine", Files.readString(notes));
@@ -58,7 +40,7 @@ class OutputSafetyCommandTest {
         Path checkpoint = Files.createDirectories(run.resolve("checkpoints")).resolve("step-00000200.safetensors");
         Files.writeString(checkpoint, "kept");
         assertEquals(ExitCodes.USAGE, OctetMain.run("train", TINY, "--steps", "1", "--device", "cpu", "--out", run.toString()));
-        assertEquals(run + ": error: already holds a run; --resume continues it, or choose another --out", err.toString().strip());
+        assertEquals(run + ": error: already holds a run; --resume continues it, or choose another --out", console.err().strip());
         assertEquals("kept", Files.readString(checkpoint));
     }
 
@@ -69,7 +51,7 @@ class OutputSafetyCommandTest {
         String[] args = {"data", "arithmetic", "--out", data.toString(), "--train", "50", "--test", "5"};
         assertEquals(ExitCodes.USAGE, OctetMain.run(args));
         assertEquals("octet: error: " + train + ": exists with other content; choose another --out, or --force to replace it",
-                err.toString().strip());
+                console.err().strip());
         assertEquals("{\"mine\": 1}\n", Files.readString(train));
 
         Path fresh = dir.resolve("fresh");

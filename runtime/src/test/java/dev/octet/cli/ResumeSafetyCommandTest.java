@@ -1,5 +1,6 @@
 package dev.octet.cli;
 
+import dev.octet.testing.ConsoleCapture;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -12,18 +13,15 @@ import dev.octet.checkpoint.TensorInfo;
 import dev.octet.data.tokenizer.TinyTokenizerJson;
 import dev.octet.train.MetricsLog;
 import dev.octet.train.RunSettings;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
 import java.io.RandomAccessFile;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -32,27 +30,11 @@ import org.junit.jupiter.api.io.TempDir;
  * (and then recorded), and a checkpoint holding NaN is refused at load.
  */
 class ResumeSafetyCommandTest {
-    private final ByteArrayOutputStream out = new ByteArrayOutputStream();
-    private final ByteArrayOutputStream err = new ByteArrayOutputStream();
-    private PrintStream savedOut;
-    private PrintStream savedErr;
+    @RegisterExtension
+    final ConsoleCapture console = new ConsoleCapture();
 
     @TempDir
     Path dir;
-
-    @BeforeEach
-    void capture() {
-        savedOut = System.out;
-        savedErr = System.err;
-        System.setOut(new PrintStream(out, true));
-        System.setErr(new PrintStream(err, true));
-    }
-
-    @AfterEach
-    void restore() {
-        System.setOut(savedOut);
-        System.setErr(savedErr);
-    }
 
     private static final String MODEL = """
             model mini {
@@ -83,7 +65,7 @@ class ResumeSafetyCommandTest {
             Path tokenizer = TinyTokenizerJson.write(dir, true);
             Path text = Files.writeString(dir.resolve("words.txt"), "hello world! how are you?\n\n\nfine.\n\n\n".repeat(10));
             assertEquals(ExitCodes.OK, OctetMain.run("data", "tokenize", text.toString(), "--tokenizer", tokenizer.toString(),
-                    "--out", dir.resolve("words.tok").toString()), err.toString());
+                    "--out", dir.resolve("words.tok").toString()), console.err());
         }
         return Files.writeString(dir.resolve(name), MODEL.formatted(lr, seed));
     }
@@ -107,7 +89,7 @@ class ResumeSafetyCommandTest {
     void aKillBetweenTheMetricsLineAndTheCheckpointLeavesEveryStepOnceAfterResume() throws IOException {
         Path file = octet("mini.octet", "1e-3", 3);
         Path run = dir.resolve("run");
-        assertEquals(ExitCodes.OK, train(file, run), err.toString());
+        assertEquals(ExitCodes.OK, train(file, run), console.err());
         List<String> uninterrupted = stepsAndLosses(run);
         assertEquals(5, uninterrupted.size(), "4 steps and the closing held-out line");
 
@@ -119,9 +101,9 @@ class ResumeSafetyCommandTest {
         assertEquals(ExitCodes.OK, OctetMain.run("report", run.toString(), "--out", dir.resolve("report-torn").toString()),
                 "report reads a torn file up to its last whole line: " + err);
 
-        assertEquals(ExitCodes.OK, train(file, run, "--resume"), err.toString());
+        assertEquals(ExitCodes.OK, train(file, run, "--resume"), console.err());
         assertEquals(uninterrupted, stepsAndLosses(run), "each step once, with the losses of the uninterrupted run");
-        assertEquals(ExitCodes.OK, OctetMain.run("report", run.toString(), "--out", dir.resolve("report").toString()), err.toString());
+        assertEquals(ExitCodes.OK, OctetMain.run("report", run.toString(), "--out", dir.resolve("report").toString()), console.err());
     }
 
     @Test
@@ -129,7 +111,7 @@ class ResumeSafetyCommandTest {
         Path file = octet("mini.octet", "1e-3", 3);
         String steps = "1000";
         Path reference = dir.resolve("reference");
-        assertEquals(ExitCodes.OK, train(file, reference, "--steps", steps, "--checkpoint-every", "7"), err.toString());
+        assertEquals(ExitCodes.OK, train(file, reference, "--steps", steps, "--checkpoint-every", "7"), console.err());
 
         Path run = dir.resolve("run");
         Path log = dir.resolve("octet.log");
@@ -153,7 +135,7 @@ class ResumeSafetyCommandTest {
         }
         assertEquals(137, octet.exitValue(), "killed, not finished: " + Files.readString(log));
 
-        assertEquals(ExitCodes.OK, train(file, run, "--steps", steps, "--checkpoint-every", "7", "--resume"), err.toString());
+        assertEquals(ExitCodes.OK, train(file, run, "--steps", steps, "--checkpoint-every", "7", "--resume"), console.err());
         assertEquals(stepsAndLosses(reference), stepsAndLosses(run));
     }
 
@@ -161,69 +143,69 @@ class ResumeSafetyCommandTest {
     void aRunKilledBeforeItsFirstCheckpointIsRunAgainByResume() throws IOException {
         Path file = octet("mini.octet", "1e-3", 3);
         Path reference = dir.resolve("reference");
-        assertEquals(ExitCodes.OK, train(file, reference), err.toString());
+        assertEquals(ExitCodes.OK, train(file, reference), console.err());
 
         Path run = Files.createDirectories(dir.resolve("run"));
         Files.writeString(run.resolve(MetricsLog.FILE_NAME), "{\"step\":0,\"loss\":3.4}\n{\"step\":1,\"lo");
-        err.reset();
+        console.resetErr();
         assertEquals(ExitCodes.USAGE, train(file, run));
         assertEquals(run + ": error: already holds a run (stopped before its first checkpoint); --resume runs it again from step 0,"
-                + " or choose another --out", err.toString().strip());
+                + " or choose another --out", console.err().strip());
 
-        assertEquals(ExitCodes.OK, train(file, run, "--resume"), err.toString());
-        assertTrue(out.toString().contains("has no checkpoint yet (it stopped before its first); running it again from step 0"));
+        assertEquals(ExitCodes.OK, train(file, run, "--resume"), console.err());
+        assertTrue(console.out().contains("has no checkpoint yet (it stopped before its first); running it again from step 0"));
         assertEquals(stepsAndLosses(reference), stepsAndLosses(run));
     }
 
     @Test
     void aResumeThatChangesTheSeedLearningRateOrRecipeIsRefusedUnlessOverridden() throws IOException {
         Path run = dir.resolve("run");
-        assertEquals(ExitCodes.OK, train(octet("mini.octet", "1e-3", 3), run, "--steps", "2"), err.toString());
+        assertEquals(ExitCodes.OK, train(octet("mini.octet", "1e-3", 3), run, "--steps", "2"), console.err());
         byte[] metrics = Files.readAllBytes(run.resolve(MetricsLog.FILE_NAME));
         Path changed = octet("changed.octet", "3e-3", 4);
 
-        err.reset();
+        console.resetErr();
         assertEquals(ExitCodes.INVALID_INPUT, train(changed, run, "--resume", "--steps", "3"));
-        String message = err.toString().strip();
+        String message = console.err().strip();
         assertEquals(1, message.lines().count(), message);
         assertTrue(message.contains("step-00000002.safetensors: resuming would change what the run means (seed 3 -> 4; optimizer "
                 + "adamw(lr = 0.001, "), message);
         assertTrue(message.endsWith("pass --override seed,optimizer to change them on purpose"), message);
-        err.reset();
+        console.resetErr();
         assertEquals(ExitCodes.INVALID_INPUT, train(octet("mini.octet", "1e-3", 3), run, "--resume", "--steps", "3", "--recipe",
                 Path.of("..", "examples", "recipes", "rowwise.octet").toString()));
-        assertTrue(err.toString().contains("(recipe bf16 -> rowwise; recipe_quantization bf16 (no fp8) -> W "), err.toString());
-        err.reset();
+        assertTrue(console.err().contains("(recipe bf16 -> rowwise; recipe_quantization bf16 (no fp8) -> W "), console.err());
+        console.resetErr();
         assertEquals(ExitCodes.INVALID_INPUT, train(changed, run, "--resume", "--steps", "3", "--override", "seed"));
-        assertTrue(err.toString().contains("--override optimizer"), err.toString());
+        assertTrue(console.err().contains("--override optimizer"), console.err());
         assertArrayEquals(metrics, Files.readAllBytes(run.resolve(MetricsLog.FILE_NAME)), "a refused resume changes nothing");
         assertFalse(Files.exists(run.resolve(RunSettings.OVERRIDES_FILE)));
 
-        assertEquals(ExitCodes.OK, train(changed, run, "--resume", "--steps", "3", "--override", "seed,optimizer"), err.toString());
+        assertEquals(ExitCodes.OK, train(changed, run, "--resume", "--steps", "3", "--override", "seed,optimizer"), console.err());
         List<JsonObject> recorded = MetricsLog.read(run.resolve(RunSettings.OVERRIDES_FILE));
         assertEquals(List.of("seed", "optimizer"), recorded.stream().map(o -> o.get("setting").getAsString()).toList());
         assertEquals(List.of("3", "4"), List.of(recorded.get(0).get("was").getAsString(), recorded.get(0).get("now").getAsString()));
         assertEquals(2, recorded.get(1).get("step").getAsLong());
-        assertTrue(out.toString().contains("--override seed: seed 3 -> 4 from step 2"), out.toString());
+        assertTrue(console.out().contains("--override seed: seed 3 -> 4 from step 2"), console.out());
     }
 
     @Test
     void aResumeOnOtherDataOfTheSameShapeIsRefusedUnlessOverridden() throws IOException {
         Path file = octet("mini.octet", "1e-3", 3);
         Path run = dir.resolve("run");
-        assertEquals(ExitCodes.OK, train(file, run, "--steps", "2"), err.toString());
+        assertEquals(ExitCodes.OK, train(file, run, "--steps", "2"), console.err());
         // The same number of tokens in another order: a sampler position alone cannot tell the files apart.
         Path other = Files.writeString(dir.resolve("other.txt"), "world hello! are how you?\n\n\nfine.\n\n\n".repeat(10));
         assertEquals(ExitCodes.OK, OctetMain.run("data", "tokenize", other.toString(), "--tokenizer", dir.resolve("tokenizer.json").toString(),
-                "--out", dir.resolve("words.tok").toString()), err.toString());
+                "--out", dir.resolve("words.tok").toString()), console.err());
 
-        err.reset();
+        console.resetErr();
         assertEquals(ExitCodes.INVALID_INPUT, train(file, run, "--resume", "--steps", "3"));
-        String message = err.toString().strip();
+        String message = console.err().strip();
         assertEquals(1, message.lines().count(), message);
         assertTrue(message.matches(".*\\(data tokens crc32c [0-9a-f]{8} -> tokens crc32c [0-9a-f]{8}\\);.*--override data to change.*"),
                 message);
-        assertEquals(ExitCodes.OK, train(file, run, "--resume", "--steps", "3", "--override", "data"), err.toString());
+        assertEquals(ExitCodes.OK, train(file, run, "--resume", "--steps", "3", "--override", "data"), console.err());
         assertEquals("data", MetricsLog.read(run.resolve(RunSettings.OVERRIDES_FILE)).getFirst().get("setting").getAsString());
     }
 
@@ -231,7 +213,7 @@ class ResumeSafetyCommandTest {
     void aCheckpointHoldingNanIsRefusedAtLoadAndAsInitialWeights() throws IOException {
         Path file = octet("mini.octet", "1e-3", 3);
         Path run = dir.resolve("run");
-        assertEquals(ExitCodes.OK, train(file, run, "--steps", "2"), err.toString());
+        assertEquals(ExitCodes.OK, train(file, run, "--steps", "2"), console.err());
         Path checkpoint = CheckpointDirectory.of(run, 2).fileFor(2);
         String tensor;
         long at;
@@ -248,15 +230,15 @@ class ResumeSafetyCommandTest {
         }
         byte[] metrics = Files.readAllBytes(run.resolve(MetricsLog.FILE_NAME));
 
-        err.reset();
+        console.resetErr();
         assertEquals(ExitCodes.INVALID_INPUT, train(file, run, "--resume", "--steps", "3"));
         assertEquals("error: " + checkpoint + ": tensor " + tensor + " holds NaN at element 5; the file is damaged or its run diverged",
-                err.toString().strip());
+                console.err().strip());
         assertArrayEquals(metrics, Files.readAllBytes(run.resolve(MetricsLog.FILE_NAME)));
 
-        err.reset();
+        console.resetErr();
         assertEquals(ExitCodes.INVALID_INPUT, train(file, dir.resolve("from-nan"), "--init", checkpoint.toString()));
-        String message = err.toString().strip();
+        String message = console.err().strip();
         assertEquals(1, message.lines().count(), message);
         assertTrue(message.contains(checkpoint + ": tensor " + tensor + " holds NaN at element 5"), message);
     }

@@ -1,79 +1,61 @@
 package dev.octet.cli;
 
+import dev.octet.testing.ConsoleCapture;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.octet.train.MetricsLog;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /** {@code octet train}: a short real run of the tiny example, and the errors a user can make. */
 class TrainCommandTest {
     private static final String TINY = Path.of("..", "examples", "tiny.octet").toString();
-    private final ByteArrayOutputStream out = new ByteArrayOutputStream();
-    private final ByteArrayOutputStream err = new ByteArrayOutputStream();
-    private PrintStream savedOut;
-    private PrintStream savedErr;
-
-    @BeforeEach
-    void capture() {
-        savedOut = System.out;
-        savedErr = System.err;
-        System.setOut(new PrintStream(out, true));
-        System.setErr(new PrintStream(err, true));
-    }
-
-    @AfterEach
-    void restore() {
-        System.setOut(savedOut);
-        System.setErr(savedErr);
-    }
+    @RegisterExtension
+    final ConsoleCapture console = new ConsoleCapture();
 
     @Test
     void trainsTheTinyExampleAndWritesMetrics(@TempDir Path dir) throws IOException {
         Path run = dir.resolve("run");
         int code = OctetMain.run("train", TINY, "--steps", "3", "--log-every", "1", "--out", run.toString());
-        assertEquals(ExitCodes.OK, code, err.toString());
+        assertEquals(ExitCodes.OK, code, console.err());
         assertEquals(3 + 1, MetricsLog.read(run.resolve(MetricsLog.FILE_NAME)).size());
-        assertTrue(out.toString().contains("recipe infir2"), out.toString());
+        assertTrue(console.out().contains("recipe infir2"), console.out());
     }
 
     @Test
     void aSecondRunIntoTheSameDirectoryIsAUsageError(@TempDir Path dir) throws IOException {
         Files.writeString(dir.resolve(MetricsLog.FILE_NAME), "{}\n");
         assertEquals(ExitCodes.USAGE, OctetMain.run("train", TINY, "--steps", "1", "--out", dir.toString()));
-        assertTrue(err.toString().contains("already holds a run"), err.toString());
+        assertTrue(console.err().contains("already holds a run"), console.err());
     }
 
     @Test
     void resumeWithoutACheckpointIsAOneLineErrorWithExitCodeOne(@TempDir Path dir) {
         assertEquals(ExitCodes.INVALID_INPUT, OctetMain.run("train", TINY, "--resume", "--out", dir.toString()));
-        assertEquals(dir.resolve("checkpoints") + ": error: no checkpoint to resume from", err.toString().strip());
-        err.reset();
+        assertEquals(dir.resolve("checkpoints") + ": error: no checkpoint to resume from", console.err().strip());
+        console.resetErr();
         assertEquals(ExitCodes.USAGE, OctetMain.run("train", TINY, "--resume"));
-        assertTrue(err.toString().contains("--resume needs --out"), err.toString());
+        assertTrue(console.err().contains("--resume needs --out"), console.err());
     }
 
     @Test
     void resumeWithAnotherModelIsAOneLineErrorWithExitCodeOne(@TempDir Path dir) throws IOException {
         Path run = dir.resolve("run");
-        assertEquals(ExitCodes.OK, OctetMain.run("train", TINY, "--steps", "1", "--out", run.toString()), err.toString());
+        assertEquals(ExitCodes.OK, OctetMain.run("train", TINY, "--steps", "1", "--out", run.toString()), console.err());
         Path examples = Path.of("..", "examples").toAbsolutePath().normalize();
         String changed = Files.readString(Path.of(TINY))
                 .replace("\"recipes/", "\"" + examples.resolve("recipes") + "/")
                 .replace("\"data/", "\"" + examples.resolve("data") + "/")
                 .replaceFirst("ffn\\s*=\\s*384", "ffn = 256");
         Path other = Files.writeString(dir.resolve("tiny-changed.octet"), changed);
-        err.reset();
+        console.resetErr();
         assertEquals(ExitCodes.INVALID_INPUT, OctetMain.run("train", other.toString(), "--resume", "--out", run.toString()));
-        String message = err.toString().strip();
+        String message = console.err().strip();
         assertTrue(message.contains("step-00000001.safetensors: was written for model tiny"), message);
         assertEquals(1, message.lines().count(), message);
     }
@@ -108,25 +90,25 @@ class TrainCommandTest {
 
         String total = Long.toString(stoppedAt + 1);
         assertEquals(ExitCodes.OK, OctetMain.run("train", TINY, "--resume", "--steps", total, "--log-every", "1",
-                "--out", run.toString()), err.toString());
-        assertTrue(out.toString().contains("resuming tiny_pretrain at step " + stoppedAt + " of " + total), out.toString());
+                "--out", run.toString()), console.err());
+        assertTrue(console.out().contains("resuming tiny_pretrain at step " + stoppedAt + " of " + total), console.out());
         var lines = MetricsLog.read(run.resolve(MetricsLog.FILE_NAME));
         assertEquals(stoppedAt + 2, lines.size(), "the resumed step and the held-out loss, appended");
         assertEquals(stoppedAt, lines.get((int) stoppedAt).get("step").getAsLong());
         assertTrue(Files.exists(run.resolve("checkpoints").resolve(String.format("step-%08d.safetensors", stoppedAt + 1))));
 
         // Nothing left to do: a one-line error, not a silent no-op.
-        err.reset();
+        console.resetErr();
         assertEquals(ExitCodes.INVALID_INPUT, OctetMain.run("train", TINY, "--resume", "--steps", total, "--out", run.toString()));
-        assertTrue(err.toString().contains("already completed " + total + " of " + total + " steps"), err.toString());
-        assertEquals(1, err.toString().strip().lines().count(), err.toString());
+        assertTrue(console.err().contains("already completed " + total + " of " + total + " steps"), console.err());
+        assertEquals(1, console.err().strip().lines().count(), console.err());
     }
 
     @Test
     void aFileWithoutATrainingBlockIsInvalidInput() {
         String gpt2 = Path.of("..", "examples", "gpt2-124m.octet").toString();
         assertEquals(ExitCodes.INVALID_INPUT, OctetMain.run("train", gpt2));
-        assertTrue(err.toString().contains("no training block"), err.toString());
+        assertTrue(console.err().contains("no training block"), console.err());
     }
 
     @Test
@@ -134,6 +116,6 @@ class TrainCommandTest {
         assertEquals(ExitCodes.USAGE, OctetMain.run("train", TINY, "--steps", "0"));
         assertEquals(ExitCodes.USAGE, OctetMain.run("train", "no-such-file.octet"));
         assertEquals(ExitCodes.USAGE, OctetMain.run("train", TINY, "--recipe", "no_such_recipe"));
-        assertTrue(!err.toString().contains("\tat "), err.toString());
+        assertTrue(!console.err().contains("\tat "), console.err());
     }
 }

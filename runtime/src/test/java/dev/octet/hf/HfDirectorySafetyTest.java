@@ -1,5 +1,6 @@
 package dev.octet.hf;
 
+import dev.octet.testing.ConsoleCapture;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -12,18 +13,15 @@ import dev.octet.checkpoint.AtomicDirectory;
 import dev.octet.checkpoint.SafetensorsFile;
 import dev.octet.cli.ExitCodes;
 import dev.octet.cli.OctetMain;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -32,27 +30,11 @@ import org.junit.jupiter.api.io.TempDir;
  * never writes where it reads, and two un-indexed weights files with the same tensor are refused.
  */
 class HfDirectorySafetyTest {
-    private final ByteArrayOutputStream out = new ByteArrayOutputStream();
-    private final ByteArrayOutputStream err = new ByteArrayOutputStream();
-    private PrintStream savedOut;
-    private PrintStream savedErr;
+    @RegisterExtension
+    final ConsoleCapture console = new ConsoleCapture();
 
     @TempDir
     Path dir;
-
-    @BeforeEach
-    void capture() {
-        savedOut = System.out;
-        savedErr = System.err;
-        System.setOut(new PrintStream(out, true));
-        System.setErr(new PrintStream(err, true));
-    }
-
-    @AfterEach
-    void restore() {
-        System.setOut(savedOut);
-        System.setErr(savedErr);
-    }
 
     private static Map<String, byte[]> contents(Path d) throws IOException {
         Map<String, byte[]> all = new TreeMap<>();
@@ -89,7 +71,7 @@ class HfDirectorySafetyTest {
         Map<String, byte[]> before = contents(user);
         int code = OctetMain.run("export", "hf", importedQwen().toString(), "--out", user.toString());
         assertEquals(ExitCodes.USAGE, code);
-        String message = err.toString().strip();
+        String message = console.err().strip();
         assertEquals(user + ": error: already holds a model (config.json and 3 more); choose another --out, or --force"
                 + " to replace its weights and config", message);
         Map<String, byte[]> after = contents(user);
@@ -103,7 +85,7 @@ class HfDirectorySafetyTest {
         byte[] generation = Files.readAllBytes(user.resolve("generation_config.json"));
         Path imported = importedQwen();
         assertEquals(ExitCodes.OK, OctetMain.run("export", "hf", imported.toString(), "--out", user.toString(), "--dtype", "f32",
-                "--force"), err.toString());
+                "--force"), console.err());
 
         assertEquals(List.of("config.json", "generation_config.json", "model.safetensors", "tokenizer.json"),
                 List.copyOf(contents(user).keySet()), "old shards and their index are gone");
@@ -118,7 +100,7 @@ class HfDirectorySafetyTest {
         }
 
         Path again = dir.resolve("again");
-        assertEquals(ExitCodes.OK, OctetMain.run("import", "hf", user.toString(), "--out", again.toString()), err.toString());
+        assertEquals(ExitCodes.OK, OctetMain.run("import", "hf", user.toString(), "--out", again.toString()), console.err());
         try (SafetensorsFile a = SafetensorsFile.open(imported.resolve(HfImporter.WEIGHTS_FILE));
              SafetensorsFile b = SafetensorsFile.open(again.resolve(HfImporter.WEIGHTS_FILE))) {
             for (String name : a.names()) {
@@ -132,20 +114,20 @@ class HfDirectorySafetyTest {
         Path imported = importedQwen();
         Map<String, byte[]> before = contents(imported);
         assertEquals(ExitCodes.USAGE, OctetMain.run("export", "hf", imported.toString(), "--out", imported.toString(), "--force"));
-        String message = err.toString().strip();
+        String message = console.err().strip();
         assertEquals(1, message.lines().count(), message);
         assertTrue(message.startsWith(imported + ": error: holds "), message);
         assertEquals(before.keySet(), contents(imported).keySet());
 
-        err.reset();
+        console.resetErr();
         assertEquals(ExitCodes.USAGE, OctetMain.run("import", "hf", dir.resolve("qwen-hf").toString(), "--out",
                 dir.resolve("qwen-hf").toString()));
-        assertTrue(err.toString().contains("is the Hugging Face directory being imported"), err.toString());
+        assertTrue(console.err().contains("is the Hugging Face directory being imported"), console.err());
 
-        err.reset();
+        console.resetErr();
         assertEquals(ExitCodes.USAGE, OctetMain.run("import", "hf", dir.resolve("qwen-hf").toString(), "--out", imported.toString()));
         assertEquals(imported + ": error: already holds a model (model.octet or weights.safetensors); choose another --out",
-                err.toString().strip());
+                console.err().strip());
         assertEquals(before.keySet(), contents(imported).keySet());
     }
 
@@ -155,7 +137,7 @@ class HfDirectorySafetyTest {
         Files.copy(hf.resolve("model.safetensors"), hf.resolve("model-finetuned.safetensors"));
         int code = OctetMain.run("import", "hf", hf.toString(), "--out", dir.resolve("o").toString());
         assertEquals(ExitCodes.INVALID_INPUT, code);
-        String message = err.toString().strip();
+        String message = console.err().strip();
         assertEquals(1, message.lines().count(), message);
         assertTrue(message.matches("error: " + java.util.regex.Pattern.quote(hf.toString()) + ": tensor \\S+ is in both "
                 + "model-finetuned.safetensors and model.safetensors, and no model.safetensors.index.json says which to read;"

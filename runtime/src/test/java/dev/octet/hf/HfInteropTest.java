@@ -1,5 +1,6 @@
 package dev.octet.hf;
 
+import dev.octet.testing.ConsoleCapture;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -14,15 +15,12 @@ import dev.octet.cli.OctetMain;
 import dev.octet.cpu.exec.ForwardLogits;
 import dev.octet.cpu.exec.ParameterStore;
 import dev.octet.dsl.spec.ModelSpec;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -33,24 +31,8 @@ import org.junit.jupiter.api.io.TempDir;
 class HfInteropTest {
     private static final int[][] TOKENS = {{1, 17, 42, 99, 3, 127, 64, 5, 0, 88, 17}, {120, 2, 2, 2, 33, 71, 9, 14, 100, 56, 7}};
 
-    private final ByteArrayOutputStream out = new ByteArrayOutputStream();
-    private final ByteArrayOutputStream err = new ByteArrayOutputStream();
-    private PrintStream savedOut;
-    private PrintStream savedErr;
-
-    @BeforeEach
-    void capture() {
-        savedOut = System.out;
-        savedErr = System.err;
-        System.setOut(new PrintStream(out, true));
-        System.setErr(new PrintStream(err, true));
-    }
-
-    @AfterEach
-    void restore() {
-        System.setOut(savedOut);
-        System.setErr(savedErr);
-    }
+    @RegisterExtension
+    final ConsoleCapture console = new ConsoleCapture();
 
     @Test
     void qwen2RoundTripIsBitIdenticalAndLogitsMatchTheReference(@TempDir Path dir) throws IOException {
@@ -66,16 +48,16 @@ class HfInteropTest {
 
     private void roundTripAndCompare(HfCheckpointFixture fixture, Path hf, Path dir) throws IOException {
         Path imported = dir.resolve("imported");
-        assertEquals(ExitCodes.OK, OctetMain.run("import", "hf", hf.toString(), "--out", imported.toString()), err.toString());
+        assertEquals(ExitCodes.OK, OctetMain.run("import", "hf", hf.toString(), "--out", imported.toString()), console.err());
         Path modelFile = imported.resolve(HfImporter.MODEL_FILE);
-        assertEquals(ExitCodes.OK, OctetMain.run("check", modelFile.toString()), err.toString());
+        assertEquals(ExitCodes.OK, OctetMain.run("check", modelFile.toString()), console.err());
         String source = Files.readString(modelFile);
         assertEquals(fixture.qwen2(), source.contains("bias           = [q, k, v]"), source);
         assertEquals(fixture.tied(), source.contains("tie_embeddings = true"), source);
 
         Path exported = dir.resolve("exported");
         assertEquals(ExitCodes.OK, OctetMain.run("export", "hf", imported.toString(), "--out", exported.toString(),
-                "--dtype", "f32"), err.toString());
+                "--dtype", "f32"), console.err());
         assertEquals(fixture.qwen2() ? HfArchitecture.QWEN2 : HfArchitecture.LLAMA, HfConfig.read(exported).architecture());
         assertEquals(HfConfig.read(hf).model(), HfConfig.read(exported).model());
         try (SafetensorsFile f = SafetensorsFile.open(exported.resolve(HfExporter.WEIGHTS_FILE))) {
@@ -87,7 +69,7 @@ class HfInteropTest {
         }
         Path reimported = dir.resolve("reimported");
         assertEquals(ExitCodes.OK, OctetMain.run("import", "hf", exported.toString(), "--out", reimported.toString(),
-                "--name", "again"), err.toString());
+                "--name", "again"), console.err());
         try (SafetensorsFile a = SafetensorsFile.open(imported.resolve(HfImporter.WEIGHTS_FILE));
              SafetensorsFile b = SafetensorsFile.open(reimported.resolve(HfImporter.WEIGHTS_FILE))) {
             assertEquals(a.names(), b.names());
@@ -143,7 +125,7 @@ class HfInteropTest {
         Path config = hf.resolve("config.json");
         Files.writeString(config, Files.readString(config).replace("Qwen2ForCausalLM", "MistralForCausalLM"));
         assertEquals(ExitCodes.INVALID_INPUT, OctetMain.run("import", "hf", hf.toString(), "--out", dir.resolve("o").toString()));
-        String message = err.toString().strip();
+        String message = console.err().strip();
         assertTrue(message.contains(config.toString()) && message.contains("MistralForCausalLM")
                 && message.contains("LlamaForCausalLM"), message);
         assertEquals(1, message.lines().count(), message);
@@ -164,7 +146,7 @@ class HfInteropTest {
         ModelSpec model = OctetModelFiles.load(dir.resolve("o").resolve(HfImporter.MODEL_FILE));
         assertEquals(java.util.Optional.of(new dev.octet.dsl.spec.RopeScaling(32, 1, 4, 8192)), model.config().ropeScaling());
         assertEquals(ExitCodes.OK, OctetMain.run("export", "hf", dir.resolve("o").toString(), "--out",
-                dir.resolve("exported").toString(), "--dtype", "f32"), err.toString());
+                dir.resolve("exported").toString(), "--dtype", "f32"), console.err());
         assertEquals(HfConfig.read(hf).model(), HfConfig.read(dir.resolve("exported")).model());
 
         Files.writeString(config, plain.replace("\"rope_scaling\": null", "\"rope_scaling\": {\"rope_type\": \"llama3\", \"factor\": 32.0}"));

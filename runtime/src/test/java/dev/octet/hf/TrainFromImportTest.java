@@ -1,5 +1,6 @@
 package dev.octet.hf;
 
+import dev.octet.testing.ConsoleCapture;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -7,38 +8,19 @@ import dev.octet.checkpoint.CheckpointDirectory;
 import dev.octet.checkpoint.SafetensorsFile;
 import dev.octet.cli.ExitCodes;
 import dev.octet.cli.OctetMain;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /** {@code octet train --init} starts from imported weights, and {@code octet export hf RUN_DIR} exports the run. */
 class TrainFromImportTest {
     private static final Path BROWN = Path.of("..", "examples", "data", "brown.txt.gz").toAbsolutePath().normalize();
 
-    private final ByteArrayOutputStream out = new ByteArrayOutputStream();
-    private final ByteArrayOutputStream err = new ByteArrayOutputStream();
-    private PrintStream savedOut;
-    private PrintStream savedErr;
-
-    @BeforeEach
-    void capture() {
-        savedOut = System.out;
-        savedErr = System.err;
-        System.setOut(new PrintStream(out, true));
-        System.setErr(new PrintStream(err, true));
-    }
-
-    @AfterEach
-    void restore() {
-        System.setOut(savedOut);
-        System.setErr(savedErr);
-    }
+    @RegisterExtension
+    final ConsoleCapture console = new ConsoleCapture();
 
     @Test
     void trainingStartsFromImportedWeightsAndTheRunExports(@TempDir Path dir) throws IOException {
@@ -61,12 +43,12 @@ class TrainFromImportTest {
         Path run = dir.resolve("run");
         Path weights = imported.resolve(HfImporter.WEIGHTS_FILE);
         assertEquals(ExitCodes.OK, OctetMain.run("train", training.toString(), "--init", weights.toString(),
-                "--out", run.toString()), err.toString());
-        assertTrue(out.toString().contains("starting from the weights in " + weights), out.toString());
+                "--out", run.toString()), console.err());
+        assertTrue(console.out().contains("starting from the weights in " + weights), console.out());
 
         Path exported = dir.resolve("exported");
         assertEquals(ExitCodes.OK, OctetMain.run("export", "hf", run.toString(), "--out", exported.toString(),
-                "--dtype", "f32"), err.toString());
+                "--dtype", "f32"), console.err());
         try (SafetensorsFile f = SafetensorsFile.open(exported.resolve(HfExporter.WEIGHTS_FILE))) {
             for (String name : f.names()) {
                 float[] got = f.floats(name);
@@ -98,7 +80,7 @@ class TrainFromImportTest {
         Path otherWeights = other.resolve(HfImporter.WEIGHTS_FILE);
         assertEquals(ExitCodes.INVALID_INPUT, OctetMain.run("train", training.toString(), "--init", otherWeights.toString(),
                 "--out", dir.resolve("run").toString()));
-        String message = err.toString().strip();
+        String message = console.err().strip();
         assertTrue(message.contains(otherWeights.toString()) && message.contains("layers.0.attention.q.bias"), message);
         assertEquals(ExitCodes.USAGE, OctetMain.run("train", training.toString(), "--init", otherWeights.toString(),
                 "--resume", "--out", dir.resolve("run").toString()));

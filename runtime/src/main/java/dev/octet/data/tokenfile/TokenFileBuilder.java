@@ -55,7 +55,7 @@ public final class TokenFileBuilder {
             throws IOException {
         List<BadRecord> skipped = new ArrayList<>();
         long[] done = {0};
-        try (TokenFileWriter writer = new TokenFileWriter(out, tokenizer.name(), tokenizer.vocabularySize(), tokenizer.endOfDocumentId())) {
+        try (TokenFileWriter writer = new TokenFileWriter(out, tokenizer.name(), tokenizer.textVocabularySize(), tokenizer.endOfDocumentId())) {
             List<String> batch = new ArrayList<>(BATCH);
             for (Path input : inputs) {
                 long before = done[0];

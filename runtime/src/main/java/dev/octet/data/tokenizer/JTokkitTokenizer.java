@@ -13,9 +13,9 @@ import java.util.OptionalInt;
  * OpenAI's byte-level BPEs through JTokkit: {@code gpt2} (r50k_base) and {@code cl100k} (cl100k_base).
  *
  * <p>Neither has ChatML's {@code <|im_start|>} and {@code <|im_end|>}, so both are added as the two ids right
- * above the base vocabulary (gpt2: 50257 and 50258; cl100k: 100277 and 100278), always, so that one model
- * can be pretrained on a token file and fine-tuned on conversations without resizing its embedding. Such a
- * model's {@code vocab} must be at least {@link #vocabularySize()}. The base special tokens
+ * above the base vocabulary (gpt2: 50257 and 50258; cl100k: 100277 and 100278). Text never encodes to them,
+ * so pretraining needs only the base vocabulary ({@link #textVocabularySize()}: GPT-2 124M's own 50,257 ids
+ * train on GPT-2-tokenized text); conversations need {@link #vocabularySize()}. The base special tokens
  * ({@code <|endoftext|>} and, for cl100k, the FIM tokens) keep their usual ids.
  */
 public final class JTokkitTokenizer implements Tokenizer {
@@ -64,6 +64,12 @@ public final class JTokkitTokenizer implements Tokenizer {
     @Override
     public int vocabularySize() {
         return base.vocabularySize + 2;
+    }
+
+    /** The base vocabulary: GPT-2's 50,257 ids, cl100k's 100,277; text never encodes to the ChatML ids. */
+    @Override
+    public int textVocabularySize() {
+        return base.vocabularySize;
     }
 
     @Override

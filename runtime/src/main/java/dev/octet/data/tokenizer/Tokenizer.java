@@ -16,6 +16,15 @@ public sealed interface Tokenizer extends AutoCloseable permits JTokkitTokenizer
 
     int vocabularySize();
 
+    /**
+     * The ids that ordinary text and the end-of-document token can take: {@code 0 .. textVocabularySize()-1}.
+     * What a pretraining token file holds, and so what a model trained on one must cover; ids above it (the
+     * ChatML tokens a tokenizer lacks and Octet adds) appear only in conversations.
+     */
+    default int textVocabularySize() {
+        return vocabularySize();
+    }
+
     int[] encode(String text);
 
     String decode(int[] ids);
