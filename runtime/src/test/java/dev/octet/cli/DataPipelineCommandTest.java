@@ -1,6 +1,7 @@
 package dev.octet.cli;
 
 import dev.octet.testing.ConsoleCapture;
+import dev.octet.testing.ModelSources;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -27,20 +28,7 @@ class DataPipelineCommandTest {
     @TempDir
     Path dir;
 
-    private static final String MODEL = """
-            model mini {
-              vocab = %d  dim = 64  ffn = 128  heads = 1  kv_heads = 1  head_dim = 64  layers = 1  max_seq = 32
-              tie_embeddings = true
-              forward {
-                x = embedding(tokens)
-                repeat layers {
-                  x = x + attention(rmsnorm(x), rope = true)
-                  x = x + swiglu(rmsnorm(x))
-                }
-                logits = lm_head(rmsnorm(x))
-                loss = cross_entropy(logits, targets)
-              }
-            }
+    private static final String TRAINING = """
             recipe bf16 { bf16 = all }
             training run {
               model = mini  recipe = bf16  mode = %s
@@ -52,7 +40,8 @@ class DataPipelineCommandTest {
             """;
 
     private Path octet(int vocab, String mode, String data) throws IOException {
-        return Files.writeString(dir.resolve("mini.octet"), MODEL.formatted(vocab, mode, data));
+        return Files.writeString(dir.resolve("mini.octet"),
+                ModelSources.llama("mini", vocab, 64, 128, 1, 1, 64, 1, 32) + TRAINING.formatted(mode, data));
     }
 
     @Test

@@ -1,6 +1,7 @@
 package dev.octet.cli;
 
 import dev.octet.testing.ConsoleCapture;
+import dev.octet.testing.ModelSources;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -36,20 +37,7 @@ class ResumeSafetyCommandTest {
     @TempDir
     Path dir;
 
-    private static final String MODEL = """
-            model mini {
-              vocab = 32  dim = 64  ffn = 128  heads = 1  kv_heads = 1  head_dim = 64  layers = 1  max_seq = 32
-              tie_embeddings = true
-              forward {
-                x = embedding(tokens)
-                repeat layers {
-                  x = x + attention(rmsnorm(x), rope = true)
-                  x = x + swiglu(rmsnorm(x))
-                }
-                logits = lm_head(rmsnorm(x))
-                loss = cross_entropy(logits, targets)
-              }
-            }
+    private static final String MODEL = ModelSources.llama("mini", 32, 64, 128, 1, 1, 64, 1, 32) + """
             recipe bf16 { bf16 = all }
             training run {
               model = mini  recipe = bf16  mode = pretrain
