@@ -51,6 +51,37 @@ public final class HopperPrelude {
                 }
             }
 
+            // The same wait with cluster scope: it also sees arrivals that other blocks of the cluster released.
+            __device__ __forceinline__ void mbar_wait_cluster(unsigned long long* bar, unsigned parity) {
+                const unsigned addr = smem_u32(bar);
+                const long long start = clock64();
+                for (;;) {
+                    unsigned done;
+                    asm volatile("{\\n.reg .pred p;\\nmbarrier.try_wait.parity.acquire.cluster.shared::cta.b64 p, [%1], %2;\\nselp.u32 %0, 1, 0, p;\\n}"
+                                 : "=r"(done) : "r"(addr), "r"(parity) : "memory");
+                    if (done) return;
+                    if (clock64() - start > 20000000000ll) __trap();  // ~10 s: an arrival was lost
+                }
+            }
+
+            __device__ __forceinline__ unsigned cluster_cta_rank() {
+                unsigned rank;
+                asm volatile("mov.u32 %0, %%cluster_ctarank;" : "=r"(rank));
+                return rank;
+            }
+
+            // Every thread of every block of the cluster: what one block wrote or initialised is visible to all.
+            __device__ __forceinline__ void cluster_sync() {
+                asm volatile("barrier.cluster.arrive.release.aligned;\\nbarrier.cluster.wait.acquire.aligned;" ::: "memory");
+            }
+
+            // Arrives on the mbarrier at bar's shared-memory offset in block `rank` of the cluster.
+            __device__ __forceinline__ void mbar_arrive_cluster(unsigned long long* bar, unsigned rank) {
+                unsigned remote;
+                asm volatile("mapa.shared::cluster.u32 %0, %1, %2;" : "=r"(remote) : "r"(smem_u32(bar)), "r"(rank));
+                asm volatile("mbarrier.arrive.release.cluster.shared::cluster.b64 _, [%0];" :: "r"(remote) : "memory");
+            }
+
             __device__ __forceinline__ void prefetch_tensor_map(const tensor_map_t* map) {
                 asm volatile("prefetch.tensormap [%0];" :: "l"((unsigned long long) map) : "memory");
             }
@@ -61,6 +92,15 @@ public final class HopperPrelude {
                                                         unsigned long long* bar) {
                 asm volatile("cp.async.bulk.tensor.2d.shared::cluster.global.mbarrier::complete_tx::bytes [%0], [%1, {%3, %4}], [%2];"
                              :: "r"(smem_u32(dst)), "l"((unsigned long long) map), "r"(smem_u32(bar)), "r"(c0), "r"(c1)
+                             : "memory");
+            }
+
+            // The same box written to dst in every block of the cluster that `mask` names, each block's `bar`
+            // (same offsets) completing by the box's bytes.
+            __device__ __forceinline__ void tma_load_2d_multicast(void* dst, const tensor_map_t* map, int c0, int c1,
+                                                                  unsigned long long* bar, unsigned short mask) {
+                asm volatile("cp.async.bulk.tensor.2d.shared::cluster.global.mbarrier::complete_tx::bytes.multicast::cluster [%0], [%1, {%3, %4}], [%2], %5;"
+                             :: "r"(smem_u32(dst)), "l"((unsigned long long) map), "r"(smem_u32(bar)), "r"(c0), "r"(c1), "h"(mask)
                              : "memory");
             }
 

@@ -34,12 +34,17 @@ public class Fp8GemmBenchmark extends GpuKernelBenchmark {
     @Param({"0"})
     public int blockN;
 
+    /** Blocks per cluster of the Hopper kernel: 1, or 2 (A shared by TMA multicast). */
+    @Param({"1"})
+    public int cluster;
+
     @Setup(Level.Trial)
     public void setup() {
         open();
         GemmShape s = GemmShape.named(shape);
         GemmProblem problem = problem(shape, recipe);
-        CudaKernel kernel = (blockN == 0 ? GemmKernels.forProblem(problem) : Fp8WgmmaGemm.withBlockN(problem, blockN)).emit();
+        CudaKernel kernel = (blockN == 0 && cluster == 1 ? GemmKernels.forProblem(problem)
+                : Fp8WgmmaGemm.withTiles(problem, blockN == 0 ? 128 : blockN, cluster)).emit();
         float fmax = Fp8Format.E4M3.maxFinite();
         // Codes over the whole E4M3 range, as scaling to the amax produces; power-of-two scales.
         tensors.uniform("a", DType.E4M3, (long) s.m * s.k, -fmax, fmax)

@@ -1,6 +1,7 @@
 package dev.octet.gpu.kernels;
 
 import dev.octet.compiler.cuda.KernelSpec;
+import dev.octet.compiler.cuda.gemm.Fp8WgmmaGemm;
 import dev.octet.compiler.cuda.gemm.GemmEpilogue;
 import dev.octet.compiler.cuda.gemm.GemmKernels;
 import dev.octet.compiler.cuda.gemm.GemmProblem;
@@ -100,7 +101,25 @@ class GemmKernelsGpuTest {
                                      GemmEpilogue epilogue) {
         GemmProblem problem = GemmProblem.fp8(m, n, k, aSpec.format(), aSpec.granularity(), bSpec.format(),
                 bSpec.granularity(), epilogue);
-        KernelSpec spec = GemmKernels.forProblem(problem);
+        checkFp8(role, problem, aSpec, bSpec, GemmKernels.forProblem(problem));
+    }
+
+    /**
+     * The same cases in clusters of two blocks sharing A by TMA multicast, including odd numbers of column
+     * tiles (the second block of the last pair computes past N and stores nothing) and one-tile problems.
+     */
+    @ParameterizedTest(name = "cluster of 2: {0} M={1} N={2} K={3} A: {4}, B: {5}, {6}")
+    @MethodSource("fp8Cases")
+    void fp8GemmInClustersOfTwoMatchesFp8GemmOracle(String role, int m, int n, int k, Fp8Operand aSpec, Fp8Operand bSpec,
+                                                   GemmEpilogue epilogue) {
+        GemmProblem problem = GemmProblem.fp8(m, n, k, aSpec.format(), aSpec.granularity(), bSpec.format(),
+                bSpec.granularity(), epilogue);
+        checkFp8(role, problem, aSpec, bSpec, Fp8WgmmaGemm.withTiles(problem, problem.n() <= 64 ? 64 : 128, 2));
+    }
+
+    private static void checkFp8(String role, GemmProblem problem, Fp8Operand aSpec, Fp8Operand bSpec, KernelSpec spec) {
+        int m = problem.m(), n = problem.n(), k = problem.k();
+        GemmEpilogue epilogue = problem.epilogue();
         RandomTensors random = new RandomTensors(41);
         QuantizedMatrix a = Quantizer.quantize(random.gaussian(m * k, aSpec.role().std), m, k, aSpec.granularity(),
                 Axis.COLS, aSpec.format(), ScaleType.UE8M0);

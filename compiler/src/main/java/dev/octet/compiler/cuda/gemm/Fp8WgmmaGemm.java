@@ -43,7 +43,7 @@ import java.util.Objects;
  * group(g) → {@code [rows, ceil(K/g)]}; block(b) → {@code [ceil(rows/b), ceil(K/b)]}); then
  * {@code [bias], [residual], c} as {@link MmaGemmSource#epilogueParams} lists them.
  */
-public record Fp8WgmmaGemm(GemmProblem problem, int blockN, int stages) implements KernelSpec {
+public record Fp8WgmmaGemm(GemmProblem problem, int blockN, int stages, int cluster) implements KernelSpec {
     static final int BLOCK_M = 128, BLOCK_K = 128, WGMMA_K = 32;
     static final int CONSUMERS = 2, THREADS = 128 * (1 + CONSUMERS);
     /** Row tiles per raster group. */
@@ -61,6 +61,9 @@ public record Fp8WgmmaGemm(GemmProblem problem, int blockN, int stages) implemen
         // 192 columns compile (96 + 96 accumulator registers) but measured 2.5-3x slower than 128 on the H200.
         if (blockN != 64 && blockN != 128) {
             throw new IllegalArgumentException("blockN must be 64 or 128, not " + blockN);
+        }
+        if (cluster != 1 && cluster != 2) {
+            throw new IllegalArgumentException("cluster must be 1 or 2 blocks, not " + cluster);
         }
         if (stages < 2 || sharedBytes(problem, blockN, stages) > SHARED_LIMIT) {
             throw new IllegalArgumentException(stages + " stages of 128x" + blockN + "x128 need "
@@ -94,13 +97,17 @@ public record Fp8WgmmaGemm(GemmProblem problem, int blockN, int stages) implemen
         return "";
     }
 
-    /** Column tiles of 128 (64 for narrow outputs), and as many stages as fit. */
+    /** Column tiles of 128 (64 for narrow outputs), no clusters, and as many stages as fit. */
     public static Fp8WgmmaGemm of(GemmProblem problem) {
-        return withBlockN(problem, problem.n() <= 64 ? 64 : 128);
+        return withTiles(problem, problem.n() <= 64 ? 64 : 128, 1);
     }
 
-    /** Column tiles of {@code blockN}, and as many stages (up to 8) as fit in shared memory. */
-    public static Fp8WgmmaGemm withBlockN(GemmProblem problem, int blockN) {
+    /**
+     * Column tiles of {@code blockN}, clusters of {@code cluster} blocks (2: the blocks of a pair compute
+     * neighbouring column tiles of one row tile, and each loads half of the shared A box for both by TMA
+     * multicast), and as many stages (up to 8) as fit in shared memory.
+     */
+    public static Fp8WgmmaGemm withTiles(GemmProblem problem, int blockN, int cluster) {
         if (!supports(problem)) {
             throw new IllegalArgumentException("Fp8WgmmaGemm cannot run " + problem + ": " + whyNot(problem));
         }
@@ -108,7 +115,7 @@ public record Fp8WgmmaGemm(GemmProblem problem, int blockN, int stages) implemen
         while (stages < 8 && sharedBytes(problem, blockN, stages + 1) <= SHARED_LIMIT) {
             stages++;
         }
-        return new Fp8WgmmaGemm(problem, blockN, stages);
+        return new Fp8WgmmaGemm(problem, blockN, stages, cluster);
     }
 
     static int sharedBytes(GemmProblem problem, int blockN, int stages) {
@@ -127,7 +134,7 @@ public record Fp8WgmmaGemm(GemmProblem problem, int blockN, int stages) implemen
     public String kernelName() {
         return "fp8_wgmma_m" + problem.m() + "_n" + problem.n() + "_k" + problem.k()
                 + "_a_" + aOperand().tag() + "_b_" + bOperand().tag()
-                + "_" + problem.epilogue().tag() + "_t128x" + blockN + "_s" + stages;
+                + "_" + problem.epilogue().tag() + "_t128x" + blockN + "_s" + stages + (cluster > 1 ? "_c" + cluster : "");
     }
 
     @Override
@@ -138,7 +145,7 @@ public record Fp8WgmmaGemm(GemmProblem problem, int blockN, int stages) implemen
         int chunk = promotionChunk(problem);
         TensorMapView.Swizzle swizzle = TensorMapView.Swizzle.B128;
         List<KernelParam> params = new ArrayList<>(List.of(
-                KernelParam.tensorMapIn("a", a.dtype(), new TensorMapView(problem.m(), problem.k(), BLOCK_M, BLOCK_K, swizzle)),
+                KernelParam.tensorMapIn("a", a.dtype(), new TensorMapView(problem.m(), problem.k(), BLOCK_M / cluster, BLOCK_K, swizzle)),
                 KernelParam.in("a_scales", DType.F32),
                 KernelParam.tensorMapIn("b", b.dtype(), new TensorMapView(problem.n(), problem.k(), blockN, BLOCK_K, swizzle)),
                 KernelParam.in("b_scales", DType.F32)));
@@ -152,21 +159,23 @@ public record Fp8WgmmaGemm(GemmProblem problem, int blockN, int stages) implemen
                 B: %s codes [N,K] row-major, read by TMA; f32 scales %s along K, [%d, %d] row-major.
                 Every %d of K the FP32 partial sums are scaled by sA·sB into FP32 accumulators (one fused multiply-add).
                 %s.
-                Tiles 128x%dx128, %d tiles on a persistent grid of %d blocks; 1 producer + %d consumer warpgroups;
+                Tiles 128x%dx128, %d tiles on a persistent grid of %d blocks in clusters of %d; 1 producer + %d consumer warpgroups;
                 %d TMA stages, %d bytes of dynamic shared memory.
                 Oracle: dev.octet.numerics.Fp8Gemm.multiply.""".formatted(
                 name, problem.m(), problem.n(), problem.k(), blockN, a.dtype().irName(), b.dtype().irName(),
                 a.dtype().irName(), a.granularity().describe(), aGrid.scaleRows(), aGrid.scaleCols(),
                 b.dtype().irName(), b.granularity().describe(), bGrid.scaleRows(), bGrid.scaleCols(),
-                chunk, MmaGemmSource.describe(problem.epilogue()), blockN, tiles(), gridBlocks(), CONSUMERS,
+                chunk, MmaGemmSource.describe(problem.epilogue()), blockN, tiles(), gridBlocks(), cluster, CONSUMERS,
                 stages, sharedBytes);
         String source = CudaPrelude.kernelSource(description,
                 HopperPrelude.source() + "\n" + body(name, a, b, aGrid, bGrid, chunk, params));
         return new CudaKernel(name, source, LaunchGeometry.linear(gridBlocks(), THREADS, sharedBytes), params);
     }
 
+    /** Blocks of the persistent grid: whole clusters, at most one block per SM. */
     private int gridBlocks() {
-        return Math.min(tiles(), GemmTileHeuristic.SM_COUNT);
+        int units = Math.ceilDiv(problem.m(), BLOCK_M) * Math.ceilDiv(Math.ceilDiv(problem.n(), blockN), cluster);
+        return cluster * Math.min(units, GemmTileHeuristic.SM_COUNT / cluster);
     }
 
     /** Whether every column of a tile shares its B scale in each chunk. */
@@ -183,7 +192,7 @@ public record Fp8WgmmaGemm(GemmProblem problem, int blockN, int stages) implemen
                 constexpr int BM = %d, BN = %d, BK = %d, STAGES = %d, CHUNK = %d, GROUP_M = %d;
                 constexpr int THREADS = %d, CONSUMERS = %d;
                 constexpr int MT = 1, NT = BN / 8;  // a consumer warp's 16 x BN share, as 16x8 accumulator tiles
-                constexpr int TILES_M = (M + BM - 1) / BM, TILES_N = (N + BN - 1) / BN, TILES = TILES_M * TILES_N;
+                constexpr int TILES_M = (M + BM - 1) / BM, TILES_N = (N + BN - 1) / BN;
                 constexpr int K_BLOCKS = (K + BK - 1) / BK;
                 constexpr int CHUNKS = BK / CHUNK, LAST_CHUNKS = (K - (K_BLOCKS - 1) * BK + CHUNK - 1) / CHUNK;
                 constexpr int A_STAGE_BYTES = BM * BK, STAGE_BYTES = (BM + BN) * BK;
@@ -191,11 +200,15 @@ public record Fp8WgmmaGemm(GemmProblem problem, int blockN, int stages) implemen
                 constexpr int SA_TILE_ROWS = %d, SA_TILE_COLS = %d, SA_SCALE_COLS = %d;
                 constexpr int SB_TILE_ROWS = %d, SB_TILE_COLS = %d, SB_SCALE_COLS = %d;
                 constexpr bool B_SCALE_PER_COLUMN = %b;  // else one B scale per tile and chunk
+                // Blocks per cluster: with 2, a pair computes column tiles 2u and 2u+1 of one row tile (the work unit u)
+                // and each block loads half of the A box into both blocks' stage by TMA multicast.
+                constexpr int CLUSTER = %d;
+                constexpr int UNITS_N = (TILES_N + CLUSTER - 1) / CLUSTER, UNITS = TILES_M * UNITS_N;
                 """.formatted(problem.m(), problem.n(), problem.k(), BLOCK_M, blockN, BLOCK_K, stages, chunk, GROUP_M,
                 THREADS, CONSUMERS, aGrid.tileRows(), aGrid.tileCols(), aGrid.scaleCols(),
-                bGrid.tileRows(), bGrid.tileCols(), bGrid.scaleCols(), !uniformB);
+                bGrid.tileRows(), bGrid.tileCols(), bGrid.scaleCols(), !uniformB, cluster);
         String bScales = uniformB ? """
-                                const float sb = __ldg(b_scales + (col0 / SB_TILE_ROWS) * SB_SCALE_COLS + k0 / SB_TILE_COLS);
+                                const float sb = __ldg(b_scales + (min(col0, N - 1) / SB_TILE_ROWS) * SB_SCALE_COLS + k0 / SB_TILE_COLS);
                                 const float s_lo = __fmul_rn(sa_lo, sb), s_hi = __fmul_rn(sa_hi, sb);
                 """ : """
                                     const float* b_scale_stage = b_scale_ring + s * CHUNKS * BN;  // filled by the scale warp
@@ -214,17 +227,28 @@ public record Fp8WgmmaGemm(GemmProblem problem, int blockN, int stages) implemen
                 """;
         return constants + "\n" + wgmmaFunction(a, b) + """
 
-                // Tile t of the raster: GROUP_M row tiles at a time, all their column tiles before the next group.
-                __device__ __forceinline__ void tile_of(int t, int& tm, int& tn) {
-                    constexpr int PER_GROUP = GROUP_M * TILES_N;
-                    const int first = (t / PER_GROUP) * GROUP_M;
+                // The tile of work unit u for block `rank` of its cluster. Units are rastered GROUP_M row tiles at a time,
+                // all their column units before the next group. A last odd column tile leaves the second block of its
+                // pair a tile past N: it loads B's last tile and stores nothing.
+                __device__ __forceinline__ void tile_of(int u, unsigned rank, int& tm, int& tn) {
+                    constexpr int PER_GROUP = GROUP_M * UNITS_N;
+                    const int first = (u / PER_GROUP) * GROUP_M;
                     const int rows = min(TILES_M - first, GROUP_M);
-                    const int r = t %% PER_GROUP;
+                    const int r = u %% PER_GROUP;
                     tm = first + r %% rows;
-                    tn = r / rows;
+                    tn = (r / rows) * CLUSTER + rank;
                 }
 
-                extern "C" __global__ void __launch_bounds__(THREADS, 1) %1$s%2$s {
+                // Frees stage s for the producers: in every block of the cluster, since each writes into all of them.
+                __device__ __forceinline__ void release_stage(unsigned long long* empty_s) {
+                    if (CLUSTER == 1) {
+                        mbar_arrive(empty_s);
+                    } else {
+                        for (unsigned r = 0; r < CLUSTER; ++r) mbar_arrive_cluster(empty_s, r);
+                    }
+                }
+
+                extern "C" __global__ void __launch_bounds__(THREADS, 1) %8$s%1$s%2$s {
                     extern __shared__ __align__(1024) unsigned char smem_raw[];
                     unsigned char* smem = (unsigned char*) (((size_t) smem_raw + 1023) & ~(size_t) 1023);
                     unsigned long long* full = (unsigned long long*) (smem + STAGES * STAGE_BYTES);
@@ -232,15 +256,16 @@ public record Fp8WgmmaGemm(GemmProblem problem, int blockN, int stages) implemen
                     unsigned long long* scales_full = empty + STAGES;
                     float* b_scale_ring = (float*) (scales_full + STAGES);  // [STAGES][CHUNKS][BN], per-column B scales only
                     const int warpgroup = threadIdx.x / 128;
+                    const unsigned rank = CLUSTER == 1 ? 0 : cluster_cta_rank();
                     if (threadIdx.x == 0) {
                         for (int s = 0; s < STAGES; ++s) {
                             mbar_init(&full[s], 1);
-                            mbar_init(&empty[s], CONSUMERS * 4);  // one arrival per consumer warp
+                            mbar_init(&empty[s], CLUSTER * CONSUMERS * 4);  // one arrival per consumer warp of the cluster
                             mbar_init(&scales_full[s], 1);
                         }
                         mbar_init_fence();
                     }
-                    __syncthreads();
+                    if (CLUSTER == 1) __syncthreads(); else cluster_sync();  // the other block's barriers exist too
 
                     if (warpgroup == 0) {
                         %3$s
@@ -248,15 +273,22 @@ public record Fp8WgmmaGemm(GemmProblem problem, int blockN, int stages) implemen
                             prefetch_tensor_map(&a);
                             prefetch_tensor_map(&b);
                             int it = 0;
-                            for (int t = blockIdx.x; t < TILES; t += gridDim.x) {
+                            for (int u = blockIdx.x / CLUSTER; u < UNITS; u += gridDim.x / CLUSTER) {
                                 int tm, tn;
-                                tile_of(t, tm, tn);
+                                tile_of(u, rank, tm, tn);
                                 for (int kb = 0; kb < K_BLOCKS; ++kb, ++it) {
                                     const int s = it %% STAGES;
-                                    mbar_wait(&empty[s], ((it / STAGES) & 1) ^ 1);
-                                    mbar_arrive_expect_tx(&full[s], STAGE_BYTES);
-                                    tma_load_2d(smem + s * STAGE_BYTES, &a, kb * BK, tm * BM, &full[s]);
-                                    tma_load_2d(smem + s * STAGE_BYTES + A_STAGE_BYTES, &b, kb * BK, tn * BN, &full[s]);
+                                    if (CLUSTER == 1) {
+                                        mbar_wait(&empty[s], ((it / STAGES) & 1) ^ 1);
+                                        mbar_arrive_expect_tx(&full[s], STAGE_BYTES);
+                                        tma_load_2d(smem + s * STAGE_BYTES, &a, kb * BK, tm * BM, &full[s]);
+                                    } else {
+                                        mbar_wait_cluster(&empty[s], ((it / STAGES) & 1) ^ 1);  // free in both blocks
+                                        mbar_arrive_expect_tx(&full[s], STAGE_BYTES);  // both A halves land here too
+                                        tma_load_2d_multicast(smem + s * STAGE_BYTES + rank * (BM / CLUSTER) * BK, &a, kb * BK,
+                                                              tm * BM + rank * (BM / CLUSTER), &full[s], (1 << CLUSTER) - 1);
+                                    }
+                                    tma_load_2d(smem + s * STAGE_BYTES + A_STAGE_BYTES, &b, kb * BK, min(tn, TILES_N - 1) * BN, &full[s]);
                                 }
                             }
                         } else if (B_SCALE_PER_COLUMN && threadIdx.x / 32 == 1) {
@@ -264,13 +296,14 @@ public record Fp8WgmmaGemm(GemmProblem problem, int blockN, int stages) implemen
                             // consumer thread reads its 2 x NT scales from shared memory instead of global memory.
                             const int lane = threadIdx.x %% 32;
                             int it = 0;
-                            for (int t = blockIdx.x; t < TILES; t += gridDim.x) {
+                            for (int u = blockIdx.x / CLUSTER; u < UNITS; u += gridDim.x / CLUSTER) {
                                 int tm, tn;
-                                tile_of(t, tm, tn);
+                                tile_of(u, rank, tm, tn);
                                 for (int kb = 0; kb < K_BLOCKS; ++kb, ++it) {
                                     const int s = it %% STAGES;
                                     const int chunks = kb == K_BLOCKS - 1 ? LAST_CHUNKS : CHUNKS;
-                                    mbar_wait(&empty[s], ((it / STAGES) & 1) ^ 1);
+                                    if (CLUSTER == 1) mbar_wait(&empty[s], ((it / STAGES) & 1) ^ 1);
+                                    else mbar_wait_cluster(&empty[s], ((it / STAGES) & 1) ^ 1);
                                     for (int c = 0; c < chunks; ++c)
                                         for (int n = lane; n < BN; n += 32)
                                             b_scale_ring[(s * CHUNKS + c) * BN + n] = __ldg(b_scales
@@ -287,9 +320,9 @@ public record Fp8WgmmaGemm(GemmProblem problem, int blockN, int stages) implemen
                         const int group = lane / 4, quad = lane %% 4;  // the m64nNk32 accumulator layout, as mma.sync's m16n8
                         const int warp_row = consumer * 64 + warp * 16, warp_col = 0;
                         int it = 0;
-                        for (int t = blockIdx.x; t < TILES; t += gridDim.x) {
+                        for (int u = blockIdx.x / CLUSTER; u < UNITS; u += gridDim.x / CLUSTER) {
                             int tm, tn;
-                            tile_of(t, tm, tn);
+                            tile_of(u, rank, tm, tn);
                             const int row0 = tm * BM, col0 = tn * BN;
                             const float* sa_lo_row = a_scales + (min(row0 + warp_row + group, M - 1) / SA_TILE_ROWS) * SA_SCALE_COLS;
                             const float* sa_hi_row = a_scales + (min(row0 + warp_row + group + 8, M - 1) / SA_TILE_ROWS) * SA_SCALE_COLS;
@@ -329,24 +362,30 @@ public record Fp8WgmmaGemm(GemmProblem problem, int blockN, int stages) implemen
                                         #pragma unroll
                                         for (int e = 0; e < 4; ++e) fence_register(part[j][e]);
                                     // The codes are read: the stage may refill during the promotion, unless its scales are still to be read.
-                                    if (!B_SCALE_PER_COLUMN && c == chunks - 1 && lane == 0) mbar_arrive(&empty[s]);
+                                    if (!B_SCALE_PER_COLUMN && c == chunks - 1 && lane == 0) release_stage(&empty[s]);
                                     #pragma unroll
                                     for (int j = 0; j < NT; ++j) {
                 %6$s                }
                                     if (B_SCALE_PER_COLUMN && c == chunks - 1) {
                                         __syncwarp();
-                                        if (lane == 0) mbar_arrive(&empty[s]);
+                                        if (lane == 0) release_stage(&empty[s]);
                                     }
                                 }
                             }
                 %7$s
                         }
                     }
+                    // No block leaves while the other block of its cluster may still arrive on its barriers.
+                    if (CLUSTER > 1) {
+                        __syncwarp();  // the producer's idle lanes and its issuing thread meet first: the barrier is warp-aligned
+                        cluster_sync();
+                    }
                 }
                 """.formatted(name, CudaKernel.signature(params),
                 HopperPrelude.setMaxRegisters(false, PRODUCER_REGISTERS),
                 HopperPrelude.setMaxRegisters(true, CONSUMER_REGISTERS),
-                bScales, promote, MmaGemmSource.epilogue(problem.epilogue()).indent(8));
+                bScales, promote, MmaGemmSource.epilogue(problem.epilogue()).indent(8),
+                cluster > 1 ? "__cluster_dims__(" + cluster + ", 1, 1) " : "");
     }
 
     /** {@code wgmma_m64k32(d, descA, descB, accumulate)}: one m64n{blockN}k32 into the NT x 4 accumulators. */

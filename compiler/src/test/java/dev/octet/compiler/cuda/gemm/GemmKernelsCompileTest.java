@@ -1,5 +1,6 @@
 package dev.octet.compiler.cuda.gemm;
 
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.octet.compiler.cuda.CudaKernel;
@@ -23,5 +24,18 @@ class GemmKernelsCompileTest {
         System.out.printf("%-90s %3d registers, %6d B smem, %4d threads%n", kernel.name(), usage.registers(),
                 kernel.launch().sharedBytes(), kernel.launch().threadsPerBlock());
         assertTrue(usage.registers() <= 255, kernel.name());
+    }
+
+    /** The cluster-of-two variant of every example FP8 GEMM: no spills, no stack frame, no slow-path warning. */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("problems")
+    void clustersOfTwoCompileOnTheFastPath(GemmProblem problem) {
+        if (!problem.isFp8()) {
+            return;
+        }
+        CudaKernel kernel = Fp8WgmmaGemm.withTiles(problem, problem.n() <= 64 ? 64 : 128, 2).emit();
+        Nvcc.Usage usage = Nvcc.compileWithoutSpills(kernel);
+        assertFalse(usage.log().matches("(?s).*C75(0[89]|1[0-9]).*"), () -> kernel.name() + " slow path:\n" + usage.log());
+        assertTrue(usage.log().contains(" 0 bytes stack frame"), () -> kernel.name() + " has a stack frame:\n" + usage.log());
     }
 }

@@ -43,7 +43,7 @@ class GemmSourceGoldenTest {
                 // B: e5m2 codes [N,K] row-major, read by TMA; f32 scales block(128) along K, [393, 6] row-major.
                 // Every 128 of K the FP32 partial sums are scaled by sA·sB into FP32 accumulators (one fused multiply-add).
                 // c[m,n] = bf16(bf16(acc + bias[n]) + residual[m,n]), FP32 steps rounded one by one (no FMA).
-                // Tiles 128x128x128, 3144 tiles on a persistent grid of 132 blocks; 1 producer + 2 consumer warpgroups;
+                // Tiles 128x128x128, 3144 tiles on a persistent grid of 132 blocks in clusters of 1; 1 producer + 2 consumer warpgroups;
                 // 7 TMA stages, 230568 bytes of dynamic shared memory.
                 // Oracle: dev.octet.numerics.Fp8Gemm.multiply.
                 """, header(k));
