@@ -6,7 +6,7 @@ import picocli.CommandLine.Command;
 /** The {@code octet} command line. Exit codes: 0 success, 1 invalid input, 2 usage error, 3 internal error. */
 @Command(name = "octet", mixinStandardHelpOptions = true, versionProvider = OctetVersion.class,
         description = "Octet: an FP8 training compiler for transformers.",
-        subcommands = {CheckCommand.class, CompileCommand.class, TrainCommand.class, EvalCommand.class, DataCommand.class, ReportCommand.class,
+        subcommands = {CheckCommand.class, CompileCommand.class, TrainCommand.class, TuneCommand.class, EvalCommand.class, DataCommand.class, ReportCommand.class,
                 ImportCommand.class, ExportCommand.class,
                 CommandLine.HelpCommand.class})
 public final class OctetMain implements Runnable {
