@@ -56,7 +56,7 @@ final class TuneCommand implements Callable<Integer> {
     int steps;
 
     @Option(names = "--bound", paramLabel = "B", defaultValue = "" + RecipeTuner.DEFAULT_BOUND,
-            description = "the largest GEMM relative error an operand may add, e.g. 0.05 for 5% (default ${DEFAULT-VALUE})")
+            description = "the largest GEMM relative error an operand may add, e.g. 0.05 for 5%% (default ${DEFAULT-VALUE})")
     double bound;
 
     @Option(names = "--tokenizer", paramLabel = "T", defaultValue = "gpt2",
@@ -71,23 +71,11 @@ final class TuneCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
-        Inputs.requireFiles(spec, List.of(file));
-        if (steps < 1) {
-            throw new CommandLine.ParameterException(spec.commandLine(), "--steps must be at least 1");
-        }
-        if (!(bound > 0 && bound < 1)) {
-            throw new CommandLine.ParameterException(spec.commandLine(), "--bound must lie between 0 and 1 (a relative error), not " + bound);
-        }
-        if (!out.getFileName().toString().endsWith(".octet")) {
-            throw new CommandLine.ParameterException(spec.commandLine(), "--out must name a .octet file, not " + out);
-        }
         Path report = TuneReportName.beside(out);
-        if (OutputPaths.sameAsAnInput(out, List.of(file)).isPresent() || (data != null && OutputPaths.sameAsAnInput(out, List.of(data)).isPresent())) {
-            throw new CommandLine.ParameterException(spec.commandLine(), "--out " + out + " is an input; write the tuned file elsewhere");
-        }
-        if (!force && (Files.exists(out) || Files.exists(report))) {
-            throw new CommandLine.ParameterException(spec.commandLine(), (Files.exists(out) ? out : report)
-                    + " exists; --force replaces it");
+        Optional<String> wrong = commandLineProblem(report);
+        if (wrong.isPresent()) {
+            System.err.println("octet tune: error: " + wrong.get());
+            return ExitCodes.USAGE;
         }
         Optional<Selection> selected = Selection.load(spec, file, null, Selection.Training.REQUIRED,
                 "tuning runs the first steps of a training block (see examples/tiny.octet)");
@@ -162,6 +150,33 @@ final class TuneCommand implements Callable<Integer> {
         long total = measured.stream().map(m -> m.id().linear()).distinct().count();
         System.out.printf(Locale.ROOT, "octet: wrote %s (%d of %d tuned linear layers in FP8) and %s%n", out, fp8, total, report);
         return ExitCodes.OK;
+    }
+
+    /** What is wrong with the command line, said in one line; empty when nothing is. */
+    private Optional<String> commandLineProblem(Path report) {
+        if (!Files.isRegularFile(file)) {
+            return Optional.of("no such file: " + file);
+        }
+        if (data != null && !Files.isRegularFile(data)) {
+            return Optional.of("no such file: " + data);
+        }
+        if (steps < 1) {
+            return Optional.of("--steps must be at least 1");
+        }
+        if (!(bound > 0 && bound < 1)) {
+            return Optional.of("--bound is a relative error between 0 and 1 (0.05 is 5%), not " + bound);
+        }
+        if (!out.getFileName().toString().endsWith(".octet")) {
+            return Optional.of("--out must name a .octet file, not " + out);
+        }
+        List<Path> inputs = data == null ? List.of(file) : List.of(file, data);
+        if (OutputPaths.sameAsAnInput(out, inputs).isPresent() || OutputPaths.sameAsAnInput(report, inputs).isPresent()) {
+            return Optional.of("--out " + out + " would replace an input; write the tuned file elsewhere");
+        }
+        if (!force && (Files.exists(out) || Files.exists(report))) {
+            return Optional.of((Files.exists(out) ? out : report) + " exists; --force replaces it");
+        }
+        return Optional.empty();
     }
 
     private static Path resolveBeside(Path file, String relative) {

@@ -36,8 +36,8 @@ public final class TuneHeatMap {
                 </style></head><body>
                 """);
         html.append("<h1>").append(HtmlReport.escape(title)).append("</h1>\n<p>").append(HtmlReport.escape(summary)).append("</p>\n");
-        html.append("<p>Each cell: the GEMM output's relative error against the BF16 GEMM with only this operand in FP8, "
-                + "over the calibration steps. Green is within the bound, red beyond it; the outlined cell is the tuned "
+        html.append("<p>Each cell: the GEMM output's relative error against the BF16 GEMM with only this operand in FP8 "
+                + "(root mean square over output rows), over the calibration steps. Green is within the bound, red beyond it; the outlined cell is the tuned "
                 + "recipe's choice; a layer marked BF16 stays out of FP8. Columns run cheapest first in Octet's speed "
                 + "ranking (a fixed ranking, not measured); hover a cell for SNR, saturated and flushed fractions.</p>\n");
         html.append("<h2>Choices</h2>\n<table><tr><th>GEMM</th><th>operand</th><th>choice</th><th>worst error</th><th>layer</th></tr>\n");

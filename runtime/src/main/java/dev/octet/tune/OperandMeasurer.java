@@ -30,7 +30,7 @@ final class OperandMeasurer {
                 against[s * k + c] = Bf16.round(other[row * k + c]);
             }
         }
-        double referenceEnergy = outputEnergy(reference, rows, k, against, sampled);
+        double[] referenceEnergy = rowEnergies(reference, rows, k, against, sampled);
         Fidelity[] out = new Fidelity[candidates.size()];
         IntStream.range(0, candidates.size()).parallel().forEach(i -> {
             TuneCandidate c = candidates.get(i);
@@ -39,25 +39,35 @@ final class OperandMeasurer {
             for (int j = 0; j < error.length; j++) {
                 error[j] -= reference[j];
             }
-            out[i] = new Fidelity(QuantizationHealth.measure(operand, q), outputEnergy(error, rows, k, against, sampled),
-                    referenceEnergy);
+            double[] errorEnergy = rowEnergies(error, rows, k, against, sampled);
+            double squared = 0;
+            long counted = 0;
+            for (int r = 0; r < rows; r++) {
+                if (referenceEnergy[r] > 0) {
+                    squared += errorEnergy[r] / referenceEnergy[r];
+                    counted++;
+                }
+            }
+            out[i] = new Fidelity(QuantizationHealth.measure(operand, q), squared, counted);
         });
         return out;
     }
 
-    /** Σ (a·bᵀ)² over the output [rows, sampled], accumulated in double. */
-    private static double outputEnergy(float[] a, int rows, int k, float[] b, int sampled) {
-        double energy = 0;
+    /** Per row r of the output [rows, sampled] = a·bᵀ: Σ_s (a·bᵀ)[r, s]², accumulated in double. */
+    private static double[] rowEnergies(float[] a, int rows, int k, float[] b, int sampled) {
+        double[] energy = new double[rows];
         for (int r = 0; r < rows; r++) {
             int aRow = r * k;
+            double sum = 0;
             for (int s = 0; s < sampled; s++) {
                 int bRow = s * k;
                 double dot = 0;
                 for (int c = 0; c < k; c++) {
                     dot += (double) a[aRow + c] * b[bRow + c];
                 }
-                energy += dot * dot;
+                sum += dot * dot;
             }
+            energy[r] = sum;
         }
         return energy;
     }
