@@ -9,6 +9,8 @@ public final class ExitCodes {
     public static final int USAGE = 2;
     /** A bug in Octet. */
     public static final int INTERNAL = 3;
+    /** The JVM ran out of heap: the run is larger than the heap it was given. */
+    public static final int OUT_OF_MEMORY = 4;
 
     private ExitCodes() {}
 }

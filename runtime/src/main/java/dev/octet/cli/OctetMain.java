@@ -3,7 +3,10 @@ package dev.octet.cli;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
-/** The {@code octet} command line. Exit codes: 0 success, 1 invalid input, 2 usage error, 3 internal error. */
+/**
+ * The {@code octet} command line. Exit codes: 0 success, 1 invalid input, 2 usage error, 3 internal error,
+ * 4 out of memory.
+ */
 @Command(name = "octet", mixinStandardHelpOptions = true, versionProvider = OctetVersion.class,
         description = "Octet: an FP8 training compiler for transformers.",
         subcommands = {CheckCommand.class, CompileCommand.class, TrainCommand.class, TuneCommand.class, EvalCommand.class, DataCommand.class, ReportCommand.class,
@@ -26,6 +29,11 @@ public final class OctetMain implements Runnable {
     public static int run(String... args) {
         CommandLine cli = new CommandLine(new OctetMain());
         cli.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
+            var oom = HeapErrors.cause(e);
+            if (oom.isPresent()) {
+                commandLine.getErr().println("octet: error: " + HeapErrors.describe(oom.get()));
+                return ExitCodes.OUT_OF_MEMORY;
+            }
             var io = FileErrors.ioCause(e);
             if (io.isPresent()) {
                 commandLine.getErr().println("octet: error: " + FileErrors.describe(io.get()));
@@ -42,6 +50,12 @@ public final class OctetMain implements Runnable {
             }
             return ExitCodes.INTERNAL;
         });
-        return cli.execute(args);
+        try {
+            return cli.execute(args);
+        } catch (OutOfMemoryError e) {
+            // An Error passes picocli's handler; the heap it freed on the way up is enough to say so in one line.
+            cli.getErr().println("octet: error: " + HeapErrors.describe(e));
+            return ExitCodes.OUT_OF_MEMORY;
+        }
     }
 }

@@ -99,7 +99,7 @@ class ResumeSafetyCommandTest {
         List<String> lines = Files.readAllLines(metrics);
         Files.writeString(metrics, String.join("\n", lines.subList(0, 4)) + "\n{\"step\": 3, \"lo");
         assertEquals(ExitCodes.OK, OctetMain.run("report", run.toString(), "--out", dir.resolve("report-torn").toString()),
-                "report reads a torn file up to its last whole line: " + err);
+                "report reads a torn file up to its last whole line: " + console.err());
 
         assertEquals(ExitCodes.OK, train(file, run, "--resume"), console.err());
         assertEquals(uninterrupted, stepsAndLosses(run), "each step once, with the losses of the uninterrupted run");

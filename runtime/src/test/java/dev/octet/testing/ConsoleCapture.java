@@ -20,7 +20,7 @@ public final class ConsoleCapture implements BeforeEachCallback, AfterEachCallba
     @Override
     public void beforeEach(ExtensionContext context) {
         out.reset();
-        console.resetErr();
+        err.reset();
         savedOut = System.out;
         savedErr = System.err;
         System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
@@ -45,12 +45,12 @@ public final class ConsoleCapture implements BeforeEachCallback, AfterEachCallba
 
     /** Forgets what was printed to System.err so far, e.g. between two commands of one test. */
     public void resetErr() {
-        console.resetErr();
+        err.reset();
     }
 
     /** Forgets what was printed so far, e.g. between two commands of one test. */
     public void reset() {
         out.reset();
-        console.resetErr();
+        err.reset();
     }
 }

@@ -32,10 +32,10 @@ import java.util.Objects;
  * groups of {@link #GROUP_M} row tiles (all column tiles of a group before the next), so the blocks running at
  * once share operands in L2. The epilogue is {@link MmaGemmSource#epilogue}'s, from registers.
  *
- * <p>Scales are read from global memory (they are few and stay in L1), issued before the wgmmas they follow so
- * their latency hides under the tensor cores. A's scales are per row and chunk; B's are one per tile and chunk
- * when its scale tile spans whole column tiles (tensor-wise, 128×128 blocks), else one per column (wgrad's
- * token groups).
+ * <p>A's scales (per row and chunk) and B's when one serves the whole tile per chunk (tensor-wise, 128×128
+ * blocks) are read from global memory before the wgmmas they follow, so their latency hides under the tensor
+ * cores. B's per-column scales (wgrad's token groups) are staged per ring stage into shared memory by a scale
+ * warp of the producer warpgroup; consumers then free a stage only after the promotion has read them.
  *
  * <p>Parameters: {@code a} and {@code b} as tensor maps over the codes ({@code [M,K]}, {@code [N,K]},
  * row-major); {@code a_scales, b_scales} as FP32 arrays laid out as
