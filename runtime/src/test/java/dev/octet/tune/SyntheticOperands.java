@@ -30,25 +30,28 @@ final class SyntheticOperands {
         return x;
     }
 
-    /** Gaussian tokens, four of which are 10⁴ times larger (massive activations): one tensor-wide scale crushes the rest. */
+    /**
+     * Gaussian tokens, four of which are 10⁹ times larger (massive activations): one tensor-wide scale flushes the
+     * other tokens below even E5M2's smallest subnormal.
+     */
     static float[] outlierTokens(long seed) {
         float[] x = gaussian(TOKENS, K, seed);
         for (int row : new int[] {5, 20, 41, 63}) {
             for (int c = 0; c < K; c++) {
-                x[row * K + c] *= 1e4f;
+                x[row * K + c] *= 1e9f;
             }
         }
         return x;
     }
 
     /**
-     * Every other element 10⁶ times larger, in every row: every tile, down to group(32), holds both, so the small
-     * elements flush to zero whatever the scale. {@link #zeroAtEvenColumns} makes them all the output has.
+     * Every other element 10¹² times larger, in every row: every tile, down to group(32), holds both, and no FP8
+     * format spans that range, so the small elements flush to zero whatever the scale. {@link #zeroAtEvenColumns} makes them all the output has.
      */
     static float[] unscalable(long seed) {
         float[] x = gaussian(TOKENS, K, seed);
         for (int i = 0; i < x.length; i += 2) {
-            x[i] = x[i] < 0 ? -1e6f : 1e6f;
+            x[i] = x[i] < 0 ? -1e12f : 1e12f;
         }
         return x;
     }
