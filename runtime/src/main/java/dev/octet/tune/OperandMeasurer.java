@@ -10,9 +10,10 @@ import java.util.stream.IntStream;
 
 /**
  * Measures every candidate on one captured GEMM operand {@code [rows, K]}, read as its GEMM reduces it, against the
- * GEMM's other operand {@code [otherRows, K]}. The output error is measured on {@value #SAMPLED_ROWS} evenly spaced
- * rows of the other operand (all of them when it has fewer): the error of a quantization shows in every output
- * column its rows meet, and sampling keeps the twenty-eight candidates per operand affordable on a CPU.
+ * GEMM's other operand {@code [otherRows, K]}. The output is formed against {@value #SAMPLED_ROWS} evenly spaced rows
+ * of the other operand (all of them when it has fewer): every row of the measured operand, and so every one of its
+ * scales, still enters each sampled output, and sampling keeps twenty-eight candidates per operand affordable on
+ * a CPU.
  */
 final class OperandMeasurer {
     static final int SAMPLED_ROWS = 16;
