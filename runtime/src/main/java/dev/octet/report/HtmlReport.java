@@ -20,6 +20,16 @@ import java.util.OptionalDouble;
  */
 public final class HtmlReport {
     public static final String INDEX = "index.html";
+    /** The look of Octet's pages, shared by the training report and the tuning report. */
+    static final String STYLE = """
+            <style>
+            body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 960px; color: #222; }
+            table { border-collapse: collapse; margin: 1em 0; font-size: 0.9em; }
+            th, td { border: 1px solid #ccc; padding: 0.3em 0.6em; text-align: right; }
+            th:first-child, td:first-child, td.text { text-align: left; }
+            img { max-width: 100%; border: 1px solid #eee; margin: 0.5em 0; }
+            code { font-size: 0.9em; } .swatch { display: inline-block; width: 0.9em; height: 0.9em; margin-right: 0.3em; }
+            </style>""";
 
     private HtmlReport() {}
 
@@ -51,14 +61,8 @@ public final class HtmlReport {
         html.append("""
                 <!DOCTYPE html>
                 <html lang="en"><head><meta charset="utf-8"><title>Octet training report</title>
-                <style>
-                body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 960px; color: #222; }
-                table { border-collapse: collapse; margin: 1em 0; font-size: 0.9em; }
-                th, td { border: 1px solid #ccc; padding: 0.3em 0.6em; text-align: right; }
-                th:first-child, td:first-child, td.text { text-align: left; }
-                img { max-width: 100%; border: 1px solid #eee; margin: 0.5em 0; }
-                code { font-size: 0.9em; } .swatch { display: inline-block; width: 0.9em; height: 0.9em; margin-right: 0.3em; }
-                </style></head><body>
+                """).append(STYLE).append("""
+                </head><body>
                 <h1>Octet training report</h1>
                 """);
         html.append("<h2>Runs</h2>\n<table><tr><th>run</th><th>training</th><th>model</th><th>recipe</th><th>backend</th>"

@@ -1,0 +1,83 @@
+package dev.octet.cli;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.octet.testing.ConsoleCapture;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code octet tune}: the tiny example tuned for real, and the errors a user can make, each one line. */
+class TuneCommandTest {
+    private static final Path TINY = Path.of("..", "examples", "tiny.octet");
+    @RegisterExtension
+    final ConsoleCapture console = new ConsoleCapture();
+
+    @Test
+    void tunesTheTinyExampleIntoAFileThatChecksAndTrainsTheSameBytesEachTime(@TempDir Path dir) throws IOException {
+        Path first = dir.resolve("a").resolve("tuned.octet");
+        Path second = dir.resolve("b").resolve("tuned.octet");
+        assertEquals(ExitCodes.OK, OctetMain.run("tune", TINY.toString(), "--steps", "1", "--out", first.toString()), console.err());
+        assertTrue(console.out().contains("wrote " + first), console.out());
+        assertEquals(ExitCodes.OK, OctetMain.run("tune", TINY.toString(), "--steps", "1", "--out", second.toString()), console.err());
+        assertArrayEquals(Files.readAllBytes(first), Files.readAllBytes(second), "same data and seed, same recipe");
+        Path page = dir.resolve("a").resolve("tuned.html");
+        assertArrayEquals(Files.readAllBytes(page), Files.readAllBytes(dir.resolve("b").resolve("tuned.html")));
+
+        String recipe = Files.readString(first);
+        assertTrue(recipe.contains("recipe infir2_tuned {"), recipe);
+        assertTrue(recipe.contains("training tiny_pretrain_tuned {"), recipe);
+        String html = Files.readString(page);
+        assertTrue(html.contains("<td class=\"cell chosen\""), "the choice is marked");
+        assertTrue(html.contains("<h2>wgrad activations</h2>"), "a heat map per operand role");
+
+        console.reset();
+        assertEquals(ExitCodes.OK, OctetMain.run("check", first.toString()), console.err());
+        assertTrue(console.out().contains("recipe infir2_tuned"), console.out());
+        assertEquals(ExitCodes.OK, OctetMain.run("train", first.toString(), "--device", "cpu", "--steps", "1",
+                "--out", dir.resolve("run").toString()), console.err());
+        assertTrue(console.out().contains("with recipe infir2_tuned"), console.out());
+    }
+
+    @Test
+    void commandLineMistakesAreOneLineUsageErrors(@TempDir Path dir) throws IOException {
+        String out = dir.resolve("t.octet").toString();
+        assertOneLine(ExitCodes.USAGE, "octet tune: error: no such file: nope.octet", "nope.octet", "--out", out);
+        assertOneLine(ExitCodes.USAGE, "octet tune: error: --bound is a relative error between 0 and 1 (0.05 is 5%), not 2.0",
+                TINY.toString(), "--bound", "2", "--out", out);
+        assertOneLine(ExitCodes.USAGE, "octet tune: error: --steps must be at least 1", TINY.toString(), "--steps", "0", "--out", out);
+        assertOneLine(ExitCodes.USAGE, "octet tune: error: --out must name a .octet file, not " + dir.resolve("t.txt"),
+                TINY.toString(), "--out", dir.resolve("t.txt").toString());
+        assertOneLine(ExitCodes.USAGE, "octet tune: error: --out " + TINY + " would replace an input; write the tuned file elsewhere",
+                TINY.toString(), "--out", TINY.toString());
+        Files.writeString(Path.of(out), "# someone's file\n");
+        assertOneLine(ExitCodes.USAGE, "octet tune: error: " + out + " exists; --force replaces it", TINY.toString(), "--out", out);
+        assertEquals("# someone's file\n", Files.readString(Path.of(out)), "left as it was");
+    }
+
+    @Test
+    void aRecipeWithNothingInFp8IsAOneLineError(@TempDir Path dir) throws IOException {
+        Path examples = Path.of("..", "examples").toAbsolutePath().normalize();
+        String bf16 = Files.readString(TINY)
+                .replace("\"recipes/infir2.octet\"", "\"" + examples.resolve("recipes").resolve("bf16.octet") + "\"")
+                .replaceFirst("recipe\\s*=\\s*infir2", "recipe = bf16")
+                .replace("\"data/", "\"" + examples.resolve("data") + "/");
+        Path file = Files.writeString(dir.resolve("tiny-bf16.octet"), bf16);
+        assertOneLine(ExitCodes.INVALID_INPUT, file + ": error: recipe 'bf16' keeps every GEMM in BF16, so there is nothing to tune; "
+                + "give the training block an FP8 recipe such as infir2", file.toString(), "--out", dir.resolve("t.octet").toString());
+    }
+
+    private void assertOneLine(int code, String message, String... args) {
+        console.reset();
+        String[] command = new String[args.length + 1];
+        command[0] = "tune";
+        System.arraycopy(args, 0, command, 1, args.length);
+        assertEquals(code, OctetMain.run(command), console.err());
+        assertEquals(message, console.err().strip());
+    }
+}
