@@ -1,5 +1,6 @@
 package dev.octet.tune;
 
+import dev.octet.cpu.exec.LinearOperands;
 import dev.octet.cpu.exec.Bf16LinearKernel;
 import dev.octet.cpu.exec.Fp8LinearKernel;
 import dev.octet.cpu.exec.GraphInterpreter;
@@ -89,37 +90,21 @@ public final class CalibrationRecorder implements GraphInterpreter.LinearPolicy 
         @Override
         public void forward(double[] y, double[] x, double[] w, int m, int k, int n) {
             kernel.forward(y, x, w, m, k, n);
-            record(linear, Gemm.FPROP, toFloat(x), m, toFloat(w), n, k);
+            record(linear, Gemm.FPROP, LinearOperands.toFloat(x), m, LinearOperands.toFloat(w), n, k);
         }
 
         @Override
         public void backwardInput(double[] dx, double[] dy, double[] w, int m, int k, int n, dev.octet.cpu.ops.Rounding rounding) {
             kernel.backwardInput(dx, dy, w, m, k, n, rounding);
-            record(linear, Gemm.DGRAD, toFloat(dy), m, transpose(w, n, k), k, n);
+            record(linear, Gemm.DGRAD, LinearOperands.toFloat(dy), m, LinearOperands.transposeToFloat(w, n, k), k, n);
         }
 
         @Override
         public void backwardWeight(double[] dw, double[] dy, double[] x, int m, int k, int n) {
             kernel.backwardWeight(dw, dy, x, m, k, n);
-            record(linear, Gemm.WGRAD, transpose(dy, m, n), n, transpose(x, m, k), k, m);
+            record(linear, Gemm.WGRAD, LinearOperands.transposeToFloat(dy, m, n), n, LinearOperands.transposeToFloat(x, m, k), k, m);
         }
     }
 
-    private static float[] toFloat(double[] a) {
-        float[] f = new float[a.length];
-        for (int i = 0; i < a.length; i++) {
-            f[i] = (float) a[i];
-        }
-        return f;
-    }
 
-    private static float[] transpose(double[] a, int rows, int cols) {
-        float[] t = new float[rows * cols];
-        for (int r = 0; r < rows; r++) {
-            for (int c = 0; c < cols; c++) {
-                t[c * rows + r] = (float) a[r * cols + c];
-            }
-        }
-        return t;
-    }
 }

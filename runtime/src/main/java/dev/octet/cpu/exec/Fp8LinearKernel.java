@@ -62,16 +62,16 @@ public final class Fp8LinearKernel implements LinearKernel {
 
     @Override
     public void forward(double[] y, double[] x, double[] w, int m, int k, int n) {
-        QuantizedMatrix xq = quantize(Gemm.FPROP, Role.ACTIVATIONS, toFloat(x), m, k);
-        QuantizedMatrix wq = quantize(Gemm.FPROP, Role.WEIGHTS, toFloat(w), n, k);
+        QuantizedMatrix xq = quantize(Gemm.FPROP, Role.ACTIVATIONS, LinearOperands.toFloat(x), m, k);
+        QuantizedMatrix wq = quantize(Gemm.FPROP, Role.WEIGHTS, LinearOperands.toFloat(w), n, k);
         copy(Fp8Gemm.multiply(xq, wq), y);
     }
 
     @Override
     public void backwardInput(double[] dx, double[] dy, double[] w, int m, int k, int n, Rounding rounding) {
         // dX[m,k] = dY[m,n]·W[n,k]: reduces over n, so W is read as Wᵀ [k, n].
-        QuantizedMatrix dyq = quantize(Gemm.DGRAD, Role.GRADIENTS, toFloat(dy), m, n);
-        QuantizedMatrix wtq = quantize(Gemm.DGRAD, Role.WEIGHTS, transpose(w, n, k), k, n);
+        QuantizedMatrix dyq = quantize(Gemm.DGRAD, Role.GRADIENTS, LinearOperands.toFloat(dy), m, n);
+        QuantizedMatrix wtq = quantize(Gemm.DGRAD, Role.WEIGHTS, LinearOperands.transposeToFloat(w, n, k), k, n);
         float[] out = Fp8Gemm.multiply(dyq, wtq);
         for (int i = 0; i < out.length; i++) {
             dx[i] = rounding.apply(out[i]);
@@ -81,8 +81,8 @@ public final class Fp8LinearKernel implements LinearKernel {
     @Override
     public void backwardWeight(double[] dw, double[] dy, double[] x, int m, int k, int n) {
         // dW[n,k] = dYᵀ[n,m]·X[m,k]: reduces over the m tokens, so both operands are read transposed.
-        QuantizedMatrix dytq = quantize(Gemm.WGRAD, Role.GRADIENTS, transpose(dy, m, n), n, m);
-        QuantizedMatrix xtq = quantize(Gemm.WGRAD, Role.ACTIVATIONS, transpose(x, m, k), k, m);
+        QuantizedMatrix dytq = quantize(Gemm.WGRAD, Role.GRADIENTS, LinearOperands.transposeToFloat(dy, m, n), n, m);
+        QuantizedMatrix xtq = quantize(Gemm.WGRAD, Role.ACTIVATIONS, LinearOperands.transposeToFloat(x, m, k), k, m);
         float[] out = Fp8Gemm.multiply(dytq, xtq);
         for (int i = 0; i < out.length; i++) {
             dw[i] += out[i];
@@ -113,23 +113,7 @@ public final class Fp8LinearKernel implements LinearKernel {
         }
     }
 
-    private static float[] toFloat(double[] a) {
-        float[] f = new float[a.length];
-        for (int i = 0; i < a.length; i++) {
-            f[i] = (float) a[i];
-        }
-        return f;
-    }
 
-    private static float[] transpose(double[] a, int rows, int cols) {
-        float[] t = new float[a.length];
-        for (int r = 0; r < rows; r++) {
-            for (int c = 0; c < cols; c++) {
-                t[c * rows + r] = (float) a[r * cols + c];
-            }
-        }
-        return t;
-    }
 
     private static void copy(float[] from, double[] to) {
         for (int i = 0; i < from.length; i++) {
