@@ -39,29 +39,32 @@ public final class HopperPrelude {
                 asm volatile("mbarrier.arrive.expect_tx.shared::cta.b64 _, [%0], %1;" :: "r"(smem_u32(bar)), "r"(bytes) : "memory");
             }
 
-            __device__ __forceinline__ void mbar_wait(unsigned long long* bar, unsigned parity) {
+            // Waits until the phase of parity `parity` has completed. With cluster scope the wait also acquires what
+            // other blocks of the cluster released with their arrivals. Traps after ~10 s: a copy or an arrival was lost.
+            template <bool CLUSTER_SCOPE>
+            __device__ __forceinline__ void mbar_wait_scoped(unsigned long long* bar, unsigned parity) {
                 const unsigned addr = smem_u32(bar);
                 const long long start = clock64();
                 for (;;) {
                     unsigned done;
-                    asm volatile("{\\n.reg .pred p;\\nmbarrier.try_wait.parity.shared::cta.b64 p, [%1], %2;\\nselp.u32 %0, 1, 0, p;\\n}"
-                                 : "=r"(done) : "r"(addr), "r"(parity) : "memory");
+                    if (CLUSTER_SCOPE) {
+                        asm volatile("{\\n.reg .pred p;\\nmbarrier.try_wait.parity.acquire.cluster.shared::cta.b64 p, [%1], %2;\\nselp.u32 %0, 1, 0, p;\\n}"
+                                     : "=r"(done) : "r"(addr), "r"(parity) : "memory");
+                    } else {
+                        asm volatile("{\\n.reg .pred p;\\nmbarrier.try_wait.parity.shared::cta.b64 p, [%1], %2;\\nselp.u32 %0, 1, 0, p;\\n}"
+                                     : "=r"(done) : "r"(addr), "r"(parity) : "memory");
+                    }
                     if (done) return;
-                    if (clock64() - start > 20000000000ll) __trap();  // ~10 s: a copy was lost
+                    if (clock64() - start > 20000000000ll) __trap();
                 }
             }
 
-            // The same wait with cluster scope: it also sees arrivals that other blocks of the cluster released.
+            __device__ __forceinline__ void mbar_wait(unsigned long long* bar, unsigned parity) {
+                mbar_wait_scoped<false>(bar, parity);
+            }
+
             __device__ __forceinline__ void mbar_wait_cluster(unsigned long long* bar, unsigned parity) {
-                const unsigned addr = smem_u32(bar);
-                const long long start = clock64();
-                for (;;) {
-                    unsigned done;
-                    asm volatile("{\\n.reg .pred p;\\nmbarrier.try_wait.parity.acquire.cluster.shared::cta.b64 p, [%1], %2;\\nselp.u32 %0, 1, 0, p;\\n}"
-                                 : "=r"(done) : "r"(addr), "r"(parity) : "memory");
-                    if (done) return;
-                    if (clock64() - start > 20000000000ll) __trap();  // ~10 s: an arrival was lost
-                }
+                mbar_wait_scoped<true>(bar, parity);
             }
 
             __device__ __forceinline__ unsigned cluster_cta_rank() {
