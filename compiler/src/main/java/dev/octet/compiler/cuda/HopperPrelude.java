@@ -39,32 +39,19 @@ public final class HopperPrelude {
                 asm volatile("mbarrier.arrive.expect_tx.shared::cta.b64 _, [%0], %1;" :: "r"(smem_u32(bar)), "r"(bytes) : "memory");
             }
 
-            // Waits until the phase of parity `parity` has completed. With cluster scope the wait also acquires what
-            // other blocks of the cluster released with their arrivals. Traps after ~10 s: a copy or an arrival was lost.
-            template <bool CLUSTER_SCOPE>
-            __device__ __forceinline__ void mbar_wait_scoped(unsigned long long* bar, unsigned parity) {
+            // Waits until the phase of parity `parity` has completed. Traps after ~10 s: a copy or an arrival was lost.
+            // Also the producers' wait for the consumers of every block of a cluster: their arrivals follow their last
+            // reads of the stage (wgmma.wait_group), which is all the ordering a refill by TMA needs.
+            __device__ __forceinline__ void mbar_wait(unsigned long long* bar, unsigned parity) {
                 const unsigned addr = smem_u32(bar);
                 const long long start = clock64();
                 for (;;) {
                     unsigned done;
-                    if (CLUSTER_SCOPE) {
-                        asm volatile("{\\n.reg .pred p;\\nmbarrier.try_wait.parity.acquire.cluster.shared::cta.b64 p, [%1], %2;\\nselp.u32 %0, 1, 0, p;\\n}"
-                                     : "=r"(done) : "r"(addr), "r"(parity) : "memory");
-                    } else {
-                        asm volatile("{\\n.reg .pred p;\\nmbarrier.try_wait.parity.shared::cta.b64 p, [%1], %2;\\nselp.u32 %0, 1, 0, p;\\n}"
-                                     : "=r"(done) : "r"(addr), "r"(parity) : "memory");
-                    }
+                    asm volatile("{\\n.reg .pred p;\\nmbarrier.try_wait.parity.shared::cta.b64 p, [%1], %2;\\nselp.u32 %0, 1, 0, p;\\n}"
+                                 : "=r"(done) : "r"(addr), "r"(parity) : "memory");
                     if (done) return;
                     if (clock64() - start > 20000000000ll) __trap();
                 }
-            }
-
-            __device__ __forceinline__ void mbar_wait(unsigned long long* bar, unsigned parity) {
-                mbar_wait_scoped<false>(bar, parity);
-            }
-
-            __device__ __forceinline__ void mbar_wait_cluster(unsigned long long* bar, unsigned parity) {
-                mbar_wait_scoped<true>(bar, parity);
             }
 
             __device__ __forceinline__ unsigned cluster_cta_rank() {
@@ -82,7 +69,7 @@ public final class HopperPrelude {
             __device__ __forceinline__ void mbar_arrive_cluster(unsigned long long* bar, unsigned rank) {
                 unsigned remote;
                 asm volatile("mapa.shared::cluster.u32 %0, %1, %2;" : "=r"(remote) : "r"(smem_u32(bar)), "r"(rank));
-                asm volatile("mbarrier.arrive.release.cluster.shared::cluster.b64 _, [%0];" :: "r"(remote) : "memory");
+                asm volatile("mbarrier.arrive.shared::cluster.b64 _, [%0];" :: "r"(remote) : "memory");
             }
 
             __device__ __forceinline__ void prefetch_tensor_map(const tensor_map_t* map) {

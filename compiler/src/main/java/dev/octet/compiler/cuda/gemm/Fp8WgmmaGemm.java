@@ -278,13 +278,11 @@ public record Fp8WgmmaGemm(GemmProblem problem, int blockN, int stages, int clus
                                 tile_of(u, rank, tm, tn);
                                 for (int kb = 0; kb < K_BLOCKS; ++kb, ++it) {
                                     const int s = it %% STAGES;
+                                    mbar_wait(&empty[s], ((it / STAGES) & 1) ^ 1);  // with clusters: free in every block
+                                    mbar_arrive_expect_tx(&full[s], STAGE_BYTES);  // with clusters: every A part lands here too
                                     if (CLUSTER == 1) {
-                                        mbar_wait(&empty[s], ((it / STAGES) & 1) ^ 1);
-                                        mbar_arrive_expect_tx(&full[s], STAGE_BYTES);
                                         tma_load_2d(smem + s * STAGE_BYTES, &a, kb * BK, tm * BM, &full[s]);
                                     } else {
-                                        mbar_wait_cluster(&empty[s], ((it / STAGES) & 1) ^ 1);  // free in both blocks
-                                        mbar_arrive_expect_tx(&full[s], STAGE_BYTES);  // both A halves land here too
                                         tma_load_2d_multicast(smem + s * STAGE_BYTES + rank * (BM / CLUSTER) * BK, &a, kb * BK,
                                                               tm * BM + rank * (BM / CLUSTER), &full[s], (1 << CLUSTER) - 1);
                                     }
@@ -302,8 +300,7 @@ public record Fp8WgmmaGemm(GemmProblem problem, int blockN, int stages, int clus
                                 for (int kb = 0; kb < K_BLOCKS; ++kb, ++it) {
                                     const int s = it %% STAGES;
                                     const int chunks = kb == K_BLOCKS - 1 ? LAST_CHUNKS : CHUNKS;
-                                    if (CLUSTER == 1) mbar_wait(&empty[s], ((it / STAGES) & 1) ^ 1);
-                                    else mbar_wait_cluster(&empty[s], ((it / STAGES) & 1) ^ 1);
+                                    mbar_wait(&empty[s], ((it / STAGES) & 1) ^ 1);
                                     for (int c = 0; c < chunks; ++c)
                                         for (int n = lane; n < BN; n += 32)
                                             b_scale_ring[(s * CHUNKS + c) * BN + n] = __ldg(b_scales
