@@ -311,6 +311,12 @@ public final class KernelFormation {
             Node sum = g.nodes().stream().filter(n -> n.op() instanceof Operator.LossSum).findFirst()
                     .orElseThrow(() -> unsupported(g));
             Value logits = in(root, 0);
+            if (logits.type().elements() > Integer.MAX_VALUE) {
+                // Here the logits of the whole micro-batch exist: an FP8 head, or chunking turned off.
+                throw new IllegalArgumentException("logits of " + tokens() + "x" + ce.vocab() + " exceed 2^31 elements;"
+                        + " the LM head's loss runs over chunks of tokens when the head is BF16 (bf16 = [lm_head]) and the"
+                        + " loss workspace is above 0");
+            }
             aliases.put(backward.outputs().getFirst(), logits);
             launch(new CrossEntropyFused(tokens(), ce.vocab()), Map.of("logits", logits, "targets", in(root, 1),
                     "loss_weight", in(root, 2), "losses", out(root, 0)));
