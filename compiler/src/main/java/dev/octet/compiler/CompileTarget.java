@@ -1,6 +1,7 @@
 package dev.octet.compiler;
 
 import dev.octet.compiler.ir.StepShape;
+import dev.octet.compiler.passes.LmHeadLossChunking;
 import dev.octet.dsl.spec.ModelSpec;
 import dev.octet.dsl.spec.RecipeSpec;
 import dev.octet.dsl.spec.TrainingSpec;
@@ -8,12 +9,29 @@ import java.util.Optional;
 
 /**
  * What one compilation specialises for: model, recipe, micro-batch shape and the optimizer settings that
- * are compile-time constants (betas, eps, weight decay, clipping norm; the learning rate is a step input).
+ * are compile-time constants (betas, eps, weight decay, clipping norm; the learning rate is a step input), and
+ * the bytes the LM head's loss may use for one chunk's logits ({@link LmHeadLossChunking}; 0: no chunking).
  */
 public record CompileTarget(ModelSpec model, RecipeSpec recipe, StepShape shape, TrainingSpec.AdamW adamw,
-                            double clipNorm) {
+                            double clipNorm, long lossWorkspaceBytes) {
     /** AdamW settings used when a model is compiled without a training block. */
     public static final TrainingSpec.AdamW DEFAULT_ADAMW = new TrainingSpec.AdamW(3e-4, 0.9, 0.95, 1e-8, 0.1);
+
+    public CompileTarget {
+        if (lossWorkspaceBytes < 0) {
+            throw new IllegalArgumentException("a loss workspace of " + lossWorkspaceBytes + " bytes");
+        }
+    }
+
+    /** With the default loss workspace. */
+    public CompileTarget(ModelSpec model, RecipeSpec recipe, StepShape shape, TrainingSpec.AdamW adamw, double clipNorm) {
+        this(model, recipe, shape, adamw, clipNorm, LmHeadLossChunking.DEFAULT_WORKSPACE_BYTES);
+    }
+
+    /** The same target with another loss workspace (0: the whole micro-batch's logits at once). */
+    public CompileTarget withLossWorkspace(long bytes) {
+        return new CompileTarget(model, recipe, shape, adamw, clipNorm, bytes);
+    }
 
     public static CompileTarget of(ModelSpec model, RecipeSpec recipe, TrainingSpec training) {
         return new CompileTarget(model, recipe, new StepShape(model.name(), recipe.name(), training.microBatch(),

@@ -10,6 +10,7 @@ import dev.octet.compiler.passes.Autodiff;
 import dev.octet.compiler.passes.Fusion;
 import dev.octet.compiler.passes.GraphPass;
 import dev.octet.compiler.passes.KernelFormation;
+import dev.octet.compiler.passes.LmHeadLossChunking;
 import dev.octet.compiler.passes.MemoryPlanning;
 import dev.octet.compiler.passes.OptimizerStep;
 import dev.octet.compiler.passes.PlanVerifier;
@@ -25,8 +26,8 @@ import java.util.List;
 import java.util.function.BiConsumer;
 
 /**
- * The compiler pipeline, in order: build the forward graph from the checked model, differentiate it, append
- * the optimizer, recompute what the recipe asks, insert quantization per recipe, fuse, form kernels, plan
+ * The compiler pipeline, in order: build the forward graph from the checked model, differentiate it, fuse the
+ * LM head with its loss over chunks of tokens, append the optimizer, recompute what the recipe asks, insert quantization per recipe, fuse, form kernels, plan
  * memory. After each pass the listener receives the pass name and the IR text
  * ({@code octet compile --dump-after=PASS}). The finished plan is verified before it is returned.
  */
@@ -34,7 +35,8 @@ public final class Lowering {
     private Lowering() {}
 
     /** Pass names in pipeline order, as --dump-after accepts them. */
-    public static final List<String> PASSES = List.of("build", "autodiff", "optimizer", "recompute", "quantize",
+    public static final List<String> PASSES = List.of("build", "autodiff", LmHeadLossChunking.NAME, "optimizer",
+            "recompute", "quantize",
             Fusion.NAME, KernelFormation.NAME, MemoryPlanning.NAME);
 
     /** Sequences a decoding step serves at once unless told otherwise ({@code octet eval --slots}). */
@@ -53,7 +55,9 @@ public final class Lowering {
     public static Graph trainingGraph(CompileTarget t, BiConsumer<String, String> dump) {
         Graph g = GraphBuilder.forward(t.model(), t.shape());
         dump.accept("build", IrPrinter.print(g));
-        for (GraphPass pass : List.of(new Autodiff(), new OptimizerStep(t.adamw(), t.clipNorm()),
+        for (GraphPass pass : List.of(new Autodiff(),
+                new LmHeadLossChunking(t.recipe(), ParameterTable.of(t.model()), t.lossWorkspaceBytes()),
+                new OptimizerStep(t.adamw(), t.clipNorm()),
                 new ActivationRecomputation(t.recipe().recompute()),
                 new QuantizeInsertion(t.recipe(), ParameterTable.of(t.model())))) {
             g = pass.run(g);

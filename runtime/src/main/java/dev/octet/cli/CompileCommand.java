@@ -4,6 +4,7 @@ import dev.octet.compiler.CompileTarget;
 import dev.octet.compiler.Lowering;
 import dev.octet.compiler.UnsupportedShapeException;
 import dev.octet.compiler.emit.CompileOutput;
+import dev.octet.compiler.passes.LmHeadLossChunking;
 import dev.octet.compiler.plan.CompileSummary;
 import dev.octet.compiler.plan.StepPlan;
 import dev.octet.dsl.check.RecipeFit;
@@ -50,6 +51,10 @@ final class CompileCommand implements Callable<Integer> {
     @Option(names = "--seq", paramLabel = "S", description = "tokens per sequence (default: the training block's, else min(max_seq, 1024))")
     Integer seq;
 
+    @Option(names = "--loss-workspace", paramLabel = "MIB", description = "MiB for one chunk of the LM head's logits: the"
+            + " head and the loss run over chunks of tokens that fit it (default: 512; 0: the whole micro-batch's logits at once)")
+    Long lossWorkspaceMib;
+
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
@@ -85,7 +90,20 @@ final class CompileCommand implements Callable<Integer> {
             System.err.print(DiagnosticPrinter.render(diagnostics));
             return ExitCodes.INVALID_INPUT;
         }
+        if (lossWorkspaceMib != null && lossWorkspaceMib < 0) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--loss-workspace must be 0 or more MiB");
+        }
         CompileTarget target = CompileTarget.of(m, chosen, training, b, s);
+        if (lossWorkspaceMib != null && lossWorkspaceMib > 0) {
+            try {
+                LmHeadLossChunking.chunkTokens(b * s, m.config().vocab(), lossWorkspaceMib << 20);
+            } catch (IllegalArgumentException e) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "--loss-workspace: " + e.getMessage());
+            }
+        }
+        if (lossWorkspaceMib != null) {
+            target = target.withLossWorkspace(lossWorkspaceMib << 20);
+        }
         StepPlan plan;
         try {
             plan = Lowering.compile(target, (pass, text) -> {
@@ -106,7 +124,7 @@ final class CompileCommand implements Callable<Integer> {
         Set<Recompute> other = r.recompute().isEmpty() ? EnumSet.allOf(Recompute.class) : Set.of();
         StepPlan alternative = Lowering.compile(new CompileTarget(m, new RecipeSpec(r.name(), r.pos(), r.forModel(),
                 r.operands(), r.bf16(), r.masterWeights(), r.optimizerStates(), other), target.shape(), target.adamw(),
-                target.clipNorm()), Lowering.QUIET);
+                target.clipNorm(), target.lossWorkspaceBytes()), Lowering.QUIET);
         System.out.print(r.recompute().isEmpty() ? CompileSummary.recomputeEffect(alternative, plan)
                 : CompileSummary.recomputeEffect(plan, alternative));
         System.out.printf("  wrote %s (%d kernels), %s, %s%n", written.kernels(), written.kernelCount(), written.plan(),

@@ -63,6 +63,20 @@ class CompileCommandTest {
     }
 
     @Test
+    void theLossWorkspaceSetsTheChunksOfTheLmHeadsLoss() {
+        // 1 MiB holds 128 rows of the tiny model's 4096 logits: its 512 tokens in four chunks.
+        int exit = OctetMain.run("compile", example("tiny.octet"), "--out", tmp.toString(), "--loss-workspace", "1");
+        String stdout = out.toString(StandardCharsets.UTF_8);
+        assertEquals(0, exit, err.toString(StandardCharsets.UTF_8));
+        assertTrue(stdout.contains("LM head + loss: 512 tokens in 4 chunks of 128 (logits workspace 1.0 MiB; the whole"
+                + " micro-batch's logits would take 4.0 MiB)"), stdout);
+        out.reset();
+        assertEquals(ExitCodes.USAGE, OctetMain.run("compile", example("tiny.octet"), "--out", tmp.resolve("b").toString(),
+                "--loss-workspace", "-1"));
+        assertTrue(err.toString(StandardCharsets.UTF_8).contains("--loss-workspace must be 0 or more MiB"));
+    }
+
+    @Test
     void anUnknownPassIsAUsageError() {
         int exit = OctetMain.run("compile", example("tiny.octet"), "--out", tmp.toString(), "--dump-after", "fusion");
         assertEquals(ExitCodes.USAGE, exit);

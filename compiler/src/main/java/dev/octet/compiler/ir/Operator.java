@@ -159,6 +159,43 @@ public sealed interface Operator {
         public String attributes() { return "vocab=" + vocab; }
     }
 
+    /**
+     * The LM head, softmax cross-entropy and their backward over {@code chunk} tokens at a time, so that only
+     * one chunk's logits [chunk, V] exist at once: per chunk, logits = x·Wᵀ (+ bias) rounded to BF16, per-token
+     * loss and dlogits = weight·(softmax − onehot(target)) rounded to BF16 (what {@link CrossEntropy} and
+     * {@link CrossEntropyBackward} compute), then dx = dlogits·W rounded to BF16 and W's gradient += dlogitsᵀ·x
+     * (+ bias gradient += column sums of dlogits). Every row is computed as without chunking; only the sum over
+     * tokens of the weight (and bias) gradient is split, one partial sum per chunk added in chunk order.
+     * The last chunk holds the rest when {@code chunk} does not divide {@code tokens}.
+     * in: x bf16[T,D], w bf16[V,D], [bias bf16[V]], targets i32[T], loss weight f32[1] ·
+     * out: per-token weighted loss f32[T], dx bf16[T,D], w gradient f32[V,D] (+=), [bias gradient f32[V] (+=)].
+     */
+    record LmHeadCrossEntropy(String linear, int tokens, int vocab, int dim, int chunk, boolean bias) implements Operator {
+        public LmHeadCrossEntropy {
+            if (tokens <= 0 || vocab <= 0 || dim <= 0 || chunk <= 0 || chunk > tokens) {
+                throw new IllegalArgumentException("an LM head loss needs positive sizes and 0 < chunk <= tokens: tokens="
+                        + tokens + " vocab=" + vocab + " dim=" + dim + " chunk=" + chunk);
+            }
+        }
+
+        public String mnemonic() { return "lm_head_cross_entropy"; }
+
+        public String attributes() {
+            return linear + ", tokens=" + tokens + ", vocab=" + vocab + ", dim=" + dim + ", chunk=" + chunk
+                    + (bias ? ", bias" : "");
+        }
+
+        /** How many chunks: the last one may be shorter. */
+        public int chunks() {
+            return (tokens + chunk - 1) / chunk;
+        }
+
+        /** Tokens of chunk {@code i}. */
+        public int rows(int i) {
+            return Math.min(chunk, tokens - i * chunk);
+        }
+    }
+
     /** in: per-token losses f32[T] · out: loss f32[1] (+=, over the micro-batches of a step). */
     record LossSum(int tokens) implements Operator {
         public String mnemonic() { return "loss_sum"; }

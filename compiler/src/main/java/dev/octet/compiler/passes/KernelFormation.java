@@ -174,6 +174,7 @@ public final class KernelFormation {
                 case Operator.GeluBackward ge -> launch(new GeluBackward(tokens(), ge.width()),
                         Map.of("x", in(root, 0), "dy", in(root, 1), "dx", out(root, 0)));
                 case Operator.CrossEntropy ce -> crossEntropy(g, ce);
+                case Operator.LmHeadCrossEntropy h -> lmHeadCrossEntropy(root, h);
                 case Operator.RmsNormBackward b -> normBackward(g, NormKind.RMS, b.dim());
                 case Operator.LayerNormBackward b -> normBackward(g, NormKind.LAYER, b.dim());
                 case Operator.EmbeddingBackward e -> launch(new EmbeddingBackward(tokens(), e.vocab(), e.dim()),
@@ -310,10 +311,60 @@ public final class KernelFormation {
             Node sum = g.nodes().stream().filter(n -> n.op() instanceof Operator.LossSum).findFirst()
                     .orElseThrow(() -> unsupported(g));
             Value logits = in(root, 0);
+            if (logits.type().elements() > Integer.MAX_VALUE) {
+                // Here the logits of the whole micro-batch exist: an FP8 head, or chunking turned off.
+                throw new IllegalArgumentException("logits of " + tokens() + "x" + ce.vocab() + " exceed 2^31 elements;"
+                        + " the LM head's loss runs over chunks of tokens when the head is BF16 (bf16 = [lm_head]) and the"
+                        + " loss workspace is above 0");
+            }
             aliases.put(backward.outputs().getFirst(), logits);
             launch(new CrossEntropyFused(tokens(), ce.vocab()), Map.of("logits", logits, "targets", in(root, 1),
                     "loss_weight", in(root, 2), "losses", out(root, 0)));
             launch(new TokenLossSum(tokens()), Map.of("losses", out(root, 0), "loss", sum.outputs().getFirst()));
+        }
+
+        /**
+         * Per chunk of tokens, into one workspace that holds a chunk's logits: the head's fprop GEMM, the fused
+         * cross-entropy (dlogits over the logits), the dgrad GEMM writing the chunk's rows of dx, and the wgrad
+         * GEMM (+ bias column sums) adding the chunk's share into the FP32 gradient. The chunk's rows of x,
+         * targets, losses and dx are slices of the whole buffers. The workspace is a scratch value like any
+         * other, so the memory planner sizes and places it.
+         */
+        private void lmHeadCrossEntropy(Node root, Operator.LmHeadCrossEntropy h) {
+            Value x = in(root, 0);
+            Value weight = in(root, 1);
+            int next = h.bias() ? 3 : 2;
+            Value targets = in(root, next);
+            Value lossWeight = in(root, next + 1);
+            Value losses = out(root, 0);
+            Value dx = out(root, 1);
+            Value weightGrad = out(root, 2);
+            Value logits = scratch("logits", DType.BF16, h.chunk(), h.vocab());
+            for (int c = 0; c < h.chunks(); c++) {
+                int rows = h.rows(c);
+                long first = (long) c * h.chunk();
+                Argument.Buffer xRows = new Argument.Buffer(x, first * h.dim());
+                GemmEpilogue fpropEpilogue = h.bias() ? GemmEpilogue.store(DType.BF16).withBias() : GemmEpilogue.store(DType.BF16);
+                Map<String, Value> fprop = bindings("b", weight, "c", logits);
+                if (h.bias()) {
+                    fprop.put("bias", in(root, 2));
+                }
+                launch(GemmKernels.forProblem(GemmProblem.bf16(rows, h.vocab(), h.dim(), OperandLayout.K_MAJOR,
+                        OperandLayout.K_MAJOR, fpropEpilogue)), fprop, Map.of("a", xRows));
+                launch(new CrossEntropyFused(rows, h.vocab()), bindings("logits", logits, "loss_weight", lossWeight),
+                        Map.of("targets", new Argument.Buffer(targets, first), "losses", new Argument.Buffer(losses, first)));
+                // dX[rows, D] = dlogits·W: canonical B is Wᵀ, read as W itself (MN-major).
+                launch(GemmKernels.forProblem(GemmProblem.bf16(rows, h.dim(), h.vocab(), OperandLayout.K_MAJOR,
+                        OperandLayout.MN_MAJOR, GemmEpilogue.store(DType.BF16))), bindings("a", logits, "b", weight),
+                        Map.of("c", new Argument.Buffer(dx, first * h.dim())));
+                // dW[V, D] += dlogitsᵀ·X over the chunk's tokens: both operands read as they lie (MN-major).
+                launch(GemmKernels.forProblem(GemmProblem.bf16(h.vocab(), h.dim(), rows, OperandLayout.MN_MAJOR,
+                        OperandLayout.MN_MAJOR, GemmEpilogue.accumulateF32())), bindings("a", logits, "c", weightGrad),
+                        Map.of("b", xRows));
+                if (h.bias()) {
+                    launch(ColumnSumAccumulate.biasGradient(rows, h.vocab()), bindings("input", logits, "sums", out(root, 3)));
+                }
+            }
         }
 
         private void quantize(Node root, Operator.Quantize q) {

@@ -25,6 +25,7 @@ public final class CompileSummary {
         int quantizations = 0;
         int fp8Gemms = 0;
         int bf16Gemms = 0;
+        Operator.LmHeadCrossEntropy head = null;
         for (FusionGroup g : plan.kernels().fused().groups()) {
             if (g.nodes().size() > 1) {
                 fused.merge(g.pattern(), 1, Integer::sum);
@@ -34,6 +35,10 @@ public final class CompileSummary {
                     case Operator.Quantize q -> quantizations++;
                     case Operator.MatMul mm when mm.fp8().isPresent() -> fp8Gemms++;
                     case Operator.MatMul mm -> bf16Gemms++;
+                    case Operator.LmHeadCrossEntropy h -> {
+                        bf16Gemms += 3; // fprop, dgrad, wgrad, each launched once per chunk
+                        head = h;
+                    }
                     default -> {}
                 }
             }
@@ -43,6 +48,12 @@ public final class CompileSummary {
         StringBuilder f = new StringBuilder();
         fused.forEach((pattern, count) -> f.append(f.isEmpty() ? "" : ", ").append(count).append(" x ").append(pattern));
         sb.append("  fused: ").append(f.isEmpty() ? "nothing" : f).append('\n');
+        if (head != null) {
+            sb.append(String.format(Locale.ROOT, "  LM head + loss: %d tokens in %d chunk%s of %d (logits workspace %s; the whole"
+                            + " micro-batch's logits would take %s)%n", head.tokens(), head.chunks(),
+                    head.chunks() == 1 ? "" : "s", head.chunk(), mib(2L * head.chunk() * head.vocab()),
+                    mib(2L * head.tokens() * head.vocab())));
+        }
         MemoryPlan m = plan.memory();
         sb.append(String.format(Locale.ROOT, "  memory: persistent %s; peak forward %s, backward %s, optimizer %s; arena %s (transients without reuse: %s)%n",
                 mib(m.persistentBytes()), mib(m.peakBytes().getOrDefault(Phase.FORWARD, 0L)),

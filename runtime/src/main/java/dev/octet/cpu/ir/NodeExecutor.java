@@ -154,6 +154,7 @@ public final class NodeExecutor {
                 yield List.of(c);
             }
             case Operator.CrossEntropy ce -> crossEntropy(ce.vocab(), in);
+            case Operator.LmHeadCrossEntropy h -> ChunkedLmHeadLoss.compute(h, in);
             case Operator.LossSum s -> {
                 double sum = 0; // in token order, like the oracle's sum over rows
                 for (double l : in[0]) {
@@ -335,7 +336,7 @@ public final class NodeExecutor {
         return d;
     }
 
-    private static double logSumExp(double[] a, int from, int n) {
+    static double logSumExp(double[] a, int from, int n) {
         double max = Double.NEGATIVE_INFINITY;
         for (int j = 0; j < n; j++) {
             max = Math.max(max, a[from + j]);
@@ -347,7 +348,7 @@ public final class NodeExecutor {
         return max + Math.log(sum);
     }
 
-    private static int target(double t, int vocab, int row) {
+    static int target(double t, int vocab, int row) {
         int id = (int) t;
         if (id < 0 || id >= vocab) {
             throw new IllegalArgumentException("target " + id + " at row " + row + " outside vocab " + vocab);

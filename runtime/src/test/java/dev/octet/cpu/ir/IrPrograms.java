@@ -78,6 +78,14 @@ final class IrPrograms {
     }
 
     /**
+     * A loss workspace of 48 rows of logits: each micro-batch's 128 tokens in chunks of 48, 48 and 32, so the
+     * LM head's loss runs over several chunks with a ragged last one.
+     */
+    static CompileTarget chunkedTarget(String model, String recipe) {
+        return target(model, recipe).withLossWorkspace(48L * 2 * model(model).config().vocab());
+    }
+
+    /**
      * The micro-batches of one step: random tokens; the second sequence of each holds three documents; one
      * target in ten is masked out, the same number in every micro-batch, so the oracle's mean of per-batch
      * means is the step program's mean over counted tokens.

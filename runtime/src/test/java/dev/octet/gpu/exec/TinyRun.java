@@ -19,11 +19,23 @@ import java.util.List;
 /** The tiny example under one recipe: model, training block, its compiled step and its training text. */
 record TinyRun(ModelSpec model, RecipeSpec recipe, TrainingSpec spec, StepPlan plan, TokenDataset data) {
     static TinyRun of(String recipe) {
+        return of(recipe, 0);
+    }
+
+    /**
+     * With the LM head's loss in chunks of {@code lossChunkRows} tokens (the loss workspace holds that many rows of
+     * logits); 0: the default workspace, which holds the tiny model's 512 tokens in one chunk.
+     */
+    static TinyRun of(String recipe, int lossChunkRows) {
         Program p = ExampleModels.load("tiny.octet", recipe);
         ModelSpec model = p.model("tiny").orElseThrow();
         RecipeSpec r = p.recipe(recipe).orElseThrow();
         TrainingSpec spec = p.trainings().getFirst();
-        StepPlan plan = Lowering.compile(CompileTarget.of(model, r, spec), Lowering.QUIET);
+        CompileTarget target = CompileTarget.of(model, r, spec);
+        if (lossChunkRows > 0) {
+            target = target.withLossWorkspace(2L * lossChunkRows * model.config().vocab());
+        }
+        StepPlan plan = Lowering.compile(target, Lowering.QUIET);
         try {
             // The model's vocabulary: the 4096 most frequent GPT-2 tokens of the text, as octet train maps it.
             TokenDataset data = TokenDataset.build(TextCorpus.loadExample("brown").tokenize(), model.config().vocab());

@@ -10,6 +10,10 @@
  * {@code loss_weight = dloss / (counted tokens of the whole optimizer step)}, so per-token losses and dlogits
  * of all micro-batches sum to the oracle's mean loss and its gradient; with no counted token the host writes 0.
  *
+ * <p><b>Chunks.</b> The LM head's loss ({@code lm_head_cross_entropy}) launches {@code CrossEntropyFused} once
+ * per chunk of tokens, on a workspace holding that chunk's logits and on the chunk's slices of targets and
+ * losses; {@code TokenLossSum} then sums the losses of all tokens once. A kernel's logits stay below 2^31 elements.
+ *
  * <p><b>Oracle</b>: {@code dev.octet.cpu.ops.CrossEntropy} (double precision; the kernels compute in FP32
  * and round dlogits to BF16, so GPU tests compare with a stated tolerance).
  */

@@ -32,6 +32,9 @@ final class ExampleModelGemms {
     static final Model GPT2 = new Model("gpt2", 1024, 768, 768, 768, 3072, 50257);
     static final Model QWEN = new Model("qwen2_5_1_5b", 4096, 1536, 1536, 256, 8960, 151936);
     static final List<Model> MODELS = List.of(TINY, GPT2, QWEN);
+    /** Qwen2.5's LM head over the loss's chunks at 2 × 8192 tokens: 9 of 1,664 tokens and a last one of 1,408. */
+    static final List<Linear> QWEN_HEAD_CHUNKS = List.of(new Linear("qwen2_5_1_5b.head_chunk", 1664, 1536, 151936),
+            new Linear("qwen2_5_1_5b.head_last_chunk", 1408, 1536, 151936));
 
     /** How each GEMM operand of a recipe is quantized: X and dY along the reduction axis, W as a whole. */
     record Fp8Recipe(String name, Fp8Format activation, Fp8Format gradient, Granularity activationScales,
@@ -73,7 +76,8 @@ final class ExampleModelGemms {
 
     /**
      * Every distinct kernel the example models need: all FP8 layers of every model under the InfiR2 recipe,
-     * GPT-2's under the tensor-wise/E5M2 and row-wise recipes, every model's LM head in BF16, and GPT-2's
+     * GPT-2's under the tensor-wise/E5M2 and row-wise recipes, every model's LM head in BF16 (Qwen's also over the
+     * loss's chunks of tokens), and GPT-2's
      * layers in BF16 (first/last layers kept in BF16), plus the fused epilogues (bias, residual).
      */
     static List<GemmProblem> all() {
@@ -84,6 +88,9 @@ final class ExampleModelGemms {
                 problems.addAll(fp8Roles(l, INFIR2));
             }
             problems.addAll(bf16Roles(m.head()));
+        }
+        for (Linear chunk : QWEN_HEAD_CHUNKS) {
+            problems.addAll(bf16Roles(chunk));
         }
         for (Linear l : GPT2.fp8Linears()) {
             problems.addAll(fp8Roles(l, TENSORWISE_HYBRID));
