@@ -39,17 +39,21 @@ public final class HopperPrelude {
                 asm volatile("mbarrier.arrive.expect_tx.shared::cta.b64 _, [%0], %1;" :: "r"(smem_u32(bar)), "r"(bytes) : "memory");
             }
 
+            __device__ __forceinline__ bool mbar_try_wait(unsigned addr, unsigned parity) {
+                unsigned done;
+                asm volatile("{\\n.reg .pred p;\\nmbarrier.try_wait.parity.shared::cta.b64 p, [%1], %2;\\nselp.u32 %0, 1, 0, p;\\n}"
+                             : "=r"(done) : "r"(addr), "r"(parity) : "memory");
+                return done != 0;
+            }
+
             // Waits until the phase of parity `parity` has completed. Traps after ~10 s: a copy or an arrival was lost.
             // Also the producers' wait for the consumers of every block of a cluster: their arrivals follow their last
             // reads of the stage (wgmma.wait_group), which is all the ordering a refill by TMA needs.
             __device__ __forceinline__ void mbar_wait(unsigned long long* bar, unsigned parity) {
                 const unsigned addr = smem_u32(bar);
+                if (mbar_try_wait(addr, parity)) return;  // the common case reads no clock
                 const long long start = clock64();
-                for (;;) {
-                    unsigned done;
-                    asm volatile("{\\n.reg .pred p;\\nmbarrier.try_wait.parity.shared::cta.b64 p, [%1], %2;\\nselp.u32 %0, 1, 0, p;\\n}"
-                                 : "=r"(done) : "r"(addr), "r"(parity) : "memory");
-                    if (done) return;
+                while (!mbar_try_wait(addr, parity)) {
                     if (clock64() - start > 20000000000ll) __trap();
                 }
             }

@@ -208,10 +208,10 @@ public record Fp8WgmmaGemm(GemmProblem problem, int blockN, int stages, int clus
                 THREADS, CONSUMERS, aGrid.tileRows(), aGrid.tileCols(), aGrid.scaleCols(),
                 bGrid.tileRows(), bGrid.tileCols(), bGrid.scaleCols(), !uniformB, cluster);
         String bScales = uniformB ? """
-                                const float sb = __ldg(b_scales + (min(col0, N - 1) / SB_TILE_ROWS) * SB_SCALE_COLS + k0 / SB_TILE_COLS);
-                                const float s_lo = __fmul_rn(sa_lo, sb), s_hi = __fmul_rn(sa_hi, sb);
+                                    const float s_lo = __fmul_rn(sa_lo[c], sb[c]), s_hi = __fmul_rn(sa_hi[c], sb[c]);
                 """ : """
-                                    const float* b_scale_stage = b_scale_ring + s * CHUNKS * BN;  // filled by the scale warp
+                                    const float s_lo = sa_lo[c], s_hi = sa_hi[c];
+                                    const float* b_scale_stage = b_scale_ring + stage * CHUNKS * BN;  // filled by the scale warp
                 """;
         String promote = uniformB ? """
                                     acc[0][j][0] = __fmaf_rn(part[j][0], s_lo, acc[0][j][0]);
@@ -219,11 +219,11 @@ public record Fp8WgmmaGemm(GemmProblem problem, int blockN, int stages, int clus
                                     acc[0][j][2] = __fmaf_rn(part[j][2], s_hi, acc[0][j][2]);
                                     acc[0][j][3] = __fmaf_rn(part[j][3], s_hi, acc[0][j][3]);
                 """ : """
-                                    const float2 sb = *(const float2*) (b_scale_stage + c * BN + j * 8 + quad * 2);
-                                    acc[0][j][0] = __fmaf_rn(part[j][0], __fmul_rn(sa_lo, sb.x), acc[0][j][0]);
-                                    acc[0][j][1] = __fmaf_rn(part[j][1], __fmul_rn(sa_lo, sb.y), acc[0][j][1]);
-                                    acc[0][j][2] = __fmaf_rn(part[j][2], __fmul_rn(sa_hi, sb.x), acc[0][j][2]);
-                                    acc[0][j][3] = __fmaf_rn(part[j][3], __fmul_rn(sa_hi, sb.y), acc[0][j][3]);
+                                    const float2 sbc = *(const float2*) (b_scale_stage + c * BN + j * 8 + quad * 2);
+                                    acc[0][j][0] = __fmaf_rn(part[j][0], __fmul_rn(s_lo, sbc.x), acc[0][j][0]);
+                                    acc[0][j][1] = __fmaf_rn(part[j][1], __fmul_rn(s_lo, sbc.y), acc[0][j][1]);
+                                    acc[0][j][2] = __fmaf_rn(part[j][2], __fmul_rn(s_hi, sbc.x), acc[0][j][2]);
+                                    acc[0][j][3] = __fmaf_rn(part[j][3], __fmul_rn(s_hi, sbc.y), acc[0][j][3]);
                 """;
         return constants + "\n" + wgmmaFunction(a, b) + """
 
@@ -237,6 +237,24 @@ public record Fp8WgmmaGemm(GemmProblem problem, int blockN, int stages, int clus
                     const int r = u %% PER_GROUP;
                     tm = first + r %% rows;
                     tn = (r / rows) * CLUSTER + rank;
+                }
+
+                // The A scales of a consumer thread's two rows (offsets sa_lo_off, sa_hi_off into a_scales) and, when one
+                // serves the tile, B's (offset sb_off) for the chunks of K block kb. Loaded one K block ahead of their use:
+                // under the TMA traffic an L2 round trip takes longer than a chunk's wgmmas.
+                __device__ __forceinline__ void load_chunk_scales(const float* __restrict__ a_scales, const float* __restrict__ b_scales,
+                                                                  int sa_lo_off, int sa_hi_off, int sb_off, int kb,
+                                                                  float (&lo)[CHUNKS], float (&hi)[CHUNKS], float (&sb)[CHUNKS]) {
+                    const int chunks = kb == K_BLOCKS - 1 ? LAST_CHUNKS : CHUNKS;
+                    #pragma unroll
+                    for (int c = 0; c < CHUNKS; ++c) {
+                        if (c < chunks) {
+                            const int k0 = kb * BK + c * CHUNK;
+                            lo[c] = __ldg(a_scales + sa_lo_off + k0 / SA_TILE_COLS);
+                            hi[c] = __ldg(a_scales + sa_hi_off + k0 / SA_TILE_COLS);
+                            sb[c] = B_SCALE_PER_COLUMN ? 1.0f : __ldg(b_scales + sb_off + k0 / SB_TILE_COLS);
+                        }
+                    }
                 }
 
                 // Frees stage s for the producers: in every block of the cluster, since each writes into all of them.
@@ -316,31 +334,38 @@ public record Fp8WgmmaGemm(GemmProblem problem, int blockN, int stages, int clus
                         const int warp = (threadIdx.x / 32) %% 4, lane = threadIdx.x %% 32;
                         const int group = lane / 4, quad = lane %% 4;  // the m64nNk32 accumulator layout, as mma.sync's m16n8
                         const int warp_row = consumer * 64 + warp * 16, warp_col = 0;
-                        int it = 0;
+                        // Ring position of the next K block, and the descriptors of stage 0's operands (a stage's are
+                        // these plus its offset / 16: the ring lies below 256 KiB, so the 14-bit address field never carries).
+                        int stage = 0, phase = 0;
+                        const unsigned long long desc_a0 = wgmma_desc_k128b(smem_u32(smem) + consumer * 64 * BK);
+                        const unsigned long long desc_b0 = wgmma_desc_k128b(smem_u32(smem) + A_STAGE_BYTES);
                         for (int u = blockIdx.x / CLUSTER; u < UNITS; u += gridDim.x / CLUSTER) {
                             int tm, tn;
                             tile_of(u, rank, tm, tn);
                             const int row0 = tm * BM, col0 = tn * BN;
-                            const float* sa_lo_row = a_scales + (min(row0 + warp_row + group, M - 1) / SA_TILE_ROWS) * SA_SCALE_COLS;
-                            const float* sa_hi_row = a_scales + (min(row0 + warp_row + group + 8, M - 1) / SA_TILE_ROWS) * SA_SCALE_COLS;
+                            const int sa_lo_off = (min(row0 + warp_row + group, M - 1) / SA_TILE_ROWS) * SA_SCALE_COLS;
+                            const int sa_hi_off = (min(row0 + warp_row + group + 8, M - 1) / SA_TILE_ROWS) * SA_SCALE_COLS;
+                            const int sb_off = (min(col0, N - 1) / SB_TILE_ROWS) * SB_SCALE_COLS;
+                            float next_lo[CHUNKS], next_hi[CHUNKS], next_sb[CHUNKS];
+                            load_chunk_scales(a_scales, b_scales, sa_lo_off, sa_hi_off, sb_off, 0, next_lo, next_hi, next_sb);
                             float acc[MT][NT][4];  // promoted sums
                             float part[NT][4];     // the current chunk's sums, written by the tensor cores
                             #pragma unroll
                             for (int j = 0; j < NT; ++j)
                                 #pragma unroll
                                 for (int e = 0; e < 4; ++e) acc[0][j][e] = 0.0f;
-                            for (int kb = 0; kb < K_BLOCKS; ++kb, ++it) {
-                                const int s = it %% STAGES;
+                            for (int kb = 0; kb < K_BLOCKS; ++kb) {
                                 const int chunks = kb == K_BLOCKS - 1 ? LAST_CHUNKS : CHUNKS;
-                                const unsigned a_stage = smem_u32(smem + s * STAGE_BYTES) + consumer * 64 * BK;
-                                const unsigned b_stage = smem_u32(smem + s * STAGE_BYTES + A_STAGE_BYTES);
-                                mbar_wait(&full[s], (it / STAGES) & 1);
-                                if (B_SCALE_PER_COLUMN) mbar_wait(&scales_full[s], (it / STAGES) & 1);
+                                float sa_lo[CHUNKS], sa_hi[CHUNKS], sb[CHUNKS];
+                                #pragma unroll
+                                for (int c = 0; c < CHUNKS; ++c) sa_lo[c] = next_lo[c], sa_hi[c] = next_hi[c], sb[c] = next_sb[c];
+                                if (kb + 1 < K_BLOCKS) load_chunk_scales(a_scales, b_scales, sa_lo_off, sa_hi_off, sb_off, kb + 1, next_lo, next_hi, next_sb);
+                                const unsigned stage_offset = (unsigned) (stage * STAGE_BYTES) >> 4;  // in descriptor units
+                                mbar_wait(&full[stage], phase);
+                                if (B_SCALE_PER_COLUMN) mbar_wait(&scales_full[stage], phase);
                                 #pragma unroll
                                 for (int c = 0; c < CHUNKS; ++c) {
                                     if (c >= chunks) break;
-                                    const int k0 = kb * BK + c * CHUNK;
-                                    const float sa_lo = __ldg(sa_lo_row + k0 / SA_TILE_COLS), sa_hi = __ldg(sa_hi_row + k0 / SA_TILE_COLS);
                 %5$s
                                     #pragma unroll
                                     for (int j = 0; j < NT; ++j)
@@ -349,8 +374,8 @@ public record Fp8WgmmaGemm(GemmProblem problem, int blockN, int stages, int clus
                                     wgmma_fence();
                                     #pragma unroll
                                     for (int w = 0; w < CHUNK / 32; ++w) {
-                                        const int offset = c * CHUNK + w * 32;  // bytes along the 128-byte swizzled row
-                                        wgmma_m64k32(part, wgmma_desc_k128b(a_stage + offset), wgmma_desc_k128b(b_stage + offset), w > 0);
+                                        const unsigned offset = stage_offset + (c * CHUNK + w * 32) / 16;  // 32 bytes along the swizzled row
+                                        wgmma_m64k32(part, desc_a0 + offset, desc_b0 + offset, w > 0);
                                     }
                                     wgmma_commit();
                                     wgmma_wait_all();
@@ -359,15 +384,16 @@ public record Fp8WgmmaGemm(GemmProblem problem, int blockN, int stages, int clus
                                         #pragma unroll
                                         for (int e = 0; e < 4; ++e) fence_register(part[j][e]);
                                     // The codes are read: the stage may refill during the promotion, unless its scales are still to be read.
-                                    if (!B_SCALE_PER_COLUMN && c == chunks - 1 && lane == 0) release_stage(&empty[s]);
+                                    if (!B_SCALE_PER_COLUMN && c == chunks - 1 && lane == 0) release_stage(&empty[stage]);
                                     #pragma unroll
                                     for (int j = 0; j < NT; ++j) {
                 %6$s                }
                                     if (B_SCALE_PER_COLUMN && c == chunks - 1) {
                                         __syncwarp();
-                                        if (lane == 0) release_stage(&empty[s]);
+                                        if (lane == 0) release_stage(&empty[stage]);
                                     }
                                 }
+                                if (++stage == STAGES) stage = 0, phase ^= 1;
                             }
                 %7$s
                         }
