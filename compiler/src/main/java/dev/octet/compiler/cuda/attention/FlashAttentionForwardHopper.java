@@ -21,7 +21,7 @@ import java.util.Objects;
  * registers back ({@code setmaxnreg}) and one thread copies the block's q tile once and then, for every key
  * tile from the diagonal down to the first, k and v ({@value #BLOCK_N} keys × headDim) into a ring of
  * {@code stages} shared-memory stages (128-byte swizzle, 64-column panels; full and empty mbarriers per stage,
- * k and v on separate full barriers so the scores start before v lands). Each of the two consumer warpgroups
+ * k and v on separate full barriers so the first tile's scores start before its v lands). Each of the two consumer warpgroups
  * owns 64 query rows: {@code s = q·kᵀ} by {@code wgmma m64n128k16} from shared memory, an online softmax in
  * FP32 registers (base 2, the scale folded into one fused multiply-add), the probabilities rounded to BF16 in
  * registers and {@code o += p·v} by {@code wgmma m64n<headDim>k16} with A from registers and v read MN-major.
@@ -51,6 +51,11 @@ public record FlashAttentionForwardHopper(AttentionShape shape, int stages, bool
 
     public FlashAttentionForwardHopper {
         Objects.requireNonNull(shape, "shape");
+        if (!supports(shape)) {
+            throw new IllegalArgumentException("FlashAttentionForwardHopper cannot run " + shape.suffix() + ": q, two stages "
+                    + "and the per-tile document ranges need " + sharedBytes(shape, 2) + " bytes of shared memory, more than "
+                    + SHARED_LIMIT + "; FlashAttentionForward runs it");
+        }
         if (stages < 2 || sharedBytes(shape, stages) > SHARED_LIMIT) {
             throw new IllegalArgumentException("FlashAttentionForwardHopper: " + stages + " stages of " + BLOCK_N + " keys × "
                     + shape.headDim() + " need " + sharedBytes(shape, stages) + " bytes of shared memory; 2 to "

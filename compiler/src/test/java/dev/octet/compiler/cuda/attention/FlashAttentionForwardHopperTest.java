@@ -84,6 +84,8 @@ class FlashAttentionForwardHopperTest {
         AttentionShape huge = new AttentionShape(1, 1 << 21, 1, 1, 128, true);
         assertFalse(FlashAttentionForwardHopper.supports(huge));
         assertInstanceOf(FlashAttentionForward.class, AttentionKernels.forward(huge));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> FlashAttentionForwardHopper.of(huge));
+        assertTrue(e.getMessage().contains("cannot run b1_s2097152_h1_kv1_d128_docs"), e.getMessage());
     }
 
     static Stream<FlashAttentionForwardHopper> variants() {
