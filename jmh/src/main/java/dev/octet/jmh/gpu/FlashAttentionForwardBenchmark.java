@@ -5,6 +5,7 @@ import dev.octet.compiler.cuda.attention.AttentionKernels;
 import dev.octet.compiler.cuda.attention.AttentionShape;
 import dev.octet.compiler.cuda.attention.FlashAttentionForward;
 import dev.octet.compiler.cuda.attention.FlashAttentionForwardHopper;
+import dev.octet.compiler.cuda.attention.FlashAttentionForwardHopper.Schedule;
 import dev.octet.compiler.ir.DType;
 import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Param;
@@ -15,7 +16,7 @@ import java.util.List;
 /**
  * Causal flash attention forward, writing o and the log-sum-exp: the kernel {@link AttentionKernels#forward}
  * picks ({@code kernel=selected}), the wgmma + TMA kernel with another ring depth or without the softmax overlap
- * ({@code wgmma}, {@code wgmma_serial}, {@code stages}), or the mma.sync kernel ({@code mma},
+ * ({@code wgmma}, {@code wgmma_pingpong}, {@code wgmma_serial}, {@code stages}), or the mma.sync kernel ({@code mma},
  * {@link FlashAttentionForward}). Rate: TFLOP/s as FlashAttention counts it (see {@link AttentionShapes#forwardFlops}).
  */
 public class FlashAttentionForwardBenchmark extends GpuKernelBenchmark {
@@ -23,7 +24,7 @@ public class FlashAttentionForwardBenchmark extends GpuKernelBenchmark {
     @Param({"gpt2", "qwen", "qwen_8k", "llama_8k"})
     public String shape;
 
-    /** selected (what the compiler launches), wgmma, wgmma_serial or mma. */
+    /** selected (what the compiler launches), wgmma, wgmma_pingpong, wgmma_serial or mma. */
     @Param({"selected"})
     public String kernel;
 
@@ -44,10 +45,12 @@ public class FlashAttentionForwardBenchmark extends GpuKernelBenchmark {
         int ring = stages == 0 ? FlashAttentionForwardHopper.of(s).stages() : stages;
         return switch (kernel) {
             case "selected" -> AttentionKernels.forward(s);
-            case "wgmma" -> new FlashAttentionForwardHopper(s, ring, true);
-            case "wgmma_serial" -> new FlashAttentionForwardHopper(s, ring, false);
+            case "wgmma" -> new FlashAttentionForwardHopper(s, ring, Schedule.OVERLAPPED);
+            case "wgmma_pingpong" -> new FlashAttentionForwardHopper(s, ring, Schedule.PINGPONG);
+            case "wgmma_serial" -> new FlashAttentionForwardHopper(s, ring, Schedule.SERIAL);
             case "mma" -> new FlashAttentionForward(s);
-            default -> throw new IllegalArgumentException("kernel is selected, wgmma, wgmma_serial or mma, not " + kernel);
+            default -> throw new IllegalArgumentException(
+                    "kernel is selected, wgmma, wgmma_pingpong, wgmma_serial or mma, not " + kernel);
         };
     }
 

@@ -59,7 +59,7 @@ public final class PrecompileKernels {
         for (String name : values(FlashAttentionForwardBenchmark.class, "shape")) {
             AttentionShape shape = AttentionShapes.named(name);
             // Every kernel the forward benchmark's kernel parameter names, at the default ring depth.
-            for (String kernel : List.of("selected", "wgmma", "wgmma_serial", "mma")) {
+            for (String kernel : List.of("selected", "wgmma", "wgmma_pingpong", "wgmma_serial", "mma")) {
                 specs.add(FlashAttentionForwardBenchmark.spec(shape, kernel, 0));
             }
         }

@@ -5,6 +5,7 @@ import dev.octet.compiler.cuda.attention.AttentionShape;
 import dev.octet.compiler.cuda.attention.FlashAttentionBackward;
 import dev.octet.compiler.cuda.attention.FlashAttentionForward;
 import dev.octet.compiler.cuda.attention.FlashAttentionForwardHopper;
+import dev.octet.compiler.cuda.attention.FlashAttentionForwardHopper.Schedule;
 import dev.octet.compiler.ir.DType;
 import dev.octet.cpu.ops.Attention;
 import dev.octet.cpu.ops.Rounding;
@@ -36,7 +37,7 @@ import static org.junit.jupiter.params.provider.Arguments.arguments;
  * bounds at the same shapes and at sequences that are not a multiple of its tile (192, 320, 1088: the last
  * query tile half outside the sequence, k and v boxes reaching into the next sequence or past the last token),
  * with enough key tiles (1088 = 8.5 tiles) to wrap its ring of stages, with a Qwen2.5-like 12 query heads on
- * 2 kv heads, and in both its pipelined and serial forms. A second launch must give the same bits.
+ * 2 kv heads, and in each of its schedules (serial, overlapped, ping-pong). A second launch must give the same bits.
  */
 @GpuKernelTest
 class AttentionKernelsGpuTest {
@@ -76,12 +77,14 @@ class AttentionKernelsGpuTest {
         shapes.addAll(ragged);
         List<Arguments> cases = new ArrayList<>();
         for (AttentionShape shape : shapes) {
-            FlashAttentionForwardHopper pipelined = FlashAttentionForwardHopper.of(shape);
-            cases.add(arguments(pipelined.kernelName(), shape, pipelined));
+            FlashAttentionForwardHopper overlapped = FlashAttentionForwardHopper.of(shape);
+            cases.add(arguments(overlapped.kernelName(), shape, overlapped));
         }
         for (AttentionShape shape : ragged) {
-            FlashAttentionForwardHopper serial = new FlashAttentionForwardHopper(shape, 2, false);
-            cases.add(arguments(serial.kernelName(), shape, serial));
+            for (FlashAttentionForwardHopper spec : List.of(new FlashAttentionForwardHopper(shape, 2, Schedule.SERIAL),
+                    FlashAttentionForwardHopper.of(shape, Schedule.PINGPONG))) {
+                cases.add(arguments(spec.kernelName(), shape, spec));
+            }
         }
         return cases.stream();
     }

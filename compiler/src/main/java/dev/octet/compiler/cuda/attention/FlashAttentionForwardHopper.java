@@ -25,8 +25,7 @@ import java.util.Objects;
  * owns 64 query rows: {@code s = q·kᵀ} by {@code wgmma m64n128k16} from shared memory, an online softmax in
  * FP32 registers (base 2, the scale folded into one fused multiply-add), the probabilities rounded to BF16 in
  * registers and {@code o += p·v} by {@code wgmma m64n<headDim>k16} with A from registers and v read MN-major.
- * When {@code pipelined}, the scores of tile j+1 and the product with tile j's probabilities are issued
- * together, and the softmax of tile j+1 runs while the tensor cores finish p·v.
+ * {@link Schedule} says how a consumer's softmax overlaps the tensor cores.
  *
  * <p>Causal: only tiles at or below the diagonal are visited, and only the diagonal tile (the first visited)
  * is masked. Query tiles past a sequence whose length is not a multiple of 128 compute rows they do not store;
@@ -39,7 +38,29 @@ import java.util.Objects;
  * {@code [document_ids], o, lse} as {@link FlashAttentionForward}'s. Blocks are ordered longest-first: all
  * (head, sequence) pairs of the last query tile, then of the one before.
  */
-public record FlashAttentionForwardHopper(AttentionShape shape, int stages, boolean pipelined) implements KernelSpec {
+public record FlashAttentionForwardHopper(AttentionShape shape, int stages, Schedule schedule) implements KernelSpec {
+    /** How a consumer warpgroup orders its tensor-core work and its softmax. */
+    public enum Schedule {
+        /** One key tile at a time: scores, wait, softmax, p·v, wait. */
+        SERIAL("_serial"),
+        /**
+         * Tile j+1's scores are issued together with tile j's p·v; the softmax of tile j+1 waits for the scores
+         * only and runs while the tensor cores finish p·v (FlashAttention-3's intra-warpgroup overlap).
+         */
+        OVERLAPPED(""),
+        /**
+         * OVERLAPPED, and the two consumer warpgroups take turns issuing their wgmmas (an mbarrier each), so that
+         * one's softmax runs under the other's products (FlashAttention-3's ping-pong).
+         */
+        PINGPONG("_pingpong");
+
+        final String suffix;
+
+        Schedule(String suffix) {
+            this.suffix = suffix;
+        }
+    }
+
     static final int BLOCK_M = 128, BLOCK_N = 128;
     /** BF16 columns in one 128-byte swizzled row: tiles are stored as headDim/64 panels of this width. */
     static final int PANEL_COLUMNS = 64;
@@ -51,6 +72,7 @@ public record FlashAttentionForwardHopper(AttentionShape shape, int stages, bool
 
     public FlashAttentionForwardHopper {
         Objects.requireNonNull(shape, "shape");
+        Objects.requireNonNull(schedule, "schedule");
         if (!supports(shape)) {
             throw new IllegalArgumentException("FlashAttentionForwardHopper cannot run " + shape.suffix() + ": q, two stages "
                     + "and the per-tile document ranges need " + sharedBytes(shape, 2) + " bytes of shared memory, more than "
@@ -65,7 +87,11 @@ public record FlashAttentionForwardHopper(AttentionShape shape, int stages, bool
 
     /** As many stages as fit (at most {@value #MAX_STAGES}), softmax overlapped with the tensor cores. */
     public static FlashAttentionForwardHopper of(AttentionShape shape) {
-        return new FlashAttentionForwardHopper(shape, maxStages(shape), true);
+        return of(shape, Schedule.OVERLAPPED);
+    }
+
+    public static FlashAttentionForwardHopper of(AttentionShape shape, Schedule schedule) {
+        return new FlashAttentionForwardHopper(shape, maxStages(shape), schedule);
     }
 
     /** Whether this kernel runs {@code shape}: every {@link AttentionShape} whose ring of two stages fits. */
@@ -85,16 +111,16 @@ public record FlashAttentionForwardHopper(AttentionShape shape, int stages, bool
         return Math.ceilDiv(shape.seq(), BLOCK_M);
     }
 
-    /** 1 KiB to align the swizzled tiles, q, the k and v rings, 1 + 3·stages mbarriers, per-tile document ranges. */
+    /** 1 KiB to align the swizzled tiles, q, the k and v rings, 3 + 3·stages mbarriers, per-tile document ranges. */
     static int sharedBytes(AttentionShape shape, int stages) {
         int rowBytes = shape.headDim() * 2;
         int documentRanges = shape.documentMask() ? 2 * 4 * queryTiles(shape) : 0;
-        return 1024 + BLOCK_M * rowBytes + 2 * stages * BLOCK_N * rowBytes + 8 * (1 + 3 * stages) + documentRanges;
+        return 1024 + BLOCK_M * rowBytes + 2 * stages * BLOCK_N * rowBytes + 8 * (3 + 3 * stages) + documentRanges;
     }
 
     @Override
     public String kernelName() {
-        return "flash_attention_forward_wgmma_" + shape.suffix() + "_s" + stages + (pipelined ? "" : "_serial");
+        return "flash_attention_forward_wgmma_" + shape.suffix() + "_s" + stages + schedule.suffix;
     }
 
     public List<KernelParam> params() {
@@ -122,12 +148,12 @@ public record FlashAttentionForwardHopper(AttentionShape shape, int stages, bool
                 %s
                 Causal flash attention forward on Hopper (wgmma + TMA, FP32 online softmax), %s.
                 q, o: bf16[%d tokens, %d heads × %d]; k, v: bf16[%d tokens, %d kv heads × %d]; lse: f32[%d, %d, %d].
-                Tiles: %d queries × %d keys; 1 producer + 2 consumer warpgroups of 64 query rows; %d stages%s.
+                Tiles: %d queries × %d keys; 1 producer + 2 consumer warpgroups of 64 query rows; %d stages; schedule %s.
                 %d blocks, %d bytes of dynamic shared memory. Oracle: dev.octet.cpu.ops.Attention.""".formatted(
                 kernelName(), shape.documentMask() ? "document-masked" : "no document mask",
                 shape.tokens(), shape.heads(), shape.headDim(), shape.tokens(), shape.kvHeads(), shape.headDim(),
                 shape.batch(), shape.heads(), shape.seq(), BLOCK_M, BLOCK_N, stages,
-                pipelined ? ", softmax overlapped with p·v" : "", blocks, sharedBytes);
+                schedule.name().toLowerCase(java.util.Locale.ROOT), blocks, sharedBytes);
         String constants = shape.constants() + """
                 constexpr int BATCH = %d;
                 constexpr int BLOCK_M = %d, BLOCK_N = %d, STAGES = %d, THREADS = %d;
@@ -137,7 +163,8 @@ public record FlashAttentionForwardHopper(AttentionShape shape, int stages, bool
                 constexpr int Q_BYTES = PANELS * Q_PANEL_BYTES, KV_BYTES = PANELS * KV_PANEL_BYTES;
                 constexpr int S_FRAGS = BLOCK_N / 8, O_FRAGS = HEAD_DIM / 8;  // n8 column groups of the accumulators
                 constexpr int P_STEPS = BLOCK_N / 16;  // k16 steps of p·v
-                """.formatted(shape.batch(), BLOCK_M, BLOCK_N, stages, THREADS, PANEL_COLUMNS);
+                constexpr bool PINGPONG = %b;  // the consumer warpgroups take turns issuing wgmmas
+                """.formatted(shape.batch(), BLOCK_M, BLOCK_N, stages, THREADS, PANEL_COLUMNS, schedule == Schedule.PINGPONG);
         String body = constants + "\n" + HopperPrelude.source() + "\n"
                 + negativeInfinityAndPack() + scoresWgmma() + outputWgmma() + CONSUMER_HELPERS
                 + KERNEL.replace("$NAME", kernelName())
@@ -145,7 +172,7 @@ public record FlashAttentionForwardHopper(AttentionShape shape, int stages, bool
                         .replace("$DOCS", shape.documentMask() ? "document_ids" : "nullptr")
                         .replace("$PRODUCER_REGISTERS", HopperPrelude.setMaxRegisters(false, PRODUCER_REGISTERS))
                         .replace("$CONSUMER_REGISTERS", HopperPrelude.setMaxRegisters(true, CONSUMER_REGISTERS))
-                        .replace("$CONSUMER_LOOP", pipelined ? PIPELINED_LOOP : SERIAL_LOOP);
+                        .replace("$CONSUMER_LOOP", schedule == Schedule.SERIAL ? SERIAL_LOOP : OVERLAPPED_LOOP);
         return new CudaKernel(kernelName(), CudaPrelude.kernelSource(description, body),
                 LaunchGeometry.linear(blocks, THREADS, sharedBytes), params());
     }
@@ -346,7 +373,7 @@ public record FlashAttentionForwardHopper(AttentionShape shape, int stages, bool
 
             """;
 
-    /** One key tile at a time: scores, wait, softmax, p·v, wait. */
+    /** {@link Schedule#SERIAL}. */
     private static final String SERIAL_LOOP = """
                     for (int kt = q_tile; kt >= 0; --kt) {
                         if (!tile_visible(kt)) continue;
@@ -376,19 +403,33 @@ public record FlashAttentionForwardHopper(AttentionShape shape, int stages, bool
             """;
 
     /**
-     * Tile j's p·v is issued right after tile j+1's scores; the softmax of tile j+1 waits for the scores only and
-     * runs while the tensor cores finish p·v, whose A registers (p) it leaves alone until that group is done.
+     * {@link Schedule#OVERLAPPED} and {@link Schedule#PINGPONG}: tile j's p·v is issued right after tile j+1's
+     * scores; the softmax of tile j+1 waits for the scores only and runs while the tensor cores finish p·v, whose
+     * A registers (p) it leaves alone until that group is done. Every issue is one turn (a no-op unless PINGPONG).
      */
-    private static final String PIPELINED_LOOP = """
+    private static final String OVERLAPPED_LOOP = """
+                    // Under PINGPONG the consumers alternate: consumer 0 issues first, then each waits for the other to
+                    // have issued before its next turn. Both take one turn per key tile plus one, so neither waits for
+                    // a turn the other never gives, and neither can run two phases ahead of the barrier it waits on.
+                    unsigned turns = 0;
+                    auto take_turn = [&]() {
+                        if (PINGPONG) mbar_wait_or_late(&turn[consumer], turns++ & 1, late);
+                    };
+                    auto pass_turn = [&]() {
+                        if (PINGPONG && lane == 0) mbar_arrive(&turn[1 - consumer]);
+                    };
+                    if (PINGPONG && consumer == 1 && lane == 0) mbar_arrive(&turn[0]);
                     // The diagonal tile first: it is always visited and the only one the causal mask cuts.
                     int kt = q_tile;
                     int stage = 0;
                     unsigned phase = 0;
                     it = 1;
                     mbar_wait_or_late(&k_full[0], 0, late);
+                    take_turn();
                     fence_fragments(s);
                     wgmma_fence();
                     issue_scores(s, q_rows, k_ring);
+                    pass_turn();
                     wgmma_wait<0>();
                     fence_fragments(s);
                     mask_scores<true>(s, kt * BLOCK_N, row_lo, row_hi, key_docs, doc_lo, doc_hi);
@@ -405,11 +446,13 @@ public record FlashAttentionForwardHopper(AttentionShape shape, int stages, bool
                         // Both waits before the fence: a wait loop between two wgmmas would serialise them.
                         mbar_wait_or_late(&k_full[next_stage], next_phase, late);
                         mbar_wait_or_late(&v_full[stage], phase, late);
+                        take_turn();
                         fence_fragments(s);
                         fence_fragments(acc);
                         wgmma_fence();
                         issue_scores(s, q_rows, k_ring + next_stage * KV_BYTES);
                         issue_output(acc, p, v_ring + stage * KV_BYTES);
+                        pass_turn();
                         wgmma_wait<1>();  // the scores are in; p·v may still run
                         fence_fragments(s);
                         if (tile_mixed(kt)) mask_scores<false>(s, kt * BLOCK_N, row_lo, row_hi, key_docs, doc_lo, doc_hi);
@@ -424,9 +467,11 @@ public record FlashAttentionForwardHopper(AttentionShape shape, int stages, bool
                         phase = next_phase;
                     }
                     mbar_wait_or_late(&v_full[stage], phase, late);
+                    take_turn();
                     fence_fragments(acc);
                     wgmma_fence();
                     issue_output(acc, p, v_ring + stage * KV_BYTES);
+                    pass_turn();
                     wgmma_wait<0>();
                     fence_fragments(acc);
                     if (lane == 0) mbar_arrive(&kv_empty[stage]);
@@ -444,7 +489,8 @@ public record FlashAttentionForwardHopper(AttentionShape shape, int stages, bool
                 unsigned long long* k_full = q_full + 1;
                 unsigned long long* v_full = k_full + STAGES;
                 unsigned long long* kv_empty = v_full + STAGES;
-                int* tile_doc_min = (int*) (kv_empty + STAGES);  // [Q_TILES], document masks only
+                unsigned long long* turn = kv_empty + STAGES;  // [2], a consumer's turn to issue wgmmas (PINGPONG)
+                int* tile_doc_min = (int*) (turn + 2);  // [Q_TILES], document masks only
                 int* tile_doc_max = tile_doc_min + Q_TILES;
 
                 // Longest first: every (head, sequence) of the last query tile, then of the one before, ...
@@ -461,6 +507,8 @@ public record FlashAttentionForwardHopper(AttentionShape shape, int stages, bool
                         mbar_init(&v_full[s], 1);
                         mbar_init(&kv_empty[s], 2 * 4);  // one arrival per consumer warp
                     }
+                    mbar_init(&turn[0], 4);  // one arrival per warp of the other consumer
+                    mbar_init(&turn[1], 4);
                     mbar_init_fence();
                 }
                 if (DOCUMENT_MASK) {

@@ -12,6 +12,7 @@ import dev.octet.compiler.cuda.KernelParam;
 import dev.octet.compiler.cuda.LaunchGeometry;
 import dev.octet.compiler.cuda.Nvcc;
 import dev.octet.compiler.cuda.TensorMapView;
+import dev.octet.compiler.cuda.attention.FlashAttentionForwardHopper.Schedule;
 import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
@@ -48,32 +49,35 @@ class FlashAttentionForwardHopperTest {
     @Test
     void oneBlockPerQueryTileHeadAndSequenceWithTheRingInDynamicSharedMemory() {
         CudaKernel qwen = FlashAttentionForwardHopper.of(QWEN_8K).emit();
-        // 64 query tiles x 12 heads x 2 sequences; q 32 KiB + 3 stages of k and v (64 KiB each) + 1 KiB alignment + 10 mbarriers
-        assertEquals(new LaunchGeometry(64 * 12 * 2, 1, 1, 384, 1, 1, 1024 + 32768 + 3 * 65536 + 80), qwen.launch());
+        // 64 query tiles x 12 heads x 2 sequences; q 32 KiB + 3 stages of k and v (64 KiB each) + 1 KiB alignment + 12 mbarriers
+        assertEquals(new LaunchGeometry(64 * 12 * 2, 1, 1, 384, 1, 1, 1024 + 32768 + 3 * 65536 + 96), qwen.launch());
         // 320 = 2.5 tiles of 128: the last tile's second half is computed, never stored. Document ranges: 3 tiles x 8 bytes.
         CudaKernel ragged = FlashAttentionForwardHopper.of(RAGGED_DOCS).emit();
         assertEquals(3 * 4 * 3, ragged.launch().gridX());
-        assertEquals(1024 + 16384 + 4 * 32768 + 8 * 13 + 24, ragged.launch().sharedBytes());
+        assertEquals(1024 + 16384 + 4 * 32768 + 8 * 15 + 24, ragged.launch().sharedBytes());
         assertTrue(qwen.source().contains("wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16"));
         assertTrue(qwen.source().contains("setmaxnreg.inc.sync.aligned.u32 240"));
     }
 
     @Test
     void variantsHaveTheirOwnNamesAndEqualSpecsEqualSources() {
-        FlashAttentionForwardHopper pipelined = FlashAttentionForwardHopper.of(QWEN_8K);
-        FlashAttentionForwardHopper serial = new FlashAttentionForwardHopper(QWEN_8K, 2, false);
-        assertEquals("flash_attention_forward_wgmma_b2_s8192_h12_kv2_d128_s3", pipelined.kernelName());
+        FlashAttentionForwardHopper overlapped = FlashAttentionForwardHopper.of(QWEN_8K);
+        FlashAttentionForwardHopper serial = new FlashAttentionForwardHopper(QWEN_8K, 2, Schedule.SERIAL);
+        FlashAttentionForwardHopper pingpong = FlashAttentionForwardHopper.of(QWEN_8K, Schedule.PINGPONG);
+        assertEquals("flash_attention_forward_wgmma_b2_s8192_h12_kv2_d128_s3", overlapped.kernelName());
         assertEquals("flash_attention_forward_wgmma_b2_s8192_h12_kv2_d128_s2_serial", serial.kernelName());
-        assertEquals(pipelined.emit(), FlashAttentionForwardHopper.of(new AttentionShape(2, 8192, 12, 2, 128, false)).emit());
-        assertNotEquals(pipelined.emit().source(), serial.emit().source());
+        assertEquals("flash_attention_forward_wgmma_b2_s8192_h12_kv2_d128_s3_pingpong", pingpong.kernelName());
+        assertEquals(overlapped.emit(), FlashAttentionForwardHopper.of(new AttentionShape(2, 8192, 12, 2, 128, false)).emit());
+        assertNotEquals(overlapped.emit().source(), serial.emit().source());
+        assertNotEquals(overlapped.emit().source(), pingpong.emit().source());
     }
 
     @Test
     void tooManyStagesAreRefusedWithWhatFits() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> new FlashAttentionForwardHopper(QWEN_8K, 4, true));
+                () -> new FlashAttentionForwardHopper(QWEN_8K, 4, Schedule.OVERLAPPED));
         assertTrue(e.getMessage().contains("2 to 3 fit"), e.getMessage());
-        assertThrows(IllegalArgumentException.class, () -> new FlashAttentionForwardHopper(QWEN_8K, 1, true));
+        assertThrows(IllegalArgumentException.class, () -> new FlashAttentionForwardHopper(QWEN_8K, 1, Schedule.OVERLAPPED));
     }
 
     @Test
@@ -96,7 +100,8 @@ class FlashAttentionForwardHopperTest {
                         new AttentionShape(4, 128, 4, 2, 64, true),       // tiny
                         new AttentionShape(2, 320, 4, 2, 128, true))      // ragged, documents
                 .flatMap(shape -> Stream.of(FlashAttentionForwardHopper.of(shape),
-                        new FlashAttentionForwardHopper(shape, 2, false)));
+                        FlashAttentionForwardHopper.of(shape, Schedule.PINGPONG),
+                        new FlashAttentionForwardHopper(shape, 2, Schedule.SERIAL)));
     }
 
     @ParameterizedTest(name = "{0}")
