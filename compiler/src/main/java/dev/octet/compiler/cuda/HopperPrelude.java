@@ -58,6 +58,18 @@ public final class HopperPrelude {
                 }
             }
 
+            // mbar_wait for threads that hold wgmma accumulators across the wait: a trap path there makes ptxas
+            // serialise the wgmmas for want of registers (C7512). After ~10 s this wait sets `late` and returns, later
+            // waits with `late` set return at once, and the caller traps when its accumulators are dead.
+            __device__ __forceinline__ void mbar_wait_or_late(unsigned long long* bar, unsigned parity, bool& late) {
+                const unsigned addr = smem_u32(bar);
+                if (mbar_try_wait(addr, parity)) return;
+                const long long start = clock64();
+                while (!late && !mbar_try_wait(addr, parity)) {
+                    if (clock64() - start > 20000000000ll) late = true;
+                }
+            }
+
             __device__ __forceinline__ unsigned cluster_cta_rank() {
                 unsigned rank;
                 asm volatile("mov.u32 %0, %%cluster_ctarank;" : "=r"(rank));
@@ -105,6 +117,13 @@ public final class HopperPrelude {
                        | (1ull << 62);
             }
 
+            // The same for an MN-major tile (a B operand stored [K][N], N contiguous) in 64-element-wide panels of
+            // 128-byte swizzled rows: 8-row groups along K 1024 bytes apart, panels along N `panel_bytes` apart.
+            __device__ __forceinline__ unsigned long long wgmma_desc_mn128b(unsigned smem_address, unsigned panel_bytes) {
+                return (unsigned long long) ((smem_address & 0x3FFFF) >> 4) | ((unsigned long long) ((panel_bytes & 0x3FFFF) >> 4) << 16)
+                       | ((1024ull >> 4) << 32) | (1ull << 62);
+            }
+
             __device__ __forceinline__ void wgmma_fence() {
                 asm volatile("wgmma.fence.sync.aligned;" ::: "memory");
             }
@@ -115,6 +134,12 @@ public final class HopperPrelude {
 
             __device__ __forceinline__ void wgmma_wait_all() {
                 asm volatile("wgmma.wait_group.sync.aligned 0;" ::: "memory");
+            }
+
+            // Waits until at most N of this warp's committed wgmma groups are still running (groups complete in order).
+            template <int N>
+            __device__ __forceinline__ void wgmma_wait() {
+                asm volatile("wgmma.wait_group.sync.aligned %0;" :: "n"(N) : "memory");
             }
 
             // Keeps the compiler from moving reads or writes of an accumulator register across a wgmma fence/wait.

@@ -6,11 +6,11 @@ import dev.octet.compiler.cuda.GroupQuantization;
 import dev.octet.compiler.cuda.KernelParam;
 import dev.octet.compiler.cuda.KernelSpec;
 import dev.octet.compiler.cuda.attention.AttentionBackwardDelta;
+import dev.octet.compiler.cuda.attention.AttentionKernels;
 import dev.octet.compiler.cuda.attention.AttentionShape;
 import dev.octet.compiler.cuda.attention.DecodeAttention;
 import dev.octet.compiler.cuda.attention.FlashAttentionBackwardKeyValue;
 import dev.octet.compiler.cuda.attention.FlashAttentionBackwardQuery;
-import dev.octet.compiler.cuda.attention.FlashAttentionForward;
 import dev.octet.compiler.cuda.attention.RopeKernel;
 import dev.octet.compiler.cuda.embedding.EmbeddingBackward;
 import dev.octet.compiler.cuda.embedding.EmbeddingForward;
@@ -132,7 +132,7 @@ public final class KernelFormation {
                                 : RopeKernel.Direction.FORWARD, tokens(), r.seq(), r.heads(), r.headDim(), r.theta(),
                                 RopeKernel.Positions.IN_DOCUMENT, false, r.scaling()),
                         Map.of("x", in(root, 0), "positions", in(root, 1), "out", out(root, 0)));
-                case Operator.Attention a -> launch(new FlashAttentionForward(shape(a.batch(), a.seq(), a.heads(), a.kvHeads(),
+                case Operator.Attention a -> launch(AttentionKernels.forward(shape(a.batch(), a.seq(), a.heads(), a.kvHeads(),
                                 a.headDim(), a.documentMask())),
                         bindings("q", in(root, 0), "k", in(root, 1), "v", in(root, 2), "document_ids", in(root, 3),
                                 "o", out(root, 0), "lse", out(root, 1)));

@@ -2,7 +2,7 @@ package dev.octet.jmh.gpu;
 
 import dev.octet.compiler.cuda.attention.AttentionShape;
 import dev.octet.compiler.cuda.attention.FlashAttentionBackward;
-import dev.octet.compiler.cuda.attention.FlashAttentionForward;
+import dev.octet.compiler.cuda.attention.AttentionKernels;
 import dev.octet.compiler.ir.DType;
 import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Param;
@@ -33,7 +33,7 @@ public class FlashAttentionBackwardBenchmark extends GpuKernelBenchmark {
                 .zeros("dq", DType.BF16, q)
                 .zeros("dk", DType.BF16, kv)
                 .zeros("dv", DType.BF16, kv);
-        tensors.bind(new FlashAttentionForward(s).emit()).queue(bench.stream());
+        tensors.bind(AttentionKernels.forward(s).emit()).queue(bench.stream());
         FlashAttentionBackward backward = new FlashAttentionBackward(s);
         List<Launch> sequence = backward.kernels().stream().map(k -> tensors.bind(k)).toList();
         prepare(sequence, new KernelTimer.Work.Flops(2.5 * AttentionShapes.forwardFlops(s)));

@@ -1,7 +1,11 @@
 package dev.octet.jmh.gpu;
 
+import dev.octet.compiler.cuda.KernelSpec;
+import dev.octet.compiler.cuda.attention.AttentionKernels;
 import dev.octet.compiler.cuda.attention.AttentionShape;
 import dev.octet.compiler.cuda.attention.FlashAttentionForward;
+import dev.octet.compiler.cuda.attention.FlashAttentionForwardHopper;
+import dev.octet.compiler.cuda.attention.FlashAttentionForwardHopper.Schedule;
 import dev.octet.compiler.ir.DType;
 import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Param;
@@ -10,21 +14,44 @@ import org.openjdk.jmh.annotations.Setup;
 import java.util.List;
 
 /**
- * Causal flash attention forward ({@link FlashAttentionForward}: BF16 MMA, FP32 online softmax), writing o and
- * the log-sum-exp. Rate: TFLOP/s as FlashAttention counts it (see {@link AttentionShapes#forwardFlops}).
+ * Causal flash attention forward, writing o and the log-sum-exp: the kernel {@link AttentionKernels#forward}
+ * picks ({@code kernel=selected}), the wgmma + TMA kernel with another ring depth or without the softmax overlap
+ * ({@code wgmma}, {@code wgmma_pingpong}, {@code wgmma_serial}, {@code stages}), or the mma.sync kernel ({@code mma},
+ * {@link FlashAttentionForward}). Rate: TFLOP/s as FlashAttention counts it (see {@link AttentionShapes#forwardFlops}).
  */
 public class FlashAttentionForwardBenchmark extends GpuKernelBenchmark {
-    /** gpt2: b8 s1024 h12 d64; qwen: b2 s4096 h12 kv2 d128. */
-    @Param({"gpt2", "qwen"})
+    /** gpt2: b8 s1024 h12 d64; qwen: b2 s4096 h12 kv2 d128; qwen_8k: b2 s8192 h12 kv2 d128; llama_8k: b2 s8192 h32 kv8 d64. */
+    @Param({"gpt2", "qwen", "qwen_8k", "llama_8k"})
     public String shape;
+
+    /** selected (what the compiler launches), wgmma, wgmma_pingpong, wgmma_serial or mma. */
+    @Param({"selected"})
+    public String kernel;
+
+    /** Ring stages of the wgmma kernels; 0: as many as fit. */
+    @Param({"0"})
+    public int stages;
 
     @Setup(Level.Trial)
     public void setup() {
         open();
         AttentionShape s = AttentionShapes.named(shape);
         allocate(tensors, s);
-        prepare(List.of(tensors.bind(new FlashAttentionForward(s).emit())),
+        prepare(List.of(tensors.bind(spec(s, kernel, stages).emit())),
                 new KernelTimer.Work.Flops(AttentionShapes.forwardFlops(s)));
+    }
+
+    static KernelSpec spec(AttentionShape s, String kernel, int stages) {
+        int ring = stages == 0 ? FlashAttentionForwardHopper.of(s).stages() : stages;
+        return switch (kernel) {
+            case "selected" -> AttentionKernels.forward(s);
+            case "wgmma" -> new FlashAttentionForwardHopper(s, ring, Schedule.OVERLAPPED);
+            case "wgmma_pingpong" -> new FlashAttentionForwardHopper(s, ring, Schedule.PINGPONG);
+            case "wgmma_serial" -> new FlashAttentionForwardHopper(s, ring, Schedule.SERIAL);
+            case "mma" -> new FlashAttentionForward(s);
+            default -> throw new IllegalArgumentException(
+                    "kernel is selected, wgmma, wgmma_pingpong, wgmma_serial or mma, not " + kernel);
+        };
     }
 
     /** q, k, v filled; o and lse zeroed (the backward benchmark runs the forward once to fill them). */

@@ -2,9 +2,9 @@ package dev.octet.jmh.gpu;
 
 import dev.octet.compiler.cuda.CudaKernel;
 import dev.octet.compiler.cuda.KernelSpec;
+import dev.octet.compiler.cuda.attention.AttentionKernels;
 import dev.octet.compiler.cuda.attention.AttentionShape;
 import dev.octet.compiler.cuda.attention.FlashAttentionBackward;
-import dev.octet.compiler.cuda.attention.FlashAttentionForward;
 import dev.octet.compiler.cuda.gemm.GemmKernels;
 import dev.octet.compiler.ir.DType;
 import dev.octet.gpu.CompileCache;
@@ -56,11 +56,16 @@ public final class PrecompileKernels {
         for (String model : values(RmsNormQuantizeBenchmark.class, "model")) {
             specs.add(RmsNormQuantizeBenchmark.spec(model));
         }
-        List<String> attention = new ArrayList<>(values(FlashAttentionForwardBenchmark.class, "shape"));
-        attention.addAll(values(FlashAttentionBackwardBenchmark.class, "shape"));
-        for (String name : attention.stream().distinct().toList()) {
+        for (String name : values(FlashAttentionForwardBenchmark.class, "shape")) {
             AttentionShape shape = AttentionShapes.named(name);
-            specs.add(new FlashAttentionForward(shape));
+            // Every kernel the forward benchmark's kernel parameter names, at the default ring depth.
+            for (String kernel : List.of("selected", "wgmma", "wgmma_pingpong", "wgmma_serial", "mma")) {
+                specs.add(FlashAttentionForwardBenchmark.spec(shape, kernel, 0));
+            }
+        }
+        for (String name : values(FlashAttentionBackwardBenchmark.class, "shape")) {
+            AttentionShape shape = AttentionShapes.named(name);
+            specs.add(AttentionKernels.forward(shape));
             specs.addAll(new FlashAttentionBackward(shape).specs());
         }
         for (String parameters : values(AdamWBenchmark.class, "parameters")) {

@@ -4,6 +4,8 @@ import dev.octet.compiler.cuda.CudaKernel;
 import dev.octet.compiler.cuda.attention.AttentionShape;
 import dev.octet.compiler.cuda.attention.FlashAttentionBackward;
 import dev.octet.compiler.cuda.attention.FlashAttentionForward;
+import dev.octet.compiler.cuda.attention.FlashAttentionForwardHopper;
+import dev.octet.compiler.cuda.attention.FlashAttentionForwardHopper.Schedule;
 import dev.octet.compiler.ir.DType;
 import dev.octet.cpu.ops.Attention;
 import dev.octet.cpu.ops.Rounding;
@@ -30,6 +32,12 @@ import static org.junit.jupiter.params.provider.Arguments.arguments;
  * move o by 1.2–1.9e-3 and dq, dk, dv by 1.8–2.7e-3 (relative L2) at three of these shapes: bound 1e-2.
  * The backward is fed the oracle's forward (o rounded to BF16, lse to FP32), the same numbers on both sides,
  * so it is checked apart from the forward. No atomics: a second backward gives the same bits.
+ *
+ * <p>The Hopper forward ({@link FlashAttentionForwardHopper}, wgmma + TMA, 128-query tiles) is held to the same
+ * bounds at the same shapes and at sequences that are not a multiple of its tile (192, 320, 1088: the last
+ * query tile half outside the sequence, k and v boxes reaching into the next sequence or past the last token),
+ * with enough key tiles (1088 = 8.5 tiles) to wrap its ring of stages, with a Qwen2.5-like 12 query heads on
+ * 2 kv heads, and in each of its schedules (serial, overlapped, ping-pong). A second launch must give the same bits.
  */
 @GpuKernelTest
 class AttentionKernelsGpuTest {
@@ -53,6 +61,30 @@ class AttentionKernelsGpuTest {
         for (boolean documents : new boolean[] {false, true}) { // the tiny model
             AttentionShape shape = new AttentionShape(4, 128, 4, 2, 64, documents);
             cases.add(arguments("tiny " + shape.suffix(), shape));
+        }
+        return cases.stream();
+    }
+
+    static Stream<Arguments> hopperCases() {
+        List<AttentionShape> shapes = new ArrayList<>(shapes().map(a -> (AttentionShape) a.get()[1]).toList());
+        List<AttentionShape> ragged = List.of(
+                new AttentionShape(2, 192, 4, 2, 64, false),
+                new AttentionShape(3, 320, 4, 2, 128, false),
+                new AttentionShape(3, 320, 4, 4, 64, true),
+                new AttentionShape(1, 1088, 12, 2, 128, false),
+                new AttentionShape(4, 1088, 4, 2, 128, true),
+                new AttentionShape(4, 1088, 8, 2, 64, true));
+        shapes.addAll(ragged);
+        List<Arguments> cases = new ArrayList<>();
+        for (AttentionShape shape : shapes) {
+            FlashAttentionForwardHopper overlapped = FlashAttentionForwardHopper.of(shape);
+            cases.add(arguments(overlapped.kernelName(), shape, overlapped));
+        }
+        for (AttentionShape shape : ragged) {
+            for (FlashAttentionForwardHopper spec : List.of(new FlashAttentionForwardHopper(shape, 2, Schedule.SERIAL),
+                    FlashAttentionForwardHopper.of(shape, Schedule.PINGPONG))) {
+                cases.add(arguments(spec.kernelName(), shape, spec));
+            }
         }
         return cases.stream();
     }
@@ -102,6 +134,28 @@ class AttentionKernelsGpuTest {
             Forward want = Forward.of(shape, in);
             Accuracy.relativeL2(spec.kernelName() + " o", ws.bf16("o"), want.o(), OUTPUT_BOUND);
             Accuracy.relativeL2(spec.kernelName() + " lse", ws.f32("lse"), lseByHead(want.lse(), shape), LSE_BOUND);
+        }
+    }
+
+    @ParameterizedTest(name = "hopper forward {0}")
+    @MethodSource("hopperCases")
+    void hopperForwardMatchesOracleAndRepeatsBitForBit(String name, AttentionShape shape, FlashAttentionForwardHopper spec) {
+        Inputs in = Inputs.draw(shape, 93);
+        CudaKernel kernel = spec.emit();
+        try (DeviceWorkspace ws = GpuSession.get().workspace()) {
+            in.upload(ws, shape);
+            ws.output("o", DType.BF16, in.q().length).output("lse", DType.F32, shape.tokens() * shape.heads())
+                    .launch(kernel);
+
+            Forward want = Forward.of(shape, in);
+            short[] oBits = ws.bf16Bits("o");
+            float[] lse = ws.f32("lse");
+            Accuracy.relativeL2(kernel.name() + " o", Numbers.bf16ToFloat(oBits), want.o(), OUTPUT_BOUND);
+            Accuracy.relativeL2(kernel.name() + " lse", lse, lseByHead(want.lse(), shape), LSE_BOUND);
+
+            ws.poison("o").poison("lse").launch(kernel);
+            Accuracy.bitExact(kernel.name() + " rerun o", ws.bf16Bits("o"), oBits);
+            Accuracy.bitExact(kernel.name() + " rerun lse", ws.f32("lse"), lse);
         }
     }
 

@@ -28,15 +28,21 @@
  *
  * <h2>Numerics</h2>
  * Inputs and outputs are BF16, rounded to nearest even once; lse and delta are FP32. Products run on
- * {@code mma.sync.m16n8k16} with FP32 accumulation; softmax is online and in FP32 (base 2, {@code exp2f}).
+ * {@code mma.sync.m16n8k16} or {@code wgmma.m64nNk16} with FP32 accumulation; softmax is online and in FP32 (base 2, {@code exp2f}).
  * Against the oracle, which computes in float64 and rounds only stored values, the known differences are:
  * the probabilities are rounded to BF16 before {@code p·v} and {@code pᵀ·dout} while their normalizing sum is
  * not, and {@code ds} is rounded to BF16 before {@code ds·k} and {@code dsᵀ·q}. RoPE evaluates angles and their
  * sine and cosine in FP64 and rotates in FP32, so it should agree with the oracle to within one BF16 ulp except where the rotation nearly cancels to zero (there within the FP32 rounding of the rotation).
  *
  * <h2>Kernels and tiles</h2>
- * All attention kernels use blocks of 4 warps, each warp owning 16 rows, and static shared memory under
- * 48 KiB (no opt-in attribute needed). {@code seq} must be a multiple of 64 and headDim 64 or 128.
+ * {@code seq} must be a multiple of 64 and headDim 64 or 128. The forward is chosen by {@link AttentionKernels}.
+ * <ul>
+ *   <li>{@link FlashAttentionForwardHopper} (sm_90a, the forward the compiler launches): 128 queries × 128 keys
+ *       per step on {@code wgmma}, q, k, v by TMA into dynamic shared memory; 384 threads (a producer and two
+ *       consumer warpgroups); one block per (query tile, head, sequence), longest first.
+ * </ul>
+ * The other attention kernels use blocks of 4 warps, each warp owning 16 rows, and static shared memory under
+ * 48 KiB (no opt-in attribute needed).
  * <ul>
  *   <li>{@link FlashAttentionForward}: 64 queries × 64 keys per step; grid (seq/64, heads, batch).
  *   <li>{@link FlashAttentionBackward}: {@link AttentionBackwardDelta}, then {@link FlashAttentionBackwardKeyValue}

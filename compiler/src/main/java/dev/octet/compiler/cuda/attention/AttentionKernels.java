@@ -1,0 +1,17 @@
+package dev.octet.compiler.cuda.attention;
+
+import dev.octet.compiler.cuda.KernelSpec;
+
+/**
+ * The one place that picks the attention forward kernel for a shape. Both candidates take the same parameters
+ * ({@code q, k, v, [document_ids], o, lse}, bound by name) and write the same outputs, so the backward kernels
+ * and the runtime do not care which one ran: Hopper's wgmma + TMA kernel ({@link FlashAttentionForwardHopper})
+ * wherever it fits, the mma.sync kernel ({@link FlashAttentionForward}) otherwise.
+ */
+public final class AttentionKernels {
+    private AttentionKernels() {}
+
+    public static KernelSpec forward(AttentionShape shape) {
+        return FlashAttentionForwardHopper.supports(shape) ? FlashAttentionForwardHopper.of(shape) : new FlashAttentionForward(shape);
+    }
+}
