@@ -555,7 +555,8 @@ public record FlashAttentionForwardHopper(AttentionShape shape, int stages, Sche
                 }
                 if (DOCUMENT_MASK) {
                     // The range of document ids in every key tile of every sequence (rows past the sequence read its
-                    // last id). A query tile's range is its key tile's.
+                    // last id). A query tile's range is its key tile's. Unrolled so that several tiles' loads are in flight.
+                    #pragma unroll 4
                     for (int t = threadIdx.x / 32; t < BATCH * Q_TILES; t += THREADS / 32) {
                         const long first = (long) (t / Q_TILES) * SEQ;
                         const int key0 = (t % Q_TILES) * BLOCK_N;
