@@ -184,7 +184,7 @@ public record FlashAttentionForwardHopper(AttentionShape shape, int stages, Sche
                 constexpr bool PINGPONG = %b;  // the consumer warpgroups take turns issuing wgmmas
                 """.formatted(shape.batch(), BLOCK_M, BLOCK_N, stages, THREADS, PANEL_COLUMNS, schedule == Schedule.PINGPONG);
         String body = constants + "\n" + HopperPrelude.source() + "\n"
-                + negativeInfinityAndPack() + scoresWgmma() + outputWgmma() + CONSUMER_HELPERS
+                + negativeInfinityAndPack() + scoresWgmma() + outputWgmma() + CONSUMER_FUNCTIONS
                 + KERNEL.replace("$NAME", kernelName())
                         .replace("$SIGNATURE", CudaKernel.signature(params()))
                         .replace("$DOCS", shape.documentMask() ? "document_ids" : "nullptr")
@@ -278,7 +278,7 @@ public record FlashAttentionForwardHopper(AttentionShape shape, int stages, Sche
      * A consumer thread holds, per warp of 16 rows, rows g and g + 8 (g = lane / 4) and, in every n8 column
      * group j, columns 8j + c and 8j + c + 1 (c = 2·(lane % 4)): mma.sync's m16n8 layout, repeated.
      */
-    private static final String CONSUMER_HELPERS = """
+    private static final String CONSUMER_FUNCTIONS = """
             template <int FRAGS>
             __device__ __forceinline__ void fence_fragments(float (&d)[FRAGS][4]) {
                 #pragma unroll
