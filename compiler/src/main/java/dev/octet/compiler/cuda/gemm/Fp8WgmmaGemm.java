@@ -330,7 +330,9 @@ public record Fp8WgmmaGemm(GemmProblem problem, int blockN, int stages, int clus
                         }
                     } else {
                         %4$s
-                        const int consumer = warpgroup - 1;
+                        // Read from lane 0 so that the compiler knows it is warp-uniform: the wgmma descriptors derived
+                        // from it can then live in uniform registers instead of being moved there before every wgmma.
+                        const int consumer = __shfl_sync(0xffffffffu, warpgroup - 1, 0);
                         const int warp = (threadIdx.x / 32) %% 4, lane = threadIdx.x %% 32;
                         const int group = lane / 4, quad = lane %% 4;  // the m64nNk32 accumulator layout, as mma.sync's m16n8
                         const int warp_row = consumer * 64 + warp * 16, warp_col = 0;
