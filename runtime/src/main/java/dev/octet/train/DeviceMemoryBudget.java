@@ -30,7 +30,7 @@ public record DeviceMemoryBudget(DeviceMemoryPlan plan, DeviceMemoryInfo device)
      * One line: what the step needs, what is free, and what would fit, e.g. {@code the step at micro_batch = 4 needs
      * 80.25 GiB of free device memory (arena 80.00 GiB + about 0.25 GiB for its modules and graphs, estimated) but
      * 70.00 GiB of 80.00 GiB is free; would fit: micro_batch = 2 (40.25 GiB), or recompute = [norm, activation] in
-     * the recipe (65.25 GiB) (re-planned by the compiler; global_batch unchanged)}.
+     * the recipe (65.25 GiB); re-planned by the compiler, global_batch unchanged}.
      */
     public String refusal(int microBatch, SmallerSteps alternatives) {
         String needs = String.format(Locale.ROOT, "the step at micro_batch = %d needs %s of free device memory (arena %s + about"
@@ -50,6 +50,6 @@ public record DeviceMemoryBudget(DeviceMemoryPlan plan, DeviceMemoryInfo device)
                     recompute, gib(c.bytesAfterContext())));
         }
         return needs + "; would fit: " + String.join(", or ", options)
-                + " (re-planned by the compiler; global_batch unchanged)";
+                + "; re-planned by the compiler, global_batch unchanged";
     }
 }
