@@ -59,8 +59,9 @@ public final class HopperPrelude {
             }
 
             // mbar_wait for threads that hold wgmma accumulators across the wait: a trap path there makes ptxas
-            // serialise the wgmmas for want of registers (C7512). After ~10 s this wait sets `late` and returns, later
-            // waits with `late` set return at once, and the caller traps when its accumulators are dead.
+            // serialise the wgmmas for want of registers (C7512) or spill. After ~10 s this wait sets `late` and
+            // returns, later waits with `late` set return at once, and the caller has a thread without accumulators
+            // (a producer) trap for it.
             __device__ __forceinline__ void mbar_wait_or_late(unsigned long long* bar, unsigned parity, bool& late) {
                 const unsigned addr = smem_u32(bar);
                 if (mbar_try_wait(addr, parity)) return;

@@ -39,7 +39,8 @@
  * <ul>
  *   <li>{@link FlashAttentionForwardHopper} (sm_90a, the forward the compiler launches): 128 queries × 128 keys
  *       per step on {@code wgmma}, q, k, v by TMA into dynamic shared memory; 384 threads (a producer and two
- *       consumer warpgroups); one block per (query tile, head, sequence), longest first.
+ *       consumer warpgroups); a persistent grid of one block per SM over (query tile, head, sequence) units,
+ *       longest first.
  * </ul>
  * The other attention kernels use blocks of 4 warps, each warp owning 16 rows, and static shared memory under
  * 48 KiB (no opt-in attribute needed).
