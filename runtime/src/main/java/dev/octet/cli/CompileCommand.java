@@ -122,8 +122,7 @@ final class CompileCommand implements Callable<Integer> {
         // The other choice of activation recomputation, compiled only to report what it would change.
         RecipeSpec r = chosen;
         Set<Recompute> other = r.recompute().isEmpty() ? EnumSet.allOf(Recompute.class) : Set.of();
-        StepPlan alternative = Lowering.compile(new CompileTarget(m, new RecipeSpec(r.name(), r.pos(), r.forModel(),
-                r.operands(), r.bf16(), r.masterWeights(), r.optimizerStates(), other), target.shape(), target.adamw(),
+        StepPlan alternative = Lowering.compile(new CompileTarget(m, r.withRecompute(other), target.shape(), target.adamw(),
                 target.clipNorm(), target.lossWorkspaceBytes()), Lowering.QUIET);
         System.out.print(r.recompute().isEmpty() ? CompileSummary.recomputeEffect(alternative, plan)
                 : CompileSummary.recomputeEffect(plan, alternative));

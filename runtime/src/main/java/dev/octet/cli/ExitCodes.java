@@ -11,6 +11,8 @@ public final class ExitCodes {
     public static final int INTERNAL = 3;
     /** The JVM ran out of heap: the run is larger than the heap it was given. */
     public static final int OUT_OF_MEMORY = 4;
+    /** The GPU's memory is too small for the run: refused before allocating, or CUDA_ERROR_OUT_OF_MEMORY. */
+    public static final int DEVICE_OUT_OF_MEMORY = 5;
 
     private ExitCodes() {}
 }

@@ -5,7 +5,7 @@ import picocli.CommandLine.Command;
 
 /**
  * The {@code octet} command line. Exit codes: 0 success, 1 invalid input, 2 usage error, 3 internal error,
- * 4 out of memory.
+ * 4 out of memory (JVM heap), 5 out of device memory (the GPU's).
  */
 @Command(name = "octet", mixinStandardHelpOptions = true, versionProvider = OctetVersion.class,
         description = "Octet: an FP8 training compiler for transformers.",
@@ -33,6 +33,11 @@ public final class OctetMain implements Runnable {
             if (oom.isPresent()) {
                 commandLine.getErr().println("octet: error: " + HeapErrors.describe(oom.get()));
                 return ExitCodes.OUT_OF_MEMORY;
+            }
+            var device = DeviceMemoryErrors.describe(e);
+            if (device.isPresent()) {
+                commandLine.getErr().println("octet: error: " + device.get());
+                return ExitCodes.DEVICE_OUT_OF_MEMORY;
             }
             var io = FileErrors.ioCause(e);
             if (io.isPresent()) {

@@ -24,6 +24,7 @@ import dev.octet.gpu.CudaUnavailableException;
 import dev.octet.gpu.NvrtcCompileException;
 import dev.octet.gpu.NvrtcException;
 import dev.octet.train.CpuTrainer;
+import dev.octet.train.DeviceMemoryShortfallException;
 import dev.octet.train.GpuTrainer;
 import dev.octet.train.Monitoring;
 import dev.octet.train.TrainingOptions;
@@ -254,7 +255,13 @@ final class TrainCommand implements Callable<Integer> {
             } catch (NonFiniteTensorException e) {
                 System.err.println("octet: training diverged: " + e.getMessage() + "; metrics so far are in " + runDir);
                 return ExitCodes.INVALID_INPUT;
-            } catch (CudaException | CudaUnavailableException | NvrtcException | NvrtcCompileException e) {
+            } catch (CudaException | CudaUnavailableException | NvrtcException | NvrtcCompileException
+                     | DeviceMemoryShortfallException e) {
+                Optional<String> memory = DeviceMemoryErrors.describe(e);
+                if (memory.isPresent()) {
+                    System.err.println("octet: error: " + memory.get());
+                    return ExitCodes.DEVICE_OUT_OF_MEMORY;
+                }
                 System.err.println("octet: error on the GPU: " + e.getMessage());
                 return ExitCodes.INVALID_INPUT;
             } catch (UnsupportedShapeException e) {

@@ -58,11 +58,16 @@ public final class CudaContext implements AutoCloseable {
      * cuMemGetInfo reports them. Does not wait for the device.
      */
     public long memoryInUse() {
+        return memoryInfo().usedBytes();
+    }
+
+    /** Free and total bytes of the device, as cuMemGetInfo reports them now. Does not wait for the device. */
+    public DeviceMemoryInfo memoryInfo() {
         makeCurrent();
         long[] free = new long[1];
         long[] total = new long[1];
         CudaCheck.check(JCudaDriver.cuMemGetInfo(free, total), "cuMemGetInfo");
-        return total[0] - free[0];
+        return new DeviceMemoryInfo(free[0], total[0]);
     }
 
     public DeviceBuffer allocate(long bytes) {

@@ -7,6 +7,7 @@ import dev.octet.compiler.Lowering;
 import dev.octet.compiler.ir.Parameter;
 import dev.octet.compiler.ir.Value;
 import dev.octet.compiler.passes.QuantizeInsertion;
+import dev.octet.compiler.plan.DeviceMemoryPlan;
 import dev.octet.compiler.plan.StepPlan;
 import dev.octet.cpu.exec.Fp8LinearKernel;
 import dev.octet.cpu.exec.Fp8TensorHealth;
@@ -21,6 +22,7 @@ import dev.octet.dsl.spec.ModelSpec;
 import dev.octet.dsl.spec.OperandQuant;
 import dev.octet.dsl.spec.ParameterTable;
 import dev.octet.dsl.spec.RecipeSpec;
+import dev.octet.dsl.spec.Recompute;
 import dev.octet.dsl.spec.Role;
 import dev.octet.dsl.spec.Scaling;
 import dev.octet.dsl.spec.TrainingSpec;
@@ -39,10 +41,12 @@ import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
+import java.util.function.Consumer;
 
 /**
  * The CUDA backend: the step compiled for the training block's shape, run on device 0 by a
@@ -76,11 +80,17 @@ final class GpuBackend implements TrainingBackend {
         this.health = Fp8HealthProbe.of(device.layout().plan());
     }
 
-    /** Compiles the training block's step, opens device 0, loads the step and uploads the initial weights. */
-    static GpuBackend open(ModelSpec model, RecipeSpec recipe, TrainingSpec spec, boolean graphs) {
+    /**
+     * Compiles the training block's step, opens device 0, checks that the plan fits its free memory, loads the
+     * step and uploads the initial weights. {@code report} gets the planned and free device memory.
+     *
+     * @throws DeviceMemoryShortfallException before anything of the step is allocated, when it does not fit
+     */
+    static GpuBackend open(ModelSpec model, RecipeSpec recipe, TrainingSpec spec, boolean graphs, Consumer<String> report) {
         StepPlan plan = Lowering.compile(CompileTarget.of(model, recipe, spec), Lowering.QUIET);
         CudaContext context = CudaContext.open(0);
         try {
+            requireFit(new DeviceMemoryBudget(DeviceMemoryPlan.of(plan), context.memoryInfo()), model, recipe, spec, report);
             KernelCompiler compiler = NvrtcCompilers.open();
             DeviceStep device = DeviceStep.load(context, plan, new CompileCache(compiler, KernelCompiler.HOPPER, List.of()));
             ParameterStore params = ParameterStore.initialize(model, spec.seed());
@@ -92,6 +102,18 @@ final class GpuBackend implements TrainingBackend {
         } catch (RuntimeException e) {
             context.close();
             throw e;
+        }
+    }
+
+    /** Reports the budget and refuses a step that does not fit, saying what would (re-planned by the compiler). */
+    static void requireFit(DeviceMemoryBudget budget, ModelSpec model, RecipeSpec recipe, TrainingSpec spec,
+                           Consumer<String> report) {
+        report.accept(budget.describe());
+        if (!budget.fits()) {
+            SmallerSteps smaller = SmallerSteps.search(spec.microBatch(), spec.globalBatch(),
+                    recipe.recompute().containsAll(EnumSet.allOf(Recompute.class)), budget.device().freeBytes(),
+                    StepReplanner.compiler(model, recipe, spec));
+            throw new DeviceMemoryShortfallException(budget.refusal(spec.microBatch(), smaller));
         }
     }
 

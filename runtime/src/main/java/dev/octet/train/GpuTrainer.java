@@ -15,10 +15,14 @@ import java.util.function.Consumer;
 public final class GpuTrainer {
     private GpuTrainer() {}
 
-    /** @param report receives lines on the device, how the kernels were obtained (compile cache), and notes */
+    /**
+     * @param report receives lines on the device's planned and free memory, the device, how the kernels were
+     *               obtained (compile cache), and notes
+     * @throws DeviceMemoryShortfallException when the step does not fit the device's free memory, before allocating
+     */
     public static TrainingResult train(ModelSpec model, RecipeSpec recipe, TrainingSpec spec, TrainingData data,
                                        TrainingOptions options, Consumer<String> report) throws IOException {
-        try (GpuBackend backend = GpuBackend.open(model, recipe, spec, true)) {
+        try (GpuBackend backend = GpuBackend.open(model, recipe, spec, true, report)) {
             report.accept("device: " + backend.describe());
             return TrainingLoop.run(backend, model, recipe, spec, data, options);
         }

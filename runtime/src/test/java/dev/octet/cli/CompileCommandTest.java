@@ -60,6 +60,8 @@ class CompileCommandTest {
         assertTrue(stdout.contains("fused:") && stdout.contains("gemm+residual"), stdout);
         assertTrue(stdout.contains("peak forward") && stdout.contains("FLOPs per step"), stdout);
         assertTrue(stdout.contains("recompute [norm, activation]: peak forward"), stdout);
+        assertTrue(stdout.lines().anyMatch(l -> l.matches("  device memory: arena [0-9.]+ MiB \\(largest workspace [0-9.]+ MiB,"
+                + " kernel[0-9]+\\.logits\\) \\+ CUDA context and modules about 768\\.0 MiB \\(estimate\\) = [0-9.]+ MiB")), stdout);
     }
 
     @Test

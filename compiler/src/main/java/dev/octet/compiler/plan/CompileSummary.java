@@ -59,6 +59,7 @@ public final class CompileSummary {
                 mib(m.persistentBytes()), mib(m.peakBytes().getOrDefault(Phase.FORWARD, 0L)),
                 mib(m.peakBytes().getOrDefault(Phase.BACKWARD, 0L)), mib(m.peakBytes().getOrDefault(Phase.OPTIMIZER, 0L)),
                 mib(m.arenaBytes()), mib(m.transientBytesWithoutReuse())));
+        sb.append("  device memory: ").append(DeviceMemoryPlan.of(plan).describe()).append('\n');
         sb.append(String.format(Locale.ROOT, "  FLOPs per step: %.3g (%.3g per token)%n", plan.flopsPerStep(),
                 plan.flopsPerStep() / ((double) s.tokens() * s.accumulation())));
         return sb.toString();

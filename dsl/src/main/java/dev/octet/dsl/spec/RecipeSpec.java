@@ -18,6 +18,11 @@ public record RecipeSpec(
         recompute = Set.copyOf(recompute);
     }
 
+    /** The same recipe recomputing {@code activations} instead. */
+    public RecipeSpec withRecompute(Set<Recompute> activations) {
+        return new RecipeSpec(name, pos, forModel, operands, bf16, masterWeights, optimizerStates, activations);
+    }
+
     public OperandQuant operand(Gemm gemm, Role role) {
         OperandQuant q = operands.get(gemm).get(role);
         if (q == null) {
