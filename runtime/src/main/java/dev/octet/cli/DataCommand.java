@@ -5,7 +5,7 @@ import picocli.CommandLine.Command;
 
 /** {@code octet data ...}: preparing training data. */
 @Command(name = "data", mixinStandardHelpOptions = true, description = "Prepare training data.",
-        subcommands = {TokenizeCommand.class, ArithmeticCommand.class})
+        subcommands = {TokenizeCommand.class, ArithmeticCommand.class, EnglishCommand.class})
 final class DataCommand implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
