@@ -59,7 +59,11 @@ class InitialWeightsGpuTest {
         System.out.printf(Locale.ROOT, "first-step loss: file's weights %.6f (random init %.6f); CPU %.6f, GPU %.6f%n",
                 expected, randomLoss, cpu.first(), gpu.first());
         assertTrue(cpu.first() == expected, "the CPU's first step did not run on the file's weights");
-        assertTrue(Math.abs(gpu.first() - expected) <= 1e-3 * Math.abs(expected), "GPU first loss " + gpu.first()
+        // What this test checks is that the GPU starts from the file's weights, not how exact its kernels are
+        // (TrainingStepGpuTest does that at ordinary weights: loss within 1.7e-5). With four times larger weights the
+        // GPU's FP8 GEMMs and attention, which are not bit-exact, move the first loss by 1.4e-3 of itself (measured on
+        // the H200), while the file's weights and a random initialisation differ by ~40% (14.42 against 8.30).
+        assertTrue(Math.abs(gpu.first() - expected) <= 1e-2 * Math.abs(expected), "GPU first loss " + gpu.first()
                 + ", the file's weights give " + expected);
         assertTrue(Math.abs(expected - randomLoss) > 10 * 1e-3 * Math.abs(expected),
                 "the two initialisations are too close to tell apart");
