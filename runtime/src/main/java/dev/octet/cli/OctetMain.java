@@ -9,7 +9,7 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "octet", mixinStandardHelpOptions = true, versionProvider = OctetVersion.class,
         description = "Octet: an FP8 training compiler for transformers.",
-        subcommands = {CheckCommand.class, CompileCommand.class, TrainCommand.class, TuneCommand.class, EvalCommand.class, DataCommand.class, ReportCommand.class,
+        subcommands = {CheckCommand.class, CompileCommand.class, TrainCommand.class, BenchCommand.class, TuneCommand.class, EvalCommand.class, DataCommand.class, ReportCommand.class,
                 ImportCommand.class, ExportCommand.class,
                 CommandLine.HelpCommand.class})
 public final class OctetMain implements Runnable {
