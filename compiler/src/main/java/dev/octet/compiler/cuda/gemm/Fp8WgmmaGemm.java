@@ -33,8 +33,8 @@ import java.util.Objects;
  * once share operands in L2. The epilogue is {@link MmaGemmSource#epilogue}'s, from registers.
  *
  * <p>A's scales (per row and chunk) and B's when one serves the whole tile per chunk (tensor-wise, 128×128
- * blocks) are read from global memory before the wgmmas they follow, so their latency hides under the tensor
- * cores. B's per-column scales (wgrad's token groups) are staged per ring stage into shared memory by a scale
+ * blocks) are read from global memory one K block before the wgmmas they follow: under the TMA traffic an
+ * L2 round trip outlasts a chunk's wgmmas. B's per-column scales (wgrad's token groups) are staged per ring stage into shared memory by a scale
  * warp of the producer warpgroup; consumers then free a stage only after the promotion has read them.
  *
  * <p>Parameters: {@code a} and {@code b} as tensor maps over the codes ({@code [M,K]}, {@code [N,K]},
