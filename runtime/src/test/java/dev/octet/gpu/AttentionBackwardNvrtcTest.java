@@ -1,0 +1,43 @@
+package dev.octet.gpu;
+
+import dev.octet.compiler.cuda.CudaKernel;
+import dev.octet.compiler.cuda.attention.AttentionShape;
+import dev.octet.compiler.cuda.attention.FlashAttentionBackwardKeyValueHopper;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The Hopper attention backward for dk and dv, at headDim 64 and 128, with and without a document mask, with
+ * every kv head shared by 6 query heads or by one, compiles with NVRTC 12 (the runtime's compiler) with no
+ * spill, no stack frame and no ptxas warning of a serialised wgmma or an ignored setmaxnreg. Run with
+ * LD_LIBRARY_PATH=$(.ci/fetch-nvrtc) and -Dgroups=nvrtc.
+ */
+@Tag("nvrtc")
+class AttentionBackwardNvrtcTest {
+    @Test
+    void keyValueKernelCompilesOnTheFastPath() {
+        assertTrue(ForeignLibrary.open(JCudaNvrtc.LIBRARY).isPresent(),
+                "libnvrtc.so.12 must be on LD_LIBRARY_PATH (.ci/fetch-nvrtc prints its folder)");
+        JCudaNvrtc nvrtc = new JCudaNvrtc();
+        assertEquals(12, nvrtc.version().major());
+        List<String> problems = new ArrayList<>();
+        for (int headDim : new int[] {64, 128}) {
+            for (boolean documents : new boolean[] {false, true}) {
+                for (int kvHeads : new int[] {2, 12}) {
+                    AttentionShape shape = new AttentionShape(2, 8192, 12, kvHeads, headDim, documents);
+                    CudaKernel kernel = FlashAttentionBackwardKeyValueHopper.of(shape).emit();
+                    CompiledKernel compiled = nvrtc.compile(kernel, KernelCompiler.HOPPER, List.of());
+                    System.out.println(compiled);
+                    problems.addAll(compiled.slowPaths(kernel.source()));
+                }
+            }
+        }
+        assertTrue(problems.isEmpty(), "under " + nvrtc.description() + ":\n" + String.join("\n", problems));
+    }
+}
