@@ -253,16 +253,21 @@ public record FlashAttentionBackwardKeyValueHopper(AttentionShape shape, int sta
 
             // Hides the scores of pairs that may not attend: a query before the key (the two tiles crossing the
             // diagonal) or of another document.
+            // The keys' documents are read here, not kept across the loop: at headDim 128 the consumers have no
+            // register to spare.
             template <bool CAUSAL>
             __device__ __forceinline__ void mask_scores(float (&s)[S_FRAGS][4], int query0, int key_lo, int key_hi,
-                                                        const int* query_docs, int doc_lo, int doc_hi) {
+                                                        const int* docs) {
                 const int c = 2 * (threadIdx.x % 4);
+                // Keys past the sequence see no query (causal): any document will do.
+                const int doc_lo = DOCUMENT_MASK ? docs[min(key_lo, SEQ - 1)] : 0;
+                const int doc_hi = DOCUMENT_MASK ? docs[min(key_hi, SEQ - 1)] : 0;
                 #pragma unroll
                 for (int j = 0; j < S_FRAGS; ++j) {
                     const int query = query0 + 8 * j + c;
                     int2 qd = make_int2(doc_lo, doc_lo);
                     // Query tiles lie inside the sequence, and query is even: an aligned pair of ids.
-                    if (DOCUMENT_MASK) qd = __ldg(reinterpret_cast<const int2*>(query_docs + query));
+                    if (DOCUMENT_MASK) qd = *reinterpret_cast<const int2*>(docs + query);
                     #pragma unroll
                     for (int e = 0; e < 4; ++e) {
                         const int q = query + (e & 1), key = e < 2 ? key_lo : key_hi;
@@ -430,9 +435,7 @@ public record FlashAttentionBackwardKeyValueHopper(AttentionShape shape, int sta
                     const unsigned q_ring = smem_u32(q_ring_smem), dout_ring = smem_u32(dout_ring_smem);
                     // This thread's two keys (positions in the sequence); rows past the sequence are never stored.
                     const int key_lo = key0 + consumer * 64 + warp * 16 + g, key_hi = key_lo + 8;
-                    const int* query_docs = DOCUMENT_MASK ? docs + first_token : nullptr;
-                    const int doc_lo = DOCUMENT_MASK ? query_docs[min(key_lo, SEQ - 1)] : 0;
-                    const int doc_hi = DOCUMENT_MASK ? query_docs[min(key_hi, SEQ - 1)] : 0;
+                    const int* sequence_docs = DOCUMENT_MASK ? docs + first_token : nullptr;
                     // A lost copy must fail the launch, not hang it: see mbar_wait_or_late.
                     bool late = false;
                     float dk_acc[D_FRAGS][4], dv_acc[D_FRAGS][4];
@@ -442,7 +445,6 @@ public record FlashAttentionBackwardKeyValueHopper(AttentionShape shape, int sta
                         dv_acc[j][0] = dv_acc[j][1] = dv_acc[j][2] = dv_acc[j][3] = 0.0f;
                     }
                     float s[S_FRAGS][4], dp[S_FRAGS][4];
-                    unsigned a[P_STEPS][4];  // pᵀ, then dsᵀ, as BF16 A fragments
                     mbar_wait_or_late(kv_full, 0, late);
                     int it = 0;
                     for (int head = kv_head * GROUP; head < (kv_head + 1) * GROUP; ++head) {
@@ -462,24 +464,25 @@ public record FlashAttentionBackwardKeyValueHopper(AttentionShape shape, int sta
                             fence_fragments(s);
                             const int query0 = qt * BLOCK_M;
                             if (qt < first_query_tile + 2) {
-                                mask_scores<true>(s, query0, key_lo, key_hi, query_docs, doc_lo, doc_hi);
+                                mask_scores<true>(s, query0, key_lo, key_hi, sequence_docs);
                             } else if (DOCUMENT_MASK && !(key_doc_min == key_doc_max && tile_doc_min[qt] == key_doc_min
                                                           && tile_doc_max[qt] == key_doc_max)) {
-                                mask_scores<false>(s, query0, key_lo, key_hi, query_docs, doc_lo, doc_hi);
+                                mask_scores<false>(s, query0, key_lo, key_hi, sequence_docs);
                             }
                             probabilities(s, lse_ring + stage * BLOCK_M);
-                            pack_fragments(a, s);
-                            fence_fragments(dv_acc);
-                            wgmma_fence();
-                            issue_gradient(dv_acc, a, dout_tile);
-                            wgmma_wait<1>();  // dpᵀ is in; pᵀ·dout may still run
+                            wgmma_wait<0>();
                             fence_fragments(dp);
-                            // a still feeds the running pᵀ·dout: dsᵀ goes to fresh registers.
-                            unsigned ds[P_STEPS][4];
-                            pack_score_gradients(ds, s, dp, delta_ring + stage * BLOCK_M);
+                            // Both A operands before either product: while those run, only accumulators and
+                            // fragments are live, which keeps headDim 128 within the consumers' registers.
+                            unsigned p_frag[P_STEPS][4], ds_frag[P_STEPS][4];
+                            // dsᵀ first: dpᵀ dies as it is packed, then pᵀ.
+                            pack_score_gradients(ds_frag, s, dp, delta_ring + stage * BLOCK_M);
+                            pack_fragments(p_frag, s);
+                            fence_fragments(dv_acc);
                             fence_fragments(dk_acc);
                             wgmma_fence();
-                            issue_gradient(dk_acc, ds, q_tile);
+                            issue_gradient(dv_acc, p_frag, dout_tile);
+                            issue_gradient(dk_acc, ds_frag, q_tile);
                             wgmma_wait<0>();
                             fence_fragments(dv_acc);
                             fence_fragments(dk_acc);
