@@ -7,11 +7,20 @@ import dev.octet.compiler.cuda.KernelSpec;
  * ({@code q, k, v, [document_ids], o, lse}, bound by name) and write the same outputs, so the backward kernels
  * and the runtime do not care which one ran: Hopper's wgmma + TMA kernel ({@link FlashAttentionForwardHopper})
  * wherever it fits, the mma.sync kernel ({@link FlashAttentionForward}) otherwise.
+ *
+ * <p>The backward's dk, dv kernel on wgmma ({@link FlashAttentionBackwardKeyValueHopper}) is chosen only when
+ * asked for: the training step keeps the mma.sync backward until a GPU run of AttentionKernelsGpuTest has held
+ * the wgmma kernel to the oracle.
  */
 public final class AttentionKernels {
     private AttentionKernels() {}
 
     public static KernelSpec forward(AttentionShape shape) {
         return FlashAttentionForwardHopper.supports(shape) ? FlashAttentionForwardHopper.of(shape) : new FlashAttentionForward(shape);
+    }
+
+    /** The backward; with {@code hopper}, dk and dv by wgmma + TMA wherever that kernel fits. */
+    public static FlashAttentionBackward backward(AttentionShape shape, boolean hopper) {
+        return new FlashAttentionBackward(shape, hopper && FlashAttentionBackwardKeyValueHopper.supports(shape));
     }
 }

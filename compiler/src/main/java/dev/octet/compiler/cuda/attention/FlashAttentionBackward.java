@@ -6,18 +6,32 @@ import java.util.List;
 
 /**
  * The attention backward as the runtime launches it: {@link AttentionBackwardDelta} (delta = rowsum(dout∘o)),
- * then {@link FlashAttentionBackwardKeyValue} (dk, dv) and {@link FlashAttentionBackwardQuery} (dq), which only
- * read delta and may run in either order. No atomics: every output row is written once by one block, so the
- * result is deterministic. The one scratch buffer, delta (f32[batch, heads, seq]), lives from the first kernel
- * to the last.
+ * then a dk, dv kernel and {@link FlashAttentionBackwardQuery} (dq), which only read delta and may run in either
+ * order. No atomics: every output row is written once by one block, so the result is deterministic. The one
+ * scratch buffer, delta (f32[batch, heads, seq]), lives from the first kernel to the last.
+ *
+ * <p>dk, dv: {@link FlashAttentionBackwardKeyValue} (mma.sync) unless {@code hopperKeyValue}, then
+ * {@link FlashAttentionBackwardKeyValueHopper} (wgmma + TMA; its q, k, v, dout are tensor maps over the same
+ * buffers). {@link AttentionKernels#backward} makes that choice.
  */
-public record FlashAttentionBackward(AttentionShape shape) {
+public record FlashAttentionBackward(AttentionShape shape, boolean hopperKeyValue) {
+    public FlashAttentionBackward {
+        if (hopperKeyValue && !FlashAttentionBackwardKeyValueHopper.supports(shape)) {
+            throw new IllegalArgumentException("FlashAttentionBackwardKeyValueHopper cannot run " + shape.suffix());
+        }
+    }
+
+    /** Every kernel on mma.sync. */
+    public FlashAttentionBackward(AttentionShape shape) {
+        this(shape, false);
+    }
+
     public AttentionBackwardDelta delta() {
         return new AttentionBackwardDelta(shape);
     }
 
-    public FlashAttentionBackwardKeyValue keyValue() {
-        return new FlashAttentionBackwardKeyValue(shape);
+    public KernelSpec keyValue() {
+        return hopperKeyValue ? FlashAttentionBackwardKeyValueHopper.of(shape) : new FlashAttentionBackwardKeyValue(shape);
     }
 
     public FlashAttentionBackwardQuery query() {

@@ -42,11 +42,12 @@ public record FlashAttentionBackwardKeyValueHopper(AttentionShape shape, int sta
     static final int PANEL_COLUMNS = 64;
     static final int THREADS = 384;
     /**
-     * 24 × 128 + 2 × 240 × 128 = 64,512, what a block of 384 threads capped at 168 registers starts with. At
-     * headDim 128 a consumer holds 128 accumulators of dk, dv, 64 of sᵀ, dpᵀ and 32 of BF16 fragments: at 232
-     * ptxas serialises the wgmmas (C7512) and spills. The producer issues one loop of copies and fits in 24.
+     * As the forward's: 40 × 128 + 2 × 232 × 128 = 64,512, what a block of 384 threads capped at 168 registers
+     * starts with. The producer spills at 24 under a document mask. At headDim 128 a consumer holds 128
+     * accumulators of dk, dv and 64 of sᵀ, dpᵀ: 232 suffice only because no gradient product runs while sᵀ or
+     * dpᵀ is live (see the loop).
      */
-    static final int PRODUCER_REGISTERS = 24, CONSUMER_REGISTERS = 240;
+    static final int PRODUCER_REGISTERS = 40, CONSUMER_REGISTERS = 232;
     static final int SHARED_LIMIT = 227 * 1024;
     static final int MAX_STAGES = 4;
 
