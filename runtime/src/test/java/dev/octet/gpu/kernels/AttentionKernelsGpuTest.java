@@ -5,6 +5,7 @@ import dev.octet.compiler.cuda.attention.AttentionKernels;
 import dev.octet.compiler.cuda.attention.AttentionShape;
 import dev.octet.compiler.cuda.attention.FlashAttentionBackward;
 import dev.octet.compiler.cuda.attention.FlashAttentionBackwardKeyValueHopper;
+import dev.octet.compiler.cuda.attention.FlashAttentionBackwardQueryHopper;
 import dev.octet.compiler.cuda.attention.FlashAttentionForward;
 import dev.octet.compiler.cuda.attention.FlashAttentionForwardHopper;
 import dev.octet.compiler.cuda.attention.FlashAttentionForwardHopper.Schedule;
@@ -42,11 +43,12 @@ import static org.junit.jupiter.params.provider.Arguments.arguments;
  * with enough key tiles (1088 = 8.5 tiles) to wrap its ring of stages, with a Qwen2.5-like 12 query heads on
  * 2 kv heads, and in each of its schedules (serial, overlapped, ping-pong). A second launch must give the same bits.
  *
- * <p>The backward with the Hopper dk, dv kernel ({@link FlashAttentionBackwardKeyValueHopper}: 128-key tiles,
- * 64-query steps) is held to the same bounds at the same shapes and at sequences that are not a multiple of its
- * key tile (192, 320, 1088: the last key tile half outside the sequence), with 12 query heads on 2 kv heads
- * (1088: enough query tiles per head and heads per block to wrap its ring many times), headDim 64 and 128, with
- * and without documents; a second backward must give the same bits.
+ * <p>The backward on the Hopper kernels ({@link FlashAttentionBackwardKeyValueHopper}: 128-key tiles, 64-query
+ * steps; {@link FlashAttentionBackwardQueryHopper}: 128-query tiles, 64-key steps) is held to the same bounds at
+ * the same shapes and at sequences that are not a multiple of 128 (192, 320, 1088: the last key or query tile
+ * half outside the sequence), with 12 query heads on 2 kv heads (1088: enough tiles per head and heads per block
+ * to wrap their rings many times), headDim 64 and 128, with and without documents; a second backward must give
+ * the same bits.
  */
 @GpuKernelTest
 class AttentionKernelsGpuTest {
@@ -185,7 +187,7 @@ class AttentionKernelsGpuTest {
                 new AttentionShape(4, 1088, 4, 2, 128, true)));
         return shapes.stream().map(shape -> {
             FlashAttentionBackward backward = AttentionKernels.backward(shape, true);
-            return arguments(backward.keyValue().kernelName(), shape, backward);
+            return arguments(backward.keyValue().kernelName() + " + " + backward.query().kernelName(), shape, backward);
         });
     }
 
@@ -193,6 +195,7 @@ class AttentionKernelsGpuTest {
     @MethodSource("hopperBackwardCases")
     void hopperBackwardMatchesOracleAndRepeatsBitForBit(String name, AttentionShape shape, FlashAttentionBackward backward) {
         assertInstanceOf(FlashAttentionBackwardKeyValueHopper.class, backward.keyValue());
+        assertInstanceOf(FlashAttentionBackwardQueryHopper.class, backward.query());
         backwardMatchesOracleAndRepeatsBitForBit(shape, backward);
     }
 

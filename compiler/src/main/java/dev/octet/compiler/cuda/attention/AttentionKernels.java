@@ -8,9 +8,9 @@ import dev.octet.compiler.cuda.KernelSpec;
  * and the runtime do not care which one ran: Hopper's wgmma + TMA kernel ({@link FlashAttentionForwardHopper})
  * wherever it fits, the mma.sync kernel ({@link FlashAttentionForward}) otherwise.
  *
- * <p>The backward's dk, dv kernel on wgmma ({@link FlashAttentionBackwardKeyValueHopper}) is chosen only when
- * asked for: the training step keeps the mma.sync backward until a GPU run of AttentionKernelsGpuTest has held
- * the wgmma kernel to the oracle.
+ * <p>The backward's wgmma kernels ({@link FlashAttentionBackwardKeyValueHopper},
+ * {@link FlashAttentionBackwardQueryHopper}) are chosen only when asked for: the training step keeps the
+ * mma.sync backward until a GPU run of AttentionKernelsGpuTest has held them to the oracle.
  */
 public final class AttentionKernels {
     private AttentionKernels() {}
@@ -19,8 +19,9 @@ public final class AttentionKernels {
         return FlashAttentionForwardHopper.supports(shape) ? FlashAttentionForwardHopper.of(shape) : new FlashAttentionForward(shape);
     }
 
-    /** The backward; with {@code hopper}, dk and dv by wgmma + TMA wherever that kernel fits. */
+    /** The backward; with {@code hopper}, dk, dv and dq by wgmma + TMA wherever those kernels fit. */
     public static FlashAttentionBackward backward(AttentionShape shape, boolean hopper) {
-        return new FlashAttentionBackward(shape, hopper && FlashAttentionBackwardKeyValueHopper.supports(shape));
+        return new FlashAttentionBackward(shape, hopper && FlashAttentionBackwardKeyValueHopper.supports(shape),
+                hopper && FlashAttentionBackwardQueryHopper.supports(shape));
     }
 }

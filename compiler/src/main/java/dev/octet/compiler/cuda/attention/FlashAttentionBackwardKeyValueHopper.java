@@ -185,7 +185,8 @@ public record FlashAttentionBackwardKeyValueHopper(AttentionShape shape, int sta
                 registers + 1, registers + 2, registers + 3, registers + 4, FlashAttentionForwardHopper.accumulators(registers));
     }
 
-    private static final String HELPERS = """
+    /** Device helpers shared with {@link FlashAttentionBackwardQueryHopper}. */
+    static final String HELPERS = """
             __device__ __forceinline__ float negative_infinity() {
                 return __int_as_float(0xff800000);
             }
@@ -212,13 +213,6 @@ public record FlashAttentionBackwardKeyValueHopper(AttentionShape shape, int sta
                              : "memory");
             }
 
-            """;
-
-    /**
-     * A consumer thread holds, per warp of 16 keys, keys g and g + 8 (g = lane / 4) and, in every n8 column group
-     * j, columns 8j + c and 8j + c + 1 (c = 2·(lane % 4)): queries of sᵀ and dpᵀ, head-dim columns of dk and dv.
-     */
-    private static final String CONSUMER_FUNCTIONS = """
             template <int FRAGS>
             __device__ __forceinline__ void fence_fragments(float (&d)[FRAGS][4]) {
                 #pragma unroll
@@ -227,6 +221,25 @@ public record FlashAttentionBackwardKeyValueHopper(AttentionShape shape, int sta
                     for (int e = 0; e < 4; ++e) fence_register(d[j][e]);
             }
 
+            // BF16 A fragments of a 64 x 16·STEPS accumulator: columns 16kk.. are the n8 groups 2kk and 2kk+1.
+            template <int STEPS>
+            __device__ __forceinline__ void pack_fragments(unsigned (&a)[STEPS][4], const float (&s)[2 * STEPS][4]) {
+                #pragma unroll
+                for (int kk = 0; kk < STEPS; ++kk) {
+                    a[kk][0] = pack_bf16x2(s[2 * kk][0], s[2 * kk][1]);
+                    a[kk][1] = pack_bf16x2(s[2 * kk][2], s[2 * kk][3]);
+                    a[kk][2] = pack_bf16x2(s[2 * kk + 1][0], s[2 * kk + 1][1]);
+                    a[kk][3] = pack_bf16x2(s[2 * kk + 1][2], s[2 * kk + 1][3]);
+                }
+            }
+
+            """;
+
+    /**
+     * A consumer thread holds, per warp of 16 keys, keys g and g + 8 (g = lane / 4) and, in every n8 column group
+     * j, columns 8j + c and 8j + c + 1 (c = 2·(lane % 4)): queries of sᵀ and dpᵀ, head-dim columns of dk and dv.
+     */
+    private static final String CONSUMER_FUNCTIONS = """
             // Issues d = a·bᵀ for one query tile (HEAD_DIM / 16 wgmmas) as one commit group: a is this warpgroup's
             // 64 rows of k or v, b the stage's q or dout.
             __device__ __forceinline__ void issue_transposed(float (&d)[S_FRAGS][4], unsigned a_rows, unsigned b_tile) {
@@ -290,17 +303,6 @@ public record FlashAttentionBackwardKeyValueHopper(AttentionShape shape, int sta
                     s[j][1] = exp2_ftz(fmaf(s[j][1], SCALE_LOG2E, -l1));
                     s[j][2] = exp2_ftz(fmaf(s[j][2], SCALE_LOG2E, -l0));
                     s[j][3] = exp2_ftz(fmaf(s[j][3], SCALE_LOG2E, -l1));
-                }
-            }
-
-            // BF16 A fragments of a 64 x BLOCK_M accumulator: columns 16kk.. are the n8 groups 2kk and 2kk+1.
-            __device__ __forceinline__ void pack_fragments(unsigned (&a)[P_STEPS][4], const float (&s)[S_FRAGS][4]) {
-                #pragma unroll
-                for (int kk = 0; kk < P_STEPS; ++kk) {
-                    a[kk][0] = pack_bf16x2(s[2 * kk][0], s[2 * kk][1]);
-                    a[kk][1] = pack_bf16x2(s[2 * kk][2], s[2 * kk][3]);
-                    a[kk][2] = pack_bf16x2(s[2 * kk + 1][0], s[2 * kk + 1][1]);
-                    a[kk][3] = pack_bf16x2(s[2 * kk + 1][2], s[2 * kk + 1][3]);
                 }
             }
 

@@ -71,7 +71,7 @@ class FlashAttentionBackwardKeyValueHopperTest {
         assertInstanceOf(FlashAttentionBackwardKeyValueHopper.class, hopper.keyValue());
         assertEquals(List.of("attention_backward_delta_b2_s8192_h12_kv2_d128",
                         "flash_attention_backward_dkdv_wgmma_b2_s8192_h12_kv2_d128_s4",
-                        "flash_attention_backward_dq_b2_s8192_h12_kv2_d128"),
+                        "flash_attention_backward_dq_wgmma_b2_s8192_h12_kv2_d128_s4"),
                 hopper.kernels().stream().map(CudaKernel::name).toList());
         // Per-tile document ranges of a sequence of 2^24 tokens would not fit beside k, v and the ring.
         AttentionShape huge = new AttentionShape(1, 1 << 24, 1, 1, 64, true);
