@@ -17,39 +17,52 @@ import java.util.Objects;
  * {@link FlashAttentionBackwardKeyValue} ({@code dv = Σ pᵀ·dout}, {@code dk = Σ dsᵀ·q·scale} over every query
  * of the kv head's group that sees the key), on {@code wgmma} with q and dout brought by TMA.
  *
- * <p>One block of three warpgroups per ({@value #BLOCK_N} keys, kv head, sequence). The producer warpgroup gives
- * its registers back ({@code setmaxnreg}); one thread copies k and v once, then, for every head of the group
- * and every query tile of {@value #BLOCK_M} rows from the diagonal to the end of the sequence, q, dout (64-column
- * panels, 128-byte swizzle), lse and delta into a ring of {@code stages} stages (one full and one empty mbarrier
- * each). Each of the two consumer warpgroups owns 64 keys and keeps their dk, dv in FP32 registers. Keys are the
- * rows of every product, so nothing is staged through shared memory: {@code sᵀ = k·qᵀ} and {@code dpᵀ = v·doutᵀ}
- * by {@code wgmma m64n64k16} from shared memory (both K-major), {@code pᵀ = exp2(sᵀ·scale·log2e − lse·log2e)},
+ * <p>One block of three warpgroups per ({@value #BLOCK_N} keys, kv head, sequence), the longest (first key tiles)
+ * launched first. The producer warpgroup gives its registers back ({@code setmaxnreg}); one thread copies k and v
+ * once, then, for every head of the group and every query tile of {@value #BLOCK_M} rows from the diagonal to the
+ * end of the sequence, q, dout (64-column panels, 128-byte swizzle), lse and delta into a ring of {@code stages}
+ * stages (one full and one empty mbarrier each). The two consumer warpgroups take the query tiles in turn, each
+ * keeping its own partial dk, dv of all 64 keys in FP32 registers. Keys are the rows of every product, so nothing
+ * is staged through shared memory: {@code sᵀ = k·qᵀ} and {@code dpᵀ = v·doutᵀ} by {@code wgmma m64n64k16} from
+ * shared memory (both K-major), {@code pᵀ = exp2(sᵀ·scale·log2e − lse·log2e)},
  * {@code dsᵀ = pᵀ∘(dpᵀ − delta)·scale}, both rounded to BF16 in registers, then {@code dv += pᵀ·dout} and
- * {@code dk += dsᵀ·q} by {@code wgmma m64n<headDim>k16} with A from registers and dout, q read MN-major.
+ * {@code dk += dsᵀ·q} by {@code wgmma m64n<headDim>k16} with A from registers and dout, q read MN-major. At the
+ * end the second consumer hands its partial sums to the first through the idle ring, which adds them and stores.
  *
- * <p>A block writes every row of dk, dv it owns once: deterministic without atomics, the grouped-query sum a
- * register accumulation in a fixed order. Causal: query tiles start at the key tile's diagonal; the two that
- * cross it are masked. Under a document mask each block reduces the document ids of every 64-row tile of its
- * sequence to a range: a query tile whose range misses the key tile's is skipped, one equal to it and holding a
- * single document is not masked, others are masked query by query. Key rows past the sequence (a last key tile
- * half outside it) are computed and never stored.
+ * <p>A block writes every row of dk, dv it owns once, its partial sums added in a fixed order: deterministic
+ * without atomics. 64 keys per block rather than 128 give twice the blocks, so that causal attention's unequal
+ * blocks (the first key tile sees every query, the last only its own) even out over the SMs even when there are
+ * few kv heads. Causal: query tiles start at the key tile's, the one on the diagonal masked. Under a document mask
+ * each block reduces the document ids of every 64-row tile of its sequence to a range: a query tile whose range
+ * misses the key tile's is skipped, one equal to it and holding a single document is not masked, others are
+ * masked query by query.
  *
  * <p>Parameters: {@code q, k, v, dout} as tensor maps over bf16[tokens, heads·headDim] (k, v: kvHeads·headDim),
  * {@code lse, delta, [document_ids], dk, dv} as {@link FlashAttentionBackwardKeyValue}'s.
  */
 public record FlashAttentionBackwardKeyValueHopper(AttentionShape shape, int stages) implements KernelSpec {
-    static final int BLOCK_N = 128, BLOCK_M = 64;
+    static final int BLOCK_N = 64, BLOCK_M = 64;
     static final int PANEL_COLUMNS = 64;
     static final int THREADS = 384;
     /**
-     * As the forward's: 40 × 128 + 2 × 232 × 128 = 64,512, what a block of 384 threads capped at 168 registers
-     * starts with. The producer spills at 24 under a document mask. At headDim 128 a consumer holds 128
-     * accumulators of dk, dv and 64 of sᵀ, dpᵀ: 232 suffice only because no gradient product runs while sᵀ or
-     * dpᵀ is live (see the loop).
+     * 40 × 128 + 2 × 232 × 128 (or 24 + 2 × 240) = 64,512, what a block of 384 threads capped at 168 registers
+     * starts with. At headDim 128 a consumer holds 128 accumulators of dk, dv and 64 of sᵀ, dpᵀ: it fits only
+     * because no gradient product runs while sᵀ or dpᵀ is live (see the loop), and without a document mask NVRTC
+     * 12.6 still spills 36 bytes at 232 (multi-head, the causal mask in the loop); there the producer, whose tile
+     * loop then has no document ranges to test, fits in 24 and gives the consumers 240. With a document mask the
+     * producer spills at 24.
      */
-    static final int PRODUCER_REGISTERS = 40, CONSUMER_REGISTERS = 232;
+    int producerRegisters() {
+        return shape.documentMask() ? 40 : 24;
+    }
+
+    int consumerRegisters() {
+        return shape.documentMask() ? 232 : 240;
+    }
+
     static final int SHARED_LIMIT = 227 * 1024;
-    static final int MAX_STAGES = 4;
+    /** The consumers take stages in turn: each looks ahead by half the ring. */
+    static final int MAX_STAGES = 6;
 
     public FlashAttentionBackwardKeyValueHopper {
         Objects.requireNonNull(shape, "shape");
@@ -80,7 +93,8 @@ public record FlashAttentionBackwardKeyValueHopper(AttentionShape shape, int sta
     }
 
     /**
-     * 1 KiB to align the swizzled tiles, k and v, per stage q and dout, then per stage lse and delta, 4 + 2·stages
+     * 1 KiB to align the swizzled tiles, k and v, per stage q and dout (at the end, the second consumer's partial
+     * dk and dv: 64 × headDim × 8 bytes, what two stages hold), then per stage lse and delta, 2 + 2·stages
      * mbarriers, a flag (8 bytes), per-tile document ranges.
      */
     static int sharedBytes(AttentionShape shape, int stages) {
@@ -115,21 +129,23 @@ public record FlashAttentionBackwardKeyValueHopper(AttentionShape shape, int sta
     @Override
     public CudaKernel emit() {
         int sharedBytes = sharedBytes(shape, stages);
-        int keyTiles = Math.ceilDiv(shape.seq(), BLOCK_N);
+        int keyTiles = shape.seq() / BLOCK_N;
+        int units = keyTiles * shape.kvHeads() * shape.batch();
         String description = """
                 %s
                 Causal flash attention backward for dk and dv on Hopper (wgmma + TMA, FP32 accumulation), %s.
                 q, dout: bf16[%d tokens, %d heads × %d]; k, v, dk, dv: bf16[%d tokens, %d kv heads × %d];
-                lse, delta: f32[%d, %d, %d]. Tiles: %d keys (2 consumer warpgroups of 64) × %d queries per step; %d stages.
-                Grid %d key tiles × %d kv heads × %d sequences; %d bytes of dynamic shared memory.
+                lse, delta: f32[%d, %d, %d]. Tiles: %d keys × %d queries per step, 2 consumer warpgroups taking steps in turn; %d stages.
+                Grid %d blocks (key tile, kv head, sequence), first key tiles first; %d bytes of dynamic shared memory.
                 Oracle: dev.octet.cpu.ops.Attention.""".formatted(
                 kernelName(), shape.documentMask() ? "document-masked" : "no document mask",
                 shape.tokens(), shape.heads(), shape.headDim(), shape.tokens(), shape.kvHeads(), shape.headDim(),
                 shape.batch(), shape.heads(), shape.seq(), BLOCK_N, BLOCK_M, stages,
-                keyTiles, shape.kvHeads(), shape.batch(), sharedBytes);
+                units, sharedBytes);
         String constants = shape.constants() + shape.scaleConstant() + """
+                constexpr int BATCH = %d;
                 constexpr int BLOCK_N = %d, BLOCK_M = %d, STAGES = %d, THREADS = %d;
-                constexpr int Q_TILES = SEQ / BLOCK_M;  // 64-row tiles of the sequence
+                constexpr int Q_TILES = SEQ / BLOCK_M;  // 64-row tiles of the sequence: query and key tiles
                 constexpr int PANEL_COLUMNS = %d, PANELS = HEAD_DIM / PANEL_COLUMNS;  // 128-byte swizzled panels of a tile
                 constexpr int KV_PANEL_BYTES = BLOCK_N * 128, Q_PANEL_BYTES = BLOCK_M * 128;
                 constexpr int KV_BYTES = PANELS * KV_PANEL_BYTES, Q_BYTES = PANELS * Q_PANEL_BYTES;
@@ -137,15 +153,15 @@ public record FlashAttentionBackwardKeyValueHopper(AttentionShape shape, int sta
                 constexpr int STAGE_BYTES = 2 * Q_BYTES + 2 * ROW_BYTES;  // what lands on a stage's full barrier
                 constexpr int S_FRAGS = BLOCK_M / 8, D_FRAGS = HEAD_DIM / 8;  // n8 column groups of the accumulators
                 constexpr int P_STEPS = BLOCK_M / 16;  // k16 steps of pᵀ·dout and dsᵀ·q
-                """.formatted(BLOCK_N, BLOCK_M, stages, THREADS, PANEL_COLUMNS);
+                """.formatted(shape.batch(), BLOCK_N, BLOCK_M, stages, THREADS, PANEL_COLUMNS);
         String body = constants + "\n" + HopperPrelude.source() + "\n"
                 + HELPERS + transposedScoresWgmma() + gradientWgmma() + CONSUMER_FUNCTIONS
                 + KERNEL.replace("$NAME", kernelName())
                         .replace("$SIGNATURE", CudaKernel.signature(params()))
                         .replace("$DOCS", shape.documentMask() ? "document_ids" : "nullptr")
-                        .replace("$PRODUCER_REGISTERS", HopperPrelude.setMaxRegisters(false, PRODUCER_REGISTERS))
-                        .replace("$CONSUMER_REGISTERS", HopperPrelude.setMaxRegisters(true, CONSUMER_REGISTERS));
-        LaunchGeometry launch = new LaunchGeometry(keyTiles, shape.kvHeads(), shape.batch(), THREADS, 1, 1, sharedBytes);
+                        .replace("$PRODUCER_REGISTERS", HopperPrelude.setMaxRegisters(false, producerRegisters()))
+                        .replace("$CONSUMER_REGISTERS", HopperPrelude.setMaxRegisters(true, consumerRegisters()));
+        LaunchGeometry launch = LaunchGeometry.linear(units, THREADS, sharedBytes);
         return new CudaKernel(kernelName(), CudaPrelude.kernelSource(description, body), launch, params());
     }
 
@@ -240,6 +256,11 @@ public record FlashAttentionBackwardKeyValueHopper(AttentionShape shape, int sta
      * j, columns 8j + c and 8j + c + 1 (c = 2·(lane % 4)): queries of sᵀ and dpᵀ, head-dim columns of dk and dv.
      */
     private static final String CONSUMER_FUNCTIONS = """
+            // The 256 consumer threads alone (named barrier 1; __syncthreads is barrier 0).
+            __device__ __forceinline__ void consumer_sync() {
+                asm volatile("bar.sync 1, 256;" ::: "memory");
+            }
+
             // Issues d = a·bᵀ for one query tile (HEAD_DIM / 16 wgmmas) as one commit group: a is this warpgroup's
             // 64 rows of k or v, b the stage's q or dout.
             __device__ __forceinline__ void issue_transposed(float (&d)[S_FRAGS][4], unsigned a_rows, unsigned b_tile) {
@@ -350,18 +371,20 @@ public record FlashAttentionBackwardKeyValueHopper(AttentionShape shape, int sta
                 int* tile_doc_min = failed + 2;  // [Q_TILES], document masks only
                 int* tile_doc_max = tile_doc_min + Q_TILES;
                 const int* docs = $DOCS;
-                // The first key tiles are seen by the most queries: blockIdx.x = 0 is scheduled first.
-                const int key_tile = blockIdx.x, key0 = key_tile * BLOCK_N, kv_head = blockIdx.y, batch = blockIdx.z;
+                // The first key tiles are seen by the most queries: blocks of every (kv head, sequence) of key tile 0
+                // come first, then of key tile 1, ...
+                const int key_tile = blockIdx.x / (KV_HEADS * BATCH), key0 = key_tile * BLOCK_N;
+                const int kv_head = blockIdx.x % KV_HEADS, batch = (blockIdx.x / KV_HEADS) % BATCH;
                 const long first_token = (long) batch * SEQ;
                 const int warpgroup = threadIdx.x / 128, lane = threadIdx.x % 32;
-                // Query tiles from the diagonal: the first two cross it (the second only when inside the sequence).
-                const int first_query_tile = key0 / BLOCK_M;
+                // Query tiles from the diagonal: the first crosses it.
+                const int first_query_tile = key_tile;
 
                 if (threadIdx.x == 0) {
                     mbar_init(kv_full, 1);
                     for (int s = 0; s < STAGES; ++s) {
                         mbar_init(&full[s], 1);
-                        mbar_init(&empty[s], 2 * 4);  // one arrival per consumer warp
+                        mbar_init(&empty[s], 4);  // one arrival per warp of the consumer whose turn it was
                     }
                     mbar_init(consumers_done, 2 * 128);
                     *failed = 0;
@@ -384,10 +407,8 @@ public record FlashAttentionBackwardKeyValueHopper(AttentionShape shape, int sta
                     }
                 }
                 __syncthreads();
-                // The key tile's range: its one or two 64-row tiles inside the sequence (keys past it see no query).
-                const int last_key_part = min(first_query_tile + 1, Q_TILES - 1);
-                const int key_doc_min = DOCUMENT_MASK ? min(tile_doc_min[first_query_tile], tile_doc_min[last_key_part]) : 0;
-                const int key_doc_max = DOCUMENT_MASK ? max(tile_doc_max[first_query_tile], tile_doc_max[last_key_part]) : 0;
+                const int key_doc_min = DOCUMENT_MASK ? tile_doc_min[key_tile] : 0;
+                const int key_doc_max = DOCUMENT_MASK ? tile_doc_max[key_tile] : 0;
                 auto tile_visible = [&](int t) {
                     return !DOCUMENT_MASK || (tile_doc_max[t] >= key_doc_min && tile_doc_min[t] <= key_doc_max);
                 };
@@ -433,11 +454,10 @@ public record FlashAttentionBackwardKeyValueHopper(AttentionShape shape, int sta
                 } else {
                     $CONSUMER_REGISTERS
                     const int consumer = warpgroup - 1, warp = (threadIdx.x / 32) % 4, g = lane / 4, c = 2 * (lane % 4);
-                    // This warpgroup's 64 rows of k and v.
-                    const unsigned k_rows = smem_u32(k_smem) + consumer * 64 * 128, v_rows = smem_u32(v_smem) + consumer * 64 * 128;
+                    const unsigned k_rows = smem_u32(k_smem), v_rows = smem_u32(v_smem);
                     const unsigned q_ring = smem_u32(q_ring_smem), dout_ring = smem_u32(dout_ring_smem);
-                    // This thread's two keys (positions in the sequence); rows past the sequence are never stored.
-                    const int key_lo = key0 + consumer * 64 + warp * 16 + g, key_hi = key_lo + 8;
+                    // This thread's two keys (positions in the sequence).
+                    const int key_lo = key0 + warp * 16 + g, key_hi = key_lo + 8;
                     const int* sequence_docs = DOCUMENT_MASK ? docs + first_token : nullptr;
                     // A lost copy must fail the launch, not hang it: see mbar_wait_or_late.
                     bool late = false;
@@ -449,63 +469,98 @@ public record FlashAttentionBackwardKeyValueHopper(AttentionShape shape, int sta
                     }
                     float s[S_FRAGS][4], dp[S_FRAGS][4];
                     mbar_wait_or_late(kv_full, 0, late);
-                    int it = 0;
-                    for (int head = kv_head * GROUP; head < (kv_head + 1) * GROUP; ++head) {
-                        for (int qt = first_query_tile; qt < Q_TILES; ++qt) {
-                            if (!tile_visible(qt)) continue;
-                            const int stage = it % STAGES;
-                            const unsigned phase = (it / STAGES) & 1;
-                            ++it;
-                            const unsigned q_tile = q_ring + stage * Q_BYTES, dout_tile = dout_ring + stage * Q_BYTES;
-                            mbar_wait_or_late(&full[stage], phase, late);
-                            fence_fragments(s);
-                            fence_fragments(dp);
-                            wgmma_fence();
-                            issue_transposed(s, k_rows, q_tile);
-                            issue_transposed(dp, v_rows, dout_tile);
-                            wgmma_wait<1>();  // sᵀ is in; dpᵀ may still run
-                            fence_fragments(s);
-                            const int query0 = qt * BLOCK_M;
-                            if (qt < first_query_tile + 2) {
-                                mask_scores<true>(s, query0, key_lo, key_hi, sequence_docs);
-                            } else if (DOCUMENT_MASK && !(key_doc_min == key_doc_max && tile_doc_min[qt] == key_doc_min
-                                                          && tile_doc_max[qt] == key_doc_max)) {
-                                mask_scores<false>(s, query0, key_lo, key_hi, sequence_docs);
+                    // The visible (head, query tile) pairs in the producer's order, which fills the ring in it;
+                    // this consumer takes every other one. A loop with no skipping branch around the wgmmas: with
+                    // one, NVRTC 12.6's ptxas spills at headDim 128.
+                    const int last_head = (kv_head + 1) * GROUP - 1;
+                    int head = kv_head * GROUP, qt = first_query_tile - 1;
+                    auto advance = [&]() {
+                        do {
+                            if (++qt == Q_TILES) {
+                                qt = first_query_tile;
+                                ++head;
                             }
-                            probabilities(s, lse_ring + stage * BLOCK_M);
-                            wgmma_wait<0>();
-                            fence_fragments(dp);
-                            // Both A operands before either product: while those run, only accumulators and
-                            // fragments are live, which keeps headDim 128 within the consumers' registers.
-                            unsigned p_frag[P_STEPS][4], ds_frag[P_STEPS][4];
-                            // dsᵀ first: dpᵀ dies as it is packed, then pᵀ.
-                            pack_score_gradients(ds_frag, s, dp, delta_ring + stage * BLOCK_M);
-                            pack_fragments(p_frag, s);
-                            fence_fragments(dv_acc);
-                            fence_fragments(dk_acc);
-                            wgmma_fence();
-                            issue_gradient(dv_acc, p_frag, dout_tile);
-                            issue_gradient(dk_acc, ds_frag, q_tile);
-                            wgmma_wait<0>();
-                            fence_fragments(dv_acc);
-                            fence_fragments(dk_acc);
-                            if (lane == 0) mbar_arrive(&empty[stage]);
+                        } while (head <= last_head && !tile_visible(qt));
+                    };
+                    advance();
+                    if (consumer == 1) advance();
+                    // Turn t (this consumer's are consumer, consumer + 2, ...) is stage t % STAGES, phase (t / STAGES) & 1.
+                    int stage = consumer;
+                    unsigned phase = 0;
+                    while (head <= last_head) {
+                        const unsigned q_tile = q_ring + stage * Q_BYTES, dout_tile = dout_ring + stage * Q_BYTES;
+                        mbar_wait_or_late(&full[stage], phase, late);
+                        fence_fragments(s);
+                        fence_fragments(dp);
+                        wgmma_fence();
+                        issue_transposed(s, k_rows, q_tile);
+                        issue_transposed(dp, v_rows, dout_tile);
+                        wgmma_wait<1>();  // sᵀ is in; dpᵀ may still run
+                        fence_fragments(s);
+                        const int query0 = qt * BLOCK_M;
+                        if (qt == first_query_tile) {
+                            mask_scores<true>(s, query0, key_lo, key_hi, sequence_docs);
+                        } else if (DOCUMENT_MASK && !(key_doc_min == key_doc_max && tile_doc_min[qt] == key_doc_min
+                                                      && tile_doc_max[qt] == key_doc_max)) {
+                            mask_scores<false>(s, query0, key_lo, key_hi, sequence_docs);
+                        }
+                        probabilities(s, lse_ring + stage * BLOCK_M);
+                        wgmma_wait<0>();
+                        fence_fragments(dp);
+                        // Both A operands before either product: while those run, only accumulators and
+                        // fragments are live, which keeps headDim 128 within the consumers' registers.
+                        unsigned p_frag[P_STEPS][4], ds_frag[P_STEPS][4];
+                        // dsᵀ first: dpᵀ dies as it is packed, then pᵀ.
+                        pack_score_gradients(ds_frag, s, dp, delta_ring + stage * BLOCK_M);
+                        pack_fragments(p_frag, s);
+                        fence_fragments(dv_acc);
+                        fence_fragments(dk_acc);
+                        wgmma_fence();
+                        issue_gradient(dv_acc, p_frag, dout_tile);
+                        issue_gradient(dk_acc, ds_frag, q_tile);
+                        wgmma_wait<0>();
+                        fence_fragments(dv_acc);
+                        fence_fragments(dk_acc);
+                        if (lane == 0) mbar_arrive(&empty[stage]);
+                        advance();
+                        advance();
+                        stage += 2;
+                        if (stage >= STAGES) {
+                            stage -= STAGES;
+                            phase ^= 1;
                         }
                     }
-                    bf16_t* dk_lo = dk + (first_token + key_lo) * KV_STRIDE + kv_head * HEAD_DIM;
-                    bf16_t* dk_hi = dk + (first_token + key_hi) * KV_STRIDE + kv_head * HEAD_DIM;
-                    bf16_t* dv_lo = dv + (first_token + key_lo) * KV_STRIDE + kv_head * HEAD_DIM;
-                    bf16_t* dv_hi = dv + (first_token + key_hi) * KV_STRIDE + kv_head * HEAD_DIM;
-                    if (key_lo < SEQ) {
+                    // The second consumer's partial sums to the first through the ring, idle once both are done
+                    // (each consumer's thread t holds the same fragment positions: no layout change).
+                    consumer_sync();
+                    float* partial = reinterpret_cast<float*>(q_ring_smem);  // [2][D_FRAGS][4][128]
+                    const int t = threadIdx.x % 128;
+                    if (consumer == 1) {
+                        #pragma unroll
+                        for (int j = 0; j < D_FRAGS; ++j)
+                            #pragma unroll
+                            for (int e = 0; e < 4; ++e) {
+                                partial[(j * 4 + e) * 128 + t] = dk_acc[j][e];
+                                partial[((D_FRAGS + j) * 4 + e) * 128 + t] = dv_acc[j][e];
+                            }
+                    }
+                    consumer_sync();
+                    if (consumer == 0) {
+                        #pragma unroll
+                        for (int j = 0; j < D_FRAGS; ++j)
+                            #pragma unroll
+                            for (int e = 0; e < 4; ++e) {
+                                dk_acc[j][e] += partial[(j * 4 + e) * 128 + t];
+                                dv_acc[j][e] += partial[((D_FRAGS + j) * 4 + e) * 128 + t];
+                            }
+                        bf16_t* dk_lo = dk + (first_token + key_lo) * KV_STRIDE + kv_head * HEAD_DIM;
+                        bf16_t* dk_hi = dk + (first_token + key_hi) * KV_STRIDE + kv_head * HEAD_DIM;
+                        bf16_t* dv_lo = dv + (first_token + key_lo) * KV_STRIDE + kv_head * HEAD_DIM;
+                        bf16_t* dv_hi = dv + (first_token + key_hi) * KV_STRIDE + kv_head * HEAD_DIM;
                         #pragma unroll
                         for (int j = 0; j < D_FRAGS; ++j) {
                             *reinterpret_cast<unsigned*>(dk_lo + 8 * j + c) = pack_bf16x2(dk_acc[j][0], dk_acc[j][1]);
                             *reinterpret_cast<unsigned*>(dv_lo + 8 * j + c) = pack_bf16x2(dv_acc[j][0], dv_acc[j][1]);
-                        }
-                    }
-                    if (key_hi < SEQ) {
-                        #pragma unroll
-                        for (int j = 0; j < D_FRAGS; ++j) {
                             *reinterpret_cast<unsigned*>(dk_hi + 8 * j + c) = pack_bf16x2(dk_acc[j][2], dk_acc[j][3]);
                             *reinterpret_cast<unsigned*>(dv_hi + 8 * j + c) = pack_bf16x2(dv_acc[j][2], dv_acc[j][3]);
                         }

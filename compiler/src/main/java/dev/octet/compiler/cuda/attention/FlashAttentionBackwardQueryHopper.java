@@ -18,7 +18,7 @@ import java.util.Objects;
  * keys each query sees), on {@code wgmma} with q, dout, k and v brought by TMA.
  *
  * <p>One block of three warpgroups per ({@value #BLOCK_M} queries, head, sequence), the last query tiles (the
- * longest) first. The producer warpgroup gives its registers back; one thread copies q and dout once, then k
+ * longest) launched first. The producer warpgroup gives its registers back; one thread copies q and dout once, then k
  * and v of every key tile of {@value #BLOCK_N} from the first to the diagonal into a ring of {@code stages}
  * stages. Each consumer warpgroup owns 64 queries, their lse, delta and dq (FP32) in registers: {@code s = q·kᵀ}
  * and {@code dp = dout·vᵀ} by {@code wgmma m64n64k16} from shared memory, {@code p = exp2(s·scale·log2e −
@@ -106,13 +106,14 @@ public record FlashAttentionBackwardQueryHopper(AttentionShape shape, int stages
                 Causal flash attention backward for dq on Hopper (wgmma + TMA, FP32 accumulation), %s.
                 q, dout, dq: bf16[%d tokens, %d heads × %d]; k, v: bf16[%d tokens, %d kv heads × %d];
                 lse, delta: f32[%d, %d, %d]. Tiles: %d queries (2 consumer warpgroups of 64) × %d keys per step; %d stages.
-                Grid %d query tiles × %d heads × %d sequences; %d bytes of dynamic shared memory.
+                Grid %d blocks (query tile, head, sequence), last query tiles first; %d bytes of dynamic shared memory.
                 Oracle: dev.octet.cpu.ops.Attention.""".formatted(
                 kernelName(), shape.documentMask() ? "document-masked" : "no document mask",
                 shape.tokens(), shape.heads(), shape.headDim(), shape.tokens(), shape.kvHeads(), shape.headDim(),
                 shape.batch(), shape.heads(), shape.seq(), BLOCK_M, BLOCK_N, stages,
-                queryTiles, shape.heads(), shape.batch(), sharedBytes);
+                queryTiles * shape.heads() * shape.batch(), sharedBytes);
         String constants = shape.constants() + shape.scaleConstant() + """
+                constexpr int BATCH = %d;
                 constexpr int BLOCK_M = %d, BLOCK_N = %d, STAGES = %d, THREADS = %d;
                 constexpr int Q_TILES = (SEQ + BLOCK_M - 1) / BLOCK_M, K_TILES = SEQ / BLOCK_N;
                 constexpr int PANEL_COLUMNS = %d, PANELS = HEAD_DIM / PANEL_COLUMNS;  // 128-byte swizzled panels of a tile
@@ -120,7 +121,7 @@ public record FlashAttentionBackwardQueryHopper(AttentionShape shape, int stages
                 constexpr int Q_BYTES = PANELS * Q_PANEL_BYTES, KV_BYTES = PANELS * KV_PANEL_BYTES;
                 constexpr int S_FRAGS = BLOCK_N / 8, D_FRAGS = HEAD_DIM / 8;  // n8 column groups of the accumulators
                 constexpr int S_STEPS = BLOCK_N / 16;  // k16 steps of ds·k
-                """.formatted(BLOCK_M, BLOCK_N, stages, THREADS, PANEL_COLUMNS);
+                """.formatted(shape.batch(), BLOCK_M, BLOCK_N, stages, THREADS, PANEL_COLUMNS);
         String body = constants + "\n" + HopperPrelude.source() + "\n"
                 + FlashAttentionBackwardKeyValueHopper.HELPERS + scoresWgmma() + gradientWgmma() + CONSUMER_FUNCTIONS
                 + KERNEL.replace("$NAME", kernelName())
@@ -128,7 +129,8 @@ public record FlashAttentionBackwardQueryHopper(AttentionShape shape, int stages
                         .replace("$DOCS", shape.documentMask() ? "document_ids" : "nullptr")
                         .replace("$PRODUCER_REGISTERS", HopperPrelude.setMaxRegisters(false, PRODUCER_REGISTERS))
                         .replace("$CONSUMER_REGISTERS", HopperPrelude.setMaxRegisters(true, CONSUMER_REGISTERS));
-        LaunchGeometry launch = new LaunchGeometry(queryTiles, shape.heads(), shape.batch(), THREADS, 1, 1, sharedBytes);
+        int units = queryTiles * shape.heads() * shape.batch();
+        LaunchGeometry launch = LaunchGeometry.linear(units, THREADS, sharedBytes);
         return new CudaKernel(kernelName(), CudaPrelude.kernelSource(description, body), launch, params());
     }
 
@@ -262,8 +264,10 @@ public record FlashAttentionBackwardQueryHopper(AttentionShape shape, int stages
                 int* tile_doc_min = failed + 2;  // [K_TILES], document masks only
                 int* tile_doc_max = tile_doc_min + K_TILES;
                 const int* docs = $DOCS;
-                // The last query tiles see the most keys: blockIdx.x = 0 takes the last and is scheduled first.
-                const int q_tile = Q_TILES - 1 - blockIdx.x, head = blockIdx.y, batch = blockIdx.z, kv_head = head / GROUP;
+                // The last query tiles see the most keys: blocks of every (head, sequence) of the last query tile come
+                // first, then of the one before, ...
+                const int q_tile = Q_TILES - 1 - blockIdx.x / (HEADS * BATCH);
+                const int head = blockIdx.x % HEADS, batch = (blockIdx.x / HEADS) % BATCH, kv_head = head / GROUP;
                 const long first_token = (long) batch * SEQ;
                 const int warpgroup = threadIdx.x / 128, lane = threadIdx.x % 32;
                 // Key tiles up to the diagonal and inside the sequence; the last two cross the diagonal.

@@ -39,8 +39,8 @@ class FlashAttentionBackwardKeyValueHopperTest {
         List<KernelParam> params = FlashAttentionBackwardKeyValueHopper.of(QWEN_8K).params();
         TensorMapView.Swizzle b128 = TensorMapView.Swizzle.B128;
         assertEquals(new TensorMapView(16384, 12 * 128, 64, 64, b128), params.get(0).tensorMap().orElseThrow());
-        assertEquals(new TensorMapView(16384, 2 * 128, 128, 64, b128), params.get(1).tensorMap().orElseThrow());
-        assertEquals(new TensorMapView(16384, 2 * 128, 128, 64, b128), params.get(2).tensorMap().orElseThrow());
+        assertEquals(new TensorMapView(16384, 2 * 128, 64, 64, b128), params.get(1).tensorMap().orElseThrow());
+        assertEquals(new TensorMapView(16384, 2 * 128, 64, 64, b128), params.get(2).tensorMap().orElseThrow());
         assertEquals(new TensorMapView(16384, 12 * 128, 64, 64, b128), params.get(3).tensorMap().orElseThrow());
         assertTrue(params.get(4).tensorMap().isEmpty());
     }
@@ -48,18 +48,19 @@ class FlashAttentionBackwardKeyValueHopperTest {
     @Test
     void oneBlockPerKeyTileKvHeadAndSequence() {
         CudaKernel qwen = FlashAttentionBackwardKeyValueHopper.of(QWEN_8K).emit();
-        // 64 key tiles x 2 kv heads x 2 sequences; k, v (32 KiB each) + 4 stages of q, dout (16 KiB each), lse and
-        // delta (256 bytes each) + 1 KiB alignment + 10 mbarriers + a flag
-        assertEquals(new LaunchGeometry(64, 2, 2, 384, 1, 1, 1024 + 65536 + 4 * (32768 + 512) + 8 * 10 + 8), qwen.launch());
+        // 128 key tiles x 2 kv heads x 2 sequences; k, v (16 KiB each) + 5 stages of q, dout (16 KiB each), lse and
+        // delta (256 bytes each) + 1 KiB alignment + 12 mbarriers + a flag
+        assertEquals(LaunchGeometry.linear(512, 384, 1024 + 32768 + 5 * (32768 + 512) + 8 * 12 + 8), qwen.launch());
         assertTrue(qwen.source().contains("wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16"));
         assertTrue(qwen.source().contains("wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16"));
-        assertTrue(qwen.source().contains("setmaxnreg.inc.sync.aligned.u32 232"));
-        // 320 = 2.5 key tiles of 128; document ranges of its 5 tiles of 64.
+        assertTrue(qwen.source().contains("setmaxnreg.inc.sync.aligned.u32 240"));
+        // 320 = 5 key tiles of 64, with their document ranges.
         CudaKernel ragged = FlashAttentionBackwardKeyValueHopper.of(RAGGED_DOCS).emit();
-        assertEquals(new LaunchGeometry(3, 2, 3, 384, 1, 1, 1024 + 32768 + 4 * (16384 + 512) + 8 * 10 + 8 + 5 * 8),
+        assertEquals(LaunchGeometry.linear(5 * 2 * 3, 384, 1024 + 16384 + 6 * (16384 + 512) + 8 * 14 + 8 + 5 * 8),
                 ragged.launch());
-        assertEquals("flash_attention_backward_dkdv_wgmma_b3_s320_h4_kv2_d64_docs_s4", ragged.name());
-        assertThrows(IllegalArgumentException.class, () -> new FlashAttentionBackwardKeyValueHopper(QWEN_8K, 5));
+        assertEquals("flash_attention_backward_dkdv_wgmma_b3_s320_h4_kv2_d64_docs_s6", ragged.name());
+        assertTrue(ragged.source().contains("setmaxnreg.inc.sync.aligned.u32 232"));
+        assertThrows(IllegalArgumentException.class, () -> new FlashAttentionBackwardKeyValueHopper(QWEN_8K, 6));
         assertThrows(IllegalArgumentException.class, () -> new FlashAttentionBackwardKeyValueHopper(QWEN_8K, 1));
     }
 
@@ -70,7 +71,7 @@ class FlashAttentionBackwardKeyValueHopperTest {
         FlashAttentionBackward hopper = AttentionKernels.backward(QWEN_8K, true);
         assertInstanceOf(FlashAttentionBackwardKeyValueHopper.class, hopper.keyValue());
         assertEquals(List.of("attention_backward_delta_b2_s8192_h12_kv2_d128",
-                        "flash_attention_backward_dkdv_wgmma_b2_s8192_h12_kv2_d128_s4",
+                        "flash_attention_backward_dkdv_wgmma_b2_s8192_h12_kv2_d128_s5",
                         "flash_attention_backward_dq_wgmma_b2_s8192_h12_kv2_d128_s4"),
                 hopper.kernels().stream().map(CudaKernel::name).toList());
         // Per-tile document ranges of a sequence of 2^24 tokens would not fit beside k, v and the ring.
@@ -84,6 +85,7 @@ class FlashAttentionBackwardKeyValueHopperTest {
                         new AttentionShape(8, 1024, 12, 12, 64, false),   // GPT-2
                         new AttentionShape(2, 8192, 12, 2, 128, false),   // Qwen2.5-1.5B
                         new AttentionShape(2, 8192, 12, 2, 128, true),
+                        new AttentionShape(2, 8192, 12, 12, 128, false),  // multi-head, the tightest
                         new AttentionShape(2, 8192, 32, 8, 64, false),    // Llama-3.2-1B
                         new AttentionShape(4, 128, 4, 2, 64, true),       // tiny
                         new AttentionShape(3, 320, 4, 2, 128, true),      // ragged, documents

@@ -50,12 +50,12 @@ class FlashAttentionBackwardQueryHopperTest {
         CudaKernel qwen = FlashAttentionBackwardQueryHopper.of(QWEN_8K).emit();
         // 64 query tiles x 12 heads x 2 sequences; q, dout (32 KiB each) + 4 stages of k, v (16 KiB each)
         // + 1 KiB alignment + 11 mbarriers + a flag
-        assertEquals(new LaunchGeometry(64, 12, 2, 384, 1, 1, 1024 + 65536 + 4 * 32768 + 8 * 11 + 8), qwen.launch());
+        assertEquals(LaunchGeometry.linear(64 * 12 * 2, 384, 1024 + 65536 + 4 * 32768 + 8 * 11 + 8), qwen.launch());
         assertTrue(qwen.source().contains("wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16"));
         assertTrue(qwen.source().contains("wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16"));
         // 320 = 2.5 query tiles of 128; document ranges of its 5 tiles of 64.
         CudaKernel ragged = FlashAttentionBackwardQueryHopper.of(RAGGED_DOCS).emit();
-        assertEquals(new LaunchGeometry(3, 4, 3, 384, 1, 1, 1024 + 32768 + 4 * 16384 + 8 * 11 + 8 + 5 * 8), ragged.launch());
+        assertEquals(LaunchGeometry.linear(3 * 4 * 3, 384, 1024 + 32768 + 4 * 16384 + 8 * 11 + 8 + 5 * 8), ragged.launch());
         assertEquals("flash_attention_backward_dq_wgmma_b3_s320_h4_kv2_d64_docs_s4", ragged.name());
         assertThrows(IllegalArgumentException.class, () -> new FlashAttentionBackwardQueryHopper(QWEN_8K, 6));
     }
