@@ -61,23 +61,27 @@ public record FlashAttentionBackwardKeyValueHopper(AttentionShape shape, int sta
     }
 
     static final int SHARED_LIMIT = 227 * 1024;
-    /** The consumers take stages in turn: each looks ahead by half the ring. */
+    /**
+     * The consumers take stages in turn, each looking ahead by half the ring. The count is even, so that a stage
+     * always serves the same consumer: with an odd count a consumer could wait on a stage whose previous fill,
+     * for the other consumer, has not landed, two phases behind, and its parity wait would pass at once.
+     */
     static final int MAX_STAGES = 6;
 
     public FlashAttentionBackwardKeyValueHopper {
         Objects.requireNonNull(shape, "shape");
-        if (stages < 2 || sharedBytes(shape, stages) > SHARED_LIMIT) {
-            throw new IllegalArgumentException("FlashAttentionBackwardKeyValueHopper: k, v and " + stages + " stages of "
+        if (stages < 2 || stages % 2 != 0 || sharedBytes(shape, stages) > SHARED_LIMIT) {
+            throw new IllegalArgumentException("FlashAttentionBackwardKeyValueHopper: k, v and " + stages + " stages (an even count) of "
                     + BLOCK_M + " queries × " + shape.headDim() + " need " + sharedBytes(shape, stages)
                     + " bytes of shared memory, more than " + SHARED_LIMIT);
         }
     }
 
-    /** As many stages as fit, at most {@value #MAX_STAGES}. */
+    /** As many stages as fit, an even count, at most {@value #MAX_STAGES}. */
     public static FlashAttentionBackwardKeyValueHopper of(AttentionShape shape) {
         int stages = 2;
-        while (stages < MAX_STAGES && sharedBytes(shape, stages + 1) <= SHARED_LIMIT) {
-            stages++;
+        while (stages + 2 <= MAX_STAGES && sharedBytes(shape, stages + 2) <= SHARED_LIMIT) {
+            stages += 2;
         }
         return new FlashAttentionBackwardKeyValueHopper(shape, stages);
     }
@@ -484,7 +488,8 @@ public record FlashAttentionBackwardKeyValueHopper(AttentionShape shape, int sta
                     };
                     advance();
                     if (consumer == 1) advance();
-                    // Turn t (this consumer's are consumer, consumer + 2, ...) is stage t % STAGES, phase (t / STAGES) & 1.
+                    // Turn t (this consumer's are consumer, consumer + 2, ...) is stage t % STAGES, phase (t / STAGES) & 1:
+                    // STAGES is even, so this consumer's stages are its own.
                     int stage = consumer;
                     unsigned phase = 0;
                     while (head <= last_head) {

@@ -48,9 +48,9 @@ class FlashAttentionBackwardKeyValueHopperTest {
     @Test
     void oneBlockPerKeyTileKvHeadAndSequence() {
         CudaKernel qwen = FlashAttentionBackwardKeyValueHopper.of(QWEN_8K).emit();
-        // 128 key tiles x 2 kv heads x 2 sequences; k, v (16 KiB each) + 5 stages of q, dout (16 KiB each), lse and
-        // delta (256 bytes each) + 1 KiB alignment + 12 mbarriers + a flag
-        assertEquals(LaunchGeometry.linear(512, 384, 1024 + 32768 + 5 * (32768 + 512) + 8 * 12 + 8), qwen.launch());
+        // 128 key tiles x 2 kv heads x 2 sequences; k, v (16 KiB each) + 4 stages (5 would fit: the count is even)
+        // of q, dout (16 KiB each), lse and delta (256 bytes each) + 1 KiB alignment + 10 mbarriers + a flag
+        assertEquals(LaunchGeometry.linear(512, 384, 1024 + 32768 + 4 * (32768 + 512) + 8 * 10 + 8), qwen.launch());
         assertTrue(qwen.source().contains("wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16"));
         assertTrue(qwen.source().contains("wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16"));
         assertTrue(qwen.source().contains("setmaxnreg.inc.sync.aligned.u32 240"));
@@ -61,6 +61,7 @@ class FlashAttentionBackwardKeyValueHopperTest {
         assertEquals("flash_attention_backward_dkdv_wgmma_b3_s320_h4_kv2_d64_docs_s6", ragged.name());
         assertTrue(ragged.source().contains("setmaxnreg.inc.sync.aligned.u32 232"));
         assertThrows(IllegalArgumentException.class, () -> new FlashAttentionBackwardKeyValueHopper(QWEN_8K, 6));
+        assertThrows(IllegalArgumentException.class, () -> new FlashAttentionBackwardKeyValueHopper(QWEN_8K, 3));
         assertThrows(IllegalArgumentException.class, () -> new FlashAttentionBackwardKeyValueHopper(QWEN_8K, 1));
     }
 
@@ -71,7 +72,7 @@ class FlashAttentionBackwardKeyValueHopperTest {
         FlashAttentionBackward hopper = AttentionKernels.backward(QWEN_8K, true);
         assertInstanceOf(FlashAttentionBackwardKeyValueHopper.class, hopper.keyValue());
         assertEquals(List.of("attention_backward_delta_b2_s8192_h12_kv2_d128",
-                        "flash_attention_backward_dkdv_wgmma_b2_s8192_h12_kv2_d128_s5",
+                        "flash_attention_backward_dkdv_wgmma_b2_s8192_h12_kv2_d128_s4",
                         "flash_attention_backward_dq_wgmma_b2_s8192_h12_kv2_d128_s4"),
                 hopper.kernels().stream().map(CudaKernel::name).toList());
         // Per-tile document ranges of a sequence of 2^24 tokens would not fit beside k, v and the ring.
