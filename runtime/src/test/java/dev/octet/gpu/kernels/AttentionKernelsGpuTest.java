@@ -43,12 +43,13 @@ import static org.junit.jupiter.params.provider.Arguments.arguments;
  * with enough key tiles (1088 = 8.5 tiles) to wrap its ring of stages, with a Qwen2.5-like 12 query heads on
  * 2 kv heads, and in each of its schedules (serial, overlapped, ping-pong). A second launch must give the same bits.
  *
- * <p>The backward on the Hopper kernels ({@link FlashAttentionBackwardKeyValueHopper}: 128-key tiles, 64-query
- * steps; {@link FlashAttentionBackwardQueryHopper}: 128-query tiles, 64-key steps) is held to the same bounds at
- * the same shapes and at sequences that are not a multiple of 128 (192, 320, 1088: the last key or query tile
- * half outside the sequence), with 12 query heads on 2 kv heads (1088: enough tiles per head and heads per block
- * to wrap their rings many times), headDim 64 and 128, with and without documents; a second backward must give
- * the same bits.
+ * <p>The backward on the Hopper kernels ({@link FlashAttentionBackwardKeyValueHopper}: 64-key blocks whose two
+ * consumers take 64-query steps in turn and add their partial sums; {@link FlashAttentionBackwardQueryHopper}:
+ * 128-query tiles, 64-key steps) is held to the same bounds at the same shapes and at sequences that are not a
+ * multiple of 128 (192, 320, 1088: the last query tile of dq half outside the sequence; an odd number of query
+ * tiles per head for dk, dv), with 12 query heads on 2 kv heads (1088: enough tiles per head and heads per
+ * block to wrap their rings many times), headDim 64 and 128, with and without documents; a second backward
+ * must give the same bits.
  */
 @GpuKernelTest
 class AttentionKernelsGpuTest {
