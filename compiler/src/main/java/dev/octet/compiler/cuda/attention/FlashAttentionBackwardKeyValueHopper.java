@@ -45,7 +45,7 @@ public record FlashAttentionBackwardKeyValueHopper(AttentionShape shape, int sta
     static final int PANEL_COLUMNS = 64;
     static final int THREADS = 384;
     /**
-     * 40 × 128 + 2 × 232 × 128 (or 24 + 2 × 240) = 64,512, what a block of 384 threads capped at 168 registers
+     * 40 × 128 + 2 × 232 × 128 (or 24 × 128 + 2 × 240 × 128) = 64,512, what a block of 384 threads capped at 168 registers
      * starts with. At headDim 128 a consumer holds 128 accumulators of dk, dv and 64 of sᵀ, dpᵀ: it fits only
      * because no gradient product runs while sᵀ or dpᵀ is live (see the loop), and without a document mask NVRTC
      * 12.6 still spills 36 bytes at 232 (multi-head, the causal mask in the loop); there the producer, whose tile
@@ -159,7 +159,7 @@ public record FlashAttentionBackwardKeyValueHopper(AttentionShape shape, int sta
                 constexpr int P_STEPS = BLOCK_M / 16;  // k16 steps of pᵀ·dout and dsᵀ·q
                 """.formatted(shape.batch(), BLOCK_N, BLOCK_M, stages, THREADS, PANEL_COLUMNS);
         String body = constants + "\n" + HopperPrelude.source() + "\n"
-                + HELPERS + transposedScoresWgmma() + gradientWgmma() + CONSUMER_FUNCTIONS
+                + DEVICE_FUNCTIONS + transposedScoresWgmma() + gradientWgmma() + CONSUMER_FUNCTIONS
                 + KERNEL.replace("$NAME", kernelName())
                         .replace("$SIGNATURE", CudaKernel.signature(params()))
                         .replace("$DOCS", shape.documentMask() ? "document_ids" : "nullptr")
@@ -205,8 +205,8 @@ public record FlashAttentionBackwardKeyValueHopper(AttentionShape shape, int sta
                 registers + 1, registers + 2, registers + 3, registers + 4, FlashAttentionForwardHopper.accumulators(registers));
     }
 
-    /** Device helpers shared with {@link FlashAttentionBackwardQueryHopper}. */
-    static final String HELPERS = """
+    /** Device functions shared with {@link FlashAttentionBackwardQueryHopper}. */
+    static final String DEVICE_FUNCTIONS = """
             __device__ __forceinline__ float negative_infinity() {
                 return __int_as_float(0xff800000);
             }

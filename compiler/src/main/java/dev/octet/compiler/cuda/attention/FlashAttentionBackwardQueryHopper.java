@@ -123,7 +123,7 @@ public record FlashAttentionBackwardQueryHopper(AttentionShape shape, int stages
                 constexpr int S_STEPS = BLOCK_N / 16;  // k16 steps of ds·k
                 """.formatted(shape.batch(), BLOCK_M, BLOCK_N, stages, THREADS, PANEL_COLUMNS);
         String body = constants + "\n" + HopperPrelude.source() + "\n"
-                + FlashAttentionBackwardKeyValueHopper.HELPERS + scoresWgmma() + gradientWgmma() + CONSUMER_FUNCTIONS
+                + FlashAttentionBackwardKeyValueHopper.DEVICE_FUNCTIONS + scoresWgmma() + gradientWgmma() + CONSUMER_FUNCTIONS
                 + KERNEL.replace("$NAME", kernelName())
                         .replace("$SIGNATURE", CudaKernel.signature(params()))
                         .replace("$DOCS", shape.documentMask() ? "document_ids" : "nullptr")
