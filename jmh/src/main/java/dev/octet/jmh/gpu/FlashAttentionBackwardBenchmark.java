@@ -15,11 +15,24 @@ import java.util.List;
  * dk/dv, then dq; one "launch" here is that sequence of three kernels. o and lse come from one forward run in
  * setup, so the softmax the backward recomputes is the real one. Rate: TFLOP/s, 2.5 × the forward's count
  * (FlashAttention's convention; the kernels recompute QKᵀ and dO·Vᵀ in both passes, so they execute more).
+ *
+ * <p>{@code kernel}: {@code mma} is the backward the training step runs (every kernel on mma.sync), {@code wgmma}
+ * the one with dk, dv and dq on wgmma + TMA ({@code AttentionKernels.backward(shape, true)}), {@code wgmma_dkdv}
+ * dk, dv on wgmma and dq on mma.sync. {@code part}: {@code all} times the three kernels, {@code dkdv} the dk, dv
+ * kernel alone at 2 × the forward's count (its four products), {@code dq} the dq kernel alone at 1.5 × (three).
  */
 public class FlashAttentionBackwardBenchmark extends GpuKernelBenchmark {
     /** gpt2: b8 s1024 h12 d64; qwen: b2 s4096 h12 kv2 d128. */
     @Param({"gpt2", "qwen"})
     public String shape;
+
+    /** mma: every kernel on mma.sync; wgmma: dk, dv and dq on wgmma + TMA; wgmma_dkdv: dk, dv only. */
+    @Param({"mma", "wgmma"})
+    public String kernel;
+
+    /** all: delta, dk/dv, dq; dkdv or dq: that kernel alone. */
+    @Param({"all"})
+    public String part;
 
     @Setup(Level.Trial)
     public void setup() {
@@ -34,8 +47,27 @@ public class FlashAttentionBackwardBenchmark extends GpuKernelBenchmark {
                 .zeros("dk", DType.BF16, kv)
                 .zeros("dv", DType.BF16, kv);
         tensors.bind(AttentionKernels.forward(s).emit()).queue(bench.stream());
-        FlashAttentionBackward backward = new FlashAttentionBackward(s);
-        List<Launch> sequence = backward.kernels().stream().map(k -> tensors.bind(k)).toList();
-        prepare(sequence, new KernelTimer.Work.Flops(2.5 * AttentionShapes.forwardFlops(s)));
+        FlashAttentionBackward backward = backward(s, kernel);
+        if (part.equals("dkdv") || part.equals("dq")) {
+            // delta once, so that the timed kernel reads the real one
+            tensors.bind(backward.delta().emit()).queue(bench.stream());
+            boolean dkdv = part.equals("dkdv");
+            prepare(List.of(tensors.bind((dkdv ? backward.keyValue() : backward.query()).emit())),
+                    new KernelTimer.Work.Flops((dkdv ? 2.0 : 1.5) * AttentionShapes.forwardFlops(s)));
+        } else if (part.equals("all")) {
+            List<Launch> sequence = backward.kernels().stream().map(k -> tensors.bind(k)).toList();
+            prepare(sequence, new KernelTimer.Work.Flops(2.5 * AttentionShapes.forwardFlops(s)));
+        } else {
+            throw new IllegalArgumentException("part is all, dkdv or dq, not " + part);
+        }
+    }
+
+    static FlashAttentionBackward backward(AttentionShape s, String kernel) {
+        return switch (kernel) {
+            case "mma" -> new FlashAttentionBackward(s);
+            case "wgmma" -> AttentionKernels.backward(s, true);
+            case "wgmma_dkdv" -> new FlashAttentionBackward(s, true, false);
+            default -> throw new IllegalArgumentException("kernel is mma, wgmma or wgmma_dkdv, not " + kernel);
+        };
     }
 }

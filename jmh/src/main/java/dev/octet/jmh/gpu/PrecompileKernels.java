@@ -4,7 +4,6 @@ import dev.octet.compiler.cuda.CudaKernel;
 import dev.octet.compiler.cuda.KernelSpec;
 import dev.octet.compiler.cuda.attention.AttentionKernels;
 import dev.octet.compiler.cuda.attention.AttentionShape;
-import dev.octet.compiler.cuda.attention.FlashAttentionBackward;
 import dev.octet.compiler.cuda.gemm.GemmKernels;
 import dev.octet.compiler.ir.DType;
 import dev.octet.gpu.CompileCache;
@@ -66,7 +65,9 @@ public final class PrecompileKernels {
         for (String name : values(FlashAttentionBackwardBenchmark.class, "shape")) {
             AttentionShape shape = AttentionShapes.named(name);
             specs.add(AttentionKernels.forward(shape));
-            specs.addAll(new FlashAttentionBackward(shape).specs());
+            for (String kernel : List.of("mma", "wgmma", "wgmma_dkdv")) {
+                specs.addAll(FlashAttentionBackwardBenchmark.backward(shape, kernel).specs());
+            }
         }
         for (String parameters : values(AdamWBenchmark.class, "parameters")) {
             specs.add(AdamWBenchmark.spec(Integer.parseInt(parameters)));

@@ -1,8 +1,11 @@
 package dev.octet.gpu.kernels;
 
 import dev.octet.compiler.cuda.CudaKernel;
+import dev.octet.compiler.cuda.attention.AttentionKernels;
 import dev.octet.compiler.cuda.attention.AttentionShape;
 import dev.octet.compiler.cuda.attention.FlashAttentionBackward;
+import dev.octet.compiler.cuda.attention.FlashAttentionBackwardKeyValueHopper;
+import dev.octet.compiler.cuda.attention.FlashAttentionBackwardQueryHopper;
 import dev.octet.compiler.cuda.attention.FlashAttentionForward;
 import dev.octet.compiler.cuda.attention.FlashAttentionForwardHopper;
 import dev.octet.compiler.cuda.attention.FlashAttentionForwardHopper.Schedule;
@@ -17,6 +20,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
 
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.params.provider.Arguments.arguments;
 
 /**
@@ -38,6 +42,14 @@ import static org.junit.jupiter.params.provider.Arguments.arguments;
  * query tile half outside the sequence, k and v boxes reaching into the next sequence or past the last token),
  * with enough key tiles (1088 = 8.5 tiles) to wrap its ring of stages, with a Qwen2.5-like 12 query heads on
  * 2 kv heads, and in each of its schedules (serial, overlapped, ping-pong). A second launch must give the same bits.
+ *
+ * <p>The backward on the Hopper kernels ({@link FlashAttentionBackwardKeyValueHopper}: 64-key blocks whose two
+ * consumers take 64-query steps in turn and add their partial sums; {@link FlashAttentionBackwardQueryHopper}:
+ * 128-query tiles, 64-key steps) is held to the same bounds at the same shapes and at sequences that are not a
+ * multiple of 128 (192, 320, 1088: the last query tile of dq half outside the sequence; an odd number of query
+ * tiles per head for dk, dv), with 12 query heads on 2 kv heads (1088: enough tiles per head and heads per
+ * block to wrap their rings many times), headDim 64 and 128, with and without documents; a second backward
+ * must give the same bits.
  */
 @GpuKernelTest
 class AttentionKernelsGpuTest {
@@ -162,22 +174,49 @@ class AttentionKernelsGpuTest {
     @ParameterizedTest(name = "backward {0}")
     @MethodSource("shapes")
     void backwardMatchesOracleAndRepeatsBitForBit(String name, AttentionShape shape) {
+        backwardMatchesOracleAndRepeatsBitForBit(shape, new FlashAttentionBackward(shape));
+    }
+
+    static Stream<Arguments> hopperBackwardCases() {
+        List<AttentionShape> shapes = new ArrayList<>(shapes().map(a -> (AttentionShape) a.get()[1]).toList());
+        shapes.addAll(List.of(
+                new AttentionShape(2, 192, 4, 2, 64, false),
+                new AttentionShape(3, 320, 4, 2, 128, false),
+                new AttentionShape(3, 320, 4, 4, 64, true),
+                new AttentionShape(1, 1088, 12, 2, 128, false),
+                new AttentionShape(2, 1088, 12, 2, 64, true),
+                new AttentionShape(4, 1088, 4, 2, 128, true)));
+        return shapes.stream().map(shape -> {
+            FlashAttentionBackward backward = AttentionKernels.backward(shape, true);
+            return arguments(backward.keyValue().kernelName() + " + " + backward.query().kernelName(), shape, backward);
+        });
+    }
+
+    @ParameterizedTest(name = "hopper backward {0}")
+    @MethodSource("hopperBackwardCases")
+    void hopperBackwardMatchesOracleAndRepeatsBitForBit(String name, AttentionShape shape, FlashAttentionBackward backward) {
+        assertInstanceOf(FlashAttentionBackwardKeyValueHopper.class, backward.keyValue());
+        assertInstanceOf(FlashAttentionBackwardQueryHopper.class, backward.query());
+        backwardMatchesOracleAndRepeatsBitForBit(shape, backward);
+    }
+
+    private static void backwardMatchesOracleAndRepeatsBitForBit(AttentionShape shape, FlashAttentionBackward backward) {
         Inputs in = Inputs.draw(shape, 92);
         Forward forward = Forward.of(shape, in);
         // What the forward kernel saves: o in BF16 (the oracle's o is rounded already), lse in FP32.
         float[] o = Numbers.toFloat(forward.o());
         float[] lseByToken = Numbers.toFloat(forward.lse());
         double[] lseUsed = Numbers.toDouble(lseByToken);
-        FlashAttentionBackward backward = new FlashAttentionBackward(shape);
         String rerun = "attention backward " + shape.suffix() + " rerun";
         int qn = in.q().length, kvn = in.k().length, rows = shape.tokens() * shape.heads();
+        List<CudaKernel> kernels = backward.kernels();
         try (DeviceWorkspace ws = GpuSession.get().workspace()) {
             in.upload(ws, shape);
             ws.input("dout", HostArray.bf16(in.dout())).input("o", HostArray.bf16(o))
                     .input("lse", HostArray.f32(Numbers.toFloat(lseByHead(lseUsed, shape))))
                     .output("delta", DType.F32, rows)
                     .output("dq", DType.BF16, qn).output("dk", DType.BF16, kvn).output("dv", DType.BF16, kvn);
-            for (CudaKernel kernel : backward.kernels()) {
+            for (CudaKernel kernel : kernels) {
                 ws.launch(kernel);
             }
 
@@ -193,7 +232,7 @@ class AttentionKernelsGpuTest {
             Accuracy.relativeL2(backward.keyValue().kernelName() + " dv", Numbers.bf16ToFloat(dvBits), dv, GRADIENT_BOUND);
 
             ws.poison("delta").poison("dq").poison("dk").poison("dv");
-            for (CudaKernel kernel : backward.kernels()) {
+            for (CudaKernel kernel : kernels) {
                 ws.launch(kernel);
             }
             Accuracy.bitExact(rerun + " dq", ws.bf16Bits("dq"), dqBits);

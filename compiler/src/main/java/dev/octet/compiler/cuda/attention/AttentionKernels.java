@@ -7,11 +7,21 @@ import dev.octet.compiler.cuda.KernelSpec;
  * ({@code q, k, v, [document_ids], o, lse}, bound by name) and write the same outputs, so the backward kernels
  * and the runtime do not care which one ran: Hopper's wgmma + TMA kernel ({@link FlashAttentionForwardHopper})
  * wherever it fits, the mma.sync kernel ({@link FlashAttentionForward}) otherwise.
+ *
+ * <p>The backward's wgmma kernels ({@link FlashAttentionBackwardKeyValueHopper},
+ * {@link FlashAttentionBackwardQueryHopper}) are chosen only when asked for: the training step keeps the
+ * mma.sync backward until a GPU run of AttentionKernelsGpuTest has held them to the oracle.
  */
 public final class AttentionKernels {
     private AttentionKernels() {}
 
     public static KernelSpec forward(AttentionShape shape) {
         return FlashAttentionForwardHopper.supports(shape) ? FlashAttentionForwardHopper.of(shape) : new FlashAttentionForward(shape);
+    }
+
+    /** The backward; with {@code hopper}, dk, dv and dq by wgmma + TMA wherever those kernels fit. */
+    public static FlashAttentionBackward backward(AttentionShape shape, boolean hopper) {
+        return new FlashAttentionBackward(shape, hopper && FlashAttentionBackwardKeyValueHopper.supports(shape),
+                hopper && FlashAttentionBackwardQueryHopper.supports(shape));
     }
 }

@@ -255,7 +255,7 @@ public record FlashAttentionForwardHopper(AttentionShape shape, int stages, Sche
                 registers + 3, registers + 4, accumulators(registers));
     }
 
-    private static String outputList(int registers) {
+    static String outputList(int registers) {
         StringBuilder sb = new StringBuilder();
         for (int i = 0; i < registers; i++) {
             sb.append(i == 0 ? "" : ", ").append('%').append(i);
@@ -263,7 +263,7 @@ public record FlashAttentionForwardHopper(AttentionShape shape, int stages, Sche
         return sb.toString();
     }
 
-    private static String accumulators(int registers) {
+    static String accumulators(int registers) {
         StringBuilder sb = new StringBuilder();
         for (int i = 0; i < registers; i++) {
             sb.append(i == 0 ? "" : ", ").append("\"+f\"(d[").append(i / 4).append("][").append(i % 4).append("])");

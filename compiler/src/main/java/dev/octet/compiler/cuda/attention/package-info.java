@@ -41,6 +41,12 @@
  *       per step on {@code wgmma}, q, k, v by TMA into dynamic shared memory; 384 threads (a producer and two
  *       consumer warpgroups); a persistent grid of one block per SM over (query tile, head, sequence) units,
  *       longest first.
+ *   <li>{@link FlashAttentionBackwardKeyValueHopper} and {@link FlashAttentionBackwardQueryHopper} (sm_90a, the
+ *       backward's dk, dv and dq on {@code wgmma}, launched only when {@link AttentionKernels#backward} is asked
+ *       for them): 64 keys × 64 queries per step, one block per (64 keys, kv head, sequence), its two consumer
+ *       warpgroups taking query tiles in turn; 128 queries × 64 keys per step, one block per (128 queries, head,
+ *       sequence); linear grids, longest blocks first; the same three warpgroups and ring as the forward. No
+ *       atomics.
  * </ul>
  * The other attention kernels use blocks of 4 warps, each warp owning 16 rows, and static shared memory under
  * 48 KiB (no opt-in attribute needed).

@@ -1,0 +1,417 @@
+package dev.octet.compiler.cuda.attention;
+
+import dev.octet.compiler.cuda.CudaKernel;
+import dev.octet.compiler.cuda.CudaPrelude;
+import dev.octet.compiler.cuda.HopperPrelude;
+import dev.octet.compiler.cuda.KernelParam;
+import dev.octet.compiler.cuda.KernelSpec;
+import dev.octet.compiler.cuda.LaunchGeometry;
+import dev.octet.compiler.cuda.TensorMapView;
+import dev.octet.compiler.ir.DType;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * Attention backward for queries on Hopper (sm_90a): the same inputs, outputs and numbers as
+ * {@link FlashAttentionBackwardQuery} ({@code dq = Σ ds·k} with {@code ds = p∘(dout·vᵀ − delta)·scale} over the
+ * keys each query sees), on {@code wgmma} with q, dout, k and v brought by TMA.
+ *
+ * <p>One block of three warpgroups per ({@value #BLOCK_M} queries, head, sequence), the last query tiles (the
+ * longest) launched first. The producer warpgroup gives its registers back; one thread copies q and dout once, then k
+ * and v of every key tile of {@value #BLOCK_N} from the first to the diagonal into a ring of {@code stages}
+ * stages. Each consumer warpgroup owns 64 queries, their lse, delta and dq (FP32) in registers: {@code s = q·kᵀ}
+ * and {@code dp = dout·vᵀ} by {@code wgmma m64n64k16} from shared memory, {@code p = exp2(s·scale·log2e −
+ * lse·log2e)}, {@code ds = p∘(dp − delta)·scale} rounded to BF16 in registers, then {@code dq += ds·k} by
+ * {@code wgmma m64n<headDim>k16} with k read MN-major.
+ *
+ * <p>Each dq row is written once by one block, the key tiles summed in a fixed order: deterministic, no
+ * atomics. Causal: the two key tiles crossing the diagonal are masked; under a document mask key tiles are
+ * skipped or masked by document-id ranges per 64-row tile, as in {@link FlashAttentionBackwardKeyValueHopper}.
+ * A query tile half outside the sequence computes rows it does not store (their lse and delta read the last
+ * row's), and key tiles past the sequence are not visited.
+ *
+ * <p>Parameters: {@code q, k, v, dout} as tensor maps over bf16[tokens, heads·headDim] (k, v: kvHeads·headDim),
+ * {@code lse, delta, [document_ids], dq} as {@link FlashAttentionBackwardQuery}'s.
+ */
+public record FlashAttentionBackwardQueryHopper(AttentionShape shape, int stages) implements KernelSpec {
+    static final int BLOCK_M = 128, BLOCK_N = 64;
+    static final int PANEL_COLUMNS = 64;
+    static final int THREADS = 384;
+    /** As the forward's; a consumer holds at most 64 + 2 × 32 accumulators and 16 fragments. */
+    static final int PRODUCER_REGISTERS = 40, CONSUMER_REGISTERS = 232;
+    static final int SHARED_LIMIT = 227 * 1024;
+    static final int MAX_STAGES = 4;
+
+    public FlashAttentionBackwardQueryHopper {
+        Objects.requireNonNull(shape, "shape");
+        if (stages < 2 || sharedBytes(shape, stages) > SHARED_LIMIT) {
+            throw new IllegalArgumentException("FlashAttentionBackwardQueryHopper: q, dout and " + stages + " stages of "
+                    + BLOCK_N + " keys × " + shape.headDim() + " need " + sharedBytes(shape, stages)
+                    + " bytes of shared memory, more than " + SHARED_LIMIT);
+        }
+    }
+
+    /** As many stages as fit, at most {@value #MAX_STAGES}. */
+    public static FlashAttentionBackwardQueryHopper of(AttentionShape shape) {
+        int stages = 2;
+        while (stages < MAX_STAGES && sharedBytes(shape, stages + 1) <= SHARED_LIMIT) {
+            stages++;
+        }
+        return new FlashAttentionBackwardQueryHopper(shape, stages);
+    }
+
+    /** Whether this kernel runs {@code shape}: every shape whose q, dout and two stages fit. */
+    public static boolean supports(AttentionShape shape) {
+        return sharedBytes(shape, 2) <= SHARED_LIMIT;
+    }
+
+    /**
+     * 1 KiB to align the swizzled tiles, q and dout, per stage k and v, 3 + 2·stages mbarriers, a flag (8 bytes),
+     * per-tile document ranges (64-row tiles).
+     */
+    static int sharedBytes(AttentionShape shape, int stages) {
+        int rowBytes = shape.headDim() * 2;
+        int documentRanges = shape.documentMask() ? 2 * 4 * (shape.seq() / BLOCK_N) : 0;
+        return 1024 + 2 * BLOCK_M * rowBytes + stages * 2 * BLOCK_N * rowBytes + 8 * (3 + 2 * stages) + 8 + documentRanges;
+    }
+
+    @Override
+    public String kernelName() {
+        return "flash_attention_backward_dq_wgmma_" + shape.suffix() + "_s" + stages;
+    }
+
+    public List<KernelParam> params() {
+        TensorMapView.Swizzle swizzle = TensorMapView.Swizzle.B128;
+        long qColumns = (long) shape.heads() * shape.headDim(), kvColumns = (long) shape.kvHeads() * shape.headDim();
+        List<KernelParam> params = new ArrayList<>(List.of(
+                KernelParam.tensorMapIn("q", DType.BF16, new TensorMapView(shape.tokens(), qColumns, BLOCK_M, PANEL_COLUMNS, swizzle)),
+                KernelParam.tensorMapIn("k", DType.BF16, new TensorMapView(shape.tokens(), kvColumns, BLOCK_N, PANEL_COLUMNS, swizzle)),
+                KernelParam.tensorMapIn("v", DType.BF16, new TensorMapView(shape.tokens(), kvColumns, BLOCK_N, PANEL_COLUMNS, swizzle)),
+                KernelParam.tensorMapIn("dout", DType.BF16, new TensorMapView(shape.tokens(), qColumns, BLOCK_M, PANEL_COLUMNS, swizzle)),
+                KernelParam.in("lse", DType.F32), KernelParam.in("delta", DType.F32)));
+        if (shape.documentMask()) {
+            params.add(KernelParam.in("document_ids", DType.I32));
+        }
+        params.add(KernelParam.out("dq", DType.BF16));
+        return List.copyOf(params);
+    }
+
+    @Override
+    public CudaKernel emit() {
+        int sharedBytes = sharedBytes(shape, stages);
+        int queryTiles = Math.ceilDiv(shape.seq(), BLOCK_M);
+        String description = """
+                %s
+                Causal flash attention backward for dq on Hopper (wgmma + TMA, FP32 accumulation), %s.
+                q, dout, dq: bf16[%d tokens, %d heads × %d]; k, v: bf16[%d tokens, %d kv heads × %d];
+                lse, delta: f32[%d, %d, %d]. Tiles: %d queries (2 consumer warpgroups of 64) × %d keys per step; %d stages.
+                Grid %d blocks (query tile, head, sequence), last query tiles first; %d bytes of dynamic shared memory.
+                Oracle: dev.octet.cpu.ops.Attention.""".formatted(
+                kernelName(), shape.documentMask() ? "document-masked" : "no document mask",
+                shape.tokens(), shape.heads(), shape.headDim(), shape.tokens(), shape.kvHeads(), shape.headDim(),
+                shape.batch(), shape.heads(), shape.seq(), BLOCK_M, BLOCK_N, stages,
+                queryTiles * shape.heads() * shape.batch(), sharedBytes);
+        String constants = shape.constants() + shape.scaleConstant() + """
+                constexpr int BATCH = %d;
+                constexpr int BLOCK_M = %d, BLOCK_N = %d, STAGES = %d, THREADS = %d;
+                constexpr int Q_TILES = (SEQ + BLOCK_M - 1) / BLOCK_M, K_TILES = SEQ / BLOCK_N;
+                constexpr int PANEL_COLUMNS = %d, PANELS = HEAD_DIM / PANEL_COLUMNS;  // 128-byte swizzled panels of a tile
+                constexpr int Q_PANEL_BYTES = BLOCK_M * 128, KV_PANEL_BYTES = BLOCK_N * 128;
+                constexpr int Q_BYTES = PANELS * Q_PANEL_BYTES, KV_BYTES = PANELS * KV_PANEL_BYTES;
+                constexpr int S_FRAGS = BLOCK_N / 8, D_FRAGS = HEAD_DIM / 8;  // n8 column groups of the accumulators
+                constexpr int S_STEPS = BLOCK_N / 16;  // k16 steps of ds·k
+                """.formatted(shape.batch(), BLOCK_M, BLOCK_N, stages, THREADS, PANEL_COLUMNS);
+        String body = constants + "\n" + HopperPrelude.source() + "\n"
+                + FlashAttentionBackwardKeyValueHopper.DEVICE_FUNCTIONS + scoresWgmma() + gradientWgmma() + CONSUMER_FUNCTIONS
+                + KERNEL.replace("$NAME", kernelName())
+                        .replace("$SIGNATURE", CudaKernel.signature(params()))
+                        .replace("$DOCS", shape.documentMask() ? "document_ids" : "nullptr")
+                        .replace("$PRODUCER_REGISTERS", HopperPrelude.setMaxRegisters(false, PRODUCER_REGISTERS))
+                        .replace("$CONSUMER_REGISTERS", HopperPrelude.setMaxRegisters(true, CONSUMER_REGISTERS));
+        int units = queryTiles * shape.heads() * shape.batch();
+        LaunchGeometry launch = LaunchGeometry.linear(units, THREADS, sharedBytes);
+        return new CudaKernel(kernelName(), CudaPrelude.kernelSource(description, body), launch, params());
+    }
+
+    /** {@code wgmma_scores(d, desc_a, desc_b, accumulate)}: d (64 × BLOCK_N) (+)= a·bᵀ over 16 of headDim. */
+    private static String scoresWgmma() {
+        int registers = BLOCK_N / 2;
+        return """
+                // s or dp (64 queries x BLOCK_N keys, FP32) = or += q·kᵀ or dout·vᵀ over 16 of head_dim; both operands
+                // from shared memory, K-major.
+                __device__ __forceinline__ void wgmma_scores(float (&d)[S_FRAGS][4], unsigned long long desc_a,
+                                                             unsigned long long desc_b, int accumulate) {
+                    asm volatile("{\\n.reg .pred p;\\nsetp.ne.b32 p, %%%2$d, 0;\\n"
+                                 "wgmma.mma_async.sync.aligned.m64n%1$dk16.f32.bf16.bf16 {%3$s}, %%%4$d, %%%5$d, p, 1, 1, 0, 0;\\n}"
+                                 : %6$s
+                                 : "l"(desc_a), "l"(desc_b), "r"(accumulate));
+                }
+
+                """.formatted(BLOCK_N, registers + 2, FlashAttentionForwardHopper.outputList(registers), registers,
+                registers + 1, FlashAttentionForwardHopper.accumulators(registers));
+    }
+
+    /** {@code wgmma_query_gradient(d, a, desc_k)}: d (64 × headDim) += a·k over 16 keys, a from registers. */
+    private String gradientWgmma() {
+        int registers = shape.headDim() / 2;
+        return """
+                // dq (64 queries x HEAD_DIM, FP32) += ds·k over 16 keys: ds as BF16 pairs in registers (the A fragment
+                // of m64nNk16, which is the accumulator layout of s), k from shared memory read MN-major (imm-trans-b = 1).
+                __device__ __forceinline__ void wgmma_query_gradient(float (&d)[D_FRAGS][4], const unsigned (&a)[4],
+                                                                     unsigned long long desc_k) {
+                    asm volatile("wgmma.mma_async.sync.aligned.m64n%1$dk16.f32.bf16.bf16 {%2$s}, {%%%3$d, %%%4$d, %%%5$d, %%%6$d}, %%%7$d, 1, 1, 1, 1;"
+                                 : %8$s
+                                 : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(desc_k));
+                }
+
+                """.formatted(shape.headDim(), FlashAttentionForwardHopper.outputList(registers), registers,
+                registers + 1, registers + 2, registers + 3, registers + 4, FlashAttentionForwardHopper.accumulators(registers));
+    }
+
+    /**
+     * A consumer thread holds, per warp of 16 queries, queries g and g + 8 (g = lane / 4) and, in every n8 column
+     * group j, columns 8j + c and 8j + c + 1 (c = 2·(lane % 4)): keys of s and dp, head-dim columns of dq.
+     */
+    private static final String CONSUMER_FUNCTIONS = """
+            // Issues d = a·bᵀ for one key tile (HEAD_DIM / 16 wgmmas) as one commit group: a is this warpgroup's
+            // 64 rows of q or dout, b the stage's k or v.
+            __device__ __forceinline__ void issue_scores(float (&d)[S_FRAGS][4], unsigned a_rows, unsigned b_tile) {
+                #pragma unroll
+                for (int kk = 0; kk < HEAD_DIM / 16; ++kk) {
+                    // 16 columns = 32 bytes along a 128-byte swizzled row; four steps per 64-column panel.
+                    const unsigned a_at = a_rows + (kk / 4) * Q_PANEL_BYTES + (kk % 4) * 32;
+                    const unsigned b_at = b_tile + (kk / 4) * KV_PANEL_BYTES + (kk % 4) * 32;
+                    wgmma_scores(d, wgmma_desc_k128b(a_at), wgmma_desc_k128b(b_at), kk > 0);
+                }
+                wgmma_commit();
+            }
+
+            // Issues dq += ds·k for one key tile (BLOCK_N / 16 wgmmas) as one commit group.
+            __device__ __forceinline__ void issue_query_gradient(float (&dq)[D_FRAGS][4], const unsigned (&a)[S_STEPS][4],
+                                                                 unsigned k_tile) {
+                #pragma unroll
+                for (int kk = 0; kk < S_STEPS; ++kk) {
+                    // 16 keys = two 8-row groups of 1024 bytes.
+                    wgmma_query_gradient(dq, a[kk], wgmma_desc_mn128b(k_tile + kk * 2048, KV_PANEL_BYTES));
+                }
+                wgmma_commit();
+            }
+
+            // Hides the scores of pairs that may not attend: a key after the query (the two tiles crossing the
+            // diagonal) or of another document. The queries' documents are read here, not kept across the loop.
+            template <bool CAUSAL>
+            __device__ __forceinline__ void mask_scores(float (&s)[S_FRAGS][4], int key0, int row_lo, int row_hi,
+                                                        const int* docs) {
+                const int c = 2 * (threadIdx.x % 4);
+                // Rows past the sequence are never stored: any document will do.
+                const int doc_lo = DOCUMENT_MASK ? docs[min(row_lo, SEQ - 1)] : 0;
+                const int doc_hi = DOCUMENT_MASK ? docs[min(row_hi, SEQ - 1)] : 0;
+                #pragma unroll
+                for (int j = 0; j < S_FRAGS; ++j) {
+                    const int key = key0 + 8 * j + c;
+                    int2 kd = make_int2(doc_lo, doc_lo);
+                    // Visited key tiles lie inside the sequence, and key is even: an aligned pair of ids.
+                    if (DOCUMENT_MASK) kd = *reinterpret_cast<const int2*>(docs + key);
+                    #pragma unroll
+                    for (int e = 0; e < 4; ++e) {
+                        const int k = key + (e & 1), row = e < 2 ? row_lo : row_hi;
+                        const int kdoc = (e & 1) ? kd.y : kd.x;
+                        const bool visible = (!CAUSAL || k <= row) && (!DOCUMENT_MASK || kdoc == (e < 2 ? doc_lo : doc_hi));
+                        if (!visible) s[j][e] = negative_infinity();
+                    }
+                }
+            }
+
+            // ds = p∘(dp − delta)·scale as BF16 A fragments, p = exp2(s·scale·log2e − lse·log2e) (lse in base 2 here).
+            __device__ __forceinline__ void pack_score_gradients(unsigned (&a)[S_STEPS][4], const float (&s)[S_FRAGS][4],
+                                                                 const float (&dp)[S_FRAGS][4], float lse_lo, float lse_hi,
+                                                                 float delta_lo, float delta_hi) {
+                #pragma unroll
+                for (int kk = 0; kk < S_STEPS; ++kk) {
+                    float ds[2][4];
+                    #pragma unroll
+                    for (int h = 0; h < 2; ++h) {
+                        const int j = 2 * kk + h;
+                        ds[h][0] = exp2_ftz(fmaf(s[j][0], SCALE_LOG2E, -lse_lo)) * (dp[j][0] - delta_lo) * SCALE;
+                        ds[h][1] = exp2_ftz(fmaf(s[j][1], SCALE_LOG2E, -lse_lo)) * (dp[j][1] - delta_lo) * SCALE;
+                        ds[h][2] = exp2_ftz(fmaf(s[j][2], SCALE_LOG2E, -lse_hi)) * (dp[j][2] - delta_hi) * SCALE;
+                        ds[h][3] = exp2_ftz(fmaf(s[j][3], SCALE_LOG2E, -lse_hi)) * (dp[j][3] - delta_hi) * SCALE;
+                    }
+                    a[kk][0] = pack_bf16x2(ds[0][0], ds[0][1]);
+                    a[kk][1] = pack_bf16x2(ds[0][2], ds[0][3]);
+                    a[kk][2] = pack_bf16x2(ds[1][0], ds[1][1]);
+                    a[kk][3] = pack_bf16x2(ds[1][2], ds[1][3]);
+                }
+            }
+
+            """;
+
+    private static final String KERNEL = """
+            extern "C" __global__ void __launch_bounds__(THREADS, 1) $NAME$SIGNATURE {
+                extern __shared__ __align__(1024) unsigned char smem_raw[];
+                // The 128-byte swizzle repeats every 1024 bytes: tiles start on such a boundary.
+                unsigned char* smem = (unsigned char*) (((size_t) smem_raw + 1023) & ~(size_t) 1023);
+                unsigned char* q_smem = smem;
+                unsigned char* dout_smem = q_smem + Q_BYTES;
+                unsigned char* k_ring_smem = dout_smem + Q_BYTES;
+                unsigned char* v_ring_smem = k_ring_smem + STAGES * KV_BYTES;
+                unsigned long long* q_full = (unsigned long long*) (v_ring_smem + STAGES * KV_BYTES);
+                unsigned long long* full = q_full + 1;
+                unsigned long long* empty = full + STAGES;
+                unsigned long long* consumers_done = empty + STAGES;
+                int* failed = (int*) (consumers_done + 1);  // a consumer's wait timed out
+                int* tile_doc_min = failed + 2;  // [K_TILES], document masks only
+                int* tile_doc_max = tile_doc_min + K_TILES;
+                const int* docs = $DOCS;
+                // The last query tiles see the most keys: blocks of every (head, sequence) of the last query tile come
+                // first, then of the one before, ...
+                const int q_tile = Q_TILES - 1 - blockIdx.x / (HEADS * BATCH);
+                const int head = blockIdx.x % HEADS, batch = (blockIdx.x / HEADS) % BATCH, kv_head = head / GROUP;
+                const long first_token = (long) batch * SEQ;
+                const int warpgroup = threadIdx.x / 128, lane = threadIdx.x % 32;
+                // Key tiles up to the diagonal and inside the sequence; the last two cross the diagonal.
+                const int last_key_tile = min(2 * q_tile + 1, K_TILES - 1), first_masked_tile = 2 * q_tile;
+
+                if (threadIdx.x == 0) {
+                    mbar_init(q_full, 1);
+                    for (int s = 0; s < STAGES; ++s) {
+                        mbar_init(&full[s], 1);
+                        mbar_init(&empty[s], 2 * 4);  // one arrival per consumer warp
+                    }
+                    mbar_init(consumers_done, 2 * 128);
+                    *failed = 0;
+                    mbar_init_fence();
+                }
+                if (DOCUMENT_MASK) {
+                    // The range of document ids in every 64-row tile of this sequence.
+                    for (int t = threadIdx.x / 32; t < K_TILES; t += THREADS / 32) {
+                        const int d0 = docs[first_token + t * BLOCK_N + lane], d1 = docs[first_token + t * BLOCK_N + 32 + lane];
+                        int lo = min(d0, d1), hi = max(d0, d1);
+                        #pragma unroll
+                        for (int step = 16; step > 0; step >>= 1) {
+                            lo = min(lo, __shfl_xor_sync(0xffffffffu, lo, step));
+                            hi = max(hi, __shfl_xor_sync(0xffffffffu, hi, step));
+                        }
+                        if (lane == 0) {
+                            tile_doc_min[t] = lo;
+                            tile_doc_max[t] = hi;
+                        }
+                    }
+                }
+                __syncthreads();
+                // The query tile's range: its one or two 64-row tiles inside the sequence.
+                const int query_doc_min = DOCUMENT_MASK ? min(tile_doc_min[first_masked_tile], tile_doc_min[last_key_tile]) : 0;
+                const int query_doc_max = DOCUMENT_MASK ? max(tile_doc_max[first_masked_tile], tile_doc_max[last_key_tile]) : 0;
+                auto tile_visible = [&](int t) {
+                    return !DOCUMENT_MASK || (tile_doc_max[t] >= query_doc_min && tile_doc_min[t] <= query_doc_max);
+                };
+
+                if (warpgroup == 0) {
+                    $PRODUCER_REGISTERS
+                    if (threadIdx.x == 0) {
+                        prefetch_tensor_map(&q);
+                        prefetch_tensor_map(&k);
+                        prefetch_tensor_map(&v);
+                        prefetch_tensor_map(&dout);
+                        const int first_row = batch * SEQ;
+                        mbar_arrive_expect_tx(q_full, 2 * Q_BYTES);
+                        #pragma unroll
+                        for (int p = 0; p < PANELS; ++p) {
+                            tma_load_2d(q_smem + p * Q_PANEL_BYTES, &q, head * HEAD_DIM + p * PANEL_COLUMNS,
+                                        first_row + q_tile * BLOCK_M, q_full);
+                            tma_load_2d(dout_smem + p * Q_PANEL_BYTES, &dout, head * HEAD_DIM + p * PANEL_COLUMNS,
+                                        first_row + q_tile * BLOCK_M, q_full);
+                        }
+                        int it = 0;
+                        for (int kt = 0; kt <= last_key_tile; ++kt) {
+                            if (!tile_visible(kt)) continue;
+                            const int stage = it % STAGES;
+                            mbar_wait(&empty[stage], ((it / STAGES) & 1) ^ 1);
+                            ++it;
+                            mbar_arrive_expect_tx(&full[stage], 2 * KV_BYTES);
+                            #pragma unroll
+                            for (int p = 0; p < PANELS; ++p) {
+                                tma_load_2d(k_ring_smem + stage * KV_BYTES + p * KV_PANEL_BYTES, &k,
+                                            kv_head * HEAD_DIM + p * PANEL_COLUMNS, first_row + kt * BLOCK_N, &full[stage]);
+                                tma_load_2d(v_ring_smem + stage * KV_BYTES + p * KV_PANEL_BYTES, &v,
+                                            kv_head * HEAD_DIM + p * PANEL_COLUMNS, first_row + kt * BLOCK_N, &full[stage]);
+                            }
+                        }
+                        // Fail the launch for the consumers if one of their waits timed out (or if they never finish).
+                        mbar_wait(consumers_done, 0);
+                        if (*(volatile int*) failed) __trap();
+                    }
+                } else {
+                    $CONSUMER_REGISTERS
+                    const int consumer = warpgroup - 1, warp = (threadIdx.x / 32) % 4, g = lane / 4, c = 2 * (lane % 4);
+                    // This warpgroup's 64 rows of q and dout.
+                    const unsigned q_rows = smem_u32(q_smem) + consumer * 64 * 128, dout_rows = smem_u32(dout_smem) + consumer * 64 * 128;
+                    const unsigned k_ring = smem_u32(k_ring_smem), v_ring = smem_u32(v_ring_smem);
+                    // This thread's two queries (positions in the sequence); rows past the sequence are never stored.
+                    const int row_lo = q_tile * BLOCK_M + consumer * 64 + warp * 16 + g, row_hi = row_lo + 8;
+                    const int* sequence_docs = DOCUMENT_MASK ? docs + first_token : nullptr;
+                    const long head_rows = ((long) batch * HEADS + head) * SEQ;
+                    const float lse_lo = lse[head_rows + min(row_lo, SEQ - 1)] * LOG2E;
+                    const float lse_hi = lse[head_rows + min(row_hi, SEQ - 1)] * LOG2E;
+                    const float delta_lo = delta[head_rows + min(row_lo, SEQ - 1)];
+                    const float delta_hi = delta[head_rows + min(row_hi, SEQ - 1)];
+                    // A lost copy must fail the launch, not hang it: see mbar_wait_or_late.
+                    bool late = false;
+                    float dq_acc[D_FRAGS][4];
+                    #pragma unroll
+                    for (int j = 0; j < D_FRAGS; ++j) dq_acc[j][0] = dq_acc[j][1] = dq_acc[j][2] = dq_acc[j][3] = 0.0f;
+                    float s[S_FRAGS][4], dp[S_FRAGS][4];
+                    mbar_wait_or_late(q_full, 0, late);
+                    int it = 0;
+                    for (int kt = 0; kt <= last_key_tile; ++kt) {
+                        if (!tile_visible(kt)) continue;
+                        const int stage = it % STAGES;
+                        const unsigned phase = (it / STAGES) & 1;
+                        ++it;
+                        const unsigned k_tile = k_ring + stage * KV_BYTES, v_tile = v_ring + stage * KV_BYTES;
+                        mbar_wait_or_late(&full[stage], phase, late);
+                        fence_fragments(s);
+                        fence_fragments(dp);
+                        wgmma_fence();
+                        issue_scores(s, q_rows, k_tile);
+                        issue_scores(dp, dout_rows, v_tile);
+                        wgmma_wait<1>();  // s is in; dp may still run
+                        fence_fragments(s);
+                        if (kt >= first_masked_tile) {
+                            mask_scores<true>(s, kt * BLOCK_N, row_lo, row_hi, sequence_docs);
+                        } else if (DOCUMENT_MASK && !(query_doc_min == query_doc_max && tile_doc_min[kt] == query_doc_min
+                                                      && tile_doc_max[kt] == query_doc_max)) {
+                            mask_scores<false>(s, kt * BLOCK_N, row_lo, row_hi, sequence_docs);
+                        }
+                        wgmma_wait<0>();
+                        fence_fragments(dp);
+                        unsigned ds_frag[S_STEPS][4];
+                        pack_score_gradients(ds_frag, s, dp, lse_lo, lse_hi, delta_lo, delta_hi);
+                        fence_fragments(dq_acc);
+                        wgmma_fence();
+                        issue_query_gradient(dq_acc, ds_frag, k_tile);
+                        wgmma_wait<0>();
+                        fence_fragments(dq_acc);
+                        if (lane == 0) mbar_arrive(&empty[stage]);
+                    }
+                    bf16_t* dq_lo = dq + (first_token + row_lo) * Q_STRIDE + head * HEAD_DIM;
+                    bf16_t* dq_hi = dq + (first_token + row_hi) * Q_STRIDE + head * HEAD_DIM;
+                    if (row_lo < SEQ) {
+                        #pragma unroll
+                        for (int j = 0; j < D_FRAGS; ++j)
+                            *reinterpret_cast<unsigned*>(dq_lo + 8 * j + c) = pack_bf16x2(dq_acc[j][0], dq_acc[j][1]);
+                    }
+                    if (row_hi < SEQ) {
+                        #pragma unroll
+                        for (int j = 0; j < D_FRAGS; ++j)
+                            *reinterpret_cast<unsigned*>(dq_hi + 8 * j + c) = pack_bf16x2(dq_acc[j][2], dq_acc[j][3]);
+                    }
+                    // The producer's thread traps for a late consumer: a trap in this branch costs the wgmmas their
+                    // registers (see mbar_wait_or_late).
+                    if (late) *failed = 1;
+                    mbar_arrive(consumers_done);
+                }
+            }
+            """;
+}
