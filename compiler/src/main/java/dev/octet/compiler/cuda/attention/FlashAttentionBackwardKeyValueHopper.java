@@ -6,9 +6,7 @@ import dev.octet.compiler.cuda.HopperPrelude;
 import dev.octet.compiler.cuda.KernelParam;
 import dev.octet.compiler.cuda.KernelSpec;
 import dev.octet.compiler.cuda.LaunchGeometry;
-import dev.octet.compiler.cuda.TensorMapView;
 import dev.octet.compiler.ir.DType;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 
@@ -42,7 +40,7 @@ import java.util.Objects;
  */
 public record FlashAttentionBackwardKeyValueHopper(AttentionShape shape, int stages) implements KernelSpec {
     static final int BLOCK_N = 64, BLOCK_M = 64;
-    static final int PANEL_COLUMNS = 64;
+    static final int PANEL_COLUMNS = HopperAttentionSource.PANEL_COLUMNS;
     static final int THREADS = 384;
     /**
      * 40 × 128 + 2 × 232 × 128 (or 24 × 128 + 2 × 240 × 128) = 64,512, what a block of 384 threads capped at 168 registers
@@ -114,20 +112,9 @@ public record FlashAttentionBackwardKeyValueHopper(AttentionShape shape, int sta
     }
 
     public List<KernelParam> params() {
-        TensorMapView.Swizzle swizzle = TensorMapView.Swizzle.B128;
-        long qColumns = (long) shape.heads() * shape.headDim(), kvColumns = (long) shape.kvHeads() * shape.headDim();
-        List<KernelParam> params = new ArrayList<>(List.of(
-                KernelParam.tensorMapIn("q", DType.BF16, new TensorMapView(shape.tokens(), qColumns, BLOCK_M, PANEL_COLUMNS, swizzle)),
-                KernelParam.tensorMapIn("k", DType.BF16, new TensorMapView(shape.tokens(), kvColumns, BLOCK_N, PANEL_COLUMNS, swizzle)),
-                KernelParam.tensorMapIn("v", DType.BF16, new TensorMapView(shape.tokens(), kvColumns, BLOCK_N, PANEL_COLUMNS, swizzle)),
-                KernelParam.tensorMapIn("dout", DType.BF16, new TensorMapView(shape.tokens(), qColumns, BLOCK_M, PANEL_COLUMNS, swizzle)),
-                KernelParam.in("lse", DType.F32), KernelParam.in("delta", DType.F32)));
-        if (shape.documentMask()) {
-            params.add(KernelParam.in("document_ids", DType.I32));
-        }
-        params.add(KernelParam.out("dk", DType.BF16));
-        params.add(KernelParam.out("dv", DType.BF16));
-        return List.copyOf(params);
+        return AttentionParams.backward(shape, HopperAttentionSource.tensorMap("q", shape, BLOCK_M, false),
+                HopperAttentionSource.tensorMap("k", shape, BLOCK_N, true), HopperAttentionSource.tensorMap("v", shape, BLOCK_N, true),
+                HopperAttentionSource.tensorMap("dout", shape, BLOCK_M, false), KernelParam.out("dk", DType.BF16), KernelParam.out("dv", DType.BF16));
     }
 
     @Override
@@ -159,8 +146,9 @@ public record FlashAttentionBackwardKeyValueHopper(AttentionShape shape, int sta
                 constexpr int P_STEPS = BLOCK_M / 16;  // k16 steps of pᵀ·dout and dsᵀ·q
                 """.formatted(shape.batch(), BLOCK_N, BLOCK_M, stages, THREADS, PANEL_COLUMNS);
         String body = constants + "\n" + HopperPrelude.source() + "\n"
-                + DEVICE_FUNCTIONS + transposedScoresWgmma() + gradientWgmma() + CONSUMER_FUNCTIONS
+                + DEVICE_FUNCTIONS + transposedScoresWgmma() + gradientWgmma() + consumerFunctions()
                 + KERNEL.replace("$NAME", kernelName())
+                        .replace("    $DOCUMENT_RANGES\n", HopperAttentionSource.documentRanges("Q_TILES", "BLOCK_M").indent(4))
                         .replace("$SIGNATURE", CudaKernel.signature(params()))
                         .replace("$DOCS", shape.documentMask() ? "document_ids" : "nullptr")
                         .replace("$PRODUCER_REGISTERS", HopperPrelude.setMaxRegisters(false, producerRegisters()))
@@ -169,154 +157,50 @@ public record FlashAttentionBackwardKeyValueHopper(AttentionShape shape, int sta
         return new CudaKernel(kernelName(), CudaPrelude.kernelSource(description, body), launch, params());
     }
 
+    /** Device functions shared with {@link FlashAttentionBackwardQueryHopper}. */
+    static final String DEVICE_FUNCTIONS = HopperAttentionSource.SCALAR_FUNCTIONS + HopperAttentionSource.BULK_LOAD
+            + HopperAttentionSource.FENCE_FRAGMENTS + HopperAttentionSource.PACK_FRAGMENTS;
+
     /** {@code wgmma_transposed(d, desc_a, desc_b, accumulate)}: d (64 × BLOCK_M) (+)= a·bᵀ over 16 of headDim. */
     private static String transposedScoresWgmma() {
-        int registers = BLOCK_M / 2;
-        return """
+        return HopperAttentionSource.kMajorWgmma("wgmma_transposed", BLOCK_M, "S_FRAGS", """
                 // sᵀ or dpᵀ (64 keys x BLOCK_M queries, FP32) = or += k·qᵀ or v·doutᵀ over 16 of head_dim; both
                 // operands from shared memory, K-major.
-                __device__ __forceinline__ void wgmma_transposed(float (&d)[S_FRAGS][4], unsigned long long desc_a,
-                                                                 unsigned long long desc_b, int accumulate) {
-                    asm volatile("{\\n.reg .pred p;\\nsetp.ne.b32 p, %%%2$d, 0;\\n"
-                                 "wgmma.mma_async.sync.aligned.m64n%1$dk16.f32.bf16.bf16 {%3$s}, %%%4$d, %%%5$d, p, 1, 1, 0, 0;\\n}"
-                                 : %6$s
-                                 : "l"(desc_a), "l"(desc_b), "r"(accumulate));
-                }
-
-                """.formatted(BLOCK_M, registers + 2, FlashAttentionForwardHopper.outputList(registers), registers,
-                registers + 1, FlashAttentionForwardHopper.accumulators(registers));
+                """);
     }
 
     /** {@code wgmma_gradient(d, a, desc_b)}: d (64 × headDim) += a·b over 16 queries, a from registers. */
     private String gradientWgmma() {
-        int registers = shape.headDim() / 2;
-        return """
+        return HopperAttentionSource.mnMajorWgmma("wgmma_gradient", shape.headDim(), "D_FRAGS", """
                 // dv or dk (64 keys x HEAD_DIM, FP32) += pᵀ·dout or dsᵀ·q over 16 queries: pᵀ or dsᵀ as BF16 pairs in
-                // registers (the A fragment of m64nNk16, which is the accumulator layout of sᵀ), dout or q from shared
-                // memory read MN-major (imm-trans-b = 1).
-                __device__ __forceinline__ void wgmma_gradient(float (&d)[D_FRAGS][4], const unsigned (&a)[4],
-                                                               unsigned long long desc_b) {
-                    asm volatile("wgmma.mma_async.sync.aligned.m64n%1$dk16.f32.bf16.bf16 {%2$s}, {%%%3$d, %%%4$d, %%%5$d, %%%6$d}, %%%7$d, 1, 1, 1, 1;"
-                                 : %8$s
-                                 : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(desc_b));
-                }
-
-                """.formatted(shape.headDim(), FlashAttentionForwardHopper.outputList(registers), registers,
-                registers + 1, registers + 2, registers + 3, registers + 4, FlashAttentionForwardHopper.accumulators(registers));
+                // registers, dout or q from shared memory read MN-major.
+                """);
     }
-
-    /** Device functions shared with {@link FlashAttentionBackwardQueryHopper}. */
-    static final String DEVICE_FUNCTIONS = """
-            __device__ __forceinline__ float negative_infinity() {
-                return __int_as_float(0xff800000);
-            }
-
-            // 2^x on the special function unit alone; results below 2^-126 become 0, well under what BF16 p resolves.
-            __device__ __forceinline__ float exp2_ftz(float x) {
-                float y;
-                asm("ex2.approx.ftz.f32 %0, %1;" : "=f"(y) : "f"(x));
-                return y;
-            }
-
-            // Two floats to two BF16 (round to nearest even) in one register, lo in the low half.
-            __device__ __forceinline__ unsigned pack_bf16x2(float lo, float hi) {
-                unsigned r;
-                asm("cvt.rn.bf16x2.f32 %0, %1, %2;" : "=r"(r) : "f"(hi), "f"(lo));
-                return r;
-            }
-
-            // A contiguous run of `bytes` (a multiple of 16, both addresses 16-byte aligned) from global memory into
-            // shared memory by the bulk-copy engine, completing `bar`'s transaction count by `bytes`.
-            __device__ __forceinline__ void bulk_load(void* dst, const void* src, unsigned bytes, unsigned long long* bar) {
-                asm volatile("cp.async.bulk.shared::cluster.global.mbarrier::complete_tx::bytes [%0], [%1], %2, [%3];"
-                             :: "r"(smem_u32(dst)), "l"((unsigned long long) src), "r"(bytes), "r"(smem_u32(bar))
-                             : "memory");
-            }
-
-            template <int FRAGS>
-            __device__ __forceinline__ void fence_fragments(float (&d)[FRAGS][4]) {
-                #pragma unroll
-                for (int j = 0; j < FRAGS; ++j)
-                    #pragma unroll
-                    for (int e = 0; e < 4; ++e) fence_register(d[j][e]);
-            }
-
-            // BF16 A fragments of a 64 x 16·STEPS accumulator: columns 16kk.. are the n8 groups 2kk and 2kk+1.
-            template <int STEPS>
-            __device__ __forceinline__ void pack_fragments(unsigned (&a)[STEPS][4], const float (&s)[2 * STEPS][4]) {
-                #pragma unroll
-                for (int kk = 0; kk < STEPS; ++kk) {
-                    a[kk][0] = pack_bf16x2(s[2 * kk][0], s[2 * kk][1]);
-                    a[kk][1] = pack_bf16x2(s[2 * kk][2], s[2 * kk][3]);
-                    a[kk][2] = pack_bf16x2(s[2 * kk + 1][0], s[2 * kk + 1][1]);
-                    a[kk][3] = pack_bf16x2(s[2 * kk + 1][2], s[2 * kk + 1][3]);
-                }
-            }
-
-            """;
 
     /**
      * A consumer thread holds, per warp of 16 keys, keys g and g + 8 (g = lane / 4) and, in every n8 column group
      * j, columns 8j + c and 8j + c + 1 (c = 2·(lane % 4)): queries of sᵀ and dpᵀ, head-dim columns of dk and dv.
      */
-    private static final String CONSUMER_FUNCTIONS = """
-            // The 256 consumer threads alone (named barrier 1; __syncthreads is barrier 0).
-            __device__ __forceinline__ void consumer_sync() {
-                asm volatile("bar.sync 1, 256;" ::: "memory");
-            }
-
-            // Issues d = a·bᵀ for one query tile (HEAD_DIM / 16 wgmmas) as one commit group: a is this warpgroup's
-            // 64 rows of k or v, b the stage's q or dout.
-            __device__ __forceinline__ void issue_transposed(float (&d)[S_FRAGS][4], unsigned a_rows, unsigned b_tile) {
-                #pragma unroll
-                for (int kk = 0; kk < HEAD_DIM / 16; ++kk) {
-                    // 16 columns = 32 bytes along a 128-byte swizzled row; four steps per 64-column panel.
-                    const unsigned a_at = a_rows + (kk / 4) * KV_PANEL_BYTES + (kk % 4) * 32;
-                    const unsigned b_at = b_tile + (kk / 4) * Q_PANEL_BYTES + (kk % 4) * 32;
-                    wgmma_transposed(d, wgmma_desc_k128b(a_at), wgmma_desc_k128b(b_at), kk > 0);
+    private static String consumerFunctions() {
+        return """
+                // The 256 consumer threads alone (named barrier 1; __syncthreads is barrier 0).
+                __device__ __forceinline__ void consumer_sync() {
+                    asm volatile("bar.sync 1, 256;" ::: "memory");
                 }
-                wgmma_commit();
-            }
 
-            // Issues d += a·b for one query tile (BLOCK_M / 16 wgmmas) as one commit group: a from registers, b the
-            // stage's dout or q.
-            __device__ __forceinline__ void issue_gradient(float (&d)[D_FRAGS][4], const unsigned (&a)[P_STEPS][4],
-                                                           unsigned b_tile) {
-                #pragma unroll
-                for (int kk = 0; kk < P_STEPS; ++kk) {
-                    // 16 queries = two 8-row groups of 1024 bytes.
-                    wgmma_gradient(d, a[kk], wgmma_desc_mn128b(b_tile + kk * 2048, Q_PANEL_BYTES));
-                }
-                wgmma_commit();
-            }
+                """ + HopperAttentionSource.issueKMajor("issue_transposed", "wgmma_transposed", "S_FRAGS", "KV_PANEL_BYTES",
+                "Q_PANEL_BYTES", """
+                        // Issues d = a·bᵀ for one query tile (HEAD_DIM / 16 wgmmas) as one commit group: a is this warpgroup's
+                        // 64 rows of k or v, b the stage's q or dout.
+                        """)
+                + HopperAttentionSource.issueMnMajor("issue_gradient", "wgmma_gradient", "D_FRAGS", "P_STEPS", "Q_PANEL_BYTES", """
+                        // Issues d += a·b for one query tile (BLOCK_M / 16 wgmmas) as one commit group: a from registers, b the
+                        // stage's dout or q.
+                        """)
+                + HopperAttentionSource.backwardMaskScores(true) + PROBABILITIES;
+    }
 
-            // Hides the scores of pairs that may not attend: a query before the key (the two tiles crossing the
-            // diagonal) or of another document.
-            // The keys' documents are read here, not kept across the loop: at headDim 128 the consumers have no
-            // register to spare.
-            template <bool CAUSAL>
-            __device__ __forceinline__ void mask_scores(float (&s)[S_FRAGS][4], int query0, int key_lo, int key_hi,
-                                                        const int* docs) {
-                const int c = 2 * (threadIdx.x % 4);
-                // Keys past the sequence see no query (causal): any document will do.
-                const int doc_lo = DOCUMENT_MASK ? docs[min(key_lo, SEQ - 1)] : 0;
-                const int doc_hi = DOCUMENT_MASK ? docs[min(key_hi, SEQ - 1)] : 0;
-                #pragma unroll
-                for (int j = 0; j < S_FRAGS; ++j) {
-                    const int query = query0 + 8 * j + c;
-                    int2 qd = make_int2(doc_lo, doc_lo);
-                    // Query tiles lie inside the sequence, and query is even: an aligned pair of ids.
-                    if (DOCUMENT_MASK) qd = *reinterpret_cast<const int2*>(docs + query);
-                    #pragma unroll
-                    for (int e = 0; e < 4; ++e) {
-                        const int q = query + (e & 1), key = e < 2 ? key_lo : key_hi;
-                        const int qdoc = (e & 1) ? qd.y : qd.x;
-                        const bool visible = (!CAUSAL || key <= q) && (!DOCUMENT_MASK || qdoc == (e < 2 ? doc_lo : doc_hi));
-                        if (!visible) s[j][e] = negative_infinity();
-                    }
-                }
-            }
-
+    private static final String PROBABILITIES = """
             // sᵀ to pᵀ in place: exp2(s·scale·log2e − lse·log2e), the query's lse from the stage.
             __device__ __forceinline__ void probabilities(float (&s)[S_FRAGS][4], const float* lse_tile) {
                 const int c = 2 * (threadIdx.x % 4);
@@ -394,22 +278,7 @@ public record FlashAttentionBackwardKeyValueHopper(AttentionShape shape, int sta
                     *failed = 0;
                     mbar_init_fence();
                 }
-                if (DOCUMENT_MASK) {
-                    // The range of document ids in every 64-row tile of this sequence.
-                    for (int t = threadIdx.x / 32; t < Q_TILES; t += THREADS / 32) {
-                        const int d0 = docs[first_token + t * BLOCK_M + lane], d1 = docs[first_token + t * BLOCK_M + 32 + lane];
-                        int lo = min(d0, d1), hi = max(d0, d1);
-                        #pragma unroll
-                        for (int step = 16; step > 0; step >>= 1) {
-                            lo = min(lo, __shfl_xor_sync(0xffffffffu, lo, step));
-                            hi = max(hi, __shfl_xor_sync(0xffffffffu, hi, step));
-                        }
-                        if (lane == 0) {
-                            tile_doc_min[t] = lo;
-                            tile_doc_max[t] = hi;
-                        }
-                    }
-                }
+                $DOCUMENT_RANGES
                 __syncthreads();
                 const int key_doc_min = DOCUMENT_MASK ? tile_doc_min[key_tile] : 0;
                 const int key_doc_max = DOCUMENT_MASK ? tile_doc_max[key_tile] : 0;

@@ -6,7 +6,6 @@ import dev.octet.compiler.cuda.KernelParam;
 import dev.octet.compiler.cuda.KernelSpec;
 import dev.octet.compiler.cuda.LaunchGeometry;
 import dev.octet.compiler.ir.DType;
-import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -34,14 +33,8 @@ public record FlashAttentionBackwardQuery(AttentionShape shape) implements Kerne
     }
 
     public List<KernelParam> params() {
-        List<KernelParam> params = new ArrayList<>(List.of(
-                KernelParam.in("q", DType.BF16), KernelParam.in("k", DType.BF16), KernelParam.in("v", DType.BF16),
-                KernelParam.in("dout", DType.BF16), KernelParam.in("lse", DType.F32), KernelParam.in("delta", DType.F32)));
-        if (shape.documentMask()) {
-            params.add(KernelParam.in("document_ids", DType.I32));
-        }
-        params.add(KernelParam.out("dq", DType.BF16));
-        return List.copyOf(params);
+        return AttentionParams.backward(shape, KernelParam.in("q", DType.BF16), KernelParam.in("k", DType.BF16),
+                KernelParam.in("v", DType.BF16), KernelParam.in("dout", DType.BF16), KernelParam.out("dq", DType.BF16));
     }
 
     @Override

@@ -6,9 +6,7 @@ import dev.octet.compiler.cuda.HopperPrelude;
 import dev.octet.compiler.cuda.KernelParam;
 import dev.octet.compiler.cuda.KernelSpec;
 import dev.octet.compiler.cuda.LaunchGeometry;
-import dev.octet.compiler.cuda.TensorMapView;
 import dev.octet.compiler.ir.DType;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 
@@ -36,7 +34,7 @@ import java.util.Objects;
  */
 public record FlashAttentionBackwardQueryHopper(AttentionShape shape, int stages) implements KernelSpec {
     static final int BLOCK_M = 128, BLOCK_N = 64;
-    static final int PANEL_COLUMNS = 64;
+    static final int PANEL_COLUMNS = HopperAttentionSource.PANEL_COLUMNS;
     static final int THREADS = 384;
     /** As the forward's; a consumer holds at most 64 + 2 × 32 accumulators and 16 fragments. */
     static final int PRODUCER_REGISTERS = 40, CONSUMER_REGISTERS = 232;
@@ -82,19 +80,9 @@ public record FlashAttentionBackwardQueryHopper(AttentionShape shape, int stages
     }
 
     public List<KernelParam> params() {
-        TensorMapView.Swizzle swizzle = TensorMapView.Swizzle.B128;
-        long qColumns = (long) shape.heads() * shape.headDim(), kvColumns = (long) shape.kvHeads() * shape.headDim();
-        List<KernelParam> params = new ArrayList<>(List.of(
-                KernelParam.tensorMapIn("q", DType.BF16, new TensorMapView(shape.tokens(), qColumns, BLOCK_M, PANEL_COLUMNS, swizzle)),
-                KernelParam.tensorMapIn("k", DType.BF16, new TensorMapView(shape.tokens(), kvColumns, BLOCK_N, PANEL_COLUMNS, swizzle)),
-                KernelParam.tensorMapIn("v", DType.BF16, new TensorMapView(shape.tokens(), kvColumns, BLOCK_N, PANEL_COLUMNS, swizzle)),
-                KernelParam.tensorMapIn("dout", DType.BF16, new TensorMapView(shape.tokens(), qColumns, BLOCK_M, PANEL_COLUMNS, swizzle)),
-                KernelParam.in("lse", DType.F32), KernelParam.in("delta", DType.F32)));
-        if (shape.documentMask()) {
-            params.add(KernelParam.in("document_ids", DType.I32));
-        }
-        params.add(KernelParam.out("dq", DType.BF16));
-        return List.copyOf(params);
+        return AttentionParams.backward(shape, HopperAttentionSource.tensorMap("q", shape, BLOCK_M, false),
+                HopperAttentionSource.tensorMap("k", shape, BLOCK_N, true), HopperAttentionSource.tensorMap("v", shape, BLOCK_N, true),
+                HopperAttentionSource.tensorMap("dout", shape, BLOCK_M, false), KernelParam.out("dq", DType.BF16));
     }
 
     @Override
@@ -123,8 +111,9 @@ public record FlashAttentionBackwardQueryHopper(AttentionShape shape, int stages
                 constexpr int S_STEPS = BLOCK_N / 16;  // k16 steps of ds·k
                 """.formatted(shape.batch(), BLOCK_M, BLOCK_N, stages, THREADS, PANEL_COLUMNS);
         String body = constants + "\n" + HopperPrelude.source() + "\n"
-                + FlashAttentionBackwardKeyValueHopper.DEVICE_FUNCTIONS + scoresWgmma() + gradientWgmma() + CONSUMER_FUNCTIONS
+                + FlashAttentionBackwardKeyValueHopper.DEVICE_FUNCTIONS + scoresWgmma() + gradientWgmma() + consumerFunctions()
                 + KERNEL.replace("$NAME", kernelName())
+                        .replace("    $DOCUMENT_RANGES\n", HopperAttentionSource.documentRanges("K_TILES", "BLOCK_N").indent(4))
                         .replace("$SIGNATURE", CudaKernel.signature(params()))
                         .replace("$DOCS", shape.documentMask() ? "document_ids" : "nullptr")
                         .replace("$PRODUCER_REGISTERS", HopperPrelude.setMaxRegisters(false, PRODUCER_REGISTERS))
@@ -136,93 +125,37 @@ public record FlashAttentionBackwardQueryHopper(AttentionShape shape, int stages
 
     /** {@code wgmma_scores(d, desc_a, desc_b, accumulate)}: d (64 × BLOCK_N) (+)= a·bᵀ over 16 of headDim. */
     private static String scoresWgmma() {
-        int registers = BLOCK_N / 2;
-        return """
+        return HopperAttentionSource.kMajorWgmma("wgmma_scores", BLOCK_N, "S_FRAGS", """
                 // s or dp (64 queries x BLOCK_N keys, FP32) = or += q·kᵀ or dout·vᵀ over 16 of head_dim; both operands
                 // from shared memory, K-major.
-                __device__ __forceinline__ void wgmma_scores(float (&d)[S_FRAGS][4], unsigned long long desc_a,
-                                                             unsigned long long desc_b, int accumulate) {
-                    asm volatile("{\\n.reg .pred p;\\nsetp.ne.b32 p, %%%2$d, 0;\\n"
-                                 "wgmma.mma_async.sync.aligned.m64n%1$dk16.f32.bf16.bf16 {%3$s}, %%%4$d, %%%5$d, p, 1, 1, 0, 0;\\n}"
-                                 : %6$s
-                                 : "l"(desc_a), "l"(desc_b), "r"(accumulate));
-                }
-
-                """.formatted(BLOCK_N, registers + 2, FlashAttentionForwardHopper.outputList(registers), registers,
-                registers + 1, FlashAttentionForwardHopper.accumulators(registers));
+                """);
     }
 
     /** {@code wgmma_query_gradient(d, a, desc_k)}: d (64 × headDim) += a·k over 16 keys, a from registers. */
     private String gradientWgmma() {
-        int registers = shape.headDim() / 2;
-        return """
-                // dq (64 queries x HEAD_DIM, FP32) += ds·k over 16 keys: ds as BF16 pairs in registers (the A fragment
-                // of m64nNk16, which is the accumulator layout of s), k from shared memory read MN-major (imm-trans-b = 1).
-                __device__ __forceinline__ void wgmma_query_gradient(float (&d)[D_FRAGS][4], const unsigned (&a)[4],
-                                                                     unsigned long long desc_k) {
-                    asm volatile("wgmma.mma_async.sync.aligned.m64n%1$dk16.f32.bf16.bf16 {%2$s}, {%%%3$d, %%%4$d, %%%5$d, %%%6$d}, %%%7$d, 1, 1, 1, 1;"
-                                 : %8$s
-                                 : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(desc_k));
-                }
-
-                """.formatted(shape.headDim(), FlashAttentionForwardHopper.outputList(registers), registers,
-                registers + 1, registers + 2, registers + 3, registers + 4, FlashAttentionForwardHopper.accumulators(registers));
+        return HopperAttentionSource.mnMajorWgmma("wgmma_query_gradient", shape.headDim(), "D_FRAGS", """
+                // dq (64 queries x HEAD_DIM, FP32) += ds·k over 16 keys: ds as BF16 pairs in registers, k from shared
+                // memory read MN-major.
+                """);
     }
 
     /**
      * A consumer thread holds, per warp of 16 queries, queries g and g + 8 (g = lane / 4) and, in every n8 column
      * group j, columns 8j + c and 8j + c + 1 (c = 2·(lane % 4)): keys of s and dp, head-dim columns of dq.
      */
-    private static final String CONSUMER_FUNCTIONS = """
-            // Issues d = a·bᵀ for one key tile (HEAD_DIM / 16 wgmmas) as one commit group: a is this warpgroup's
-            // 64 rows of q or dout, b the stage's k or v.
-            __device__ __forceinline__ void issue_scores(float (&d)[S_FRAGS][4], unsigned a_rows, unsigned b_tile) {
-                #pragma unroll
-                for (int kk = 0; kk < HEAD_DIM / 16; ++kk) {
-                    // 16 columns = 32 bytes along a 128-byte swizzled row; four steps per 64-column panel.
-                    const unsigned a_at = a_rows + (kk / 4) * Q_PANEL_BYTES + (kk % 4) * 32;
-                    const unsigned b_at = b_tile + (kk / 4) * KV_PANEL_BYTES + (kk % 4) * 32;
-                    wgmma_scores(d, wgmma_desc_k128b(a_at), wgmma_desc_k128b(b_at), kk > 0);
-                }
-                wgmma_commit();
-            }
+    private static String consumerFunctions() {
+        return HopperAttentionSource.issueKMajor("issue_scores", "wgmma_scores", "S_FRAGS", "Q_PANEL_BYTES", "KV_PANEL_BYTES", """
+                        // Issues d = a·bᵀ for one key tile (HEAD_DIM / 16 wgmmas) as one commit group: a is this warpgroup's
+                        // 64 rows of q or dout, b the stage's k or v.
+                        """)
+                + HopperAttentionSource.issueMnMajor("issue_query_gradient", "wgmma_query_gradient", "D_FRAGS", "S_STEPS",
+                        "KV_PANEL_BYTES", """
+                        // Issues dq += ds·k for one key tile (BLOCK_N / 16 wgmmas) as one commit group.
+                        """)
+                + HopperAttentionSource.backwardMaskScores(false) + PACK_SCORE_GRADIENTS;
+    }
 
-            // Issues dq += ds·k for one key tile (BLOCK_N / 16 wgmmas) as one commit group.
-            __device__ __forceinline__ void issue_query_gradient(float (&dq)[D_FRAGS][4], const unsigned (&a)[S_STEPS][4],
-                                                                 unsigned k_tile) {
-                #pragma unroll
-                for (int kk = 0; kk < S_STEPS; ++kk) {
-                    // 16 keys = two 8-row groups of 1024 bytes.
-                    wgmma_query_gradient(dq, a[kk], wgmma_desc_mn128b(k_tile + kk * 2048, KV_PANEL_BYTES));
-                }
-                wgmma_commit();
-            }
-
-            // Hides the scores of pairs that may not attend: a key after the query (the two tiles crossing the
-            // diagonal) or of another document. The queries' documents are read here, not kept across the loop.
-            template <bool CAUSAL>
-            __device__ __forceinline__ void mask_scores(float (&s)[S_FRAGS][4], int key0, int row_lo, int row_hi,
-                                                        const int* docs) {
-                const int c = 2 * (threadIdx.x % 4);
-                // Rows past the sequence are never stored: any document will do.
-                const int doc_lo = DOCUMENT_MASK ? docs[min(row_lo, SEQ - 1)] : 0;
-                const int doc_hi = DOCUMENT_MASK ? docs[min(row_hi, SEQ - 1)] : 0;
-                #pragma unroll
-                for (int j = 0; j < S_FRAGS; ++j) {
-                    const int key = key0 + 8 * j + c;
-                    int2 kd = make_int2(doc_lo, doc_lo);
-                    // Visited key tiles lie inside the sequence, and key is even: an aligned pair of ids.
-                    if (DOCUMENT_MASK) kd = *reinterpret_cast<const int2*>(docs + key);
-                    #pragma unroll
-                    for (int e = 0; e < 4; ++e) {
-                        const int k = key + (e & 1), row = e < 2 ? row_lo : row_hi;
-                        const int kdoc = (e & 1) ? kd.y : kd.x;
-                        const bool visible = (!CAUSAL || k <= row) && (!DOCUMENT_MASK || kdoc == (e < 2 ? doc_lo : doc_hi));
-                        if (!visible) s[j][e] = negative_infinity();
-                    }
-                }
-            }
-
+    private static final String PACK_SCORE_GRADIENTS = """
             // ds = p∘(dp − delta)·scale as BF16 A fragments, p = exp2(s·scale·log2e − lse·log2e) (lse in base 2 here).
             __device__ __forceinline__ void pack_score_gradients(unsigned (&a)[S_STEPS][4], const float (&s)[S_FRAGS][4],
                                                                  const float (&dp)[S_FRAGS][4], float lse_lo, float lse_hi,
@@ -283,22 +216,7 @@ public record FlashAttentionBackwardQueryHopper(AttentionShape shape, int stages
                     *failed = 0;
                     mbar_init_fence();
                 }
-                if (DOCUMENT_MASK) {
-                    // The range of document ids in every 64-row tile of this sequence.
-                    for (int t = threadIdx.x / 32; t < K_TILES; t += THREADS / 32) {
-                        const int d0 = docs[first_token + t * BLOCK_N + lane], d1 = docs[first_token + t * BLOCK_N + 32 + lane];
-                        int lo = min(d0, d1), hi = max(d0, d1);
-                        #pragma unroll
-                        for (int step = 16; step > 0; step >>= 1) {
-                            lo = min(lo, __shfl_xor_sync(0xffffffffu, lo, step));
-                            hi = max(hi, __shfl_xor_sync(0xffffffffu, hi, step));
-                        }
-                        if (lane == 0) {
-                            tile_doc_min[t] = lo;
-                            tile_doc_max[t] = hi;
-                        }
-                    }
-                }
+                $DOCUMENT_RANGES
                 __syncthreads();
                 // The query tile's range: its one or two 64-row tiles inside the sequence.
                 const int query_doc_min = DOCUMENT_MASK ? min(tile_doc_min[first_masked_tile], tile_doc_min[last_key_tile]) : 0;

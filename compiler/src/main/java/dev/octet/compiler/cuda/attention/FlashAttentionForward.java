@@ -6,7 +6,6 @@ import dev.octet.compiler.cuda.KernelParam;
 import dev.octet.compiler.cuda.KernelSpec;
 import dev.octet.compiler.cuda.LaunchGeometry;
 import dev.octet.compiler.ir.DType;
-import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -30,14 +29,8 @@ public record FlashAttentionForward(AttentionShape shape) implements KernelSpec 
     }
 
     public List<KernelParam> params() {
-        List<KernelParam> params = new ArrayList<>(List.of(
-                KernelParam.in("q", DType.BF16), KernelParam.in("k", DType.BF16), KernelParam.in("v", DType.BF16)));
-        if (shape.documentMask()) {
-            params.add(KernelParam.in("document_ids", DType.I32));
-        }
-        params.add(KernelParam.out("o", DType.BF16));
-        params.add(KernelParam.out("lse", DType.F32));
-        return List.copyOf(params);
+        return AttentionParams.of(shape, List.of(KernelParam.in("q", DType.BF16), KernelParam.in("k", DType.BF16),
+                KernelParam.in("v", DType.BF16)), KernelParam.out("o", DType.BF16), KernelParam.out("lse", DType.F32));
     }
 
     @Override

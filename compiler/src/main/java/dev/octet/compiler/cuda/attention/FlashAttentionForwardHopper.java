@@ -6,10 +6,8 @@ import dev.octet.compiler.cuda.HopperPrelude;
 import dev.octet.compiler.cuda.KernelParam;
 import dev.octet.compiler.cuda.KernelSpec;
 import dev.octet.compiler.cuda.LaunchGeometry;
-import dev.octet.compiler.cuda.TensorMapView;
 import dev.octet.compiler.cuda.gemm.GemmTileHeuristic;
 import dev.octet.compiler.ir.DType;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 
@@ -67,8 +65,7 @@ public record FlashAttentionForwardHopper(AttentionShape shape, int stages, Sche
     }
 
     static final int BLOCK_M = 128, BLOCK_N = 128;
-    /** BF16 columns in one 128-byte swizzled row: tiles are stored as headDim/64 panels of this width. */
-    static final int PANEL_COLUMNS = 64;
+    static final int PANEL_COLUMNS = HopperAttentionSource.PANEL_COLUMNS;
     static final int THREADS = 384;
     /**
      * 40 × 128 + 2 × 232 × 128 = 64,512, what a block of 384 threads capped at 168 registers starts with. The
@@ -140,20 +137,9 @@ public record FlashAttentionForwardHopper(AttentionShape shape, int stages, Sche
     }
 
     public List<KernelParam> params() {
-        TensorMapView.Swizzle swizzle = TensorMapView.Swizzle.B128;
-        List<KernelParam> params = new ArrayList<>(List.of(
-                KernelParam.tensorMapIn("q", DType.BF16, new TensorMapView(shape.tokens(),
-                        (long) shape.heads() * shape.headDim(), BLOCK_M, PANEL_COLUMNS, swizzle)),
-                KernelParam.tensorMapIn("k", DType.BF16, new TensorMapView(shape.tokens(),
-                        (long) shape.kvHeads() * shape.headDim(), BLOCK_N, PANEL_COLUMNS, swizzle)),
-                KernelParam.tensorMapIn("v", DType.BF16, new TensorMapView(shape.tokens(),
-                        (long) shape.kvHeads() * shape.headDim(), BLOCK_N, PANEL_COLUMNS, swizzle))));
-        if (shape.documentMask()) {
-            params.add(KernelParam.in("document_ids", DType.I32));
-        }
-        params.add(KernelParam.out("o", DType.BF16));
-        params.add(KernelParam.out("lse", DType.F32));
-        return List.copyOf(params);
+        return AttentionParams.of(shape, List.of(HopperAttentionSource.tensorMap("q", shape, BLOCK_M, false),
+                        HopperAttentionSource.tensorMap("k", shape, BLOCK_N, true), HopperAttentionSource.tensorMap("v", shape, BLOCK_N, true)),
+                KernelParam.out("o", DType.BF16), KernelParam.out("lse", DType.F32));
     }
 
     @Override
@@ -184,7 +170,7 @@ public record FlashAttentionForwardHopper(AttentionShape shape, int stages, Sche
                 constexpr bool PINGPONG = %b;  // the consumer warpgroups take turns issuing wgmmas
                 """.formatted(shape.batch(), BLOCK_M, BLOCK_N, stages, THREADS, PANEL_COLUMNS, schedule == Schedule.PINGPONG);
         String body = constants + "\n" + HopperPrelude.source() + "\n"
-                + negativeInfinityAndPack() + scoresWgmma() + outputWgmma() + CONSUMER_FUNCTIONS
+                + HopperAttentionSource.SCALAR_FUNCTIONS + scoresWgmma() + outputWgmma() + consumerFunctions()
                 + KERNEL.replace("$NAME", kernelName())
                         .replace("$SIGNATURE", CudaKernel.signature(params()))
                         .replace("$DOCS", shape.documentMask() ? "document_ids" : "nullptr")
@@ -198,118 +184,37 @@ public record FlashAttentionForwardHopper(AttentionShape shape, int stages, Sche
                 LaunchGeometry.linear(blocks, THREADS, sharedBytes), params());
     }
 
-    private static String negativeInfinityAndPack() {
-        return """
-                __device__ __forceinline__ float negative_infinity() {
-                    return __int_as_float(0xff800000);
-                }
-
-                // 2^x on the special function unit alone. exp2f's non-flushing form adds a range fix-up per call (two
-                // more instructions for each score); results below 2^-126 become 0, well under what BF16 p resolves.
-                __device__ __forceinline__ float exp2_ftz(float x) {
-                    float y;
-                    asm("ex2.approx.ftz.f32 %0, %1;" : "=f"(y) : "f"(x));
-                    return y;
-                }
-
-                // Two floats to two BF16 (round to nearest even) in one register, lo in the low half.
-                __device__ __forceinline__ unsigned pack_bf16x2(float lo, float hi) {
-                    unsigned r;
-                    asm("cvt.rn.bf16x2.f32 %0, %1, %2;" : "=r"(r) : "f"(hi), "f"(lo));
-                    return r;
-                }
-
-                """;
-    }
-
     /** {@code wgmma_scores(s, desc_q, desc_k, accumulate)}: s (64 × BLOCK_N) (+)= q·kᵀ over 16 of headDim. */
     private static String scoresWgmma() {
-        int registers = BLOCK_N / 2;
-        return """
+        return HopperAttentionSource.kMajorWgmma("wgmma_scores", BLOCK_N, "S_FRAGS", """
                 // s (64 x BLOCK_N, FP32) = or += q·kᵀ over 16 of head_dim; q and k from shared memory, both K-major.
-                __device__ __forceinline__ void wgmma_scores(float (&d)[S_FRAGS][4], unsigned long long desc_q,
-                                                             unsigned long long desc_k, int accumulate) {
-                    asm volatile("{\\n.reg .pred p;\\nsetp.ne.b32 p, %%%2$d, 0;\\n"
-                                 "wgmma.mma_async.sync.aligned.m64n%1$dk16.f32.bf16.bf16 {%3$s}, %%%4$d, %%%5$d, p, 1, 1, 0, 0;\\n}"
-                                 : %6$s
-                                 : "l"(desc_q), "l"(desc_k), "r"(accumulate));
-                }
-
-                """.formatted(BLOCK_N, registers + 2, outputList(registers), registers, registers + 1, accumulators(registers));
+                """);
     }
 
     /** {@code wgmma_output(o, p, desc_v)}: o (64 × headDim) += p·v over 16 keys, p from registers. */
     private String outputWgmma() {
-        int registers = shape.headDim() / 2;
-        return """
-                // o (64 x HEAD_DIM, FP32) += p·v over 16 keys: p as BF16 pairs in registers (the A fragment of m64nNk16,
-                // which is the accumulator layout of s), v from shared memory read MN-major (imm-trans-b = 1).
-                __device__ __forceinline__ void wgmma_output(float (&d)[O_FRAGS][4], const unsigned (&a)[4],
-                                                             unsigned long long desc_v) {
-                    asm volatile("wgmma.mma_async.sync.aligned.m64n%1$dk16.f32.bf16.bf16 {%2$s}, {%%%3$d, %%%4$d, %%%5$d, %%%6$d}, %%%7$d, 1, 1, 1, 1;"
-                                 : %8$s
-                                 : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(desc_v));
-                }
-
-                """.formatted(shape.headDim(), outputList(registers), registers, registers + 1, registers + 2,
-                registers + 3, registers + 4, accumulators(registers));
-    }
-
-    static String outputList(int registers) {
-        StringBuilder sb = new StringBuilder();
-        for (int i = 0; i < registers; i++) {
-            sb.append(i == 0 ? "" : ", ").append('%').append(i);
-        }
-        return sb.toString();
-    }
-
-    static String accumulators(int registers) {
-        StringBuilder sb = new StringBuilder();
-        for (int i = 0; i < registers; i++) {
-            sb.append(i == 0 ? "" : ", ").append("\"+f\"(d[").append(i / 4).append("][").append(i % 4).append("])");
-            if (i % 8 == 7 && i + 1 < registers) {
-                sb.append("\n                                   ");
-            }
-        }
-        return sb.toString();
+        return HopperAttentionSource.mnMajorWgmma("wgmma_output", shape.headDim(), "O_FRAGS", """
+                // o (64 x HEAD_DIM, FP32) += p·v over 16 keys: p as BF16 pairs in registers, v from shared memory read
+                // MN-major.
+                """);
     }
 
     /**
      * A consumer thread holds, per warp of 16 rows, rows g and g + 8 (g = lane / 4) and, in every n8 column
      * group j, columns 8j + c and 8j + c + 1 (c = 2·(lane % 4)): mma.sync's m16n8 layout, repeated.
      */
-    private static final String CONSUMER_FUNCTIONS = """
-            template <int FRAGS>
-            __device__ __forceinline__ void fence_fragments(float (&d)[FRAGS][4]) {
-                #pragma unroll
-                for (int j = 0; j < FRAGS; ++j)
-                    #pragma unroll
-                    for (int e = 0; e < 4; ++e) fence_register(d[j][e]);
-            }
+    private static String consumerFunctions() {
+        return HopperAttentionSource.FENCE_FRAGMENTS
+                + HopperAttentionSource.issueKMajor("issue_scores", "wgmma_scores", "S_FRAGS", "Q_PANEL_BYTES", "KV_PANEL_BYTES", """
+                        // Issues s = q·kᵀ for one key tile (HEAD_DIM / 16 wgmmas) as one commit group.
+                        """)
+                + HopperAttentionSource.issueMnMajor("issue_output", "wgmma_output", "O_FRAGS", "P_STEPS", "KV_PANEL_BYTES", """
+                        // Issues o += p·v for one key tile (BLOCK_N / 16 wgmmas) as one commit group.
+                        """)
+                + HopperAttentionSource.PACK_FRAGMENTS + SOFTMAX_FUNCTIONS;
+    }
 
-            // Issues s = q·kᵀ for one key tile (HEAD_DIM / 16 wgmmas) as one commit group.
-            __device__ __forceinline__ void issue_scores(float (&s)[S_FRAGS][4], unsigned q_rows, unsigned k_tile) {
-                #pragma unroll
-                for (int kk = 0; kk < HEAD_DIM / 16; ++kk) {
-                    // 16 columns = 32 bytes along a 128-byte swizzled row; four steps per 64-column panel.
-                    const unsigned q_at = q_rows + (kk / 4) * Q_PANEL_BYTES + (kk % 4) * 32;
-                    const unsigned k_at = k_tile + (kk / 4) * KV_PANEL_BYTES + (kk % 4) * 32;
-                    wgmma_scores(s, wgmma_desc_k128b(q_at), wgmma_desc_k128b(k_at), kk > 0);
-                }
-                wgmma_commit();
-            }
-
-            // Issues o += p·v for one key tile (BLOCK_N / 16 wgmmas) as one commit group.
-            __device__ __forceinline__ void issue_output(float (&o)[O_FRAGS][4], const unsigned (&p)[P_STEPS][4],
-                                                         unsigned v_tile) {
-                #pragma unroll
-                for (int kk = 0; kk < P_STEPS; ++kk) {
-                    // 16 keys = two 8-row groups of 1024 bytes.
-                    wgmma_output(o, p[kk], wgmma_desc_mn128b(v_tile + kk * 2048, KV_PANEL_BYTES));
-                }
-                wgmma_commit();
-            }
-
+    private static final String SOFTMAX_FUNCTIONS = """
             // Hides scores the rows may not see: keys after the row (diagonal tile) or of another document.
             template <bool CAUSAL>
             __device__ __forceinline__ void mask_scores(float (&s)[S_FRAGS][4], int key0, int row_lo, int row_hi,
@@ -381,17 +286,6 @@ public record FlashAttentionForwardHopper(AttentionShape shape, int stages, Sche
                 }
             }
 
-            // The probabilities as BF16 A fragments: columns 16kk.. are the accumulators of n8 groups 2kk and 2kk+1.
-            __device__ __forceinline__ void pack_probabilities(unsigned (&p)[P_STEPS][4], const float (&s)[S_FRAGS][4]) {
-                #pragma unroll
-                for (int kk = 0; kk < P_STEPS; ++kk) {
-                    p[kk][0] = pack_bf16x2(s[2 * kk][0], s[2 * kk][1]);
-                    p[kk][1] = pack_bf16x2(s[2 * kk][2], s[2 * kk][3]);
-                    p[kk][2] = pack_bf16x2(s[2 * kk + 1][0], s[2 * kk + 1][1]);
-                    p[kk][3] = pack_bf16x2(s[2 * kk + 1][2], s[2 * kk + 1][3]);
-                }
-            }
-
             """;
 
     /** {@link Schedule#SERIAL}: one key tile at a time. */
@@ -412,7 +306,7 @@ public record FlashAttentionForwardHopper(AttentionShape shape, int stages, Sche
                             float rescale_lo, rescale_hi;
                             softmax_step(s, max_lo, max_hi, sum_lo, sum_hi, rescale_lo, rescale_hi);
                             rescale_output(acc, rescale_lo, rescale_hi);
-                            pack_probabilities(p, s);
+                            pack_fragments(p, s);
                             mbar_wait_or_late(&v_full[stage], phase, late);
                             fence_fragments(acc);
                             wgmma_fence();
@@ -463,7 +357,7 @@ public record FlashAttentionForwardHopper(AttentionShape shape, int stages, Sche
                             float rescale_lo, rescale_hi;  // o is still zero
                             softmax_step(s, max_lo, max_hi, sum_lo, sum_hi, rescale_lo, rescale_hi);
                         }
-                        pack_probabilities(p, s);
+                        pack_fragments(p, s);
                         for (--kt; kt >= 0; --kt) {
                             if (!tile_visible(kt)) continue;
                             const int next_stage = it % STAGES;
@@ -488,7 +382,7 @@ public record FlashAttentionForwardHopper(AttentionShape shape, int stages, Sche
                             fence_fragments(acc);
                             if (lane == 0) mbar_arrive(&kv_empty[stage]);
                             rescale_output(acc, rescale_lo, rescale_hi);
-                            pack_probabilities(p, s);
+                            pack_fragments(p, s);
                             stage = next_stage;
                             phase = next_phase;
                         }
