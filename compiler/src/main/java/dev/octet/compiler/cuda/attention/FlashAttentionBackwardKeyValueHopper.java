@@ -41,7 +41,7 @@ import java.util.Objects;
 public record FlashAttentionBackwardKeyValueHopper(AttentionShape shape, int stages) implements KernelSpec {
     static final int BLOCK_N = 64, BLOCK_M = 64;
     static final int PANEL_COLUMNS = HopperAttentionSource.PANEL_COLUMNS;
-    static final int THREADS = 384;
+    static final int THREADS = HopperAttentionSource.THREADS;
     /**
      * 40 × 128 + 2 × 232 × 128 (or 24 × 128 + 2 × 240 × 128) = 64,512, what a block of 384 threads capped at 168 registers
      * starts with. At headDim 128 a consumer holds 128 accumulators of dk, dv and 64 of sᵀ, dpᵀ: it fits only
@@ -58,7 +58,7 @@ public record FlashAttentionBackwardKeyValueHopper(AttentionShape shape, int sta
         return shape.documentMask() ? 232 : 240;
     }
 
-    static final int SHARED_LIMIT = 227 * 1024;
+    static final int SHARED_LIMIT = HopperAttentionSource.SHARED_LIMIT;
     /**
      * The consumers take stages in turn, each looking ahead by half the ring. The count is even, so that a stage
      * always serves the same consumer: with an odd count a consumer could wait on a stage whose previous fill,
@@ -77,11 +77,8 @@ public record FlashAttentionBackwardKeyValueHopper(AttentionShape shape, int sta
 
     /** As many stages as fit, an even count, at most {@value #MAX_STAGES}. */
     public static FlashAttentionBackwardKeyValueHopper of(AttentionShape shape) {
-        int stages = 2;
-        while (stages + 2 <= MAX_STAGES && sharedBytes(shape, stages + 2) <= SHARED_LIMIT) {
-            stages += 2;
-        }
-        return new FlashAttentionBackwardKeyValueHopper(shape, stages);
+        return new FlashAttentionBackwardKeyValueHopper(shape,
+                HopperAttentionSource.maxStages(MAX_STAGES, 2, stages -> sharedBytes(shape, stages) <= SHARED_LIMIT));
     }
 
     /** Whether this kernel runs {@code shape}: every shape whose k, v and two stages fit. */

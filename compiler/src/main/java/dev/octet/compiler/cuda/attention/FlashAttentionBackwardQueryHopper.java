@@ -35,10 +35,10 @@ import java.util.Objects;
 public record FlashAttentionBackwardQueryHopper(AttentionShape shape, int stages) implements KernelSpec {
     static final int BLOCK_M = 128, BLOCK_N = 64;
     static final int PANEL_COLUMNS = HopperAttentionSource.PANEL_COLUMNS;
-    static final int THREADS = 384;
+    static final int THREADS = HopperAttentionSource.THREADS;
     /** As the forward's; a consumer holds at most 64 + 2 × 32 accumulators and 16 fragments. */
     static final int PRODUCER_REGISTERS = 40, CONSUMER_REGISTERS = 232;
-    static final int SHARED_LIMIT = 227 * 1024;
+    static final int SHARED_LIMIT = HopperAttentionSource.SHARED_LIMIT;
     static final int MAX_STAGES = 4;
 
     public FlashAttentionBackwardQueryHopper {
@@ -52,11 +52,8 @@ public record FlashAttentionBackwardQueryHopper(AttentionShape shape, int stages
 
     /** As many stages as fit, at most {@value #MAX_STAGES}. */
     public static FlashAttentionBackwardQueryHopper of(AttentionShape shape) {
-        int stages = 2;
-        while (stages < MAX_STAGES && sharedBytes(shape, stages + 1) <= SHARED_LIMIT) {
-            stages++;
-        }
-        return new FlashAttentionBackwardQueryHopper(shape, stages);
+        return new FlashAttentionBackwardQueryHopper(shape,
+                HopperAttentionSource.maxStages(MAX_STAGES, 1, stages -> sharedBytes(shape, stages) <= SHARED_LIMIT));
     }
 
     /** Whether this kernel runs {@code shape}: every shape whose q, dout and two stages fit. */

@@ -66,13 +66,13 @@ public record FlashAttentionForwardHopper(AttentionShape shape, int stages, Sche
 
     static final int BLOCK_M = 128, BLOCK_N = 128;
     static final int PANEL_COLUMNS = HopperAttentionSource.PANEL_COLUMNS;
-    static final int THREADS = 384;
+    static final int THREADS = HopperAttentionSource.THREADS;
     /**
      * 40 × 128 + 2 × 232 × 128 = 64,512, what a block of 384 threads capped at 168 registers starts with. The
      * persistent producer's loop spills at 24; the consumers need at most ~220 (headDim 128, document mask).
      */
     static final int PRODUCER_REGISTERS = 40, CONSUMER_REGISTERS = 232;
-    static final int SHARED_LIMIT = 227 * 1024;
+    static final int SHARED_LIMIT = HopperAttentionSource.SHARED_LIMIT;
     static final int MAX_STAGES = 4;
 
     public FlashAttentionForwardHopper {
@@ -105,11 +105,7 @@ public record FlashAttentionForwardHopper(AttentionShape shape, int stages, Sche
     }
 
     static int maxStages(AttentionShape shape) {
-        int stages = 2;
-        while (stages < MAX_STAGES && sharedBytes(shape, stages + 1) <= SHARED_LIMIT) {
-            stages++;
-        }
-        return stages;
+        return HopperAttentionSource.maxStages(MAX_STAGES, 1, stages -> sharedBytes(shape, stages) <= SHARED_LIMIT);
     }
 
     static int queryTiles(AttentionShape shape) {

@@ -3,6 +3,7 @@ package dev.octet.compiler.cuda.attention;
 import dev.octet.compiler.cuda.KernelParam;
 import dev.octet.compiler.cuda.TensorMapView;
 import dev.octet.compiler.ir.DType;
+import java.util.function.IntPredicate;
 
 /**
  * Device code and parameters that the Hopper attention kernels ({@link FlashAttentionForwardHopper},
@@ -17,7 +18,21 @@ final class HopperAttentionSource {
     /** BF16 columns in one 128-byte swizzled row: tiles are stored as headDim/64 panels of this width. */
     static final int PANEL_COLUMNS = 64;
 
+    /** One producer and two consumer warpgroups. */
+    static final int THREADS = 384;
+    /** Dynamic shared memory an sm_90 block may have. */
+    static final int SHARED_LIMIT = 227 * 1024;
+
     private HopperAttentionSource() {
+    }
+
+    /** The most stages from 2 in steps of {@code step}, at most {@code max}, for which {@code fits} holds. */
+    static int maxStages(int max, int step, IntPredicate fits) {
+        int stages = 2;
+        while (stages + step <= max && fits.test(stages + step)) {
+            stages += step;
+        }
+        return stages;
     }
 
     static final String SCALAR_FUNCTIONS = """
