@@ -121,13 +121,7 @@ final class BenchCommand implements Callable<Integer> {
                 m = runner.run(s, options, line -> progress.println("octet: " + line));
             } catch (CudaException | CudaUnavailableException | NvrtcException | NvrtcCompileException
                      | DeviceMemoryShortfallException e) {
-                Optional<String> memory = DeviceMemoryErrors.describe(e);
-                if (memory.isPresent()) {
-                    System.err.println("octet: error: " + memory.get());
-                    return ExitCodes.DEVICE_OUT_OF_MEMORY;
-                }
-                System.err.println("octet: error on the GPU: " + e.getMessage());
-                return ExitCodes.INVALID_INPUT;
+                return DeviceMemoryErrors.report(e);
             } catch (UnsupportedShapeException e) {
                 System.err.println("octet: the CUDA backend cannot compile " + s.model().name() + ": " + e.getMessage());
                 return ExitCodes.INVALID_INPUT;

@@ -30,4 +30,18 @@ final class DeviceMemoryErrors {
         }
         return Optional.empty();
     }
+
+    /**
+     * Prints the one line for a failure of the GPU path (driver, NVRTC, or device memory) and returns the exit
+     * code: {@link ExitCodes#DEVICE_OUT_OF_MEMORY} when memory is the cause, else {@link ExitCodes#INVALID_INPUT}.
+     */
+    static int report(Exception e) {
+        Optional<String> memory = describe(e);
+        if (memory.isPresent()) {
+            System.err.println("octet: error: " + memory.get());
+            return ExitCodes.DEVICE_OUT_OF_MEMORY;
+        }
+        System.err.println("octet: error on the GPU: " + e.getMessage());
+        return ExitCodes.INVALID_INPUT;
+    }
 }

@@ -149,13 +149,7 @@ final class EvalCommand implements Callable<Integer> {
             System.err.println("error: the GPU cannot decode " + model.name() + ": " + e.getMessage() + "; use --device cpu");
             return ExitCodes.INVALID_INPUT;
         } catch (CudaException | CudaUnavailableException | NvrtcException | NvrtcCompileException e) {
-            Optional<String> memory = DeviceMemoryErrors.describe(e);
-            if (memory.isPresent()) {
-                System.err.println("octet: error: " + memory.get());
-                return ExitCodes.DEVICE_OUT_OF_MEMORY;
-            }
-            System.err.println("octet: error on the GPU: " + e.getMessage());
-            return ExitCodes.INVALID_INPUT;
+            return DeviceMemoryErrors.report(e);
         }
         try (decoder; Tokenizer tok = Tokenizers.open(tokenizer)) {
             if (tok.vocabularySize() > model.config().vocab()) {

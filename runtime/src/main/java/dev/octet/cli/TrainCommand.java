@@ -257,13 +257,7 @@ final class TrainCommand implements Callable<Integer> {
                 return ExitCodes.INVALID_INPUT;
             } catch (CudaException | CudaUnavailableException | NvrtcException | NvrtcCompileException
                      | DeviceMemoryShortfallException e) {
-                Optional<String> memory = DeviceMemoryErrors.describe(e);
-                if (memory.isPresent()) {
-                    System.err.println("octet: error: " + memory.get());
-                    return ExitCodes.DEVICE_OUT_OF_MEMORY;
-                }
-                System.err.println("octet: error on the GPU: " + e.getMessage());
-                return ExitCodes.INVALID_INPUT;
+                return DeviceMemoryErrors.report(e);
             } catch (UnsupportedShapeException e) {
                 System.err.println("octet: the CUDA backend cannot compile " + model.name() + ": " + e.getMessage()
                         + "; train it with --device cpu");
