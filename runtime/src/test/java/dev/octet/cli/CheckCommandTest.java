@@ -79,6 +79,12 @@ class CheckCommandTest {
     }
 
     @Test
+    void theContinuedPretrainingExampleTrainsQwenAtTwoSequencesOf8192Tokens() {
+        assertEquals(0, OctetMain.run("check", example("qwen2.5-1.5b-cpt.octet")), err());
+        assertTrue(out().contains("training qwen2_5_1_5b_cpt: pretrain, 2000 steps of 2 x 8192 tokens"), out());
+    }
+
+    @Test
     void recipeFilesAloneDescribeTheirRecipe() {
         assertEquals(0, OctetMain.run("check", example("recipes/infir2.octet")), err());
         assertTrue(out().contains("recipe infir2: W block(128) e4m3, X group(128) e4m3, dY group(128) e4m3; scales ue8m0 current"), out());
