@@ -1,7 +1,6 @@
 package dev.octet.train;
 
 import dev.octet.gpu.CompileReport;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 
@@ -47,18 +46,17 @@ public record BenchMeasurement(String model, String training, String recipe, Gem
     }
 
     public double medianMillis() {
-        double[] sorted = sorted();
+        double[] sorted = stepMillis.stream().mapToDouble(Double::doubleValue).sorted().toArray();
         int n = sorted.length;
         return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
     }
 
     public double minMillis() {
-        return sorted()[0];
+        return stepMillis.stream().mapToDouble(Double::doubleValue).min().orElseThrow();
     }
 
     public double maxMillis() {
-        double[] sorted = sorted();
-        return sorted[sorted.length - 1];
+        return stepMillis.stream().mapToDouble(Double::doubleValue).max().orElseThrow();
     }
 
     /** (max − min) / median: the spread of the timed steps as a fraction of the median. */
@@ -79,11 +77,5 @@ public record BenchMeasurement(String model, String training, String recipe, Gem
     /** Model FLOPs utilisation against {@link #peak}. */
     public double mfu() {
         return peak.utilisation(modelTeraFlops());
-    }
-
-    private double[] sorted() {
-        double[] values = stepMillis.stream().mapToDouble(Double::doubleValue).toArray();
-        Arrays.sort(values);
-        return values;
     }
 }

@@ -133,10 +133,6 @@ public final class HopperPrelude {
                 asm volatile("wgmma.commit_group.sync.aligned;" ::: "memory");
             }
 
-            __device__ __forceinline__ void wgmma_wait_all() {
-                asm volatile("wgmma.wait_group.sync.aligned 0;" ::: "memory");
-            }
-
             // Waits until at most N of this warp's committed wgmma groups are still running (groups complete in order).
             template <int N>
             __device__ __forceinline__ void wgmma_wait() {

@@ -95,26 +95,27 @@ class GemmKernelsGpuTest {
                         GemmEpilogue.accumulateF32()));
     }
 
-    @ParameterizedTest(name = "{0} M={1} N={2} K={3} A: {4}, B: {5}, {6}")
-    @MethodSource("fp8Cases")
-    void fp8GemmMatchesFp8GemmOracle(String role, int m, int n, int k, Fp8Operand aSpec, Fp8Operand bSpec,
-                                     GemmEpilogue epilogue) {
-        GemmProblem problem = GemmProblem.fp8(m, n, k, aSpec.format(), aSpec.granularity(), bSpec.format(),
-                bSpec.granularity(), epilogue);
-        checkFp8(role, problem, aSpec, bSpec, GemmKernels.forProblem(problem));
+    /**
+     * Every case with the kernel GemmKernels picks (cluster 1) and in clusters of two blocks sharing A by TMA
+     * multicast, including odd numbers of column tiles (the second block of the last pair computes past N and
+     * stores nothing) and one-tile problems.
+     */
+    static Stream<Arguments> fp8Variants() {
+        return fp8Cases().flatMap(c -> Stream.of(1, 2).map(cluster -> {
+            Object[] args = java.util.Arrays.copyOf(c.get(), c.get().length + 1);
+            args[args.length - 1] = cluster;
+            return Arguments.of(args);
+        }));
     }
 
-    /**
-     * The same cases in clusters of two blocks sharing A by TMA multicast, including odd numbers of column
-     * tiles (the second block of the last pair computes past N and stores nothing) and one-tile problems.
-     */
-    @ParameterizedTest(name = "cluster of 2: {0} M={1} N={2} K={3} A: {4}, B: {5}, {6}")
-    @MethodSource("fp8Cases")
-    void fp8GemmInClustersOfTwoMatchesFp8GemmOracle(String role, int m, int n, int k, Fp8Operand aSpec, Fp8Operand bSpec,
-                                                   GemmEpilogue epilogue) {
+    @ParameterizedTest(name = "cluster {7}: {0} M={1} N={2} K={3} A: {4}, B: {5}, {6}")
+    @MethodSource("fp8Variants")
+    void fp8GemmMatchesFp8GemmOracle(String role, int m, int n, int k, Fp8Operand aSpec, Fp8Operand bSpec,
+                                     GemmEpilogue epilogue, int cluster) {
         GemmProblem problem = GemmProblem.fp8(m, n, k, aSpec.format(), aSpec.granularity(), bSpec.format(),
                 bSpec.granularity(), epilogue);
-        checkFp8(role, problem, aSpec, bSpec, Fp8WgmmaGemm.withTiles(problem, problem.n() <= 64 ? 64 : 128, 2));
+        checkFp8(role, problem, aSpec, bSpec, cluster == 1 ? GemmKernels.forProblem(problem)
+                : Fp8WgmmaGemm.withTiles(problem, problem.n() <= 64 ? 64 : 128, cluster));
     }
 
     private static void checkFp8(String role, GemmProblem problem, Fp8Operand aSpec, Fp8Operand bSpec, KernelSpec spec) {

@@ -380,7 +380,7 @@ public record Fp8WgmmaGemm(GemmProblem problem, int blockN, int stages, int clus
                                         wgmma_m64k32(part, desc_a0 + offset, desc_b0 + offset, w > 0);
                                     }
                                     wgmma_commit();
-                                    wgmma_wait_all();
+                                    wgmma_wait<0>();
                                     #pragma unroll
                                     for (int j = 0; j < NT; ++j)
                                         #pragma unroll
