@@ -1,6 +1,10 @@
 package dev.octet.checkpoint;
 
 import dev.octet.cpu.exec.ParameterStore;
+import dev.octet.dsl.spec.ParameterTable;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -14,6 +18,7 @@ import java.util.SequencedMap;
  * FP8 state, which loading skips), so it serves as well.
  */
 public final class MasterWeights {
+    private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final List<String> STATE_PREFIXES = List.of(TensorNames.ADAM_M, TensorNames.ADAM_V, "fp8.");
 
     private MasterWeights() {}
@@ -40,17 +45,36 @@ public final class MasterWeights {
 
     /** As {@link #load(Path, ParameterStore)}, from a file already open (a checkpoint whose metadata was read). */
     public static void load(SafetensorsFile f, ParameterStore params) throws IOException {
+        Map<String, ParameterStore.Entry> entries = new LinkedHashMap<>();
+        params.entries().forEach(e -> entries.put(e.param().name(), e));
+        load(f, params.entries().stream().map(ParameterStore.Entry::param).toList(), (param, values) ->
+                MemorySegment.copy(values, F32, 0, entries.get(param.name()).master(), 0, Math.toIntExact(param.size())));
+    }
+
+    /** Where the master weights of a file go: a host array or a device buffer. */
+    @FunctionalInterface
+    public interface Sink {
+        /** {@code values}: the parameter's little-endian F32 weights in the file, shape checked, every value finite. */
+        void accept(ParameterTable.Param param, MemorySegment values) throws IOException;
+    }
+
+    /**
+     * Hands the master weights of {@code params} in {@code f} to {@code sink}, matched by name, each shape and
+     * type checked and every value finite. A tensor the model lacks, or a parameter the file lacks, is refused:
+     * the file belongs to another model.
+     */
+    public static void load(SafetensorsFile f, List<ParameterTable.Param> params, Sink sink) throws IOException {
         Path file = f.path();
-        Map<String, ParameterStore.Entry> wanted = new LinkedHashMap<>();
-        params.entries().forEach(e -> wanted.put(TensorNames.master(e.param().name()), e));
+        Map<String, ParameterTable.Param> wanted = new LinkedHashMap<>();
+        params.forEach(p -> wanted.put(TensorNames.master(p.name()), p));
         for (String name : f.names()) {
             if (!wanted.containsKey(name) && STATE_PREFIXES.stream().noneMatch(name::startsWith)) {
                 throw new CheckpointException(file, "holds tensor " + name + ", which is not a parameter of this model");
             }
         }
-        for (Map.Entry<String, ParameterStore.Entry> w : wanted.entrySet()) {
+        for (Map.Entry<String, ParameterTable.Param> w : wanted.entrySet()) {
             String name = w.getKey();
-            List<Long> shape = w.getValue().param().shape().stream().map(Integer::longValue).toList();
+            List<Long> shape = w.getValue().shape().stream().map(Integer::longValue).toList();
             TensorInfo info = f.find(name).orElseThrow(() -> new CheckpointException(file,
                     "has no tensor " + name + " (" + shape + ") that the model needs"));
             if (!info.shape().equals(shape)) {
@@ -60,9 +84,9 @@ public final class MasterWeights {
             if (info.dtype() != DType.F32) {
                 throw new CheckpointException(file, "tensor " + name + " is " + info.dtype() + ", expected F32 master weights");
             }
-            float[] values = f.floats(name);
+            MemorySegment values = f.segment(name);
             FiniteValues.require(file, name, values);
-            System.arraycopy(values, 0, w.getValue().master(), 0, values.length);
+            sink.accept(w.getValue(), values);
         }
     }
 }

@@ -25,11 +25,11 @@ public final class SafetensorsWriter {
 
     private SafetensorsWriter() {}
 
-    public static void write(WritableByteChannel out, Map<String, String> metadata, SequencedMap<String, Tensor> tensors)
+    public static void write(WritableByteChannel out, Map<String, String> metadata, SequencedMap<String, ? extends TensorSource> tensors)
             throws IOException {
-        List<Map.Entry<String, Tensor>> layout = new ArrayList<>(tensors.entrySet());
+        List<Map.Entry<String, ? extends TensorSource>> layout = new ArrayList<>(tensors.entrySet());
         // Stable: tensors of one width keep the caller's order.
-        layout.sort(Comparator.comparingInt((Map.Entry<String, Tensor> e) -> e.getValue().dtype().bytes()).reversed());
+        layout.sort(Comparator.comparingInt((Map.Entry<String, ? extends TensorSource> e) -> e.getValue().dtype().bytes()).reversed());
 
         JsonObject header = new JsonObject();
         if (!metadata.isEmpty()) {
@@ -38,12 +38,12 @@ public final class SafetensorsWriter {
             header.add(METADATA_KEY, meta);
         }
         long offset = 0;
-        for (Map.Entry<String, Tensor> e : layout) {
+        for (Map.Entry<String, ? extends TensorSource> e : layout) {
             String name = e.getKey();
             if (name.isEmpty() || name.equals(METADATA_KEY)) {
                 throw new IllegalArgumentException("invalid tensor name '" + name + "'");
             }
-            Tensor t = e.getValue();
+            TensorSource t = e.getValue();
             JsonObject entry = new JsonObject();
             entry.addProperty("dtype", t.dtype().name());
             JsonArray shape = new JsonArray();
@@ -65,8 +65,8 @@ public final class SafetensorsWriter {
             head.put((byte) ' ');
         }
         writeFully(out, head.flip());
-        for (Map.Entry<String, Tensor> e : layout) {
-            writeFully(out, e.getValue().data().duplicate());
+        for (Map.Entry<String, ? extends TensorSource> e : layout) {
+            e.getValue().writeTo(out);
         }
     }
 

@@ -1,6 +1,8 @@
 package dev.octet.checkpoint;
 
+import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.channels.WritableByteChannel;
 import java.nio.ByteOrder;
 import java.util.List;
 
@@ -8,7 +10,7 @@ import java.util.List;
  * A tensor to write: element type, shape and its bytes in little-endian order, as the format stores them.
  * The factories copy their arrays, so a tensor does not change when its source does.
  */
-public record Tensor(DType dtype, List<Long> shape, ByteBuffer data) {
+public record Tensor(DType dtype, List<Long> shape, ByteBuffer data) implements TensorSource {
     public Tensor {
         shape = List.copyOf(shape);
         long expected = elementCount(shape) * dtype.bytes();
@@ -60,8 +62,17 @@ public record Tensor(DType dtype, List<Long> shape, ByteBuffer data) {
         return elementCount(shape);
     }
 
+    @Override
     public long byteSize() {
         return data.remaining();
+    }
+
+    @Override
+    public void writeTo(WritableByteChannel out) throws IOException {
+        ByteBuffer bytes = data.duplicate();
+        while (bytes.hasRemaining()) {
+            out.write(bytes);
+        }
     }
 
     static long elementCount(List<Long> shape) {

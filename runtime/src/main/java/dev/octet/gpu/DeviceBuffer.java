@@ -149,6 +149,24 @@ public final class DeviceBuffer implements AutoCloseable {
                 "cuMemcpyDtoH");
     }
 
+    /** Synchronous copy of {@code length} bytes from {@code offsetBytes} into the front of {@code host}. */
+    public void copyTo(long offsetBytes, PinnedBuffer host, long length) {
+        requireRange(offsetBytes, length);
+        if (length > host.bytes()) {
+            throw new IllegalArgumentException(length + " B do not fit a pinned buffer of " + host.bytes() + " B");
+        }
+        CudaCheck.check(JCudaDriver.cuMemcpyDtoH(host.pointer(), pointer.withByteOffset(offsetBytes), length), "cuMemcpyDtoH");
+    }
+
+    /** Synchronous copy of the first {@code length} bytes of {@code host} to {@code offsetBytes} into this buffer. */
+    public void copyFrom(long offsetBytes, PinnedBuffer host, long length) {
+        requireRange(offsetBytes, length);
+        if (length > host.bytes()) {
+            throw new IllegalArgumentException(length + " B exceed a pinned buffer of " + host.bytes() + " B");
+        }
+        CudaCheck.check(JCudaDriver.cuMemcpyHtoD(pointer.withByteOffset(offsetBytes), host.pointer(), length), "cuMemcpyHtoD");
+    }
+
     /** Queues zeroing {@code length} bytes from {@code offsetBytes} on {@code stream}. */
     public void zeroAsync(long offsetBytes, long length, CudaStream stream) {
         requireRange(offsetBytes, length);

@@ -113,11 +113,11 @@ final class CpuBackend implements TrainingBackend {
 
     @Override
     public CheckpointMetadata restore(Path file) throws IOException {
-        return TrainingCheckpoint.restore(file, model, recipe, params, interpreter);
+        return TrainingCheckpoint.restore(file, model, recipe, new HostTrainingState(model, params, interpreter));
     }
 
     @Override
     public void writeCheckpoint(FileChannel out, CheckpointMetadata state) throws IOException {
-        TrainingCheckpoint.write(out, state, params, model, interpreter);
+        TrainingCheckpoint.write(out, state, new HostTrainingState(model, params, interpreter));
     }
 }

@@ -2,29 +2,19 @@ package dev.octet.train;
 
 import dev.octet.checkpoint.CheckpointMetadata;
 import dev.octet.checkpoint.MasterWeights;
+import dev.octet.checkpoint.SafetensorsFile;
 import dev.octet.compiler.CompileTarget;
 import dev.octet.compiler.Lowering;
 import dev.octet.compiler.ir.Parameter;
-import dev.octet.compiler.ir.Value;
-import dev.octet.compiler.passes.QuantizeInsertion;
 import dev.octet.compiler.plan.DeviceMemoryPlan;
 import dev.octet.compiler.plan.StepPlan;
-import dev.octet.cpu.exec.Fp8LinearKernel;
 import dev.octet.cpu.exec.Fp8TensorHealth;
-import dev.octet.cpu.exec.GraphInterpreter;
-import dev.octet.cpu.exec.ParameterStore;
-import dev.octet.cpu.exec.RecipeLinearPolicy;
-import dev.octet.cpu.ops.Rounding;
 import dev.octet.data.Batch;
 import dev.octet.data.BatchSource;
-import dev.octet.dsl.spec.Gemm;
 import dev.octet.dsl.spec.ModelSpec;
-import dev.octet.dsl.spec.OperandQuant;
 import dev.octet.dsl.spec.ParameterTable;
 import dev.octet.dsl.spec.RecipeSpec;
 import dev.octet.dsl.spec.Recompute;
-import dev.octet.dsl.spec.Role;
-import dev.octet.dsl.spec.Scaling;
 import dev.octet.dsl.spec.TrainingSpec;
 import dev.octet.gpu.CompileCache;
 import dev.octet.gpu.CudaContext;
@@ -34,24 +24,20 @@ import dev.octet.gpu.exec.DeviceStep;
 import dev.octet.gpu.exec.Fp8HealthProbe;
 import dev.octet.gpu.exec.MicroBatchInputs;
 import dev.octet.gpu.exec.StepScalars;
-import dev.octet.numerics.DelayedScaling;
+import dev.octet.numerics.InitialWeights;
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
-import java.util.Map;
-import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.function.Consumer;
 
 /**
  * The CUDA backend: the step compiled for the training block's shape, run on device 0 by a
- * {@link DeviceStep} that replays two CUDA graphs per step. Weights start as the CPU backend's do (same
- * initialisation and seed, or the same file); a host copy of the parameter store is kept only for checkpoints.
+ * {@link DeviceStep} that replays two CUDA graphs per step. The training state lives on the device only: weights
+ * start as the CPU backend's do (same {@link InitialWeights} and seed, computed on the device, or the same file,
+ * copied tensor by tensor), and checkpoints stream from the device ({@link DeviceTrainingState}).
  * A step with FP8 health armed runs its micro-batches launch by launch instead of from the graph and reads
  * every quantization back to the host ({@link Fp8HealthProbe}): slow, so only on the steps health is logged for.
  */
@@ -61,22 +47,17 @@ final class GpuBackend implements TrainingBackend {
     private final TrainingSpec spec;
     private final CudaContext context;
     private final DeviceStep device;
-    private final ParameterStore params;
-    // What the checkpoint format reads delayed-scaling state from; the device's histories are copied in and out.
-    private final GraphInterpreter interpreter;
+    private final DeviceTrainingState state;
     private final Fp8HealthProbe health;
     private boolean healthArmed;
 
-    private GpuBackend(ModelSpec model, RecipeSpec recipe, TrainingSpec spec, CudaContext context, DeviceStep device,
-                       ParameterStore params) {
+    private GpuBackend(ModelSpec model, RecipeSpec recipe, TrainingSpec spec, CudaContext context, DeviceStep device) {
         this.model = model;
         this.recipe = recipe;
         this.spec = spec;
         this.context = context;
         this.device = device;
-        this.params = params;
-        this.interpreter = new GraphInterpreter(model, params, new RecipeLinearPolicy(recipe, model.config().layers()),
-                Rounding.GPU);
+        this.state = new DeviceTrainingState(device, model, recipe);
         this.health = Fp8HealthProbe.of(device.layout().plan());
     }
 
@@ -93,12 +74,11 @@ final class GpuBackend implements TrainingBackend {
             requireFit(new DeviceMemoryBudget(DeviceMemoryPlan.of(plan), context.memoryInfo()), model, recipe, spec, report);
             KernelCompiler compiler = NvrtcCompilers.open();
             DeviceStep device = DeviceStep.load(context, plan, new CompileCache(compiler, KernelCompiler.HOPPER, List.of()));
-            ParameterStore params = ParameterStore.initialize(model, spec.seed());
-            device.upload(params);
+            device.initialize(spec.seed(), InitialWeights.of(model));
             if (graphs) {
                 device.captureGraphs();
             }
-            return new GpuBackend(model, recipe, spec, context, device, params);
+            return new GpuBackend(model, recipe, spec, context, device);
         } catch (RuntimeException e) {
             context.close();
             throw e;
@@ -207,73 +187,21 @@ final class GpuBackend implements TrainingBackend {
 
     @Override
     public void loadInitialWeights(Path file) throws IOException {
-        MasterWeights.load(file, params);
-        device.upload(params);
+        try (SafetensorsFile f = SafetensorsFile.open(file)) {
+            MasterWeights.load(f, ParameterTable.of(model).params(),
+                    (param, values) -> state.load(param, TrainingState.Part.MASTER, values));
+        }
+        state.loaded();
     }
 
     @Override
     public CheckpointMetadata restore(Path file) throws IOException {
-        CheckpointMetadata metadata = TrainingCheckpoint.restore(file, model, recipe, params, interpreter);
-        device.upload(params);
-        delayedScalingToDevice();
-        return metadata;
+        return TrainingCheckpoint.restore(file, model, recipe, state);
     }
 
     @Override
-    public void writeCheckpoint(FileChannel out, CheckpointMetadata state) throws IOException {
-        device.download(params);
-        delayedScalingFromDevice();
-        TrainingCheckpoint.write(out, state, params, model, interpreter);
-    }
-
-    /** Each delayed-scaling operand of the FP8 layers with its history and count in the arena. */
-    private record DelayedOperand(Fp8LinearKernel kernel, Gemm gemm, Role role, OperandQuant quant, Value history,
-                                  Value recorded) {}
-
-    /**
-     * The amax histories the device keeps for delayed scaling, matched to the layers, GEMMs and operands whose
-     * state the checkpoint format reads from the interpreter's FP8 kernels.
-     */
-    private List<DelayedOperand> delayedOperands() {
-        List<DelayedOperand> out = new ArrayList<>();
-        for (ParameterTable.Linear linear : ParameterTable.of(model).linears()) {
-            if (!(interpreter.kernel(linear.name()) instanceof Fp8LinearKernel fp8)) {
-                continue;
-            }
-            for (Gemm gemm : Gemm.values()) {
-                for (Role role : gemm.operands()) {
-                    OperandQuant q = recipe.operand(gemm, role);
-                    String history = QuantizeInsertion.amaxHistoryName(linear.name(), gemm, role);
-                    Optional<Value> h = device.layout().value(history);
-                    Optional<Value> r = device.layout().value(QuantizeInsertion.recordedName(history));
-                    if (q.scaling() instanceof Scaling.Delayed && h.isPresent() && r.isPresent()) {
-                        out.add(new DelayedOperand(fp8, gemm, role, q, h.get(), r.get()));
-                    }
-                }
-            }
-        }
-        return out;
-    }
-
-    private void delayedScalingFromDevice() {
-        for (DelayedOperand d : delayedOperands()) {
-            Scaling.Delayed scaling = (Scaling.Delayed) d.quant().scaling();
-            int recorded = ByteBuffer.wrap(device.readBytes(d.recorded())).order(ByteOrder.LITTLE_ENDIAN).getInt();
-            d.kernel().restoreDelayedScaling(d.gemm(), d.role(), new DelayedScaling(d.quant().format(), scaling.history(),
-                    scaling.margin(), device.readF32(d.history()), recorded));
-        }
-    }
-
-    private void delayedScalingToDevice() {
-        for (DelayedOperand d : delayedOperands()) {
-            DelayedScaling state = d.kernel().delayedScaling().getOrDefault(d.gemm(), Map.of()).get(d.role());
-            if (state == null) {
-                continue;  // the checkpoint has none for it: the device's zeroed history is the fresh start
-            }
-            device.writeF32(d.history(), state.history());
-            device.writeBytes(d.recorded(), ByteBuffer.allocate(Integer.BYTES).order(ByteOrder.LITTLE_ENDIAN)
-                    .putInt(Math.toIntExact(state.recorded())).array());
-        }
+    public void writeCheckpoint(FileChannel out, CheckpointMetadata metadata) throws IOException {
+        TrainingCheckpoint.write(out, metadata, state);
     }
 
     @Override

@@ -4,7 +4,7 @@ import dev.octet.compiler.CompileTarget;
 import dev.octet.compiler.Lowering;
 import dev.octet.compiler.plan.DeviceMemoryPlan;
 import dev.octet.compiler.plan.StepPlan;
-import dev.octet.cpu.exec.ParameterStore;
+import dev.octet.numerics.InitialWeights;
 import dev.octet.data.Batch;
 import dev.octet.dsl.spec.ModelSpec;
 import dev.octet.dsl.spec.RecipeSpec;
@@ -70,7 +70,7 @@ public final class StepBenchmark {
             }
             try (DeviceStep step = DeviceStep.load(context, plan, cache)) {
                 BenchMeasurement.KernelCompile load = BenchMeasurement.KernelCompile.of(step.compileReport());
-                step.upload(ParameterStore.initialize(model, spec.seed()));
+                step.initialize(spec.seed(), InitialWeights.of(model));
                 step.captureGraphs();
                 context.synchronize();
                 long peak = context.memoryInfo().usedBytes();

@@ -2,16 +2,13 @@ package dev.octet.train;
 
 import dev.octet.checkpoint.CheckpointException;
 import dev.octet.checkpoint.CheckpointMetadata;
+import dev.octet.checkpoint.DType;
 import dev.octet.checkpoint.FiniteValues;
 import dev.octet.checkpoint.ModelFingerprint;
 import dev.octet.checkpoint.SafetensorsFile;
 import dev.octet.checkpoint.SafetensorsWriter;
-import dev.octet.checkpoint.Tensor;
 import dev.octet.checkpoint.TensorInfo;
 import dev.octet.checkpoint.TensorNames;
-import dev.octet.cpu.exec.Fp8LinearKernel;
-import dev.octet.cpu.exec.GraphInterpreter;
-import dev.octet.cpu.exec.ParameterStore;
 import dev.octet.dsl.spec.Gemm;
 import dev.octet.dsl.spec.ModelSpec;
 import dev.octet.dsl.spec.OperandQuant;
@@ -21,41 +18,21 @@ import dev.octet.dsl.spec.Role;
 import dev.octet.dsl.spec.Scaling;
 import dev.octet.numerics.DelayedScaling;
 import java.io.IOException;
+import java.lang.foreign.MemorySegment;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
-import java.util.SequencedMap;
 
 /**
- * The CPU trainer's state as a checkpoint file: FP32 master weights, AdamW moments, the amax histories of
- * delayed scaling, and {@link CheckpointMetadata}. Working copies and gradients are not saved: each step
- * recomputes them from the master weights.
+ * A run's state as a checkpoint file: FP32 master weights, AdamW moments, the amax histories of delayed
+ * scaling, and {@link CheckpointMetadata}, read from and written to a {@link TrainingState} on either backend.
+ * Working copies and gradients are not saved: they are recomputed from the master weights.
  */
 final class TrainingCheckpoint {
     private TrainingCheckpoint() {}
 
-    static void write(FileChannel out, CheckpointMetadata metadata, ParameterStore params, ModelSpec model,
-                      GraphInterpreter interpreter) throws IOException {
-        SequencedMap<String, Tensor> tensors = new LinkedHashMap<>();
-        for (ParameterStore.Entry e : params.entries()) {
-            long[] shape = e.param().shape().stream().mapToLong(Integer::longValue).toArray();
-            tensors.put(TensorNames.master(e.param().name()), Tensor.f32(e.master(), shape));
-            tensors.put(TensorNames.adamM(e.param().name()), Tensor.f32(e.m(), shape));
-            tensors.put(TensorNames.adamV(e.param().name()), Tensor.f32(e.v(), shape));
-        }
-        for (ParameterTable.Linear linear : ParameterTable.of(model).linears()) {
-            if (interpreter.kernel(linear.name()) instanceof Fp8LinearKernel fp8) {
-                fp8.delayedScaling().forEach((gemm, byRole) -> byRole.forEach((role, state) -> {
-                    tensors.put(TensorNames.amaxHistory(linear.name(), gemm.lowerName(), role.lowerName()),
-                            Tensor.f32(state.history(), state.historyLength()));
-                    tensors.put(TensorNames.amaxRecorded(linear.name(), gemm.lowerName(), role.lowerName()),
-                            Tensor.i64(new long[] {state.recorded()}, 1));
-                }));
-            }
-        }
-        SafetensorsWriter.write(out, metadata.toStrings(), tensors);
+    static void write(FileChannel out, CheckpointMetadata metadata, TrainingState state) throws IOException {
+        SafetensorsWriter.write(out, metadata.toStrings(), state.tensors());
     }
 
     /**
@@ -95,23 +72,24 @@ final class TrainingCheckpoint {
         }
     }
 
-    /** Loads the file's state into freshly built {@code params} and {@code interpreter}, and returns where the run stood. */
-    static CheckpointMetadata restore(Path file, ModelSpec model, RecipeSpec recipe, ParameterStore params,
-                                      GraphInterpreter interpreter) throws IOException {
+    /**
+     * Loads the file's state into {@code state} (every parameter's master weights and moments, then the amax
+     * histories), each tensor checked for shape and finite values first; returns where the run stood.
+     */
+    static CheckpointMetadata restore(Path file, ModelSpec model, RecipeSpec recipe, TrainingState state) throws IOException {
         try (SafetensorsFile f = SafetensorsFile.open(file)) {
             CheckpointMetadata metadata = CheckpointMetadata.from(file, f.metadata());
             requireSameModel(file, metadata, model);
-            for (ParameterStore.Entry e : params.entries()) {
-                String name = e.param().name();
-                copy(f, TensorNames.master(name), e.master(), e.param().shape());
-                copy(f, TensorNames.adamM(name), e.m(), e.param().shape());
-                copy(f, TensorNames.adamV(name), e.v(), e.param().shape());
-            }
-            for (ParameterTable.Linear linear : ParameterTable.of(model).linears()) {
-                if (interpreter.kernel(linear.name()) instanceof Fp8LinearKernel fp8) {
-                    restoreDelayedScaling(f, linear.name(), recipe, fp8);
+            for (ParameterTable.Param param : ParameterTable.of(model).params()) {
+                for (TrainingState.Part part : TrainingState.Part.values()) {
+                    String name = part.tensorName(param.name());
+                    state.load(param, part, checkedF32(f, name, param.shape()));
                 }
             }
+            for (ParameterTable.Linear linear : ParameterTable.of(model).linears()) {
+                restoreDelayedScaling(f, linear.name(), recipe, state);
+            }
+            state.loaded();
             return metadata;
         }
     }
@@ -120,7 +98,7 @@ final class TrainingCheckpoint {
      * Histories come back for every operand the recipe scales with delayed scaling; an operand the
      * checkpoint has no history for (it was trained with another recipe) starts with an empty one.
      */
-    private static void restoreDelayedScaling(SafetensorsFile f, String linear, RecipeSpec recipe, Fp8LinearKernel fp8)
+    private static void restoreDelayedScaling(SafetensorsFile f, String linear, RecipeSpec recipe, TrainingState state)
             throws IOException {
         for (Gemm gemm : Gemm.values()) {
             for (Role role : gemm.operands()) {
@@ -136,19 +114,23 @@ final class TrainingCheckpoint {
                     throw new CheckpointException(f.path(), history + " holds " + amaxes.length
                             + " amaxes; the recipe keeps a history of " + d.history());
                 }
-                fp8.restoreDelayedScaling(gemm, role, new DelayedScaling(q.format(), d.history(), d.margin(), amaxes, recorded[0]));
+                state.restoreDelayedScaling(linear, gemm, role, new DelayedScaling(q.format(), d.history(), d.margin(), amaxes, recorded[0]));
             }
         }
     }
 
-    private static void copy(SafetensorsFile f, String name, float[] into, List<Integer> shape) throws IOException {
+    /** The F32 tensor {@code name} of {@code shape}, in place, every value finite. */
+    private static MemorySegment checkedF32(SafetensorsFile f, String name, List<Integer> shape) throws IOException {
         TensorInfo info = f.find(name).orElseThrow(() -> new CheckpointException(f.path(), "has no tensor " + name));
         List<Long> expected = shape.stream().map(Integer::longValue).toList();
         if (!info.shape().equals(expected)) {
             throw new CheckpointException(f.path(), name + " has shape " + info.shape() + ", the model needs " + expected);
         }
-        float[] values = f.floats(name);
+        if (info.dtype() != DType.F32) {
+            throw new CheckpointException(f.path(), name + " is " + info.dtype() + ", expected F32");
+        }
+        MemorySegment values = f.segment(name);
         FiniteValues.require(f.path(), name, values);
-        System.arraycopy(values, 0, into, 0, into.length);
+        return values;
     }
 }

@@ -3,10 +3,10 @@ package dev.octet.cpu.exec;
 import dev.octet.cpu.ops.Rounding;
 import dev.octet.dsl.spec.ModelSpec;
 import dev.octet.dsl.spec.ParameterTable;
+import dev.octet.numerics.InitialWeights;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.SplittableRandom;
 
 /**
  * A model's trainable tensors: FP32 master weights and AdamW moments (as the recipe keeps them), the
@@ -61,28 +61,21 @@ public final class ParameterStore {
 
     private ParameterStore() {}
 
-    /**
-     * GPT-2's initialisation: matrices N(0, 0.02), the output projections of each block (o, down) scaled by
-     * 1/sqrt(2·layers) so the residual stream does not grow with depth; norm weights 1; biases 0.
-     */
+    /** The initial weights {@link InitialWeights} defines for {@code seed} (the GPU computes the same on the device). */
     public static ParameterStore initialize(ModelSpec model, long seed) {
         ParameterStore store = new ParameterStore();
-        SplittableRandom random = new SplittableRandom(seed);
-        double residualScale = 1.0 / Math.sqrt(2.0 * model.config().layers());
-        for (ParameterTable.Param p : ParameterTable.of(model).params()) {
-            float[] values = new float[Math.toIntExact(p.size())];
-            String name = p.name();
-            if (name.endsWith(".bias")) {
-                // zeros
-            } else if (p.shape().size() == 1) {
-                java.util.Arrays.fill(values, 1f);
-            } else {
-                double std = 0.02 * (name.endsWith(".o.weight") || name.endsWith(".down.weight") ? residualScale : 1.0);
-                for (int i = 0; i < values.length; i++) {
-                    values[i] = (float) (gaussian(random) * std);
+        for (InitialWeights.Initial init : InitialWeights.of(model)) {
+            float[] values = new float[Math.toIntExact(init.param().size())];
+            switch (init.fill()) {
+                case InitialWeights.Fill.Zeros z -> { }
+                case InitialWeights.Fill.Ones o -> java.util.Arrays.fill(values, 1f);
+                case InitialWeights.Fill.Gaussian g -> {
+                    for (int i = 0; i < values.length; i++) {
+                        values[i] = InitialWeights.gaussian(seed, g, i);
+                    }
                 }
             }
-            store.entries.put(name, new Entry(p, values));
+            store.entries.put(init.param().name(), new Entry(init.param(), values));
         }
         return store;
     }
@@ -121,12 +114,5 @@ public final class ParameterStore {
         for (Entry e : entries.values()) {
             java.util.Arrays.fill(e.grad, 0);
         }
-    }
-
-    private static double gaussian(SplittableRandom r) {
-        // Box–Muller: SplittableRandom has no nextGaussian that is stable across JDK versions.
-        double u = 1.0 - r.nextDouble();
-        double v = r.nextDouble();
-        return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
     }
 }

@@ -86,7 +86,7 @@ public final class DeviceDecoder implements DecodeStep {
      */
     public static DeviceDecoder load(CudaContext context, StepPlan plan, CompileCache cache, ParameterStore params) {
         ArenaLayout layout = new ArenaLayout(plan);
-        LoadedKernels kernels = LoadedKernels.load(plan, cache);
+        LoadedKernels kernels = LoadedKernels.load(plan, List.of(), cache);
         DeviceBuffer arena = null;
         CudaStream stream = null;
         try {

@@ -14,7 +14,19 @@ import dev.octet.gpu.CudaGraph;
 import dev.octet.gpu.CudaStream;
 import dev.octet.gpu.DeviceBuffer;
 import dev.octet.gpu.KernelArg;
+import dev.octet.checkpoint.DType;
+import dev.octet.checkpoint.TensorSource;
+import dev.octet.compiler.cuda.CudaKernel;
+import dev.octet.compiler.cuda.optim.InitialWeightsKernel;
+import dev.octet.gpu.PinnedBuffer;
 import dev.octet.numerics.Bf16;
+import dev.octet.numerics.InitialWeights;
+import java.io.IOException;
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteBuffer;
+import java.nio.channels.WritableByteChannel;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.List;
 import java.util.Optional;
 import java.util.function.Consumer;
@@ -31,6 +43,11 @@ import java.util.function.Consumer;
  * rate, bias corrections, loss weight) live in device buffers, so the same graphs replay every step.
  */
 public final class DeviceStep implements AutoCloseable {
+    /** Writes masters and working copies in place: the training state's initialisation and reload. */
+    private static final CudaKernel INITIAL_WEIGHTS = new InitialWeightsKernel().emit();
+    /** Host staging for state streamed to and from files: large enough for full-speed copies, small beside the heap. */
+    private static final long STAGING_BYTES = 64L << 20;
+
     private final CudaContext context;
     private final ArenaLayout layout;
     private final LoadedKernels kernels;
@@ -46,6 +63,7 @@ public final class DeviceStep implements AutoCloseable {
     private final List<Value> forwardState;
     private Optional<CudaGraph> microBatchGraph = Optional.empty();
     private Optional<CudaGraph> optimizerGraph = Optional.empty();
+    private PinnedBuffer staging;
 
     private DeviceStep(CudaContext context, ArenaLayout layout, LoadedKernels kernels, DeviceBuffer arena,
                        CudaStream stream) {
@@ -81,7 +99,7 @@ public final class DeviceStep implements AutoCloseable {
      */
     public static DeviceStep load(CudaContext context, StepPlan plan, CompileCache cache) {
         ArenaLayout layout = new ArenaLayout(plan);
-        LoadedKernels kernels = LoadedKernels.load(plan, cache);
+        LoadedKernels kernels = LoadedKernels.load(plan, List.of(INITIAL_WEIGHTS), cache);
         DeviceBuffer arena = null;
         try {
             arena = context.allocate(layout.arenaBytes());
@@ -112,8 +130,138 @@ public final class DeviceStep implements AutoCloseable {
     }
 
     /**
+     * Every parameter as {@code initial} says it starts for {@code seed}, computed on the device: masters and
+     * their BF16 working copies in place, AdamW moments and gradients zero. Nothing passes through the host.
+     */
+    public void initialize(long seed, List<InitialWeights.Initial> initial) {
+        context.makeCurrent();
+        Map<String, Parameter> byName = parametersByName();
+        if (initial.size() != byName.size()) {
+            throw new IllegalArgumentException("the step has " + byName.size() + " parameters, the initialisation "
+                    + initial.size());
+        }
+        for (InitialWeights.Initial init : initial) {
+            Parameter p = byName.get(init.param().name());
+            if (p == null) {
+                throw new IllegalArgumentException("the step has no parameter " + init.param().name());
+            }
+            switch (init.fill()) {
+                case InitialWeights.Fill.Zeros z -> launchInitialWeights(p, InitialWeightsKernel.Mode.ZEROS, seed, 0, false, 1);
+                case InitialWeights.Fill.Ones o -> launchInitialWeights(p, InitialWeightsKernel.Mode.ONES, seed, 0, false, 1);
+                case InitialWeights.Fill.Gaussian g -> launchInitialWeights(p, InitialWeightsKernel.Mode.GAUSSIAN, seed,
+                        g.firstDraw(), g.residual(), g.layers());
+            }
+            for (Value state : List.of(p.m(), p.v(), p.gradient())) {
+                arena.zeroAsync(layout.offset(state), state.type().bytes(), stream);
+            }
+        }
+        stream.synchronize();
+    }
+
+    /** Rebuilds every BF16 working copy from its FP32 master weights: after masters were loaded from a file. */
+    public void refreshWorkingCopies() {
+        context.makeCurrent();
+        for (Parameter p : parameters()) {
+            launchInitialWeights(p, InitialWeightsKernel.Mode.KEEP, 0, 0, false, 1);
+        }
+        stream.synchronize();
+    }
+
+    private void launchInitialWeights(Parameter p, InitialWeightsKernel.Mode mode, long seed, long firstDraw,
+                                      boolean residual, int layers) {
+        long count = p.master().type().elements();
+        if (count > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException(p.name() + " has " + count + " elements; at most 2^31 - 1 per parameter");
+        }
+        kernels.launch(INITIAL_WEIGHTS, List.of(
+                arena.at(layout.offset(p.master())), arena.at(layout.offset(p.shadow())),
+                new KernelArg.I32((int) count), new KernelArg.I32(mode.ordinal()),
+                new KernelArg.I32((int) seed), new KernelArg.I32((int) (seed >>> 32)),
+                new KernelArg.I32((int) firstDraw), new KernelArg.I32((int) (firstDraw >>> 32)),
+                new KernelArg.I32(residual ? 1 : 0), new KernelArg.I32(layers)), stream);
+    }
+
+    /**
+     * The FP32 contents of {@code v} (a master weight or a moment) as a tensor of {@code shape} that streams
+     * from the device to a file through pinned staging when written: no host copy of the whole tensor.
+     */
+    public TensorSource f32Tensor(Value v, List<Long> shape) {
+        requireF32(v);
+        return new TensorSource() {
+            @Override
+            public DType dtype() {
+                return DType.F32;
+            }
+
+            @Override
+            public List<Long> shape() {
+                return shape;
+            }
+
+            @Override
+            public void writeTo(WritableByteChannel out) throws IOException {
+                context.makeCurrent();
+                stream.synchronize();
+                PinnedBuffer host = staging();
+                long base = layout.offset(v), total = v.type().bytes();
+                for (long done = 0; done < total; ) {
+                    long n = Math.min(host.bytes(), total - done);
+                    arena.copyTo(base + done, host, n);
+                    ByteBuffer bytes = host.front(n);
+                    while (bytes.hasRemaining()) {
+                        out.write(bytes);
+                    }
+                    done += n;
+                }
+            }
+        };
+    }
+
+    /**
+     * Overwrites the FP32 tensor {@code v} with {@code values}, little-endian floats (a region of a memory-mapped
+     * file), through pinned staging. Working copies are not touched: {@link #refreshWorkingCopies} after the
+     * masters are loaded.
+     */
+    public void loadF32(Value v, MemorySegment values) {
+        requireF32(v);
+        if (values.byteSize() != v.type().bytes()) {
+            throw new IllegalArgumentException(v.name() + " holds " + v.type().bytes() + " bytes, not " + values.byteSize());
+        }
+        context.makeCurrent();
+        stream.synchronize();
+        PinnedBuffer host = staging();
+        long base = layout.offset(v), total = values.byteSize();
+        for (long done = 0; done < total; ) {
+            long n = Math.min(host.bytes(), total - done);
+            host.segment(n).copyFrom(values.asSlice(done, n));
+            arena.copyFrom(base + done, host, n);
+            done += n;
+        }
+    }
+
+    private static void requireF32(Value v) {
+        if (v.type().dtype() != dev.octet.compiler.ir.DType.F32) {
+            throw new IllegalArgumentException(v.name() + " is " + v.type().dtype() + ", not f32");
+        }
+    }
+
+    private PinnedBuffer staging() {
+        if (staging == null) {
+            staging = PinnedBuffer.allocate(STAGING_BYTES);
+        }
+        return staging;
+    }
+
+    private Map<String, Parameter> parametersByName() {
+        Map<String, Parameter> byName = new LinkedHashMap<>();
+        parameters().forEach(p -> byName.put(p.name(), p));
+        return byName;
+    }
+
+    /**
      * Writes master weights (FP32), their BF16 working copies (rounded to nearest even from the masters, as
-     * the CPU's working copy is) and the AdamW moments from {@code params}; zeroes the gradients.
+     * the CPU's working copy is) and the AdamW moments from {@code params}; zeroes the gradients. For runs that
+     * compare the device with the CPU oracle from one host state; training initialises on the device.
      */
     public void upload(ParameterStore params) {
         context.makeCurrent();
@@ -359,6 +507,9 @@ public final class DeviceStep implements AutoCloseable {
         microBatchGraph.ifPresent(CudaGraph::close);
         optimizerGraph.ifPresent(CudaGraph::close);
         stream.close();
+        if (staging != null) {
+            staging.close();
+        }
         arena.close();
         kernels.close();
     }

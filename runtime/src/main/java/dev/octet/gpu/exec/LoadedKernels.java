@@ -16,8 +16,9 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The distinct kernels of a compiled plan, compiled through the cache (misses in parallel) and loaded as
- * modules into the current context, with what queues a plan's launches on a stream.
+ * The distinct kernels of a compiled plan, and those the runtime launches around it (the training state's),
+ * compiled through the cache (misses in parallel) and loaded as modules into the current context, with what
+ * queues launches on a stream.
  */
 final class LoadedKernels implements AutoCloseable {
     private final CompileReport report;
@@ -32,8 +33,9 @@ final class LoadedKernels implements AutoCloseable {
         this.functions = functions;
     }
 
-    static LoadedKernels load(StepPlan plan, CompileCache cache) {
-        List<CudaKernel> kernels = List.copyOf(plan.distinctKernels().values());
+    static LoadedKernels load(StepPlan plan, List<CudaKernel> runtimeKernels, CompileCache cache) {
+        List<CudaKernel> kernels = new ArrayList<>(plan.distinctKernels().values());
+        runtimeKernels.stream().filter(k -> !plan.distinctKernels().containsKey(k.name())).forEach(kernels::add);
         CompileReport report = cache.compileAll(kernels);
         long start = System.nanoTime();
         List<LoadedModule> modules = new ArrayList<>();
@@ -69,7 +71,15 @@ final class LoadedKernels implements AutoCloseable {
     }
 
     void launch(Launch launch, List<KernelArg> args, CudaStream stream) {
-        KernelLauncher.launch(functions.get(launch.kernel().name()), launch.kernel(), stream, args);
+        launch(launch.kernel(), args, stream);
+    }
+
+    void launch(CudaKernel kernel, List<KernelArg> args, CudaStream stream) {
+        KernelFunction function = functions.get(kernel.name());
+        if (function == null) {
+            throw new IllegalStateException("kernel " + kernel.name() + " was not loaded with the step");
+        }
+        KernelLauncher.launch(function, kernel, stream, args);
     }
 
     @Override
