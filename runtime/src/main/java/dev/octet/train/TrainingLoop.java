@@ -17,6 +17,7 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PrintStream;
 import java.lang.management.ManagementFactory;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -125,6 +126,10 @@ final class TrainingLoop {
                     }
                 }
                 stepsRun++;
+                if (stepsRun == 1 && options.showProgress()) {
+                    System.err.printf(Locale.ROOT, "octet: first step done %.1f s after start-up (%.1f s of it the step)%n",
+                            secondsSinceJvmStart(), (System.nanoTime() - start) / 1e9);
+                }
                 long completed = step + 1;
                 stopped = completed < steps && options.stop().shouldStop(completed);
                 OptionalDouble evalLoss = monitoring.evalDue(completed) && completed < steps
@@ -162,8 +167,16 @@ final class TrainingLoop {
                     CheckpointMetadata state = new CheckpointMetadata(completed, optimizerSteps, steps,
                             spec.schedule().toString(), sampler.position(), spec.seed(), model.name(), fingerprint,
                             recipe.name(), spec.name(), Version.current(), elapsedBefore + elapsed, settings);
-                    lastCheckpoint = Optional.of(checkpoints.save(completed, out -> backend.writeCheckpoint(out, state),
-                            written -> TrainingCheckpoint.verify(written, model)));
+                    long saveStart = System.nanoTime();
+                    Path saved = checkpoints.save(completed, out -> backend.writeCheckpoint(out, state),
+                            written -> TrainingCheckpoint.verify(written, model));
+                    lastCheckpoint = Optional.of(saved);
+                    if (options.showProgress()) {
+                        double seconds = (System.nanoTime() - saveStart) / 1e9;
+                        double gb = Files.size(saved) / 1e9;
+                        System.err.printf(Locale.ROOT, "octet: checkpoint of step %d: %.2f GB written and verified in %.1f s "
+                                + "(%.2f GB/s)%n", completed, gb, seconds, gb / seconds);
+                    }
                 }
             }
             if (stopped) {
@@ -184,6 +197,11 @@ final class TrainingLoop {
     private static double heldOutLoss(TrainingBackend backend, TrainingData data, TrainingSpec spec, TrainingOptions options) {
         BatchSource heldOut = data.validationBatches(spec.microBatch(), spec.seqLen(), spec.seed() + 1);
         return backend.validationLoss(heldOut, options.validationBatches());
+    }
+
+    /** Seconds since the JVM started: what a user waits from typing the command, less the launcher's own start. */
+    private static double secondsSinceJvmStart() {
+        return (System.currentTimeMillis() - ManagementFactory.getRuntimeMXBean().getStartTime()) / 1e3;
     }
 
     /** JVM heap in use: the memory figure of every backend; a device backend adds its device's own. */

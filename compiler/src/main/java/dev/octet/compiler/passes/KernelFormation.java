@@ -9,8 +9,7 @@ import dev.octet.compiler.cuda.attention.AttentionBackwardDelta;
 import dev.octet.compiler.cuda.attention.AttentionKernels;
 import dev.octet.compiler.cuda.attention.AttentionShape;
 import dev.octet.compiler.cuda.attention.DecodeAttention;
-import dev.octet.compiler.cuda.attention.FlashAttentionBackwardKeyValue;
-import dev.octet.compiler.cuda.attention.FlashAttentionBackwardQuery;
+import dev.octet.compiler.cuda.attention.FlashAttentionBackward;
 import dev.octet.compiler.cuda.attention.RopeKernel;
 import dev.octet.compiler.cuda.embedding.EmbeddingBackward;
 import dev.octet.compiler.cuda.embedding.EmbeddingForward;
@@ -298,10 +297,11 @@ public final class KernelFormation {
             Map<String, Value> kv = new LinkedHashMap<>(common);
             kv.put("dk", out(root, 1));
             kv.put("dv", out(root, 2));
-            launch(new FlashAttentionBackwardKeyValue(shape), kv);
+            FlashAttentionBackward kernels = AttentionKernels.backward(shape, true);
+            launch(kernels.keyValue(), kv);
             Map<String, Value> q = new LinkedHashMap<>(common);
             q.put("dq", out(root, 0));
-            launch(new FlashAttentionBackwardQuery(shape), q);
+            launch(kernels.query(), q);
         }
 
         private void crossEntropy(FusionGroup g, Operator.CrossEntropy ce) {

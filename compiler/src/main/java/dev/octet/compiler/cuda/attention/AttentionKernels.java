@@ -8,9 +8,9 @@ import dev.octet.compiler.cuda.KernelSpec;
  * and the runtime do not care which one ran: Hopper's wgmma + TMA kernel ({@link FlashAttentionForwardHopper})
  * wherever it fits, the mma.sync kernel ({@link FlashAttentionForward}) otherwise.
  *
- * <p>The backward's wgmma kernels ({@link FlashAttentionBackwardKeyValueHopper},
- * {@link FlashAttentionBackwardQueryHopper}) are chosen only when asked for: the training step keeps the
- * mma.sync backward until a GPU run of AttentionKernelsGpuTest has held them to the oracle.
+ * <p>The backward: the wgmma kernels ({@link FlashAttentionBackwardKeyValueHopper},
+ * {@link FlashAttentionBackwardQueryHopper}) wherever they fit, which the training step asks for, and the
+ * mma.sync ones otherwise or when asked (the benchmarks' comparison).
  */
 public final class AttentionKernels {
     private AttentionKernels() {}
