@@ -18,6 +18,7 @@ import dev.octet.compiler.passes.QuantizeInsertion;
 import dev.octet.compiler.plan.KernelPlan;
 import dev.octet.compiler.plan.MemoryPlan;
 import dev.octet.compiler.plan.PlanText;
+import dev.octet.compiler.plan.StepInterface;
 import dev.octet.compiler.plan.StepPlan;
 import dev.octet.dsl.spec.ModelSpec;
 import dev.octet.dsl.spec.ParameterTable;
@@ -70,7 +71,7 @@ public final class Lowering {
     public static StepPlan compile(CompileTarget t, BiConsumer<String, String> dump) {
         double flops = ParameterTable.of(t.model()).trainingFlopsPerToken(t.shape().seq())
                 * t.shape().tokens() * t.shape().accumulation();
-        return plan(trainingGraph(t, dump), flops, dump);
+        return plan(trainingGraph(t, dump), flops, ParameterTable.of(t.model()), t.recipe(), dump);
     }
 
     /**
@@ -87,17 +88,18 @@ public final class Lowering {
         dump.accept("quantize", IrPrinter.print(g));
         // A forward is a third of a training step's multiply-adds (the backward's two GEMMs per forward GEMM).
         double flops = ParameterTable.of(model).trainingFlopsPerToken(context) / 3 * sequences;
-        return plan(g, flops, dump);
+        return plan(g, flops, ParameterTable.of(model), recipe, dump);
     }
 
     /** Fusion, kernel formation and memory planning of a graph whose passes are done, verified. */
-    private static StepPlan plan(Graph g, double flops, BiConsumer<String, String> dump) {
+    private static StepPlan plan(Graph g, double flops, ParameterTable table, RecipeSpec recipe,
+                                 BiConsumer<String, String> dump) {
         FusedGraph fused = Fusion.run(g);
         dump.accept(Fusion.NAME, fused.print());
         KernelPlan kernels = KernelFormation.run(fused);
         dump.accept(KernelFormation.NAME, PlanText.kernels(kernels));
         MemoryPlan memory = MemoryPlanning.run(kernels);
-        StepPlan plan = new StepPlan(kernels, memory, flops);
+        StepPlan plan = new StepPlan(kernels, memory, flops, StepInterface.of(kernels, table, recipe));
         dump.accept(MemoryPlanning.NAME, PlanText.memory(plan));
         List<String> problems = PlanVerifier.violations(kernels, memory);
         if (!problems.isEmpty()) {

@@ -4,24 +4,19 @@ import dev.octet.checkpoint.Tensor;
 import dev.octet.checkpoint.TensorNames;
 import dev.octet.checkpoint.TensorSource;
 import dev.octet.compiler.ir.Parameter;
-import dev.octet.compiler.ir.Value;
-import dev.octet.compiler.passes.QuantizeInsertion;
+import dev.octet.compiler.plan.StepInterface;
 import dev.octet.dsl.spec.Gemm;
 import dev.octet.dsl.spec.ModelSpec;
 import dev.octet.dsl.spec.ParameterTable;
-import dev.octet.dsl.spec.RecipeSpec;
 import dev.octet.dsl.spec.Role;
-import dev.octet.dsl.spec.Scaling;
 import dev.octet.gpu.exec.DeviceStep;
 import dev.octet.numerics.DelayedScaling;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.SequencedMap;
 
 /**
@@ -30,36 +25,16 @@ import java.util.SequencedMap;
  * file to the device, so the host never holds more than the staging buffer of it.
  */
 final class DeviceTrainingState implements TrainingState {
-    /** A delayed-scaling operand of an FP8 layer with its history and count in the arena. */
-    private record DelayedOperand(String linear, Gemm gemm, Role role, Value history, Value recorded) {}
-
     private final DeviceStep device;
     private final Map<String, Parameter> parameters = new LinkedHashMap<>();
     private final List<ParameterTable.Param> params;
-    private final List<DelayedOperand> delayed;
+    private final List<StepInterface.DelayedScalingState> delayed;
 
-    DeviceTrainingState(DeviceStep device, ModelSpec model, RecipeSpec recipe) {
+    DeviceTrainingState(DeviceStep device, ModelSpec model) {
         this.device = device;
         device.parameters().forEach(p -> parameters.put(p.name(), p));
         this.params = ParameterTable.of(model).params();
-        this.delayed = delayedOperands(device, model, recipe);
-    }
-
-    private static List<DelayedOperand> delayedOperands(DeviceStep device, ModelSpec model, RecipeSpec recipe) {
-        List<DelayedOperand> out = new ArrayList<>();
-        for (ParameterTable.Linear linear : ParameterTable.of(model).linears()) {
-            for (Gemm gemm : Gemm.values()) {
-                for (Role role : gemm.operands()) {
-                    String history = QuantizeInsertion.amaxHistoryName(linear.name(), gemm, role);
-                    Optional<Value> h = device.layout().value(history);
-                    Optional<Value> r = device.layout().value(QuantizeInsertion.recordedName(history));
-                    if (recipe.operand(gemm, role).scaling() instanceof Scaling.Delayed && h.isPresent() && r.isPresent()) {
-                        out.add(new DelayedOperand(linear.name(), gemm, role, h.get(), r.get()));
-                    }
-                }
-            }
-        }
-        return out;
+        this.delayed = device.layout().plan().stepInterface().delayedScaling();
     }
 
     @Override
@@ -72,7 +47,7 @@ final class DeviceTrainingState implements TrainingState {
             tensors.put(Part.ADAM_M.tensorName(param.name()), device.f32Tensor(p.m(), shape));
             tensors.put(Part.ADAM_V.tensorName(param.name()), device.f32Tensor(p.v(), shape));
         }
-        for (DelayedOperand d : delayed) {
+        for (StepInterface.DelayedScalingState d : delayed) {
             float[] history = device.readF32(d.history());
             int recorded = ByteBuffer.wrap(device.readBytes(d.recorded())).order(ByteOrder.LITTLE_ENDIAN).getInt();
             String gemm = d.gemm().lowerName(), role = d.role().lowerName();
@@ -94,7 +69,7 @@ final class DeviceTrainingState implements TrainingState {
 
     @Override
     public void restoreDelayedScaling(String linear, Gemm gemm, Role role, DelayedScaling state) {
-        for (DelayedOperand d : delayed) {
+        for (StepInterface.DelayedScalingState d : delayed) {
             if (d.linear().equals(linear) && d.gemm() == gemm && d.role() == role) {
                 device.writeF32(d.history(), state.history());
                 device.writeBytes(d.recorded(), ByteBuffer.allocate(Integer.BYTES).order(ByteOrder.LITTLE_ENDIAN)

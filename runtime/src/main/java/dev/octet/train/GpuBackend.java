@@ -57,7 +57,7 @@ final class GpuBackend implements TrainingBackend {
         this.spec = spec;
         this.context = context;
         this.device = device;
-        this.state = new DeviceTrainingState(device, model, recipe);
+        this.state = new DeviceTrainingState(device, model);
         this.health = Fp8HealthProbe.of(device.layout().plan());
     }
 

@@ -1,5 +1,6 @@
 package dev.octet.compiler.build;
 
+import dev.octet.compiler.plan.StepBuffer;
 import dev.octet.compiler.ir.DType;
 import dev.octet.compiler.ir.Graph;
 import dev.octet.compiler.ir.GraphWriter;
@@ -67,12 +68,12 @@ public final class GraphBuilder {
             throw new IllegalArgumentException("a decoding context of " + context + " positions is outside [1, max_seq = "
                     + c.maxSeq() + "]");
         }
-        tokenIds = input("tokens", TensorType.of(DType.I32, tokens));
+        tokenIds = input(StepBuffer.TOKENS.bufferName(), TensorType.of(DType.I32, tokens));
         // Decoding scores nothing and attends within each sequence's cache: no targets, documents or loss weight.
-        targets = decoding ? null : input("targets", TensorType.of(DType.I32, tokens));
-        positions = input("positions", TensorType.of(DType.I32, tokens));
-        documentIds = decoding ? null : input("document_ids", TensorType.of(DType.I32, tokens));
-        lossWeight = decoding ? null : input("loss_weight", TensorType.of(DType.F32, 1));
+        targets = decoding ? null : input(StepBuffer.TARGETS.bufferName(), TensorType.of(DType.I32, tokens));
+        positions = input(StepBuffer.POSITIONS.bufferName(), TensorType.of(DType.I32, tokens));
+        documentIds = decoding ? null : input(StepBuffer.DOCUMENT_IDS.bufferName(), TensorType.of(DType.I32, tokens));
+        lossWeight = decoding ? null : input(StepBuffer.LOSS_WEIGHT.bufferName(), TensorType.of(DType.F32, 1));
         for (ParameterTable.Param p : table.params()) {
             int[] dims = p.shape().stream().mapToInt(Integer::intValue).toArray();
             TensorType f32 = TensorType.of(DType.F32, dims);
@@ -222,7 +223,7 @@ public final class GraphBuilder {
             case Op.LmHead h -> {
                 Value x = eval(h.x(), layer, env);
                 String n = name(op, layer);
-                yield decoding ? linear(n, x, w.value("logits", TensorType.of(DType.BF16, tokens, linears.get(n).out()),
+                yield decoding ? linear(n, x, w.value(StepBuffer.LOGITS.bufferName(), TensorType.of(DType.BF16, tokens, linears.get(n).out()),
                         Storage.OUTPUT)) : linear(n, x);
             }
             case Op.CrossEntropy ce when decoding -> eval(ce.logits(), layer, env);
@@ -234,7 +235,7 @@ public final class GraphBuilder {
                 Value lse = activation(n + ".lse", TensorType.of(DType.F32, tokens));
                 w.add(new Operator.CrossEntropy(c.vocab()), List.of(logits, targets, lossWeight),
                         List.of(tokenLoss, lse), Phase.FORWARD);
-                Value loss = w.value("loss", TensorType.of(DType.F32, 1), dev.octet.compiler.ir.Storage.OUTPUT);
+                Value loss = w.value(StepBuffer.LOSS.bufferName(), TensorType.of(DType.F32, 1), dev.octet.compiler.ir.Storage.OUTPUT);
                 w.add(new Operator.LossSum(tokens), List.of(tokenLoss), List.of(loss), Phase.FORWARD);
                 yield loss;
             }

@@ -1,6 +1,7 @@
 package dev.octet.compiler.passes;
 
 import dev.octet.compiler.cuda.optim.AdamWScalarSlot;
+import dev.octet.compiler.plan.StepBuffer;
 import dev.octet.compiler.ir.DType;
 import dev.octet.compiler.ir.Graph;
 import dev.octet.compiler.ir.GraphWriter;
@@ -41,8 +42,8 @@ public final class OptimizerStep implements GraphPass {
     public Graph run(Graph g) {
         GraphWriter w = GraphWriter.continuing(g);
         g.nodes().forEach(w::keep);
-        Value scalars = w.value("step_scalars", TensorType.of(DType.F32, AdamWScalarSlot.count()), Storage.INPUT);
-        Value norm = w.value("grad_norm", TensorType.of(DType.F32, 1), Storage.OUTPUT);
+        Value scalars = w.value(StepBuffer.STEP_SCALARS.bufferName(), TensorType.of(DType.F32, AdamWScalarSlot.count()), Storage.INPUT);
+        Value norm = w.value(StepBuffer.GRAD_NORM.bufferName(), TensorType.of(DType.F32, 1), Storage.OUTPUT);
         List<Value> grads = g.parameters().stream().map(Parameter::gradient).toList();
         w.add(new Operator.GradientNorm(clipNorm, grads.size()), grads, List.of(norm, scalars), Phase.OPTIMIZER);
         for (Parameter p : g.parameters()) {

@@ -7,10 +7,11 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * A compiled training step: the launches and where every buffer lives. What the runtime executes (one
- * CUDA graph per step on the GPU; the plan executor on the CPU) and what the emitters write out.
+ * A compiled training step: the launches, where every buffer lives, and the interface the runtime drives it
+ * through. What the runtime executes (one CUDA graph per step on the GPU; the plan executor on the CPU) and what
+ * the emitters write out.
  */
-public record StepPlan(KernelPlan kernels, MemoryPlan memory, double flopsPerStep) {
+public record StepPlan(KernelPlan kernels, MemoryPlan memory, double flopsPerStep, StepInterface stepInterface) {
     /** The distinct kernels, by name, in order of first launch; one name is always one source. */
     public Map<String, CudaKernel> distinctKernels() {
         Map<String, CudaKernel> out = new LinkedHashMap<>();

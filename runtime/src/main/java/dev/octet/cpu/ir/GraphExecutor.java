@@ -1,5 +1,6 @@
 package dev.octet.cpu.ir;
 
+import dev.octet.compiler.plan.StepBuffer;
 import dev.octet.compiler.ir.Graph;
 import dev.octet.compiler.ir.Node;
 import dev.octet.compiler.ir.Phase;
@@ -53,7 +54,7 @@ public final class GraphExecutor implements StepExecutor {
                 }
             }
         }
-        return buffers.get(host.value("loss"))[0];
+        return buffers.get(host.value(StepBuffer.LOSS))[0];
     }
 
     @Override
@@ -64,7 +65,7 @@ public final class GraphExecutor implements StepExecutor {
                 executor.execute(n, buffers);
             }
         }
-        return buffers.get(host.value("grad_norm"))[0];
+        return buffers.get(host.value(StepBuffer.GRAD_NORM))[0];
     }
 
     @Override

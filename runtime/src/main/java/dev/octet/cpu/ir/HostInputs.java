@@ -5,6 +5,7 @@ import dev.octet.compiler.ir.Parameter;
 import dev.octet.compiler.ir.Storage;
 import dev.octet.compiler.ir.Value;
 import dev.octet.compiler.cuda.optim.AdamWScalarSlot;
+import dev.octet.compiler.plan.StepBuffer;
 import dev.octet.cpu.exec.ParameterStore;
 import dev.octet.cpu.exec.TokenBatch;
 import dev.octet.cpu.ops.AdamW;
@@ -61,7 +62,7 @@ final class HostInputs {
 
     /** Zeroes the step's accumulated loss (micro-batches add into it). */
     void startStep(Buffers buffers) {
-        buffers.put(value("loss"), new double[1]);
+        buffers.put(value(StepBuffer.LOSS), new double[1]);
     }
 
     /**
@@ -92,11 +93,11 @@ final class HostInputs {
                 targets[i] = -1;
             }
         }
-        put(buffers, "tokens", batch.inputs());
-        put(buffers, "targets", targets);
-        put(buffers, "document_ids", batch.documentIds());
-        put(buffers, "positions", PositionEmbedding.documentPositions(batch.documentIds(), batch.batch(), batch.seqLen()));
-        put(buffers, "loss_weight", new double[] {lossWeight});
+        put(buffers, StepBuffer.TOKENS, batch.inputs());
+        put(buffers, StepBuffer.TARGETS, targets);
+        put(buffers, StepBuffer.DOCUMENT_IDS, batch.documentIds());
+        put(buffers, StepBuffer.POSITIONS, PositionEmbedding.documentPositions(batch.documentIds(), batch.batch(), batch.seqLen()));
+        put(buffers, StepBuffer.LOSS_WEIGHT, new double[] {lossWeight});
     }
 
     /** The learning rate of {@code step} (0-based) of {@code steps} by the schedule, and AdamW's bias corrections. */
@@ -107,24 +108,24 @@ final class HostInputs {
         s[AdamWScalarSlot.BIAS_CORRECTION1.index()] = AdamW.biasCorrection(opt.beta1(), step + 1);
         s[AdamWScalarSlot.BIAS_CORRECTION2.index()] = AdamW.biasCorrection(opt.beta2(), step + 1);
         s[AdamWScalarSlot.CLIP_FACTOR.index()] = 1; // the gradient norm node overwrites it
-        put(buffers, "step_scalars", s);
+        put(buffers, StepBuffer.STEP_SCALARS, s);
     }
 
-    Value value(String name) {
-        Value v = byName.get(name);
+    Value value(StepBuffer buffer) {
+        Value v = byName.get(buffer.bufferName());
         if (v == null) {
-            throw new IllegalArgumentException("no value %" + name + " in the step program");
+            throw new IllegalArgumentException("no value %" + buffer.bufferName() + " in the step program");
         }
         return v;
     }
 
-    private void put(Buffers buffers, String name, int[] ints) {
-        put(buffers, name, Arrays.stream(ints).asDoubleStream().toArray());
+    private void put(Buffers buffers, StepBuffer input, int[] ints) {
+        put(buffers, input, Arrays.stream(ints).asDoubleStream().toArray());
     }
 
     /** Inputs no node reads (positions of a model without RoPE or learned positions) are not written. */
-    private void put(Buffers buffers, String name, double[] values) {
-        Value v = byName.get(name);
+    private void put(Buffers buffers, StepBuffer input, double[] values) {
+        Value v = byName.get(input.bufferName());
         if (v != null) {
             buffers.put(v, values);
         }

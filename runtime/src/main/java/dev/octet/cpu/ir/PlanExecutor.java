@@ -1,5 +1,6 @@
 package dev.octet.cpu.ir;
 
+import dev.octet.compiler.plan.StepBuffer;
 import dev.octet.compiler.ir.FusedGraph;
 import dev.octet.compiler.ir.FusionGroup;
 import dev.octet.compiler.ir.Graph;
@@ -56,14 +57,14 @@ public final class PlanExecutor implements StepExecutor {
             host.microBatch(buffers, batch, lossWeight);
             runGroups(false);
         }
-        return buffers.get(host.value("loss"))[0];
+        return buffers.get(host.value(StepBuffer.LOSS))[0];
     }
 
     @Override
     public double optimize(int step, int steps) {
         host.stepScalars(buffers, training, step, steps);
         runGroups(true);
-        return buffers.get(host.value("grad_norm"))[0];
+        return buffers.get(host.value(StepBuffer.GRAD_NORM))[0];
     }
 
     @Override

@@ -5,6 +5,7 @@ import dev.octet.compiler.ir.Parameter;
 import dev.octet.compiler.ir.Storage;
 import dev.octet.compiler.ir.Value;
 import dev.octet.compiler.plan.Launch;
+import dev.octet.compiler.plan.StepBuffer;
 import dev.octet.compiler.plan.StepPlan;
 import dev.octet.cpu.exec.ParameterStore;
 import dev.octet.decode.DecodeStep;
@@ -52,9 +53,9 @@ public final class DeviceDecoder implements DecodeStep {
         this.arena = arena;
         this.stream = stream;
         this.graph = graph;
-        this.tokens = required(layout, "tokens");
-        this.positions = required(layout, "positions");
-        this.logits = required(layout, "logits");
+        this.tokens = required(layout, StepBuffer.TOKENS);
+        this.positions = required(layout, StepBuffer.POSITIONS);
+        this.logits = required(layout, StepBuffer.LOGITS);
         this.slots = logits.type().dim(0);
         this.vocab = logits.type().dim(1);
         this.contextLength = layout.values(Storage.KV_CACHE).getFirst().type().dim(1);
@@ -92,7 +93,7 @@ public final class DeviceDecoder implements DecodeStep {
         try {
             arena = context.allocate(layout.arenaBytes());
             arena.fill((byte) 0);
-            for (Parameter p : plan.kernels().fused().graph().parameters()) {
+            for (Parameter p : plan.stepInterface().parameters()) {
                 if (layout.value(p.shadow().name()).isEmpty()) {
                     continue;  // a parameter the forward never reads
                 }
@@ -168,8 +169,9 @@ public final class DeviceDecoder implements DecodeStep {
                 context.info().deviceName(), slots, contextLength, kernels.summary(), layout.arenaBytes() / (1024.0 * 1024.0));
     }
 
-    private static Value required(ArenaLayout layout, String name) {
-        return layout.value(name).orElseThrow(() -> new IllegalArgumentException("not a decoding step: no buffer " + name));
+    private static Value required(ArenaLayout layout, StepBuffer buffer) {
+        return layout.plan().stepInterface().buffer(buffer).orElseThrow(() -> new IllegalArgumentException(
+                "not a decoding step: no " + buffer.bufferName() + " buffer"));
     }
 
     @Override

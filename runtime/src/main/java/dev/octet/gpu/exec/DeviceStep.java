@@ -5,6 +5,7 @@ import dev.octet.compiler.ir.Phase;
 import dev.octet.compiler.ir.Storage;
 import dev.octet.compiler.ir.Value;
 import dev.octet.compiler.plan.Launch;
+import dev.octet.compiler.plan.StepBuffer;
 import dev.octet.compiler.plan.StepPlan;
 import dev.octet.cpu.exec.ParameterStore;
 import dev.octet.gpu.CompileCache;
@@ -77,7 +78,7 @@ public final class DeviceStep implements AutoCloseable {
         this.optimizerLaunches = plan.launches(Phase.OPTIMIZER);
         this.microBatchArgs = layout.arguments(microBatchLaunches, arena.address());
         this.optimizerArgs = layout.arguments(optimizerLaunches, arena.address());
-        Value loss = layout.value("loss").orElseThrow(() -> new IllegalArgumentException("the step has no loss output"));
+        Value loss = layout.plan().stepInterface().required(StepBuffer.LOSS);
         int last = -1;
         for (int i = 0; i < microBatchLaunches.size(); i++) {
             if (microBatchLaunches.get(i).writes().contains(loss)) {
@@ -342,16 +343,16 @@ public final class DeviceStep implements AutoCloseable {
 
     /** The step's parameters with their master, working copy, gradient and moment buffers. */
     public List<Parameter> parameters() {
-        return layout.plan().kernels().fused().graph().parameters();
+        return layout.plan().stepInterface().parameters();
     }
 
     /** Starts a step: the loss output is zeroed (micro-batches add into it) and the per-step values written. */
     public void beginStep(StepScalars scalars, float lossWeight) {
         context.makeCurrent();
-        Value loss = required("loss");
+        Value loss = required(StepBuffer.LOSS);
         arena.zeroAsync(layout.offset(loss), loss.type().bytes(), stream);
-        writeInput("step_scalars", scalars.slots());
-        writeInput("loss_weight", new float[] {lossWeight});
+        writeInput(StepBuffer.STEP_SCALARS, scalars.slots());
+        writeInput(StepBuffer.LOSS_WEIGHT, new float[] {lossWeight});
     }
 
     /** Forward and backward of one micro-batch: its inputs are copied, then its launches queued. */
@@ -383,7 +384,7 @@ public final class DeviceStep implements AutoCloseable {
         context.makeCurrent();
         stream.synchronize();
         float[] loss = new float[1];
-        arena.copyTo(layout.offset(required("loss")), loss);
+        arena.copyTo(layout.offset(required(StepBuffer.LOSS)), loss);
         return loss[0];
     }
 
@@ -407,9 +408,9 @@ public final class DeviceStep implements AutoCloseable {
         context.makeCurrent();
         stream.synchronize();
         float[] loss = new float[1];
-        arena.copyTo(layout.offset(required("loss")), loss);
+        arena.copyTo(layout.offset(required(StepBuffer.LOSS)), loss);
         float[] norm = new float[1];
-        Optional<Value> gradNorm = layout.value("grad_norm");
+        Optional<Value> gradNorm = layout.plan().stepInterface().buffer(StepBuffer.GRAD_NORM);
         if (gradNorm.isPresent()) {
             arena.copyTo(layout.offset(gradNorm.get()), norm);
         }
@@ -427,9 +428,9 @@ public final class DeviceStep implements AutoCloseable {
     public float loss(MicroBatchInputs inputs) {
         context.makeCurrent();
         List<byte[]> saved = forwardState.stream().map(this::readBytes).toList();
-        Value loss = required("loss");
+        Value loss = required(StepBuffer.LOSS);
         arena.zeroAsync(layout.offset(loss), loss.type().bytes(), stream);
-        writeInput("loss_weight", new float[] {MicroBatchInputs.lossWeight(List.of(inputs))});
+        writeInput(StepBuffer.LOSS_WEIGHT, new float[] {MicroBatchInputs.lossWeight(List.of(inputs))});
         writeInputs(inputs);
         launchAll(microBatchLaunches, microBatchArgs, lossPrefix);
         discardGradients();
@@ -463,19 +464,19 @@ public final class DeviceStep implements AutoCloseable {
 
     private void writeInputs(MicroBatchInputs inputs) {
         context.makeCurrent();
-        writeInput("tokens", inputs.tokens());
-        writeInput("targets", inputs.targets());
-        writeInput("positions", inputs.positions());
-        writeInput("document_ids", inputs.documentIds());
+        writeInput(StepBuffer.TOKENS, inputs.tokens());
+        writeInput(StepBuffer.TARGETS, inputs.targets());
+        writeInput(StepBuffer.POSITIONS, inputs.positions());
+        writeInput(StepBuffer.DOCUMENT_IDS, inputs.documentIds());
     }
 
     /** A model that never reads an input (no positions without RoPE or position embeddings) has no buffer for it. */
-    private void writeInput(String name, int[] host) {
-        layout.value(name).ifPresent(v -> arena.copyFromAsync(layout.offset(v), checkedLength(v, host), stream));
+    private void writeInput(StepBuffer input, int[] host) {
+        layout.plan().stepInterface().buffer(input).ifPresent(v -> arena.copyFromAsync(layout.offset(v), checkedLength(v, host), stream));
     }
 
-    private void writeInput(String name, float[] host) {
-        layout.value(name).ifPresent(v -> {
+    private void writeInput(StepBuffer input, float[] host) {
+        layout.plan().stepInterface().buffer(input).ifPresent(v -> {
             checkedLength(v, host.length);
             arena.copyFromAsync(layout.offset(v), host, stream);
         });
@@ -493,8 +494,8 @@ public final class DeviceStep implements AutoCloseable {
         }
     }
 
-    private Value required(String name) {
-        return layout.value(name).orElseThrow(() -> new IllegalStateException("the step has no buffer " + name));
+    private Value required(StepBuffer buffer) {
+        return layout.plan().stepInterface().required(buffer);
     }
 
     private void launchAll(List<Launch> launches, List<List<KernelArg>> args, int count) {
