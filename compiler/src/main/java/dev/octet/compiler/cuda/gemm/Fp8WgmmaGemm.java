@@ -290,41 +290,51 @@ public record Fp8WgmmaGemm(GemmProblem problem, int blockN, int stages, int clus
                         if (threadIdx.x == 0) {
                             prefetch_tensor_map(&a);
                             prefetch_tensor_map(&b);
-                            int it = 0;
+                            int phase = 0;
                             for (int u = blockIdx.x / CLUSTER; u < UNITS; u += gridDim.x / CLUSTER) {
                                 int tm, tn;
                                 tile_of(u, rank, tm, tn);
-                                for (int kb = 0; kb < K_BLOCKS; ++kb, ++it) {
-                                    const int s = it %% STAGES;
-                                    mbar_wait(&empty[s], ((it / STAGES) & 1) ^ 1);  // with clusters: free in every block
-                                    mbar_arrive_expect_tx(&full[s], STAGE_BYTES);  // with clusters: every A part lands here too
-                                    if (CLUSTER == 1) {
-                                        tma_load_2d(smem + s * STAGE_BYTES, &a, kb * BK, tm * BM, &full[s]);
-                                    } else {
-                                        tma_load_2d_multicast(smem + s * STAGE_BYTES + rank * (BM / CLUSTER) * BK, &a, kb * BK,
-                                                              tm * BM + rank * (BM / CLUSTER), &full[s], (1 << CLUSTER) - 1);
+                                for (int kb0 = 0; kb0 < K_BLOCKS; kb0 += STAGES, phase ^= 1) {
+                                    #pragma unroll
+                                    for (int s = 0; s < STAGES; ++s) {
+                                        const int kb = kb0 + s;
+                                        mbar_wait(&empty[s], phase ^ 1);  // with clusters: free in every block
+                                        if (kb >= K_BLOCKS) {
+                                            mbar_arrive(&full[s]);  // past the tile's K: an empty stage, handed straight on
+                                            continue;
+                                        }
+                                        mbar_arrive_expect_tx(&full[s], STAGE_BYTES);  // with clusters: every A part lands here too
+                                        if (CLUSTER == 1) {
+                                            tma_load_2d(smem + s * STAGE_BYTES, &a, kb * BK, tm * BM, &full[s]);
+                                        } else {
+                                            tma_load_2d_multicast(smem + s * STAGE_BYTES + rank * (BM / CLUSTER) * BK, &a, kb * BK,
+                                                                  tm * BM + rank * (BM / CLUSTER), &full[s], (1 << CLUSTER) - 1);
+                                        }
+                                        tma_load_2d(smem + s * STAGE_BYTES + A_STAGE_BYTES, &b, kb * BK, min(tn, TILES_N - 1) * BN, &full[s]);
                                     }
-                                    tma_load_2d(smem + s * STAGE_BYTES + A_STAGE_BYTES, &b, kb * BK, min(tn, TILES_N - 1) * BN, &full[s]);
                                 }
                             }
                         } else if (B_SCALE_PER_COLUMN && threadIdx.x / 32 == 1) {
                             // The scale warp: B's per-column scales of each stage's chunks into the scale ring, so a
                             // consumer thread reads its 2 x NT scales from shared memory instead of global memory.
                             const int lane = threadIdx.x %% 32;
-                            int it = 0;
+                            int phase = 0;
                             for (int u = blockIdx.x / CLUSTER; u < UNITS; u += gridDim.x / CLUSTER) {
                                 int tm, tn;
                                 tile_of(u, rank, tm, tn);
-                                for (int kb = 0; kb < K_BLOCKS; ++kb, ++it) {
-                                    const int s = it %% STAGES;
-                                    const int chunks = kb == K_BLOCKS - 1 ? LAST_CHUNKS : CHUNKS;
-                                    mbar_wait(&empty[s], ((it / STAGES) & 1) ^ 1);
-                                    for (int c = 0; c < chunks; ++c)
-                                        for (int n = lane; n < BN; n += 32)
-                                            b_scale_ring[(s * CHUNKS + c) * BN + n] = __ldg(b_scales
-                                                    + (min(tn * BN + n, N - 1) / SB_TILE_ROWS) * SB_SCALE_COLS + (kb * BK + c * CHUNK) / SB_TILE_COLS);
-                                    __syncwarp();
-                                    if (lane == 0) mbar_arrive(&scales_full[s]);
+                                for (int kb0 = 0; kb0 < K_BLOCKS; kb0 += STAGES, phase ^= 1) {
+                                    #pragma unroll
+                                    for (int s = 0; s < STAGES; ++s) {
+                                        const int kb = kb0 + s;
+                                        const int chunks = kb >= K_BLOCKS ? 0 : kb == K_BLOCKS - 1 ? LAST_CHUNKS : CHUNKS;
+                                        mbar_wait(&empty[s], phase ^ 1);
+                                        for (int c = 0; c < chunks; ++c)
+                                            for (int n = lane; n < BN; n += 32)
+                                                b_scale_ring[(s * CHUNKS + c) * BN + n] = __ldg(b_scales
+                                                        + (min(tn * BN + n, N - 1) / SB_TILE_ROWS) * SB_SCALE_COLS + (kb * BK + c * CHUNK) / SB_TILE_COLS);
+                                        __syncwarp();
+                                        if (lane == 0) mbar_arrive(&scales_full[s]);
+                                    }
                                 }
                             }
                         }
@@ -336,9 +346,9 @@ public record Fp8WgmmaGemm(GemmProblem problem, int blockN, int stages, int clus
                         const int warp = (threadIdx.x / 32) %% 4, lane = threadIdx.x %% 32;
                         const int group = lane / 4, quad = lane %% 4;  // the m64nNk32 accumulator layout, as mma.sync's m16n8
                         const int warp_row = consumer * 64 + warp * 16, warp_col = 0;
-                        // Ring position of the next K block, and the descriptors of stage 0's operands (a stage's are
-                        // these plus its offset / 16: the ring lies below 256 KiB, so the 14-bit address field never carries).
-                        int stage = 0, phase = 0;
+                        // The ring's phase, and the descriptors of stage 0's operands (a stage's are these plus its
+                        // offset / 16: the ring lies below 256 KiB, so the 14-bit address field never carries).
+                        int phase = 0;
                         const unsigned long long desc_a0 = wgmma_desc_k128b(smem_u32(smem) + consumer * 64 * BK);
                         const unsigned long long desc_b0 = wgmma_desc_k128b(smem_u32(smem) + A_STAGE_BYTES);
                         for (int u = blockIdx.x / CLUSTER; u < UNITS; u += gridDim.x / CLUSTER) {
@@ -356,46 +366,58 @@ public record Fp8WgmmaGemm(GemmProblem problem, int blockN, int stages, int clus
                             for (int j = 0; j < NT; ++j)
                                 #pragma unroll
                                 for (int e = 0; e < 4; ++e) acc[0][j][e] = 0.0f;
-                            for (int kb = 0; kb < K_BLOCKS; ++kb) {
-                                const int chunks = kb == K_BLOCKS - 1 ? LAST_CHUNKS : CHUNKS;
-                                float sa_lo[CHUNKS], sa_hi[CHUNKS], sb[CHUNKS];
+                            // Each tile starts a turn of the ring at stage 0, and a turn is unrolled, so that every stage's
+                            // barriers and descriptors are constants; stages past the tile's K come empty and go straight back.
+                            for (int kb0 = 0; kb0 < K_BLOCKS; kb0 += STAGES, phase ^= 1) {
                                 #pragma unroll
-                                for (int c = 0; c < CHUNKS; ++c) sa_lo[c] = next_lo[c], sa_hi[c] = next_hi[c], sb[c] = next_sb[c];
-                                if (kb + 1 < K_BLOCKS) load_chunk_scales(a_scales, b_scales, sa_lo_off, sa_hi_off, sb_off, kb + 1, next_lo, next_hi, next_sb);
-                                const unsigned stage_offset = (unsigned) (stage * STAGE_BYTES) >> 4;  // in descriptor units
-                                mbar_wait(&full[stage], phase);
-                                if (B_SCALE_PER_COLUMN) mbar_wait(&scales_full[stage], phase);
-                                #pragma unroll
-                                for (int c = 0; c < CHUNKS; ++c) {
-                                    if (c >= chunks) break;
-                %5$s
-                                    #pragma unroll
-                                    for (int j = 0; j < NT; ++j)
-                                        #pragma unroll
-                                        for (int e = 0; e < 4; ++e) fence_register(part[j][e]);
-                                    wgmma_fence();
-                                    #pragma unroll
-                                    for (int w = 0; w < CHUNK / 32; ++w) {
-                                        const unsigned offset = stage_offset + (c * CHUNK + w * 32) / 16;  // 32 bytes along the swizzled row
-                                        wgmma_m64k32(part, desc_a0 + offset, desc_b0 + offset, w > 0);
-                                    }
-                                    wgmma_commit();
-                                    wgmma_wait<0>();
-                                    #pragma unroll
-                                    for (int j = 0; j < NT; ++j)
-                                        #pragma unroll
-                                        for (int e = 0; e < 4; ++e) fence_register(part[j][e]);
-                                    // The codes are read: the stage may refill during the promotion, unless its scales are still to be read.
-                                    if (!B_SCALE_PER_COLUMN && c == chunks - 1 && lane == 0) release_stage(&empty[stage]);
-                                    #pragma unroll
-                                    for (int j = 0; j < NT; ++j) {
-                %6$s                }
-                                    if (B_SCALE_PER_COLUMN && c == chunks - 1) {
+                                for (int stage = 0; stage < STAGES; ++stage) {
+                                    const int kb = kb0 + stage;
+                                    if (kb >= K_BLOCKS) {
+                                        mbar_wait(&full[stage], phase);
+                                        if (B_SCALE_PER_COLUMN) mbar_wait(&scales_full[stage], phase);
                                         __syncwarp();
                                         if (lane == 0) release_stage(&empty[stage]);
+                                        continue;
+                                    }
+                                    const int chunks = kb == K_BLOCKS - 1 ? LAST_CHUNKS : CHUNKS;
+                                    float sa_lo[CHUNKS], sa_hi[CHUNKS], sb[CHUNKS];
+                                    #pragma unroll
+                                    for (int c = 0; c < CHUNKS; ++c) sa_lo[c] = next_lo[c], sa_hi[c] = next_hi[c], sb[c] = next_sb[c];
+                                    if (kb + 1 < K_BLOCKS) load_chunk_scales(a_scales, b_scales, sa_lo_off, sa_hi_off, sb_off, kb + 1, next_lo, next_hi, next_sb);
+                                    const unsigned stage_offset = (unsigned) (stage * STAGE_BYTES) >> 4;  // in descriptor units
+                                    mbar_wait(&full[stage], phase);
+                                    if (B_SCALE_PER_COLUMN) mbar_wait(&scales_full[stage], phase);
+                                    #pragma unroll
+                                    for (int c = 0; c < CHUNKS; ++c) {
+                                        if (c >= chunks) break;
+                %5$s
+                                        #pragma unroll
+                                        for (int j = 0; j < NT; ++j)
+                                            #pragma unroll
+                                            for (int e = 0; e < 4; ++e) fence_register(part[j][e]);
+                                        wgmma_fence();
+                                        #pragma unroll
+                                        for (int w = 0; w < CHUNK / 32; ++w) {
+                                            const unsigned offset = stage_offset + (c * CHUNK + w * 32) / 16;  // 32 bytes along the swizzled row
+                                            wgmma_m64k32(part, desc_a0 + offset, desc_b0 + offset, w > 0);
+                                        }
+                                        wgmma_commit();
+                                        wgmma_wait<0>();
+                                        #pragma unroll
+                                        for (int j = 0; j < NT; ++j)
+                                            #pragma unroll
+                                            for (int e = 0; e < 4; ++e) fence_register(part[j][e]);
+                                        // The codes are read: the stage may refill during the promotion, unless its scales are still to be read.
+                                        if (!B_SCALE_PER_COLUMN && c == chunks - 1 && lane == 0) release_stage(&empty[stage]);
+                                        #pragma unroll
+                                        for (int j = 0; j < NT; ++j) {
+                %6$s                }
+                                        if (B_SCALE_PER_COLUMN && c == chunks - 1) {
+                                            __syncwarp();
+                                            if (lane == 0) release_stage(&empty[stage]);
+                                        }
                                     }
                                 }
-                                if (++stage == STAGES) stage = 0, phase ^= 1;
                             }
                 %7$s
                         }
