@@ -63,6 +63,12 @@ final class BenchCommand implements Callable<Integer> {
             description = "do not compile the kernels into an empty cache first; they load through the kernel cache and the row says how many came from it")
     boolean noColdCompile;
 
+    @Option(names = "--profile",
+            description = "after the timed steps, time one more launch by launch: where the step goes by kernel family "
+                    + "(GEMM by role, attention, quantize, norm, elementwise, loss, optimizer) and by layer, with each "
+                    + "family's share and rate against the chip's peak")
+    boolean profile;
+
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
@@ -109,7 +115,7 @@ final class BenchCommand implements Callable<Integer> {
             }
             selections.add(s.get());
         }
-        BenchOptions options = new BenchOptions(steps, warmup, !noColdCompile);
+        BenchOptions options = new BenchOptions(steps, warmup, !noColdCompile, profile);
         // With --json, stdout holds the JSON lines alone; what a run reports on the way goes to stderr.
         PrintStream progress = json ? System.err : System.out;
         List<BenchMeasurement> measured = new ArrayList<>();

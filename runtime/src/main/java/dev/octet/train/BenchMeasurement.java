@@ -16,17 +16,28 @@ import java.util.Optional;
  * @param loadKernels       how the step's kernels were obtained when it loaded: warm after a cold compile, else
  *                          through the user's kernel cache, hits and misses as they came
  * @param lastLoss          the loss of the last timed step, to show the step computed something finite
+ * @param profile           with {@code --profile}: one more step timed launch by launch, by kernel family
  */
 public record BenchMeasurement(String model, String training, String recipe, GemmPeak peak, String device,
                                int microBatch, int accumulation, int seqLen, double flopsPerStep, int warmup,
                                List<Double> stepMillis, long arenaBytes, long usedBeforeBytes, long usedPeakBytes,
                                long totalBytes, long planMillis, Optional<KernelCompile> coldKernels,
-                               KernelCompile loadKernels, float lastLoss) {
+                               KernelCompile loadKernels, float lastLoss, Optional<StepProfile> profile) {
     public BenchMeasurement {
         stepMillis = List.copyOf(stepMillis);
         if (stepMillis.isEmpty()) {
             throw new IllegalArgumentException("no timed step");
         }
+    }
+
+    /** Without a profile. */
+    public BenchMeasurement(String model, String training, String recipe, GemmPeak peak, String device, int microBatch,
+                            int accumulation, int seqLen, double flopsPerStep, int warmup, List<Double> stepMillis,
+                            long arenaBytes, long usedBeforeBytes, long usedPeakBytes, long totalBytes, long planMillis,
+                            Optional<KernelCompile> coldKernels, KernelCompile loadKernels, float lastLoss) {
+        this(model, training, recipe, peak, device, microBatch, accumulation, seqLen, flopsPerStep, warmup, stepMillis,
+                arenaBytes, usedBeforeBytes, usedPeakBytes, totalBytes, planMillis, coldKernels, loadKernels, lastLoss,
+                Optional.empty());
     }
 
     /** One compile of the step's distinct kernels through a cache. */

@@ -41,6 +41,12 @@ public final class BenchReport {
                     String.format(Locale.ROOT, "%.0f (+%.0f)", m.usedPeakBytes() / MIB, (m.usedPeakBytes() - m.usedBeforeBytes()) / MIB),
                     compile(m)));
         }
+        for (BenchMeasurement m : measurements) {
+            m.profile().ifPresent(p -> sb.append(String.format(Locale.ROOT,
+                    "%nWhere %s's step goes (one step timed launch by launch, events between launches; rates against the "
+                            + "FP8 or BF16 tensor-core peak or %.0f GB/s of memory bandwidth):%n", m.recipe(),
+                    StepProfile.MEMORY_GB_PER_S)).append(p.table()));
+        }
         return sb.toString();
     }
 
@@ -96,6 +102,26 @@ public final class BenchReport {
         o.addProperty("kernels_from_cache", m.loadKernels().hits());
         o.addProperty("kernels_compiled", m.loadKernels().misses());
         o.addProperty("loss", m.lastLoss());
+        m.profile().ifPresent(p -> {
+            JsonArray families = new JsonArray();
+            for (StepProfile.Family f : p.families()) {
+                JsonObject row = new JsonObject();
+                row.addProperty("family", f.family().label());
+                row.addProperty("launches", f.launches());
+                row.addProperty("ms", f.millis());
+                row.addProperty("share", f.share(p.totalMillis()));
+                row.addProperty(f.family().computeBound() ? "tflops" : "gb_per_s", f.rate());
+                row.addProperty("of_peak", f.ofCeiling());
+                families.add(row);
+            }
+            JsonObject profile = new JsonObject();
+            profile.addProperty("total_ms", p.totalMillis());
+            profile.add("families", families);
+            JsonObject layers = new JsonObject();
+            p.layerMillis().forEach((layer, ms) -> layers.addProperty(Integer.toString(layer), ms));
+            profile.add("layer_ms", layers);
+            o.add("profile", profile);
+        });
         return GSON.toJson(o);
     }
 

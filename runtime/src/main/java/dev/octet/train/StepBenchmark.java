@@ -3,6 +3,7 @@ package dev.octet.train;
 import dev.octet.compiler.CompileTarget;
 import dev.octet.compiler.Lowering;
 import dev.octet.compiler.plan.DeviceMemoryPlan;
+import dev.octet.compiler.plan.LaunchCost;
 import dev.octet.compiler.plan.StepPlan;
 import dev.octet.numerics.InitialWeights;
 import dev.octet.data.Batch;
@@ -89,10 +90,17 @@ public final class StepBenchmark {
                     millis.add((System.nanoTime() - t) / 1e6);
                     peak = Math.max(peak, context.memoryInfo().usedBytes());
                 }
+                Optional<StepProfile> profile = Optional.empty();
+                if (options.profile()) {
+                    TrainingSpec.AdamW opt = spec.optimizer();
+                    double[] launchMillis = step.timeLaunches(StepScalars.of(opt.lr(), opt.beta1(), opt.beta2(), ++n),
+                            lossWeight, inputs);
+                    profile = Optional.of(StepProfile.of(LaunchCost.of(plan), launchMillis));
+                }
                 return new BenchMeasurement(model.name(), spec.name(), recipe.name(), GemmPeak.of(recipe),
                         context.info().deviceName(), spec.microBatch(), spec.accumulation(), spec.seqLen(),
                         plan.flopsPerStep(), options.warmup(), millis, plan.memory().arenaBytes(), usedBefore, peak,
-                        context.memoryInfo().totalBytes(), planMillis, cold, load, loss);
+                        context.memoryInfo().totalBytes(), planMillis, cold, load, loss, profile);
             }
         } catch (IOException e) {
             throw new UncheckedIOException("cannot make a scratch kernel cache for the cold compile", e);

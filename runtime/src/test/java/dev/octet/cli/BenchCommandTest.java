@@ -75,6 +75,13 @@ class BenchCommandTest {
     }
 
     @Test
+    void profileAsksForALaunchByLaunchStep() {
+        int code = bench(GPU, TINY, "--profile", "--steps", "2", "--no-cold-compile");
+        assertEquals(ExitCodes.OK, code, console.err());
+        assertEquals(List.of(new BenchOptions(2, 3, false, true)), options);
+    }
+
+    @Test
     void defaultsToTheTrainingBlocksRecipeAndPrintsJsonLinesAlone() {
         int code = bench(GPU, TINY, "--json", "--no-cold-compile");
         assertEquals(ExitCodes.OK, code, console.err());

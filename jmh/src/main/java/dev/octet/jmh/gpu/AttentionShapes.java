@@ -23,12 +23,4 @@ final class AttentionShapes {
             default -> throw new IllegalArgumentException("attention shape is gpt2, qwen, qwen_8k or llama_8k, not " + name);
         };
     }
-
-    /**
-     * FLOPs of the causal forward as FlashAttention's benchmarks count them: QKᵀ and PV, 2·2·B·H·S²·D, halved
-     * by the causal mask. The backward counts 2.5 times this (five matrix products instead of two).
-     */
-    static double forwardFlops(AttentionShape s) {
-        return 4.0 * s.batch() * s.heads() * (double) s.seq() * s.seq() * s.headDim() / 2;
-    }
 }

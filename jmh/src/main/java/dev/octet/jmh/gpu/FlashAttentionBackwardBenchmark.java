@@ -53,10 +53,10 @@ public class FlashAttentionBackwardBenchmark extends GpuKernelBenchmark {
             tensors.bind(backward.delta().emit()).queue(bench.stream());
             boolean dkdv = part.equals("dkdv");
             prepare(List.of(tensors.bind((dkdv ? backward.keyValue() : backward.query()).emit())),
-                    new KernelTimer.Work.Flops((dkdv ? 2.0 : 1.5) * AttentionShapes.forwardFlops(s)));
+                    new KernelTimer.Work.Flops((dkdv ? 2.0 : 1.5) * s.forwardFlops()));
         } else if (part.equals("all")) {
             List<Launch> sequence = backward.kernels().stream().map(k -> tensors.bind(k)).toList();
-            prepare(sequence, new KernelTimer.Work.Flops(2.5 * AttentionShapes.forwardFlops(s)));
+            prepare(sequence, new KernelTimer.Work.Flops(2.5 * s.forwardFlops()));
         } else {
             throw new IllegalArgumentException("part is all, dkdv or dq, not " + part);
         }

@@ -17,7 +17,7 @@ import java.util.List;
  * Causal flash attention forward, writing o and the log-sum-exp: the kernel {@link AttentionKernels#forward}
  * picks ({@code kernel=selected}), the wgmma + TMA kernel with another ring depth or without the softmax overlap
  * ({@code wgmma}, {@code wgmma_pingpong}, {@code wgmma_serial}, {@code stages}), or the mma.sync kernel ({@code mma},
- * {@link FlashAttentionForward}). Rate: TFLOP/s as FlashAttention counts it (see {@link AttentionShapes#forwardFlops}).
+ * {@link FlashAttentionForward}). Rate: TFLOP/s as FlashAttention counts it (see {@link AttentionShape#forwardFlops}).
  */
 public class FlashAttentionForwardBenchmark extends GpuKernelBenchmark {
     /** gpt2: b8 s1024 h12 d64; qwen: b2 s4096 h12 kv2 d128; qwen_8k: b2 s8192 h12 kv2 d128; llama_8k: b2 s8192 h32 kv8 d64. */
@@ -38,7 +38,7 @@ public class FlashAttentionForwardBenchmark extends GpuKernelBenchmark {
         AttentionShape s = AttentionShapes.named(shape);
         allocate(tensors, s);
         prepare(List.of(tensors.bind(spec(s, kernel, stages).emit())),
-                new KernelTimer.Work.Flops(AttentionShapes.forwardFlops(s)));
+                new KernelTimer.Work.Flops(s.forwardFlops()));
     }
 
     static KernelSpec spec(AttentionShape s, String kernel, int stages) {

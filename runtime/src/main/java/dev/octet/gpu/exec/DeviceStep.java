@@ -11,6 +11,7 @@ import dev.octet.cpu.exec.ParameterStore;
 import dev.octet.gpu.CompileCache;
 import dev.octet.gpu.CompileReport;
 import dev.octet.gpu.CudaContext;
+import dev.octet.gpu.CudaEvent;
 import dev.octet.gpu.CudaGraph;
 import dev.octet.gpu.CudaStream;
 import dev.octet.gpu.DeviceBuffer;
@@ -26,6 +27,8 @@ import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.nio.channels.WritableByteChannel;
+import java.util.ArrayList;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.List;
@@ -373,6 +376,49 @@ public final class DeviceStep implements AutoCloseable {
             Launch l = microBatchLaunches.get(i);
             kernels.launch(l, microBatchArgs.get(i), stream);
             afterLaunch.accept(l);
+        }
+    }
+
+    /**
+     * One whole step (micro-batches, then the optimizer) launch by launch with a timing event after each:
+     * the device milliseconds of every launch of the plan, indexed as {@code plan.kernels().launches()}, summed over
+     * the micro-batches. An event's time includes any wait for the host to queue the launch, so kernels shorter
+     * than a launch's overhead read long; the step's weights change as a normal step's would.
+     */
+    public double[] timeLaunches(StepScalars scalars, float lossWeight, List<MicroBatchInputs> microBatches) {
+        Map<Launch, Integer> position = new IdentityHashMap<>();
+        List<Launch> all = layout.plan().kernels().launches();
+        for (int i = 0; i < all.size(); i++) {
+            position.put(all.get(i), i);
+        }
+        double[] millis = new double[all.size()];
+        beginStep(scalars, lossWeight);
+        for (MicroBatchInputs in : microBatches) {
+            writeInputs(in);
+            timeLaunches(microBatchLaunches, microBatchArgs, position, millis);
+        }
+        timeLaunches(optimizerLaunches, optimizerArgs, position, millis);
+        return millis;
+    }
+
+    private void timeLaunches(List<Launch> launches, List<List<KernelArg>> args, Map<Launch, Integer> position,
+                              double[] millis) {
+        List<CudaEvent> events = new ArrayList<>();
+        try {
+            events.add(CudaEvent.create());
+            events.getFirst().record(stream);
+            for (int i = 0; i < launches.size(); i++) {
+                kernels.launch(launches.get(i), args.get(i), stream);
+                CudaEvent after = CudaEvent.create();
+                events.add(after);
+                after.record(stream);
+            }
+            stream.synchronize();
+            for (int i = 0; i < launches.size(); i++) {
+                millis[position.get(launches.get(i))] += events.get(i + 1).millisSince(events.get(i));
+            }
+        } finally {
+            events.forEach(CudaEvent::close);
         }
     }
 

@@ -25,6 +25,15 @@ public record AttentionShape(int batch, int seq, int heads, int kvHeads, int hea
         return batch * seq;
     }
 
+    /**
+     * FLOPs of the causal forward as FlashAttention's benchmarks count them: QKᵀ and PV, 2·2·B·H·S²·D, halved
+     * by the causal mask (a document mask skips more, uncounted). The backward counts 2.5 times this (five
+     * matrix products instead of two).
+     */
+    public double forwardFlops() {
+        return 4.0 * batch * heads * (double) seq * seq * headDim / 2;
+    }
+
     /** Query heads per key/value head. */
     public int group() {
         return heads / kvHeads;
