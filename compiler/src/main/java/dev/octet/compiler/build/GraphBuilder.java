@@ -1,6 +1,5 @@
 package dev.octet.compiler.build;
 
-import dev.octet.compiler.plan.StepBuffer;
 import dev.octet.compiler.ir.DType;
 import dev.octet.compiler.ir.Graph;
 import dev.octet.compiler.ir.GraphWriter;
@@ -11,6 +10,7 @@ import dev.octet.compiler.ir.StepShape;
 import dev.octet.compiler.ir.Storage;
 import dev.octet.compiler.ir.TensorType;
 import dev.octet.compiler.ir.Value;
+import dev.octet.compiler.plan.StepBuffer;
 import dev.octet.dsl.spec.Gemm;
 import dev.octet.dsl.spec.GraphStmt;
 import dev.octet.dsl.spec.ModelConfig;

@@ -1,7 +1,6 @@
 package dev.octet.compiler.passes;
 
 import dev.octet.compiler.cuda.optim.AdamWScalarSlot;
-import dev.octet.compiler.plan.StepBuffer;
 import dev.octet.compiler.ir.DType;
 import dev.octet.compiler.ir.Graph;
 import dev.octet.compiler.ir.GraphWriter;
@@ -12,6 +11,7 @@ import dev.octet.compiler.ir.Phase;
 import dev.octet.compiler.ir.Storage;
 import dev.octet.compiler.ir.TensorType;
 import dev.octet.compiler.ir.Value;
+import dev.octet.compiler.plan.StepBuffer;
 import dev.octet.dsl.spec.TrainingSpec;
 import java.util.ArrayList;
 import java.util.List;

@@ -1,10 +1,10 @@
 package dev.octet.cpu.ir;
 
-import dev.octet.compiler.plan.StepBuffer;
 import dev.octet.compiler.ir.Graph;
 import dev.octet.compiler.ir.Node;
 import dev.octet.compiler.ir.Phase;
 import dev.octet.compiler.ir.Value;
+import dev.octet.compiler.plan.StepBuffer;
 import dev.octet.cpu.exec.ParameterStore;
 import dev.octet.cpu.exec.TokenBatch;
 import dev.octet.dsl.spec.TrainingSpec;

@@ -1,12 +1,12 @@
 package dev.octet.cpu.ir;
 
-import dev.octet.compiler.plan.StepBuffer;
 import dev.octet.compiler.ir.FusedGraph;
 import dev.octet.compiler.ir.FusionGroup;
 import dev.octet.compiler.ir.Graph;
 import dev.octet.compiler.ir.Node;
 import dev.octet.compiler.ir.Phase;
 import dev.octet.compiler.ir.Value;
+import dev.octet.compiler.plan.StepBuffer;
 import dev.octet.compiler.plan.StepPlan;
 import dev.octet.cpu.exec.ParameterStore;
 import dev.octet.cpu.exec.TokenBatch;
