@@ -1,7 +1,9 @@
 package dev.octet.gpu;
 
 import jcuda.Pointer;
+import jcuda.driver.CUDA_MEMCPY2D;
 import jcuda.driver.CUdeviceptr;
+import jcuda.driver.CUmemorytype;
 import jcuda.driver.JCudaDriver;
 
 /**
@@ -147,6 +149,28 @@ public final class DeviceBuffer implements AutoCloseable {
         requireRange(offsetBytes, host.length);
         CudaCheck.check(JCudaDriver.cuMemcpyDtoH(Pointer.to(host), pointer.withByteOffset(offsetBytes), host.length),
                 "cuMemcpyDtoH");
+    }
+
+    /**
+     * Synchronous copy of a sub-matrix: {@code height} rows of {@code widthBytes} each, the rows {@code pitchBytes}
+     * apart from {@code offsetBytes} on, packed into {@code host} (which holds {@code height × widthBytes} bytes).
+     */
+    public void copyTo2D(long offsetBytes, long pitchBytes, long widthBytes, long height, byte[] host) {
+        if (widthBytes > pitchBytes || height * widthBytes != host.length) {
+            throw new IllegalArgumentException(height + " rows of " + widthBytes + " B (pitch " + pitchBytes + ") into "
+                    + host.length + " B");
+        }
+        requireRange(offsetBytes, height == 0 ? 0 : (height - 1) * pitchBytes + widthBytes);
+        CUDA_MEMCPY2D copy = new CUDA_MEMCPY2D();
+        copy.srcMemoryType = CUmemorytype.CU_MEMORYTYPE_DEVICE;
+        copy.srcDevice = pointer.withByteOffset(offsetBytes);
+        copy.srcPitch = pitchBytes;
+        copy.dstMemoryType = CUmemorytype.CU_MEMORYTYPE_HOST;
+        copy.dstHost = Pointer.to(host);
+        copy.dstPitch = widthBytes;
+        copy.WidthInBytes = widthBytes;
+        copy.Height = height;
+        CudaCheck.check(JCudaDriver.cuMemcpy2D(copy), "cuMemcpy2D");
     }
 
     /** Synchronous copy of {@code length} bytes from {@code offsetBytes} into the front of {@code host}. */

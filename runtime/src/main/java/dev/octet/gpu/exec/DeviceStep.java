@@ -334,6 +334,35 @@ public final class DeviceStep implements AutoCloseable {
         return out;
     }
 
+    /** The first {@code length} bytes of {@code v}: a sample of rows without reading the whole tensor. */
+    public byte[] readPrefix(Value v, long length) {
+        if (length < 0 || length > v.type().bytes()) {
+            throw new IllegalArgumentException(v.name() + " holds " + v.type().bytes() + " bytes, not " + length);
+        }
+        context.makeCurrent();
+        stream.synchronize();
+        byte[] out = new byte[Math.toIntExact(length)];
+        arena.copyTo(layout.offset(v), out);
+        return out;
+    }
+
+    /**
+     * Columns {@code [0, width)} of {@code v} seen as a row-major {@code [rows, cols]} matrix, packed row by row
+     * ({@code rows × width} elements' bytes): a sample of a transposed operand without reading the whole tensor.
+     */
+    public byte[] readColumns(Value v, int rows, int cols, int width) {
+        if ((long) rows * cols != v.type().elements() || width < 0 || width > cols) {
+            throw new IllegalArgumentException(v.name() + " " + v.type() + " is not " + rows + "x" + cols
+                    + " with " + width + " columns to read");
+        }
+        context.makeCurrent();
+        stream.synchronize();
+        int element = v.type().dtype().bytes();
+        byte[] out = new byte[Math.toIntExact((long) rows * width * element)];
+        arena.copyTo2D(layout.offset(v), (long) cols * element, (long) width * element, rows, out);
+        return out;
+    }
+
     /** Overwrites the bytes of {@code v} (an amax history's count restored from a checkpoint). */
     public void writeBytes(Value v, byte[] contents) {
         context.makeCurrent();

@@ -5,8 +5,10 @@ import dev.octet.compiler.ir.Value;
 import dev.octet.dsl.spec.Gemm;
 import dev.octet.dsl.spec.Role;
 import dev.octet.numerics.Axis;
+import dev.octet.numerics.Granularity;
 import dev.octet.numerics.QuantizationHealth;
 import dev.octet.numerics.QuantizedMatrix;
+import dev.octet.numerics.ScaleGrid;
 import java.util.List;
 
 /**
@@ -33,11 +35,42 @@ public record QuantizedOperand(Operator.Quantize quantize, Value source, Value c
      * K-major. The same figure the CPU computes for this operand from its own quantization.
      */
     public QuantizationHealth measure(float[] source, byte[] codes, float[] scales) {
-        int rows = quantize.rows();
+        return measure(source, codes, scales, quantize.rows());
+    }
+
+    /**
+     * The same over the first {@code rows} rows of the quantized layout: {@code source} holds those rows (their
+     * columns, {@code [cols, rows]}, when the kernel transposes), {@code codes} their codes and {@code scales} the
+     * scales of their tiles, the prefix of the scale grid when {@code rows} is {@link #sampleRows}'s.
+     */
+    public QuantizationHealth measure(float[] source, byte[] codes, float[] scales, int rows) {
         int cols = quantize.cols();
         QuantizedMatrix quantized = new QuantizedMatrix(quantize.format(), quantize.granularity(), Axis.COLS, rows, cols,
                 codes, scales);
         return QuantizationHealth.measure(quantize.transpose() ? transpose(source, cols, rows) : source, quantized);
+    }
+
+    /**
+     * How many rows of the quantized layout a health measurement reads: all of them when they hold at most
+     * {@code maxElements}, else the largest prefix of whole scale tiles (at least one) that does. Reading every
+     * quantization of a large step whole would move tens of gigabytes to the host; a prefix of rows keeps each
+     * measurement bounded and its scales a prefix of the grid.
+     */
+    public int sampleRows(long maxElements) {
+        int rows = quantize.rows();
+        int cols = quantize.cols();
+        if ((long) rows * cols <= maxElements) {
+            return rows;
+        }
+        ScaleGrid grid = ScaleGrid.of(quantize.granularity(), Axis.COLS, rows, cols);
+        int tile = quantize.granularity() instanceof Granularity.Tensor ? 1 : grid.tileRows();
+        long fit = maxElements / cols / tile * tile;
+        return (int) Math.min(rows, Math.max(tile, fit));
+    }
+
+    /** Scales of the first {@code rows} rows' tiles: a prefix of the row-major scale grid. */
+    public int sampleScales(int rows) {
+        return ScaleGrid.of(quantize.granularity(), Axis.COLS, rows, quantize.cols()).scaleCount();
     }
 
     /** {@code a} is row-major [rows, cols]; the result is [cols, rows]. */

@@ -107,6 +107,40 @@ class Fp8HealthProbeTest {
         }
     }
 
+    /**
+     * A bounded measurement reads the first rows of whole scale tiles: the same health as the CPU's measure of
+     * those rows, from a prefix of the codes and of the scale grid, and the transposed source's first columns.
+     */
+    @Test
+    void aSampleOfRowsMeasuresAsTheCpuMeasuresThoseRows() {
+        SplittableRandom random = new SplittableRandom(11);
+        for (QuantizedOperand op : probe.operands()) {
+            Operator.Quantize q = op.quantize();
+            int rows = q.rows();
+            int cols = q.cols();
+            long max = (long) rows * cols / 3;  // forces a sample on every tiny quantization
+            int r = op.sampleRows(max);
+            int tile = q.granularity() instanceof dev.octet.numerics.Granularity.Block b ? b.size() : 1;
+            assertTrue(r >= tile && r <= rows && (r % tile == 0 || r == rows), op.codes() + ": " + r + " rows");
+            assertTrue((long) r * cols <= Math.max(max, (long) tile * cols), op.codes() + ": " + r + " rows");
+            assertEquals(rows, op.sampleRows((long) rows * cols), "a quantization that fits is read whole");
+
+            float[] x = new float[rows * cols];
+            for (int i = 0; i < x.length; i++) {
+                x[i] = (float) (random.nextGaussian() * Math.pow(10, random.nextInt(-6, 2)));
+            }
+            QuantizedMatrix whole = Quantizer.quantize(x, rows, cols, q.granularity(), Axis.COLS, q.format(), q.scaleType());
+            float[] head = Arrays.copyOf(x, r * cols);
+            // The sample's codes are the whole quantization's first rows; its tiles' scales the grid's prefix.
+            QuantizedMatrix expectedQ = new QuantizedMatrix(q.format(), q.granularity(), Axis.COLS, r, cols,
+                    Arrays.copyOf(whole.codes(), r * cols), Arrays.copyOf(whole.scales(), op.sampleScales(r)));
+            QuantizationHealth expected = QuantizationHealth.measure(head, expectedQ);
+            // What the device read returns: the rows, or for a transposing kernel the source's first r columns.
+            float[] source = q.transpose() ? Numbers.transpose(head, r, cols) : head;
+            assertEquals(expected, op.measure(source, expectedQ.codes(), expectedQ.scales(), r), op.codes().toString());
+        }
+    }
+
     @Test
     void aSharedQuantizationCountsForEachGemmItFeedsAndMicroBatchesMerge() {
         QuantizedOperand shared = probe.operands().stream().filter(op -> op.uses().size() > 1).findFirst().orElseThrow();
