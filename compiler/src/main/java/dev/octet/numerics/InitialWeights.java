@@ -66,6 +66,21 @@ public final class InitialWeights {
         return out;
     }
 
+    /** The values of one parameter as {@code init} says it starts for {@code seed}. */
+    public static float[] values(long seed, Initial init) {
+        float[] values = new float[Math.toIntExact(init.param().size())];
+        switch (init.fill()) {
+            case Fill.Zeros z -> { }
+            case Fill.Ones o -> java.util.Arrays.fill(values, 1f);
+            case Fill.Gaussian g -> {
+                for (int i = 0; i < values.length; i++) {
+                    values[i] = gaussian(seed, g, i);
+                }
+            }
+        }
+        return values;
+    }
+
     /** Element {@code index} of a Gaussian fill. */
     public static float gaussian(long seed, Fill.Gaussian fill, long index) {
         long draw = fill.firstDraw() + 2 * index;

@@ -51,6 +51,24 @@ public final class MasterWeights {
                 MemorySegment.copy(values, F32, 0, entries.get(param.name()).master(), 0, Math.toIntExact(param.size())));
     }
 
+    /**
+     * Every parameter's master weights, handed to a sink one parameter at a time: from a file, a parameter store
+     * or the seed, so that a consumer on the device never needs them all on the host at once.
+     */
+    @FunctionalInterface
+    public interface Source {
+        void each(Sink sink) throws IOException;
+
+        /** The masters of {@code params}, as segments over its arrays (native order: little-endian on Octet's hosts). */
+        static Source of(ParameterStore params) {
+            return sink -> {
+                for (ParameterStore.Entry e : params.entries()) {
+                    sink.accept(e.param(), MemorySegment.ofArray(e.master()));
+                }
+            };
+        }
+    }
+
     /** Where the master weights of a file go: a host array or a device buffer. */
     @FunctionalInterface
     public interface Sink {

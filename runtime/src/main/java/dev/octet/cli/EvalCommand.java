@@ -2,17 +2,12 @@ package dev.octet.cli;
 
 import com.google.gson.GsonBuilder;
 import dev.octet.checkpoint.CheckpointException;
+import dev.octet.checkpoint.MasterWeights;
 import dev.octet.checkpoint.SafetensorsFormatException;
 import dev.octet.compiler.Lowering;
 import dev.octet.compiler.UnsupportedShapeException;
 import dev.octet.cpu.decode.CpuDecodeStep;
 import dev.octet.cpu.decode.IncrementalForward;
-import dev.octet.decode.DecodeStep;
-import dev.octet.gpu.CudaException;
-import dev.octet.gpu.CudaUnavailableException;
-import dev.octet.gpu.NvrtcCompileException;
-import dev.octet.gpu.NvrtcException;
-import dev.octet.gpu.exec.DeviceDecoder;
 import dev.octet.cpu.exec.ParameterStore;
 import dev.octet.cpu.exec.RecipeLinearPolicy;
 import dev.octet.cpu.ops.Rounding;
@@ -21,14 +16,26 @@ import dev.octet.data.sft.Conversation;
 import dev.octet.data.sft.ConversationRecords;
 import dev.octet.data.tokenizer.Tokenizer;
 import dev.octet.data.tokenizer.Tokenizers;
+import dev.octet.decode.DecodeStep;
 import dev.octet.dsl.spec.ModelSpec;
 import dev.octet.dsl.spec.RecipeSpec;
 import dev.octet.dsl.spec.TrainingSpec;
 import dev.octet.eval.AnswerExample;
 import dev.octet.eval.AnswerReport;
 import dev.octet.eval.FinalAnswerEval;
+import dev.octet.gpu.CudaException;
+import dev.octet.gpu.CudaUnavailableException;
+import dev.octet.gpu.NvrtcCompileException;
+import dev.octet.gpu.NvrtcException;
+import dev.octet.gpu.exec.DeviceDecoder;
+import dev.octet.numerics.InitialWeights;
 import dev.octet.train.CheckpointWeights;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine;
 import java.io.IOException;
+import java.lang.foreign.MemorySegment;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -37,10 +44,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
-import picocli.CommandLine;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
+import java.util.function.Supplier;
 
 /**
  * {@code octet eval FILE --checkpoint RUN_DIR --data test.jsonl --tokenizer tokenizer.json}: greedy decoding with
@@ -117,19 +121,36 @@ final class EvalCommand implements Callable<Integer> {
         }
         TrainingSpec t = selected.get().training().orElseThrow();
         ModelSpec model = selected.get().model();
-        ParameterStore params;
+        // The GPU takes the weights one tensor at a time (a model the host could not hold whole still decodes);
+        // the CPU reference needs them all in a parameter store.
+        boolean onDevice = placement instanceof DeviceOption.Choice.Cuda;
+        Supplier<ParameterStore> params;
+        MasterWeights.Source source;
         String weights;
         Path report;
         try {
             if (initial) {
-                params = ParameterStore.initialize(model, t.seed());
+                params = () -> ParameterStore.initialize(model, t.seed());
+                source = sink -> {
+                    for (InitialWeights.Initial init : InitialWeights.of(model)) {
+                        sink.accept(init.param(), MemorySegment.ofArray(InitialWeights.values(t.seed(), init)));
+                    }
+                };
                 weights = "initial weights (seed " + t.seed() + ")";
                 report = out != null ? out : Path.of("eval.json");
             } else {
-                Path source = CheckpointWeights.resolve(checkpoint);
-                CheckpointWeights.Loaded w = CheckpointWeights.load(source, model);
-                params = w.params();
-                weights = source + " (step " + w.metadata().step() + ")";
+                Path file = CheckpointWeights.resolve(checkpoint);
+                if (onDevice) {
+                    CheckpointWeights.Streamed w = CheckpointWeights.stream(file, model);
+                    source = w.weights();
+                    params = null;
+                    weights = file + " (step " + w.metadata().step() + ")";
+                } else {
+                    CheckpointWeights.Loaded w = CheckpointWeights.load(file, model);
+                    params = w::params;
+                    source = null;
+                    weights = file + " (step " + w.metadata().step() + ")";
+                }
                 report = out != null ? out : runDirectory(checkpoint).resolve("eval.json");
             }
         } catch (CheckpointException | SafetensorsFormatException e) {
@@ -144,7 +165,10 @@ final class EvalCommand implements Callable<Integer> {
         }
         DecodeStep decoder;
         try {
-            decoder = openDecoder(placement, model, r, params, positions);
+            decoder = onDevice ? DeviceDecoder.open(model, r, slots, positions, source) : cpuDecoder(model, r, params.get(), positions);
+        } catch (CheckpointException | SafetensorsFormatException e) {
+            System.err.println("error: " + e.getMessage());
+            return ExitCodes.INVALID_INPUT;
         } catch (UnsupportedShapeException e) {
             System.err.println("error: the GPU cannot decode " + model.name() + ": " + e.getMessage() + "; use --device cpu");
             return ExitCodes.INVALID_INPUT;
@@ -181,12 +205,8 @@ final class EvalCommand implements Callable<Integer> {
         }
     }
 
-    /** The compiled decoding step on the GPU, or the CPU reference forward (one slot: the CPU gains nothing from more). */
-    private DecodeStep openDecoder(DeviceOption.Choice placement, ModelSpec model, RecipeSpec r, ParameterStore params,
-                                   int positions) {
-        if (placement instanceof DeviceOption.Choice.Cuda) {
-            return DeviceDecoder.open(model, r, slots, positions, params);
-        }
+    /** The CPU reference forward (one slot: the CPU gains nothing from more). */
+    private static DecodeStep cpuDecoder(ModelSpec model, RecipeSpec r, ParameterStore params, int positions) {
         params.refreshWorking(Rounding.GPU);
         RecipeLinearPolicy policy = new RecipeLinearPolicy(r, model.config().layers());
         return new CpuDecodeStep(1, positions, model.config().vocab(),

@@ -7,9 +7,11 @@ import dev.octet.checkpoint.MasterWeights;
 import dev.octet.checkpoint.SafetensorsFile;
 import dev.octet.cpu.exec.ParameterStore;
 import dev.octet.dsl.spec.ModelSpec;
+import dev.octet.dsl.spec.ParameterTable;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 
 /**
  * A trained model's weights read back from a training checkpoint, for inference: the FP32 master weights
@@ -30,6 +32,27 @@ public final class CheckpointWeights {
         return run.latest().map(CheckpointDirectory.Entry::file)
                 .orElseThrow(() -> new CheckpointException(path, "is neither a checkpoint file nor a run directory with one in "
                         + CheckpointDirectory.NAME + "/"));
+    }
+
+    /** A checkpoint's metadata, and its master weights as a source read one tensor at a time when handed over. */
+    public record Streamed(MasterWeights.Source weights, CheckpointMetadata metadata, Path file) {}
+
+    /**
+     * The master weights of {@code file} without reading them yet: the metadata is read and the model checked now,
+     * each tensor is read, checked and handed over when the source is asked (a device load: no host copy).
+     */
+    public static Streamed stream(Path file, ModelSpec model) throws IOException {
+        CheckpointMetadata metadata;
+        try (SafetensorsFile f = SafetensorsFile.open(file)) {
+            metadata = CheckpointMetadata.from(file, f.metadata());
+            TrainingCheckpoint.requireSameModel(file, metadata, model);
+        }
+        List<ParameterTable.Param> params = ParameterTable.of(model).params();
+        return new Streamed(sink -> {
+            try (SafetensorsFile f = SafetensorsFile.open(file)) {
+                MasterWeights.load(f, params, sink);
+            }
+        }, metadata, file);
     }
 
     /** Loads the master weights of {@code file}, refusing a checkpoint of another model. */

@@ -32,6 +32,7 @@ import dev.octet.data.tokenizer.Tokenizers;
 import dev.octet.dsl.check.ProgramLoader;
 import dev.octet.dsl.diag.DiagnosticPrinter;
 import dev.octet.dsl.diag.Diagnostics;
+import dev.octet.cpu.exec.ParameterStore;
 import dev.octet.dsl.spec.ModelSpec;
 import dev.octet.dsl.spec.Program;
 import dev.octet.testing.ModelSources;
@@ -225,6 +226,27 @@ class CheckpointResumeTest {
                 () -> train("small", "infir2", new TrainingOptions(2, dir, 1, 1, false).resumingFrom(last)));
         assertTrue(e.getMessage().contains("already completed 2 of 2 steps"), e.getMessage());
         assertFalse(e.getMessage().contains("\n"));
+    }
+
+    /** What a device load streams from a checkpoint, tensor by tensor, is what the host load holds. */
+    @Test
+    void aStreamedCheckpointHandsOverTheLoadedMasterWeights(@TempDir Path dir) throws IOException {
+        TrainingResult run = train("small", "infir2", options(dir));
+        Path file = run.checkpoint().orElseThrow();
+        ModelSpec model = program.model("small").orElseThrow();
+        ParameterStore loaded = CheckpointWeights.load(file, model).params();
+        CheckpointWeights.Streamed streamed = CheckpointWeights.stream(file, model);
+        assertEquals(CheckpointWeights.load(file, model).metadata().step(), streamed.metadata().step());
+        List<String> seen = new java.util.ArrayList<>();
+        streamed.weights().each((param, values) -> {
+            seen.add(param.name());
+            assertArrayEquals(loaded.get(param.name()).master(), values.toArray(
+                    java.lang.foreign.ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(java.nio.ByteOrder.LITTLE_ENDIAN)), param.name());
+        });
+        assertEquals(loaded.entries().stream().map(e -> e.param().name()).toList(), seen);
+        // Another model's checkpoint is refused before anything is read.
+        assertThrows(dev.octet.checkpoint.CheckpointException.class,
+                () -> CheckpointWeights.stream(file, program.model("wider").orElseThrow()));
     }
 
     private static void assertSameTensors(Path expected, Path actual) throws IOException {

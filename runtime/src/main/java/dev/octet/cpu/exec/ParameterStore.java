@@ -65,17 +65,7 @@ public final class ParameterStore {
     public static ParameterStore initialize(ModelSpec model, long seed) {
         ParameterStore store = new ParameterStore();
         for (InitialWeights.Initial init : InitialWeights.of(model)) {
-            float[] values = new float[Math.toIntExact(init.param().size())];
-            switch (init.fill()) {
-                case InitialWeights.Fill.Zeros z -> { }
-                case InitialWeights.Fill.Ones o -> java.util.Arrays.fill(values, 1f);
-                case InitialWeights.Fill.Gaussian g -> {
-                    for (int i = 0; i < values.length; i++) {
-                        values[i] = InitialWeights.gaussian(seed, g, i);
-                    }
-                }
-            }
-            store.entries.put(init.param().name(), new Entry(init.param(), values));
+            store.entries.put(init.param().name(), new Entry(init.param(), InitialWeights.values(seed, init)));
         }
         return store;
     }

@@ -1,5 +1,6 @@
 package dev.octet.gpu.exec;
 
+import dev.octet.checkpoint.MasterWeights;
 import dev.octet.compiler.Lowering;
 import dev.octet.compiler.ir.Parameter;
 import dev.octet.compiler.ir.Storage;
@@ -9,6 +10,8 @@ import dev.octet.compiler.plan.StepBuffer;
 import dev.octet.compiler.plan.StepPlan;
 import dev.octet.cpu.exec.ParameterStore;
 import dev.octet.decode.DecodeStep;
+import dev.octet.dsl.spec.ModelSpec;
+import dev.octet.dsl.spec.RecipeSpec;
 import dev.octet.gpu.CompileCache;
 import dev.octet.gpu.CudaContext;
 import dev.octet.gpu.CudaGraph;
@@ -17,11 +20,15 @@ import dev.octet.gpu.DeviceBuffer;
 import dev.octet.gpu.KernelArg;
 import dev.octet.gpu.KernelCompiler;
 import dev.octet.gpu.NvrtcCompilers;
-import dev.octet.dsl.spec.ModelSpec;
-import dev.octet.dsl.spec.RecipeSpec;
 import dev.octet.numerics.Bf16;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 
 /**
  * The compiled decoding step ({@code Lowering.compileDecode}) on a CUDA device: one arena with the BF16
@@ -30,6 +37,8 @@ import java.util.Locale;
  * logits back: one host wait per generated token of every slot.
  */
 public final class DeviceDecoder implements DecodeStep {
+    private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+
     private final CudaContext context;
     private final ArenaLayout layout;
     private final LoadedKernels kernels;
@@ -67,12 +76,13 @@ public final class DeviceDecoder implements DecodeStep {
      *
      * @throws dev.octet.compiler.UnsupportedShapeException when no kernel template serves the model's shapes
      */
-    public static DeviceDecoder open(ModelSpec model, RecipeSpec recipe, int slots, int contextLength, ParameterStore params) {
+    public static DeviceDecoder open(ModelSpec model, RecipeSpec recipe, int slots, int contextLength,
+                                     MasterWeights.Source weights) throws IOException {
         StepPlan plan = Lowering.compileDecode(model, recipe, slots, contextLength, Lowering.QUIET);
         CudaContext context = CudaContext.open(0);
         try {
             DeviceDecoder decoder = load(context, plan, new CompileCache(NvrtcCompilers.open(), KernelCompiler.HOPPER,
-                    List.of()), params);
+                    List.of()), weights);
             decoder.ownsContext = true;
             return decoder;
         } catch (RuntimeException e) {
@@ -81,11 +91,23 @@ public final class DeviceDecoder implements DecodeStep {
         }
     }
 
+    /** {@link #load(CudaContext, StepPlan, CompileCache, MasterWeights.Source)} from a parameter store (tests). */
+    public static DeviceDecoder load(CudaContext context, StepPlan plan, CompileCache cache, ParameterStore params) {
+        try {
+            return load(context, plan, cache, MasterWeights.Source.of(params));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);  // a parameter store reads no file
+        }
+    }
+
     /**
      * Loads the decoding step {@code plan} into {@code context} (current on the calling thread) with the working
-     * copies of {@code params}' master weights, rounded to BF16 as training rounds them, and captures its graph.
+     * copies of the master weights {@code weights} hands over one parameter at a time (a checkpoint's, or the
+     * seed's), rounded to BF16 as training rounds them, and captures its graph. The host holds one parameter at
+     * a time, never the model.
      */
-    public static DeviceDecoder load(CudaContext context, StepPlan plan, CompileCache cache, ParameterStore params) {
+    public static DeviceDecoder load(CudaContext context, StepPlan plan, CompileCache cache, MasterWeights.Source weights)
+            throws IOException {
         ArenaLayout layout = new ArenaLayout(plan);
         LoadedKernels kernels = LoadedKernels.load(plan, List.of(), cache);
         DeviceBuffer arena = null;
@@ -93,16 +115,33 @@ public final class DeviceDecoder implements DecodeStep {
         try {
             arena = context.allocate(layout.arenaBytes());
             arena.fill((byte) 0);
+            Map<String, Parameter> read = new HashMap<>();
             for (Parameter p : plan.stepInterface().parameters()) {
-                if (layout.value(p.shadow().name()).isEmpty()) {
-                    continue;  // a parameter the forward never reads
+                if (layout.value(p.shadow().name()).isPresent()) {  // else a parameter the forward never reads
+                    read.put(p.name(), p);
                 }
-                float[] master = params.get(p.name()).master();
-                short[] working = new short[master.length];
-                for (int i = 0; i < master.length; i++) {
-                    working[i] = Bf16.encode(master[i]);
+            }
+            DeviceBuffer target = arena;
+            int[] written = {0};
+            weights.each((param, values) -> {
+                Parameter p = read.get(param.name());
+                if (p == null) {
+                    return;
                 }
-                arena.copyFrom(layout.offset(p.shadow()), working);
+                short[] working = new short[Math.toIntExact(p.shadow().type().elements())];
+                if (values.byteSize() != (long) working.length * Float.BYTES) {
+                    throw new IllegalArgumentException(param.name() + ": " + values.byteSize() + " bytes of weights for "
+                            + working.length + " elements");
+                }
+                for (int i = 0; i < working.length; i++) {
+                    working[i] = Bf16.encode(values.getAtIndex(F32, i));
+                }
+                target.copyFrom(layout.offset(p.shadow()), working);
+                written[0]++;
+            });
+            if (written[0] != read.size()) {
+                throw new IllegalArgumentException("the weights gave " + written[0] + " of the " + read.size()
+                        + " parameters the decoding step reads");
             }
             stream = CudaStream.create();
             List<Launch> launches = plan.kernels().launches();

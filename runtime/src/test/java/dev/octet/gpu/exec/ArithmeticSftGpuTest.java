@@ -2,6 +2,7 @@ package dev.octet.gpu.exec;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.octet.checkpoint.MasterWeights;
 import dev.octet.cpu.exec.ParameterStore;
 import dev.octet.data.arithmetic.ArithmeticTask;
 import dev.octet.data.jsonl.BadRecordPolicy;
@@ -76,8 +77,8 @@ class ArithmeticSftGpuTest {
     }
 
     private static AnswerReport exactMatch(ModelSpec model, RecipeSpec recipe, ParameterStore params,
-                                           HuggingFaceJsonTokenizer tokenizer, List<Conversation> test) {
-        try (DeviceDecoder decoder = DeviceDecoder.open(model, recipe, 64, model.config().maxSeq(), params)) {
+                                           HuggingFaceJsonTokenizer tokenizer, List<Conversation> test) throws IOException {
+        try (DeviceDecoder decoder = DeviceDecoder.open(model, recipe, 64, model.config().maxSeq(), MasterWeights.Source.of(params))) {
             return FinalAnswerEval.run(decoder, tokenizer, test, 48, e -> {});
         }
     }

@@ -3,6 +3,7 @@ package dev.octet.gpu.exec;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.octet.checkpoint.MasterWeights;
 import dev.octet.cpu.decode.CpuDecodeStep;
 import dev.octet.cpu.decode.IncrementalForward;
 import dev.octet.cpu.exec.ParameterStore;
@@ -14,6 +15,7 @@ import dev.octet.dsl.spec.ModelSpec;
 import dev.octet.dsl.spec.Program;
 import dev.octet.dsl.spec.RecipeSpec;
 import dev.octet.gpu.kernels.GpuKernelTest;
+import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -35,7 +37,7 @@ class DeviceDecoderGpuTest {
 
     @ParameterizedTest
     @CsvSource({"infir2", "bf16"})
-    void decodingMatchesTheCpu(String recipeName) {
+    void decodingMatchesTheCpu(String recipeName) throws IOException {
         Program p = ExampleModels.load("tiny.octet", recipeName);
         ModelSpec model = p.model("tiny").orElseThrow();
         RecipeSpec recipe = p.recipe(recipeName).orElseThrow();
@@ -50,7 +52,7 @@ class DeviceDecoderGpuTest {
         RecipeLinearPolicy policy = new RecipeLinearPolicy(recipe, model.config().layers());
         int vocab = model.config().vocab();
         SplittableRandom random = new SplittableRandom(9);
-        try (DeviceDecoder gpu = DeviceDecoder.open(model, recipe, SLOTS, CONTEXT, params);
+        try (DeviceDecoder gpu = DeviceDecoder.open(model, recipe, SLOTS, CONTEXT, MasterWeights.Source.of(params));
              CpuDecodeStep cpu = new CpuDecodeStep(SLOTS, CONTEXT, vocab,
                      () -> new IncrementalForward(model, params, policy, Rounding.GPU))) {
             assertEquals(SLOTS, gpu.slots());
