@@ -7,7 +7,7 @@ import java.util.Optional;
 /**
  * What {@link StepBenchmark} measured of one training step on the GPU, with the figures derived from it.
  *
- * @param stepMillis        wall time of each timed step, host to host: inputs copied, graphs replayed, both host waits
+ * @param stepMillis        wall time of each timed step, host to host: inputs copied, graphs replayed, the host wait at its end
  * @param arenaBytes        the memory plan's arena, allocated once
  * @param usedBeforeBytes   cuMemGetInfo's total − free with the context open, before the step was loaded
  * @param usedPeakBytes     the largest total − free seen while the step was loaded and run (every process's use)

@@ -111,11 +111,11 @@ final class GpuBackend implements TrainingBackend {
     }
 
     /**
-     * A non-finite loss, read back before the optimizer runs, skips the step: its gradients are discarded. A
-     * non-finite gradient norm is found on the device by the gradient-norm kernel, which sets the step's skip
-     * flag so that no AdamW kernel writes anything; the host then names the first gradient holding inf or NaN
-     * (reading gradients back only on such a step) and discards them. With health armed, the micro-batches run
-     * eagerly and each quantization is measured as it is written.
+     * The host waits once, at the end of the step. A non-finite loss or gradient norm is found on the device by
+     * the gradient-norm kernel, which sets the step's skip flag so that no AdamW kernel writes anything; the host
+     * then reports the loss, or names the first gradient holding inf or NaN (reading gradients back only on such
+     * a step), and discards the gradients. With health armed, the micro-batches run eagerly and each quantization
+     * is measured as it is written.
      */
     @Override
     public StepOutcome step(List<Batch> microBatches, long optimizerStep, double learningRate) {
@@ -130,13 +130,12 @@ final class GpuBackend implements TrainingBackend {
                 device.runMicroBatch(in);
             }
         }
-        float loss = device.lossSoFar();
-        if (!Float.isFinite(loss)) {
-            device.discardGradients();
-            return StepOutcome.skipped(loss, Double.NaN, "loss");
-        }
         device.runOptimizer();
         DeviceStep.StepResult result = device.finishStep();
+        if (!Float.isFinite(result.loss())) {
+            device.discardGradients();
+            return StepOutcome.skipped(result.loss(), Double.NaN, "loss");
+        }
         if (!Float.isFinite(result.gradNorm())) {
             String tensor = firstNonFiniteGradient();
             device.discardGradients();

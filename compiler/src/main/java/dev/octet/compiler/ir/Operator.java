@@ -277,9 +277,10 @@ public sealed interface Operator {
     // ---- optimizer -----------------------------------------------------------------------------------
 
     /**
-     * in: every parameter gradient · out: grad_norm f32[1] (global L2 norm) and the step scalars, whose clip
-     * slot receives min(1, max_norm / norm) (1 when the norm is 0 or not finite) and whose skip slot receives 1
-     * when the norm is not finite (every AdamW update of the step then changes nothing), else 0.
+     * in: every parameter gradient, then the step's loss f32[1] · out: grad_norm f32[1] (global L2 norm) and the
+     * step scalars, whose clip slot receives min(1, max_norm / norm) (1 when the norm is 0 or not finite) and whose
+     * skip slot receives 1 when the norm or the loss is not finite (every AdamW update of the step then changes
+     * nothing), else 0: the device decides a skip, so the host waits once a step, at its end.
      */
     record GradientNorm(double maxNorm, int tensors) implements Operator {
         public String mnemonic() { return "gradient_norm"; }

@@ -409,7 +409,8 @@ public final class KernelFormation {
         }
 
         private void gradientNorm(Node root, Operator.GradientNorm n) {
-            List<Integer> sizes = root.inputs().stream().map(v -> Math.toIntExact(v.type().elements())).toList();
+            List<Value> grads = root.inputs().subList(0, n.tensors());
+            List<Integer> sizes = grads.stream().map(v -> Math.toIntExact(v.type().elements())).toList();
             GradNormPlan plan = new GradNormPlan(sizes, n.maxNorm());
             Value partials = scratch("grad_norm_partials", DType.F32, plan.partialCount());
             for (int i = 0; i < sizes.size(); i++) {
@@ -417,7 +418,7 @@ public final class KernelFormation {
                 launch(sum, Map.of("grad", root.inputs().get(i)), Map.of("partials",
                         new Argument.Buffer(partials, plan.firstSlot(i))));
             }
-            launch(plan.finalizer(), Map.of("partials", partials, "grad_norm", out(root, 0)),
+            launch(plan.finalizer(), Map.of("partials", partials, "loss", in(root, n.tensors()), "grad_norm", out(root, 0)),
                     Map.of("clip_factor", new Argument.Buffer(out(root, 1), AdamWScalarSlot.CLIP_FACTOR.index()),
                             "skip", new Argument.Buffer(out(root, 1), AdamWScalarSlot.SKIP.index())));
         }

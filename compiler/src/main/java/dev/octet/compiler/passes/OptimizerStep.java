@@ -45,7 +45,11 @@ public final class OptimizerStep implements GraphPass {
         Value scalars = w.value(StepBuffer.STEP_SCALARS.bufferName(), TensorType.of(DType.F32, AdamWScalarSlot.count()), Storage.INPUT);
         Value norm = w.value(StepBuffer.GRAD_NORM.bufferName(), TensorType.of(DType.F32, 1), Storage.OUTPUT);
         List<Value> grads = g.parameters().stream().map(Parameter::gradient).toList();
-        w.add(new Operator.GradientNorm(clipNorm, grads.size()), grads, List.of(norm, scalars), Phase.OPTIMIZER);
+        Value loss = g.value(StepBuffer.LOSS.bufferName())
+                .orElseThrow(() -> new IllegalArgumentException("a training step without a loss"));
+        List<Value> normInputs = new ArrayList<>(grads);
+        normInputs.add(loss);  // a non-finite loss skips the update on the device, as a non-finite norm does
+        w.add(new Operator.GradientNorm(clipNorm, grads.size()), normInputs, List.of(norm, scalars), Phase.OPTIMIZER);
         for (Parameter p : g.parameters()) {
             w.add(new Operator.AdamWUpdate(p.name(), p.master().type().elements(), adamw.beta1(), adamw.beta2(),
                             adamw.eps(), adamw.weightDecay(), p.decays()),

@@ -212,17 +212,18 @@ public final class NodeExecutor {
             case Operator.Quantize q -> quantize(q, in, node);
             case Operator.GradientNorm g -> {
                 double ss = 0; // in parameter order, as GradientClipping sums
-                for (double[] grad : in) {
-                    for (double x : grad) {
+                for (int t = 0; t < g.tensors(); t++) {
+                    for (double x : in[t]) {
                         ss += x * x;
                     }
                 }
                 double norm = Math.sqrt(ss);
+                double loss = in[g.tensors()][0];
                 // No clipping configured (max norm 0) leaves the gradients alone, as the trainer does.
                 double clip = g.maxNorm() > 0 ? GradientClipping.scale(g.maxNorm(), norm) : 1;
                 double[] scalars = buffers.get(node.outputs().get(1));
                 scalars[AdamWScalarSlot.CLIP_FACTOR.index()] = clip;
-                scalars[AdamWScalarSlot.SKIP.index()] = Double.isFinite(norm) ? 0 : 1;
+                scalars[AdamWScalarSlot.SKIP.index()] = Double.isFinite(norm) && Double.isFinite(loss) ? 0 : 1;
                 yield List.of(new double[] {norm}, scalars);
             }
             case Operator.AdamWUpdate a -> adamw(a, in);

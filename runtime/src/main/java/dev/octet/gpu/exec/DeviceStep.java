@@ -452,8 +452,9 @@ public final class DeviceStep implements AutoCloseable {
     }
 
     /**
-     * Waits for the micro-batches queued so far and reads the loss they added up: a second host wait in the
-     * step, so that a non-finite loss can skip {@link #runOptimizer} ({@link #discardGradients} instead).
+     * Waits for the micro-batches queued so far and reads the loss they added up, before any optimizer: what a
+     * test of the forward and backward reads. A training step does not wait here; the optimizer's gradient-norm
+     * kernel skips the update on a non-finite loss and {@link #finishStep} reads both.
      */
     public float lossSoFar() {
         context.makeCurrent();

@@ -72,7 +72,7 @@ class AdamWNodeTest {
     }
 
     @Test
-    void aNonFiniteGradientNormSetsTheSkipSlotAndAdamWChangesNothing() {
+    void aNonFiniteGradientNormOrLossSetsTheSkipSlotAndAdamWChangesNothing() {
         int n = 8;
         Value param = value(0, "w", DType.F32, Storage.PARAMETER, n);
         Value grad = value(1, "grad.w", DType.F32, Storage.GRADIENT, n);
@@ -81,6 +81,7 @@ class AdamWNodeTest {
         Value scalars = value(4, "step_scalars", DType.F32, Storage.INPUT, AdamWScalarSlot.count());
         Value norm = value(5, "grad_norm", DType.F32, Storage.OUTPUT, 1);
         Value shadow = value(6, "w.bf16", DType.BF16, Storage.SHADOW, n);
+        Value loss = value(7, "loss", DType.F32, Storage.OUTPUT, 1);
         double[] p = {0.5, -0.25, 0.125, 1, -1, 2, -2, 0.75};
         double[] g = {1e-3, 2e-3, Double.NaN, 0, 0, 0, 0, 1e-3};
         ValueBuffers buffers = new ValueBuffers();
@@ -93,8 +94,9 @@ class AdamWNodeTest {
         s[AdamWScalarSlot.BIAS_CORRECTION1.index()] = 0.1;
         s[AdamWScalarSlot.BIAS_CORRECTION2.index()] = 0.05;
         buffers.put(scalars, s);
+        buffers.put(loss, new double[] {2.5});
         NodeExecutor executor = new NodeExecutor();
-        executor.execute(new Node(0, new Operator.GradientNorm(1.0, 1), List.of(grad), List.of(norm, scalars),
+        executor.execute(new Node(0, new Operator.GradientNorm(1.0, 1), List.of(grad, loss), List.of(norm, scalars),
                 Phase.OPTIMIZER), buffers);
         assertEquals(1.0, buffers.get(scalars)[AdamWScalarSlot.SKIP.index()]);
         executor.execute(new Node(1, new Operator.AdamWUpdate("w", n, 0.9, 0.95, 1e-8, 0.1, true),
@@ -106,11 +108,18 @@ class AdamWNodeTest {
         assertArrayEquals(p, buffers.get(shadow), "these weights are exact in BF16");
 
         buffers.put(grad, new double[] {3, 4, 0, 0, 0, 0, 0, 0});
-        executor.execute(new Node(2, new Operator.GradientNorm(1.0, 1), List.of(grad), List.of(norm, scalars),
+        executor.execute(new Node(2, new Operator.GradientNorm(1.0, 1), List.of(grad, loss), List.of(norm, scalars),
                 Phase.OPTIMIZER), buffers);
         assertEquals(0.0, buffers.get(scalars)[AdamWScalarSlot.SKIP.index()]);
         assertEquals(5.0, buffers.get(norm)[0]);
         assertEquals(0.2, buffers.get(scalars)[AdamWScalarSlot.CLIP_FACTOR.index()], 1e-7);
+
+        // A non-finite loss with finite gradients skips the update too: the device decides, the host reads it after.
+        buffers.put(loss, new double[] {Double.POSITIVE_INFINITY});
+        executor.execute(new Node(3, new Operator.GradientNorm(1.0, 1), List.of(grad, loss), List.of(norm, scalars),
+                Phase.OPTIMIZER), buffers);
+        assertEquals(1.0, buffers.get(scalars)[AdamWScalarSlot.SKIP.index()]);
+        assertEquals(5.0, buffers.get(norm)[0]);
     }
 
     private static Value value(int id, String name, DType dtype, Storage storage, int n) {
