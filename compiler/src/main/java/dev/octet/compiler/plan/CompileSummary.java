@@ -21,6 +21,7 @@ public final class CompileSummary {
         sb.append(String.format(Locale.ROOT, "  kernels: %d launches of %d distinct kernels (forward %d, backward %d, optimizer %d)%n",
                 plan.kernels().launches().size(), plan.distinctKernels().size(), plan.launches(Phase.FORWARD).size(),
                 plan.launches(Phase.BACKWARD).size(), plan.launches(Phase.OPTIMIZER).size()));
+        sb.append(launchesPerLayer(plan));
         Map<String, Integer> fused = new TreeMap<>();
         int quantizations = 0;
         int fp8Gemms = 0;
@@ -63,6 +64,36 @@ public final class CompileSummary {
         sb.append(String.format(Locale.ROOT, "  FLOPs per step: %.3g (%.3g per token)%n", plan.flopsPerStep(),
                 plan.flopsPerStep() / ((double) s.tokens() * s.accumulation())));
         return sb.toString();
+    }
+
+    /**
+     * How many launches each transformer layer takes, forward and backward ({@link LaunchCost#layer}), and how
+     * many run outside the layers: the figure kernel fusion moves.
+     */
+    static String launchesPerLayer(StepPlan plan) {
+        Map<Integer, int[]> byLayer = new TreeMap<>();  // forward, backward
+        int outside = 0;
+        for (LaunchCost c : LaunchCost.of(plan)) {
+            Phase phase = c.launch().phase();
+            if (c.layer() < 0 || phase == Phase.OPTIMIZER) {
+                outside++;
+            } else {
+                byLayer.computeIfAbsent(c.layer(), l -> new int[2])[phase == Phase.FORWARD ? 0 : 1]++;
+            }
+        }
+        if (byLayer.isEmpty()) {
+            return String.format(Locale.ROOT, "  per layer: no launch belongs to a layer (%d outside)%n", outside);
+        }
+        int[] forward = byLayer.values().stream().mapToInt(n -> n[0]).sorted().toArray();
+        int[] backward = byLayer.values().stream().mapToInt(n -> n[1]).sorted().toArray();
+        return String.format(Locale.ROOT, "  per layer: %s launches forward and %s backward in each of %d layers; %d outside"
+                        + " the layers (embedding, LM head and loss, optimizer)%n", range(forward), range(backward),
+                byLayer.size(), outside);
+    }
+
+    private static String range(int[] sorted) {
+        int lo = sorted[0], hi = sorted[sorted.length - 1];
+        return lo == hi ? Integer.toString(lo) : lo + "-" + hi;
     }
 
     /**

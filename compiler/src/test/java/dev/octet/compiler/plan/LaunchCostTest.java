@@ -47,6 +47,9 @@ class LaunchCostTest {
         assertEquals(perRole, flops.get(KernelFamily.GEMM_DGRAD), 1e-6 * perRole);
         assertEquals(perRole, flops.get(KernelFamily.GEMM_WGRAD), 1e-6 * perRole);
         assertEquals(2.5 * flops.get(KernelFamily.ATTENTION_FORWARD), flops.get(KernelFamily.ATTENTION_BACKWARD), 1e-6);
+        String perLayer = CompileSummary.launchesPerLayer(plan);
+        assertTrue(perLayer.matches("(?s)  per layer: \\d+(-\\d+)? launches forward and \\d+(-\\d+)? backward in each of 2 layers; \\d+ outside.*"),
+                perLayer);
         for (LaunchCost c : costs) {
             if (c.family() == KernelFamily.GEMM_FPROP) {
                 assertTrue(c.layer() >= 0, "every block GEMM has its layer: " + c.launch().kernel().name());
