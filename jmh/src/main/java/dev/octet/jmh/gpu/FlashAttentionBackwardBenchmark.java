@@ -22,8 +22,8 @@ import java.util.List;
  * kernel alone at 2 × the forward's count (its four products), {@code dq} the dq kernel alone at 1.5 × (three).
  */
 public class FlashAttentionBackwardBenchmark extends GpuKernelBenchmark {
-    /** gpt2: b8 s1024 h12 d64; qwen: b2 s4096 h12 kv2 d128. */
-    @Param({"gpt2", "qwen"})
+    /** The shapes of {@link AttentionShapes}: gpt2, qwen (2 × 4096, hd128), qwen_8k and llama_8k (2 × 8192). */
+    @Param({"gpt2", "qwen", "qwen_8k", "llama_8k"})
     public String shape;
 
     /** mma: every kernel on mma.sync; wgmma: dk, dv and dq on wgmma + TMA; wgmma_dkdv: dk, dv only. */
