@@ -38,8 +38,9 @@ import java.util.function.Consumer;
  * {@link DeviceStep} that replays two CUDA graphs per step. The training state lives on the device only: weights
  * start as the CPU backend's do (same {@link InitialWeights} and seed, computed on the device, or the same file,
  * copied tensor by tensor), and checkpoints stream from the device ({@link DeviceTrainingState}).
- * A step with FP8 health armed runs its micro-batches launch by launch instead of from the graph and reads
- * every quantization back to the host ({@link Fp8HealthProbe}): slow, so only on the steps health is logged for.
+ * A step with FP8 health armed runs its micro-batches launch by launch instead of from the graph and reads a
+ * sample of every quantization back to the host ({@link Fp8HealthProbe}): slower, so only on the steps health is
+ * logged for.
  */
 final class GpuBackend implements TrainingBackend {
     private final ModelSpec model;
