@@ -1,7 +1,10 @@
 package dev.octet.checkpoint;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.channels.WritableByteChannel;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -21,4 +24,42 @@ public interface TensorSource {
 
     /** Writes the tensor's bytes, little-endian, to {@code out}. */
     void writeTo(WritableByteChannel out) throws IOException;
+
+    /**
+     * {@code values} as an F32 tensor, converted when written in slices of 1 Mi elements: unlike
+     * {@link Tensor#f32}, no copy of the whole array is made, so a checkpoint of many arrays needs no second
+     * copy of them. The array must not change until the tensor is written.
+     */
+    static TensorSource f32(float[] values, long... shape) {
+        List<Long> dims = Arrays.stream(shape).boxed().toList();
+        if (Tensor.elementCount(dims) != values.length) {
+            throw new IllegalArgumentException(values.length + " values for shape " + dims);
+        }
+        return new TensorSource() {
+            @Override
+            public DType dtype() {
+                return DType.F32;
+            }
+
+            @Override
+            public List<Long> shape() {
+                return dims;
+            }
+
+            @Override
+            public void writeTo(WritableByteChannel out) throws IOException {
+                int slice = 1 << 20;
+                ByteBuffer bytes = ByteBuffer.allocate(Math.min(values.length, slice) * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN);
+                for (int from = 0; from < values.length; from += slice) {
+                    int n = Math.min(slice, values.length - from);
+                    bytes.clear();
+                    bytes.asFloatBuffer().put(values, from, n);
+                    bytes.limit(n * Float.BYTES);
+                    while (bytes.hasRemaining()) {
+                        out.write(bytes);
+                    }
+                }
+            }
+        };
+    }
 }

@@ -36,9 +36,9 @@ final class HostTrainingState implements TrainingState {
         SequencedMap<String, TensorSource> tensors = new LinkedHashMap<>();
         for (ParameterStore.Entry e : params.entries()) {
             long[] shape = e.param().shape().stream().mapToLong(Integer::longValue).toArray();
-            tensors.put(Part.MASTER.tensorName(e.param().name()), Tensor.f32(e.master(), shape));
-            tensors.put(Part.ADAM_M.tensorName(e.param().name()), Tensor.f32(e.m(), shape));
-            tensors.put(Part.ADAM_V.tensorName(e.param().name()), Tensor.f32(e.v(), shape));
+            tensors.put(Part.MASTER.tensorName(e.param().name()), TensorSource.f32(e.master(), shape));
+            tensors.put(Part.ADAM_M.tensorName(e.param().name()), TensorSource.f32(e.m(), shape));
+            tensors.put(Part.ADAM_V.tensorName(e.param().name()), TensorSource.f32(e.v(), shape));
         }
         for (ParameterTable.Linear linear : ParameterTable.of(model).linears()) {
             if (interpreter.kernel(linear.name()) instanceof Fp8LinearKernel fp8) {

@@ -24,6 +24,28 @@ import org.junit.jupiter.api.io.TempDir;
 /** The safetensors reader and writer: every dtype round trips, the layout is the format's, damage is named. */
 class SafetensorsTest {
 
+    /** An array written in slices, without a copy of the whole, reads back as the array, past one slice too. */
+    @Test
+    void anF32SourceWrittenInSlicesReadsBackWhole(@TempDir Path dir) throws IOException {
+        float[] values = new float[(1 << 20) * 2 + 124];  // a multiple of 3, past two slices
+        for (int i = 0; i < values.length; i++) {
+            values[i] = i * 0.25f - 7;
+        }
+        SequencedMap<String, TensorSource> tensors = new LinkedHashMap<>();
+        tensors.put("big", TensorSource.f32(values, 3, values.length / 3));
+        tensors.put("small", TensorSource.f32(new float[] {1, 2}, 2));
+        Path file = dir.resolve("sliced.safetensors");
+        try (FileChannel out = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+            SafetensorsWriter.write(out, Map.of(), tensors);
+        }
+        try (SafetensorsFile f = SafetensorsFile.open(file)) {
+            assertArrayEquals(values, f.floats("big"));
+            assertEquals(List.of(3L, (long) values.length / 3), f.info("big").shape());
+            assertArrayEquals(new float[] {1, 2}, f.floats("small"));
+        }
+        assertThrows(IllegalArgumentException.class, () -> TensorSource.f32(new float[5], 2, 2));
+    }
+
     @Test
     void everyDtypeRoundTripsWithItsShapeAndTheMetadata(@TempDir Path dir) throws IOException {
         SequencedMap<String, Tensor> tensors = new LinkedHashMap<>();
