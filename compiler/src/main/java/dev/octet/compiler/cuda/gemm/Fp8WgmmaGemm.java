@@ -366,10 +366,11 @@ public record Fp8WgmmaGemm(GemmProblem problem, int blockN, int stages, int clus
                             for (int j = 0; j < NT; ++j)
                                 #pragma unroll
                                 for (int e = 0; e < 4; ++e) acc[0][j][e] = 0.0f;
-                            // Each tile starts a turn of the ring at stage 0, and a turn is unrolled, so that every stage's
-                            // barriers and descriptors are constants; stages past the tile's K come empty and go straight back.
+                            // Each tile starts a turn of the ring at stage 0, and a turn is unrolled (with one B scale per
+                            // tile and chunk), so that every stage's barriers and descriptors are constants; stages past
+                            // the tile's K come empty and go straight back.
                             for (int kb0 = 0; kb0 < K_BLOCKS; kb0 += STAGES, phase ^= 1) {
-                                #pragma unroll
+                                %9$s
                                 for (int stage = 0; stage < STAGES; ++stage) {
                                     const int kb = kb0 + stage;
                                     if (kb >= K_BLOCKS) {
@@ -432,7 +433,9 @@ public record Fp8WgmmaGemm(GemmProblem problem, int blockN, int stages, int clus
                 HopperPrelude.setMaxRegisters(false, PRODUCER_REGISTERS),
                 HopperPrelude.setMaxRegisters(true, CONSUMER_REGISTERS),
                 bScales, promote, MmaGemmSource.epilogue(problem.epilogue()).indent(8),
-                cluster > 1 ? "__cluster_dims__(" + cluster + ", 1, 1) " : "");
+                cluster > 1 ? "__cluster_dims__(" + cluster + ", 1, 1) " : "",
+                // Per-column B scales add shared-memory loads per chunk; unrolled across a turn, NVRTC 12.6 spills them.
+                uniformB ? "#pragma unroll" : "#pragma unroll 1");
     }
 
     /** {@code wgmma_m64k32(d, descA, descB, accumulate)}: one m64n{blockN}k32 into the NT x 4 accumulators. */
