@@ -25,6 +25,33 @@ public interface TensorSource {
     /** Writes the tensor's bytes, little-endian, to {@code out}. */
     void writeTo(WritableByteChannel out) throws IOException;
 
+    /** Writes a tensor's little-endian bytes to a channel: what a {@link TensorSource} is made of. */
+    @FunctionalInterface
+    interface Writer {
+        void writeTo(WritableByteChannel out) throws IOException;
+    }
+
+    /** A tensor of {@code dtype} and {@code shape} whose bytes {@code writer} produces when the file is written. */
+    static TensorSource of(DType dtype, List<Long> shape, Writer writer) {
+        List<Long> dims = List.copyOf(shape);
+        return new TensorSource() {
+            @Override
+            public DType dtype() {
+                return dtype;
+            }
+
+            @Override
+            public List<Long> shape() {
+                return dims;
+            }
+
+            @Override
+            public void writeTo(WritableByteChannel out) throws IOException {
+                writer.writeTo(out);
+            }
+        };
+    }
+
     /**
      * {@code values} as an F32 tensor, converted when written in slices of 1 Mi elements: unlike
      * {@link Tensor#f32}, no copy of the whole array is made, so a checkpoint of many arrays needs no second
@@ -35,31 +62,18 @@ public interface TensorSource {
         if (Tensor.elementCount(dims) != values.length) {
             throw new IllegalArgumentException(values.length + " values for shape " + dims);
         }
-        return new TensorSource() {
-            @Override
-            public DType dtype() {
-                return DType.F32;
-            }
-
-            @Override
-            public List<Long> shape() {
-                return dims;
-            }
-
-            @Override
-            public void writeTo(WritableByteChannel out) throws IOException {
-                int slice = 1 << 20;
-                ByteBuffer bytes = ByteBuffer.allocate(Math.min(values.length, slice) * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN);
-                for (int from = 0; from < values.length; from += slice) {
-                    int n = Math.min(slice, values.length - from);
-                    bytes.clear();
-                    bytes.asFloatBuffer().put(values, from, n);
-                    bytes.limit(n * Float.BYTES);
-                    while (bytes.hasRemaining()) {
-                        out.write(bytes);
-                    }
+        return of(DType.F32, dims, out -> {
+            int slice = 1 << 20;
+            ByteBuffer bytes = ByteBuffer.allocate(Math.min(values.length, slice) * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN);
+            for (int from = 0; from < values.length; from += slice) {
+                int n = Math.min(slice, values.length - from);
+                bytes.clear();
+                bytes.asFloatBuffer().put(values, from, n);
+                bytes.limit(n * Float.BYTES);
+                while (bytes.hasRemaining()) {
+                    out.write(bytes);
                 }
             }
-        };
+        });
     }
 }

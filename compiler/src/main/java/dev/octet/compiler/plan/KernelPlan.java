@@ -2,6 +2,7 @@ package dev.octet.compiler.plan;
 
 import dev.octet.compiler.ir.FusedGraph;
 import dev.octet.compiler.ir.Value;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -37,5 +38,19 @@ public record KernelPlan(FusedGraph fused, List<Launch> launches, Map<Value, Val
             }
         }
         return List.copyOf(all);
+    }
+
+    /** Every buffer some launch touches and every value a launch binds (an alias as well as its storage), by name. */
+    public Map<String, Value> valuesByName() {
+        Map<String, Value> byName = new LinkedHashMap<>();
+        buffers().forEach(v -> byName.put(v.name(), v));
+        for (Launch l : launches) {
+            for (Argument a : l.args()) {
+                if (a instanceof Argument.Buffer b) {
+                    byName.putIfAbsent(b.value().name(), b.value());
+                }
+            }
+        }
+        return byName;
     }
 }

@@ -10,7 +10,6 @@ import dev.octet.dsl.spec.Role;
 import dev.octet.dsl.spec.Scaling;
 import java.util.ArrayList;
 import java.util.EnumMap;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -36,15 +35,7 @@ public record StepInterface(Map<StepBuffer, Value> buffers, List<Parameter> para
      * found among those its launches touch (kernel formation adds some, e.g. the recorded-amax counts).
      */
     public static StepInterface of(KernelPlan kernels, ParameterTable table, RecipeSpec recipe) {
-        Map<String, Value> byName = new HashMap<>();
-        kernels.buffers().forEach(v -> byName.put(v.name(), v));
-        for (Launch l : kernels.launches()) {
-            for (Argument a : l.args()) {
-                if (a instanceof Argument.Buffer b) {
-                    byName.putIfAbsent(b.value().name(), b.value());
-                }
-            }
-        }
+        Map<String, Value> byName = kernels.valuesByName();
         List<DelayedScalingState> delayed = new ArrayList<>();
         for (ParameterTable.Linear linear : table.linears()) {
             for (Gemm gemm : Gemm.values()) {

@@ -9,7 +9,6 @@ import dev.octet.compiler.plan.Launch;
 import dev.octet.compiler.plan.StepPlan;
 import dev.octet.gpu.KernelArg;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -21,20 +20,11 @@ import java.util.Optional;
  */
 public final class ArenaLayout {
     private final StepPlan plan;
-    private final Map<String, Value> byName = new LinkedHashMap<>();
+    private final Map<String, Value> byName;
 
     public ArenaLayout(StepPlan plan) {
         this.plan = plan;
-        for (Value v : plan.kernels().buffers()) {
-            byName.put(v.name(), v);
-        }
-        for (Launch l : plan.kernels().launches()) {
-            for (Argument a : l.args()) {
-                if (a instanceof Argument.Buffer b) {
-                    byName.putIfAbsent(b.value().name(), b.value());
-                }
-            }
-        }
+        this.byName = plan.kernels().valuesByName();
     }
 
     public StepPlan plan() {

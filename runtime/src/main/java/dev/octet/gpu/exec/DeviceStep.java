@@ -23,10 +23,8 @@ import dev.octet.compiler.cuda.optim.InitialWeightsKernel;
 import dev.octet.gpu.PinnedBuffer;
 import dev.octet.numerics.Bf16;
 import dev.octet.numerics.InitialWeights;
-import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
-import java.nio.channels.WritableByteChannel;
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
@@ -191,34 +189,21 @@ public final class DeviceStep implements AutoCloseable {
      */
     public TensorSource f32Tensor(Value v, List<Long> shape) {
         requireF32(v);
-        return new TensorSource() {
-            @Override
-            public DType dtype() {
-                return DType.F32;
-            }
-
-            @Override
-            public List<Long> shape() {
-                return shape;
-            }
-
-            @Override
-            public void writeTo(WritableByteChannel out) throws IOException {
-                context.makeCurrent();
-                stream.synchronize();
-                PinnedBuffer host = staging();
-                long base = layout.offset(v), total = v.type().bytes();
-                for (long done = 0; done < total; ) {
-                    long n = Math.min(host.bytes(), total - done);
-                    arena.copyTo(base + done, host, n);
-                    ByteBuffer bytes = host.front(n);
-                    while (bytes.hasRemaining()) {
-                        out.write(bytes);
-                    }
-                    done += n;
+        return TensorSource.of(DType.F32, shape, out -> {
+            context.makeCurrent();
+            stream.synchronize();
+            PinnedBuffer host = staging();
+            long base = layout.offset(v), total = v.type().bytes();
+            for (long done = 0; done < total; ) {
+                long n = Math.min(host.bytes(), total - done);
+                arena.copyTo(base + done, host, n);
+                ByteBuffer bytes = host.front(n);
+                while (bytes.hasRemaining()) {
+                    out.write(bytes);
                 }
+                done += n;
             }
-        };
+        });
     }
 
     /**

@@ -34,14 +34,12 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.SequencedMap;
-import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -69,17 +67,17 @@ class LargeVocabularyGpuTest {
         GpuSession session = GpuSession.get();
 
         // A chunk: one sequence of 512 tokens, its loss on the device and in the oracle (same seed, same weights).
-        Batch chunk = randomBatch(1, 512, 5);
+        Batch chunk = RandomBatches.of(VOCAB, 1, 512, 5);
         StepPlan small = Lowering.compile(CompileTarget.of(model, recipe, Optional.empty(), 1, 512), Lowering.QUIET);
         float gpuChunk;
         try (DeviceStep step = DeviceStep.load(session.context(), small, session.cache())) {
             step.initialize(seed, InitialWeights.of(model));
-            gpuChunk = step.loss(MicroBatchInputs.of(copy(chunk)));
+            gpuChunk = step.loss(MicroBatchInputs.of(RandomBatches.copy(chunk)));
         }
         ParameterStore cpu = ParameterStore.initialize(model, seed);
         cpu.refreshWorking(Rounding.GPU);
         double cpuChunk = new GraphInterpreter(model, cpu, new RecipeLinearPolicy(recipe, model.config().layers()),
-                Rounding.GPU).loss(TokenBatch.of(copy(chunk)));
+                Rounding.GPU).loss(TokenBatch.of(RandomBatches.copy(chunk)));
         double chunkError = Math.abs(gpuChunk - cpuChunk) / Math.abs(cpuChunk);
         System.out.printf(Locale.ROOT, "vocab %d, 512 tokens: loss GPU %.6f, CPU %.6f (rel %.2e, bound 1e-3)%n", VOCAB,
                 gpuChunk, cpuChunk, chunkError);
@@ -87,7 +85,8 @@ class LargeVocabularyGpuTest {
 
         // Three steps of 2 x 8192 tokens, then the same from the state after the first, streamed to a file and back.
         StepPlan plan = Lowering.compile(CompileTarget.of(model, recipe, Optional.empty(), 2, 8192), Lowering.QUIET);
-        List<Batch> batches = List.of(randomBatch(2, 8192, 11), randomBatch(2, 8192, 12), randomBatch(2, 8192, 13));
+        List<Batch> batches = List.of(RandomBatches.of(VOCAB, 2, 8192, 11), RandomBatches.of(VOCAB, 2, 8192, 12),
+                RandomBatches.of(VOCAB, 2, 8192, 13));
         Path state = dir.resolve("after-step-1.safetensors");
         List<Float> whole = new ArrayList<>();
         Map<String, float[]> wholeMasters = new LinkedHashMap<>();
@@ -128,7 +127,7 @@ class LargeVocabularyGpuTest {
     }
 
     private static float step(DeviceStep step, Batch batch, int t) {
-        MicroBatchInputs in = MicroBatchInputs.of(copy(batch));
+        MicroBatchInputs in = MicroBatchInputs.of(RandomBatches.copy(batch));
         step.beginStep(StepScalars.of(1e-3, 0.9, 0.95, t), MicroBatchInputs.lossWeight(List.of(in)));
         step.runMicroBatch(in);
         step.runOptimizer();
@@ -147,21 +146,5 @@ class LargeVocabularyGpuTest {
         try (FileChannel out = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
             SafetensorsWriter.write(out, Map.of(), tensors);
         }
-    }
-
-    private static Batch randomBatch(int batch, int seq, long seed) {
-        SplittableRandom r = new SplittableRandom(seed);
-        int n = batch * seq;
-        int[] tokens = r.ints(n, 0, VOCAB).toArray();
-        int[] targets = r.ints(n, 0, VOCAB).toArray();
-        float[] mask = new float[n];
-        Arrays.fill(mask, 1f);
-        return new Batch(batch, seq, tokens, targets, new int[n], mask);
-    }
-
-    /** MicroBatchInputs.of writes the mask into the batch's targets; each use gets its own copy. */
-    private static Batch copy(Batch b) {
-        return new Batch(b.batchSize(), b.sequenceLength(), b.inputs().clone(), b.targets().clone(),
-                b.documentIds().clone(), b.lossMask().clone());
     }
 }

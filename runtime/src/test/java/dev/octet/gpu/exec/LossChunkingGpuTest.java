@@ -71,7 +71,7 @@ class LossChunkingGpuTest {
         GpuSession session = GpuSession.get();
         try (DeviceStep step = DeviceStep.load(session.context(), run.plan(), session.cache())) {
             step.upload(ParameterStore.initialize(run.model(), run.spec().seed()));
-            MicroBatchInputs in = MicroBatchInputs.of(copy(batch));
+            MicroBatchInputs in = MicroBatchInputs.of(RandomBatches.copy(batch));
             step.beginStep(StepScalars.of(1e-3, 0.9, 0.95, 1), MicroBatchInputs.lossWeight(List.of(in)));
             step.runMicroBatch(in);
             float loss = step.lossSoFar();
@@ -98,7 +98,7 @@ class LossChunkingGpuTest {
         RecipeSpec recipe = p.recipe("infir2").orElseThrow();
         int seq = 8192;
         CompileTarget target = CompileTarget.of(model, recipe, Optional.empty(), 2, seq);
-        Batch batch = randomBatch(model.config().vocab(), 2, seq, 8192);
+        Batch batch = RandomBatches.of(model.config().vocab(), 2, seq, 8192);
         float[] losses = new float[2];
         long[] workspaces = {target.lossWorkspaceBytes(), 256L << 20};
         for (int i = 0; i < workspaces.length; i++) {
@@ -108,7 +108,7 @@ class LossChunkingGpuTest {
             try (DeviceStep step = DeviceStep.load(session.context(), plan, session.cache())) {
                 System.out.println("qwen 2x8192: " + step.summary());
                 writeInitialWeights(step);
-                MicroBatchInputs in = MicroBatchInputs.of(copy(batch));
+                MicroBatchInputs in = MicroBatchInputs.of(RandomBatches.copy(batch));
                 long start = System.nanoTime();
                 step.beginStep(StepScalars.of(1e-5, 0.9, 0.95, 1), MicroBatchInputs.lossWeight(List.of(in)));
                 step.runMicroBatch(in);
@@ -158,26 +158,6 @@ class LossChunkingGpuTest {
             step.writeBytes(p.shadow(), shadow.array());
             index++;
         }
-    }
-
-    private static Batch randomBatch(int vocab, int batch, int seq, long seed) {
-        SplittableRandom r = new SplittableRandom(seed);
-        int n = batch * seq;
-        int[] tokens = new int[n];
-        int[] targets = new int[n];
-        for (int i = 0; i < n; i++) {
-            tokens[i] = r.nextInt(vocab);
-            targets[i] = r.nextInt(vocab);
-        }
-        float[] mask = new float[n];
-        Arrays.fill(mask, 1f);
-        return new Batch(batch, seq, tokens, targets, new int[n], mask);
-    }
-
-    /** MicroBatchInputs.of writes the mask into the batch's targets; each run gets its own copy. */
-    private static Batch copy(Batch b) {
-        return new Batch(b.batchSize(), b.sequenceLength(), b.inputs().clone(), b.targets().clone(),
-                b.documentIds().clone(), b.lossMask().clone());
     }
 
     private static Operator.LmHeadCrossEntropy head(StepPlan plan) {
