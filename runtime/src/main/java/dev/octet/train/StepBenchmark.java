@@ -65,7 +65,7 @@ public final class StepBenchmark {
                 scratch = Files.createTempDirectory("octet-bench-kernels");
                 cache = new CompileCache(compiler, scratch, KernelCompiler.HOPPER, List.of());
                 cold = Optional.of(BenchMeasurement.KernelCompile.of(
-                        cache.compileAll(List.copyOf(plan.distinctKernels().values()))));
+                        cache.compileAll(DeviceStep.kernels(plan))));
             } else {
                 cache = new CompileCache(compiler, KernelCompiler.HOPPER, List.of());
             }

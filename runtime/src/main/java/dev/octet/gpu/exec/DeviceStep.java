@@ -94,6 +94,11 @@ public final class DeviceStep implements AutoCloseable {
                 .filter(v -> v.storage() == Storage.OPTIMIZER_STATE).distinct().toList();
     }
 
+    /** Every kernel {@link #load} compiles for {@code plan}: the plan's and the weight initialisation's. */
+    public static List<CudaKernel> kernels(StepPlan plan) {
+        return LoadedKernels.of(plan, List.of(INITIAL_WEIGHTS));
+    }
+
     /**
      * Compiles the plan's distinct kernels (cache misses in parallel), loads them into {@code context},
      * allocates the arena and zeroes it: gradients, moments, amax histories and their counters start at 0.

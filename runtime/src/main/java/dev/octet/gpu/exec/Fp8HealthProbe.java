@@ -17,6 +17,9 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ForkJoinPool;
+import java.util.concurrent.Semaphore;
 
 /**
  * FP8 health of the compiled step, measured on the host: after each launch that writes a quantization's codes
@@ -26,18 +29,28 @@ import java.util.Map;
  * launch because a transient's arena place is reused by later launches. Quantizations of the same operand
  * within a step (micro-batches) merge into one entry, as the CPU's collector merges them.
  *
+ * <p>The read-backs wait for the stream; the comparisons run on the common fork-join pool while the launches go
+ * on, at most {@link #IN_FLIGHT} at once (each holds its sample), and {@link #finish} merges them in launch
+ * order, so the result does not depend on which comparison ends first.
+ *
  * <p>A quantization whose source never reaches the arena (written and read only inside one fused kernel) has
  * nothing to compare against and is not measured.
  */
 public final class Fp8HealthProbe {
     /**
-     * Elements of each quantization measured: its first rows of whole scale tiles up to this many (all of a
-     * small model's). Bounds a health step's host work for large steps (Qwen2.5-1.5B at 2 × 8192 quantizes ~30G
-     * elements a step), at the price of measuring the leading tokens or channels only.
+     * Elements of each quantization measured: its first rows of whole scale tiles up to this many (all of the
+     * tiny model's). Bounds a health step's host work for large steps (Qwen2.5-1.5B at 2 × 8192 quantizes ~30G
+     * elements a step; at 2^20 elements each its 924 quantizations took 28 s), at the price of measuring the
+     * leading tokens or channels only.
      */
-    static final long SAMPLE_ELEMENTS = 1L << 20;
+    static final long SAMPLE_ELEMENTS = 1L << 18;
+
+    /** Comparisons queued or running at once: enough to keep the pool busy, few samples held. */
+    static final int IN_FLIGHT = 2 * Runtime.getRuntime().availableProcessors();
 
     private final Map<Integer, List<QuantizedOperand>> byLaunch;
+    private final List<CompletableFuture<Runnable>> pending = new ArrayList<>();
+    private final Semaphore slots = new Semaphore(IN_FLIGHT);
     private final Map<QuantizedOperand.Use, QuantizationHealth> measured = new LinkedHashMap<>();
 
     private Fp8HealthProbe(Map<Integer, List<QuantizedOperand>> byLaunch) {
@@ -100,7 +113,7 @@ public final class Fp8HealthProbe {
     }
 
     /**
-     * Reads back what {@code launch} quantized and records its health; called once the launch is queued
+     * Reads back what {@code launch} quantized and queues the comparison; called once the launch is queued
      * (the reads wait for it).
      */
     public void measureAfter(Launch launch, DeviceStep device) {
@@ -113,8 +126,16 @@ public final class Fp8HealthProbe {
                     : device.readPrefix(op.source(), (long) rows * cols * op.source().type().dtype().bytes());
             byte[] codes = device.readPrefix(op.codes(), (long) rows * cols);
             float[] scales = floats(device.readPrefix(op.scales(), (long) op.sampleScales(rows) * Float.BYTES));
-            record(op, op.measure(op.source().type().dtype() == DType.BF16 ? bf16s(source) : floats(source), codes,
-                    scales, rows));
+            boolean bf16 = op.source().type().dtype() == DType.BF16;
+            slots.acquireUninterruptibly();
+            pending.add(CompletableFuture.supplyAsync(() -> {
+                try {
+                    QuantizationHealth health = op.measure(bf16 ? bf16s(source) : floats(source), codes, scales, rows);
+                    return (Runnable) () -> record(op, health);
+                } finally {
+                    slots.release();
+                }
+            }, ForkJoinPool.commonPool()));
         }
     }
 
@@ -127,6 +148,8 @@ public final class Fp8HealthProbe {
 
     /** What was measured since the last call, one entry per GEMM operand in the order first measured. */
     public List<Fp8TensorHealth> finish() {
+        pending.forEach(p -> p.join().run());
+        pending.clear();
         List<Fp8TensorHealth> out = new ArrayList<>(measured.size());
         measured.forEach((u, h) -> out.add(new Fp8TensorHealth(u.layer(), u.gemm(), u.role(), h)));
         measured.clear();

@@ -33,9 +33,15 @@ final class LoadedKernels implements AutoCloseable {
         this.functions = functions;
     }
 
-    static LoadedKernels load(StepPlan plan, List<CudaKernel> runtimeKernels, CompileCache cache) {
+    /** The plan's distinct kernels followed by those the runtime launches outside the plan, each once. */
+    static List<CudaKernel> of(StepPlan plan, List<CudaKernel> runtimeKernels) {
         List<CudaKernel> kernels = new ArrayList<>(plan.distinctKernels().values());
         runtimeKernels.stream().filter(k -> !plan.distinctKernels().containsKey(k.name())).forEach(kernels::add);
+        return kernels;
+    }
+
+    static LoadedKernels load(StepPlan plan, List<CudaKernel> runtimeKernels, CompileCache cache) {
+        List<CudaKernel> kernels = of(plan, runtimeKernels);
         CompileReport report = cache.compileAll(kernels);
         long start = System.nanoTime();
         List<LoadedModule> modules = new ArrayList<>();
