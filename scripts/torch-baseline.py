@@ -20,6 +20,7 @@ import torch
 import torch.nn.functional as F
 
 TOKENS = 8192
+LM_HEAD_CHUNK = 1664  # Qwen2.5-1.5B's loss chunk with the default workspace
 # name -> (M, N, K); the same as GemmShape.java
 GEMMS = {
     "gpt2_fc_fprop": (TOKENS, 3072, 768),
@@ -35,6 +36,9 @@ GEMMS = {
     "llama_up_fprop_16k": (2 * TOKENS, 8192, 2048),
     "llama_up_dgrad_16k": (2 * TOKENS, 2048, 8192),
     "llama_up_wgrad_16k": (8192, 2048, 2 * TOKENS),
+    "qwen_lm_head_fprop": (LM_HEAD_CHUNK, 151936, 1536),
+    "qwen_lm_head_dgrad": (LM_HEAD_CHUNK, 1536, 151936),
+    "qwen_lm_head_wgrad": (151936, 1536, LM_HEAD_CHUNK),
     "square_4096": (4096, 4096, 4096),
     "square_8192": (8192, 8192, 8192),
 }

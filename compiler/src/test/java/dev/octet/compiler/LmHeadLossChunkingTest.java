@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.octet.compiler.cuda.gemm.Bf16MmaGemm;
+import dev.octet.compiler.cuda.gemm.GemmKernel;
 import dev.octet.compiler.cuda.loss.CrossEntropyFused;
 import dev.octet.compiler.cuda.loss.TokenLossSum;
 import dev.octet.compiler.ir.Graph;
@@ -115,11 +115,11 @@ class LmHeadLossChunkingTest {
             Launch loss = launches.get(4 * c + 1);
             Launch dgrad = launches.get(4 * c + 2);
             Launch wgrad = launches.get(4 * c + 3);
-            assertEquals(rows[c], ((Bf16MmaGemm) fprop.spec()).problem().m());
+            assertEquals(rows[c], ((GemmKernel) fprop.spec()).problem().m());
             assertEquals(new CrossEntropyFused(rows[c], TINY_VOCAB), loss.spec());
-            assertEquals(rows[c], ((Bf16MmaGemm) dgrad.spec()).problem().m());
-            assertEquals(rows[c], ((Bf16MmaGemm) wgrad.spec()).problem().k());
-            assertTrue(((Bf16MmaGemm) wgrad.spec()).problem().epilogue().accumulate(), "wgrad adds each chunk's share");
+            assertEquals(rows[c], ((GemmKernel) dgrad.spec()).problem().m());
+            assertEquals(rows[c], ((GemmKernel) wgrad.spec()).problem().k());
+            assertTrue(((GemmKernel) wgrad.spec()).problem().epilogue().accumulate(), "wgrad adds each chunk's share");
             long first = 120L * c;
             assertEquals(first * 128, offset(fprop, "a"), "x rows of chunk " + c);
             assertEquals(first, offset(loss, "targets"));

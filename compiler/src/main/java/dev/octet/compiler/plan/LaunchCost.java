@@ -9,8 +9,7 @@ import dev.octet.compiler.cuda.attention.FlashAttentionBackwardQuery;
 import dev.octet.compiler.cuda.attention.FlashAttentionBackwardQueryHopper;
 import dev.octet.compiler.cuda.attention.FlashAttentionForward;
 import dev.octet.compiler.cuda.attention.FlashAttentionForwardHopper;
-import dev.octet.compiler.cuda.gemm.Bf16MmaGemm;
-import dev.octet.compiler.cuda.gemm.Fp8WgmmaGemm;
+import dev.octet.compiler.cuda.gemm.GemmKernel;
 import dev.octet.compiler.ir.FusionGroup;
 import dev.octet.compiler.ir.Node;
 import dev.octet.compiler.ir.Operator;
@@ -53,7 +52,7 @@ public record LaunchCost(Launch launch, KernelFamily family, int layer, double f
             return KernelFamily.OPTIMIZER;
         }
         KernelSpec spec = l.spec();
-        if (spec instanceof Fp8WgmmaGemm || spec instanceof Bf16MmaGemm) {
+        if (spec instanceof GemmKernel) {
             return group.flatMap(LaunchCost::matMul).map(mm -> switch (mm.gemm()) {
                 case FPROP -> KernelFamily.GEMM_FPROP;
                 case DGRAD -> KernelFamily.GEMM_DGRAD;
@@ -109,8 +108,7 @@ public record LaunchCost(Launch launch, KernelFamily family, int layer, double f
      */
     private static double flops(KernelSpec spec) {
         return switch (spec) {
-            case Fp8WgmmaGemm g -> g.problem().flops();
-            case Bf16MmaGemm g -> g.problem().flops();
+            case GemmKernel g -> g.problem().flops();
             case FlashAttentionForward a -> a.shape().forwardFlops();
             case FlashAttentionForwardHopper a -> a.shape().forwardFlops();
             case FlashAttentionBackwardKeyValue a -> 2.5 * a.shape().forwardFlops();

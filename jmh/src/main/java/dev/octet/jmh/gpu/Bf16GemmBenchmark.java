@@ -19,7 +19,8 @@ import java.util.List;
  */
 public class Bf16GemmBenchmark extends GpuKernelBenchmark {
     @Param({"gpt2_fc_fprop", "gpt2_fc_dgrad", "gpt2_fc_wgrad", "qwen_up_fprop", "qwen_up_dgrad", "qwen_up_wgrad",
-            "square_4096", "square_8192"})
+            "qwen_up_fprop_16k", "qwen_up_dgrad_16k", "qwen_up_wgrad_16k", "qwen_lm_head_fprop", "qwen_lm_head_dgrad",
+            "qwen_lm_head_wgrad", "square_4096", "square_8192"})
     public String shape;
 
     @Setup(Level.Trial)

@@ -28,6 +28,11 @@ public enum GemmShape {
     LLAMA_UP_FPROP_16K(Role.FPROP, Shapes.TOKENS_16K, 8192, 2048),
     LLAMA_UP_DGRAD_16K(Role.DGRAD, Shapes.TOKENS_16K, 2048, 8192),
     LLAMA_UP_WGRAD_16K(Role.WGRAD, 8192, 2048, Shapes.TOKENS_16K),
+    // Qwen2.5-1.5B's LM head (vocabulary 151,936, BF16 in every recipe) on one loss chunk of 1,664 tokens, the
+    // chunk the step runs with its default 512 MiB loss workspace (LmHeadLossChunking).
+    QWEN_LM_HEAD_FPROP(Role.FPROP, Shapes.LM_HEAD_CHUNK, 151936, 1536),
+    QWEN_LM_HEAD_DGRAD(Role.DGRAD, Shapes.LM_HEAD_CHUNK, 1536, 151936),
+    QWEN_LM_HEAD_WGRAD(Role.WGRAD, 151936, 1536, Shapes.LM_HEAD_CHUNK),
     SQUARE_4096(Role.FPROP, 4096, 4096, 4096),
     SQUARE_8192(Role.FPROP, 8192, 8192, 8192);
 
@@ -78,6 +83,7 @@ public enum GemmShape {
     /** Shape constants shared with scripts/torch-baseline.py. */
     static final class Shapes {
         static final int TOKENS = 8192;
+        static final int LM_HEAD_CHUNK = 1664;
         static final int TOKENS_16K = 16384;
 
         private Shapes() {}

@@ -154,7 +154,18 @@ class GemmKernelsGpuTest {
                 arguments("tiny lm head fprop", 512, 4096, 128, kMajor, Role.ACTIVATION, kMajor, Role.WEIGHT, bf16),
                 arguments("tiny lm head dgrad", 512, 128, 4096, kMajor, Role.GRADIENT, mnMajor, Role.WEIGHT, bf16.withResidual()),
                 arguments("tiny lm head wgrad", 4096, 128, 512, mnMajor, Role.GRADIENT, mnMajor, Role.ACTIVATION,
-                        GemmEpilogue.accumulateF32()));
+                        GemmEpilogue.accumulateF32()),
+                // Ragged tiles on wgmma (contiguous extents multiples of 8, the rest not): a partial last K block,
+                // partial row and column tiles, and MN-major panels that lie partly or wholly past the edge.
+                arguments("fprop ragged", 300, 200, 136, kMajor, Role.ACTIVATION, kMajor, Role.WEIGHT, bf16.withBias()),
+                arguments("dgrad ragged", 300, 136, 200, kMajor, Role.GRADIENT, mnMajor, Role.WEIGHT, bf16.withResidual()),
+                arguments("wgrad ragged wgmma", 136, 200, 301, mnMajor, Role.GRADIENT, mnMajor, Role.ACTIVATION,
+                        GemmEpilogue.accumulateF32()),
+                arguments("fprop A MN-major", 264, 72, 96, mnMajor, Role.ACTIVATION, kMajor, Role.WEIGHT,
+                        GemmEpilogue.store(DType.F32)),
+                // Enough tiles for 128 x 256 ones, with a ragged last column tile and more tiles than SMs.
+                arguments("lm head fprop wide tiles", 4224, 1032, 136, kMajor, Role.ACTIVATION, kMajor, Role.WEIGHT, bf16),
+                arguments("lm head dgrad, many tiles", 4224, 520, 264, kMajor, Role.GRADIENT, mnMajor, Role.WEIGHT, bf16));
     }
 
     @ParameterizedTest(name = "{0} M={1} N={2} K={3} A {4} {5}, B {6} {7}, {8}")

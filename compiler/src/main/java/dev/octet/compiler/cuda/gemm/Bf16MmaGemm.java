@@ -3,7 +3,6 @@ package dev.octet.compiler.cuda.gemm;
 import dev.octet.compiler.cuda.CudaKernel;
 import dev.octet.compiler.cuda.CudaPrelude;
 import dev.octet.compiler.cuda.KernelParam;
-import dev.octet.compiler.cuda.KernelSpec;
 import dev.octet.compiler.ir.DType;
 import java.util.ArrayList;
 import java.util.List;
@@ -24,7 +23,7 @@ import java.util.Objects;
  *
  * <p>Parameters: {@code a, b, [bias], [residual], c}. Buffers must be 16-byte aligned.
  */
-public record Bf16MmaGemm(GemmProblem problem, GemmTiles tiles) implements KernelSpec {
+public record Bf16MmaGemm(GemmProblem problem, GemmTiles tiles) implements GemmKernel {
     /** Elements of padding per staged shared-memory row: keeps rows 16-byte aligned and spreads banks. */
     static final int ROW_PADDING = 8;
 
@@ -86,7 +85,7 @@ public record Bf16MmaGemm(GemmProblem problem, GemmTiles tiles) implements Kerne
         };
     }
 
-    private static String describe(OperandLayout layout, String rows) {
+    static String describe(OperandLayout layout, String rows) {
         return switch (layout) {
             case K_MAJOR -> "[" + rows + ",K] row-major (K-major)";
             case MN_MAJOR -> "[K," + rows + "] row-major (" + rows + "-major)";

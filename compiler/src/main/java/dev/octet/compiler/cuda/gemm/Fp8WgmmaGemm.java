@@ -4,7 +4,6 @@ import dev.octet.compiler.cuda.CudaKernel;
 import dev.octet.compiler.cuda.CudaPrelude;
 import dev.octet.compiler.cuda.HopperPrelude;
 import dev.octet.compiler.cuda.KernelParam;
-import dev.octet.compiler.cuda.KernelSpec;
 import dev.octet.compiler.cuda.LaunchGeometry;
 import dev.octet.compiler.cuda.TensorMapView;
 import dev.octet.compiler.ir.DType;
@@ -43,15 +42,11 @@ import java.util.Objects;
  * group(g) → {@code [rows, ceil(K/g)]}; block(b) → {@code [ceil(rows/b), ceil(K/b)]}); then
  * {@code [bias], [residual], c} as {@link MmaGemmSource#epilogueParams} lists them.
  */
-public record Fp8WgmmaGemm(GemmProblem problem, int blockN, int stages, int cluster) implements KernelSpec {
-    static final int BLOCK_M = 128, BLOCK_K = 128, WGMMA_K = 32;
-    static final int CONSUMERS = 2, THREADS = 128 * (1 + CONSUMERS);
-    /** Row tiles per raster group. */
-    static final int GROUP_M = 8;
-    /** Registers per thread after reallocation: 40 × 128 + 2 × 232 × 128 = 64,512 of the SM's 65,536. */
-    static final int PRODUCER_REGISTERS = 40, CONSUMER_REGISTERS = 232;
-    /** Dynamic shared memory one block may have on sm_90 (227 KiB). */
-    static final int SHARED_LIMIT = 227 * 1024;
+public record Fp8WgmmaGemm(GemmProblem problem, int blockN, int stages, int cluster) implements GemmKernel {
+    static final int BLOCK_M = WarpSpecializedGemm.BLOCK_M, BLOCK_K = 128, WGMMA_K = 32;
+    static final int CONSUMERS = WarpSpecializedGemm.CONSUMERS, THREADS = WarpSpecializedGemm.THREADS;
+    static final int GROUP_M = WarpSpecializedGemm.GROUP_M;
+    static final int SHARED_LIMIT = WarpSpecializedGemm.SHARED_LIMIT;
 
     public Fp8WgmmaGemm {
         Objects.requireNonNull(problem, "problem");
@@ -225,19 +220,7 @@ public record Fp8WgmmaGemm(GemmProblem problem, int blockN, int stages, int clus
                                     acc[0][j][2] = __fmaf_rn(part[j][2], __fmul_rn(s_hi, sbc.x), acc[0][j][2]);
                                     acc[0][j][3] = __fmaf_rn(part[j][3], __fmul_rn(s_hi, sbc.y), acc[0][j][3]);
                 """;
-        return constants + "\n" + wgmmaFunction(a, b) + """
-
-                // The tile of work unit u for block `rank` of its cluster. Units are rastered GROUP_M row tiles at a time,
-                // all their column units before the next group. A last odd column tile leaves the second block of its
-                // pair a tile past N: it loads B's last tile and stores nothing.
-                __device__ __forceinline__ void tile_of(int u, unsigned rank, int& tm, int& tn) {
-                    constexpr int PER_GROUP = GROUP_M * UNITS_N;
-                    const int first = (u / PER_GROUP) * GROUP_M;
-                    const int rows = min(TILES_M - first, GROUP_M);
-                    const int r = u %% PER_GROUP;
-                    tm = first + r %% rows;
-                    tn = (r / rows) * CLUSTER + rank;
-                }
+        return constants + "\n" + wgmmaFunction(a, b) + "\n" + WarpSpecializedGemm.TILE_ORDER + """
 
                 // The A scales of a consumer thread's two rows (offsets sa_lo_off, sa_hi_off into a_scales) and, when one
                 // serves the tile, B's (offset sb_off) for the chunks of K block kb. Loaded one K block ahead of their use:
@@ -430,8 +413,8 @@ public record Fp8WgmmaGemm(GemmProblem problem, int blockN, int stages, int clus
                     }
                 }
                 """.formatted(name, CudaKernel.signature(params),
-                HopperPrelude.setMaxRegisters(false, PRODUCER_REGISTERS),
-                HopperPrelude.setMaxRegisters(true, CONSUMER_REGISTERS),
+                HopperPrelude.setMaxRegisters(false, WarpSpecializedGemm.PRODUCER_REGISTERS),
+                HopperPrelude.setMaxRegisters(true, WarpSpecializedGemm.CONSUMER_REGISTERS),
                 bScales, promote, MmaGemmSource.epilogue(problem.epilogue()).indent(8),
                 cluster > 1 ? "__cluster_dims__(" + cluster + ", 1, 1) " : "",
                 // Per-column B scales add shared-memory loads per chunk; unrolled across a turn, NVRTC 12.6 spills them.

@@ -1,6 +1,7 @@
 package dev.octet.compiler.cuda.gemm;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -92,6 +93,33 @@ class GemmSpecValidationTest {
         GemmProblem fp8 = fp8(64, 64, 128, Granularity.tensor(), Granularity.tensor());
         assertRefused("operands are not FP8", () -> Fp8WgmmaGemm.of(bf16));
         assertRefused("Fp8WgmmaGemm", () -> Bf16MmaGemm.of(fp8));
+        assertRefused("operands are not BF16", () -> Bf16WgmmaGemm.of(fp8));
+    }
+
+    @Test
+    void bf16TakesWgmmaWhereTmaCanReadBothOperandsElseMmaSync() {
+        OperandLayout k = OperandLayout.K_MAJOR, mn = OperandLayout.MN_MAJOR;
+        // Contiguous extents: K for a K-major operand, its rows for an MN-major one.
+        assertInstanceOf(Bf16WgmmaGemm.class, GemmKernels.forProblem(GemmProblem.bf16(300, 200, 136, k, k, BF16)));
+        assertInstanceOf(Bf16WgmmaGemm.class, GemmKernels.forProblem(GemmProblem.bf16(136, 200, 301, mn, mn, BF16)));
+        assertInstanceOf(Bf16MmaGemm.class, GemmKernels.forProblem(GemmProblem.bf16(300, 200, 130, k, k, BF16)));
+        assertInstanceOf(Bf16MmaGemm.class, GemmKernels.forProblem(GemmProblem.bf16(300, 200, 256, mn, k, BF16)));
+        assertInstanceOf(Bf16MmaGemm.class, GemmKernels.forProblem(GemmProblem.bf16(304, 50257, 256, k, mn, BF16)));
+        assertRefused("not a multiple of 8", () -> Bf16WgmmaGemm.of(GemmProblem.bf16(64, 64, 100, k, k, BF16)));
+    }
+
+    @Test
+    void bf16WgmmaTakesWideTilesOnlyWhereEverySmStillGetsOne() {
+        OperandLayout k = OperandLayout.K_MAJOR;
+        // Qwen2.5-1.5B's LM head at 8192 tokens a chunk: 64 row tiles x 594 column tiles of 256.
+        assertEquals(256, Bf16WgmmaGemm.of(GemmProblem.bf16(8192, 151936, 1536, k, k, BF16)).blockN());
+        assertEquals(128, Bf16WgmmaGemm.of(GemmProblem.bf16(1024, 768, 768, k, k, BF16)).blockN());
+        assertEquals(64, Bf16WgmmaGemm.of(GemmProblem.bf16(1024, 64, 768, k, k, BF16)).blockN());
+        Bf16WgmmaGemm wide = Bf16WgmmaGemm.of(GemmProblem.bf16(8192, 151936, 1536, k, k, BF16));
+        assertTrue(Bf16WgmmaGemm.sharedBytes(wide.blockN(), wide.stages()) <= 227 * 1024);
+        assertRefused("blockN must be 64, 128 or 256",
+                () -> new Bf16WgmmaGemm(GemmProblem.bf16(64, 64, 64, k, k, BF16), 192, 2));
+        assertRefused("bytes of shared memory", () -> new Bf16WgmmaGemm(GemmProblem.bf16(64, 64, 64, k, k, BF16), 256, 5));
     }
 
     @Test
@@ -122,9 +150,12 @@ class GemmSpecValidationTest {
                 fp8.stream().map(KernelParam::dtype).toList());
         assertEquals(KernelParam.Access.READ_WRITE, fp8.getLast().access());
 
-        List<KernelParam> bf16 = GemmKernels.forProblem(GemmProblem.bf16(64, 64, 64, OperandLayout.MN_MAJOR,
-                OperandLayout.K_MAJOR, BF16)).emit().params();
-        assertEquals(List.of("a", "b", "c"), bf16.stream().map(KernelParam::name).toList());
-        assertEquals(KernelParam.Access.WRITE, bf16.getLast().access());
+        for (GemmKernel kernel : List.of(
+                Bf16MmaGemm.of(GemmProblem.bf16(64, 64, 64, OperandLayout.MN_MAJOR, OperandLayout.K_MAJOR, BF16)),
+                Bf16WgmmaGemm.of(GemmProblem.bf16(64, 64, 64, OperandLayout.MN_MAJOR, OperandLayout.K_MAJOR, BF16)))) {
+            List<KernelParam> bf16 = kernel.emit().params();
+            assertEquals(List.of("a", "b", "c"), bf16.stream().map(KernelParam::name).toList());
+            assertEquals(KernelParam.Access.WRITE, bf16.getLast().access());
+        }
     }
 }
