@@ -22,6 +22,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.OptionalInt;
+import java.util.OptionalLong;
 import java.util.concurrent.Callable;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
@@ -69,6 +70,9 @@ final class BenchCommand implements Callable<Integer> {
                     + "family's share and rate against the chip's peak")
     boolean profile;
 
+    @Option(names = "--loss-workspace", paramLabel = "MIB", description = LossWorkspaceOption.DESCRIPTION)
+    Long lossWorkspaceMib;
+
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
@@ -100,6 +104,7 @@ final class BenchCommand implements Callable<Integer> {
         }
         // Every recipe is checked before the first is timed: a misspelt second one should not wait for the first.
         List<Selection> selections = new ArrayList<>();
+        OptionalLong workspace = OptionalLong.empty();
         for (String r : recipes.isEmpty() ? java.util.Collections.<String>singletonList(null) : new LinkedHashSet<>(recipes)) {
             Optional<Selection> s = Selection.load(spec, file, r, Selection.Training.REQUIRED,
                     "octet bench times a training block's step (see examples/tiny.octet)");
@@ -113,9 +118,11 @@ final class BenchCommand implements Callable<Integer> {
                 System.err.print(DiagnosticPrinter.render(diagnostics));
                 return ExitCodes.INVALID_INPUT;
             }
+            workspace = LossWorkspaceOption.bytes(spec, lossWorkspaceMib, t.microBatch() * t.seqLen(),
+                    s.get().model().config().vocab());
             selections.add(s.get());
         }
-        BenchOptions options = new BenchOptions(steps, warmup, !noColdCompile, profile);
+        BenchOptions options = new BenchOptions(steps, warmup, !noColdCompile, profile, workspace);
         // With --json, stdout holds the JSON lines alone; what a run reports on the way goes to stderr.
         PrintStream progress = json ? System.err : System.out;
         List<BenchMeasurement> measured = new ArrayList<>();

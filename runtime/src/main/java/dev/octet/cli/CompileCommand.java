@@ -4,7 +4,6 @@ import dev.octet.compiler.CompileTarget;
 import dev.octet.compiler.Lowering;
 import dev.octet.compiler.UnsupportedShapeException;
 import dev.octet.compiler.emit.CompileOutput;
-import dev.octet.compiler.passes.LmHeadLossChunking;
 import dev.octet.compiler.plan.CompileSummary;
 import dev.octet.compiler.plan.StepPlan;
 import dev.octet.dsl.check.RecipeFit;
@@ -22,6 +21,7 @@ import java.util.Set;
 import java.util.List;
 import java.util.Optional;
 import java.util.OptionalInt;
+import java.util.OptionalLong;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -51,8 +51,7 @@ final class CompileCommand implements Callable<Integer> {
     @Option(names = "--seq", paramLabel = "S", description = "tokens per sequence (default: the training block's, else min(max_seq, 1024))")
     Integer seq;
 
-    @Option(names = "--loss-workspace", paramLabel = "MIB", description = "MiB for one chunk of the LM head's logits: the"
-            + " head and the loss run over chunks of tokens that fit it (default: 512; 0: the whole micro-batch's logits at once)")
+    @Option(names = "--loss-workspace", paramLabel = "MIB", description = LossWorkspaceOption.DESCRIPTION)
     Long lossWorkspaceMib;
 
     @CommandLine.Spec
@@ -90,19 +89,10 @@ final class CompileCommand implements Callable<Integer> {
             System.err.print(DiagnosticPrinter.render(diagnostics));
             return ExitCodes.INVALID_INPUT;
         }
-        if (lossWorkspaceMib != null && lossWorkspaceMib < 0) {
-            throw new CommandLine.ParameterException(spec.commandLine(), "--loss-workspace must be 0 or more MiB");
-        }
         CompileTarget target = CompileTarget.of(m, chosen, training, b, s);
-        if (lossWorkspaceMib != null && lossWorkspaceMib > 0) {
-            try {
-                LmHeadLossChunking.chunkTokens(b * s, m.config().vocab(), lossWorkspaceMib << 20);
-            } catch (IllegalArgumentException e) {
-                throw new CommandLine.ParameterException(spec.commandLine(), "--loss-workspace: " + e.getMessage());
-            }
-        }
-        if (lossWorkspaceMib != null) {
-            target = target.withLossWorkspace(lossWorkspaceMib << 20);
+        OptionalLong workspace = LossWorkspaceOption.bytes(spec, lossWorkspaceMib, b * s, m.config().vocab());
+        if (workspace.isPresent()) {
+            target = target.withLossWorkspace(workspace.getAsLong());
         }
         StepPlan plan;
         try {

@@ -104,25 +104,34 @@ public final class BenchReport {
         o.addProperty("loss", m.lastLoss());
         m.profile().ifPresent(p -> {
             JsonArray families = new JsonArray();
-            for (StepProfile.Family f : p.families()) {
-                JsonObject row = new JsonObject();
-                row.addProperty("family", f.family().label());
-                row.addProperty("launches", f.launches());
-                row.addProperty("ms", f.millis());
-                row.addProperty("share", f.share(p.totalMillis()));
-                row.addProperty(f.family().computeBound() ? "tflops" : "gb_per_s", f.rate());
-                row.addProperty("of_peak", f.ofCeiling());
-                families.add(row);
+            p.families().forEach(f -> families.add(profileRow(f, p.totalMillis())));
+            JsonArray kernels = new JsonArray();
+            for (StepProfile.Kernel k : p.heaviestKernels()) {
+                JsonObject row = profileRow(k.sums(), p.totalMillis());
+                row.addProperty("kernel", k.name());
+                kernels.add(row);
             }
             JsonObject profile = new JsonObject();
             profile.addProperty("total_ms", p.totalMillis());
             profile.add("families", families);
+            profile.add("heaviest_kernels", kernels);
             JsonObject layers = new JsonObject();
             p.layerMillis().forEach((layer, ms) -> layers.addProperty(Integer.toString(layer), ms));
             profile.add("layer_ms", layers);
             o.add("profile", profile);
         });
         return GSON.toJson(o);
+    }
+
+    private static JsonObject profileRow(StepProfile.Family f, double totalMillis) {
+        JsonObject row = new JsonObject();
+        row.addProperty("family", f.family().label());
+        row.addProperty("launches", f.launches());
+        row.addProperty("ms", f.millis());
+        row.addProperty("share", f.share(totalMillis));
+        row.addProperty(f.family().computeBound() ? "tflops" : "gb_per_s", f.rate());
+        row.addProperty("of_peak", f.ofCeiling());
+        return row;
     }
 
     private static String fixed(double millis) {

@@ -51,7 +51,11 @@ public final class StepBenchmark {
     public static BenchMeasurement run(ModelSpec model, RecipeSpec recipe, TrainingSpec spec, BenchOptions options,
                                        Consumer<String> report) {
         long start = System.nanoTime();
-        StepPlan plan = Lowering.compile(CompileTarget.of(model, recipe, spec), Lowering.QUIET);
+        CompileTarget target = CompileTarget.of(model, recipe, spec);
+        if (options.lossWorkspaceBytes().isPresent()) {
+            target = target.withLossWorkspace(options.lossWorkspaceBytes().getAsLong());
+        }
+        StepPlan plan = Lowering.compile(target, Lowering.QUIET);
         long planMillis = (System.nanoTime() - start) / 1_000_000;
         Path scratch = null;
         try (CudaContext context = CudaContext.open(0)) {

@@ -15,6 +15,7 @@ import dev.octet.train.GemmPeak;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.OptionalLong;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -79,6 +80,17 @@ class BenchCommandTest {
         int code = bench(GPU, TINY, "--profile", "--steps", "2", "--no-cold-compile");
         assertEquals(ExitCodes.OK, code, console.err());
         assertEquals(List.of(new BenchOptions(2, 3, false, true)), options);
+    }
+
+    @Test
+    void lossWorkspaceReachesTheCompileTargetAndIsCheckedFirst() {
+        int code = bench(GPU, TINY, "--loss-workspace", "64", "--steps", "2", "--no-cold-compile");
+        assertEquals(ExitCodes.OK, code, console.err());
+        assertEquals(List.of(new BenchOptions(2, 3, false, false, OptionalLong.of(64L << 20))), options);
+        options.clear();
+        assertEquals(ExitCodes.USAGE, bench(GPU, TINY, "--loss-workspace", "-1"));
+        assertTrue(console.err().contains("--loss-workspace must be 0 or more MiB"), console.err());
+        assertTrue(options.isEmpty(), "nothing was timed");
     }
 
     @Test

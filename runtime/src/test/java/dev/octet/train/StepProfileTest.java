@@ -54,6 +54,33 @@ class StepProfileTest {
     }
 
     @Test
+    void listsTheKernelsThatTakeMostTimeWithTheirLaunchesSummed() {
+        List<LaunchCost> costs = tinyLaunches();
+        double[] millis = new double[costs.size()];
+        for (int i = 0; i < millis.length; i++) {
+            millis[i] = 0.001 * (1 + i % 7);
+        }
+        StepProfile p = StepProfile.of(costs, millis);
+        List<StepProfile.Kernel> heaviest = p.heaviestKernels();
+        assertEquals(StepProfile.HEAVIEST, heaviest.size());
+        for (int i = 1; i < heaviest.size(); i++) {
+            assertTrue(heaviest.get(i - 1).sums().millis() >= heaviest.get(i).sums().millis(), "sorted by time");
+        }
+        StepProfile.Kernel first = heaviest.getFirst();
+        double sum = 0;
+        int launches = 0;
+        for (int i = 0; i < costs.size(); i++) {
+            if (costs.get(i).launch().spec().kernelName().equals(first.name())) {
+                sum += millis[i];
+                launches++;
+            }
+        }
+        assertEquals(sum, first.sums().millis(), 1e-12);
+        assertEquals(launches, first.sums().launches());
+        assertTrue(p.table().contains("heaviest kernels:") && p.table().contains(first.name()), p.table());
+    }
+
+    @Test
     void theBenchTableShowsAProfileUnderItsRow() {
         List<LaunchCost> costs = tinyLaunches();
         double[] millis = new double[costs.size()];
@@ -66,7 +93,7 @@ class StepProfileTest {
         String table = BenchReport.table(List.of(profiled));
         assertTrue(table.contains("Where infir2's step goes"), table);
         assertTrue(table.contains("attention bwd"), table);
-        assertTrue(BenchReport.json(profiled).contains("\"profile\""));
+        assertTrue(BenchReport.json(profiled).contains("\"profile\"") && BenchReport.json(profiled).contains("\"heaviest_kernels\""));
         assertFalse(BenchReport.json(m).contains("\"profile\""));
     }
 
