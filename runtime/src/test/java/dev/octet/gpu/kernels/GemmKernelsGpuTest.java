@@ -163,6 +163,11 @@ class GemmKernelsGpuTest {
                         GemmEpilogue.accumulateF32()),
                 arguments("fprop A MN-major", 264, 72, 96, mnMajor, Role.ACTIVATION, kMajor, Role.WEIGHT,
                         GemmEpilogue.store(DType.F32)),
+                // An odd N: the epilogue stores column by column (wgmma, and mma.sync where B is MN-major).
+                arguments("fprop odd N", 200, 75, 136, kMajor, Role.ACTIVATION, kMajor, Role.WEIGHT,
+                        bf16.withBias().withResidual()),
+                arguments("dgrad odd N", 200, 75, 136, kMajor, Role.GRADIENT, mnMajor, Role.WEIGHT,
+                        GemmEpilogue.accumulateF32().withBias()),
                 // Enough tiles for 128 x 256 ones, with a ragged last column tile and more tiles than SMs.
                 arguments("lm head fprop wide tiles", 4224, 1032, 136, kMajor, Role.ACTIVATION, kMajor, Role.WEIGHT, bf16),
                 arguments("lm head dgrad, many tiles", 4224, 520, 264, kMajor, Role.GRADIENT, mnMajor, Role.WEIGHT, bf16));

@@ -85,26 +85,32 @@ final class MmaGemmSource {
         return params;
     }
 
-    /** Writes {@code acc} through the epilogue, skipping rows ≥ M and columns ≥ N. */
+    /**
+     * Writes {@code acc} through the epilogue, skipping rows ≥ M and columns ≥ N. A thread holds two adjacent
+     * columns per 8-column tile; with N even (every pair inside C and 4- or 8-byte aligned) they go out as one
+     * store, else one by one.
+     */
     static String epilogue(GemmEpilogue e) {
         StringBuilder v = new StringBuilder();
-        v.append("                            float v = acc[mt][nt][half * 2 + j];\n");
+        v.append("                    float x = acc[mt][nt][half * 2 + j];\n");
         if (e.bias()) {
-            v.append("                            v = __fadd_rn(v, bf16_to_f32(bias[col]));\n");
+            v.append("                    x = __fadd_rn(x, bf16_to_f32(bias[col + j]));\n");
         }
         if (e.residual() && e.output() == DType.BF16) {
             // The product is rounded to BF16 first, as the unfused GEMM would store it, so that fusing the
             // residual add into the epilogue changes no bit of the result.
-            v.append("                            v = __fadd_rn(bf16_to_f32(f32_to_bf16(v)), bf16_to_f32(residual[i]));\n");
+            v.append("                    x = __fadd_rn(bf16_to_f32(f32_to_bf16(x)), bf16_to_f32(residual[i + j]));\n");
         } else if (e.residual()) {
-            v.append("                            v = __fadd_rn(v, bf16_to_f32(residual[i]));\n");
+            v.append("                    x = __fadd_rn(x, bf16_to_f32(residual[i + j]));\n");
         }
         if (e.accumulate()) {
-            v.append("                            v = __fadd_rn(c[i], v);\n");
+            v.append("                    x = __fadd_rn(c[i + j], x);\n");
         }
-        v.append(e.output() == DType.BF16
-                ? "                            c[i] = f32_to_bf16(v);\n"
-                : "                            c[i] = v;\n");
+        v.append("                    v[j] = x;\n");
+        String pairStore = e.output() == DType.BF16
+                ? "*reinterpret_cast<unsigned*>(c + i) = (unsigned) f32_to_bf16(v[0]) | ((unsigned) f32_to_bf16(v[1]) << 16);"
+                : "*reinterpret_cast<float2*>(c + i) = make_float2(v[0], v[1]);";
+        String oneStore = e.output() == DType.BF16 ? "c[i + j] = f32_to_bf16(v[j]);" : "c[i + j] = v[j];";
         return """
                     // Epilogue: %s
                     #pragma unroll
@@ -115,16 +121,25 @@ final class MmaGemmSource {
                             if (row >= M) continue;
                             #pragma unroll
                             for (int nt = 0; nt < NT; ++nt) {
+                                const int col = col0 + warp_col + nt * 8 + quad * 2;
+                                if (col >= N) continue;
+                                const size_t i = (size_t) row * N + col;
+                                float v[2];
                                 #pragma unroll
                                 for (int j = 0; j < 2; ++j) {
-                                    const int col = col0 + warp_col + nt * 8 + quad * 2 + j;
-                                    if (col >= N) continue;
-                                    const size_t i = (size_t) row * N + col;
+                                    if (N %% 2 != 0 && col + j >= N) continue;
                 %s                }
+                                if (N %% 2 == 0) {
+                                    %s
+                                } else {
+                                    #pragma unroll
+                                    for (int j = 0; j < 2; ++j)
+                                        if (col + j < N) %s
+                                }
                             }
                         }
                     }
-                """.formatted(describe(e), v);
+                """.formatted(describe(e), v, pairStore, oneStore);
     }
 
     /** One line: {@code c = bf16(acc + bias[n] + residual[m,n])}. */
