@@ -106,7 +106,7 @@ public final class BenchReport {
             JsonArray families = new JsonArray();
             p.families().forEach(f -> families.add(profileRow(f, p.totalMillis())));
             JsonArray kernels = new JsonArray();
-            for (StepProfile.Kernel k : p.heaviestKernels()) {
+            for (StepProfile.Kernel k : p.kernels()) {
                 JsonObject row = profileRow(k.sums(), p.totalMillis());
                 row.addProperty("kernel", k.name());
                 kernels.add(row);
@@ -114,7 +114,7 @@ public final class BenchReport {
             JsonObject profile = new JsonObject();
             profile.addProperty("total_ms", p.totalMillis());
             profile.add("families", families);
-            profile.add("heaviest_kernels", kernels);
+            profile.add("kernels", kernels);
             JsonObject layers = new JsonObject();
             p.layerMillis().forEach((layer, ms) -> layers.addProperty(Integer.toString(layer), ms));
             profile.add("layer_ms", layers);

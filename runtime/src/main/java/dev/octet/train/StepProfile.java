@@ -15,12 +15,12 @@ import java.util.TreeMap;
 /**
  * Where one step's device time goes: per kernel family its launches, milliseconds, share of the step and the
  * rate it reached against the chip's ceiling (tensor-core FLOP/s for GEMMs and attention, memory bandwidth for
- * the rest), the milliseconds of each transformer layer, and the kernels that take the most time (the same
- * sums per distinct kernel: where a family's time goes).
+ * the rest), the milliseconds of each transformer layer, and every distinct kernel's sums, heaviest first
+ * (where a family's time goes).
  */
 public record StepProfile(List<Family> families, Map<Integer, Double> layerMillis, double totalMillis,
-                          List<Kernel> heaviestKernels) {
-    /** Kernels listed under the families, by total time. */
+                          List<Kernel> kernels) {
+    /** Kernels the table lists under the families (the JSON has them all). */
     static final int HEAVIEST = 12;
 
     /** H200 SXM HBM3e bandwidth by the datasheet, the ceiling of the memory-bound families. */
@@ -76,7 +76,6 @@ public record StepProfile(List<Family> families, Map<Integer, Double> layerMilli
         List<Kernel> kernels = byKernel.entrySet().stream()
                 .map(e -> new Kernel(e.getKey(), family(kernelFamily.get(e.getKey()), e.getValue())))
                 .sorted(Comparator.comparingDouble((Kernel k) -> -k.sums().millis()).thenComparing(Kernel::name))
-                .limit(HEAVIEST)
                 .toList();
         return new StepProfile(families, layers, total, kernels);
     }
@@ -113,10 +112,10 @@ public record StepProfile(List<Family> families, Map<Integer, Double> layerMilli
             sb.append(String.format(Locale.ROOT, "  per layer: %d layers, %.3f ms each on average (%.3f-%.3f), %.1f%% of the step%n",
                     layerMillis.size(), sum / layerMillis.size(), min, max, 100 * sum / totalMillis));
         }
-        if (!heaviestKernels.isEmpty()) {
+        if (!kernels.isEmpty()) {
             sb.append("  heaviest kernels:\n");
             String kernelRow = "  %-15s %9s %10s %7s %14s %10s  %s%n";
-            for (Kernel k : heaviestKernels) {
+            for (Kernel k : kernels.subList(0, Math.min(HEAVIEST, kernels.size()))) {
                 Object[] c = cells(k.sums());
                 sb.append(String.format(Locale.ROOT, kernelRow, k.sums().family().label(), k.sums().launches(), c[0], c[1], c[2],
                         c[3], k.name()));
