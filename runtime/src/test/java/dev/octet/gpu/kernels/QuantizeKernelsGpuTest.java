@@ -60,7 +60,12 @@ class QuantizeKernelsGpuTest {
                 // the tiny model: X[512, 128] for the q projection, its wgrad operand, the ffn down weight [128, 384]
                 arguments(DType.BF16, 512, 128, false, Granularity.group(128), Fp8Format.E4M3, ScaleType.UE8M0, Role.ACTIVATION),
                 arguments(DType.BF16, 512, 384, true, Granularity.group(128), Fp8Format.E4M3, ScaleType.UE8M0, Role.GRADIENT),
-                arguments(DType.F32, 128, 384, false, Granularity.block(128), Fp8Format.E4M3, ScaleType.UE8M0, Role.WEIGHT));
+                arguments(DType.F32, 128, 384, false, Granularity.block(128), Fp8Format.E4M3, ScaleType.UE8M0, Role.WEIGHT),
+                // transposed blocks staged through shared memory: BF16 working copies, ragged tails on both axes,
+                // smaller blocks, and a Qwen2.5-1.5B MLP weight [8960, 1536] read as its transpose
+                arguments(DType.BF16, 300, 200, true, Granularity.block(128), Fp8Format.E4M3, ScaleType.UE8M0, Role.WEIGHT),
+                arguments(DType.F32, 200, 300, true, Granularity.block(64), Fp8Format.E5M2, ScaleType.FP32, Role.WEIGHT),
+                arguments(DType.BF16, 8960, 1536, true, Granularity.block(128), Fp8Format.E4M3, ScaleType.UE8M0, Role.WEIGHT));
     }
 
     @ParameterizedTest(name = "{0}[{1}x{2}] transpose={3} {4} {5} {6}")
