@@ -282,25 +282,9 @@ public record Bf16WgmmaGemm(GemmProblem problem, int blockN, int stages) impleme
 
     /** {@code wgmma_m64k16(d, descA, descB, accumulate)}: one m64n{blockN}k16 into the NT x 4 accumulators. */
     private String wgmmaFunction(boolean aMn, boolean bMn) {
-        int registers = blockN / 2;
-        StringBuilder outs = new StringBuilder(), operands = new StringBuilder();
-        for (int i = 0; i < registers; i++) {
-            outs.append(i == 0 ? "" : ", ").append('%').append(i);
-            operands.append(i == 0 ? "" : ", ").append("\"+f\"(d[").append(i / 4).append("][").append(i % 4).append("])");
-            if (i % 8 == 7 && i + 1 < registers) {
-                operands.append("\n          ");
-            }
-        }
         // The last two immediates transpose A and B: 1 reads the operand MN-major.
-        return """
-                __device__ __forceinline__ void wgmma_m64k16(float (&d)[NT][4], unsigned long long desc_a, unsigned long long desc_b,
-                                                             int accumulate) {
-                    asm volatile("{\\n.reg .pred p;\\nsetp.ne.b32 p, %%%3$d, 0;\\n"
-                                 "wgmma.mma_async.sync.aligned.m64n%1$dk16.f32.bf16.bf16 {%2$s}, %%%4$d, %%%5$d, p, 1, 1, %7$d, %8$d;\\n}"
-                                 : %6$s
-                                 : "l"(desc_a), "l"(desc_b), "r"(accumulate));
-                }
-                """.formatted(blockN, outs, registers + 2, registers, registers + 1, operands, aMn ? 1 : 0, bMn ? 1 : 0);
+        return WarpSpecializedGemm.wgmmaFunction("wgmma_m64k16", blockN, "k16.f32.bf16.bf16",
+                "1, 1, " + (aMn ? 1 : 0) + ", " + (bMn ? 1 : 0));
     }
 
     private OperandLayout layoutA() {

@@ -423,25 +423,8 @@ public record Fp8WgmmaGemm(GemmProblem problem, int blockN, int stages, int clus
 
     /** {@code wgmma_m64k32(d, descA, descB, accumulate)}: one m64n{blockN}k32 into the NT x 4 accumulators. */
     private String wgmmaFunction(GemmOperand.Fp8 a, GemmOperand.Fp8 b) {
-        int registers = blockN / 2;
-        StringBuilder outs = new StringBuilder(), operands = new StringBuilder();
-        for (int i = 0; i < registers; i++) {
-            outs.append(i == 0 ? "" : ", ").append('%').append(i);
-            operands.append(i == 0 ? "" : ", ").append("\"+f\"(d[").append(i / 4).append("][").append(i % 4).append("])");
-            if (i % 8 == 7 && i + 1 < registers) {
-                operands.append("\n          ");
-            }
-        }
-        return """
-                __device__ __forceinline__ void wgmma_m64k32(float (&d)[NT][4], unsigned long long desc_a, unsigned long long desc_b,
-                                                             int accumulate) {
-                    asm volatile("{\\n.reg .pred p;\\nsetp.ne.b32 p, %%%3$d, 0;\\n"
-                                 "wgmma.mma_async.sync.aligned.m64n%1$dk32.f32.%4$s.%5$s {%2$s}, %%%6$d, %%%7$d, p, 1, 1;\\n}"
-                                 : %8$s
-                                 : "l"(desc_a), "l"(desc_b), "r"(accumulate));
-                }
-                """.formatted(blockN, outs, registers + 2, a.dtype().irName(), b.dtype().irName(), registers, registers + 1,
-                operands);
+        return WarpSpecializedGemm.wgmmaFunction("wgmma_m64k32", blockN,
+                "k32.f32." + a.dtype().irName() + "." + b.dtype().irName(), "1, 1");
     }
 
     private GemmOperand.Fp8 aOperand() {

@@ -35,4 +35,32 @@ final class WarpSpecializedGemm {
                 tn = (r / rows) * CLUSTER + rank;
             }
             """;
+
+    /**
+     * {@code name(d, desc_a, desc_b, accumulate)}: one {@code wgmma.mma_async} m64n{blockN} with both operands in
+     * shared memory, into the NT × 4 FP32 accumulators d (written when {@code accumulate} is 0, added to else).
+     * {@code shape} is the rest of the instruction's shape and types ({@code k32.f32.e4m3.e4m3});
+     * {@code immediates} what follows the scale-d predicate (the scales of A and B, and for 16-bit types their
+     * transpose bits).
+     */
+    static String wgmmaFunction(String name, int blockN, String shape, String immediates) {
+        int registers = blockN / 2;
+        StringBuilder outs = new StringBuilder(), operands = new StringBuilder();
+        for (int i = 0; i < registers; i++) {
+            outs.append(i == 0 ? "" : ", ").append('%').append(i);
+            operands.append(i == 0 ? "" : ", ").append("\"+f\"(d[").append(i / 4).append("][").append(i % 4).append("])");
+            if (i % 8 == 7 && i + 1 < registers) {
+                operands.append("\n          ");
+            }
+        }
+        return """
+                __device__ __forceinline__ void %1$s(float (&d)[NT][4], unsigned long long desc_a, unsigned long long desc_b,
+                                                             int accumulate) {
+                    asm volatile("{\\n.reg .pred p;\\nsetp.ne.b32 p, %%%4$d, 0;\\n"
+                                 "wgmma.mma_async.sync.aligned.m64n%2$d%3$s {%5$s}, %%%6$d, %%%7$d, p, %8$s;\\n}"
+                                 : %9$s
+                                 : "l"(desc_a), "l"(desc_b), "r"(accumulate));
+                }
+                """.formatted(name, blockN, shape, registers + 2, outs, registers, registers + 1, immediates, operands);
+    }
 }
