@@ -236,7 +236,13 @@ public record Bf16WgmmaGemm(GemmProblem problem, int blockN, int stages) impleme
                             int tm, tn;
                             tile_of(u, 0, tm, tn);
                             const int row0 = tm * BM, col0 = tn * BN;
+                            // Zeroed here rather than by the first wgmma's scale-d: ptxas (NVRTC 12.6) serialises the wgmmas
+                            // (C7515) when the accumulators enter the pipeline undefined.
                             float acc[MT][NT][4];
+                            #pragma unroll
+                            for (int j = 0; j < NT; ++j)
+                                #pragma unroll
+                                for (int e = 0; e < 4; ++e) acc[0][j][e] = 0.0f;
                             int previous = -1;  // the stage of the group still running
                             for (int kb = 0; kb < K_BLOCKS; ++kb) {
                                 mbar_wait_or_late(&full[stage], phase, late);
@@ -248,8 +254,7 @@ public record Bf16WgmmaGemm(GemmProblem problem, int blockN, int stages) impleme
                                 wgmma_fence();
                                 #pragma unroll
                                 for (int kk = 0; kk < BK / 16; ++kk)
-                                    wgmma_m64k16(acc[0], desc_a0 + offset + kk * A_K_STEP, desc_b0 + offset + kk * B_K_STEP,
-                                                 kb > 0 || kk > 0);
+                                    wgmma_m64k16(acc[0], desc_a0 + offset + kk * A_K_STEP, desc_b0 + offset + kk * B_K_STEP, 1);
                                 wgmma_commit();
                                 wgmma_wait<1>();  // the previous group is done: its stage may refill
                                 #pragma unroll
