@@ -30,10 +30,6 @@ import dev.octet.gpu.NvrtcException;
 import dev.octet.gpu.exec.DeviceDecoder;
 import dev.octet.numerics.InitialWeights;
 import dev.octet.train.CheckpointWeights;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
-import picocli.CommandLine;
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Files;
@@ -45,6 +41,10 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.function.Supplier;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
 
 /**
  * {@code octet eval FILE --checkpoint RUN_DIR --data test.jsonl --tokenizer tokenizer.json}: greedy decoding with

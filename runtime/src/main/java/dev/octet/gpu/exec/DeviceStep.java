@@ -317,11 +317,7 @@ public final class DeviceStep implements AutoCloseable {
 
     /** The bytes of {@code v} (FP8 codes). */
     public byte[] readBytes(Value v) {
-        context.makeCurrent();
-        stream.synchronize();
-        byte[] out = new byte[Math.toIntExact(v.type().bytes())];
-        arena.copyTo(layout.offset(v), out);
-        return out;
+        return readPrefix(v, v.type().bytes());
     }
 
     /** The first {@code length} bytes of {@code v}: a sample of rows without reading the whole tensor. */

@@ -49,7 +49,7 @@ public final class Fp8HealthProbe {
     static final int IN_FLIGHT = 2 * Runtime.getRuntime().availableProcessors();
 
     private final Map<Integer, List<QuantizedOperand>> byLaunch;
-    private final List<CompletableFuture<Runnable>> pending = new ArrayList<>();
+    private final List<Pending> pending = new ArrayList<>();
     private final Semaphore slots = new Semaphore(IN_FLIGHT);
     private final Map<QuantizedOperand.Use, QuantizationHealth> measured = new LinkedHashMap<>();
 
@@ -128,14 +128,13 @@ public final class Fp8HealthProbe {
             float[] scales = floats(device.readPrefix(op.scales(), (long) op.sampleScales(rows) * Float.BYTES));
             boolean bf16 = op.source().type().dtype() == DType.BF16;
             slots.acquireUninterruptibly();
-            pending.add(CompletableFuture.supplyAsync(() -> {
+            pending.add(new Pending(op, CompletableFuture.supplyAsync(() -> {
                 try {
-                    QuantizationHealth health = op.measure(bf16 ? bf16s(source) : floats(source), codes, scales, rows);
-                    return (Runnable) () -> record(op, health);
+                    return op.measure(bf16 ? bf16s(source) : floats(source), codes, scales, rows);
                 } finally {
                     slots.release();
                 }
-            }, ForkJoinPool.commonPool()));
+            }, ForkJoinPool.commonPool())));
         }
     }
 
@@ -148,13 +147,16 @@ public final class Fp8HealthProbe {
 
     /** What was measured since the last call, one entry per GEMM operand in the order first measured. */
     public List<Fp8TensorHealth> finish() {
-        pending.forEach(p -> p.join().run());
+        pending.forEach(p -> record(p.op(), p.health().join()));
         pending.clear();
         List<Fp8TensorHealth> out = new ArrayList<>(measured.size());
         measured.forEach((u, h) -> out.add(new Fp8TensorHealth(u.layer(), u.gemm(), u.role(), h)));
         measured.clear();
         return List.copyOf(out);
     }
+
+    /** A comparison queued by {@link #measureAfter}, recorded by {@link #finish} in launch order. */
+    private record Pending(QuantizedOperand op, CompletableFuture<QuantizationHealth> health) {}
 
     private static float[] bf16s(byte[] littleEndian) {
         ByteBuffer b = ByteBuffer.wrap(littleEndian).order(ByteOrder.LITTLE_ENDIAN);
