@@ -1,11 +1,16 @@
 package dev.octet.compiler.passes;
 
+import dev.octet.compiler.cuda.quant.QuantizeGroups;
+import dev.octet.compiler.cuda.quant.QuantizeOperand;
+import dev.octet.compiler.ir.DType;
 import dev.octet.compiler.ir.FusedGraph;
 import dev.octet.compiler.ir.FusionGroup;
 import dev.octet.compiler.ir.Graph;
 import dev.octet.compiler.ir.Node;
 import dev.octet.compiler.ir.Operator;
 import dev.octet.compiler.ir.Value;
+import dev.octet.dsl.spec.Scaling;
+import dev.octet.numerics.Granularity;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -25,11 +30,13 @@ import java.util.Set;
  *   <li>{@code ...+quantize}: the first non-transposed 1×g group quantization with current scaling of a
  *       norm's or activation's output is written by that kernel from the BF16 value it just rounded (so it
  *       equals a separate quantize);</li>
+ *   <li>{@code quantize+quantize_transpose}: a tensor quantized in 1×g groups both along its rows (for fprop
+ *       or dgrad) and transposed (for wgrad), such as a gradient dY, is read once by one kernel writing both;</li>
  *   <li>{@code norm_backward+add}: the residual gradient is added by the norm backward kernel;</li>
  *   <li>{@code cross_entropy}: loss, its sum and dlogits in one pass over the logits (dlogits overwrite
  *       the logits, which nothing reads afterwards), so the backward's first kernel runs in forward.</li>
  * </ul>
- * Transposed quantizations are their own fused cast+transpose kernels; bias and gradient accumulation
+ * Other transposed quantizations are their own fused cast+transpose kernels; bias and gradient accumulation
  * are GEMM epilogue options already. Everything else is a group of one.
  */
 public final class Fusion {
@@ -116,6 +123,11 @@ public final class Fusion {
                 case Operator.Gelu ge -> {
                     return quantizeOf(root, members) ? "gelu+quantize" : "gelu";
                 }
+                case Operator.Quantize q -> {
+                    Optional<Node> other = otherLayout(root, q);
+                    other.ifPresent(members::add);
+                    return other.isPresent() ? "quantize+quantize_transpose" : q.mnemonic();
+                }
                 case Operator.RmsNormBackward b -> {
                     return residualGradient(root, out, members) ? "rmsnorm_backward+add" : "rmsnorm_backward";
                 }
@@ -152,8 +164,34 @@ public final class Fusion {
          * span rows.
          */
         private static boolean fusableIntoProducer(Operator.Quantize q) {
-            return !q.transpose() && q.granularity() instanceof dev.octet.numerics.Granularity.Group
-                    && q.scaling() instanceof dev.octet.dsl.spec.Scaling.Current;
+            return !q.transpose() && q.granularity() instanceof Granularity.Group && q.scaling() instanceof Scaling.Current;
+        }
+
+        /**
+         * The free quantization of the same tensor in the other layout that one kernel can write together with
+         * this one: both 1×g groups from the current amax, the transposed one within what the staged transpose
+         * holds, the row groups within its tiles.
+         */
+        private Optional<Node> otherLayout(Node root, Operator.Quantize q) {
+            Value x = root.inputs().getFirst();
+            if (!bothLayoutsCandidate(q) || x.type().dtype() != DType.BF16) {
+                return Optional.empty();
+            }
+            return firstFree(x, n -> n.op() instanceof Operator.Quantize other && n != root && n.phase() == root.phase()
+                    && bothLayoutsCandidate(other) && other.transpose() != q.transpose()
+                    && oneKernelWritesBoth(x, q.transpose() ? q : other, q.transpose() ? other : q));
+        }
+
+        private static boolean bothLayoutsCandidate(Operator.Quantize q) {
+            return q.granularity() instanceof Granularity.Group && q.scaling() instanceof Scaling.Current;
+        }
+
+        private static boolean oneKernelWritesBoth(Value x, Operator.Quantize transposed, Operator.Quantize rows) {
+            int group = ((Granularity.Group) transposed.granularity()).size();
+            int rowGroup = ((Granularity.Group) rows.granularity()).size();
+            QuantizeOperand operand = new QuantizeOperand(x.type().dtype(), transposed.cols(), transposed.rows(), true,
+                    transposed.format());
+            return group <= QuantizeGroups.maxGroup(true) && QuantizeGroups.alsoQuantizesRows(operand, rowGroup);
         }
 
         private boolean residualGradient(Node root, Value dx, List<Node> members) {

@@ -35,6 +35,7 @@ import dev.octet.compiler.cuda.pointwise.SwiGluBackward;
 import dev.octet.compiler.cuda.pointwise.SwiGluForward;
 import dev.octet.compiler.cuda.quant.AmaxHistoryUpdate;
 import dev.octet.compiler.cuda.quant.AmaxReduce;
+import dev.octet.compiler.cuda.quant.QuantizeBlocksTransposed;
 import dev.octet.compiler.cuda.quant.QuantizeDelayed;
 import dev.octet.compiler.cuda.quant.QuantizeOperand;
 import dev.octet.compiler.cuda.quant.QuantizeTensorwise;
@@ -182,6 +183,7 @@ public final class KernelFormation {
                         Map.of("grad", out(root, 0), "dy", in(root, 1), "tokens", in(root, 0)));
                 case Operator.BiasGradient b -> launch(ColumnSumAccumulate.biasGradient(b.tokens(), b.width()),
                         Map.of("sums", out(root, 0), "input", in(root, 0)));
+                case Operator.Quantize q when g.nodes().size() > 1 -> quantizeBothLayouts(g);
                 case Operator.Quantize q -> quantize(root, q);
                 case Operator.GradientNorm n -> gradientNorm(root, n);
                 case Operator.AdamWUpdate a -> launch(new AdamWStep((int) a.elements(),
@@ -367,14 +369,31 @@ public final class KernelFormation {
             }
         }
 
+        /** One read of a tensor for its transposed groups and its row groups (Fusion's quantize+quantize_transpose). */
+        private void quantizeBothLayouts(FusionGroup g) {
+            Node transposed = g.nodes().stream().filter(n -> ((Operator.Quantize) n.op()).transpose()).findFirst()
+                    .orElseThrow(() -> unsupported(g));
+            Node rows = g.nodes().stream().filter(n -> n != transposed).findFirst().orElseThrow(() -> unsupported(g));
+            Operator.Quantize q = (Operator.Quantize) transposed.op();
+            Granularity.Group group = (Granularity.Group) q.granularity();
+            launch(new QuantizeGroups(operand(in(transposed, 0), q), group.size(), q.scaleType(),
+                            Optional.of(groupQuantization(rows))),
+                    Map.of("x", in(transposed, 0), "codes", out(transposed, 0), "scales", out(transposed, 1),
+                            "row_codes", out(rows, 0), "row_scales", out(rows, 1)));
+        }
+
+        /** The IR names the output matrix; the template is given the input's shape, the transpose when transposing. */
+        private static QuantizeOperand operand(Value x, Operator.Quantize q) {
+            return q.transpose()
+                    ? new QuantizeOperand(x.type().dtype(), q.cols(), q.rows(), true, q.format())
+                    : new QuantizeOperand(x.type().dtype(), q.rows(), q.cols(), false, q.format());
+        }
+
         private void quantize(Node root, Operator.Quantize q) {
             Value x = in(root, 0);
             Value codes = out(root, 0);
             Value scales = out(root, 1);
-            // The IR names the output matrix; the template is given the input's shape, the transpose when transposing.
-            QuantizeOperand operand = q.transpose()
-                    ? new QuantizeOperand(x.type().dtype(), q.cols(), q.rows(), true, q.format())
-                    : new QuantizeOperand(x.type().dtype(), q.rows(), q.cols(), false, q.format());
+            QuantizeOperand operand = operand(x, q);
             switch (q.scaling()) {
                 case Scaling.Current c when q.granularity() instanceof Granularity.Tensor -> {
                     QuantizeTensorwise spec = new QuantizeTensorwise(operand, q.scaleType());
@@ -386,6 +405,9 @@ public final class KernelFormation {
                 case Scaling.Current c when q.granularity() instanceof Granularity.Group g
                         && g.size() <= QuantizeGroups.maxGroup(q.transpose()) ->
                         launch(new QuantizeGroups(operand, g.size(), q.scaleType()),
+                                Map.of("x", x, "codes", codes, "scales", scales));
+                case Scaling.Current c when QuantizeBlocksTransposed.serves(operand, q.granularity()) ->
+                        launch(new QuantizeBlocksTransposed(operand, q.scaleType()),
                                 Map.of("x", x, "codes", codes, "scales", scales));
                 case Scaling.Current c -> launch(new QuantizeTiled(operand, q.granularity(), q.scaleType()),
                         Map.of("x", x, "codes", codes, "scales", scales));

@@ -49,7 +49,9 @@ public final class PrecompileKernels {
         }
         for (String kind : values(QuantizeBenchmark.class, "kind")) {
             for (String model : values(QuantizeBenchmark.class, "model")) {
-                specs.add(QuantizeBenchmark.spec(kind, model));
+                for (String width : values(QuantizeBenchmark.class, "width")) {
+                    specs.add(QuantizeBenchmark.kernelSpec(kind, model, width));
+                }
             }
         }
         for (String model : values(RmsNormQuantizeBenchmark.class, "model")) {

@@ -1,6 +1,8 @@
 package dev.octet.jmh.gpu;
 
 import dev.octet.compiler.cuda.CudaKernel;
+import dev.octet.compiler.cuda.GroupQuantization;
+import dev.octet.compiler.cuda.KernelSpec;
 import dev.octet.compiler.cuda.quant.QuantizeOperand;
 import dev.octet.compiler.cuda.quant.QuantizeGroups;
 import dev.octet.compiler.cuda.quant.QuantizeTiled;
@@ -13,6 +15,7 @@ import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Setup;
 
 import java.util.List;
+import java.util.Optional;
 
 /**
  * Just-in-time quantization to E4M3 with UE8M0 scales ({@link QuantizeTiled}: amax and encode in one kernel),
@@ -25,13 +28,19 @@ import java.util.List;
  *   <li>{@code transpose}: Xᵀ from X bf16[T, dim], grouped along the tokens (the wgrad operand, fused
  *       cast+transpose), read column by column by {@code QuantizeTiled};
  *   <li>{@code transpose_staged}: the same through {@link QuantizeGroups}, which stages tiles in shared
- *       memory (what kernel formation picks for it).
+ *       memory (what kernel formation picks for it);
+ *   <li>{@code both_layouts}: Xᵀ and X from one read of X (what kernel formation picks for a gradient that
+ *       both dgrad and wgrad read).
  * </ul>
+ * {@code width}: X has the model's {@code dim} or {@code ffn} columns (the MLP's gradients dGate, dUp).
  * Rate: GB/s of the least traffic (input read once, codes and scales written once), against ~4.3 TB/s copy.
  */
 public class QuantizeBenchmark extends GpuKernelBenchmark {
-    @Param({"group", "group_warp", "block", "transpose", "transpose_staged"})
+    @Param({"group", "group_warp", "block", "transpose", "transpose_staged", "both_layouts"})
     public String kind;
+
+    @Param({"dim"})
+    public String width;
 
     /** gpt2: dim 768, ffn 3072; qwen: dim 1536, ffn 8960. */
     @Param({"gpt2", "qwen"})
@@ -40,40 +49,63 @@ public class QuantizeBenchmark extends GpuKernelBenchmark {
     @Setup(Level.Trial)
     public void setup() {
         open();
-        QuantizeTiled tiled = spec(kind, model);
+        QuantizeTiled tiled = spec(kind, model, width);
         QuantizeOperand operand = tiled.operand();
-        CudaKernel kernel = switch (kind) {
-            case "group_warp", "transpose_staged" -> new QuantizeGroups(operand, 128, tiled.scaleType()).emit();
-            default -> tiled.emit();
-        };
+        Optional<GroupQuantization> rows = rows(kind, tiled);
+        CudaKernel kernel = kernelSpec(kind, model, width).emit();
         long elements = operand.elements();
         int scales = tiled.grid().scaleCount();
+        int layouts = rows.isPresent() ? 2 : 1;
         tensors.uniform("x", operand.input(), elements, -4f, 4f)
                 .zeros("codes", operand.codeType(), elements)
                 .zeros("scales", DType.F32, scales);
-        double bytes = GpuBench.bytes(operand.input(), elements) + GpuBench.bytes(operand.codeType(), elements)
-                + GpuBench.bytes(DType.F32, scales);
+        if (rows.isPresent()) {
+            tensors.zeros("row_codes", operand.codeType(), elements).zeros("row_scales", DType.F32, scales);
+        }
+        double bytes = GpuBench.bytes(operand.input(), elements) + layouts * (GpuBench.bytes(operand.codeType(), elements)
+                + GpuBench.bytes(DType.F32, scales));
         prepare(List.of(tensors.bind(kernel)), new KernelTimer.Work.Bytes(bytes));
     }
 
-    static QuantizeTiled spec(String kind, String model) {
+    /** The kernel a kind measures: {@link QuantizeTiled}, or {@link QuantizeGroups} for the same operand. */
+    static KernelSpec kernelSpec(String kind, String model, String width) {
+        QuantizeTiled tiled = spec(kind, model, width);
+        return switch (kind) {
+            case "group_warp", "transpose_staged", "both_layouts" ->
+                    new QuantizeGroups(tiled.operand(), 128, tiled.scaleType(), rows(kind, tiled));
+            default -> tiled;
+        };
+    }
+
+    private static Optional<GroupQuantization> rows(String kind, QuantizeTiled tiled) {
+        return kind.equals("both_layouts")
+                ? Optional.of(new GroupQuantization(tiled.operand().format(), tiled.scaleType(), 128)) : Optional.empty();
+    }
+
+    static QuantizeTiled spec(String kind, String model, String width) {
         ModelDims dims = ModelDims.named(model);
+        int cols = switch (width) {
+            case "dim" -> dims.dim();
+            case "ffn" -> dims.ffn();
+            default -> throw new IllegalArgumentException("width is dim or ffn, not " + width);
+        };
         QuantizeOperand operand;
         Granularity granularity;
         switch (kind) {
             case "group", "group_warp" -> {
-                operand = new QuantizeOperand(DType.BF16, ModelDims.TOKENS, dims.dim(), false, Fp8Format.E4M3);
+                operand = new QuantizeOperand(DType.BF16, ModelDims.TOKENS, cols, false, Fp8Format.E4M3);
                 granularity = Granularity.group(128);
             }
             case "block" -> {
                 operand = new QuantizeOperand(DType.F32, dims.ffn(), dims.dim(), false, Fp8Format.E4M3);
                 granularity = Granularity.block(128);
             }
-            case "transpose", "transpose_staged" -> {
-                operand = new QuantizeOperand(DType.BF16, ModelDims.TOKENS, dims.dim(), true, Fp8Format.E4M3);
+            case "transpose", "transpose_staged", "both_layouts" -> {
+                operand = new QuantizeOperand(DType.BF16, ModelDims.TOKENS, cols, true, Fp8Format.E4M3);
                 granularity = Granularity.group(128);
             }
-            default -> throw new IllegalArgumentException("kind is group, group_warp, block, transpose or transpose_staged, not " + kind);
+            default -> throw new IllegalArgumentException("kind is group, group_warp, block, transpose, transpose_staged or"
+                    + " both_layouts, not " + kind);
         }
         return new QuantizeTiled(operand, granularity, ScaleType.UE8M0);
     }

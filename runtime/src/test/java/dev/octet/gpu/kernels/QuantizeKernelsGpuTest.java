@@ -1,7 +1,9 @@
 package dev.octet.gpu.kernels;
 
 import dev.octet.compiler.cuda.CudaKernel;
+import dev.octet.compiler.cuda.GroupQuantization;
 import dev.octet.compiler.cuda.quant.AmaxReduce;
+import dev.octet.compiler.cuda.quant.QuantizeBlocksTransposed;
 import dev.octet.compiler.cuda.quant.QuantizeDelayed;
 import dev.octet.compiler.cuda.quant.QuantizeOperand;
 import dev.octet.compiler.cuda.quant.QuantizeTensorwise;
@@ -19,6 +21,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
+import java.util.Optional;
 import java.util.stream.Stream;
 
 import static org.junit.jupiter.params.provider.Arguments.arguments;
@@ -120,6 +123,69 @@ class QuantizeKernelsGpuTest {
             QuantizedMatrix want = oracle(operand, x, Granularity.group(group), scaleType);
             Accuracy.bitExact(spec.kernelName() + " codes", ws.fp8("codes"), want.codes());
             Accuracy.bitExact(spec.kernelName() + " scales", ws.f32("scales"), want.scales());
+        }
+    }
+
+    static Stream<Arguments> stagedBlockCases() {
+        return Stream.of(
+                // BF16 weights read transposed by dgrad: Qwen2.5-1.5B's MLP and k/v projections, ragged tails on both
+                // axes, and rows that 16-byte loads cannot cover
+                arguments(8960, 1536, Fp8Format.E4M3, ScaleType.UE8M0),
+                arguments(256, 1536, Fp8Format.E4M3, ScaleType.UE8M0),
+                arguments(300, 200, Fp8Format.E5M2, ScaleType.FP32),
+                arguments(130, 100, Fp8Format.E4M3, ScaleType.UE8M0));
+    }
+
+    @ParameterizedTest(name = "bf16[{0}x{1}] transposed block 128 {2} {3}")
+    @MethodSource("stagedBlockCases")
+    void stagedTransposedBlocksAreBitExact(int rows, int cols, Fp8Format format, ScaleType scaleType) {
+        QuantizeOperand operand = new QuantizeOperand(DType.BF16, rows, cols, true, format);
+        QuantizeBlocksTransposed spec = new QuantizeBlocksTransposed(operand, scaleType);
+        float[] x = inputValues(DType.BF16, rows * cols, Role.WEIGHT, 15);
+        try (DeviceWorkspace ws = GpuSession.get().workspace()) {
+            ws.input("x", hostInput(DType.BF16, x))
+                    .output("codes", operand.codeType(), rows * cols)
+                    .output("scales", DType.F32, spec.grid().scaleCount())
+                    .launch(spec.emit());
+            QuantizedMatrix want = oracle(operand, x, Granularity.block(QuantizeBlocksTransposed.BLOCK), scaleType);
+            Accuracy.bitExact(spec.kernelName() + " codes", ws.fp8("codes"), want.codes());
+            Accuracy.bitExact(spec.kernelName() + " scales", ws.f32("scales"), want.scales());
+        }
+    }
+
+    static Stream<Arguments> bothLayoutCases() {
+        return Stream.of(
+                // a gradient read by dgrad (row groups) and wgrad (transposed groups): the tiny model, Qwen2.5-1.5B's
+                // dGate [16384, 8960], and ragged shapes: tails on both axes, rows that 16-byte loads cannot cover
+                arguments(512, 384, 128, Fp8Format.E4M3, ScaleType.UE8M0, 128, Fp8Format.E4M3, ScaleType.UE8M0),
+                arguments(16384, 8960, 128, Fp8Format.E4M3, ScaleType.UE8M0, 128, Fp8Format.E4M3, ScaleType.UE8M0),
+                arguments(300, 200, 64, Fp8Format.E4M3, ScaleType.FP32, 64, Fp8Format.E5M2, ScaleType.UE8M0),
+                arguments(130, 100, 128, Fp8Format.E5M2, ScaleType.UE8M0, 32, Fp8Format.E4M3, ScaleType.FP32));
+    }
+
+    /** One read of the input for both layouts equals the two separate quantizations, bit for bit. */
+    @ParameterizedTest(name = "bf16[{0}x{1}] transposed group {2} {3} {4}, row group {5} {6} {7}")
+    @MethodSource("bothLayoutCases")
+    void bothLayoutsFromOneReadAreBitExact(int rows, int cols, int group, Fp8Format format, ScaleType scaleType,
+                                           int rowGroup, Fp8Format rowFormat, ScaleType rowScaleType) {
+        QuantizeOperand operand = new QuantizeOperand(DType.BF16, rows, cols, true, format);
+        QuantizeGroups spec = new QuantizeGroups(operand, group, scaleType,
+                Optional.of(new GroupQuantization(rowFormat, rowScaleType, rowGroup)));
+        float[] x = inputValues(DType.BF16, rows * cols, Role.GRADIENT, 14);
+        try (DeviceWorkspace ws = GpuSession.get().workspace()) {
+            ws.input("x", hostInput(DType.BF16, x))
+                    .output("codes", operand.codeType(), rows * cols)
+                    .output("scales", DType.F32, spec.grid().scaleCount())
+                    .output("row_codes", DType.of(rowFormat), rows * cols)
+                    .output("row_scales", DType.F32, spec.rowGrid().scaleCount())
+                    .launch(spec.emit());
+            QuantizedMatrix transposed = oracle(operand, x, Granularity.group(group), scaleType);
+            QuantizedMatrix rowGroups = Quantizer.quantize(x, rows, cols, Granularity.group(rowGroup), Axis.COLS,
+                    rowFormat, rowScaleType);
+            Accuracy.bitExact(spec.kernelName() + " codes", ws.fp8("codes"), transposed.codes());
+            Accuracy.bitExact(spec.kernelName() + " scales", ws.f32("scales"), transposed.scales());
+            Accuracy.bitExact(spec.kernelName() + " row codes", ws.fp8("row_codes"), rowGroups.codes());
+            Accuracy.bitExact(spec.kernelName() + " row scales", ws.f32("row_scales"), rowGroups.scales());
         }
     }
 

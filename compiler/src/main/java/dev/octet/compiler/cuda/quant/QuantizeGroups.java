@@ -2,6 +2,7 @@ package dev.octet.compiler.cuda.quant;
 
 import dev.octet.compiler.cuda.CudaKernel;
 import dev.octet.compiler.cuda.CudaPrelude;
+import dev.octet.compiler.cuda.GroupQuantization;
 import dev.octet.compiler.cuda.KernelParam;
 import dev.octet.compiler.cuda.KernelSpec;
 import dev.octet.compiler.cuda.LaunchGeometry;
@@ -10,8 +11,10 @@ import dev.octet.numerics.Axis;
 import dev.octet.numerics.Granularity;
 import dev.octet.numerics.ScaleGrid;
 import dev.octet.numerics.ScaleType;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 
 /**
  * Just-in-time quantization into 1×g groups along the output's rows, with a template per layout that reads the
@@ -22,35 +25,58 @@ import java.util.Objects;
  *   <li>Not transposed (the fprop and dgrad operands X and dY): one warp per group, {@value #WARPS} groups per
  *       block; each lane loads its ceil(g/32) elements into registers (the warp reads contiguous bytes), the
  *       warp takes the amax, and each lane encodes what it holds.</li>
- *   <li>Transposed (the wgrad operands Xᵀ and dYᵀ, grouped along the tokens): a block stages a tile of g input
- *       rows × {@value #TILE_COLS} input columns in shared memory, read row by row, then each warp finishes whole
- *       output rows from it: the amax down one input column, its scale, and the g codes, written contiguously.
- *       Reading the column straight from memory would use one 2-byte element of every 32-byte sector.</li>
+ *   <li>Transposed (the wgrad operands Xᵀ and dYᵀ, grouped along the tokens): {@link StagedTranspose}, a block
+ *       per g input rows × 256 bytes of columns, one scale per output row of the tile.</li>
+ *   <li>Transposed with {@code rows} (a tensor that both fprop/dgrad and wgrad read, such as dY): the same
+ *       block also quantizes the input itself into 1×{@code rows.groupSize()} groups along its rows from the
+ *       registers each 16-byte load landed in, so the tensor is read once for both layouts.</li>
  * </ul>
  *
  * <p>Buffers: {@code x} (input [rows, cols]), {@code codes} (fp8, the output matrix), {@code scales} (f32, the
- * {@link ScaleGrid} of the output, row-major).
+ * {@link ScaleGrid} of the output, row-major); with {@code rows}, also {@code row_codes} (fp8 [rows, cols]) and
+ * {@code row_scales} (f32 [rows, ceil(cols / rows.groupSize())]).
  */
-public record QuantizeGroups(QuantizeOperand operand, int groupSize, ScaleType scaleType) implements KernelSpec {
+public record QuantizeGroups(QuantizeOperand operand, int groupSize, ScaleType scaleType,
+                             Optional<GroupQuantization> rows) implements KernelSpec {
     static final int WARPS = 8;
-    static final int TILE_COLS = 64;
     private static final int THREADS = WARPS * 32;
+
+    public QuantizeGroups(QuantizeOperand operand, int groupSize, ScaleType scaleType) {
+        this(operand, groupSize, scaleType, Optional.empty());
+    }
 
     public QuantizeGroups {
         Objects.requireNonNull(operand, "operand");
         Objects.requireNonNull(scaleType, "scaleType");
+        Objects.requireNonNull(rows, "rows");
         if (groupSize < 1 || groupSize > maxGroup(operand.transpose())) {
             throw new IllegalArgumentException("group size must be in [1, " + maxGroup(operand.transpose()) + "] for "
                     + operand.description() + ", got " + groupSize);
         }
+        if (rows.isPresent() && !alsoQuantizesRows(operand, rows.get().groupSize())) {
+            throw new IllegalArgumentException("a transposing group quantization of " + operand.description()
+                    + " can also write 1x" + rows.get().groupSize() + " row groups only for BF16 input and a group size"
+                    + " dividing " + StagedTranspose.tileCols(operand.input()) + " that is a multiple of "
+                    + StagedTranspose.chunkElements(operand.input()));
+        }
     }
 
     /**
-     * The largest group each template serves: 32 elements per lane in registers, or a staged tile within the
-     * 48 KiB of static shared memory.
+     * The largest group each template serves: 32 elements per lane in registers, or a staged tile of at most
+     * 32 KiB of static shared memory.
      */
     public static int maxGroup(boolean transpose) {
-        return transpose ? 48 * 1024 / (4 * (TILE_COLS + 1)) : 1024;
+        return transpose ? 128 : 1024;
+    }
+
+    /**
+     * Whether the transposing template can also write the input's own 1×{@code rowGroup} groups: each group
+     * must lie within a staged tile row and span whole 16-byte loads of neighbouring lanes.
+     */
+    public static boolean alsoQuantizesRows(QuantizeOperand operand, int rowGroup) {
+        return operand.transpose() && operand.input() == DType.BF16 && rowGroup > 0
+                && StagedTranspose.tileCols(operand.input()) % rowGroup == 0
+                && rowGroup % StagedTranspose.chunkElements(operand.input()) == 0;
     }
 
     /** The scale tiles over the output matrix. */
@@ -58,10 +84,16 @@ public record QuantizeGroups(QuantizeOperand operand, int groupSize, ScaleType s
         return ScaleGrid.of(new Granularity.Group(groupSize), Axis.COLS, operand.outputRows(), operand.outputCols());
     }
 
+    /** With {@code rows}: the scale tiles over the input matrix. */
+    public ScaleGrid rowGrid() {
+        GroupQuantization r = rows.orElseThrow(() -> new IllegalStateException(kernelName() + " writes no row groups"));
+        return StagedTranspose.rowGrid(operand, r);
+    }
+
     @Override
     public String kernelName() {
         return "quantize_group" + groupSize + "_" + operand.nameSuffix() + "_" + scaleType.lowerName()
-                + (operand.transpose() ? "_tiled" : "_warp");
+                + (operand.transpose() ? "_tiled" : "_warp") + rows.map(r -> "_rows_" + r.nameSuffix()).orElse("");
     }
 
     @Override
@@ -70,10 +102,15 @@ public record QuantizeGroups(QuantizeOperand operand, int groupSize, ScaleType s
     }
 
     private List<KernelParam> params() {
-        return List.of(
+        List<KernelParam> params = new ArrayList<>(List.of(
                 KernelParam.in("x", operand.input()),
                 KernelParam.out("codes", operand.codeType()),
-                KernelParam.out("scales", DType.F32));
+                KernelParam.out("scales", DType.F32)));
+        rows.ifPresent(r -> {
+            params.add(KernelParam.out("row_codes", r.codeType()));
+            params.add(KernelParam.out("row_scales", DType.F32));
+        });
+        return List.copyOf(params);
     }
 
     private CudaKernel warpPerGroup() {
@@ -121,48 +158,13 @@ public record QuantizeGroups(QuantizeOperand operand, int groupSize, ScaleType s
     }
 
     private CudaKernel stagedTranspose() {
-        ScaleGrid grid = grid();
-        List<KernelParam> params = params();
-        String load = operand.input() == DType.BF16 ? "bf16_to_f32(x[t * IN_COLS + c])" : "x[t * IN_COLS + c]";
-        String body = operand.deviceDefinitions() + ScaleFormulas.scaleFor(scaleType) + """
-
-                constexpr int GROUP = %d, TILE_COLS = %d, THREADS = %d, WARPS = %d, SCALE_COLS = %d;
-
-                extern "C" __global__ void __launch_bounds__(THREADS) %s%s {
-                    // +1 float of padding per row: a warp reading one column touches 32 different banks.
-                    __shared__ float tile[GROUP][TILE_COLS + 1];
-                    const int c0 = blockIdx.x * TILE_COLS, t0 = blockIdx.y * GROUP;
-                    const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
-                    for (int r = warp; r < GROUP; r += WARPS) {
-                        const int t = t0 + r;
-                        for (int j = lane; j < TILE_COLS; j += 32) {
-                            const int c = c0 + j;
-                            tile[r][j] = (t < IN_ROWS && c < IN_COLS) ? %s : 0.0f;
-                        }
-                    }
-                    __syncthreads();
-                    // Output row c (input column c): its group t0 .. t0 + GROUP - 1, finished by one warp.
-                    for (int j = warp; j < TILE_COLS && c0 + j < IN_COLS; j += WARPS) {
-                        const int c = c0 + j;
-                        unsigned amax_bits = 0;
-                        for (int r = lane; r < GROUP && t0 + r < IN_ROWS; r += 32) amax_bits = max(amax_bits, abs_bits(tile[r][j]));
-                        amax_bits = warp_max_bits(amax_bits);
-                        const float s = scale_for(amax_bits), inv_s = 1.0f / s;
-                        if (lane == 0) scales[c * SCALE_COLS + blockIdx.y] = s;
-                        for (int r = lane; r < GROUP && t0 + r < IN_ROWS; r += 32) {
-                            const float v = tile[r][j];
-                            codes[c * OUT_COLS + t0 + r] = encode(%s);
-                        }
-                    }
-                }
-                """.formatted(groupSize, TILE_COLS, THREADS, WARPS, grid.scaleCols(), kernelName(),
-                CudaKernel.signature(params), load, ScaleFormulas.quotient(scaleType));
         String description = "Quantize+transpose into group(" + groupSize + ") along the output rows, "
-                + scaleType.lowerName() + " scales, amax just in time, staged in shared memory.\n" + operand.description()
-                + "\nscales f32[" + grid.scaleRows() + ", " + grid.scaleCols() + "]; one block per " + groupSize + " input rows x "
-                + TILE_COLS + " input columns; oracle Quantizer.quantize(output, Axis.COLS).";
-        LaunchGeometry launch = new LaunchGeometry(Math.ceilDiv(operand.cols(), TILE_COLS), grid.scaleCols(), 1,
-                THREADS, 1, 1, 0);
-        return new CudaKernel(kernelName(), CudaPrelude.kernelSource(description, body), launch, params);
+                + scaleType.lowerName() + " scales, amax just in time, staged in shared memory"
+                + rows.map(r -> ", and the input itself into 1x" + r.groupSize() + " row groups (" + r.nameSuffix() + ")")
+                        .orElse("") + ".\n" + operand.description()
+                + "\nscales f32[" + grid().scaleRows() + ", " + grid().scaleCols() + "]; oracle Quantizer.quantize(output, Axis.COLS)"
+                + (rows.isPresent() ? " and Quantizer.quantize(input, Axis.COLS)." : ".");
+        return StagedTranspose.emit(kernelName(), description, operand, groupSize, scaleType, rows,
+                StagedTranspose.Scope.COLUMN_GROUPS, grid(), params());
     }
 }

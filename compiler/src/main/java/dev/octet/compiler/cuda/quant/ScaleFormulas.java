@@ -8,16 +8,21 @@ final class ScaleFormulas {
 
     /** {@code scale_for(amax_bits)}: ScaleType.scaleFor, with a NaN scale where the oracle would throw. */
     static String scaleFor(ScaleType scaleType) {
+        return scaleFor(scaleType, "scale_for", "FMAX");
+    }
+
+    /** The same under another name, for the format whose largest finite value is the constant {@code fmax}. */
+    static String scaleFor(ScaleType scaleType, String name, String fmax) {
         String formula = switch (scaleType) {
             case UE8M0 -> "pow2_scale";
             case FP32 -> "fp32_scale";
         };
         return """
 
-                __device__ __forceinline__ float scale_for(unsigned amax_bits) {
-                    return amax_is_finite(amax_bits) ? %s(__uint_as_float(amax_bits), FMAX) : nan_scale();
+                __device__ __forceinline__ float %s(unsigned amax_bits) {
+                    return amax_is_finite(amax_bits) ? %s(__uint_as_float(amax_bits), %s) : nan_scale();
                 }
-                """.formatted(formula);
+                """.formatted(name, formula, fmax);
     }
 
     /**

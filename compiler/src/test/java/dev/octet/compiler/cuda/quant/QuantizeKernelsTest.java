@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.octet.compiler.cuda.CudaKernel;
+import dev.octet.compiler.cuda.GroupQuantization;
 import dev.octet.compiler.cuda.KernelSpec;
 import dev.octet.compiler.cuda.ModelShapes;
 import dev.octet.compiler.cuda.Nvcc;
@@ -15,6 +16,7 @@ import dev.octet.numerics.ScaleType;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.Test;
@@ -46,6 +48,11 @@ class QuantizeKernelsTest {
                 new QuantizeGroups(x, 128, ScaleType.UE8M0),
                 new QuantizeGroups(dy, 128, ScaleType.FP32),
                 new QuantizeGroups(dyForWgrad, 128, ScaleType.FP32),
+                new QuantizeGroups(dyForWgrad, 128, ScaleType.UE8M0,
+                        Optional.of(new GroupQuantization(Fp8Format.E4M3, ScaleType.UE8M0, 128))),
+                new QuantizeGroups(wForDgrad, 64, ScaleType.FP32),
+                new QuantizeBlocksTransposed(new QuantizeOperand(DType.BF16, s.dFf(), s.dModel(), true, Fp8Format.E4M3),
+                        ScaleType.UE8M0),
                 tensorwise.amaxReduce(),
                 tensorwise,
                 new QuantizeTensorwise(wForDgrad, ScaleType.UE8M0),
@@ -108,7 +115,7 @@ class QuantizeKernelsTest {
         QuantizeOperand ragged = new QuantizeOperand(DType.BF16, 300, 200, true, Fp8Format.E4M3);
         QuantizeGroups spec = new QuantizeGroups(ragged, 128, ScaleType.UE8M0);
         assertEquals(new QuantizeTiled(ragged, Granularity.group(128), ScaleType.UE8M0).grid(), spec.grid());
-        assertEquals(4, spec.emit().launch().gridX()); // 200 input columns in tiles of 64
+        assertEquals(2, spec.emit().launch().gridX()); // 200 input columns in tiles of 128
         assertEquals(3, spec.emit().launch().gridY()); // 300 tokens: 128 + 128 + a tail of 44
         assertThrows(IllegalArgumentException.class, () -> new QuantizeGroups(ragged,
                 QuantizeGroups.maxGroup(true) + 1, ScaleType.UE8M0));
@@ -139,6 +146,12 @@ class QuantizeKernelsTest {
         assertMessage("margin 300", () -> new QuantizeDelayed(x, 16, 300));
         assertMessage("amax reads bf16 or f32", () -> new AmaxReduce(DType.I32, 10, false));
         assertMessage("no amax partials", () -> new AmaxHistoryUpdate(16, 0));
+        QuantizeOperand xForWgrad = new QuantizeOperand(DType.BF16, 512, 128, true, Fp8Format.E4M3);
+        assertMessage("can also write 1x48 row groups only for BF16 input and a group size dividing 128",
+                () -> new QuantizeGroups(xForWgrad, 128, ScaleType.UE8M0,
+                        Optional.of(new GroupQuantization(Fp8Format.E4M3, ScaleType.UE8M0, 48))));
+        assertMessage("can also write 1x128 row groups", () -> new QuantizeGroups(x, 128, ScaleType.UE8M0,
+                Optional.of(new GroupQuantization(Fp8Format.E4M3, ScaleType.UE8M0, 128))));
     }
 
     static void assertMessage(String expected, org.junit.jupiter.api.function.Executable construct) {

@@ -1,0 +1,266 @@
+package dev.octet.compiler.cuda.quant;
+
+import dev.octet.compiler.cuda.CudaKernel;
+import dev.octet.compiler.cuda.CudaLiteral;
+import dev.octet.compiler.cuda.CudaPrelude;
+import dev.octet.compiler.cuda.GroupQuantization;
+import dev.octet.compiler.cuda.KernelParam;
+import dev.octet.compiler.cuda.LaunchGeometry;
+import dev.octet.compiler.ir.DType;
+import dev.octet.numerics.Axis;
+import dev.octet.numerics.Fp8Format;
+import dev.octet.numerics.Granularity;
+import dev.octet.numerics.ScaleGrid;
+import dev.octet.numerics.ScaleType;
+import java.util.List;
+import java.util.Optional;
+import java.util.stream.IntStream;
+
+/**
+ * The transposing quantize kernel of {@link QuantizeGroups} and {@link QuantizeBlocksTransposed}. A block stages
+ * {@code tileRows} input rows × {@value #TILE_BYTES} bytes of columns in shared memory with 16-byte loads, then
+ * four threads share each pair of input columns (a quarter of the tile's rows each) and write their quarter of
+ * the two output rows with stores of up to 16 codes. The 16-byte chunks of a staged row are XOR-swizzled by the
+ * quarter the row belongs to, so both the row-wise stores into shared memory and the quarter-wise column reads
+ * are free of bank conflicts.
+ *
+ * <p>With a row output (column-group scope) the same block also writes the input itself in 1×g groups along its
+ * rows, encoded from the registers each 16-byte load landed in, so a tensor that fprop/dgrad and wgrad both read
+ * is read once.
+ */
+final class StagedTranspose {
+    /** Bytes of input columns a block stages per row: 128 BF16 or 64 FP32 columns. */
+    static final int TILE_BYTES = 256;
+    /** Threads sharing one pair of input columns in the column walk, each with a quarter of the tile's rows. */
+    private static final int QUARTERS = 4;
+
+    /** Which elements share a scale. */
+    enum Scope {
+        /** Each output row of the tile (an input column's run of tileRows tokens): groups along the tokens. */
+        COLUMN_GROUPS,
+        /** The whole tile: a square block of as many input rows as the tile has columns. */
+        WHOLE_TILE
+    }
+
+    /** A chunk's EPC values of input row t from column c on, encoded into the row output. */
+    private static final String ROW_STORE = """
+
+            __device__ __forceinline__ void store_row_codes(fp8_t* __restrict__ row_codes, int t, int c, const in_t* e,
+                                                            float s, float inv_s) {
+                unsigned w[2] = {};
+                #pragma unroll
+                for (int j = 0; j < EPC; j++) w[j / 4] |= row_code_of(to_f32(e[j]), s, inv_s) << (8 * (j % 4));
+                if (VECTOR_ROWS && EPC == 8) {
+                    *reinterpret_cast<uint2*>(row_codes + t * IN_COLS + c) = make_uint2(w[0], w[1]);
+                } else {
+                    #pragma unroll
+                    for (int j = 0; j < EPC; j++) if (c + j < IN_COLS) row_codes[t * IN_COLS + c + j] = (fp8_t) (w[j / 4] >> (8 * (j % 4)));
+                }
+            }
+            """;
+
+    private StagedTranspose() {}
+
+    static int chunkElements(DType input) {
+        return 16 / input.bytes();
+    }
+
+    static int tileCols(DType input) {
+        return TILE_BYTES / input.bytes();
+    }
+
+    /**
+     * @param grid  the scale grid of the transposed output
+     * @param rows  the input's own 1×g row groups, if written too (column-group scope only)
+     */
+    static CudaKernel emit(String name, String description, QuantizeOperand operand, int tileRows, ScaleType scaleType,
+                           Optional<GroupQuantization> rows, Scope scope, ScaleGrid grid, List<KernelParam> params) {
+        int quarter = Math.ceilDiv(tileRows, QUARTERS);
+        int tileCols = tileCols(operand.input());
+        int threads = tileCols / 2 * QUARTERS;
+        // The widest code store that every quarter's run of tokens starts aligned to.
+        int store = IntStream.of(16, 8, 4, 2, 1).filter(w -> quarter % w == 0 && tileRows % w == 0
+                && operand.outputCols() % w == 0).findFirst().orElseThrow();
+        boolean wholeTile = scope == Scope.WHOLE_TILE;
+        if (wholeTile && (rows.isPresent() || tileRows != tileCols)) {
+            throw new IllegalArgumentException(name + ": a whole-tile scale needs a square tile and no row output");
+        }
+        String columnAmax = wholeTile ? """
+                    // One scale for the tile: the amax of everything staged (the barrier also orders the staging).
+                    const unsigned a0 = block_max_bits(tile_amax), a1 = a0;
+                    const int lane = threadIdx.x & 31, q = lane >> 3, p = (threadIdx.x >> 5) * 8 + (lane & 7);
+                    const int c = c0 + 2 * p, ch = 2 * p / EPC, within = 2 * p % EPC;
+                    const int r_begin = q * QUARTER, r_end = min(GROUP, r_begin + QUARTER);
+                    const float s0 = scale_for(a0), inv_s0 = 1.0f / s0, s1 = s0, inv_s1 = inv_s0;
+                    if (threadIdx.x == 0) scales[blockIdx.x * SCALE_COLS + blockIdx.y] = s0;
+                """ : """
+                    __syncthreads();
+                    // Four lanes per column pair (lane bits 3-4 pick the quarter), 8 pairs per warp.
+                    const int lane = threadIdx.x & 31, q = lane >> 3, p = (threadIdx.x >> 5) * 8 + (lane & 7);
+                    const int c = c0 + 2 * p, ch = 2 * p / EPC, within = 2 * p % EPC;
+                    const int r_begin = q * QUARTER, r_end = min(GROUP, r_begin + QUARTER);
+                    const int r_valid = min(r_end, IN_ROWS - t0);
+                    unsigned a0 = 0, a1 = 0;
+                    for (int r = r_begin; r < r_valid; r++) {
+                        const in_t* e = reinterpret_cast<const in_t*>(&tile[staged(r, ch)]) + within;
+                        a0 = max(a0, abs_bits(to_f32(e[0])));
+                        a1 = max(a1, abs_bits(to_f32(e[1])));
+                    }
+                    #pragma unroll
+                    for (int o = 8; o < 32; o <<= 1) {
+                        a0 = max(a0, __shfl_xor_sync(0xffffffffu, a0, o));
+                        a1 = max(a1, __shfl_xor_sync(0xffffffffu, a1, o));
+                    }
+                    const float s0 = scale_for(a0), inv_s0 = 1.0f / s0, s1 = scale_for(a1), inv_s1 = 1.0f / s1;
+                    if (q == 0 && c < IN_COLS) scales[c * SCALE_COLS + blockIdx.y] = s0;
+                    if (q == 0 && c + 1 < IN_COLS) scales[(c + 1) * SCALE_COLS + blockIdx.y] = s1;
+                """;
+        String body = operand.deviceDefinitions() + ScaleFormulas.scaleFor(scaleType)
+                + inputDefinitions(operand, rows) + """
+
+                constexpr int GROUP = %d, QUARTER = %d, TILE_COLS = %d, THREADS = %d, SCALE_COLS = %d, STORE = %d;
+                constexpr int EPC = 16 / (int) sizeof(in_t);     // input elements per 16-byte chunk
+                constexpr int CPR = TILE_COLS / EPC;             // chunks per staged row
+                constexpr int SWIZZLE = 16 / EPC;                // chunks that 8 neighbouring column pairs span
+                constexpr bool VECTOR_ROWS = IN_COLS %% EPC == 0; // every chunk inside the matrix is whole and aligned
+                constexpr int LOADS = (GROUP * CPR + THREADS - 1) / THREADS;
+
+                // Chunk (r, ch) of the staged tile. Rows of different quarters land on different banks for the
+                // column walk; the 8 chunks a quarter-warp stores per row stay distinct.
+                __device__ __forceinline__ int staged(int r, int ch) {
+                    return r * CPR + (ch ^ (((r / QUARTER) & 3) * SWIZZLE));
+                }
+
+                %s
+                __device__ __forceinline__ unsigned code_of(float v, float s, float inv_s) {
+                    return encode(%s);
+                }
+                %s
+                extern "C" __global__ void __launch_bounds__(THREADS) %s%s {
+                    __shared__ uint4 tile[GROUP * CPR];
+                    const int c0 = blockIdx.x * TILE_COLS, t0 = blockIdx.y * GROUP;
+                    unsigned tile_amax = 0;
+                    // Every thread makes every pass (the row groups' shuffles need whole warps); a pass beyond the
+                    // tile loads nothing.
+                    #pragma unroll 4
+                    for (int k = 0; k < LOADS; k++) {
+                        const int i = threadIdx.x + k * THREADS, r = i / CPR, ch = i %% CPR, t = t0 + r, c = c0 + ch * EPC;
+                        const bool inside = r < GROUP && t < IN_ROWS;
+                        uint4 chunk = make_uint4(0u, 0u, 0u, 0u);
+                        if (VECTOR_ROWS) {
+                            if (inside && c < IN_COLS) chunk = *reinterpret_cast<const uint4*>(x + t * IN_COLS + c);
+                        } else {
+                            in_t* e = reinterpret_cast<in_t*>(&chunk);
+                            #pragma unroll
+                            for (int j = 0; j < EPC; j++) if (inside && c + j < IN_COLS) e[j] = x[t * IN_COLS + c + j];
+                        }
+                        if (r < GROUP) tile[staged(r, ch)] = chunk;%s
+                    }
+                %s
+                    fp8_t* out0 = codes + c * OUT_COLS + t0;
+                    fp8_t* out1 = out0 + OUT_COLS;
+                    for (int r = r_begin; r < r_end; r += STORE) {
+                        if (r + STORE <= r_end && t0 + r + STORE <= IN_ROWS) {
+                            unsigned w0[(STORE + 3) / 4] = {}, w1[(STORE + 3) / 4] = {};
+                            #pragma unroll
+                            for (int j = 0; j < STORE; j++) {
+                                const in_t* e = reinterpret_cast<const in_t*>(&tile[staged(r + j, ch)]) + within;
+                                w0[j / 4] |= code_of(to_f32(e[0]), s0, inv_s0) << (8 * (j %% 4));
+                                w1[j / 4] |= code_of(to_f32(e[1]), s1, inv_s1) << (8 * (j %% 4));
+                            }
+                            if (c < IN_COLS) store_codes(out0 + r, w0);
+                            if (c + 1 < IN_COLS) store_codes(out1 + r, w1);
+                        } else {
+                            for (int j = 0; j < STORE && r + j < r_end && t0 + r + j < IN_ROWS; j++) {
+                                const in_t* e = reinterpret_cast<const in_t*>(&tile[staged(r + j, ch)]) + within;
+                                if (c < IN_COLS) out0[r + j] = (fp8_t) code_of(to_f32(e[0]), s0, inv_s0);
+                                if (c + 1 < IN_COLS) out1[r + j] = (fp8_t) code_of(to_f32(e[1]), s1, inv_s1);
+                            }
+                        }
+                    }
+                }
+                """.formatted(tileRows, quarter, tileCols, threads, grid.scaleCols(), store, storeCodes(store),
+                ScaleFormulas.quotient(scaleType), rows.isPresent() ? ROW_STORE : "", name, CudaKernel.signature(params),
+                stagingExtra(rows, scope), columnAmax);
+        String geometry = "\none block per " + tileRows + " input rows x " + tileCols + " input columns.";
+        LaunchGeometry launch = new LaunchGeometry(Math.ceilDiv(operand.cols(), tileCols), Math.ceilDiv(operand.rows(), tileRows),
+                1, threads, 1, 1, 0);
+        return new CudaKernel(name, CudaPrelude.kernelSource(description + geometry, body), launch, params);
+    }
+
+    /** The scale grid of the input's own row groups written beside the transposed output. */
+    static ScaleGrid rowGrid(QuantizeOperand operand, GroupQuantization rows) {
+        return ScaleGrid.of(new Granularity.Group(rows.groupSize()), Axis.COLS, operand.rows(), operand.cols());
+    }
+
+    /** {@code store_codes(p, words)}: STORE codes packed little-endian in words, one store. */
+    private static String storeCodes(int store) {
+        String write = switch (store) {
+            case 16 -> "*reinterpret_cast<uint4*>(p) = make_uint4(w[0], w[1], w[2], w[3]);";
+            case 8 -> "*reinterpret_cast<uint2*>(p) = make_uint2(w[0], w[1]);";
+            case 4 -> "*reinterpret_cast<unsigned*>(p) = w[0];";
+            case 2 -> "*reinterpret_cast<unsigned short*>(p) = (unsigned short) w[0];";
+            default -> "*p = (fp8_t) w[0];";
+        };
+        return "__device__ __forceinline__ void store_codes(fp8_t* p, const unsigned* w) {\n    " + write + "\n}\n";
+    }
+
+    /** {@code to_f32} of an input element, and with a row output its constants, scale and encode. */
+    private static String inputDefinitions(QuantizeOperand operand, Optional<GroupQuantization> rows) {
+        String convert = operand.input() == DType.BF16
+                ? "\n__device__ __forceinline__ float to_f32(bf16_t v) { return bf16_to_f32(v); }\n"
+                : "\n__device__ __forceinline__ float to_f32(float v) { return v; }\n";
+        if (rows.isEmpty()) {
+            return convert;
+        }
+        GroupQuantization r = rows.get();
+        String encode = r.format() == Fp8Format.E4M3 ? "f32_to_e4m3" : "f32_to_e5m2";
+        return convert + """
+                constexpr int ROW_GROUP = %d, ROW_SCALE_COLS = %d;
+                constexpr float ROW_FMAX = %s; // largest finite %s
+                %s
+                __device__ __forceinline__ unsigned row_code_of(float v, float s, float inv_s) {
+                    return %s(%s);
+                }
+                """.formatted(r.groupSize(), rowGrid(operand, r).scaleCols(), CudaLiteral.f32(r.format().maxFinite()),
+                r.format().lowerName(), ScaleFormulas.scaleFor(r.scaleType(), "row_scale_for", "ROW_FMAX"), encode,
+                ScaleFormulas.quotient(r.scaleType()));
+    }
+
+    /**
+     * Inside the staging loop. Whole tile: the running amax. Column groups with a row output: the lanes holding one
+     * row group (neighbours, EPC elements each) take its amax by shuffles and each encodes its own chunk. Every
+     * lane reaches the shuffles; lanes outside the matrix hold zeros, which leave an amax unchanged, and store
+     * nothing.
+     */
+    private static String stagingExtra(Optional<GroupQuantization> rows, Scope scope) {
+        if (scope == Scope.WHOLE_TILE) {
+            return """
+
+                            {
+                                const in_t* e = reinterpret_cast<const in_t*>(&chunk);
+                                #pragma unroll
+                                for (int j = 0; j < EPC; j++) tile_amax = max(tile_amax, abs_bits(to_f32(e[j])));
+                            }""";
+        }
+        if (rows.isEmpty()) {
+            return "";
+        }
+        return """
+
+                        {
+                            constexpr int LANES = ROW_GROUP / EPC;
+                            const in_t* e = reinterpret_cast<const in_t*>(&chunk);
+                            unsigned amax_bits = 0;
+                            #pragma unroll
+                            for (int j = 0; j < EPC; j++) amax_bits = max(amax_bits, abs_bits(to_f32(e[j])));
+                            #pragma unroll
+                            for (int o = 1; o < LANES; o <<= 1) amax_bits = max(amax_bits, __shfl_xor_sync(0xffffffffu, amax_bits, o));
+                            const float s = row_scale_for(amax_bits), inv_s = 1.0f / s;
+                            if (inside && c < IN_COLS) {
+                                if (ch % LANES == 0) row_scales[t * ROW_SCALE_COLS + c / ROW_GROUP] = s;
+                                store_row_codes(row_codes, t, c, e, s, inv_s);
+                            }
+                        }""";
+    }
+}
