@@ -3,7 +3,7 @@ package dev.octet.gpu.kernels;
 import dev.octet.compiler.cuda.CudaKernel;
 import dev.octet.compiler.cuda.GroupQuantization;
 import dev.octet.compiler.cuda.quant.AmaxReduce;
-import dev.octet.compiler.cuda.quant.QuantizeBlocksTransposed;
+import dev.octet.compiler.cuda.quant.QuantizeBlocksStaged;
 import dev.octet.compiler.cuda.quant.QuantizeDelayed;
 import dev.octet.compiler.cuda.quant.QuantizeOperand;
 import dev.octet.compiler.cuda.quant.QuantizeTensorwise;
@@ -128,26 +128,29 @@ class QuantizeKernelsGpuTest {
 
     static Stream<Arguments> stagedBlockCases() {
         return Stream.of(
-                // BF16 weights read transposed by dgrad: Qwen2.5-1.5B's MLP and k/v projections, ragged tails on both
-                // axes, and rows that 16-byte loads cannot cover
-                arguments(8960, 1536, Fp8Format.E4M3, ScaleType.UE8M0),
-                arguments(256, 1536, Fp8Format.E4M3, ScaleType.UE8M0),
-                arguments(300, 200, Fp8Format.E5M2, ScaleType.FP32),
-                arguments(130, 100, Fp8Format.E4M3, ScaleType.UE8M0));
+                // BF16 weights read by fprop and, transposed, by dgrad: Qwen2.5-1.5B's MLP and k/v projections, ragged
+                // tails on both axes, and rows that 16-byte loads cannot cover
+                arguments(8960, 1536, true, Fp8Format.E4M3, ScaleType.UE8M0),
+                arguments(8960, 1536, false, Fp8Format.E4M3, ScaleType.UE8M0),
+                arguments(256, 1536, true, Fp8Format.E4M3, ScaleType.UE8M0),
+                arguments(300, 200, true, Fp8Format.E5M2, ScaleType.FP32),
+                arguments(300, 200, false, Fp8Format.E4M3, ScaleType.FP32),
+                arguments(130, 100, true, Fp8Format.E4M3, ScaleType.UE8M0),
+                arguments(130, 100, false, Fp8Format.E5M2, ScaleType.UE8M0));
     }
 
-    @ParameterizedTest(name = "bf16[{0}x{1}] transposed block 128 {2} {3}")
+    @ParameterizedTest(name = "bf16[{0}x{1}] transpose={2} block 128 {3} {4}")
     @MethodSource("stagedBlockCases")
-    void stagedTransposedBlocksAreBitExact(int rows, int cols, Fp8Format format, ScaleType scaleType) {
-        QuantizeOperand operand = new QuantizeOperand(DType.BF16, rows, cols, true, format);
-        QuantizeBlocksTransposed spec = new QuantizeBlocksTransposed(operand, scaleType);
+    void stagedBlocksAreBitExact(int rows, int cols, boolean transpose, Fp8Format format, ScaleType scaleType) {
+        QuantizeOperand operand = new QuantizeOperand(DType.BF16, rows, cols, transpose, format);
+        QuantizeBlocksStaged spec = new QuantizeBlocksStaged(operand, scaleType);
         float[] x = inputValues(DType.BF16, rows * cols, Role.WEIGHT, 15);
         try (DeviceWorkspace ws = GpuSession.get().workspace()) {
             ws.input("x", hostInput(DType.BF16, x))
                     .output("codes", operand.codeType(), rows * cols)
                     .output("scales", DType.F32, spec.grid().scaleCount())
                     .launch(spec.emit());
-            QuantizedMatrix want = oracle(operand, x, Granularity.block(QuantizeBlocksTransposed.BLOCK), scaleType);
+            QuantizedMatrix want = oracle(operand, x, Granularity.block(QuantizeBlocksStaged.BLOCK), scaleType);
             Accuracy.bitExact(spec.kernelName() + " codes", ws.fp8("codes"), want.codes());
             Accuracy.bitExact(spec.kernelName() + " scales", ws.f32("scales"), want.scales());
         }

@@ -25,7 +25,7 @@ import java.util.Optional;
  *   <li>Not transposed (the fprop and dgrad operands X and dY): one warp per group, {@value #WARPS} groups per
  *       block; each lane loads its ceil(g/32) elements into registers (the warp reads contiguous bytes), the
  *       warp takes the amax, and each lane encodes what it holds.</li>
- *   <li>Transposed (the wgrad operands Xᵀ and dYᵀ, grouped along the tokens): {@link StagedTranspose}, a block
+ *   <li>Transposed (the wgrad operands Xᵀ and dYᵀ, grouped along the tokens): {@link StagedTile}, a block
  *       per g input rows × 256 bytes of columns, one scale per output row of the tile.</li>
  *   <li>Transposed with {@code rows} (a tensor that both fprop/dgrad and wgrad read, such as dY): the same
  *       block also quantizes the input itself into 1×{@code rows.groupSize()} groups along its rows from the
@@ -56,8 +56,8 @@ public record QuantizeGroups(QuantizeOperand operand, int groupSize, ScaleType s
         if (rows.isPresent() && !alsoQuantizesRows(operand, rows.get().groupSize())) {
             throw new IllegalArgumentException("a transposing group quantization of " + operand.description()
                     + " can also write 1x" + rows.get().groupSize() + " row groups only for BF16 input and a group size"
-                    + " dividing " + StagedTranspose.tileCols(operand.input()) + " that is a multiple of "
-                    + StagedTranspose.chunkElements(operand.input()));
+                    + " dividing " + StagedTile.tileCols(operand.input()) + " that is a multiple of "
+                    + StagedTile.chunkElements(operand.input()));
         }
     }
 
@@ -75,8 +75,8 @@ public record QuantizeGroups(QuantizeOperand operand, int groupSize, ScaleType s
      */
     public static boolean alsoQuantizesRows(QuantizeOperand operand, int rowGroup) {
         return operand.transpose() && operand.input() == DType.BF16 && rowGroup > 0
-                && StagedTranspose.tileCols(operand.input()) % rowGroup == 0
-                && rowGroup % StagedTranspose.chunkElements(operand.input()) == 0;
+                && StagedTile.tileCols(operand.input()) % rowGroup == 0
+                && rowGroup % StagedTile.chunkElements(operand.input()) == 0;
     }
 
     /** The scale tiles over the output matrix. */
@@ -87,7 +87,7 @@ public record QuantizeGroups(QuantizeOperand operand, int groupSize, ScaleType s
     /** With {@code rows}: the scale tiles over the input matrix. */
     public ScaleGrid rowGrid() {
         GroupQuantization r = rows.orElseThrow(() -> new IllegalStateException(kernelName() + " writes no row groups"));
-        return StagedTranspose.rowGrid(operand, r);
+        return StagedTile.rowGrid(operand, r);
     }
 
     @Override
@@ -164,7 +164,7 @@ public record QuantizeGroups(QuantizeOperand operand, int groupSize, ScaleType s
                         .orElse("") + ".\n" + operand.description()
                 + "\nscales f32[" + grid().scaleRows() + ", " + grid().scaleCols() + "]; oracle Quantizer.quantize(output, Axis.COLS)"
                 + (rows.isPresent() ? " and Quantizer.quantize(input, Axis.COLS)." : ".");
-        return StagedTranspose.emit(kernelName(), description, operand, groupSize, scaleType, rows,
-                StagedTranspose.Scope.COLUMN_GROUPS, grid(), params());
+        return StagedTile.emit(kernelName(), description, operand, groupSize, scaleType, rows,
+                StagedTile.Scope.COLUMN_GROUPS, grid(), params());
     }
 }

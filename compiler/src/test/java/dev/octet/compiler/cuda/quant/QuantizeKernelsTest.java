@@ -51,7 +51,9 @@ class QuantizeKernelsTest {
                 new QuantizeGroups(dyForWgrad, 128, ScaleType.UE8M0,
                         Optional.of(new GroupQuantization(Fp8Format.E4M3, ScaleType.UE8M0, 128))),
                 new QuantizeGroups(wForDgrad, 64, ScaleType.FP32),
-                new QuantizeBlocksTransposed(new QuantizeOperand(DType.BF16, s.dFf(), s.dModel(), true, Fp8Format.E4M3),
+                new QuantizeBlocksStaged(new QuantizeOperand(DType.BF16, s.dFf(), s.dModel(), true, Fp8Format.E4M3),
+                        ScaleType.UE8M0),
+                new QuantizeBlocksStaged(new QuantizeOperand(DType.BF16, s.dFf(), s.dModel(), false, Fp8Format.E4M3),
                         ScaleType.UE8M0),
                 tensorwise.amaxReduce(),
                 tensorwise,
@@ -111,7 +113,7 @@ class QuantizeKernelsTest {
     }
 
     @Test
-    void theStagedTransposeCoversEveryGroupOfEveryColumn() {
+    void theStagedTileCoversEveryGroupOfEveryColumn() {
         QuantizeOperand ragged = new QuantizeOperand(DType.BF16, 300, 200, true, Fp8Format.E4M3);
         QuantizeGroups spec = new QuantizeGroups(ragged, 128, ScaleType.UE8M0);
         assertEquals(new QuantizeTiled(ragged, Granularity.group(128), ScaleType.UE8M0).grid(), spec.grid());

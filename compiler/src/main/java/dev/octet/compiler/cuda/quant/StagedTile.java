@@ -17,18 +17,19 @@ import java.util.Optional;
 import java.util.stream.IntStream;
 
 /**
- * The transposing quantize kernel of {@link QuantizeGroups} and {@link QuantizeBlocksTransposed}. A block stages
- * {@code tileRows} input rows × {@value #TILE_BYTES} bytes of columns in shared memory with 16-byte loads, then
- * four threads share each pair of input columns (a quarter of the tile's rows each) and write their quarter of
- * the two output rows with stores of up to 16 codes. The 16-byte chunks of a staged row are XOR-swizzled by the
- * quarter the row belongs to, so both the row-wise stores into shared memory and the quarter-wise column reads
- * are free of bank conflicts.
+ * The quantize kernel that stages a tile of {@code tileRows} input rows × {@value #TILE_BYTES} bytes of columns in
+ * shared memory with 16-byte loads ({@link QuantizeGroups} transposed, {@link QuantizeBlocksStaged}). Transposed,
+ * four threads share each pair of input columns (a quarter of the tile's rows each) and write their quarter of the
+ * two output rows with stores of up to 16 codes; the 16-byte chunks of a staged row are XOR-swizzled by the
+ * quarter the row belongs to, so both the row-wise stores into shared memory and the quarter-wise column reads are
+ * free of bank conflicts. Not transposed (whole-tile scope only), each thread encodes staged chunks back along the
+ * rows.
  *
- * <p>With a row output (column-group scope) the same block also writes the input itself in 1×g groups along its
- * rows, encoded from the registers each 16-byte load landed in, so a tensor that fprop/dgrad and wgrad both read
- * is read once.
+ * <p>With a row output (column-group scope) the transposing block also writes the input itself in 1×g groups
+ * along its rows, encoded from the registers each 16-byte load landed in, so a tensor that fprop/dgrad and wgrad
+ * both read is read once.
  */
-final class StagedTranspose {
+final class StagedTile {
     /** Bytes of input columns a block stages per row: 128 BF16 or 64 FP32 columns. */
     static final int TILE_BYTES = 256;
     /** Threads sharing one pair of input columns in the column walk, each with a quarter of the tile's rows. */
@@ -42,24 +43,50 @@ final class StagedTranspose {
         WHOLE_TILE
     }
 
-    /** A chunk's EPC values of input row t from column c on, encoded into the row output. */
-    private static final String ROW_STORE = """
+    /** {@code function(dst, t, c, e, s, inv_s)}: a chunk's EPC values of input row t from column c on, encoded. */
+    private static String chunkStore(String function, String encoder) {
+        return """
 
-            __device__ __forceinline__ void store_row_codes(fp8_t* __restrict__ row_codes, int t, int c, const in_t* e,
-                                                            float s, float inv_s) {
-                unsigned w[2] = {};
-                #pragma unroll
-                for (int j = 0; j < EPC; j++) w[j / 4] |= row_code_of(to_f32(e[j]), s, inv_s) << (8 * (j % 4));
-                if (VECTOR_ROWS && EPC == 8) {
-                    *reinterpret_cast<uint2*>(row_codes + t * IN_COLS + c) = make_uint2(w[0], w[1]);
-                } else {
+                __device__ __forceinline__ void %s(fp8_t* __restrict__ dst, int t, int c, const in_t* e, float s, float inv_s) {
+                    unsigned w[2] = {};
                     #pragma unroll
-                    for (int j = 0; j < EPC; j++) if (c + j < IN_COLS) row_codes[t * IN_COLS + c + j] = (fp8_t) (w[j / 4] >> (8 * (j % 4)));
+                    for (int j = 0; j < EPC; j++) w[j / 4] |= %s(to_f32(e[j]), s, inv_s) << (8 * (j %% 4));
+                    if (VECTOR_ROWS && EPC == 8) {
+                        *reinterpret_cast<uint2*>(dst + t * IN_COLS + c) = make_uint2(w[0], w[1]);
+                    } else {
+                        #pragma unroll
+                        for (int j = 0; j < EPC; j++) if (c + j < IN_COLS) dst[t * IN_COLS + c + j] = (fp8_t) (w[j / 4] >> (8 * (j %% 4)));
+                    }
                 }
-            }
+                """.formatted(function, encoder);
+    }
+
+    /** The column walk's codes: each thread's quarter of its two output rows, STORE codes at a time. */
+    private static final String COLUMN_WALK_STORES = """
+                    fp8_t* out0 = codes + c * OUT_COLS + t0;
+                    fp8_t* out1 = out0 + OUT_COLS;
+                    for (int r = r_begin; r < r_end; r += STORE) {
+                        if (r + STORE <= r_end && t0 + r + STORE <= IN_ROWS) {
+                            unsigned w0[(STORE + 3) / 4] = {}, w1[(STORE + 3) / 4] = {};
+                            #pragma unroll
+                            for (int j = 0; j < STORE; j++) {
+                                const in_t* e = reinterpret_cast<const in_t*>(&tile[staged(r + j, ch)]) + within;
+                                w0[j / 4] |= code_of(to_f32(e[0]), s0, inv_s0) << (8 * (j % 4));
+                                w1[j / 4] |= code_of(to_f32(e[1]), s1, inv_s1) << (8 * (j % 4));
+                            }
+                            if (c < IN_COLS) store_codes(out0 + r, w0);
+                            if (c + 1 < IN_COLS) store_codes(out1 + r, w1);
+                        } else {
+                            for (int j = 0; j < STORE && r + j < r_end && t0 + r + j < IN_ROWS; j++) {
+                                const in_t* e = reinterpret_cast<const in_t*>(&tile[staged(r + j, ch)]) + within;
+                                if (c < IN_COLS) out0[r + j] = (fp8_t) code_of(to_f32(e[0]), s0, inv_s0);
+                                if (c + 1 < IN_COLS) out1[r + j] = (fp8_t) code_of(to_f32(e[1]), s1, inv_s1);
+                            }
+                        }
+                    }
             """;
 
-    private StagedTranspose() {}
+    private StagedTile() {}
 
     static int chunkElements(DType input) {
         return 16 / input.bytes();
@@ -85,9 +112,26 @@ final class StagedTranspose {
         if (wholeTile && (rows.isPresent() || tileRows != tileCols)) {
             throw new IllegalArgumentException(name + ": a whole-tile scale needs a square tile and no row output");
         }
-        String columnAmax = wholeTile ? """
-                    // One scale for the tile: the amax of everything staged (the barrier also orders the staging).
-                    const unsigned a0 = block_max_bits(tile_amax), a1 = a0;
+        if (!operand.transpose() && !wholeTile) {
+            throw new IllegalArgumentException(name + ": untransposed, a staged tile is written with one scale");
+        }
+        String tileAmax = wholeTile ? """
+                    const unsigned a0 = block_max_bits(tile_amax);  // the barrier also orders the staging
+                """ : "";
+        String columnAmax = !operand.transpose() ? """
+                    // One scale for the tile, each thread encoding staged chunks back along the rows.
+                    const float s = scale_for(a0), inv_s = 1.0f / s;
+                    if (threadIdx.x == 0) scales[blockIdx.y * SCALE_COLS + blockIdx.x] = s;
+                    for (int i = threadIdx.x; i < GROUP * CPR; i += THREADS) {
+                        const int r = i / CPR, ch = i % CPR, t = t0 + r, c = c0 + ch * EPC;
+                        if (t < IN_ROWS && c < IN_COLS) {
+                            const uint4 chunk = tile[staged(r, ch)];
+                            store_codes_along_rows(codes, t, c, reinterpret_cast<const in_t*>(&chunk), s, inv_s);
+                        }
+                    }
+                """ : wholeTile ? """
+                    // One scale for the tile: the amax of everything staged.
+                    const unsigned a1 = a0;
                     const int lane = threadIdx.x & 31, q = lane >> 3, p = (threadIdx.x >> 5) * 8 + (lane & 7);
                     const int c = c0 + 2 * p, ch = 2 * p / EPC, within = 2 * p % EPC;
                     const int r_begin = q * QUARTER, r_end = min(GROUP, r_begin + QUARTER);
@@ -156,32 +200,12 @@ final class StagedTranspose {
                         }
                         if (r < GROUP) tile[staged(r, ch)] = chunk;%s
                     }
-                %s
-                    fp8_t* out0 = codes + c * OUT_COLS + t0;
-                    fp8_t* out1 = out0 + OUT_COLS;
-                    for (int r = r_begin; r < r_end; r += STORE) {
-                        if (r + STORE <= r_end && t0 + r + STORE <= IN_ROWS) {
-                            unsigned w0[(STORE + 3) / 4] = {}, w1[(STORE + 3) / 4] = {};
-                            #pragma unroll
-                            for (int j = 0; j < STORE; j++) {
-                                const in_t* e = reinterpret_cast<const in_t*>(&tile[staged(r + j, ch)]) + within;
-                                w0[j / 4] |= code_of(to_f32(e[0]), s0, inv_s0) << (8 * (j %% 4));
-                                w1[j / 4] |= code_of(to_f32(e[1]), s1, inv_s1) << (8 * (j %% 4));
-                            }
-                            if (c < IN_COLS) store_codes(out0 + r, w0);
-                            if (c + 1 < IN_COLS) store_codes(out1 + r, w1);
-                        } else {
-                            for (int j = 0; j < STORE && r + j < r_end && t0 + r + j < IN_ROWS; j++) {
-                                const in_t* e = reinterpret_cast<const in_t*>(&tile[staged(r + j, ch)]) + within;
-                                if (c < IN_COLS) out0[r + j] = (fp8_t) code_of(to_f32(e[0]), s0, inv_s0);
-                                if (c + 1 < IN_COLS) out1[r + j] = (fp8_t) code_of(to_f32(e[1]), s1, inv_s1);
-                            }
-                        }
-                    }
+                %s%s%s
                 }
                 """.formatted(tileRows, quarter, tileCols, threads, grid.scaleCols(), store, storeCodes(store),
-                ScaleFormulas.quotient(scaleType), rows.isPresent() ? ROW_STORE : "", name, CudaKernel.signature(params),
-                stagingExtra(rows, scope), columnAmax);
+                ScaleFormulas.quotient(scaleType), rows.isPresent() ? chunkStore("store_row_codes", "row_code_of")
+                        : operand.transpose() ? "" : chunkStore("store_codes_along_rows", "code_of"), name, CudaKernel.signature(params),
+                stagingExtra(rows, scope), tileAmax, columnAmax, operand.transpose() ? COLUMN_WALK_STORES : "");
         String geometry = "\none block per " + tileRows + " input rows x " + tileCols + " input columns.";
         LaunchGeometry launch = new LaunchGeometry(Math.ceilDiv(operand.cols(), tileCols), Math.ceilDiv(operand.rows(), tileRows),
                 1, threads, 1, 1, 0);
