@@ -35,7 +35,6 @@ import dev.octet.compiler.cuda.pointwise.SwiGluBackward;
 import dev.octet.compiler.cuda.pointwise.SwiGluForward;
 import dev.octet.compiler.cuda.quant.AmaxHistoryUpdate;
 import dev.octet.compiler.cuda.quant.AmaxReduce;
-import dev.octet.compiler.cuda.quant.QuantizeBlocksStaged;
 import dev.octet.compiler.cuda.quant.QuantizeDelayed;
 import dev.octet.compiler.cuda.quant.QuantizeOperand;
 import dev.octet.compiler.cuda.quant.QuantizeTensorwise;
@@ -405,9 +404,6 @@ public final class KernelFormation {
                 case Scaling.Current c when q.granularity() instanceof Granularity.Group g
                         && g.size() <= QuantizeGroups.maxGroup(q.transpose()) ->
                         launch(new QuantizeGroups(operand, g.size(), q.scaleType()),
-                                Map.of("x", x, "codes", codes, "scales", scales));
-                case Scaling.Current c when QuantizeBlocksStaged.serves(operand, q.granularity()) ->
-                        launch(new QuantizeBlocksStaged(operand, q.scaleType()),
                                 Map.of("x", x, "codes", codes, "scales", scales));
                 case Scaling.Current c -> launch(new QuantizeTiled(operand, q.granularity(), q.scaleType()),
                         Map.of("x", x, "codes", codes, "scales", scales));

@@ -101,7 +101,7 @@ public record Bf16WgmmaGemm(GemmProblem problem, int blockN, int stages) impleme
     }
 
     public int tiles() {
-        return Math.ceilDiv(problem.m(), BLOCK_M) * Math.ceilDiv(problem.n(), blockN);
+        return WarpSpecializedGemm.tiles(problem, blockN);
     }
 
     @Override

@@ -122,7 +122,7 @@ public record Fp8WgmmaGemm(GemmProblem problem, int blockN, int stages, int clus
     }
 
     public int tiles() {
-        return Math.ceilDiv(problem.m(), BLOCK_M) * Math.ceilDiv(problem.n(), blockN);
+        return WarpSpecializedGemm.tiles(problem, blockN);
     }
 
     @Override

@@ -17,6 +17,11 @@ final class WarpSpecializedGemm {
     /** Dynamic shared memory one block may have on sm_90 (227 KiB). */
     static final int SHARED_LIMIT = 227 * 1024;
 
+    /** Output tiles of {@code problem} at {@value #BLOCK_M} × {@code blockN}. */
+    static int tiles(GemmProblem problem, int blockN) {
+        return Math.ceilDiv(problem.m(), BLOCK_M) * Math.ceilDiv(problem.n(), blockN);
+    }
+
     /**
      * {@code tile_of(u, rank, tm, tn)}, over the constants GROUP_M, TILES_M, UNITS_N and CLUSTER: the tile of
      * work unit u for block {@code rank} of its cluster.

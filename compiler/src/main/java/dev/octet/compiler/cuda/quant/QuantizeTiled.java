@@ -12,11 +12,15 @@ import dev.octet.numerics.ScaleGrid;
 import dev.octet.numerics.ScaleType;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 
 /**
  * Just-in-time quantization with one scale per tile that a single thread block can see whole: group(g) along
  * the output's rows, block(b), channel or token (one scale per output row). One block per scale tile: it reads
- * the tile once for the amax, then again (from L1/L2) to encode, so amax and codes need no second kernel.
+ * the tile once for the amax, then again (from L1/L2) to encode, so amax and codes need no second kernel. A
+ * block of 64 or 128 whose rows fit a {@link StagedTile} (the weights' blocks, either layout) is staged there
+ * instead: read once with 16-byte loads, written 8 to 16 codes a store; walked from memory, a transposed
+ * block's byte stores land in 32 rows per warp (~170 GB/s for the weights' dgrad layout).
  * Bit-exact with {@code Quantizer.quantize(output, outputRows, outputCols, granularity, Axis.COLS, format,
  * scaleType)}. Tensor granularity needs a global amax first: see {@link QuantizeTensorwise}.
  *
@@ -56,24 +60,21 @@ public record QuantizeTiled(QuantizeOperand operand, Granularity granularity, Sc
 
     @Override
     public CudaKernel emit() {
+        if (granularity instanceof Granularity.Block b && StagedTile.holdsBlock(operand.input(), b.size())) {
+            return staged(b.size());
+        }
         ScaleGrid grid = grid();
         int tileRows = Math.min(grid.tileRows(), grid.rows());
         int tileCols = Math.min(grid.tileCols(), grid.cols());
         long tileElements = (long) tileRows * tileCols;
         int threads = (int) Math.min(MAX_THREADS, Math.ceilDiv(tileElements, 32) * 32);
-        List<KernelParam> params = List.of(
-                KernelParam.in("x", operand.input()),
-                KernelParam.out("codes", operand.codeType()),
-                KernelParam.out("scales", DType.F32));
-        // A transposed block tile is read down its columns (neighbouring threads read neighbouring input columns,
-        // coalesced) into shared memory and written along its rows (neighbouring threads write neighbouring
-        // codes): written straight from the column walk, each warp's byte stores hit 32 rows, and the weights'
-        // transposed quantization ran at ~170 GB/s. Other tiles are one output row, walked along it.
-        boolean staged = operand.transpose() && tileRows > 1;
+        List<KernelParam> params = params();
+        // A transposed tile is walked down its columns, so neighbouring threads read neighbouring input
+        // columns (coalesced); a plain one along its rows, where reads and writes are both contiguous.
         String walk = operand.transpose()
                 ? "const int r = r0 + t % TILE_ROWS, c = c0 + t / TILE_ROWS;"
                 : "const int r = r0 + t / TILE_COLS, c = c0 + t % TILE_COLS;";
-        String head = operand.deviceDefinitions() + ScaleFormulas.scaleFor(scaleType) + """
+        String body = operand.deviceDefinitions() + ScaleFormulas.scaleFor(scaleType) + """
 
                 constexpr int TILE_ROWS = %d, TILE_COLS = %d, SCALE_COLS = %d, THREADS = %d;
 
@@ -81,33 +82,8 @@ public record QuantizeTiled(QuantizeOperand operand, Granularity granularity, Sc
                     const int tile = blockIdx.x;
                     const int r0 = (tile / SCALE_COLS) * TILE_ROWS, c0 = (tile %% SCALE_COLS) * TILE_COLS;
                     unsigned amax_bits = 0;
-                """.formatted(tileRows, tileCols, grid.scaleCols(), threads, kernelName(), CudaKernel.signature(params));
-        String passes = staged ? """
-                    extern __shared__ float tile_values[];  // [TILE_COLS][TILE_ROWS + 1]: padded, so both walks are conflict-free
                     for (int t = threadIdx.x; t < TILE_ROWS * TILE_COLS; t += THREADS) {
-                        const int r = r0 + t %% TILE_ROWS, c = c0 + t / TILE_ROWS;
-                        // A partial tail tile covers only the elements inside the matrix (Granularity's tail rule).
-                        float v = 0.0f;
-                        if (r < OUT_ROWS && c < OUT_COLS) {
-                            v = load_input(x, r, c);
-                            amax_bits = max(amax_bits, abs_bits(v));
-                        }
-                        tile_values[(c - c0) * (TILE_ROWS + 1) + (r - r0)] = v;
-                    }
-                    amax_bits = block_max_bits(amax_bits);  // also orders the tile's writes before the reads below
-                    const float s = scale_for(amax_bits), inv_s = 1.0f / s;
-                    if (threadIdx.x == 0) scales[tile] = s;
-                    for (int t = threadIdx.x; t < TILE_ROWS * TILE_COLS; t += THREADS) {
-                        const int r = r0 + t / TILE_COLS, c = c0 + t %% TILE_COLS;
-                        if (r < OUT_ROWS && c < OUT_COLS) {
-                            const float v = tile_values[(c - c0) * (TILE_ROWS + 1) + (r - r0)];
-                            codes[r * OUT_COLS + c] = encode(%1$s);
-                        }
-                    }
-                }
-                """.formatted(ScaleFormulas.quotient(scaleType)) : """
-                    for (int t = threadIdx.x; t < TILE_ROWS * TILE_COLS; t += THREADS) {
-                        %1$s
+                        %s
                         // A partial tail tile covers only the elements inside the matrix (Granularity's tail rule).
                         if (r < OUT_ROWS && c < OUT_COLS) amax_bits = max(amax_bits, abs_bits(load_input(x, r, c)));
                     }
@@ -115,23 +91,37 @@ public record QuantizeTiled(QuantizeOperand operand, Granularity granularity, Sc
                     const float s = scale_for(amax_bits), inv_s = 1.0f / s;
                     if (threadIdx.x == 0) scales[tile] = s;
                     for (int t = threadIdx.x; t < TILE_ROWS * TILE_COLS; t += THREADS) {
-                        %1$s
+                        %s
                         if (r < OUT_ROWS && c < OUT_COLS) {
                             const float v = load_input(x, r, c);
-                            codes[r * OUT_COLS + c] = encode(%2$s);
+                            codes[r * OUT_COLS + c] = encode(%s);
                         }
                     }
                 }
-                """.formatted(walk, ScaleFormulas.quotient(scaleType));
-        String body = head + passes;
-        int sharedBytes = staged ? tileCols * (tileRows + 1) * Float.BYTES : 0;
+                """.formatted(tileRows, tileCols, grid.scaleCols(), threads, kernelName(),
+                CudaKernel.signature(params), walk, walk, ScaleFormulas.quotient(scaleType));
         String description = "Quantize " + granularity.describe() + ", " + scaleType.lowerName()
                 + " scales, amax just in time.\n" + operand.description()
                 + "\nscales f32[" + grid.scaleRows() + ", " + grid.scaleCols() + "]: one per "
                 + tileRows + "x" + tileCols + " output tile (a partial tail tile scales its own elements)"
-                + "\nOne block per scale tile" + (staged ? ", transposed through shared memory" : "")
-                + "; oracle Quantizer.quantize(output, Axis.COLS).";
+                + "\nOne block per scale tile; oracle Quantizer.quantize(output, Axis.COLS).";
         return new CudaKernel(kernelName(), CudaPrelude.kernelSource(description, body),
-                LaunchGeometry.linear(grid.scaleCount(), threads, sharedBytes), params);
+                LaunchGeometry.linear(grid.scaleCount(), threads, 0), params);
+    }
+
+    private CudaKernel staged(int block) {
+        String description = "Quantize " + granularity.describe() + ", " + scaleType.lowerName()
+                + " scales, amax just in time, each block staged in shared memory.\n" + operand.description()
+                + "\nscales f32[" + grid().scaleRows() + ", " + grid().scaleCols() + "] (a partial tail block scales its"
+                + " own elements); oracle Quantizer.quantize(output, Axis.COLS);";
+        return StagedTile.emit(kernelName(), description, operand, block, scaleType, Optional.empty(),
+                StagedTile.Scope.WHOLE_TILE, grid(), params());
+    }
+
+    private List<KernelParam> params() {
+        return List.of(
+                KernelParam.in("x", operand.input()),
+                KernelParam.out("codes", operand.codeType()),
+                KernelParam.out("scales", DType.F32));
     }
 }

@@ -18,7 +18,7 @@ import java.util.stream.IntStream;
 
 /**
  * The quantize kernel that stages a tile of {@code tileRows} input rows × {@value #TILE_BYTES} bytes of columns in
- * shared memory with 16-byte loads ({@link QuantizeGroups} transposed, {@link QuantizeBlocksStaged}). Transposed,
+ * shared memory with 16-byte loads ({@link QuantizeGroups} transposed, {@link QuantizeTiled}'s 64 and 128 blocks). Transposed,
  * four threads share each pair of input columns (a quarter of the tile's rows each) and write their quarter of the
  * two output rows with stores of up to 16 codes; the 16-byte chunks of a staged row are XOR-swizzled by the
  * quarter the row belongs to, so both the row-wise stores into shared memory and the quarter-wise column reads are
@@ -92,25 +92,36 @@ final class StagedTile {
         return 16 / input.bytes();
     }
 
+    /** Input columns of a column-group tile: a whole staged row of {@value #TILE_BYTES} bytes. */
     static int tileCols(DType input) {
         return TILE_BYTES / input.bytes();
     }
 
     /**
-     * @param grid  the scale grid of the transposed output
-     * @param rows  the input's own 1×g row groups, if written too (column-group scope only)
+     * Whether a whole-tile block of {@code block × block} fits a staged tile: rows of at most
+     * {@value #TILE_BYTES} bytes and of at least 64 columns (so that the four quarters' swizzles stay in the row).
+     */
+    static boolean holdsBlock(DType input, int block) {
+        return (block == 64 || block == 128) && block * input.bytes() <= TILE_BYTES;
+    }
+
+    /**
+     * @param tileRows  the input rows of a tile: the group (column-group scope) or the block (whole-tile scope)
+     * @param grid      the scale grid of the output
+     * @param rows      the input's own 1×g row groups, if written too (column-group scope only)
      */
     static CudaKernel emit(String name, String description, QuantizeOperand operand, int tileRows, ScaleType scaleType,
                            Optional<GroupQuantization> rows, Scope scope, ScaleGrid grid, List<KernelParam> params) {
         int quarter = Math.ceilDiv(tileRows, QUARTERS);
-        int tileCols = tileCols(operand.input());
+        boolean wholeTile = scope == Scope.WHOLE_TILE;
+        int tileCols = wholeTile ? tileRows : tileCols(operand.input());
         int threads = tileCols / 2 * QUARTERS;
         // The widest code store that every quarter's run of tokens starts aligned to.
         int store = IntStream.of(16, 8, 4, 2, 1).filter(w -> quarter % w == 0 && tileRows % w == 0
                 && operand.outputCols() % w == 0).findFirst().orElseThrow();
-        boolean wholeTile = scope == Scope.WHOLE_TILE;
-        if (wholeTile && (rows.isPresent() || tileRows != tileCols)) {
-            throw new IllegalArgumentException(name + ": a whole-tile scale needs a square tile and no row output");
+        if (wholeTile && (rows.isPresent() || !holdsBlock(operand.input(), tileRows))) {
+            throw new IllegalArgumentException(name + ": a whole-tile scale needs a block of 64 or 128 whose rows fit "
+                    + TILE_BYTES + " bytes, and no row output");
         }
         if (!operand.transpose() && !wholeTile) {
             throw new IllegalArgumentException(name + ": untransposed, a staged tile is written with one scale");
@@ -118,6 +129,7 @@ final class StagedTile {
         String tileAmax = wholeTile ? """
                     const unsigned a0 = block_max_bits(tile_amax);  // the barrier also orders the staging
                 """ : "";
+        String tileAmaxStart = wholeTile ? "\n    unsigned tile_amax = 0;" : "";
         String columnAmax = !operand.transpose() ? """
                     // One scale for the tile, each thread encoding staged chunks back along the rows.
                     const float s = scale_for(a0), inv_s = 1.0f / s;
@@ -182,8 +194,7 @@ final class StagedTile {
                 %s
                 extern "C" __global__ void __launch_bounds__(THREADS) %s%s {
                     __shared__ uint4 tile[GROUP * CPR];
-                    const int c0 = blockIdx.x * TILE_COLS, t0 = blockIdx.y * GROUP;
-                    unsigned tile_amax = 0;
+                    const int c0 = blockIdx.x * TILE_COLS, t0 = blockIdx.y * GROUP;%s
                     // Every thread makes every pass (the row groups' shuffles need whole warps); a pass beyond the
                     // tile loads nothing.
                     #pragma unroll 4
@@ -202,10 +213,11 @@ final class StagedTile {
                     }
                 %s%s%s
                 }
-                """.formatted(tileRows, quarter, tileCols, threads, grid.scaleCols(), store, storeCodes(store),
+                """.formatted(tileRows, quarter, tileCols, threads, grid.scaleCols(), store,
+                operand.transpose() ? storeCodes(store) : "",
                 ScaleFormulas.quotient(scaleType), rows.isPresent() ? chunkStore("store_row_codes", "row_code_of")
                         : operand.transpose() ? "" : chunkStore("store_codes_along_rows", "code_of"), name, CudaKernel.signature(params),
-                stagingExtra(rows, scope), tileAmax, columnAmax, operand.transpose() ? COLUMN_WALK_STORES : "");
+                tileAmaxStart, stagingExtra(rows, scope), tileAmax, columnAmax, operand.transpose() ? COLUMN_WALK_STORES : "");
         String geometry = "\none block per " + tileRows + " input rows x " + tileCols + " input columns.";
         LaunchGeometry launch = new LaunchGeometry(Math.ceilDiv(operand.cols(), tileCols), Math.ceilDiv(operand.rows(), tileRows),
                 1, threads, 1, 1, 0);

@@ -17,9 +17,8 @@
  *
  * <p><b>Kernels.</b> {@link dev.octet.compiler.cuda.quant.QuantizeGroups}: 1×g groups, a warp per group, or
  * transposed through a staged tile (optionally writing the input's own row groups from the same read);
- * {@link dev.octet.compiler.cuda.quant.QuantizeBlocksStaged}: BF16 weights in 128 × 128 blocks through the same
- * staged tile; {@link dev.octet.compiler.cuda.quant.QuantizeTiled}: group, block, channel, token, amax in the same
- * kernel, for what the others do not serve. Tensor-wise current scaling: {@link dev.octet.compiler.cuda.quant.AmaxReduce} (block
+ * {@link dev.octet.compiler.cuda.quant.QuantizeTiled}: group, block, channel, token, amax in the same kernel,
+ * blocks of 64 and 128 through the same staged tile. Tensor-wise current scaling: {@link dev.octet.compiler.cuda.quant.AmaxReduce} (block
  * partials) then {@link dev.octet.compiler.cuda.quant.QuantizeTensorwise}. Tensor-wise delayed scaling:
  * {@code AmaxReduce} (first step only) → {@link dev.octet.compiler.cuda.quant.QuantizeDelayed} →
  * {@link dev.octet.compiler.cuda.quant.AmaxHistoryUpdate}, with the history and a counter of recorded amaxes

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.octet.compiler.cuda.CudaKernel;
 import dev.octet.compiler.cuda.GroupQuantization;
 import dev.octet.compiler.cuda.KernelSpec;
+import dev.octet.compiler.cuda.LaunchGeometry;
 import dev.octet.compiler.cuda.ModelShapes;
 import dev.octet.compiler.cuda.Nvcc;
 import dev.octet.compiler.ir.DType;
@@ -51,10 +52,10 @@ class QuantizeKernelsTest {
                 new QuantizeGroups(dyForWgrad, 128, ScaleType.UE8M0,
                         Optional.of(new GroupQuantization(Fp8Format.E4M3, ScaleType.UE8M0, 128))),
                 new QuantizeGroups(wForDgrad, 64, ScaleType.FP32),
-                new QuantizeBlocksStaged(new QuantizeOperand(DType.BF16, s.dFf(), s.dModel(), true, Fp8Format.E4M3),
-                        ScaleType.UE8M0),
-                new QuantizeBlocksStaged(new QuantizeOperand(DType.BF16, s.dFf(), s.dModel(), false, Fp8Format.E4M3),
-                        ScaleType.UE8M0),
+                new QuantizeTiled(new QuantizeOperand(DType.BF16, s.dFf(), s.dModel(), true, Fp8Format.E4M3),
+                        Granularity.block(128), ScaleType.UE8M0),
+                new QuantizeTiled(new QuantizeOperand(DType.BF16, s.dFf(), s.dModel(), false, Fp8Format.E4M3),
+                        Granularity.block(64), ScaleType.FP32),
                 tensorwise.amaxReduce(),
                 tensorwise,
                 new QuantizeTensorwise(wForDgrad, ScaleType.UE8M0),
@@ -98,8 +99,13 @@ class QuantizeKernelsTest {
         assertEquals(200, groups.grid().scaleRows());
         assertEquals(3, groups.grid().scaleCols()); // 128 + 128 + a tail of 44
         assertEquals(600, groups.emit().launch().gridX());
-        QuantizeTiled blocks = new QuantizeTiled(ragged, Granularity.block(128), ScaleType.UE8M0);
-        assertEquals(2 * 3, blocks.emit().launch().gridX());
+        // Staged blocks: a grid of input column tiles x input row tiles, one block each.
+        LaunchGeometry blocks = new QuantizeTiled(ragged, Granularity.block(128), ScaleType.UE8M0).emit().launch();
+        assertEquals(2, blocks.gridX()); // 200 input columns: 128 + a tail of 72
+        assertEquals(3, blocks.gridY()); // 300 input rows: 128 + 128 + a tail of 44
+        LaunchGeometry walked = new QuantizeTiled(new QuantizeOperand(DType.F32, 300, 200, true, Fp8Format.E4M3),
+                Granularity.block(128), ScaleType.UE8M0).emit().launch();
+        assertEquals(2 * 3, walked.gridX()); // FP32 blocks of 128 are walked, one block per scale tile
     }
 
     @Test
