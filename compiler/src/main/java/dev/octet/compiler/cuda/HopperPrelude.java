@@ -20,6 +20,13 @@ public final class HopperPrelude {
                 return (unsigned) __cvta_generic_to_shared(p);
             }
 
+            // The first 1024-byte boundary at or after `raw` (the 128-byte swizzle's period), as an offset from `raw`
+            // rather than through an integer, so that the compiler still knows every pointer derived from it is in
+            // shared memory and reads through it with ld.shared instead of generic loads.
+            __device__ __forceinline__ unsigned char* align_shared_1024(unsigned char* raw) {
+                return raw + ((1024u - (smem_u32(raw) & 1023u)) & 1023u);
+            }
+
             __device__ __forceinline__ void mbar_init(unsigned long long* bar, unsigned arrivals) {
                 asm volatile("mbarrier.init.shared::cta.b64 [%0], %1;" :: "r"(smem_u32(bar)), "r"(arrivals) : "memory");
             }
@@ -58,10 +65,11 @@ public final class HopperPrelude {
                 }
             }
 
-            // mbar_wait for threads that hold wgmma accumulators across the wait: a trap path there makes ptxas
-            // serialise the wgmmas for want of registers (C7512) or spill. After ~10 s this wait sets `late` and
-            // returns, later waits with `late` set return at once, and the caller has a thread without accumulators
-            // (a producer) trap for it.
+            // mbar_wait for the warpgroups that took registers with setmaxnreg.inc (the consumers): where a trap is
+            // reachable, ptxas allocates with the launch bound's register count instead (168 for 384 threads), so
+            // the wgmmas' accumulators spill or the wgmmas are serialised for want of registers (C7512). After ~10 s
+            // this wait sets `late` and returns, later waits with `late` set return at once, and the caller has a
+            // thread without accumulators (a producer) trap for it.
             __device__ __forceinline__ void mbar_wait_or_late(unsigned long long* bar, unsigned parity, bool& late) {
                 const unsigned addr = smem_u32(bar);
                 if (mbar_try_wait(addr, parity)) return;

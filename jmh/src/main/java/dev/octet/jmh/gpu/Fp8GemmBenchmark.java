@@ -38,6 +38,14 @@ public class Fp8GemmBenchmark extends GpuKernelBenchmark {
     @Param({"1"})
     public int cluster;
 
+    /**
+     * Largest magnitude of the random operand values: 448 spreads the codes over E4M3's whole range, as scaling to
+     * the amax does; small values (e.g. 4, what {@code randn} gives) toggle fewer bits, draw less power and let the
+     * clocks run higher, which is worth knowing when comparing against a library measured on such data.
+     */
+    @Param({"448"})
+    public float amplitude;
+
     @Setup(Level.Trial)
     public void setup() {
         open();
@@ -45,8 +53,8 @@ public class Fp8GemmBenchmark extends GpuKernelBenchmark {
         GemmProblem problem = problem(shape, recipe);
         CudaKernel kernel = (blockN == 0 && cluster == 1 ? GemmKernels.forProblem(problem)
                 : Fp8WgmmaGemm.withTiles(problem, blockN == 0 ? 128 : blockN, cluster)).emit();
-        float fmax = Fp8Format.E4M3.maxFinite();
-        // Codes over the whole E4M3 range, as scaling to the amax produces; power-of-two scales.
+        float fmax = Math.min(amplitude, Fp8Format.E4M3.maxFinite());
+        // Codes uniform in [-fmax, fmax) (by default over the whole E4M3 range); power-of-two scales.
         tensors.uniform("a", DType.E4M3, (long) s.m * s.k, -fmax, fmax)
                 .constant("a_scales", ((GemmOperand.Fp8) problem.a()).scaleGrid(s.m, s.k).scaleCount(), 0x1p-9f)
                 .uniform("b", DType.E4M3, (long) s.n * s.k, -fmax, fmax)

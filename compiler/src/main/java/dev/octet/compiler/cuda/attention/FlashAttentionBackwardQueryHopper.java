@@ -181,7 +181,7 @@ public record FlashAttentionBackwardQueryHopper(AttentionShape shape, int stages
             extern "C" __global__ void __launch_bounds__(THREADS, 1) $NAME$SIGNATURE {
                 extern __shared__ __align__(1024) unsigned char smem_raw[];
                 // The 128-byte swizzle repeats every 1024 bytes: tiles start on such a boundary.
-                unsigned char* smem = (unsigned char*) (((size_t) smem_raw + 1023) & ~(size_t) 1023);
+                unsigned char* smem = align_shared_1024(smem_raw);
                 unsigned char* q_smem = smem;
                 unsigned char* dout_smem = q_smem + Q_BYTES;
                 unsigned char* k_ring_smem = dout_smem + Q_BYTES;

@@ -182,7 +182,7 @@ public record Bf16WgmmaGemm(GemmProblem problem, int blockN, int stages) impleme
 
                 extern "C" __global__ void __launch_bounds__(THREADS, 1) %1$s%2$s {
                     extern __shared__ __align__(1024) unsigned char smem_raw[];
-                    unsigned char* smem = (unsigned char*) (((size_t) smem_raw + 1023) & ~(size_t) 1023);
+                    unsigned char* smem = align_shared_1024(smem_raw);
                     unsigned long long* full = (unsigned long long*) (smem + STAGES * STAGE_BYTES);
                     unsigned long long* empty = full + STAGES;
                     int* failed = (int*) (empty + STAGES);  // a consumer's wait timed out

@@ -31,10 +31,12 @@ import java.util.Objects;
  * groups of {@link #GROUP_M} row tiles (all column tiles of a group before the next), so the blocks running at
  * once share operands in L2. The epilogue is {@link MmaGemmSource#epilogue}'s, from registers.
  *
- * <p>A's scales (per row and chunk) and B's when one serves the whole tile per chunk (tensor-wise, 128×128
- * blocks) are read from global memory one K block before the wgmmas they follow: under the TMA traffic an
- * L2 round trip outlasts a chunk's wgmmas. B's per-column scales (wgrad's token groups) are staged per ring stage into shared memory by a scale
- * warp of the producer warpgroup; consumers then free a stage only after the promotion has read them.
+ * <p>The scales travel beside the codes: a scale warp of the producer warpgroup copies, for every ring stage, A's
+ * 128 row scales and B's scale (one per tile, or one per column for wgrad's token groups) of each chunk into a
+ * ring of scales in shared memory, so a consumer reads its scales from shared memory after the stage's barrier.
+ * (Loading them from global memory in the consumers, even a K block ahead, left the consumers waiting on the
+ * loads before their next wgmmas: a quarter of their stall samples on the H200.) With per-column B scales the
+ * promotion reads them from the ring, so the stage is freed after the promotion rather than before it.
  *
  * <p>Parameters: {@code a} and {@code b} as tensor maps over the codes ({@code [M,K]}, {@code [N,K]},
  * row-major); {@code a_scales, b_scales} as FP32 arrays laid out as
@@ -53,7 +55,8 @@ public record Fp8WgmmaGemm(GemmProblem problem, int blockN, int stages, int clus
         if (!supports(problem)) {
             throw new IllegalArgumentException("Fp8WgmmaGemm cannot run " + problem + ": " + whyNot(problem));
         }
-        // 192 columns compile (96 + 96 accumulator registers) but measured 2.5-3x slower than 128 on the H200.
+        // 192 columns (96 + 96 accumulator registers) compile without spills but measured 14-26% slower than 128
+        // on the H200 (docs/benchmarks.md).
         if (blockN != 64 && blockN != 128) {
             throw new IllegalArgumentException("blockN must be 64 or 128, not " + blockN);
         }
@@ -115,10 +118,10 @@ public record Fp8WgmmaGemm(GemmProblem problem, int blockN, int stages, int clus
 
     static int sharedBytes(GemmProblem problem, int blockN, int stages) {
         // The ring, 1 KiB to align it to the 128-byte swizzle's 1024-byte period, three mbarriers per stage,
-        // and with per-column B scales their ring ([stages][chunks][blockN] floats).
+        // and the scales' ring ([stages][chunks][128 A rows + 1 or blockN B columns] floats).
         int chunks = BLOCK_K / promotionChunk(problem);
-        int scaleRing = uniformBScale(problem, blockN) ? 0 : stages * chunks * blockN * 4;
-        return stages * (BLOCK_M + blockN) * BLOCK_K + 1024 + 3 * 8 * stages + scaleRing;
+        int scaleRing = stages * chunks * (BLOCK_M + (uniformBScale(problem, blockN) ? 1 : blockN)) * 4;
+        return stages * (BLOCK_M + blockN) * BLOCK_K + 1024 + 3 * 8 * stages + 16 + scaleRing;
     }
 
     public int tiles() {
@@ -195,6 +198,8 @@ public record Fp8WgmmaGemm(GemmProblem problem, int blockN, int stages, int clus
                 constexpr int SA_TILE_ROWS = %d, SA_TILE_COLS = %d, SA_SCALE_COLS = %d;
                 constexpr int SB_TILE_ROWS = %d, SB_TILE_COLS = %d, SB_SCALE_COLS = %d;
                 constexpr bool B_SCALE_PER_COLUMN = %b;  // else one B scale per tile and chunk
+                // The scale ring: per stage and chunk, A's BM row scales then B's SB_WIDTH (1 or BN).
+                constexpr int SB_WIDTH = B_SCALE_PER_COLUMN ? BN : 1, SCALE_CHUNK = BM + SB_WIDTH;
                 // Blocks per cluster: with 2, a pair computes column tiles 2u and 2u+1 of one row tile (the work unit u)
                 // and each block loads half of the A box into both blocks' stage by TMA multicast.
                 constexpr int CLUSTER = %d;
@@ -203,10 +208,11 @@ public record Fp8WgmmaGemm(GemmProblem problem, int blockN, int stages, int clus
                 THREADS, CONSUMERS, aGrid.tileRows(), aGrid.tileCols(), aGrid.scaleCols(),
                 bGrid.tileRows(), bGrid.tileCols(), bGrid.scaleCols(), !uniformB, cluster);
         String bScales = uniformB ? """
-                                    const float s_lo = __fmul_rn(sa_lo[c], sb[c]), s_hi = __fmul_rn(sa_hi[c], sb[c]);
+                                        const float s_lo = __fmul_rn(chunk_scales[warp_row + group], chunk_scales[BM]);
+                                        const float s_hi = __fmul_rn(chunk_scales[warp_row + group + 8], chunk_scales[BM]);
                 """ : """
-                                    const float s_lo = sa_lo[c], s_hi = sa_hi[c];
-                                    const float* b_scale_stage = b_scale_ring + stage * CHUNKS * BN;  // filled by the scale warp
+                                        const float s_lo = chunk_scales[warp_row + group], s_hi = chunk_scales[warp_row + group + 8];
+                                        const float* b_scale_chunk = chunk_scales + BM;
                 """;
         String promote = uniformB ? """
                                     acc[0][j][0] = __fmaf_rn(part[j][0], s_lo, acc[0][j][0]);
@@ -214,31 +220,13 @@ public record Fp8WgmmaGemm(GemmProblem problem, int blockN, int stages, int clus
                                     acc[0][j][2] = __fmaf_rn(part[j][2], s_hi, acc[0][j][2]);
                                     acc[0][j][3] = __fmaf_rn(part[j][3], s_hi, acc[0][j][3]);
                 """ : """
-                                    const float2 sbc = *(const float2*) (b_scale_stage + c * BN + j * 8 + quad * 2);
+                                    const float2 sbc = *(const float2*) (b_scale_chunk + j * 8 + quad * 2);
                                     acc[0][j][0] = __fmaf_rn(part[j][0], __fmul_rn(s_lo, sbc.x), acc[0][j][0]);
                                     acc[0][j][1] = __fmaf_rn(part[j][1], __fmul_rn(s_lo, sbc.y), acc[0][j][1]);
                                     acc[0][j][2] = __fmaf_rn(part[j][2], __fmul_rn(s_hi, sbc.x), acc[0][j][2]);
                                     acc[0][j][3] = __fmaf_rn(part[j][3], __fmul_rn(s_hi, sbc.y), acc[0][j][3]);
                 """;
         return constants + "\n" + wgmmaFunction(a, b) + "\n" + WarpSpecializedGemm.TILE_ORDER + """
-
-                // The A scales of a consumer thread's two rows (offsets sa_lo_off, sa_hi_off into a_scales) and, when one
-                // serves the tile, B's (offset sb_off) for the chunks of K block kb. Loaded one K block ahead of their use:
-                // under the TMA traffic an L2 round trip takes longer than a chunk's wgmmas.
-                __device__ __forceinline__ void load_chunk_scales(const float* __restrict__ a_scales, const float* __restrict__ b_scales,
-                                                                  int sa_lo_off, int sa_hi_off, int sb_off, int kb,
-                                                                  float (&lo)[CHUNKS], float (&hi)[CHUNKS], float (&sb)[CHUNKS]) {
-                    const int chunks = kb == K_BLOCKS - 1 ? LAST_CHUNKS : CHUNKS;
-                    #pragma unroll
-                    for (int c = 0; c < CHUNKS; ++c) {
-                        if (c < chunks) {
-                            const int k0 = kb * BK + c * CHUNK;
-                            lo[c] = __ldg(a_scales + sa_lo_off + k0 / SA_TILE_COLS);
-                            hi[c] = __ldg(a_scales + sa_hi_off + k0 / SA_TILE_COLS);
-                            sb[c] = B_SCALE_PER_COLUMN ? 1.0f : __ldg(b_scales + sb_off + k0 / SB_TILE_COLS);
-                        }
-                    }
-                }
 
                 // Frees stage s for the producers: in every block of the cluster, since each writes into all of them.
                 __device__ __forceinline__ void release_stage(unsigned long long* empty_s) {
@@ -249,13 +237,16 @@ public record Fp8WgmmaGemm(GemmProblem problem, int blockN, int stages, int clus
                     }
                 }
 
-                extern "C" __global__ void __launch_bounds__(THREADS, 1) %8$s%1$s%2$s {
+                extern "C" __global__ void __launch_bounds__(THREADS, 1) %6$s%1$s%2$s {
                     extern __shared__ __align__(1024) unsigned char smem_raw[];
-                    unsigned char* smem = (unsigned char*) (((size_t) smem_raw + 1023) & ~(size_t) 1023);
+                    unsigned char* smem = align_shared_1024(smem_raw);
                     unsigned long long* full = (unsigned long long*) (smem + STAGES * STAGE_BYTES);
                     unsigned long long* empty = full + STAGES;
                     unsigned long long* scales_full = empty + STAGES;
-                    float* b_scale_ring = (float*) (scales_full + STAGES);  // [STAGES][CHUNKS][BN], per-column B scales only
+                    // Completes when every consumer warp is done; late_flag says whether one gave up waiting.
+                    unsigned long long* consumers_done = scales_full + STAGES;
+                    int* late_flag = (int*) (consumers_done + 1);
+                    float* scale_ring = (float*) (consumers_done + 2);  // [STAGES][CHUNKS][SCALE_CHUNK]
                     const int warpgroup = threadIdx.x / 128;
                     const unsigned rank = CLUSTER == 1 ? 0 : cluster_cta_rank();
                     if (threadIdx.x == 0) {
@@ -264,6 +255,8 @@ public record Fp8WgmmaGemm(GemmProblem problem, int blockN, int stages, int clus
                             mbar_init(&empty[s], CLUSTER * CONSUMERS * 4);  // one arrival per consumer warp of the cluster
                             mbar_init(&scales_full[s], 1);
                         }
+                        mbar_init(consumers_done, CONSUMERS * 4);
+                        *late_flag = 0;
                         mbar_init_fence();
                     }
                     if (CLUSTER == 1) __syncthreads(); else cluster_sync();  // the other block's barriers exist too
@@ -297,9 +290,11 @@ public record Fp8WgmmaGemm(GemmProblem problem, int blockN, int stages, int clus
                                     }
                                 }
                             }
-                        } else if (B_SCALE_PER_COLUMN && threadIdx.x / 32 == 1) {
-                            // The scale warp: B's per-column scales of each stage's chunks into the scale ring, so a
-                            // consumer thread reads its 2 x NT scales from shared memory instead of global memory.
+                            mbar_wait(consumers_done, 0);
+                            if (*(volatile int*) late_flag) __trap();
+                        } else if (threadIdx.x / 32 == 1) {
+                            // The scale warp: the scales of each stage's chunks into the scale ring, A's for the tile's
+                            // rows and B's for its columns (or the one of the tile), as the codes go into the stage.
                             const int lane = threadIdx.x %% 32;
                             int phase = 0;
                             for (int u = blockIdx.x / CLUSTER; u < UNITS; u += gridDim.x / CLUSTER) {
@@ -311,10 +306,14 @@ public record Fp8WgmmaGemm(GemmProblem problem, int blockN, int stages, int clus
                                         const int kb = kb0 + s;
                                         const int chunks = kb >= K_BLOCKS ? 0 : kb == K_BLOCKS - 1 ? LAST_CHUNKS : CHUNKS;
                                         mbar_wait(&empty[s], phase ^ 1);
-                                        for (int c = 0; c < chunks; ++c)
-                                            for (int n = lane; n < BN; n += 32)
-                                                b_scale_ring[(s * CHUNKS + c) * BN + n] = __ldg(b_scales
-                                                        + (min(tn * BN + n, N - 1) / SB_TILE_ROWS) * SB_SCALE_COLS + (kb * BK + c * CHUNK) / SB_TILE_COLS);
+                                        for (int c = 0; c < chunks; ++c) {
+                                            float* ring = scale_ring + (s * CHUNKS + c) * SCALE_CHUNK;
+                                            const int k0 = kb * BK + c * CHUNK;
+                                            for (int r = lane; r < BM; r += 32)
+                                                ring[r] = __ldg(a_scales + (min(tm * BM + r, M - 1) / SA_TILE_ROWS) * SA_SCALE_COLS + k0 / SA_TILE_COLS);
+                                            for (int n = lane; n < SB_WIDTH; n += 32)
+                                                ring[BM + n] = __ldg(b_scales + (min(tn * BN + n, N - 1) / SB_TILE_ROWS) * SB_SCALE_COLS + k0 / SB_TILE_COLS);
+                                        }
                                         __syncwarp();
                                         if (lane == 0) mbar_arrive(&scales_full[s]);
                                     }
@@ -329,6 +328,8 @@ public record Fp8WgmmaGemm(GemmProblem problem, int blockN, int stages, int clus
                         const int warp = (threadIdx.x / 32) %% 4, lane = threadIdx.x %% 32;
                         const int group = lane / 4, quad = lane %% 4;  // the m64nNk32 accumulator layout, as mma.sync's m16n8
                         const int warp_row = consumer * 64 + warp * 16, warp_col = 0;
+                        // A lost copy must fail the launch, not hang it: see mbar_wait_or_late.
+                        bool late = false;
                         // The ring's phase, and the descriptors of stage 0's operands (a stage's are these plus its
                         // offset / 16: the ring lies below 256 KiB, so the 14-bit address field never carries).
                         int phase = 0;
@@ -338,43 +339,66 @@ public record Fp8WgmmaGemm(GemmProblem problem, int blockN, int stages, int clus
                             int tm, tn;
                             tile_of(u, rank, tm, tn);
                             const int row0 = tm * BM, col0 = tn * BN;
-                            const int sa_lo_off = (min(row0 + warp_row + group, M - 1) / SA_TILE_ROWS) * SA_SCALE_COLS;
-                            const int sa_hi_off = (min(row0 + warp_row + group + 8, M - 1) / SA_TILE_ROWS) * SA_SCALE_COLS;
-                            const int sb_off = (min(col0, N - 1) / SB_TILE_ROWS) * SB_SCALE_COLS;
-                            float next_lo[CHUNKS], next_hi[CHUNKS], next_sb[CHUNKS];
-                            load_chunk_scales(a_scales, b_scales, sa_lo_off, sa_hi_off, sb_off, 0, next_lo, next_hi, next_sb);
+%7$s
+                %5$s
+                        }
+                        // The producer's thread traps for a late consumer: a trap in this branch would cost the wgmmas
+                        // their registers.
+                        if (late) *(volatile int*) late_flag = 1;
+                        __syncwarp();
+                        if (lane == 0) mbar_arrive(consumers_done);
+                    }
+                    // No block leaves while the other block of its cluster may still arrive on its barriers.
+                    if (CLUSTER > 1) {
+                        __syncwarp();  // the producer's idle lanes and its issuing thread meet first: the barrier is warp-aligned
+                        cluster_sync();
+                    }
+                }
+                """.formatted(name, CudaKernel.signature(params),
+                HopperPrelude.setMaxRegisters(false, WarpSpecializedGemm.PRODUCER_REGISTERS),
+                HopperPrelude.setMaxRegisters(true, WarpSpecializedGemm.CONSUMER_REGISTERS),
+                MmaGemmSource.epilogue(problem.epilogue()).indent(8),
+                cluster > 1 ? "__cluster_dims__(" + cluster + ", 1, 1) " : "",
+                kLoop(bScales, promote));
+    }
+
+    /**
+     * The K loop of a tile: each chunk's wgmmas are issued, waited for and promoted before the next chunk's are
+     * issued; the other consumer's wgmmas keep the tensor cores busy meanwhile. (Two groups in flight per
+     * consumer, the next chunk's issued into a second set of partial sums before this one's promotion, measured
+     * no faster on the H200: docs/benchmarks.md.)
+     */
+    private static String kLoop(String bScales, String promote) {
+        return """
                             float acc[MT][NT][4];  // promoted sums
                             float part[NT][4];     // the current chunk's sums, written by the tensor cores
                             #pragma unroll
                             for (int j = 0; j < NT; ++j)
                                 #pragma unroll
                                 for (int e = 0; e < 4; ++e) acc[0][j][e] = 0.0f;
-                            // Each tile starts a turn of the ring at stage 0, and a turn is unrolled (with one B scale per
-                            // tile and chunk), so that every stage's barriers and descriptors are constants; stages past
-                            // the tile's K come empty and go straight back.
+                            // Each tile starts a turn of the ring at stage 0, and a turn is unrolled, so that every stage's
+                            // barriers and descriptors are constants; stages past the tile's K come empty and go straight back.
                             for (int kb0 = 0; kb0 < K_BLOCKS; kb0 += STAGES, phase ^= 1) {
-                                %9$s
+                                #pragma unroll
                                 for (int stage = 0; stage < STAGES; ++stage) {
                                     const int kb = kb0 + stage;
                                     if (kb >= K_BLOCKS) {
-                                        mbar_wait(&full[stage], phase);
-                                        if (B_SCALE_PER_COLUMN) mbar_wait(&scales_full[stage], phase);
+                                        mbar_wait_or_late(&full[stage], phase, late);
+                                        mbar_wait_or_late(&scales_full[stage], phase, late);
                                         __syncwarp();
                                         if (lane == 0) release_stage(&empty[stage]);
                                         continue;
                                     }
                                     const int chunks = kb == K_BLOCKS - 1 ? LAST_CHUNKS : CHUNKS;
-                                    float sa_lo[CHUNKS], sa_hi[CHUNKS], sb[CHUNKS];
-                                    #pragma unroll
-                                    for (int c = 0; c < CHUNKS; ++c) sa_lo[c] = next_lo[c], sa_hi[c] = next_hi[c], sb[c] = next_sb[c];
-                                    if (kb + 1 < K_BLOCKS) load_chunk_scales(a_scales, b_scales, sa_lo_off, sa_hi_off, sb_off, kb + 1, next_lo, next_hi, next_sb);
                                     const unsigned stage_offset = (unsigned) (stage * STAGE_BYTES) >> 4;  // in descriptor units
-                                    mbar_wait(&full[stage], phase);
-                                    if (B_SCALE_PER_COLUMN) mbar_wait(&scales_full[stage], phase);
+                                    mbar_wait_or_late(&full[stage], phase, late);
+                                    mbar_wait_or_late(&scales_full[stage], phase, late);
                                     #pragma unroll
                                     for (int c = 0; c < CHUNKS; ++c) {
                                         if (c >= chunks) break;
-                %5$s
+                                        // Read while the chunk's wgmmas run; before the stage is freed.
+                                        const float* chunk_scales = scale_ring + (stage * CHUNKS + c) * SCALE_CHUNK;
+                %1$s
                                         #pragma unroll
                                         for (int j = 0; j < NT; ++j)
                                             #pragma unroll
@@ -395,7 +419,7 @@ public record Fp8WgmmaGemm(GemmProblem problem, int blockN, int stages, int clus
                                         if (!B_SCALE_PER_COLUMN && c == chunks - 1 && lane == 0) release_stage(&empty[stage]);
                                         #pragma unroll
                                         for (int j = 0; j < NT; ++j) {
-                %6$s                }
+                %2$s                }
                                         if (B_SCALE_PER_COLUMN && c == chunks - 1) {
                                             __syncwarp();
                                             if (lane == 0) release_stage(&empty[stage]);
@@ -403,28 +427,13 @@ public record Fp8WgmmaGemm(GemmProblem problem, int blockN, int stages, int clus
                                     }
                                 }
                             }
-                %7$s
-                        }
-                    }
-                    // No block leaves while the other block of its cluster may still arrive on its barriers.
-                    if (CLUSTER > 1) {
-                        __syncwarp();  // the producer's idle lanes and its issuing thread meet first: the barrier is warp-aligned
-                        cluster_sync();
-                    }
-                }
-                """.formatted(name, CudaKernel.signature(params),
-                HopperPrelude.setMaxRegisters(false, WarpSpecializedGemm.PRODUCER_REGISTERS),
-                HopperPrelude.setMaxRegisters(true, WarpSpecializedGemm.CONSUMER_REGISTERS),
-                bScales, promote, MmaGemmSource.epilogue(problem.epilogue()).indent(8),
-                cluster > 1 ? "__cluster_dims__(" + cluster + ", 1, 1) " : "",
-                // Per-column B scales add shared-memory loads per chunk; unrolled across a turn, NVRTC 12.6 spills them.
-                uniformB ? "#pragma unroll" : "#pragma unroll 1");
+                """.formatted(bScales, promote);
     }
 
     /** {@code wgmma_m64k32(d, descA, descB, accumulate)}: one m64n{blockN}k32 into the NT x 4 accumulators. */
     private String wgmmaFunction(GemmOperand.Fp8 a, GemmOperand.Fp8 b) {
-        return WarpSpecializedGemm.wgmmaFunction("wgmma_m64k32", blockN,
-                "k32.f32." + a.dtype().irName() + "." + b.dtype().irName(), "1, 1");
+        String types = "k32.f32." + a.dtype().irName() + "." + b.dtype().irName();
+        return WarpSpecializedGemm.wgmmaFunction("wgmma_m64k32", blockN, types, "1, 1");
     }
 
     private GemmOperand.Fp8 aOperand() {
