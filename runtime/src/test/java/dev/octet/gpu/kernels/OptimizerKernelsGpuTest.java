@@ -10,7 +10,6 @@ import dev.octet.compiler.ir.DType;
 import dev.octet.cpu.ops.AdamW;
 import dev.octet.cpu.ops.GradientClipping;
 import dev.octet.numerics.Bf16;
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -43,6 +42,7 @@ class OptimizerKernelsGpuTest {
         GradNormFinalize finalizer = plan.finalizer();
         try (DeviceWorkspace ws = GpuSession.get().workspace()) {
             ws.output("partials", DType.F32, plan.partialCount())
+                    .input("loss", HostArray.f32(new float[] {2.5f}))  // the step's summed loss, finite
                     .output("grad_norm", DType.F32, 1)
                     .output("clip_factor", DType.F32, 1)
                     .output("skip", DType.F32, 1);
@@ -133,13 +133,17 @@ class OptimizerKernelsGpuTest {
         }
     }
 
-    @Test
-    void aNonFiniteNormSetsSkipAndAdamWThenWritesNothing() {
+    /** A non-finite gradient (so a non-finite norm) or a non-finite loss: the step is skipped on the device. */
+    @ParameterizedTest(name = "{0}")
+    @CsvSource({"a NaN gradient, 2.5, true", "an infinite loss, Infinity, false", "a NaN loss, NaN, false"})
+    void aNonFiniteNormOrLossSetsSkipAndAdamWThenWritesNothing(String cause, float loss, boolean nanGradient) {
         int elements = 1000;
         GradNormPlan plan = new GradNormPlan(List.of(elements), 1.0);
         RandomTensors random = new RandomTensors(33);
         float[] grad = random.gradients(elements);
-        grad[517] = Float.NaN;
+        if (nanGradient) {
+            grad[517] = Float.NaN;
+        }
         float[] param = random.weights(elements);
         float[] m = random.gradients(elements);
         float[] v = random.gradients(elements);
@@ -151,6 +155,7 @@ class OptimizerKernelsGpuTest {
         AdamWStep adamw = new AdamWStep(elements, hyper, true, DType.F32, true);
         try (DeviceWorkspace ws = GpuSession.get().workspace()) {
             ws.input("grad", HostArray.f32(grad)).output("partials", DType.F32, plan.partialCount())
+                    .input("loss", HostArray.f32(new float[] {loss}))
                     .output("grad_norm", DType.F32, 1)
                     .input("param", HostArray.f32(param)).input("m", HostArray.f32(m)).input("v", HostArray.f32(v))
                     .input("scalars", HostArray.f32(scalars)).input("param_bf16", HostArray.bf16(param))
@@ -159,7 +164,7 @@ class OptimizerKernelsGpuTest {
                             DeviceWorkspace.Binding.buffer("clip_factor", "scalars", AdamWScalarSlot.CLIP_FACTOR.index()),
                             DeviceWorkspace.Binding.buffer("skip", "scalars", AdamWScalarSlot.SKIP.index()))
                     .launch(adamw.emit());
-            String name = adamw.kernelName() + " after a NaN gradient";
+            String name = adamw.kernelName() + " after " + cause;
             Accuracy.bitExact(name + ": skip slot", new float[] {ws.f32("scalars")[AdamWScalarSlot.SKIP.index()]},
                     new float[] {1f});
             Accuracy.bitExact(name + ": param", ws.f32("param"), param);
