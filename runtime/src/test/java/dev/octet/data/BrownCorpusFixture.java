@@ -4,7 +4,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 
 /** The shipped example corpus, loaded and tokenized once for all tests of this package. */
-final class BrownCorpusFixture {
+public final class BrownCorpusFixture {
 
     private BrownCorpusFixture() {}
 
@@ -26,7 +26,7 @@ final class BrownCorpusFixture {
         return Holder.TEXT;
     }
 
-    static TokenizedCorpus tokens() {
+    public static TokenizedCorpus tokens() {
         return Holder.TOKENS;
     }
 }

@@ -134,6 +134,11 @@ public final class DeviceWorkspace implements AutoCloseable {
         };
     }
 
+    /** The device address of the buffer named {@code name}, for calls that take raw addresses (NCCL). */
+    public long address(String name) {
+        return named(name).buffer().address();
+    }
+
     public float[] f32(String name) {
         return ((HostArray.F32) read(name, DType.F32)).values();
     }
