@@ -4,7 +4,9 @@ import dev.octet.cpu.exec.ParameterStore;
 import dev.octet.cpu.ops.AdamW;
 import dev.octet.dsl.spec.TrainingSpec;
 import java.util.IdentityHashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.function.IntPredicate;
 
 /**
  * One AdamW step over every parameter of a store. Weight decay applies only to parameters whose
@@ -16,7 +18,17 @@ final class AdamWUpdate {
     private final Map<ParameterStore.Entry, float[]> fp32Grads = new IdentityHashMap<>();
 
     void apply(ParameterStore params, TrainingSpec.AdamW opt, double lr, long optimizerStep) {
-        for (ParameterStore.Entry e : params.entries()) {
+        apply(params, opt, lr, optimizerStep, index -> true);
+    }
+
+    /** The step for the parameters (by index in {@code params.entries()}) that {@code owned} accepts only. */
+    void apply(ParameterStore params, TrainingSpec.AdamW opt, double lr, long optimizerStep, IntPredicate owned) {
+        List<ParameterStore.Entry> entries = params.entries();
+        for (int index = 0; index < entries.size(); index++) {
+            if (!owned.test(index)) {
+                continue;
+            }
+            ParameterStore.Entry e = entries.get(index);
             float[] g = fp32Grads.computeIfAbsent(e, x -> new float[x.grad().length]);
             for (int i = 0; i < g.length; i++) {
                 g[i] = (float) e.grad()[i];

@@ -26,6 +26,10 @@ import java.util.Optional;
  * The CPU reference backend: the graph interpreter (FP8 simulated bit for bit, BF16 rounding as the GPU
  * stores values), global-norm clipping on FP64 gradients and AdamW on FP32 master weights. It measures FP8
  * health when armed, and skips the update of a step whose loss, gradients or FP8 operands are not finite.
+ *
+ * <p>As one rank of a data-parallel run ({@link GradientExchange}), it back-propagates its share of the step's
+ * micro-batches, sums losses and gradients with the other ranks, and updates the parameters it owns
+ * ({@link ParameterShards}) before every owner hands its updated weights to the others.
  */
 final class CpuBackend implements TrainingBackend {
     private static final Rounding ROUNDING = Rounding.GPU;
@@ -39,6 +43,8 @@ final class CpuBackend implements TrainingBackend {
     private final HeldOutEvaluation evaluation;
     private final double[][] grads;
     private final AdamWUpdate adamW = new AdamWUpdate();
+    private final GradientExchange exchange;
+    private final ParameterShards shards;
 
     CpuBackend(ModelSpec model, RecipeSpec recipe, TrainingSpec spec) {
         this(model, recipe, spec, new Fp8HealthCollector());
@@ -51,6 +57,17 @@ final class CpuBackend implements TrainingBackend {
     /** With the kernels chosen by {@code policy}, which reports FP8 health to {@code health}: how a test injects a fault. */
     CpuBackend(ModelSpec model, RecipeSpec recipe, TrainingSpec spec, GraphInterpreter.LinearPolicy policy,
                Fp8HealthCollector health) {
+        this(model, recipe, spec, policy, health, GradientExchange.SINGLE);
+    }
+
+    /** One rank of a data-parallel run exchanging through {@code exchange}. */
+    CpuBackend(ModelSpec model, RecipeSpec recipe, TrainingSpec spec, GradientExchange exchange) {
+        this(model, recipe, spec, new RecipeLinearPolicy(recipe, model.config().layers(), new Fp8HealthCollector()),
+                new Fp8HealthCollector(), exchange);
+    }
+
+    private CpuBackend(ModelSpec model, RecipeSpec recipe, TrainingSpec spec, GraphInterpreter.LinearPolicy policy,
+                       Fp8HealthCollector health, GradientExchange exchange) {
         this.model = model;
         this.recipe = recipe;
         this.spec = spec;
@@ -59,6 +76,8 @@ final class CpuBackend implements TrainingBackend {
         this.health = health;
         this.evaluation = new HeldOutEvaluation(model, interpreter, params, ROUNDING);
         this.grads = params.entries().stream().map(ParameterStore.Entry::grad).toArray(double[][]::new);
+        this.exchange = exchange;
+        this.shards = ParameterShards.of(params.entries().stream().map(e -> e.master().length).toList(), exchange.worldSize());
     }
 
     @Override
@@ -66,29 +85,60 @@ final class CpuBackend implements TrainingBackend {
         return "cpu";
     }
 
+    /** The parameters this backend trains (its master weights and moments). */
+    ParameterStore parameters() {
+        return params;
+    }
+
     @Override
     public StepOutcome step(List<Batch> microBatches, long optimizerStep, double learningRate) {
         params.refreshWorking(ROUNDING);
         params.zeroGrads();
-        int accumulation = microBatches.size();
+        // Every rank weighs its micro-batches by the whole step's count, so the ranks' sums are the step's mean.
+        int accumulation = microBatches.size() * exchange.worldSize();
         double loss = 0;
-        Optional<String> nonFinite;
+        Optional<String> fp8NonFinite = Optional.empty();
         try {
             for (Batch b : microBatches) {
                 loss += interpreter.forwardBackward(TokenBatch.of(b), 1.0 / accumulation) / accumulation;
             }
-            nonFinite = NonFiniteCheck.firstNonFinite(loss, GradientClipping.globalNorm(grads), params.entries());
         } catch (NonFiniteTensorException e) {
-            // Quantizing an FP8 operand found it; the step's remaining micro-batches would not make it finite.
-            return StepOutcome.skipped(Double.NaN, Double.NaN, e.tensor());
+            // Quantizing an FP8 operand found it; the step's remaining micro-batches would not make it finite. The
+            // other ranks still take part in the sums, and the NaN loss makes every rank skip the step.
+            fp8NonFinite = Optional.of(e.tensor());
+            loss = Double.NaN;
         }
+        loss = sumOverRanks(loss);
+        if (fp8NonFinite.isPresent()) {
+            return StepOutcome.skipped(Double.NaN, Double.NaN, fp8NonFinite.get());
+        }
+        Optional<String> nonFinite = NonFiniteCheck.firstNonFinite(loss, GradientClipping.globalNorm(grads), params.entries());
         if (nonFinite.isPresent()) {
             return StepOutcome.skipped(loss, Double.NaN, nonFinite.get());
         }
         double norm = spec.clipGradNorm() > 0 ? GradientClipping.clip(spec.clipGradNorm(), grads)
                 : GradientClipping.globalNorm(grads);
-        adamW.apply(params, spec.optimizer(), learningRate, optimizerStep);
+        adamW.apply(params, spec.optimizer(), learningRate, optimizerStep, index -> shards.owns(exchange.rank(), index));
+        List<ParameterStore.Entry> entries = params.entries();
+        if (exchange.worldSize() > 1) {
+            for (int index = 0; index < entries.size(); index++) {
+                exchange.broadcast(entries.get(index).master(), shards.owner(index));
+            }
+        }
         return StepOutcome.applied(loss, norm);
+    }
+
+    /** The step's loss summed over the ranks, and every gradient with it (in place); one process: as it is. */
+    private double sumOverRanks(double loss) {
+        if (exchange.worldSize() == 1) {
+            return loss;
+        }
+        double[] scalar = {loss};
+        exchange.allReduceSum(scalar);
+        for (double[] g : grads) {
+            exchange.allReduceSum(g);
+        }
+        return scalar[0];
     }
 
     @Override

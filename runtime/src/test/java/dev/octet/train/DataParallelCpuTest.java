@@ -1,0 +1,146 @@
+package dev.octet.train;
+
+import dev.octet.cpu.exec.ParameterStore;
+import dev.octet.data.Batch;
+import dev.octet.data.BatchSampler;
+import dev.octet.data.TextCorpus;
+import dev.octet.data.TokenDataset;
+import dev.octet.dist.RankBatches;
+import dev.octet.dist.RankEnvironment;
+import dev.octet.dsl.check.ProgramLoader;
+import dev.octet.dsl.diag.DiagnosticPrinter;
+import dev.octet.dsl.diag.Diagnostics;
+import dev.octet.dsl.spec.Program;
+import dev.octet.dsl.spec.TrainingSpec;
+import dev.octet.testing.ModelSources;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The data-parallel schedule, simulated with ranks as threads on the CPU backend, against the one-process run
+ * with the same global batch. Every rank holds the same bits as every other after each step (sums in rank order,
+ * each parameter updated by its owner and handed on). Against one process the gradient sum differs in order
+ * only (each rank's micro-batches summed first, then the ranks' sums in rank order, where one process adds the
+ * micro-batches one by one), so losses and weights agree to rounding: 1e-12 relative on the FP64 losses, 1e-6
+ * relative on the FP32 weights after the steps below.
+ */
+class DataParallelCpuTest {
+    private static final int STEPS = 3;
+    private static final String SOURCE = ModelSources.SMALL + ModelSources.RECIPES + """
+            training run {
+              model = small  recipe = infir2
+              optimizer = adamw(lr = 3e-3, beta1 = 0.9, beta2 = 0.95, eps = 1e-8, weight_decay = 0.1)
+              schedule = cosine(warmup = 1, min_lr = 3e-4)
+              clip_grad_norm = 1.0  micro_batch = 2  global_batch = 8  seq_len = 64  steps = 3  seed = 11
+            }
+            """;
+
+    private static Program program;
+    private static TokenDataset data;
+
+    @BeforeAll
+    static void load(@TempDir Path dir) throws IOException {
+        Path file = dir.resolve("small.octet");
+        Files.writeString(file, SOURCE);
+        Diagnostics d = new Diagnostics();
+        program = ProgramLoader.load(List.of(file), d);
+        if (d.hasErrors()) {
+            throw new AssertionError(DiagnosticPrinter.render(d));
+        }
+        data = TokenDataset.build(TextCorpus.loadExample("brown").tokenize(), 512);
+    }
+
+    private record Run(List<Double> losses, List<float[]> masters) {}
+
+    @ParameterizedTest(name = "{0}, {1} ranks")
+    @CsvSource({"infir2, 2", "infir2, 4", "bf16, 2"})
+    void ranksMatchEachOtherExactlyAndOneProcessToRounding(String recipe, int world) throws Exception {
+        Run single = train(recipe, GradientExchange.SINGLE, RankEnvironment.single());
+        SimulatedRanks ranks = new SimulatedRanks(world);
+        ExecutorService pool = Executors.newFixedThreadPool(world);
+        List<Run> runs = new ArrayList<>();
+        try {
+            List<Future<Run>> futures = new ArrayList<>();
+            for (int r = 0; r < world; r++) {
+                int rank = r;
+                futures.add(pool.submit(() -> train(recipe, ranks.rank(rank),
+                        new RankEnvironment(rank, world, rank, "127.0.0.1", RankEnvironment.DEFAULT_PORT))));
+            }
+            for (Future<Run> f : futures) {
+                runs.add(f.get());
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        for (int r = 1; r < world; r++) {
+            assertEquals(runs.getFirst().losses(), runs.get(r).losses(), "rank " + r + "'s losses");
+            for (int p = 0; p < single.masters().size(); p++) {
+                assertArrayEquals(runs.getFirst().masters().get(p), runs.get(r).masters().get(p), "rank " + r + ", parameter " + p);
+            }
+        }
+        for (int step = 0; step < STEPS; step++) {
+            double want = single.losses().get(step), got = runs.getFirst().losses().get(step);
+            assertEquals(want, got, 1e-12 * Math.abs(want), "loss of step " + step);
+        }
+        double worst = 0;
+        for (int p = 0; p < single.masters().size(); p++) {
+            float[] want = single.masters().get(p), got = runs.getFirst().masters().get(p);
+            for (int i = 0; i < want.length; i++) {
+                worst = Math.max(worst, Math.abs(want[i] - got[i]) / Math.max(Math.abs(want[i]), 1e-3));
+            }
+        }
+        System.out.printf("%s, %d ranks: weights differ from one process by at most %.3g relative%n", recipe, world, worst);
+        assertTrue(worst <= 1e-6, "weights after " + STEPS + " steps differ by " + worst + " relative");
+        // The steps did train: the weights moved.
+        assertTrue(!java.util.Arrays.equals(single.masters().getFirst(), ParameterStore.initialize(
+                program.model("small").orElseThrow(), program.trainings().getFirst().seed()).entries().getFirst().master()));
+    }
+
+    @Test
+    void parametersAreSharedOutWholeAndEvenly() {
+        ParameterShards shards = ParameterShards.of(List.of(100, 10, 60, 50, 5), 2);
+        // 100 -> rank 0; 60 -> 1; 50 -> 1 (60 < 100); 10 -> 0? loads 100 / 110: 10 -> 0, 5 -> 0 (110 / 110 tie -> 0)
+        assertEquals(List.of(0, 0, 1, 1, 0), List.of(shards.owner(0), shards.owner(1), shards.owner(2), shards.owner(3),
+                shards.owner(4)));
+        assertEquals(115, shards.elementsOf(0));
+        assertEquals(110, shards.elementsOf(1));
+        assertEquals(115, shards.largestShare());
+    }
+
+    private static Run train(String recipe, GradientExchange exchange, RankEnvironment rank) {
+        TrainingSpec spec = program.trainings().getFirst();
+        CpuBackend backend = new CpuBackend(program.model("small").orElseThrow(), program.recipe(recipe).orElseThrow(),
+                spec, exchange);
+        RankBatches batches = new RankBatches(new BatchSampler(data.train(), spec.microBatch(), spec.seqLen(), spec.seed()),
+                spec.accumulation(), rank);
+        List<Double> losses = new ArrayList<>();
+        for (int step = 0; step < STEPS; step++) {
+            List<Batch> share = new ArrayList<>();
+            for (int i = 0; i < batches.share(); i++) {
+                share.add(batches.next());
+            }
+            double lr = spec.schedule().learningRate(spec.optimizer().lr(), step, STEPS);
+            TrainingBackend.StepOutcome outcome = backend.step(share, step + 1, lr);
+            assertTrue(outcome.wasApplied(), "step " + step + " skipped: " + outcome.nonFinite());
+            losses.add(outcome.loss());
+        }
+        List<float[]> masters = backend.parameters().entries().stream().map(e -> e.master().clone()).toList();
+        return new Run(losses, masters);
+    }
+}
