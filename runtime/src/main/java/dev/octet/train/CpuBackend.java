@@ -47,23 +47,23 @@ final class CpuBackend implements TrainingBackend {
     private final ParameterShards shards;
 
     CpuBackend(ModelSpec model, RecipeSpec recipe, TrainingSpec spec) {
-        this(model, recipe, spec, new Fp8HealthCollector());
+        this(model, recipe, spec, GradientExchange.SINGLE);
     }
 
-    private CpuBackend(ModelSpec model, RecipeSpec recipe, TrainingSpec spec, Fp8HealthCollector health) {
-        this(model, recipe, spec, new RecipeLinearPolicy(recipe, model.config().layers(), health), health);
+    /** One rank of a data-parallel run exchanging through {@code exchange}. */
+    CpuBackend(ModelSpec model, RecipeSpec recipe, TrainingSpec spec, GradientExchange exchange) {
+        this(model, recipe, spec, new Fp8HealthCollector(), exchange);
+    }
+
+    private CpuBackend(ModelSpec model, RecipeSpec recipe, TrainingSpec spec, Fp8HealthCollector health,
+                       GradientExchange exchange) {
+        this(model, recipe, spec, new RecipeLinearPolicy(recipe, model.config().layers(), health), health, exchange);
     }
 
     /** With the kernels chosen by {@code policy}, which reports FP8 health to {@code health}: how a test injects a fault. */
     CpuBackend(ModelSpec model, RecipeSpec recipe, TrainingSpec spec, GraphInterpreter.LinearPolicy policy,
                Fp8HealthCollector health) {
         this(model, recipe, spec, policy, health, GradientExchange.SINGLE);
-    }
-
-    /** One rank of a data-parallel run exchanging through {@code exchange}. */
-    CpuBackend(ModelSpec model, RecipeSpec recipe, TrainingSpec spec, GradientExchange exchange) {
-        this(model, recipe, spec, new RecipeLinearPolicy(recipe, model.config().layers(), new Fp8HealthCollector()),
-                new Fp8HealthCollector(), exchange);
     }
 
     private CpuBackend(ModelSpec model, RecipeSpec recipe, TrainingSpec spec, GraphInterpreter.LinearPolicy policy,
@@ -166,8 +166,24 @@ final class CpuBackend implements TrainingBackend {
         return TrainingCheckpoint.restore(file, model, recipe, new HostTrainingState(model, params, interpreter));
     }
 
+    /**
+     * Writes weights and optimizer state. In a data-parallel run every rank calls it (it gathers each
+     * parameter's moments from their owner first), so each holds the whole state and any one can write it.
+     */
     @Override
     public void writeCheckpoint(FileChannel out, CheckpointMetadata state) throws IOException {
+        gatherOptimizerState();
         TrainingCheckpoint.write(out, state, new HostTrainingState(model, params, interpreter));
+    }
+
+    /** Every parameter's AdamW moments from the rank that owns it, on every rank; nothing in one process. */
+    void gatherOptimizerState() {
+        List<ParameterStore.Entry> entries = params.entries();
+        if (exchange.worldSize() > 1) {
+            for (int index = 0; index < entries.size(); index++) {
+                exchange.broadcast(entries.get(index).m(), shards.owner(index));
+                exchange.broadcast(entries.get(index).v(), shards.owner(index));
+            }
+        }
     }
 }

@@ -66,7 +66,8 @@ class DataParallelCpuTest {
         data = TokenDataset.build(TextCorpus.loadExample("brown").tokenize(), 512);
     }
 
-    private record Run(List<Double> losses, List<float[]> masters) {}
+    /** Losses per step, then each parameter's master weights, first moments and second moments at the end. */
+    private record Run(List<Double> losses, List<float[]> masters, List<float[]> m, List<float[]> v) {}
 
     @ParameterizedTest(name = "{0}, {1} ranks")
     @CsvSource({"infir2, 2", "infir2, 4", "bf16, 2"})
@@ -92,21 +93,20 @@ class DataParallelCpuTest {
             assertEquals(runs.getFirst().losses(), runs.get(r).losses(), "rank " + r + "'s losses");
             for (int p = 0; p < single.masters().size(); p++) {
                 assertArrayEquals(runs.getFirst().masters().get(p), runs.get(r).masters().get(p), "rank " + r + ", parameter " + p);
+                assertArrayEquals(runs.getFirst().m().get(p), runs.get(r).m().get(p), "rank " + r + ", first moment " + p);
+                assertArrayEquals(runs.getFirst().v().get(p), runs.get(r).v().get(p), "rank " + r + ", second moment " + p);
             }
         }
         for (int step = 0; step < STEPS; step++) {
             double want = single.losses().get(step), got = runs.getFirst().losses().get(step);
             assertEquals(want, got, 1e-12 * Math.abs(want), "loss of step " + step);
         }
-        double worst = 0;
-        for (int p = 0; p < single.masters().size(); p++) {
-            float[] want = single.masters().get(p), got = runs.getFirst().masters().get(p);
-            for (int i = 0; i < want.length; i++) {
-                worst = Math.max(worst, Math.abs(want[i] - got[i]) / Math.max(Math.abs(want[i]), 1e-3));
-            }
-        }
-        System.out.printf("%s, %d ranks: weights differ from one process by at most %.3g relative%n", recipe, world, worst);
-        assertTrue(worst <= 1e-6, "weights after " + STEPS + " steps differ by " + worst + " relative");
+        // Weights relative to themselves or 1e-3 (those near zero), moments relative to themselves.
+        double worst = Math.max(worstRelative(single.masters(), runs.getFirst().masters(), 1e-3f),
+                Math.max(worstRelative(single.m(), runs.getFirst().m(), Float.MIN_NORMAL),
+                        worstRelative(single.v(), runs.getFirst().v(), Float.MIN_NORMAL)));
+        System.out.printf("%s, %d ranks: weights and moments differ from one process by at most %.3g relative%n", recipe, world, worst);
+        assertTrue(worst <= 1e-6, "weights and moments after " + STEPS + " steps differ by " + worst + " relative");
         // The steps did train: the weights moved.
         assertTrue(!java.util.Arrays.equals(single.masters().getFirst(), ParameterStore.initialize(
                 program.model("small").orElseThrow(), program.trainings().getFirst().seed()).entries().getFirst().master()));
@@ -140,7 +140,22 @@ class DataParallelCpuTest {
             assertTrue(outcome.wasApplied(), "step " + step + " skipped: " + outcome.nonFinite());
             losses.add(outcome.loss());
         }
-        List<float[]> masters = backend.parameters().entries().stream().map(e -> e.master().clone()).toList();
-        return new Run(losses, masters);
+        // What a checkpoint holds: the moments gathered from their owners (every rank takes part).
+        backend.gatherOptimizerState();
+        List<ParameterStore.Entry> entries = backend.parameters().entries();
+        return new Run(losses, entries.stream().map(e -> e.master().clone()).toList(),
+                entries.stream().map(e -> e.m().clone()).toList(), entries.stream().map(e -> e.v().clone()).toList());
+    }
+
+    /** The largest difference of any element, relative to the wanted element or {@code floor}, whichever is larger. */
+    private static double worstRelative(List<float[]> want, List<float[]> got, float floor) {
+        double worst = 0;
+        for (int p = 0; p < want.size(); p++) {
+            for (int i = 0; i < want.get(p).length; i++) {
+                float w = want.get(p)[i], g = got.get(p)[i];
+                worst = Math.max(worst, Math.abs(w - g) / Math.max(Math.abs(w), floor));
+            }
+        }
+        return worst;
     }
 }
