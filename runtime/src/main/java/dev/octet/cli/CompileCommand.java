@@ -5,6 +5,7 @@ import dev.octet.compiler.Lowering;
 import dev.octet.compiler.UnsupportedShapeException;
 import dev.octet.compiler.emit.CompileOutput;
 import dev.octet.compiler.plan.CompileSummary;
+import dev.octet.compiler.plan.DataParallelMemory;
 import dev.octet.compiler.plan.StepPlan;
 import dev.octet.dsl.check.RecipeFit;
 import dev.octet.dsl.diag.DiagnosticPrinter;
@@ -51,6 +52,10 @@ final class CompileCommand implements Callable<Integer> {
     @Option(names = "--seq", paramLabel = "S", description = "tokens per sequence (default: the training block's, else min(max_seq, 1024))")
     Integer seq;
 
+    @Option(names = "--gpus", paramLabel = "N", defaultValue = "1",
+            description = "also print what each of N GPUs holds in a data-parallel run with sharded optimizer state")
+    int gpus;
+
     @Option(names = "--loss-workspace", paramLabel = "MIB", description = LossWorkspaceOption.DESCRIPTION)
     Long lossWorkspaceMib;
 
@@ -66,6 +71,9 @@ final class CompileCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         Inputs.requireFiles(spec, List.of(file));
+        if (gpus < 1) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--gpus must be 1 or more, not " + gpus);
+        }
         if (dumpAfter != null && !dumpAfter.equals("all") && !Lowering.PASSES.contains(dumpAfter)) {
             throw new CommandLine.ParameterException(spec.commandLine(), "unknown pass '" + dumpAfter + "' for --dump-after; passes: "
                     + String.join(", ", Lowering.PASSES) + " (or all)");
@@ -109,6 +117,9 @@ final class CompileCommand implements Callable<Integer> {
         }
         CompileOutput.Written written = CompileOutput.write(out, plan);
         System.out.print(CompileSummary.of(plan));
+        if (gpus > 1) {
+            System.out.print(DataParallelMemory.of(plan, gpus).describe());
+        }
         // The other choice of activation recomputation, compiled only to report what it would change.
         RecipeSpec r = chosen;
         Set<Recompute> other = r.recompute().isEmpty() ? EnumSet.allOf(Recompute.class) : Set.of();

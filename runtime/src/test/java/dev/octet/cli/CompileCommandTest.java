@@ -79,6 +79,18 @@ class CompileCommandTest {
     }
 
     @Test
+    void gpusAddsWhatEachGpuHoldsWithShardedState() {
+        int exit = OctetMain.run("compile", example("tiny.octet"), "--out", tmp.toString(), "--gpus", "2");
+        String stdout = out.toString(StandardCharsets.UTF_8);
+        assertEquals(0, exit, err.toString(StandardCharsets.UTF_8));
+        assertTrue(stdout.contains("  data parallel over 2 GPUs, per GPU: ") && stdout.contains("(ZeRO-1;")
+                && stdout.contains("(ZeRO-2;"), stdout);
+        assertEquals(ExitCodes.USAGE, OctetMain.run("compile", example("tiny.octet"), "--out", tmp.resolve("b").toString(),
+                "--gpus", "0"));
+        assertTrue(err.toString(StandardCharsets.UTF_8).contains("--gpus must be 1 or more, not 0"));
+    }
+
+    @Test
     void anUnknownPassIsAUsageError() {
         int exit = OctetMain.run("compile", example("tiny.octet"), "--out", tmp.toString(), "--dump-after", "fusion");
         assertEquals(ExitCodes.USAGE, exit);
