@@ -1,5 +1,14 @@
 package dev.octet.testing;
 
+import dev.octet.dsl.check.ProgramLoader;
+import dev.octet.dsl.diag.DiagnosticPrinter;
+import dev.octet.dsl.diag.Diagnostics;
+import dev.octet.dsl.spec.Program;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
 /**
  * The two small model families the runtime tests train, written once: a Llama-style block (RMSNorm, RoPE,
  * grouped-query attention, SwiGLU, tied head) and a GPT-2-style block (learned positions, LayerNorm, GELU
@@ -7,6 +16,18 @@ package dev.octet.testing;
  */
 public final class ModelSources {
     private ModelSources() {}
+
+    /** {@code source} written to {@code dir}/small.octet and loaded; its diagnostics fail the test. */
+    public static Program load(Path dir, String source) throws IOException {
+        Path file = dir.resolve("small.octet");
+        Files.writeString(file, source);
+        Diagnostics d = new Diagnostics();
+        Program program = ProgramLoader.load(List.of(file), d);
+        if (d.hasErrors()) {
+            throw new AssertionError(DiagnosticPrinter.render(d));
+        }
+        return program;
+    }
 
     /** The Llama-style model named {@code llama_like} with two layers. */
     public static String llamaLike(int vocab, int dim, int ffn, int heads, int kvHeads, int headDim, int maxSeq) {

@@ -29,9 +29,6 @@ import dev.octet.data.tokenfile.TokenFileBuilder;
 import dev.octet.data.tokenizer.TinyTokenizerJson;
 import dev.octet.data.tokenizer.Tokenizer;
 import dev.octet.data.tokenizer.Tokenizers;
-import dev.octet.dsl.check.ProgramLoader;
-import dev.octet.dsl.diag.DiagnosticPrinter;
-import dev.octet.dsl.diag.Diagnostics;
 import dev.octet.cpu.exec.ParameterStore;
 import dev.octet.dsl.spec.ModelSpec;
 import dev.octet.dsl.spec.Program;
@@ -75,13 +72,7 @@ class CheckpointResumeTest {
 
     @BeforeAll
     static void load(@TempDir Path dir) throws IOException {
-        Path file = dir.resolve("small.octet");
-        Files.writeString(file, SOURCE);
-        Diagnostics d = new Diagnostics();
-        program = ProgramLoader.load(List.of(file), d);
-        if (d.hasErrors()) {
-            throw new AssertionError(DiagnosticPrinter.render(d));
-        }
+        program = ModelSources.load(dir, SOURCE);
         data = TokenDataset.build(TextCorpus.loadExample("brown").tokenize(), 512);
         Path tokenizer = TinyTokenizerJson.write(dir, true);
         tokenFile = tokenFile(dir, tokenizer);

@@ -5,15 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.octet.data.TextCorpus;
 import dev.octet.data.TokenDataset;
-import dev.octet.dsl.check.ProgramLoader;
-import dev.octet.dsl.diag.DiagnosticPrinter;
-import dev.octet.dsl.diag.Diagnostics;
 import dev.octet.dsl.spec.Program;
 import dev.octet.testing.ModelSources;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.List;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -35,13 +30,7 @@ class CpuTrainerTest {
 
     @BeforeAll
     static void load(@TempDir Path dir) throws IOException {
-        Path file = dir.resolve("small.octet");
-        Files.writeString(file, SOURCE);
-        Diagnostics d = new Diagnostics();
-        program = ProgramLoader.load(List.of(file), d);
-        if (d.hasErrors()) {
-            throw new AssertionError(DiagnosticPrinter.render(d));
-        }
+        program = ModelSources.load(dir, SOURCE);
         data = TokenDataset.build(TextCorpus.loadExample("brown").tokenize(), 512);
     }
 

@@ -7,9 +7,6 @@ import dev.octet.data.TextCorpus;
 import dev.octet.data.TokenDataset;
 import dev.octet.dist.RankBatches;
 import dev.octet.dist.RankEnvironment;
-import dev.octet.dsl.check.ProgramLoader;
-import dev.octet.dsl.diag.DiagnosticPrinter;
-import dev.octet.dsl.diag.Diagnostics;
 import dev.octet.dsl.spec.Program;
 import dev.octet.dsl.spec.TrainingSpec;
 import dev.octet.testing.ModelSources;
@@ -20,7 +17,6 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -56,13 +52,7 @@ class DataParallelCpuTest {
 
     @BeforeAll
     static void load(@TempDir Path dir) throws IOException {
-        Path file = dir.resolve("small.octet");
-        Files.writeString(file, SOURCE);
-        Diagnostics d = new Diagnostics();
-        program = ProgramLoader.load(List.of(file), d);
-        if (d.hasErrors()) {
-            throw new AssertionError(DiagnosticPrinter.render(d));
-        }
+        program = ModelSources.load(dir, SOURCE);
         data = TokenDataset.build(TextCorpus.loadExample("brown").tokenize(), 512);
     }
 

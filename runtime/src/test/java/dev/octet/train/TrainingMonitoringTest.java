@@ -16,9 +16,6 @@ import dev.octet.cpu.exec.RecipeLinearPolicy;
 import dev.octet.cpu.ops.Rounding;
 import dev.octet.data.TextCorpus;
 import dev.octet.data.TokenDataset;
-import dev.octet.dsl.check.ProgramLoader;
-import dev.octet.dsl.diag.DiagnosticPrinter;
-import dev.octet.dsl.diag.Diagnostics;
 import dev.octet.dsl.spec.ModelSpec;
 import dev.octet.dsl.spec.ParameterTable;
 import dev.octet.dsl.spec.Program;
@@ -57,13 +54,7 @@ class TrainingMonitoringTest {
 
     @BeforeAll
     static void load(@TempDir Path dir) throws IOException {
-        Path file = dir.resolve("small.octet");
-        Files.writeString(file, SOURCE);
-        Diagnostics d = new Diagnostics();
-        program = ProgramLoader.load(List.of(file), d);
-        if (d.hasErrors()) {
-            throw new AssertionError(DiagnosticPrinter.render(d));
-        }
+        program = ModelSources.load(dir, SOURCE);
         data = TokenDataset.build(TextCorpus.loadExample("brown").tokenize(), 512);
     }
 
