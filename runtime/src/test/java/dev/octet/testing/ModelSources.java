@@ -17,9 +17,9 @@ import java.util.List;
 public final class ModelSources {
     private ModelSources() {}
 
-    /** {@code source} written to {@code dir}/small.octet and loaded; its diagnostics fail the test. */
+    /** {@code source} written to {@code dir}/model.octet and loaded; its diagnostics fail the test. */
     public static Program load(Path dir, String source) throws IOException {
-        Path file = dir.resolve("small.octet");
+        Path file = dir.resolve("model.octet");
         Files.writeString(file, source);
         Diagnostics d = new Diagnostics();
         Program program = ProgramLoader.load(List.of(file), d);

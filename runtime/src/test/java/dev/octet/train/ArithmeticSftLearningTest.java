@@ -1,5 +1,6 @@
 package dev.octet.train;
 
+import dev.octet.testing.ModelSources;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.octet.cpu.decode.CpuDecodeStep;
@@ -18,9 +19,6 @@ import dev.octet.data.sft.ConversationRecords;
 import dev.octet.data.sft.PackedConversations;
 import dev.octet.data.sft.RenderedSample;
 import dev.octet.data.tokenizer.HuggingFaceJsonTokenizer;
-import dev.octet.dsl.check.ProgramLoader;
-import dev.octet.dsl.diag.DiagnosticPrinter;
-import dev.octet.dsl.diag.Diagnostics;
 import dev.octet.dsl.spec.ModelSpec;
 import dev.octet.dsl.spec.Program;
 import dev.octet.dsl.spec.RecipeSpec;
@@ -28,7 +26,6 @@ import dev.octet.dsl.spec.TrainingSpec;
 import dev.octet.eval.AnswerReport;
 import dev.octet.eval.FinalAnswerEval;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -66,13 +63,7 @@ class ArithmeticSftLearningTest {
 
     @Test
     void sftRaisesHeldOutAnswerAccuracy(@TempDir Path dir) throws IOException {
-        Path file = dir.resolve("sft.octet");
-        Files.writeString(file, SOURCE);
-        Diagnostics d = new Diagnostics();
-        Program program = ProgramLoader.load(List.of(file), d);
-        if (d.hasErrors()) {
-            throw new AssertionError(DiagnosticPrinter.render(d));
-        }
+        Program program = ModelSources.load(dir, SOURCE);
         ModelSpec model = program.model("tiny_arith").orElseThrow();
         RecipeSpec recipe = program.recipe("bf16").orElseThrow();
         TrainingSpec spec = program.trainings().getFirst();

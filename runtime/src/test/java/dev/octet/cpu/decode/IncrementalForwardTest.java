@@ -14,14 +14,10 @@ import dev.octet.cpu.exec.TokenBatch;
 import dev.octet.cpu.ops.Rounding;
 import dev.octet.decode.BatchedGreedyDecoder;
 import dev.octet.decode.Generation;
-import dev.octet.dsl.check.ProgramLoader;
-import dev.octet.dsl.diag.DiagnosticPrinter;
-import dev.octet.dsl.diag.Diagnostics;
 import dev.octet.dsl.spec.ModelSpec;
 import dev.octet.dsl.spec.Program;
 import dev.octet.dsl.spec.RecipeSpec;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
@@ -40,14 +36,7 @@ class IncrementalForwardTest {
             + ModelSources.gpt2Like(29, 16, 32, 2, 32) + ModelSources.RECIPES;
 
     private static Program load(Path dir) throws IOException {
-        Path file = dir.resolve("models.octet");
-        Files.writeString(file, SOURCE);
-        Diagnostics d = new Diagnostics();
-        Program p = ProgramLoader.load(List.of(file), d);
-        if (d.hasErrors()) {
-            throw new AssertionError(DiagnosticPrinter.render(d));
-        }
-        return p;
+        return ModelSources.load(dir, SOURCE);
     }
 
     /** Seeded weights, scaled up from the 0.02 initialisation so that the logits differ enough to steer decoding. */

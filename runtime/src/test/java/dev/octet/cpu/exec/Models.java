@@ -1,15 +1,10 @@
 package dev.octet.cpu.exec;
 
-import dev.octet.dsl.check.ProgramLoader;
-import dev.octet.dsl.diag.DiagnosticPrinter;
-import dev.octet.dsl.diag.Diagnostics;
 import dev.octet.dsl.spec.Program;
 import dev.octet.testing.ModelSources;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.List;
 
 /** Checked programs from source text, for tests. */
 final class Models {
@@ -17,15 +12,7 @@ final class Models {
 
     static Program parse(String source) {
         try {
-            Path dir = Files.createTempDirectory("octet-test");
-            Path file = dir.resolve("model.octet");
-            Files.writeString(file, source);
-            Diagnostics d = new Diagnostics();
-            Program p = ProgramLoader.load(List.of(file), d);
-            if (d.hasErrors()) {
-                throw new AssertionError(DiagnosticPrinter.render(d));
-            }
-            return p;
+            return ModelSources.load(Files.createTempDirectory("octet-test"), source);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
