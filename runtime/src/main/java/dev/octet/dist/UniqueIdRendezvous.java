@@ -11,13 +11,18 @@ import java.net.SocketTimeoutException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.function.Supplier;
 
 /**
- * Hands the bytes rank 0 creates (NCCL's unique id) to every other rank over TCP: rank 0 listens on
- * MASTER_ADDR:MASTER_PORT and answers each rank that connects; the others connect, retrying while rank 0 is
- * still starting. Every rank also sends its rank and the run's world size, so a process started with another
- * world size or a rank twice is refused with one line on both sides instead of hanging in NCCL.
+ * How the processes of a data-parallel run meet: rank 0 listens on MASTER_ADDR:MASTER_PORT, the others connect
+ * (retrying while rank 0 is still starting) and say who they are, and rank 0 hands every rank the bytes it
+ * created (NCCL's communicator id). A process started with another WORLD_SIZE, or a rank started twice, is
+ * refused with one line on both sides instead of hanging inside NCCL.
+ *
+ * <p>The connections then stay open for the run ({@link RankLink}): a rank that dies closes its connection, rank
+ * 0 notices and tells the others, and every rank learns in one line which one stopped, where a collective would
+ * otherwise wait for it forever.
  */
 public final class UniqueIdRendezvous {
     private static final int MAGIC = 0x4F435445;  // "OCTE"
@@ -25,62 +30,93 @@ public final class UniqueIdRendezvous {
     private UniqueIdRendezvous() {}
 
     /**
-     * The bytes {@code create} gives on rank 0, on every rank of {@code rank}'s run; waits at most
-     * {@code timeout} for the other side. A single-process run just calls {@code create}.
+     * Meets the other ranks of {@code rank}'s run, waiting at most {@code timeout}, and returns the link with the
+     * bytes {@code create} gave on rank 0. A single-process run just calls {@code create}.
      */
-    public static byte[] exchange(RankEnvironment rank, Supplier<byte[]> create, Duration timeout) throws IOException {
+    public static RankLink join(RankEnvironment rank, Supplier<byte[]> create, Duration timeout) throws IOException {
         if (rank.isSingle()) {
-            return create.get();
+            return RankLink.single(create.get());
         }
         return rank.rank() == 0 ? serve(rank, create.get(), timeout) : fetch(rank, timeout);
     }
 
-    private static byte[] serve(RankEnvironment rank, byte[] id, Duration timeout) throws IOException {
+    private static RankLink serve(RankEnvironment rank, byte[] id, Duration timeout) throws IOException {
         long deadline = System.nanoTime() + timeout.toNanos();
-        boolean[] joined = new boolean[rank.worldSize()];
+        Socket[] peers = new Socket[rank.worldSize()];
+        boolean done = false;
         try (ServerSocket server = new ServerSocket()) {
             server.setReuseAddress(true);
             server.bind(new InetSocketAddress(InetAddress.getByName(rank.masterAddress()), rank.masterPort()));
             for (int waiting = rank.worldSize() - 1; waiting > 0; ) {
                 server.setSoTimeout(remainingMillis(deadline, rank, waiting));
-                try (Socket peer = server.accept()) {
+                Socket peer;
+                try {
+                    peer = server.accept();
+                } catch (SocketTimeoutException e) {
+                    throw new IOException(missing(peers) + " did not reach rank 0 at " + rank.masterAddress() + ":"
+                            + rank.masterPort() + " within " + seconds(timeout));
+                }
+                int magic, peerRank, peerWorld;
+                DataOutputStream out;
+                try {
                     peer.setSoTimeout(remainingMillis(deadline, rank, waiting));
                     DataInputStream in = new DataInputStream(peer.getInputStream());
-                    DataOutputStream out = new DataOutputStream(peer.getOutputStream());
-                    int magic = in.readInt(), peerRank = in.readInt(), peerWorld = in.readInt();
-                    String refusal = magic != MAGIC ? "a connection that is not an Octet rank"
-                            : peerWorld != rank.worldSize() ? "rank " + peerRank + " started with WORLD_SIZE=" + peerWorld
-                                    + ", rank 0 with " + rank.worldSize()
-                            : peerRank <= 0 || peerRank >= rank.worldSize() ? "a rank " + peerRank + " outside 1.." + (rank.worldSize() - 1)
-                            : joined[peerRank] ? "rank " + peerRank + " twice" : null;
-                    if (refusal != null) {
-                        out.writeInt(-1);
-                        out.writeUTF(refusal);
-                        out.flush();
-                        if (magic == MAGIC) {
-                            throw new IOException("rendezvous refused " + refusal);
-                        }
-                        continue;
-                    }
-                    joined[peerRank] = true;
-                    out.writeInt(id.length);
-                    out.write(id);
+                    out = new DataOutputStream(peer.getOutputStream());
+                    magic = in.readInt();
+                    peerRank = in.readInt();
+                    peerWorld = in.readInt();
+                } catch (IOException e) {
+                    peer.close();
+                    continue;  // not a rank (a port scan, a client that gave up): keep waiting for the real ones
+                }
+                String refusal = magic != MAGIC ? "a connection that is not an Octet rank"
+                        : peerWorld != rank.worldSize() ? "rank " + peerRank + " started with WORLD_SIZE=" + peerWorld
+                                + ", rank 0 with " + rank.worldSize()
+                        : peerRank <= 0 || peerRank >= rank.worldSize() ? "a rank " + peerRank + " outside 1.." + (rank.worldSize() - 1)
+                        : peers[peerRank] != null ? "rank " + peerRank + " twice" : null;
+                if (refusal != null) {
+                    out.writeInt(-1);
+                    out.writeUTF(refusal);
                     out.flush();
-                    waiting--;
-                } catch (SocketTimeoutException e) {
-                    throw new IOException(missing(rank, joined) + " did not reach rank 0 at " + rank.masterAddress() + ":"
-                            + rank.masterPort() + " within " + seconds(timeout));
+                    peer.close();
+                    if (magic == MAGIC) {
+                        throw new IOException("rendezvous refused " + refusal);
+                    }
+                    continue;
+                }
+                peers[peerRank] = peer;
+                waiting--;
+            }
+            for (int r = 1; r < peers.length; r++) {
+                DataOutputStream out = new DataOutputStream(peers[r].getOutputStream());
+                out.writeInt(id.length);
+                out.write(id);
+                out.flush();
+                peers[r].setSoTimeout(0);
+            }
+            done = true;
+        } finally {
+            if (!done) {
+                for (Socket p : peers) {
+                    if (p != null) {
+                        p.close();
+                    }
                 }
             }
         }
-        return id;
+        List<Socket> links = new ArrayList<>();
+        for (int r = 1; r < peers.length; r++) {
+            links.add(peers[r]);
+        }
+        return RankLink.rankZero(id, links);
     }
 
-    private static byte[] fetch(RankEnvironment rank, Duration timeout) throws IOException {
+    private static RankLink fetch(RankEnvironment rank, Duration timeout) throws IOException {
         long deadline = System.nanoTime() + timeout.toNanos();
         IOException last = null;
         while (System.nanoTime() < deadline) {
-            try (Socket socket = new Socket()) {
+            Socket socket = new Socket();
+            try {
                 socket.connect(new InetSocketAddress(rank.masterAddress(), rank.masterPort()),
                         (int) Math.max(1, Math.min(1000, (deadline - System.nanoTime()) / 1_000_000)));
                 socket.setSoTimeout((int) Math.max(1, (deadline - System.nanoTime()) / 1_000_000));
@@ -94,10 +130,16 @@ public final class UniqueIdRendezvous {
                 if (length < 0) {
                     throw new IOException("rank 0 refused rank " + rank.rank() + ": " + in.readUTF());
                 }
-                return in.readNBytes(length);
+                byte[] id = in.readNBytes(length);
+                socket.setSoTimeout(0);
+                return RankLink.rank(rank.rank(), id, socket);
             } catch (java.net.ConnectException | SocketTimeoutException notYet) {
+                socket.close();
                 last = notYet;
                 sleepBriefly();
+            } catch (IOException | RuntimeException e) {
+                socket.close();
+                throw e;
             }
         }
         throw new IOException("rank " + rank.rank() + " could not reach rank 0 at " + rank.masterAddress() + ":"
@@ -112,10 +154,10 @@ public final class UniqueIdRendezvous {
         return (int) Math.min(Integer.MAX_VALUE, left);
     }
 
-    private static String missing(RankEnvironment rank, boolean[] joined) {
+    private static String missing(Socket[] peers) {
         List<String> ranks = new ArrayList<>();
-        for (int r = 1; r < joined.length; r++) {
-            if (!joined[r]) {
+        for (int r = 1; r < peers.length; r++) {
+            if (peers[r] == null) {
                 ranks.add(Integer.toString(r));
             }
         }
@@ -123,7 +165,7 @@ public final class UniqueIdRendezvous {
     }
 
     private static String seconds(Duration timeout) {
-        return String.format(java.util.Locale.ROOT, "%.1f s", timeout.toMillis() / 1000.0);
+        return String.format(Locale.ROOT, "%.1f s", timeout.toMillis() / 1000.0);
     }
 
     private static void sleepBriefly() throws IOException {
