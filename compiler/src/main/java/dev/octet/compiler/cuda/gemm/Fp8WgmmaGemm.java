@@ -38,6 +38,10 @@ import java.util.Objects;
  * loads before their next wgmmas: a quarter of their stall samples on the H200.) With per-column B scales the
  * promotion reads them from the ring, so the stage is freed after the promotion rather than before it.
  *
+ * <p>The consumers' waits never trap (a reachable trap makes ptxas allocate their code with the launch bound's
+ * 168 registers instead of setmaxnreg's): a consumer that waits too long marks itself late, and the producer's
+ * thread, once every consumer warp is done, traps for it.
+ *
  * <p>Parameters: {@code a} and {@code b} as tensor maps over the codes ({@code [M,K]}, {@code [N,K]},
  * row-major); {@code a_scales, b_scales} as FP32 arrays laid out as
  * {@code ScaleGrid.of(granularity, Axis.COLS, rows, K)} (tensor → 1; channel/token → {@code [rows, 1]};
@@ -117,8 +121,9 @@ public record Fp8WgmmaGemm(GemmProblem problem, int blockN, int stages, int clus
     }
 
     static int sharedBytes(GemmProblem problem, int blockN, int stages) {
-        // The ring, 1 KiB to align it to the 128-byte swizzle's 1024-byte period, three mbarriers per stage,
-        // and the scales' ring ([stages][chunks][128 A rows + 1 or blockN B columns] floats).
+        // The ring, 1 KiB to align it to the 128-byte swizzle's 1024-byte period, three mbarriers per stage, the
+        // consumers-done mbarrier and the late flag (16 bytes), and the scales' ring ([stages][chunks][128 A rows
+        // + 1 or blockN B columns] floats).
         int chunks = BLOCK_K / promotionChunk(problem);
         int scaleRing = stages * chunks * (BLOCK_M + (uniformBScale(problem, blockN) ? 1 : blockN)) * 4;
         return stages * (BLOCK_M + blockN) * BLOCK_K + 1024 + 3 * 8 * stages + 16 + scaleRing;
