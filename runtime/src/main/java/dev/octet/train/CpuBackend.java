@@ -19,6 +19,7 @@ import dev.octet.dsl.spec.TrainingSpec;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 
@@ -28,8 +29,8 @@ import java.util.Optional;
  * health when armed, and skips the update of a step whose loss, gradients or FP8 operands are not finite.
  *
  * <p>As one rank of a data-parallel run ({@link GradientExchange}), it back-propagates its share of the step's
- * micro-batches, sums losses and gradients with the other ranks, and updates the parameters it owns
- * ({@link ParameterShards}) before every owner hands its updated weights to the others.
+ * micro-batches, sums each gradient at the rank that owns its parameter ({@link ParameterShards}), and updates
+ * the parameters it owns before every owner hands its updated weights to the others (ZeRO-2).
  */
 final class CpuBackend implements TrainingBackend {
     private static final Rounding ROUNDING = Rounding.GPU;
@@ -66,8 +67,9 @@ final class CpuBackend implements TrainingBackend {
         this(model, recipe, spec, policy, health, GradientExchange.SINGLE);
     }
 
-    private CpuBackend(ModelSpec model, RecipeSpec recipe, TrainingSpec spec, GraphInterpreter.LinearPolicy policy,
-                       Fp8HealthCollector health, GradientExchange exchange) {
+    /** One rank of a data-parallel run with the kernels chosen by {@code policy}: how a test injects a fault on one rank. */
+    CpuBackend(ModelSpec model, RecipeSpec recipe, TrainingSpec spec, GraphInterpreter.LinearPolicy policy,
+               Fp8HealthCollector health, GradientExchange exchange) {
         this.model = model;
         this.recipe = recipe;
         this.spec = spec;
@@ -108,7 +110,9 @@ final class CpuBackend implements TrainingBackend {
             fp8NonFinite = Optional.of(e.tensor());
             loss = Double.NaN;
         }
-        loss = sumOverRanks(loss);
+        if (exchange.worldSize() > 1) {
+            return dataParallelUpdate(loss, fp8NonFinite, optimizerStep, learningRate);
+        }
         if (fp8NonFinite.isPresent()) {
             return StepOutcome.skipped(Double.NaN, Double.NaN, fp8NonFinite.get());
         }
@@ -118,27 +122,61 @@ final class CpuBackend implements TrainingBackend {
         }
         double norm = spec.clipGradNorm() > 0 ? GradientClipping.clip(spec.clipGradNorm(), grads)
                 : GradientClipping.globalNorm(grads);
-        adamW.apply(params, spec.optimizer(), learningRate, optimizerStep, index -> shards.owns(exchange.rank(), index));
-        List<ParameterStore.Entry> entries = params.entries();
-        if (exchange.worldSize() > 1) {
-            for (int index = 0; index < entries.size(); index++) {
-                exchange.broadcast(entries.get(index).master(), shards.owner(index));
-            }
-        }
+        adamW.apply(params, spec.optimizer(), learningRate, optimizerStep);
         return StepOutcome.applied(loss, norm);
     }
 
-    /** The step's loss summed over the ranks, and every gradient with it (in place); one process: as it is. */
-    private double sumOverRanks(double loss) {
-        if (exchange.worldSize() == 1) {
-            return loss;
+    /**
+     * The rest of a data-parallel step (ZeRO-2): each gradient summed at its owner only (a reduce-scatter,
+     * parameter by parameter), the global norm from the owners' sums of squares, clipping and AdamW by the
+     * owners, then the updated weights from each owner to every rank. A non-finite loss, FP8 operand or gradient
+     * on any rank makes the summed loss or norm non-finite, so every rank skips the step.
+     */
+    private StepOutcome dataParallelUpdate(double localLoss, Optional<String> fp8NonFinite, long optimizerStep,
+                                           double learningRate) {
+        List<ParameterStore.Entry> entries = params.entries();
+        int rank = exchange.rank();
+        for (int index = 0; index < entries.size(); index++) {
+            exchange.reduce(grads[index], shards.owner(index));
         }
-        double[] scalar = {loss};
-        exchange.allReduceSum(scalar);
-        for (double[] g : grads) {
-            exchange.allReduceSum(g);
+        double ownedSquares = 0;
+        for (int index = 0; index < entries.size(); index++) {
+            if (shards.owns(rank, index)) {
+                for (double g : grads[index]) {
+                    ownedSquares += g * g;
+                }
+            }
         }
-        return scalar[0];
+        double[] sums = {localLoss, ownedSquares};
+        exchange.allReduceSum(sums);
+        double loss = sums[0], norm = Math.sqrt(sums[1]);
+        if (fp8NonFinite.isPresent()) {
+            return StepOutcome.skipped(Double.NaN, Double.NaN, fp8NonFinite.get());
+        }
+        if (!Double.isFinite(loss) || !Double.isFinite(norm)) {
+            List<ParameterStore.Entry> owned = new ArrayList<>();
+            for (int index = 0; index < entries.size(); index++) {
+                if (shards.owns(rank, index)) {
+                    owned.add(entries.get(index));
+                }
+            }
+            // The owner of a non-finite gradient names it; the other ranks see the norm.
+            return StepOutcome.skipped(loss, Double.NaN, NonFiniteCheck.firstNonFinite(loss, norm, owned).orElse("gradient norm"));
+        }
+        double scale = spec.clipGradNorm() > 0 ? GradientClipping.scale(spec.clipGradNorm(), norm) : 1;
+        for (int index = 0; index < entries.size(); index++) {
+            if (scale < 1 && shards.owns(rank, index)) {
+                double[] g = grads[index];
+                for (int i = 0; i < g.length; i++) {
+                    g[i] *= scale;
+                }
+            }
+        }
+        adamW.apply(params, spec.optimizer(), learningRate, optimizerStep, index -> shards.owns(rank, index));
+        for (int index = 0; index < entries.size(); index++) {
+            exchange.broadcast(entries.get(index).master(), shards.owner(index));
+        }
+        return StepOutcome.applied(loss, norm);
     }
 
     @Override

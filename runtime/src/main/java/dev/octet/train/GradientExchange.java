@@ -1,10 +1,10 @@
 package dev.octet.train;
 
 /**
- * What the ranks of a data-parallel run exchange in a step: the sum of their gradients and losses (each rank has
- * back-propagated its share of the step's micro-batches), and the parameters each rank updated for all of them
- * ({@link ParameterShards}: every parameter has one owner, which alone keeps its AdamW moments). Sums are taken in
- * rank order, so every rank holds the same bits afterwards.
+ * What the ranks of a data-parallel run exchange in a step: their losses, each parameter's gradient summed at
+ * the rank that owns it (each rank has back-propagated its share of the step's micro-batches), and the
+ * parameters each owner updated for all of them ({@link ParameterShards}: the owner alone keeps a parameter's
+ * summed gradient and AdamW moments). Sums are taken in rank order, so the ranks agree to the bit.
  */
 interface GradientExchange {
     int rank();
@@ -13,6 +13,12 @@ interface GradientExchange {
 
     /** Replaces {@code values} on every rank by the element-wise sum over the ranks, added in rank order. */
     void allReduceSum(double[] values);
+
+    /**
+     * Replaces {@code values} on rank {@code root} by the element-wise sum over the ranks, added in rank order;
+     * the other ranks' arrays are left as they were (a reduce-scatter, parameter by parameter).
+     */
+    void reduce(double[] values, int root);
 
     /** Replaces {@code values} on every rank by rank {@code root}'s. */
     void broadcast(float[] values, int root);
@@ -31,6 +37,9 @@ interface GradientExchange {
 
         @Override
         public void allReduceSum(double[] values) {}
+
+        @Override
+        public void reduce(double[] values, int root) {}
 
         @Override
         public void broadcast(float[] values, int root) {}

@@ -1,6 +1,11 @@
 package dev.octet.train;
 
+import dev.octet.cpu.exec.Fp8HealthCollector;
+import dev.octet.cpu.exec.GraphInterpreter;
+import dev.octet.cpu.exec.LinearKernel;
 import dev.octet.cpu.exec.ParameterStore;
+import dev.octet.cpu.exec.RecipeLinearPolicy;
+import dev.octet.cpu.ops.Rounding;
 import dev.octet.data.Batch;
 import dev.octet.data.BatchSampler;
 import dev.octet.data.TextCorpus;
@@ -8,6 +13,7 @@ import dev.octet.data.TokenDataset;
 import dev.octet.dist.RankBatches;
 import dev.octet.dist.RankEnvironment;
 import dev.octet.dsl.spec.Program;
+import dev.octet.dsl.spec.RecipeSpec;
 import dev.octet.dsl.spec.TrainingSpec;
 import dev.octet.testing.ModelSources;
 import org.junit.jupiter.api.BeforeAll;
@@ -15,6 +21,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.io.IOException;
 import java.nio.file.Path;
@@ -26,15 +33,17 @@ import java.util.concurrent.Future;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * The data-parallel schedule, simulated with ranks as threads on the CPU backend, against the one-process run
- * with the same global batch. Every rank holds the same bits as every other after each step (sums in rank order,
- * each parameter updated by its owner and handed on). Against one process the gradient sum differs in order
- * only (each rank's micro-batches summed first, then the ranks' sums in rank order, where one process adds the
- * micro-batches one by one), so losses and weights agree to rounding: 1e-12 relative on the FP64 losses, 1e-6
- * relative on the FP32 weights after the steps below.
+ * The data-parallel schedule (ZeRO-2), simulated with ranks as threads on the CPU backend, against the
+ * one-process run with the same global batch. Every rank holds the same bits as every other after each step
+ * (sums in rank order, each gradient summed at its parameter's owner, each parameter updated by its owner and
+ * handed on). Against one process only orders of summation differ (each rank's micro-batches first, then the
+ * ranks' sums in rank order, where one process adds the micro-batches one by one; the norm from the owners' sums
+ * of squares), so losses and weights agree to rounding: 1e-12 relative on the FP64 losses, 1e-6 relative on the
+ * FP32 weights and moments after the steps below.
  */
 class DataParallelCpuTest {
     private static final int STEPS = 3;
@@ -102,6 +111,48 @@ class DataParallelCpuTest {
                 program.model("small").orElseThrow(), program.trainings().getFirst().seed()).entries().getFirst().master()));
     }
 
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"infir2", "bf16"})
+    void aNonFiniteValueOnOneRankSkipsTheStepOnEvery(String recipe) throws Exception {
+        int world = 2;
+        SimulatedRanks ranks = new SimulatedRanks(world);
+        ExecutorService pool = Executors.newFixedThreadPool(world);
+        List<List<TrainingBackend.StepOutcome>> outcomes = new ArrayList<>();
+        List<List<float[]>> masters = new ArrayList<>();
+        try {
+            List<Future<CpuBackend>> futures = new ArrayList<>();
+            List<List<TrainingBackend.StepOutcome>> perRank = List.of(new ArrayList<>(), new ArrayList<>());
+            for (int r = 0; r < world; r++) {
+                int rank = r;
+                futures.add(pool.submit(() -> {
+                    // Rank 1 poisons an FFN output in its third forward call: the first micro-batch of step 1.
+                    GraphInterpreter.LinearPolicy policy = poisoning(program.recipe(recipe).orElseThrow(),
+                            rank == 1 ? 2 : -1);
+                    CpuBackend backend = new CpuBackend(program.model("small").orElseThrow(),
+                            program.recipe(recipe).orElseThrow(), program.trainings().getFirst(), policy,
+                            new Fp8HealthCollector(), ranks.rank(rank));
+                    perRank.get(rank).addAll(trainSteps(backend, new RankEnvironment(rank, world, rank, "127.0.0.1",
+                            RankEnvironment.DEFAULT_PORT)));
+                    return backend;
+                }));
+            }
+            for (Future<CpuBackend> f : futures) {
+                masters.add(f.get().parameters().entries().stream().map(e -> e.master().clone()).toList());
+            }
+            outcomes.addAll(perRank);
+        } finally {
+            pool.shutdownNow();
+        }
+        for (int r = 0; r < world; r++) {
+            List<TrainingBackend.StepOutcome> o = outcomes.get(r);
+            assertTrue(o.get(0).wasApplied() && o.get(2).wasApplied(), "rank " + r + ": " + o);
+            assertFalse(o.get(1).wasApplied(), "rank " + r + " applied the poisoned step: " + o.get(1));
+        }
+        for (int p = 0; p < masters.getFirst().size(); p++) {
+            assertArrayEquals(masters.get(0).get(p), masters.get(1).get(p), "parameter " + p);
+        }
+    }
+
     @Test
     void parametersAreSharedOutWholeAndEvenly() {
         ParameterShards shards = ParameterShards.of(List.of(100, 10, 60, 50, 5), 2);
@@ -114,20 +165,11 @@ class DataParallelCpuTest {
     }
 
     private static Run train(String recipe, GradientExchange exchange, RankEnvironment rank) {
-        TrainingSpec spec = program.trainings().getFirst();
         CpuBackend backend = new CpuBackend(program.model("small").orElseThrow(), program.recipe(recipe).orElseThrow(),
-                spec, exchange);
-        RankBatches batches = new RankBatches(new BatchSampler(data.train(), spec.microBatch(), spec.seqLen(), spec.seed()),
-                spec.accumulation(), rank);
+                program.trainings().getFirst(), exchange);
         List<Double> losses = new ArrayList<>();
-        for (int step = 0; step < STEPS; step++) {
-            List<Batch> share = new ArrayList<>();
-            for (int i = 0; i < batches.share(); i++) {
-                share.add(batches.next());
-            }
-            double lr = spec.schedule().learningRate(spec.optimizer().lr(), step, STEPS);
-            TrainingBackend.StepOutcome outcome = backend.step(share, step + 1, lr);
-            assertTrue(outcome.wasApplied(), "step " + step + " skipped: " + outcome.nonFinite());
+        for (TrainingBackend.StepOutcome outcome : trainSteps(backend, rank)) {
+            assertTrue(outcome.wasApplied(), "a step was skipped: " + outcome.nonFinite());
             losses.add(outcome.loss());
         }
         // What a checkpoint holds: the moments gathered from their owners (every rank takes part).
@@ -135,6 +177,54 @@ class DataParallelCpuTest {
         List<ParameterStore.Entry> entries = backend.parameters().entries();
         return new Run(losses, entries.stream().map(e -> e.master().clone()).toList(),
                 entries.stream().map(e -> e.m().clone()).toList(), entries.stream().map(e -> e.v().clone()).toList());
+    }
+
+    /** {@link #STEPS} steps of {@code backend} on {@code rank}'s share of the data. */
+    private static List<TrainingBackend.StepOutcome> trainSteps(CpuBackend backend, RankEnvironment rank) {
+        TrainingSpec spec = program.trainings().getFirst();
+        RankBatches batches = new RankBatches(new BatchSampler(data.train(), spec.microBatch(), spec.seqLen(), spec.seed()),
+                spec.accumulation(), rank);
+        List<TrainingBackend.StepOutcome> outcomes = new ArrayList<>();
+        for (int step = 0; step < STEPS; step++) {
+            List<Batch> share = new ArrayList<>();
+            for (int i = 0; i < batches.share(); i++) {
+                share.add(batches.next());
+            }
+            double lr = spec.schedule().learningRate(spec.optimizer().lr(), step, STEPS);
+            outcomes.add(backend.step(share, step + 1, lr));
+        }
+        return outcomes;
+    }
+
+    /** The recipe's kernels, with layer 0's FFN up projection writing a NaN in its forward call number {@code call}. */
+    private static GraphInterpreter.LinearPolicy poisoning(RecipeSpec recipe, long call) {
+        RecipeLinearPolicy real = new RecipeLinearPolicy(recipe, program.model("small").orElseThrow().config().layers());
+        long[] calls = {0};
+        return l -> {
+            LinearKernel k = real.kernelFor(l);
+            if (!l.name().equals("layers.0.swiglu.up")) {
+                return k;
+            }
+            return new LinearKernel() {
+                @Override
+                public void forward(double[] y, double[] x, double[] w, int m, int kk, int n) {
+                    k.forward(y, x, w, m, kk, n);
+                    if (calls[0]++ == call) {
+                        y[0] = Double.NaN;
+                    }
+                }
+
+                @Override
+                public void backwardInput(double[] dx, double[] dy, double[] w, int m, int kk, int n, Rounding rounding) {
+                    k.backwardInput(dx, dy, w, m, kk, n, rounding);
+                }
+
+                @Override
+                public void backwardWeight(double[] dw, double[] dy, double[] x, int m, int kk, int n) {
+                    k.backwardWeight(dw, dy, x, m, kk, n);
+                }
+            };
+        };
     }
 
     /** The largest difference of any element, relative to the wanted element or {@code floor}, whichever is larger. */

@@ -48,6 +48,26 @@ final class SimulatedRanks {
             }
 
             @Override
+            public void reduce(double[] values, int root) {
+                slots[rank] = values;
+                await();
+                double[] sum = null;
+                if (rank == root) {
+                    sum = new double[values.length];
+                    for (int r = 0; r < worldSize; r++) {
+                        double[] part = (double[]) slots[r];
+                        for (int i = 0; i < sum.length; i++) {
+                            sum[i] += part[i];
+                        }
+                    }
+                }
+                await();
+                if (sum != null) {
+                    System.arraycopy(sum, 0, values, 0, values.length);
+                }
+            }
+
+            @Override
             public void broadcast(float[] values, int root) {
                 slots[rank] = values;
                 await();
