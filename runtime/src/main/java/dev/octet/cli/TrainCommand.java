@@ -6,6 +6,7 @@ import dev.octet.checkpoint.CheckpointException;
 import dev.octet.checkpoint.CheckpointMetadata;
 import dev.octet.checkpoint.SafetensorsFormatException;
 import dev.octet.cpu.exec.NonFiniteTensorException;
+import dev.octet.dist.RankEnvironment;
 import dev.octet.dsl.ast.SourcePos;
 import dev.octet.dsl.check.RecipeFit;
 import dev.octet.dsl.diag.DiagnosticPrinter;
@@ -35,6 +36,7 @@ import java.nio.file.Path;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.Set;
@@ -110,6 +112,11 @@ final class TrainCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         Inputs.requireFiles(spec, List.of(file));
+        Optional<String> launcher = launchedAsRank(System.getenv());
+        if (launcher.isPresent()) {
+            System.err.println("octet train: " + launcher.get());
+            return ExitCodes.USAGE;
+        }
         if (steps != null && steps < 1) {
             throw new CommandLine.ParameterException(spec.commandLine(), "--steps must be at least 1");
         }
@@ -293,5 +300,25 @@ final class TrainCommand implements Callable<Integer> {
         }
         Path dir = file.getParent();
         return dir == null ? p : dir.resolve(p);
+    }
+
+    /**
+     * Why this process must not train, when a launcher (torchrun, a Slurm script) started it as one rank of
+     * several: every rank would train the whole run on its own and write the same output. Empty for one process.
+     */
+    static Optional<String> launchedAsRank(Map<String, String> environment) {
+        RankEnvironment rank;
+        try {
+            rank = RankEnvironment.from(environment);
+        } catch (IllegalArgumentException e) {
+            return Optional.of(e.getMessage());
+        }
+        if (rank.isSingle()) {
+            return Optional.empty();
+        }
+        return Optional.of(RankEnvironment.WORLD_SIZE + "=" + rank.worldSize() + " is set (rank " + rank.rank()
+                + "): data-parallel training is not available yet, and " + rank.worldSize()
+                + " copies of this run would each train alone into the same output; start one process without "
+                + RankEnvironment.RANK + " and " + RankEnvironment.WORLD_SIZE);
     }
 }

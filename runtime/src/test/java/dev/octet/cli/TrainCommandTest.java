@@ -11,6 +11,8 @@ import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
+import java.util.Map;
+import java.util.Optional;
 
 /** {@code octet train}: a short real run of the tiny example, and the errors a user can make. */
 class TrainCommandTest {
@@ -117,5 +119,18 @@ class TrainCommandTest {
         assertEquals(ExitCodes.USAGE, OctetMain.run("train", "no-such-file.octet"));
         assertEquals(ExitCodes.USAGE, OctetMain.run("train", TINY, "--recipe", "no_such_recipe"));
         assertTrue(!console.err().contains("\tat "), console.err());
+    }
+
+    @Test
+    void aProcessStartedAsOneRankOfSeveralIsRefusedInOneLine() {
+        assertEquals(Optional.empty(), TrainCommand.launchedAsRank(Map.of("PATH", "/usr/bin")));
+        assertEquals(Optional.of("WORLD_SIZE=2 is set (rank 1): data-parallel training is not available yet, and 2"
+                        + " copies of this run would each train alone into the same output; start one process without RANK"
+                        + " and WORLD_SIZE"),
+                TrainCommand.launchedAsRank(Map.of("RANK", "1", "WORLD_SIZE", "2")));
+        assertEquals(Optional.of("WORLD_SIZE is set but RANK is not: a data-parallel process needs both"),
+                TrainCommand.launchedAsRank(Map.of("WORLD_SIZE", "2")));
+        // One process as a launcher describes it is fine.
+        assertEquals(Optional.empty(), TrainCommand.launchedAsRank(Map.of("RANK", "0", "WORLD_SIZE", "1")));
     }
 }
