@@ -77,7 +77,7 @@ def blockwise_scales(m, n, k):
     return [(a_outer, b_nk), (a_outer, b_kn), (a_inner, b_nk), (a_inner, b_kn), (a_outer, b_kn.t()), (a_inner, b_nk.t())]
 
 
-def gemm_rows(reps, inner):
+def gemm_rows(reps, inner, fp8_amplitude=448.0):
     rows = []
     e4m3 = torch.float8_e4m3fn
     for name, (m, n, k) in GEMMS.items():
@@ -87,8 +87,9 @@ def gemm_rows(reps, inner):
         ms = device_ms(lambda: torch.matmul(a16, b16.t()), reps, inner)
         rows.append(dict(family="gemm", name=name, m=m, n=n, k=k, impl="torch.matmul bf16", ms=ms,
                          unit="TFLOP/s", rate=flops / ms / 1e9))
-        a8 = (a16.float() * 448).clamp(-448, 448).to(e4m3)
-        b8 = (b16.float() * 448 / 0.05).clamp(-448, 448).to(e4m3)
+        # FP8 codes uniform over +-fp8_amplitude (by default E4M3's whole range, as amax scaling produces).
+        a8 = (a16.float() * fp8_amplitude).clamp(-448, 448).to(e4m3)
+        b8 = (b16.float() * fp8_amplitude / 0.05).clamp(-448, 448).to(e4m3)
         one = torch.tensor(1.0, device="cuda")
         variants = [("tensor-wise", lambda: [(one, one)])]
         variants.append(("row-wise", lambda: [(torch.ones(m, 1, device="cuda"), torch.ones(1, n, device="cuda"))]))
@@ -156,12 +157,14 @@ def main():
     p.add_argument("--reps", type=int, default=5)
     p.add_argument("--inner", type=int, default=20)
     p.add_argument("--only", choices=["gemm", "attention"], help="measure one family only")
+    p.add_argument("--fp8-amplitude", type=float, default=448.0,
+                   help="largest magnitude of the FP8 GEMM operands' values (default 448, E4M3's whole range)")
     args = p.parse_args()
     if not torch.cuda.is_available():
         print("torch-baseline: no CUDA device; nothing measured")
         return 0
     print(f"# torch {torch.__version__}, CUDA {torch.version.cuda}, {torch.cuda.get_device_name(0)}")
-    rows = ((gemm_rows(args.reps, args.inner) if args.only != "attention" else [])
+    rows = ((gemm_rows(args.reps, args.inner, args.fp8_amplitude) if args.only != "attention" else [])
             + (attention_rows(args.reps, args.inner) if args.only != "gemm" else []))
     print(f"| {'shape':16} | {'M,N,K / B,S,H,KV,D':22} | {'implementation':36} | {'us':>10} | {'rate':>14} |")
     print(f"|{'-' * 18}|{'-' * 24}|{'-' * 38}|{'-' * 12}|{'-' * 16}|")

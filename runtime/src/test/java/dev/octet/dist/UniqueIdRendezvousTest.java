@@ -73,12 +73,7 @@ class UniqueIdRendezvousTest {
     @Test
     void whenARankDiesEveryOtherRankIsToldWhichOneInOneLine() throws Exception {
         List<RankLink> links = joinAll(3, () -> new byte[128]);
-        List<BlockingQueue<String>> heard = new ArrayList<>();
-        for (RankLink link : links) {
-            BlockingQueue<String> q = new ArrayBlockingQueue<>(4);
-            heard.add(q);
-            link.watch(q::add);
-        }
+        List<BlockingQueue<String>> heard = watchAll(links);
         links.get(2).abandon();  // rank 2's process dies: its socket closes without a word
         for (int r = 0; r < 2; r++) {
             String line = heard.get(r).poll(10, TimeUnit.SECONDS);
@@ -91,12 +86,7 @@ class UniqueIdRendezvousTest {
     @Test
     void ranksThatCloseInOrderAreNoFailure() throws Exception {
         List<RankLink> links = joinAll(3, () -> new byte[128]);
-        List<BlockingQueue<String>> heard = new ArrayList<>();
-        for (RankLink link : links) {
-            BlockingQueue<String> q = new ArrayBlockingQueue<>(4);
-            heard.add(q);
-            link.watch(q::add);
-        }
+        List<BlockingQueue<String>> heard = watchAll(links);
         for (int r = 2; r >= 0; r--) {
             links.get(r).close();
         }
@@ -131,6 +121,17 @@ class UniqueIdRendezvousTest {
         } finally {
             pool.shutdownNow();
         }
+    }
+
+    /** What each rank hears of a failure, in rank order. */
+    private static List<BlockingQueue<String>> watchAll(List<RankLink> links) {
+        List<BlockingQueue<String>> heard = new ArrayList<>();
+        for (RankLink link : links) {
+            BlockingQueue<String> q = new ArrayBlockingQueue<>(4);
+            heard.add(q);
+            link.watch(q::add);
+        }
+        return heard;
     }
 
     private static void closeAll(List<RankLink> links) {

@@ -2,10 +2,8 @@ package dev.octet.train;
 
 import dev.octet.cpu.exec.Fp8HealthCollector;
 import dev.octet.cpu.exec.GraphInterpreter;
-import dev.octet.cpu.exec.LinearKernel;
 import dev.octet.cpu.exec.ParameterStore;
 import dev.octet.cpu.exec.RecipeLinearPolicy;
-import dev.octet.cpu.ops.Rounding;
 import dev.octet.data.Batch;
 import dev.octet.data.BatchSampler;
 import dev.octet.data.TextCorpus;
@@ -198,33 +196,8 @@ class DataParallelCpuTest {
 
     /** The recipe's kernels, with layer 0's FFN up projection writing a NaN in its forward call number {@code call}. */
     private static GraphInterpreter.LinearPolicy poisoning(RecipeSpec recipe, long call) {
-        RecipeLinearPolicy real = new RecipeLinearPolicy(recipe, program.model("small").orElseThrow().config().layers());
-        long[] calls = {0};
-        return l -> {
-            LinearKernel k = real.kernelFor(l);
-            if (!l.name().equals("layers.0.swiglu.up")) {
-                return k;
-            }
-            return new LinearKernel() {
-                @Override
-                public void forward(double[] y, double[] x, double[] w, int m, int kk, int n) {
-                    k.forward(y, x, w, m, kk, n);
-                    if (calls[0]++ == call) {
-                        y[0] = Double.NaN;
-                    }
-                }
-
-                @Override
-                public void backwardInput(double[] dx, double[] dy, double[] w, int m, int kk, int n, Rounding rounding) {
-                    k.backwardInput(dx, dy, w, m, kk, n, rounding);
-                }
-
-                @Override
-                public void backwardWeight(double[] dw, double[] dy, double[] x, int m, int kk, int n) {
-                    k.backwardWeight(dw, dy, x, m, kk, n);
-                }
-            };
-        };
+        return PoisonedLinear.policy(new RecipeLinearPolicy(recipe, program.model("small").orElseThrow().config().layers()),
+                "layers.0.swiglu.up", c -> c == call);
     }
 
     /** The largest difference of any element, relative to the wanted element or {@code floor}, whichever is larger. */

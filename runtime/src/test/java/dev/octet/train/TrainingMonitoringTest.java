@@ -10,10 +10,8 @@ import dev.octet.checkpoint.SafetensorsFile;
 import dev.octet.checkpoint.TensorNames;
 import dev.octet.cpu.exec.Fp8HealthCollector;
 import dev.octet.cpu.exec.GraphInterpreter;
-import dev.octet.cpu.exec.LinearKernel;
 import dev.octet.cpu.exec.NonFiniteTensorException;
 import dev.octet.cpu.exec.RecipeLinearPolicy;
-import dev.octet.cpu.ops.Rounding;
 import dev.octet.data.TextCorpus;
 import dev.octet.data.TokenDataset;
 import dev.octet.dsl.spec.ModelSpec;
@@ -172,32 +170,7 @@ class TrainingMonitoringTest {
         Fp8HealthCollector health = new Fp8HealthCollector();
         RecipeLinearPolicy real = new RecipeLinearPolicy(recipe("infir2"), model().config().layers(), health);
         // One micro-batch per step, so the n-th forward call of the layer is step n (evaluation runs only at the end).
-        GraphInterpreter.LinearPolicy policy = l -> {
-            LinearKernel k = real.kernelFor(l);
-            if (!l.name().equals(linear)) {
-                return k;
-            }
-            long[] calls = {0};
-            return new LinearKernel() {
-                @Override
-                public void forward(double[] y, double[] x, double[] w, int m, int kk, int n) {
-                    k.forward(y, x, w, m, kk, n);
-                    if (poisonedSteps.contains(calls[0]++)) {
-                        y[0] = Double.NaN;
-                    }
-                }
-
-                @Override
-                public void backwardInput(double[] dx, double[] dy, double[] w, int m, int kk, int n, Rounding rounding) {
-                    k.backwardInput(dx, dy, w, m, kk, n, rounding);
-                }
-
-                @Override
-                public void backwardWeight(double[] dw, double[] dy, double[] x, int m, int kk, int n) {
-                    k.backwardWeight(dw, dy, x, m, kk, n);
-                }
-            };
-        };
+        GraphInterpreter.LinearPolicy policy = PoisonedLinear.policy(real, linear, poisonedSteps::contains);
         TrainingOptions options = new TrainingOptions(steps, dir, 1, 2, false).monitoring(monitoring)
                 .withCheckpointing(checkpointing).stoppingWhen(stop);
         return CpuTrainer.train(model(), recipe("infir2"), spec(), data, options, policy, health);
