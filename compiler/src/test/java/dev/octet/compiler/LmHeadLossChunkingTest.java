@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.octet.compiler.cuda.gemm.Bf16MmaGemm;
 import dev.octet.compiler.cuda.gemm.GemmKernel;
 import dev.octet.compiler.cuda.loss.CrossEntropyFused;
 import dev.octet.compiler.cuda.loss.TokenLossSum;
@@ -135,6 +136,25 @@ class LmHeadLossChunkingTest {
         assertEquals(new TokenLossSum(TINY_TOKENS), next.spec());
         // The workspace is planned like any transient: one chunk's logits, not the micro-batch's.
         assertTrue(plan.kernels().buffers().stream().noneMatch(v -> v.type().elements() == (long) TINY_TOKENS * TINY_VOCAB));
+    }
+
+    /**
+     * GPT-2's 50,257 ids: a chunk's logits lie in rows of 50,264 elements (whole 16 bytes), so that the head's
+     * dgrad and wgrad read them by TMA; no GEMM of the step is left on the mma.sync template.
+     */
+    @Test
+    void anOddVocabularysLogitsArePaddedSoThatNoGemmRunsOnMmaSync() {
+        Program p = ExamplePrograms.loadWithRecipe("gpt2-124m-pretrain.octet", "infir2");
+        TrainingSpec t = ExamplePrograms.training(p);
+        StepPlan plan = Lowering.compile(CompileTarget.of(p.model(t.model()).orElseThrow(),
+                ExamplePrograms.recipe(p, "infir2"), t), Lowering.QUIET);
+        Operator.LmHeadCrossEntropy head = (Operator.LmHeadCrossEntropy) plan.kernels().fused().graph().nodes().stream()
+                .map(Node::op).filter(op -> op instanceof Operator.LmHeadCrossEntropy).findFirst().orElseThrow();
+        assertEquals(50264, head.logitsPitch());
+        assertEquals(List.of(), plan.kernels().launches().stream().filter(l -> l.spec() instanceof Bf16MmaGemm)
+                .map(l -> l.kernel().name()).distinct().toList());
+        assertTrue(plan.kernels().launches().stream().anyMatch(l -> l.spec() instanceof CrossEntropyFused ce
+                && ce.vocab() == 50257 && ce.pitch() == 50264));
     }
 
     private static long offset(Launch l, String param) {

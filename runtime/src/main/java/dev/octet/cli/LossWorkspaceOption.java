@@ -24,7 +24,7 @@ final class LossWorkspaceOption {
         }
         if (mib > 0) {
             try {
-                LmHeadLossChunking.chunkTokens(tokens, vocab, mib << 20);
+                LmHeadLossChunking.chunkTokens(tokens, Math.ceilDiv(vocab, 8) * 8, mib << 20);  // the widest logits pitch
             } catch (IllegalArgumentException e) {
                 throw new CommandLine.ParameterException(spec.commandLine(), "--loss-workspace: " + e.getMessage());
             }

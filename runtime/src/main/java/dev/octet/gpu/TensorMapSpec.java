@@ -101,7 +101,13 @@ public record TensorMapSpec(DataType dataType, long globalAddress, List<Long> gl
      */
     public static TensorMapSpec rowMajor(DataType type, long address, long rows, long cols, int boxRows,
                                          int boxCols, Swizzle swizzle) {
-        return new TensorMapSpec(type, address, List.of(cols, rows), List.of(cols * type.bytes),
+        return rowMajor(type, address, rows, cols, cols, boxRows, boxCols, swizzle);
+    }
+
+    /** As {@link #rowMajor(DataType, long, long, long, int, int, Swizzle)}, rows {@code pitch} elements apart. */
+    public static TensorMapSpec rowMajor(DataType type, long address, long rows, long cols, long pitch, int boxRows,
+                                         int boxCols, Swizzle swizzle) {
+        return new TensorMapSpec(type, address, List.of(cols, rows), List.of(pitch * type.bytes),
                 List.of(boxCols, boxRows), List.of(1, 1), Interleave.NONE, swizzle, L2Promotion.B128, OobFill.NONE);
     }
 
@@ -119,7 +125,7 @@ public record TensorMapSpec(DataType dataType, long globalAddress, List<Long> gl
             case B64 -> Swizzle.B64;
             case B128 -> Swizzle.B128;
         };
-        return rowMajor(type, address, view.rows(), view.cols(), view.boxRows(), view.boxCols(), swizzle);
+        return rowMajor(type, address, view.rows(), view.cols(), view.pitch(), view.boxRows(), view.boxCols(), swizzle);
     }
 
     public int rank() {

@@ -194,6 +194,20 @@ public sealed interface Operator {
         public int rows(int i) {
             return Math.min(chunk, tokens - i * chunk);
         }
+
+        /** Elements from one row of a chunk's logits to the next in the workspace: {@link #logitsPitch(int, int)}. */
+        public int logitsPitch() {
+            return logitsPitch(vocab, dim);
+        }
+
+        /**
+         * The vocabulary rounded up to 8: rows that start on 16 bytes, which the head's dgrad and wgrad GEMMs need to
+         * read the logits by TMA (GPT-2's 50,257 ids would put both on the mma.sync template, at a sixth of the
+         * speed); or the vocabulary itself when the model width is not a multiple of 8 either and they take mma.sync.
+         */
+        public static int logitsPitch(int vocab, int dim) {
+            return dim % 8 == 0 ? Math.ceilDiv(vocab, 8) * 8 : vocab;
+        }
     }
 
     /** in: per-token losses f32[T] · out: loss f32[1] (+=, over the micro-batches of a step). */

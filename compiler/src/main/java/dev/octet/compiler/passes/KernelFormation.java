@@ -340,7 +340,9 @@ public final class KernelFormation {
             Value losses = out(root, 0);
             Value dx = out(root, 1);
             Value weightGrad = out(root, 2);
-            Value logits = scratch("logits", DType.BF16, h.chunk(), h.vocab());
+            // The chunk's logits, rows padded to 16 bytes where that lets TMA read them (Operator's logitsPitch).
+            int pitch = h.logitsPitch();
+            Value logits = scratch("logits", DType.BF16, h.chunk(), pitch);
             for (int c = 0; c < h.chunks(); c++) {
                 int rows = h.rows(c);
                 long first = (long) c * h.chunk();
@@ -351,19 +353,21 @@ public final class KernelFormation {
                     fprop.put("bias", in(root, 2));
                 }
                 launch(GemmKernels.forProblem(GemmProblem.bf16(rows, h.vocab(), h.dim(), OperandLayout.K_MAJOR,
-                        OperandLayout.K_MAJOR, fpropEpilogue)), fprop, Map.of("a", xRows));
-                launch(new CrossEntropyFused(rows, h.vocab()), bindings("logits", logits, "loss_weight", lossWeight),
+                        OperandLayout.K_MAJOR, fpropEpilogue).withPitches(new GemmProblem.Pitches(h.dim(), h.dim(), pitch))),
+                        fprop, Map.of("a", xRows));
+                launch(new CrossEntropyFused(rows, h.vocab(), pitch), bindings("logits", logits, "loss_weight", lossWeight),
                         Map.of("targets", new Argument.Buffer(targets, first), "losses", new Argument.Buffer(losses, first)));
                 // dX[rows, D] = dlogits·W: canonical B is Wᵀ, read as W itself (MN-major).
                 launch(GemmKernels.forProblem(GemmProblem.bf16(rows, h.dim(), h.vocab(), OperandLayout.K_MAJOR,
-                        OperandLayout.MN_MAJOR, GemmEpilogue.store(DType.BF16))), bindings("a", logits, "b", weight),
-                        Map.of("c", new Argument.Buffer(dx, first * h.dim())));
+                        OperandLayout.MN_MAJOR, GemmEpilogue.store(DType.BF16)).withPitches(new GemmProblem.Pitches(pitch, h.dim(), h.dim()))),
+                        bindings("a", logits, "b", weight), Map.of("c", new Argument.Buffer(dx, first * h.dim())));
                 // dW[V, D] += dlogitsᵀ·X over the chunk's tokens: both operands read as they lie (MN-major).
                 launch(GemmKernels.forProblem(GemmProblem.bf16(h.vocab(), h.dim(), rows, OperandLayout.MN_MAJOR,
-                        OperandLayout.MN_MAJOR, GemmEpilogue.accumulateF32())), bindings("a", logits, "c", weightGrad),
-                        Map.of("b", xRows));
+                        OperandLayout.MN_MAJOR, GemmEpilogue.accumulateF32()).withPitches(new GemmProblem.Pitches(pitch, h.dim(), h.dim()))),
+                        bindings("a", logits, "c", weightGrad), Map.of("b", xRows));
                 if (h.bias()) {
-                    launch(ColumnSumAccumulate.biasGradient(rows, h.vocab()), bindings("input", logits, "sums", out(root, 3)));
+                    launch(ColumnSumAccumulate.biasGradient(rows, h.vocab()).withPitch(pitch),
+                            bindings("input", logits, "sums", out(root, 3)));
                 }
             }
         }

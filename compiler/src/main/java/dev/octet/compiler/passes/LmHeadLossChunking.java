@@ -61,19 +61,19 @@ public final class LmHeadLossChunking implements GraphPass {
 
     /**
      * Tokens per chunk: all of them when their logits fit the workspace, else the largest multiple of 128 (of 8
-     * below 128) whose logits [chunk, vocab] in BF16 fit it, and below 2^31 elements (the cross-entropy kernel's
-     * 32-bit row offsets).
+     * below 128) whose logits, rows of {@code rowPitch} BF16 elements ({@link Operator.LmHeadCrossEntropy#logitsPitch}),
+     * fit it, and below 2^31 elements (the cross-entropy kernel's 32-bit row offsets).
      *
      * @throws IllegalArgumentException when the workspace holds fewer than 8 rows of logits
      */
-    public static int chunkTokens(int tokens, int vocab, long workspaceBytes) {
-        long rows = Math.min(workspaceBytes / (2L * vocab), Integer.MAX_VALUE / vocab);
+    public static int chunkTokens(int tokens, int rowPitch, long workspaceBytes) {
+        long rows = Math.min(workspaceBytes / (2L * rowPitch), Integer.MAX_VALUE / rowPitch);
         if (rows >= tokens) {
             return tokens;
         }
         if (rows < ROW_ALIGNMENT) {
             throw new IllegalArgumentException("a loss workspace of " + workspaceBytes + " bytes holds fewer than "
-                    + ROW_ALIGNMENT + " rows of logits over a vocabulary of " + vocab);
+                    + ROW_ALIGNMENT + " rows of logits over a vocabulary of " + rowPitch);
         }
         int align = rows >= TILE_ROWS ? TILE_ROWS : ROW_ALIGNMENT;
         return (int) (rows / align * align);
@@ -166,7 +166,7 @@ public final class LmHeadLossChunking implements GraphPass {
         }
         int tokens = mm.m();
         Operator.LmHeadCrossEntropy op = new Operator.LmHeadCrossEntropy(mm.linear(), tokens, mm.n(), mm.k(),
-                chunkTokens(tokens, mm.n(), workspaceBytes), mm.bias());
+                chunkTokens(tokens, Operator.LmHeadCrossEntropy.logitsPitch(mm.n(), mm.k()), workspaceBytes), mm.bias());
         return new Rewrite(op, in, out, removed);
     }
 

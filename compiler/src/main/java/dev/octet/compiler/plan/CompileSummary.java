@@ -52,7 +52,7 @@ public final class CompileSummary {
         if (head != null) {
             sb.append(String.format(Locale.ROOT, "  LM head + loss: %d tokens in %d chunk%s of %d (logits workspace %s; the whole"
                             + " micro-batch's logits would take %s)%n", head.tokens(), head.chunks(),
-                    head.chunks() == 1 ? "" : "s", head.chunk(), mib(2L * head.chunk() * head.vocab()),
+                    head.chunks() == 1 ? "" : "s", head.chunk(), mib(2L * head.chunk() * head.logitsPitch()),
                     mib(2L * head.tokens() * head.vocab())));
         }
         MemoryPlan m = plan.memory();

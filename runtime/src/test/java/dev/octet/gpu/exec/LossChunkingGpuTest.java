@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.octet.compiler.CompileTarget;
 import dev.octet.compiler.Lowering;
 import dev.octet.compiler.ir.Operator;
+import dev.octet.compiler.cuda.loss.CrossEntropyFused;
 import dev.octet.compiler.ir.Parameter;
 import dev.octet.compiler.plan.CompileSummary;
 import dev.octet.compiler.plan.StepPlan;
@@ -24,6 +25,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
@@ -45,17 +47,38 @@ class LossChunkingGpuTest {
         TinyRun chunked = TinyRun.of("bf16", 120);
         assertEquals(5, head(chunked.plan()).chunks());
         assertEquals(1, head(whole.plan()).chunks());
-        Batch b = whole.batches(1).getFirst();
+        assertAgree("tiny/bf16, one chunk against chunks of 120", whole, chunked);
+    }
+
+    /**
+     * An odd vocabulary (4,093 ids): the chunks' logits lie in rows padded to 4,096 elements, which the head's three
+     * GEMMs read and write by TMA on the wgmma template; the loss over the whole logits (no workspace: unpadded,
+     * the head's GEMMs on mma.sync) is what they must agree with.
+     */
+    @Test
+    void paddedLogitsRowsOfAnOddVocabularyAgreeWithTheWholeLogits() {
+        TinyRun whole = TinyRun.withVocabulary("bf16", 4093, OptionalLong.of(0));
+        TinyRun chunked = TinyRun.withVocabulary("bf16", 4093, OptionalLong.of(2L * 120 * 4096));
+        assertEquals(4096, head(chunked.plan()).logitsPitch());
+        assertEquals(5, head(chunked.plan()).chunks());
+        assertTrue(whole.plan().kernels().launches().stream().noneMatch(l -> l.spec() instanceof CrossEntropyFused ce && ce.pitch() != ce.vocab()));
+        assertTrue(chunked.plan().kernels().launches().stream().anyMatch(l -> l.spec().kernelName().startsWith("bf16_wgmma_m4093_n128_k120_a_mn_b_mn_f32_acc_lda4096")),
+                "the head's wgrad reads the padded logits by TMA");
+        assertAgree("tiny/bf16 vocab 4093, whole logits against padded chunks of 120", whole, chunked);
+    }
+
+    /** The same batch (one target in seven masked) through both plans: the same loss and gradients. */
+    private static void assertAgree(String what, TinyRun reference, TinyRun run) {
+        Batch b = reference.batches(1).getFirst();
         float[] mask = b.lossMask().clone();
         for (int i = 0; i < mask.length; i += 7) {
             mask[i] = 0f;
         }
         Batch batch = new Batch(b.batchSize(), b.sequenceLength(), b.inputs(), b.targets(), b.documentIds(), mask);
-        Result a = runOnce(whole, batch);
-        Result c = runOnce(chunked, batch);
+        Result a = runOnce(reference, batch);
+        Result c = runOnce(run, batch);
         double lossError = GpuComparisons.relative(c.loss, a.loss);
-        System.out.printf(Locale.ROOT, "tiny/bf16: loss one chunk %.7f, chunks of 120 %.7f (rel %.2e)%n", a.loss, c.loss,
-                lossError);
+        System.out.printf(Locale.ROOT, "%s: loss %.7f against %.7f (rel %.2e)%n", what, c.loss, a.loss, lossError);
         assertTrue(lossError <= 1e-6, "loss " + lossError);
         for (int i = 0; i < a.grads.size(); i++) {
             double err = GpuComparisons.relativeL2(c.grads.get(i), a.grads.get(i));

@@ -15,6 +15,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.OptionalLong;
 
 /** The tiny example under one recipe: model, training block, its compiled step and its training text. */
 record TinyRun(ModelSpec model, RecipeSpec recipe, TrainingSpec spec, StepPlan plan, TokenDataset data) {
@@ -28,12 +29,26 @@ record TinyRun(ModelSpec model, RecipeSpec recipe, TrainingSpec spec, StepPlan p
      */
     static TinyRun of(String recipe, int lossChunkRows) {
         Program p = ExampleModels.load("tiny.octet", recipe);
+        int vocab = p.model("tiny").orElseThrow().config().vocab();
+        return of(p, recipe, lossChunkRows > 0 ? OptionalLong.of(2L * lossChunkRows * vocab) : OptionalLong.empty());
+    }
+
+    /**
+     * The tiny example with a vocabulary of {@code vocab} ids, and a loss workspace of {@code lossWorkspaceBytes}
+     * (0: the loss over the whole logits, no chunks; empty: the default).
+     */
+    static TinyRun withVocabulary(String recipe, int vocab, OptionalLong lossWorkspaceBytes) {
+        return of(ExampleModels.loadEdited("tiny.octet", text -> text.replace("vocab      = 4096", "vocab      = " + vocab),
+                recipe), recipe, lossWorkspaceBytes);
+    }
+
+    private static TinyRun of(Program p, String recipe, OptionalLong lossWorkspaceBytes) {
         ModelSpec model = p.model("tiny").orElseThrow();
         RecipeSpec r = p.recipe(recipe).orElseThrow();
         TrainingSpec spec = p.trainings().getFirst();
         CompileTarget target = CompileTarget.of(model, r, spec);
-        if (lossChunkRows > 0) {
-            target = target.withLossWorkspace(2L * lossChunkRows * model.config().vocab());
+        if (lossWorkspaceBytes.isPresent()) {
+            target = target.withLossWorkspace(lossWorkspaceBytes.getAsLong());
         }
         StepPlan plan = Lowering.compile(target, Lowering.QUIET);
         try {

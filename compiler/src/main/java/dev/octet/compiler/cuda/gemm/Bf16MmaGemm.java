@@ -33,6 +33,10 @@ public record Bf16MmaGemm(GemmProblem problem, GemmTiles tiles) implements GemmK
         if (!(problem.a() instanceof GemmOperand.Bf16) || !(problem.b() instanceof GemmOperand.Bf16)) {
             throw new IllegalArgumentException("Bf16MmaGemm needs BF16 operands (FP8 GEMMs are Fp8WgmmaGemm): " + problem);
         }
+        if (!problem.dense()) {
+            throw new IllegalArgumentException("Bf16MmaGemm reads matrices with their rows back to back; rows padded to "
+                    + problem.pitches() + " are for Bf16WgmmaGemm: " + problem);
+        }
     }
 
     /** With the tiles {@link GemmTileHeuristic} chooses. */

@@ -62,15 +62,14 @@ public record Bf16WgmmaGemm(GemmProblem problem, int blockN, int stages) impleme
         if (!(problem.a() instanceof GemmOperand.Bf16 a) || !(problem.b() instanceof GemmOperand.Bf16 b)) {
             return "operands are not BF16";
         }
-        String inner = innerExtentProblem("A", a.layout(), problem.m(), problem.k());
-        return inner.isEmpty() ? innerExtentProblem("B", b.layout(), problem.n(), problem.k()) : inner;
+        String inner = pitchProblem("A", problem.pitches().a());
+        return inner.isEmpty() ? pitchProblem("B", problem.pitches().b()) : inner;
     }
 
-    /** A tensor map needs rows of whole 16 bytes: the operand's contiguous extent a multiple of 8 elements. */
-    private static String innerExtentProblem(String operand, OperandLayout layout, int rows, int k) {
-        int inner = layout == OperandLayout.K_MAJOR ? k : rows;
-        return inner % 8 == 0 ? "" : operand + "'s contiguous extent " + inner + " is not a multiple of 8 elements"
-                + " (TMA reads rows of whole 16 bytes)";
+    /** A tensor map needs rows that start on 16 bytes: the operand's row pitch a multiple of 8 elements. */
+    private static String pitchProblem(String operand, int pitch) {
+        return pitch % 8 == 0 ? "" : operand + "'s rows lie " + pitch + " elements apart, not a multiple of 8"
+                + " (TMA reads rows that start on 16 bytes)";
     }
 
     /**
@@ -108,14 +107,14 @@ public record Bf16WgmmaGemm(GemmProblem problem, int blockN, int stages) impleme
     public String kernelName() {
         return "bf16_wgmma_m" + problem.m() + "_n" + problem.n() + "_k" + problem.k()
                 + "_a_" + layoutA().tag() + "_b_" + layoutB().tag()
-                + "_" + problem.epilogue().tag() + "_t128x" + blockN + "_s" + stages;
+                + "_" + problem.epilogue().tag() + problem.pitchTag() + "_t128x" + blockN + "_s" + stages;
     }
 
     @Override
     public CudaKernel emit() {
         List<KernelParam> params = new ArrayList<>(List.of(
-                KernelParam.tensorMapIn("a", DType.BF16, view(layoutA(), problem.m(), BLOCK_M)),
-                KernelParam.tensorMapIn("b", DType.BF16, view(layoutB(), problem.n(), blockN))));
+                KernelParam.tensorMapIn("a", DType.BF16, view(layoutA(), problem.m(), problem.pitches().a(), BLOCK_M)),
+                KernelParam.tensorMapIn("b", DType.BF16, view(layoutB(), problem.n(), problem.pitches().b(), blockN))));
         params.addAll(MmaGemmSource.epilogueParams(problem.epilogue()));
         String name = kernelName();
         int sharedBytes = sharedBytes(blockN, stages);
@@ -135,11 +134,14 @@ public record Bf16WgmmaGemm(GemmProblem problem, int blockN, int stages) impleme
                 params);
     }
 
-    /** The tensor map over an operand with {@code rows} rows, in boxes of one stage's rows (K-major) or one panel. */
-    private TensorMapView view(OperandLayout layout, int rows, int tileRows) {
+    /**
+     * The tensor map over an operand with {@code rows} rows whose stored rows lie {@code pitch} apart, in boxes of
+     * one stage's rows (K-major) or one panel.
+     */
+    private TensorMapView view(OperandLayout layout, int rows, int pitch, int tileRows) {
         return layout == OperandLayout.K_MAJOR
-                ? new TensorMapView(rows, problem.k(), tileRows, BLOCK_K, TensorMapView.Swizzle.B128)
-                : new TensorMapView(problem.k(), rows, BLOCK_K, PANEL, TensorMapView.Swizzle.B128);
+                ? new TensorMapView(rows, problem.k(), pitch, tileRows, BLOCK_K, TensorMapView.Swizzle.B128)
+                : new TensorMapView(problem.k(), rows, pitch, BLOCK_K, PANEL, TensorMapView.Swizzle.B128);
     }
 
     /** Blocks of the persistent grid: at most one per SM. */
@@ -150,7 +152,7 @@ public record Bf16WgmmaGemm(GemmProblem problem, int blockN, int stages) impleme
     private String body(String name, List<KernelParam> params) {
         boolean aMn = layoutA() == OperandLayout.MN_MAJOR, bMn = layoutB() == OperandLayout.MN_MAJOR;
         String constants = """
-                constexpr int M = %d, N = %d, K = %d;
+                constexpr int M = %d, N = %d, K = %d, LDC = %d;
                 constexpr int BM = %d, BN = %d, BK = %d, STAGES = %d, GROUP_M = %d;
                 constexpr int THREADS = %d, CONSUMERS = %d;
                 constexpr int MT = 1, NT = BN / 8;  // a consumer warp's 16 x BN share, as 16x8 accumulator tiles
@@ -164,7 +166,7 @@ public record Bf16WgmmaGemm(GemmProblem problem, int blockN, int stages) impleme
                 constexpr unsigned A_K_STEP = A_MN_MAJOR ? 16 * 128 / 16 : 32 / 16;
                 constexpr unsigned B_K_STEP = B_MN_MAJOR ? 16 * 128 / 16 : 32 / 16;
                 constexpr int CLUSTER = 1, UNITS_N = TILES_N, UNITS = TILES_M * UNITS_N;
-                """.formatted(problem.m(), problem.n(), problem.k(), BLOCK_M, blockN, BLOCK_K, stages,
+                """.formatted(problem.m(), problem.n(), problem.k(), problem.pitches().c(), BLOCK_M, blockN, BLOCK_K, stages,
                 WarpSpecializedGemm.GROUP_M, WarpSpecializedGemm.THREADS, WarpSpecializedGemm.CONSUMERS, PANEL, aMn, bMn);
         return constants + "\n" + wgmmaFunction(aMn, bMn) + "\n" + WarpSpecializedGemm.TILE_ORDER + """
 

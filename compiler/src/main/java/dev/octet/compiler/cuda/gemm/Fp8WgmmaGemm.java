@@ -88,6 +88,9 @@ public record Fp8WgmmaGemm(GemmProblem problem, int blockN, int stages, int clus
         if (!problem.isFp8()) {
             return "operands are not FP8";
         }
+        if (!problem.dense()) {
+            return "FP8 codes and their outputs lie with their rows back to back (rows padded to " + problem.pitches() + ")";
+        }
         if (problem.k() % WGMMA_K != 0) {
             return "K=" + problem.k() + " is not a multiple of " + WGMMA_K + " (one wgmma); pad the reduction axis with zero codes";
         }
@@ -191,7 +194,7 @@ public record Fp8WgmmaGemm(GemmProblem problem, int blockN, int stages, int clus
                         List<KernelParam> params) {
         boolean uniformB = uniformBScale(problem, blockN);
         String constants = """
-                constexpr int M = %d, N = %d, K = %d;
+                constexpr int M = %d, N = %d, K = %d, LDC = N;
                 constexpr int BM = %d, BN = %d, BK = %d, STAGES = %d, CHUNK = %d, GROUP_M = %d;
                 constexpr int THREADS = %d, CONSUMERS = %d;
                 constexpr int MT = 1, NT = BN / 8;  // a consumer warp's 16 x BN share, as 16x8 accumulator tiles

@@ -16,12 +16,19 @@ import java.util.Objects;
  *   <li>wgrad: M=out, N=in, K=T; A = dYᵀ, B = Xᵀ (FP8: transposed copies grouped along T; BF16: dY and X
  *       themselves, both MN-major).
  * </ul>
+ *
+ * <p>Each matrix lies row-major as its layout says, its rows {@link Pitches pitched}: back to back unless a buffer
+ * pads them (the LM head's logits over an odd vocabulary are padded to whole 16 bytes, so that TMA can read them).
  */
-public record GemmProblem(int m, int n, int k, GemmOperand a, GemmOperand b, GemmEpilogue epilogue) {
+public record GemmProblem(int m, int n, int k, GemmOperand a, GemmOperand b, GemmEpilogue epilogue, Pitches pitches) {
+    /** Elements from one row of A, B and C, as each lies in memory, to the next: at least the row's extent. */
+    public record Pitches(int a, int b, int c) {}
+
     public GemmProblem {
         Objects.requireNonNull(a, "a");
         Objects.requireNonNull(b, "b");
         Objects.requireNonNull(epilogue, "epilogue");
+        Objects.requireNonNull(pitches, "pitches");
         if (m <= 0 || n <= 0 || k <= 0) {
             throw new IllegalArgumentException("GEMM extents must be positive: M=" + m + " N=" + n + " K=" + k);
         }
@@ -29,6 +36,46 @@ public record GemmProblem(int m, int n, int k, GemmOperand a, GemmOperand b, Gem
             throw new IllegalArgumentException("GEMM operands must both be FP8 or both BF16: A is "
                     + a.dtype().irName() + ", B is " + b.dtype().irName());
         }
+        Pitches rows = rowExtents(m, n, k, a, b);
+        if (pitches.a() < rows.a() || pitches.b() < rows.b() || pitches.c() < rows.c()) {
+            throw new IllegalArgumentException("GEMM row pitches " + pitches + " below the rows' extents " + rows);
+        }
+        if (epilogue.residual() && pitches.c() != n) {
+            throw new IllegalArgumentException("a residual is read at C's positions: C's rows cannot be padded ("
+                    + pitches.c() + " for N=" + n + ")");
+        }
+    }
+
+    /** A problem whose matrices lie with their rows back to back. */
+    public GemmProblem(int m, int n, int k, GemmOperand a, GemmOperand b, GemmEpilogue epilogue) {
+        this(m, n, k, a, b, epilogue, rowExtents(m, n, k, a, b));
+    }
+
+    /** The contiguous extent of a row of each matrix as it lies: K or the operand's rows, and N. */
+    private static Pitches rowExtents(int m, int n, int k, GemmOperand a, GemmOperand b) {
+        return new Pitches(layoutOf(a) == OperandLayout.K_MAJOR ? k : m, layoutOf(b) == OperandLayout.K_MAJOR ? k : n, n);
+    }
+
+    /** FP8 operands are always K-major (what the FP8 tensor cores read). */
+    static OperandLayout layoutOf(GemmOperand operand) {
+        return operand instanceof GemmOperand.Bf16 bf16 ? bf16.layout() : OperandLayout.K_MAJOR;
+    }
+
+    /** Whether every matrix lies with its rows back to back. */
+    public boolean dense() {
+        return pitches.equals(rowExtents(m, n, k, a, b));
+    }
+
+    /** This problem over matrices whose rows lie {@code pitches} apart. */
+    public GemmProblem withPitches(Pitches newPitches) {
+        return new GemmProblem(m, n, k, a, b, epilogue, newPitches);
+    }
+
+    /** Name fragment for padded rows: empty when dense, else e.g. {@code _lda50264_ldc50264}. */
+    String pitchTag() {
+        Pitches dense = rowExtents(m, n, k, a, b);
+        return (pitches.a() != dense.a() ? "_lda" + pitches.a() : "") + (pitches.b() != dense.b() ? "_ldb" + pitches.b() : "")
+                + (pitches.c() != dense.c() ? "_ldc" + pitches.c() : "");
     }
 
     public static GemmProblem fp8(int m, int n, int k, Fp8Format aFormat, Granularity aGranularity,
@@ -52,6 +99,6 @@ public record GemmProblem(int m, int n, int k, GemmOperand a, GemmOperand b, Gem
     }
 
     public GemmProblem withEpilogue(GemmEpilogue newEpilogue) {
-        return new GemmProblem(m, n, k, a, b, newEpilogue);
+        return new GemmProblem(m, n, k, a, b, newEpilogue, pitches);
     }
 }

@@ -55,7 +55,7 @@ final class MmaGemmSource {
     /** The compile-time constants both templates use. */
     static String constants(GemmProblem p, GemmTiles t) {
         return """
-                constexpr int M = %d, N = %d, K = %d;
+                constexpr int M = %d, N = %d, K = %d, LDC = N;
                 constexpr int BM = %d, BN = %d, BK = %d;
                 constexpr int WARPS_M = %d, WARPS_N = %d, THREADS = %d;
                 constexpr int MT = %d, NT = %d;  // 16x8 MMA tiles per warp along M and N
@@ -86,9 +86,10 @@ final class MmaGemmSource {
     }
 
     /**
-     * Writes {@code acc} through the epilogue, skipping rows ≥ M and columns ≥ N. A thread holds two adjacent
-     * columns per 8-column tile; with N even (every pair inside C and 4- or 8-byte aligned) they go out as one
-     * store, else one by one.
+     * Writes {@code acc} through the epilogue, skipping rows ≥ M and columns ≥ N; C's rows lie {@code LDC}
+     * elements apart (a constant of the template). A thread holds two adjacent columns per 8-column tile; with LDC
+     * even (every pair 4- or 8-byte aligned, and inside C's row or its padding: a zero goes to the padding) they
+     * go out as one store, else one by one.
      */
     static String epilogue(GemmEpilogue e) {
         StringBuilder v = new StringBuilder();
@@ -123,13 +124,13 @@ final class MmaGemmSource {
                             for (int nt = 0; nt < NT; ++nt) {
                                 const int col = col0 + warp_col + nt * 8 + quad * 2;
                                 if (col >= N) continue;
-                                const size_t i = (size_t) row * N + col;
-                                float v[2];
+                                const size_t i = (size_t) row * LDC + col;
+                                float v[2] = {0.0f, 0.0f};
                                 #pragma unroll
                                 for (int j = 0; j < 2; ++j) {
                                     if (N %% 2 != 0 && col + j >= N) continue;
                 %s                }
-                                if (N %% 2 == 0) {
+                                if (LDC %% 2 == 0) {  // the pair lies in C's row, or its padding past column N
                                     %s
                                 } else {
                                     #pragma unroll

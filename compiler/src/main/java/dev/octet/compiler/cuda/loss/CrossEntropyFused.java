@@ -19,13 +19,18 @@ import java.util.List;
  * oracle's mask weight 0, e.g. ignore index −100): the row is not read, its loss is 0 and its dlogits are 0. A
  * target at or past the vocabulary (the oracle refuses it) gives a NaN loss and zero dlogits.
  *
- * <p>Buffers: {@code logits} (bf16[tokens, vocab], in: logits, out: dlogits), {@code targets} (i32[tokens]),
+ * <p>Buffers: {@code logits} (bf16[tokens, vocab], rows {@code pitch} elements apart: in: logits, out: dlogits), {@code targets} (i32[tokens]),
  * {@code loss_weight} (f32[1]), {@code losses} (f32[tokens]: weight·(logsumexp − logit[target]); their sum,
  * see {@link TokenLossSum}, is the mean loss).
  */
-public record CrossEntropyFused(int tokens, int vocab) implements KernelSpec {
+public record CrossEntropyFused(int tokens, int vocab, int pitch) implements KernelSpec {
 
     private static final int THREADS = 1024;
+
+    /** Over logits whose rows lie back to back. */
+    public CrossEntropyFused(int tokens, int vocab) {
+        this(tokens, vocab, vocab);
+    }
 
     public CrossEntropyFused {
         if (tokens <= 0) {
@@ -34,15 +39,18 @@ public record CrossEntropyFused(int tokens, int vocab) implements KernelSpec {
         if (vocab < 2) {
             throw new IllegalArgumentException("cross-entropy needs a vocabulary of at least 2, got " + vocab);
         }
-        if ((long) tokens * vocab > Integer.MAX_VALUE) {
+        if (pitch < vocab) {
+            throw new IllegalArgumentException("cross-entropy over rows of " + vocab + " logits " + pitch + " apart");
+        }
+        if ((long) tokens * pitch > Integer.MAX_VALUE) {
             // 32-bit row offsets keep the index math cheap; larger logits are split into several launches.
-            throw new IllegalArgumentException("logits of " + tokens + "x" + vocab + " exceed 2^31 elements: split the tokens");
+            throw new IllegalArgumentException("logits of " + tokens + "x" + pitch + " exceed 2^31 elements: split the tokens");
         }
     }
 
     @Override
     public String kernelName() {
-        return "cross_entropy_fused_" + tokens + "x" + vocab;
+        return "cross_entropy_fused_" + tokens + "x" + vocab + (pitch != vocab ? "_p" + pitch : "");
     }
 
     @Override
@@ -53,7 +61,7 @@ public record CrossEntropyFused(int tokens, int vocab) implements KernelSpec {
                 KernelParam.in("loss_weight", DType.F32),
                 KernelParam.out("losses", DType.F32));
         String body = """
-                constexpr int V = %d, THREADS = %d;
+                constexpr int V = %d, PITCH = %d, THREADS = %d;
 
                 __device__ __forceinline__ float neg_inf() {
                     return __uint_as_float(0xff800000u);
@@ -72,7 +80,7 @@ public record CrossEntropyFused(int tokens, int vocab) implements KernelSpec {
                 extern "C" __global__ void __launch_bounds__(THREADS) %s%s {
                     __shared__ float warp_m[THREADS / 32], warp_s[THREADS / 32];
                     const int row = blockIdx.x, warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
-                    bf16_t* __restrict__ z = logits + row * V;
+                    bf16_t* __restrict__ z = logits + row * PITCH;
                     const int target = targets[row];
                     if (target < 0 || target >= V) {
                         for (int j = threadIdx.x; j < V; j += THREADS) z[j] = 0;
@@ -112,9 +120,9 @@ public record CrossEntropyFused(int tokens, int vocab) implements KernelSpec {
                         z[j] = f32_to_bf16(d);
                     }
                 }
-                """.formatted(vocab, THREADS, kernelName(), CudaKernel.signature(params));
+                """.formatted(vocab, pitch, THREADS, kernelName(), CudaKernel.signature(params));
         String description = "Fused softmax cross-entropy forward and backward, one block per row.\n"
-                + "logits bf16[" + tokens + ", " + vocab + "] overwritten by dlogits = weight*(softmax - onehot);"
+                + "logits bf16[" + tokens + ", " + vocab + "]" + (pitch != vocab ? " (rows " + pitch + " apart)" : "") + " overwritten by dlogits = weight*(softmax - onehot);"
                 + " targets i32[" + tokens + "] (< 0: masked); loss_weight f32[1]; losses f32[" + tokens + "].\n"
                 + "Oracle: dev.octet.cpu.ops.CrossEntropy (mask weight 1 for target >= 0, 0 below).";
         return new CudaKernel(kernelName(), CudaPrelude.kernelSource(description, body),

@@ -18,8 +18,13 @@ import java.util.List;
  * <p>Uses: the bias gradient ({@code dy [tokens, n]} BF16 → {@code db [n]}), and the second stage of the
  * norm parameter gradients (per-block partial sums F32 → the parameter's gradient).
  */
-public record ColumnSumAccumulate(DType input, int rows, int cols) implements KernelSpec {
+public record ColumnSumAccumulate(DType input, int rows, int cols, int pitch) implements KernelSpec {
     static final int ROW_LANES = 32;
+
+    /** Over an input whose rows lie back to back. */
+    public ColumnSumAccumulate(DType input, int rows, int cols) {
+        this(input, rows, cols, cols);
+    }
 
     public ColumnSumAccumulate {
         if (input != DType.BF16 && input != DType.F32) {
@@ -28,6 +33,9 @@ public record ColumnSumAccumulate(DType input, int rows, int cols) implements Ke
         if (rows < 1 || cols < 1) {
             throw new IllegalArgumentException("column sums: shape must be positive: " + rows + "x" + cols);
         }
+        if (pitch < cols) {
+            throw new IllegalArgumentException("column sums over rows of " + cols + " elements " + pitch + " apart");
+        }
     }
 
     /** The bias gradient {@code db[n] += Σ_t dy[t, n]} of a linear layer. */
@@ -35,14 +43,19 @@ public record ColumnSumAccumulate(DType input, int rows, int cols) implements Ke
         return new ColumnSumAccumulate(DType.BF16, tokens, outFeatures);
     }
 
+    /** The same sums over an input whose rows lie {@code rowPitch} elements apart (the LM head's padded logits). */
+    public ColumnSumAccumulate withPitch(int rowPitch) {
+        return new ColumnSumAccumulate(input, rows, cols, rowPitch);
+    }
+
     @Override
     public String kernelName() {
-        return "column_sum_accumulate_" + input.irName() + "_" + rows + "x" + cols;
+        return "column_sum_accumulate_" + input.irName() + "_" + rows + "x" + cols + (pitch != cols ? "_p" + pitch : "");
     }
 
     /** 128 bytes per warp and row: wide enough to coalesce, narrow enough to give many blocks. */
     private VectorAccess vectors() {
-        return new VectorAccess(input == DType.BF16 && cols % 2 == 0 ? 2 : 1);
+        return new VectorAccess(input == DType.BF16 && cols % 2 == 0 && pitch % 2 == 0 ? 2 : 1);
     }
 
     @Override
@@ -53,6 +66,7 @@ public record ColumnSumAccumulate(DType input, int rows, int cols) implements Ke
 
                 #define ROWS %d
                 #define COLS %d
+                #define PITCH %d
                 #define ROW_LANES %d
 
                 extern "C" __global__ void __launch_bounds__(32 * ROW_LANES) %s%s {
@@ -65,7 +79,7 @@ public record ColumnSumAccumulate(DType input, int rows, int cols) implements Ke
                         #pragma unroll 4
                         for (int r = threadIdx.y; r < ROWS; r += ROW_LANES) {
                             float x[VEC];
-                            %s(input + (size_t) r * COLS + c, x);
+                            %s(input + (size_t) r * PITCH + c, x);
                             #pragma unroll
                             for (int k = 0; k < VEC; k++) acc[k] += x[k];
                         }
@@ -87,11 +101,11 @@ public record ColumnSumAccumulate(DType input, int rows, int cols) implements Ke
                     for (int k = 0; k < VEC; k++) total[k] += strip[k];
                     store_f32_vec(sums + c, total);
                 }
-                """.formatted(rows, cols, ROW_LANES, kernelName(),
+                """.formatted(rows, cols, pitch, ROW_LANES, kernelName(),
                 CudaKernel.signature(params()), load);
         int blocks = Math.ceilDiv(cols, 32 * v.width());
         String header = "Column sums accumulated: sums[c] += sum over r of input[r, c], input " + input.irName() + " ["
-                + rows + ", " + cols + "]; deterministic order.";
+                + rows + ", " + cols + "]" + (pitch != cols ? " (rows " + pitch + " apart)" : "") + "; deterministic order.";
         return new CudaKernel(kernelName(), CudaPrelude.kernelSource(header, body),
                 new LaunchGeometry(blocks, 1, 1, 32, ROW_LANES, 1, 0), params());
     }
