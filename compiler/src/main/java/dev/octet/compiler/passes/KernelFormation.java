@@ -27,6 +27,7 @@ import dev.octet.compiler.cuda.optim.AdamWScalarSlot;
 import dev.octet.compiler.cuda.optim.AdamWStep;
 import dev.octet.compiler.cuda.optim.GradNormPlan;
 import dev.octet.compiler.cuda.optim.GradSquareSum;
+import dev.octet.compiler.cuda.pointwise.ColumnPartialSums;
 import dev.octet.compiler.cuda.pointwise.ColumnSumAccumulate;
 import dev.octet.compiler.cuda.pointwise.GeluBackward;
 import dev.octet.compiler.cuda.pointwise.GeluForward;
@@ -180,8 +181,8 @@ public final class KernelFormation {
                         Map.of("grad", out(root, 0), "dy", in(root, 1), "tokens", in(root, 0)));
                 case Operator.PositionBackward p -> launch(new EmbeddingBackward(tokens(), p.seq(), p.dim()),
                         Map.of("grad", out(root, 0), "dy", in(root, 1), "tokens", in(root, 0)));
-                case Operator.BiasGradient b -> launch(ColumnSumAccumulate.biasGradient(b.tokens(), b.width()),
-                        Map.of("sums", out(root, 0), "input", in(root, 0)));
+                case Operator.BiasGradient b -> columnSumsInto(out(root, 0), in(root, 0), b.tokens(), b.width(), b.width(),
+                        columnPartials(b.tokens(), b.width(), b.width()));
                 case Operator.Quantize q when g.nodes().size() > 1 -> quantizeBothLayouts(g);
                 case Operator.Quantize q -> quantize(root, q);
                 case Operator.GradientNorm n -> gradientNorm(root, n);
@@ -343,6 +344,7 @@ public final class KernelFormation {
             // The chunk's logits, rows padded to 16 bytes where that lets TMA read them (Operator's logitsPitch).
             int pitch = h.logitsPitch();
             Value logits = scratch("logits", DType.BF16, h.chunk(), pitch);
+            Value biasPartials = h.bias() ? columnPartials(h.chunk(), h.vocab(), pitch) : null;
             for (int c = 0; c < h.chunks(); c++) {
                 int rows = h.rows(c);
                 long first = (long) c * h.chunk();
@@ -366,10 +368,30 @@ public final class KernelFormation {
                         OperandLayout.MN_MAJOR, GemmEpilogue.accumulateF32()).withPitches(new GemmProblem.Pitches(pitch, h.dim(), h.dim()))),
                         bindings("a", logits, "c", weightGrad), Map.of("b", xRows));
                 if (h.bias()) {
-                    launch(ColumnSumAccumulate.biasGradient(rows, h.vocab()).withPitch(pitch),
-                            bindings("input", logits, "sums", out(root, 3)));
+                    columnSumsInto(out(root, 3), logits, rows, h.vocab(), pitch, biasPartials);
                 }
             }
+        }
+
+        /**
+         * {@code sums[c] += Σ_r input[r, c]} (a bias gradient), BF16 rows {@code pitch} apart: one launch, or, for
+         * inputs with few column strips, partial sums over row ranges into {@code partials} and then their ordered
+         * sum (ColumnPartialSums), deterministic either way.
+         */
+        private void columnSumsInto(Value sums, Value input, int rows, int cols, int pitch, Value partials) {
+            int splits = ColumnPartialSums.splitsFor(DType.BF16, rows, cols, pitch);
+            if (splits == 1) {
+                launch(new ColumnSumAccumulate(DType.BF16, rows, cols, pitch), Map.of("sums", sums, "input", input));
+                return;
+            }
+            launch(new ColumnPartialSums(DType.BF16, rows, cols, pitch, splits), Map.of("partials", partials, "input", input));
+            launch(new ColumnSumAccumulate(DType.F32, splits, cols), Map.of("sums", sums, "input", partials));
+        }
+
+        /** The scratch {@link #columnSumsInto} needs for up to {@code rows} rows, or null when it needs none. */
+        private Value columnPartials(int rows, int cols, int pitch) {
+            int splits = ColumnPartialSums.splitsFor(DType.BF16, rows, cols, pitch);
+            return splits == 1 ? null : scratch("column_partials", DType.F32, splits, cols);
         }
 
         /** One read of a tensor for its transposed groups and its row groups (Fusion's quantize+quantize_transpose). */

@@ -1,6 +1,9 @@
 package dev.octet.gpu.kernels;
 
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import dev.octet.compiler.cuda.GroupQuantization;
+import dev.octet.compiler.cuda.pointwise.ColumnPartialSums;
 import dev.octet.compiler.cuda.pointwise.ColumnSumAccumulate;
 import dev.octet.compiler.cuda.pointwise.GeluBackward;
 import dev.octet.compiler.cuda.pointwise.GeluForward;
@@ -22,6 +25,7 @@ import dev.octet.numerics.ScaleType;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
+import java.util.Arrays;
 import java.util.Optional;
 
 /**
@@ -129,6 +133,37 @@ class PointwiseKernelsGpuTest {
             Accuracy.relativeL2(spec.kernelName() + " db", first, want, COLUMN_SUM_BOUND);
             ws.write("sums", HostArray.f32(previous)).launch(spec.emit());
             Accuracy.bitExact(spec.kernelName() + " db rerun", ws.f32("sums"), first);
+        }
+    }
+
+    /**
+     * Tall inputs in two stages: partial sums over row ranges (rows padded to a pitch in one case, ragged ranges in
+     * all), then their ordered sum into the gradient; against the oracle, and bit for bit on a rerun.
+     */
+    @ParameterizedTest(name = "bias gradient in row ranges [{0}, {1}], rows {2} apart")
+    @CsvSource({"32768, 768, 768", "16384, 256, 256", "5000, 301, 304"})
+    void biasGradientInRowRanges(int tokens, int features, int pitch) {
+        RandomTensors random = new RandomTensors(55);
+        float[] dyDense = random.bf16Gaussian(tokens * features, 1e-3);
+        float[] dy = new float[tokens * pitch];
+        for (int t = 0; t < tokens; t++) {
+            System.arraycopy(dyDense, t * features, dy, t * pitch, features);
+            Arrays.fill(dy, t * pitch + features, (t + 1) * pitch, Float.NaN);  // the padding is never read
+        }
+        float[] previous = random.gradients(features);
+        int splits = ColumnPartialSums.splitsFor(DType.BF16, tokens, features, pitch);
+        assertTrue(splits > 1, "a tall input is summed in row ranges: " + splits);
+        ColumnPartialSums partials = new ColumnPartialSums(DType.BF16, tokens, features, pitch, splits);
+        ColumnSumAccumulate total = new ColumnSumAccumulate(DType.F32, splits, features);
+        try (DeviceWorkspace ws = GpuSession.get().workspace()) {
+            ws.input("input", HostArray.bf16(dy)).output("partials", DType.F32, splits * features)
+                    .input("sums", HostArray.f32(previous)).launch(partials.emit()).launch(total.emit());
+            double[] want = Numbers.toDouble(previous);
+            Linear.backwardBias(want, Numbers.toDouble(dyDense), tokens, features);
+            float[] first = ws.f32("sums");
+            Accuracy.relativeL2(partials.kernelName() + " db", first, want, COLUMN_SUM_BOUND);
+            ws.write("sums", HostArray.f32(previous)).launch(partials.emit()).launch(total.emit());
+            Accuracy.bitExact(partials.kernelName() + " db rerun", ws.f32("sums"), first);
         }
     }
 

@@ -43,11 +43,6 @@ public record ColumnSumAccumulate(DType input, int rows, int cols, int pitch) im
         return new ColumnSumAccumulate(DType.BF16, tokens, outFeatures);
     }
 
-    /** The same sums over an input whose rows lie {@code rowPitch} elements apart (the LM head's padded logits). */
-    public ColumnSumAccumulate withPitch(int rowPitch) {
-        return new ColumnSumAccumulate(input, rows, cols, rowPitch);
-    }
-
     @Override
     public String kernelName() {
         return "column_sum_accumulate_" + input.irName() + "_" + rows + "x" + cols + (pitch != cols ? "_p" + pitch : "");
@@ -55,29 +50,54 @@ public record ColumnSumAccumulate(DType input, int rows, int cols, int pitch) im
 
     /** 128 bytes per warp and row: wide enough to coalesce, narrow enough to give many blocks. */
     private VectorAccess vectors() {
+        return vectors(input, cols, pitch);
+    }
+
+    static VectorAccess vectors(DType input, int cols, int pitch) {
         return new VectorAccess(input == DType.BF16 && cols % 2 == 0 && pitch % 2 == 0 ? 2 : 1);
     }
 
     @Override
     public CudaKernel emit() {
-        VectorAccess v = vectors();
+        String body = stripSumsSource(vectors(), input, rows, cols, pitch, rows, kernelName(), CudaKernel.signature(params()), """
+                    float total[VEC];
+                    load_f32_vec(sums + c, total);
+                    #pragma unroll
+                    for (int k = 0; k < VEC; k++) total[k] += strip[k];
+                    store_f32_vec(sums + c, total);
+                """);
+        String header = "Column sums accumulated: sums[c] += sum over r of input[r, c], input " + input.irName() + " ["
+                + rows + ", " + cols + "]" + (pitch != cols ? " (rows " + pitch + " apart)" : "") + "; deterministic order.";
+        return new CudaKernel(kernelName(), CudaPrelude.kernelSource(header, body), geometry(vectors(), cols, 1), params());
+    }
+
+    /**
+     * The body both stages share: block (x, y) sums rows [y·ROWS_PER_BLOCK, ...) of its strip of 32·VEC columns
+     * into {@code float strip[VEC]} (its 32 row lanes each every 32nd row in order, then the lanes in order), and
+     * lane row 0 runs {@code finish} with it for column {@code c}.
+     */
+    static String stripSumsSource(VectorAccess v, DType input, int rows, int cols, int pitch, int rowsPerBlock,
+                                  String name, String signature, String finish) {
         String load = input == DType.BF16 ? "load_bf16_vec" : "load_f32_vec";
-        String body = v.source() + """
+        return v.source() + """
 
                 #define ROWS %d
                 #define COLS %d
                 #define PITCH %d
+                #define ROWS_PER_BLOCK %d
                 #define ROW_LANES %d
 
                 extern "C" __global__ void __launch_bounds__(32 * ROW_LANES) %s%s {
                     __shared__ float partial[ROW_LANES][32 * VEC];
                     const int c = blockIdx.x * 32 * VEC + threadIdx.x * VEC;
+                    const int first = blockIdx.y * ROWS_PER_BLOCK;
+                    const int end = min(ROWS, first + ROWS_PER_BLOCK);
                     float acc[VEC];
                     #pragma unroll
                     for (int k = 0; k < VEC; k++) acc[k] = 0.0f;
                     if (c < COLS) {
                         #pragma unroll 4
-                        for (int r = threadIdx.y; r < ROWS; r += ROW_LANES) {
+                        for (int r = first + threadIdx.y; r < end; r += ROW_LANES) {
                             float x[VEC];
                             %s(input + (size_t) r * PITCH + c, x);
                             #pragma unroll
@@ -88,8 +108,6 @@ public record ColumnSumAccumulate(DType input, int rows, int cols, int pitch) im
                     for (int k = 0; k < VEC; k++) partial[threadIdx.y][threadIdx.x * VEC + k] = acc[k];
                     __syncthreads();
                     if (threadIdx.y != 0 || c >= COLS) return;
-                    float total[VEC];
-                    load_f32_vec(sums + c, total);
                     float strip[VEC];
                     #pragma unroll
                     for (int k = 0; k < VEC; k++) strip[k] = partial[0][threadIdx.x * VEC + k];
@@ -97,17 +115,13 @@ public record ColumnSumAccumulate(DType input, int rows, int cols, int pitch) im
                         #pragma unroll
                         for (int k = 0; k < VEC; k++) strip[k] += partial[y][threadIdx.x * VEC + k];
                     }
-                    #pragma unroll
-                    for (int k = 0; k < VEC; k++) total[k] += strip[k];
-                    store_f32_vec(sums + c, total);
-                }
-                """.formatted(rows, cols, pitch, ROW_LANES, kernelName(),
-                CudaKernel.signature(params()), load);
-        int blocks = Math.ceilDiv(cols, 32 * v.width());
-        String header = "Column sums accumulated: sums[c] += sum over r of input[r, c], input " + input.irName() + " ["
-                + rows + ", " + cols + "]" + (pitch != cols ? " (rows " + pitch + " apart)" : "") + "; deterministic order.";
-        return new CudaKernel(kernelName(), CudaPrelude.kernelSource(header, body),
-                new LaunchGeometry(blocks, 1, 1, 32, ROW_LANES, 1, 0), params());
+                %s}
+                """.formatted(rows, cols, pitch, rowsPerBlock, ROW_LANES, name, signature, load, finish);
+    }
+
+    /** One block per strip of 32·VEC columns and row range. */
+    static LaunchGeometry geometry(VectorAccess v, int cols, int rowBlocks) {
+        return new LaunchGeometry(Math.ceilDiv(cols, 32 * v.width()), rowBlocks, 1, 32, ROW_LANES, 1, 0);
     }
 
     private List<KernelParam> params() {
