@@ -14,6 +14,7 @@ import dev.octet.compiler.cuda.attention.RopeKernel;
 import dev.octet.compiler.cuda.embedding.EmbeddingBackward;
 import dev.octet.compiler.cuda.embedding.EmbeddingForward;
 import dev.octet.compiler.cuda.gemm.GemmEpilogue;
+import dev.octet.compiler.cuda.gemm.GemmKernel;
 import dev.octet.compiler.cuda.gemm.GemmKernels;
 import dev.octet.compiler.cuda.gemm.GemmProblem;
 import dev.octet.compiler.cuda.gemm.OperandLayout;
@@ -287,7 +288,17 @@ public final class KernelFormation {
                 b.put("residual", otherInput(add, root.outputs().getFirst()));
                 b.put("c", add.outputs().getFirst());
             }, () -> b.put("c", root.outputs().getFirst()));
-            launch(GemmKernels.forProblem(problem), b);
+            GemmKernel kernel = GemmKernels.forProblem(problem);
+            if (kernel.splits() == 1) {
+                launch(kernel, b);
+                return;
+            }
+            // Split K: each K range's sums into its slice of a scratch, then added to C in order.
+            Value c = b.remove("c");
+            Value partials = scratch("partials", DType.F32, kernel.splits(), problem.m(), problem.n());
+            b.put("partials", partials);
+            launch(kernel, b);
+            launch(kernel.splitReduction(), Map.of("c", c, "partials", partials));
         }
 
         private void attentionBackward(Node root, AttentionShape shape) {

@@ -10,6 +10,7 @@ import dev.octet.compiler.cuda.attention.FlashAttentionBackwardQueryHopper;
 import dev.octet.compiler.cuda.attention.FlashAttentionForward;
 import dev.octet.compiler.cuda.attention.FlashAttentionForwardHopper;
 import dev.octet.compiler.cuda.gemm.GemmKernel;
+import dev.octet.compiler.cuda.gemm.SplitKReduce;
 import dev.octet.compiler.ir.FusionGroup;
 import dev.octet.compiler.ir.Node;
 import dev.octet.compiler.ir.Operator;
@@ -52,7 +53,7 @@ public record LaunchCost(Launch launch, KernelFamily family, int layer, double f
             return KernelFamily.OPTIMIZER;
         }
         KernelSpec spec = l.spec();
-        if (spec instanceof GemmKernel) {
+        if (spec instanceof GemmKernel || spec instanceof SplitKReduce) {  // a split GEMM's reduction is part of it
             return group.flatMap(LaunchCost::matMul).map(mm -> switch (mm.gemm()) {
                 case FPROP -> KernelFamily.GEMM_FPROP;
                 case DGRAD -> KernelFamily.GEMM_DGRAD;

@@ -1,7 +1,7 @@
 package dev.octet.jmh.gpu;
 
-import dev.octet.compiler.cuda.CudaKernel;
 import dev.octet.compiler.cuda.gemm.GemmEpilogue;
+import dev.octet.compiler.cuda.gemm.GemmKernel;
 import dev.octet.compiler.cuda.gemm.GemmKernels;
 import dev.octet.compiler.cuda.gemm.GemmOperand;
 import dev.octet.compiler.cuda.gemm.GemmProblem;
@@ -13,6 +13,7 @@ import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Setup;
 
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -24,7 +25,8 @@ import java.util.List;
 public class Fp8GemmBenchmark extends GpuKernelBenchmark {
     @Param({"gpt2_fc_fprop", "gpt2_fc_dgrad", "gpt2_fc_wgrad", "qwen_up_fprop", "qwen_up_dgrad", "qwen_up_wgrad",
             "qwen_o_fprop_16k", "qwen_up_fprop_16k", "qwen_up_dgrad_16k", "qwen_up_wgrad_16k", "llama_up_fprop_16k",
-            "llama_up_dgrad_16k", "llama_up_wgrad_16k", "square_4096", "square_8192"})
+            "llama_up_dgrad_16k", "llama_up_wgrad_16k", "qwen_kv_wgrad_16k", "qwen_o_wgrad_16k", "gpt2_attn_wgrad_32k",
+            "square_4096", "square_8192"})
     public String shape;
 
     @Param({"infir2", "tensor"})
@@ -46,13 +48,20 @@ public class Fp8GemmBenchmark extends GpuKernelBenchmark {
     @Param({"448"})
     public float amplitude;
 
+    /** 0: the K split GemmKernels chooses; else the Hopper kernel with K split this many ways (1: unsplit). */
+    @Param({"0"})
+    public int splits;
+
     @Setup(Level.Trial)
     public void setup() {
         open();
         GemmShape s = GemmShape.named(shape);
         GemmProblem problem = problem(shape, recipe);
-        CudaKernel kernel = (blockN == 0 && cluster == 1 ? GemmKernels.forProblem(problem)
-                : Fp8WgmmaGemm.withTiles(problem, blockN == 0 ? 128 : blockN, cluster)).emit();
+        GemmKernel chosen = blockN == 0 && cluster == 1 ? GemmKernels.forProblem(problem)
+                : Fp8WgmmaGemm.withTiles(problem, blockN == 0 ? 128 : blockN, cluster);
+        if (splits > 0) {
+            chosen = ((Fp8WgmmaGemm) chosen).withSplits(splits);
+        }
         float fmax = Math.min(amplitude, Fp8Format.E4M3.maxFinite());
         // Codes uniform in [-fmax, fmax) (by default over the whole E4M3 range); power-of-two scales.
         tensors.uniform("a", DType.E4M3, (long) s.m * s.k, -fmax, fmax)
@@ -60,7 +69,15 @@ public class Fp8GemmBenchmark extends GpuKernelBenchmark {
                 .uniform("b", DType.E4M3, (long) s.n * s.k, -fmax, fmax)
                 .constant("b_scales", ((GemmOperand.Fp8) problem.b()).scaleGrid(s.n, s.k).scaleCount(), 0x1p-14f)
                 .zeros("c", problem.epilogue().output(), (long) s.m * s.n);
-        prepare(List.of(tensors.bind(kernel)), new KernelTimer.Work.Flops(problem.flops()));
+        List<Launch> launches = new ArrayList<>();
+        if (chosen.splits() > 1) {  // the K ranges' sums, then their reduction into C: both timed
+            tensors.zeros("partials", DType.F32, (long) chosen.splits() * s.m * s.n);
+            launches.add(tensors.bind(chosen.emit()));
+            launches.add(tensors.bind(chosen.splitReduction().emit()));
+        } else {
+            launches.add(tensors.bind(chosen.emit()));
+        }
+        prepare(launches, new KernelTimer.Work.Flops(problem.flops()));
     }
 
     static GemmProblem problem(String shape, String recipe) {

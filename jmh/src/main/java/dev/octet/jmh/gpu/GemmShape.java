@@ -28,6 +28,11 @@ public enum GemmShape {
     LLAMA_UP_FPROP_16K(Role.FPROP, Shapes.TOKENS_16K, 8192, 2048),
     LLAMA_UP_DGRAD_16K(Role.DGRAD, Shapes.TOKENS_16K, 2048, 8192),
     LLAMA_UP_WGRAD_16K(Role.WGRAD, 8192, 2048, Shapes.TOKENS_16K),
+    // Weight gradients with few tiles over a long K: Qwen2.5's k (or v) and o projections at 2 x 8192 tokens,
+    // GPT-2's attention projections at 32 x 1024.
+    QWEN_KV_WGRAD_16K(Role.WGRAD, 256, 1536, Shapes.TOKENS_16K),
+    QWEN_O_WGRAD_16K(Role.WGRAD, 1536, 1536, Shapes.TOKENS_16K),
+    GPT2_ATTN_WGRAD_32K(Role.WGRAD, 768, 768, 32768),
     // Qwen2.5-1.5B's LM head (vocabulary 151,936, BF16 in every recipe) on one loss chunk of 1,664 tokens, the
     // chunk the step runs with its default 512 MiB loss workspace (LmHeadLossChunking).
     QWEN_LM_HEAD_FPROP(Role.FPROP, Shapes.LM_HEAD_CHUNK, 151936, 1536),

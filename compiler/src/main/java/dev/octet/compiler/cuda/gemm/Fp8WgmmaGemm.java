@@ -38,6 +38,11 @@ import java.util.Objects;
  * loads before their next wgmmas: a quarter of their stall samples on the H200.) With per-column B scales the
  * promotion reads them from the ring, so the stage is freed after the promotion rather than before it.
  *
+ * <p>Split K ({@code splits > 1}, for {@code C += A·Bᵀ} into FP32 only: weight gradients, whose few tiles over a long K
+ * leave most SMs idle, e.g. Qwen2.5's k/v wgrad 256 × 1536 over 16,384 tokens has 24 tiles for 132 SMs): the work
+ * units are (tile, K range) pairs; each writes its FP32 sums to its own slice of {@code partials [splits, M, N]}, and
+ * {@link SplitKReduce} then adds the slices to C in split order, so the result does not depend on the schedule.
+ *
  * <p>The consumers' waits never trap (a reachable trap makes ptxas allocate their code with the launch bound's
  * 168 registers instead of setmaxnreg's): a consumer that waits too long marks itself late, and the producer's
  * thread, once every consumer warp is done, traps for it.
@@ -46,9 +51,10 @@ import java.util.Objects;
  * row-major); {@code a_scales, b_scales} as FP32 arrays laid out as
  * {@code ScaleGrid.of(granularity, Axis.COLS, rows, K)} (tensor → 1; channel/token → {@code [rows, 1]};
  * group(g) → {@code [rows, ceil(K/g)]}; block(b) → {@code [ceil(rows/b), ceil(K/b)]}); then
- * {@code [bias], [residual], c} as {@link MmaGemmSource#epilogueParams} lists them.
+ * {@code [bias], [residual], c} as {@link MmaGemmSource#epilogueParams} lists them, or with split K
+ * {@code partials} (f32 {@code [splits, M, N]}, written) in place of {@code c}.
  */
-public record Fp8WgmmaGemm(GemmProblem problem, int blockN, int stages, int cluster) implements GemmKernel {
+public record Fp8WgmmaGemm(GemmProblem problem, int blockN, int stages, int cluster, int splits) implements GemmKernel {
     static final int BLOCK_M = WarpSpecializedGemm.BLOCK_M, BLOCK_K = 128, WGMMA_K = 32;
     static final int CONSUMERS = WarpSpecializedGemm.CONSUMERS, THREADS = WarpSpecializedGemm.THREADS;
     static final int GROUP_M = WarpSpecializedGemm.GROUP_M;
@@ -71,6 +77,15 @@ public record Fp8WgmmaGemm(GemmProblem problem, int blockN, int stages, int clus
             throw new IllegalArgumentException(stages + " stages of 128x" + blockN + "x128 need "
                     + sharedBytes(problem, blockN, stages) + " bytes of shared memory; at most " + SHARED_LIMIT);
         }
+        if (splits < 1 || !everyRangeHoldsK(kBlocks(problem), splits) || (splits > 1 && (cluster != 1 || !splitsK(problem)))) {
+            throw new IllegalArgumentException("K split " + splits + " ways: 1, or into ranges of whole K blocks ("
+                    + kBlocks(problem) + ") none of them empty, of C += A·Bᵀ into FP32 without bias or clusters");
+        }
+    }
+
+    /** Without split K. */
+    public Fp8WgmmaGemm(GemmProblem problem, int blockN, int stages, int cluster) {
+        this(problem, blockN, stages, cluster, 1);
     }
 
     /** Whether this template runs {@code problem}. */
@@ -102,9 +117,62 @@ public record Fp8WgmmaGemm(GemmProblem problem, int blockN, int stages, int clus
         return "";
     }
 
-    /** Column tiles of 128 (64 for narrow outputs), no clusters, and as many stages as fit. */
+    /**
+     * Column tiles of 128 (64 for narrow outputs), no clusters, as many stages as fit, and K split as
+     * {@link #chosenSplits} estimates fastest.
+     */
     public static Fp8WgmmaGemm of(GemmProblem problem) {
-        return withTiles(problem, problem.n() <= 64 ? 64 : 128, 1);
+        Fp8WgmmaGemm unsplit = withTiles(problem, problem.n() <= 64 ? 64 : 128, 1);
+        return unsplit.withSplits(chosenSplits(problem, unsplit.tiles()));
+    }
+
+    /** This kernel with K split {@code ways} ways. */
+    public Fp8WgmmaGemm withSplits(int ways) {
+        return new Fp8WgmmaGemm(problem, blockN, stages, cluster, ways);
+    }
+
+    /** Whether K may be split: C += A·Bᵀ into FP32, nothing else in the epilogue. */
+    static boolean splitsK(GemmProblem problem) {
+        return problem.epilogue().equals(GemmEpilogue.accumulateF32()) && problem.dense();
+    }
+
+    /** Ranges of ceil(kBlocks / ways) K blocks, the last one the rest: whether that rest is not empty. */
+    static boolean everyRangeHoldsK(int kBlocks, int ways) {
+        return ways >= 1 && (long) (ways - 1) * Math.ceilDiv(kBlocks, ways) < kBlocks;
+    }
+
+    static int kBlocks(GemmProblem problem) {
+        return Math.ceilDiv(problem.k(), BLOCK_K);
+    }
+
+    /**
+     * The split of K with the least estimated time, in units of one K block of one tile on one SM (~0.9 µs for the
+     * wgrads on the H200): waves of work units times their K blocks (plus ~2 for a unit's fill and epilogue), and
+     * for a split, the partial sums' traffic (written, read back, and C read and written: 8·(splits + 1) bytes an
+     * element at ~3 TB/s). Ranges of at least 4 K blocks; none below 2 ways when one wave holds every tile anyway.
+     */
+    static int chosenSplits(GemmProblem problem, int tiles) {
+        if (!splitsK(problem)) {
+            return 1;
+        }
+        int kBlocks = kBlocks(problem);
+        double kBlockSeconds = 0.9e-6, bytesPerSecond = 3.0e12;
+        int best = 1;
+        double bestCost = Double.MAX_VALUE;
+        for (int ways = 1; ways <= 16 && Math.ceilDiv(kBlocks, ways) >= 4; ways++) {
+            int perSplit = Math.ceilDiv(kBlocks, ways);
+            if (!everyRangeHoldsK(kBlocks, ways)) {
+                continue;
+            }
+            double waves = Math.ceil((double) tiles * ways / GemmTileHeuristic.SM_COUNT);
+            double traffic = ways == 1 ? 0 : 8.0 * (ways + 1) * problem.m() * problem.n() / bytesPerSecond / kBlockSeconds;
+            double cost = waves * (perSplit + 2) + traffic;
+            if (cost < bestCost * 0.95) {  // a split must win clearly
+                best = ways;
+                bestCost = cost;
+            }
+        }
+        return best;
     }
 
     /**
@@ -140,7 +208,8 @@ public record Fp8WgmmaGemm(GemmProblem problem, int blockN, int stages, int clus
     public String kernelName() {
         return "fp8_wgmma_m" + problem.m() + "_n" + problem.n() + "_k" + problem.k()
                 + "_a_" + aOperand().tag() + "_b_" + bOperand().tag()
-                + "_" + problem.epilogue().tag() + "_t128x" + blockN + "_s" + stages + (cluster > 1 ? "_c" + cluster : "");
+                + "_" + problem.epilogue().tag() + "_t128x" + blockN + "_s" + stages + (cluster > 1 ? "_c" + cluster : "")
+                + (splits > 1 ? "_split" + splits : "");
     }
 
     @Override
@@ -155,7 +224,11 @@ public record Fp8WgmmaGemm(GemmProblem problem, int blockN, int stages, int clus
                 KernelParam.in("a_scales", DType.F32),
                 KernelParam.tensorMapIn("b", b.dtype(), new TensorMapView(problem.n(), problem.k(), blockN, BLOCK_K, swizzle)),
                 KernelParam.in("b_scales", DType.F32)));
-        params.addAll(MmaGemmSource.epilogueParams(problem.epilogue()));
+        if (splits > 1) {
+            params.add(KernelParam.out("partials", DType.F32));
+        } else {
+            params.addAll(MmaGemmSource.epilogueParams(problem.epilogue()));
+        }
         String name = kernelName();
         int sharedBytes = sharedBytes(problem, blockN, stages);
         String description = """
@@ -164,14 +237,16 @@ public record Fp8WgmmaGemm(GemmProblem problem, int blockN, int stages, int clus
                 A: %s codes [M,K] row-major, read by TMA; f32 scales %s along K, [%d, %d] row-major.
                 B: %s codes [N,K] row-major, read by TMA; f32 scales %s along K, [%d, %d] row-major.
                 Every %d of K the FP32 partial sums are scaled by sA·sB into FP32 accumulators (one fused multiply-add).
-                %s.
+                %s.%s
                 Tiles 128x%dx128, %d tiles on a persistent grid of %d blocks in clusters of %d; 1 producer + %d consumer warpgroups;
                 %d TMA stages, %d bytes of dynamic shared memory.
                 Oracle: dev.octet.numerics.Fp8Gemm.multiply.""".formatted(
                 name, problem.m(), problem.n(), problem.k(), blockN, a.dtype().irName(), b.dtype().irName(),
                 a.dtype().irName(), a.granularity().describe(), aGrid.scaleRows(), aGrid.scaleCols(),
                 b.dtype().irName(), b.granularity().describe(), bGrid.scaleRows(), bGrid.scaleCols(),
-                chunk, MmaGemmSource.describe(problem.epilogue()), blockN, tiles(), gridBlocks(), cluster, CONSUMERS,
+                chunk, MmaGemmSource.describe(problem.epilogue()), splits == 1 ? "" : "\nK split " + splits
+                        + " ways: partials[s] = the sums over the s-th K range (f32 [" + splits + ", M, N]); then "
+                        + SplitKReduce.describe(), blockN, tiles(), gridBlocks(), cluster, CONSUMERS,
                 stages, sharedBytes);
         String source = CudaPrelude.kernelSource(description,
                 HopperPrelude.source() + "\n" + body(name, a, b, aGrid, bGrid, chunk, params));
@@ -180,7 +255,7 @@ public record Fp8WgmmaGemm(GemmProblem problem, int blockN, int stages, int clus
 
     /** Blocks of the persistent grid: whole clusters, at most one block per SM. */
     private int gridBlocks() {
-        int units = Math.ceilDiv(problem.m(), BLOCK_M) * Math.ceilDiv(Math.ceilDiv(problem.n(), blockN), cluster);
+        int units = Math.ceilDiv(problem.m(), BLOCK_M) * Math.ceilDiv(Math.ceilDiv(problem.n(), blockN), cluster) * splits;
         return cluster * Math.min(units, GemmTileHeuristic.SM_COUNT / cluster);
     }
 
@@ -212,9 +287,11 @@ public record Fp8WgmmaGemm(GemmProblem problem, int blockN, int stages, int clus
                 // and each block loads half of the A box into both blocks' stage by TMA multicast.
                 constexpr int CLUSTER = %d;
                 constexpr int UNITS_N = (TILES_N + CLUSTER - 1) / CLUSTER, UNITS = TILES_M * UNITS_N;
+                // Split K: work w is unit w %% UNITS over the K blocks of range w / UNITS (KB_SPLIT each, the last the rest).
+                constexpr int SPLITS = %d, KB_SPLIT = (K_BLOCKS + SPLITS - 1) / SPLITS, WORK = UNITS * SPLITS;
                 """.formatted(problem.m(), problem.n(), problem.k(), BLOCK_M, blockN, BLOCK_K, stages, chunk, GROUP_M,
                 THREADS, CONSUMERS, aGrid.tileRows(), aGrid.tileCols(), aGrid.scaleCols(),
-                bGrid.tileRows(), bGrid.tileCols(), bGrid.scaleCols(), !uniformB, cluster);
+                bGrid.tileRows(), bGrid.tileCols(), bGrid.scaleCols(), !uniformB, cluster, splits);
         String bScales = uniformB ? """
                                         const float s_lo = __fmul_rn(chunk_scales[warp_row + group], chunk_scales[BM]);
                                         const float s_hi = __fmul_rn(chunk_scales[warp_row + group + 8], chunk_scales[BM]);
@@ -275,15 +352,16 @@ public record Fp8WgmmaGemm(GemmProblem problem, int blockN, int stages, int clus
                             prefetch_tensor_map(&a);
                             prefetch_tensor_map(&b);
                             int phase = 0;
-                            for (int u = blockIdx.x / CLUSTER; u < UNITS; u += gridDim.x / CLUSTER) {
+                            for (int w = blockIdx.x / CLUSTER; w < WORK; w += gridDim.x / CLUSTER) {
+                                const int u = w %% UNITS, kb_begin = w / UNITS * KB_SPLIT, kb_end = min(K_BLOCKS, kb_begin + KB_SPLIT);
                                 int tm, tn;
                                 tile_of(u, rank, tm, tn);
-                                for (int kb0 = 0; kb0 < K_BLOCKS; kb0 += STAGES, phase ^= 1) {
+                                for (int kb0 = kb_begin; kb0 < kb_end; kb0 += STAGES, phase ^= 1) {
                                     #pragma unroll
                                     for (int s = 0; s < STAGES; ++s) {
                                         const int kb = kb0 + s;
                                         mbar_wait(&empty[s], phase ^ 1);  // with clusters: free in every block
-                                        if (kb >= K_BLOCKS) {
+                                        if (kb >= kb_end) {
                                             mbar_arrive(&full[s]);  // past the tile's K: an empty stage, handed straight on
                                             continue;
                                         }
@@ -305,14 +383,15 @@ public record Fp8WgmmaGemm(GemmProblem problem, int blockN, int stages, int clus
                             // rows and B's for its columns (or the one of the tile), as the codes go into the stage.
                             const int lane = threadIdx.x %% 32;
                             int phase = 0;
-                            for (int u = blockIdx.x / CLUSTER; u < UNITS; u += gridDim.x / CLUSTER) {
+                            for (int w = blockIdx.x / CLUSTER; w < WORK; w += gridDim.x / CLUSTER) {
+                                const int u = w %% UNITS, kb_begin = w / UNITS * KB_SPLIT, kb_end = min(K_BLOCKS, kb_begin + KB_SPLIT);
                                 int tm, tn;
                                 tile_of(u, rank, tm, tn);
-                                for (int kb0 = 0; kb0 < K_BLOCKS; kb0 += STAGES, phase ^= 1) {
+                                for (int kb0 = kb_begin; kb0 < kb_end; kb0 += STAGES, phase ^= 1) {
                                     #pragma unroll
                                     for (int s = 0; s < STAGES; ++s) {
                                         const int kb = kb0 + s;
-                                        const int chunks = kb >= K_BLOCKS ? 0 : kb == K_BLOCKS - 1 ? LAST_CHUNKS : CHUNKS;
+                                        const int chunks = kb >= kb_end ? 0 : kb == K_BLOCKS - 1 ? LAST_CHUNKS : CHUNKS;
                                         mbar_wait(&empty[s], phase ^ 1);
                                         for (int c = 0; c < chunks; ++c) {
                                             float* ring = scale_ring + (s * CHUNKS + c) * SCALE_CHUNK;
@@ -343,11 +422,13 @@ public record Fp8WgmmaGemm(GemmProblem problem, int blockN, int stages, int clus
                         int phase = 0;
                         const unsigned long long desc_a0 = wgmma_desc_k128b(smem_u32(smem) + consumer * 64 * BK);
                         const unsigned long long desc_b0 = wgmma_desc_k128b(smem_u32(smem) + A_STAGE_BYTES);
-                        for (int u = blockIdx.x / CLUSTER; u < UNITS; u += gridDim.x / CLUSTER) {
+                        for (int w = blockIdx.x / CLUSTER; w < WORK; w += gridDim.x / CLUSTER) {
+                            const int u = w %% UNITS, kb_begin = w / UNITS * KB_SPLIT, kb_end = min(K_BLOCKS, kb_begin + KB_SPLIT);
                             int tm, tn;
                             tile_of(u, rank, tm, tn);
                             const int row0 = tm * BM, col0 = tn * BN;
 %7$s
+                %8$s
                 %5$s
                         }
                         // The producer's thread traps for a late consumer: a trap in this branch would cost the wgmmas
@@ -365,9 +446,10 @@ public record Fp8WgmmaGemm(GemmProblem problem, int blockN, int stages, int clus
                 """.formatted(name, CudaKernel.signature(params),
                 HopperPrelude.setMaxRegisters(false, WarpSpecializedGemm.PRODUCER_REGISTERS),
                 HopperPrelude.setMaxRegisters(true, WarpSpecializedGemm.CONSUMER_REGISTERS),
-                MmaGemmSource.epilogue(problem.epilogue()).indent(8),
+                MmaGemmSource.epilogue(splits > 1 ? GemmEpilogue.store(DType.F32) : problem.epilogue()).indent(8),
                 cluster > 1 ? "__cluster_dims__(" + cluster + ", 1, 1) " : "",
-                kLoop(bScales, promote));
+                kLoop(bScales, promote),
+                splits > 1 ? "            float* __restrict__ c = partials + (size_t) (w / UNITS) * M * N;  // this K range's slice" : "");
     }
 
     /**
@@ -386,11 +468,11 @@ public record Fp8WgmmaGemm(GemmProblem problem, int blockN, int stages, int clus
                                 for (int e = 0; e < 4; ++e) acc[0][j][e] = 0.0f;
                             // Each tile starts a turn of the ring at stage 0, and a turn is unrolled, so that every stage's
                             // barriers and descriptors are constants; stages past the tile's K come empty and go straight back.
-                            for (int kb0 = 0; kb0 < K_BLOCKS; kb0 += STAGES, phase ^= 1) {
+                            for (int kb0 = kb_begin; kb0 < kb_end; kb0 += STAGES, phase ^= 1) {
                                 #pragma unroll
                                 for (int stage = 0; stage < STAGES; ++stage) {
                                     const int kb = kb0 + stage;
-                                    if (kb >= K_BLOCKS) {
+                                    if (kb >= kb_end) {
                                         mbar_wait_or_late(&full[stage], phase, late);
                                         mbar_wait_or_late(&scales_full[stage], phase, late);
                                         __syncwarp();
