@@ -40,8 +40,9 @@ class LmHeadLossChunkingTest {
         assertEquals(512, LmHeadLossChunking.chunkTokens(512, 4096, 512L * 4096 * 2), "all fit: one chunk");
         assertEquals(120, LmHeadLossChunking.chunkTokens(512, 4096, 120L * 4096 * 2 + 100));
         assertEquals(128, LmHeadLossChunking.chunkTokens(512, 4096, 200L * 4096 * 2), "whole 128-row tiles");
-        // Qwen2.5's vocabulary at 2 x 8192 tokens in the default 512 MiB: 1766 rows fit, 1664 taken.
-        assertEquals(1664, LmHeadLossChunking.chunkTokens(16384, 151936, LmHeadLossChunking.DEFAULT_WORKSPACE_BYTES));
+        // Qwen2.5's vocabulary at 2 x 8192 tokens in the default 2 GiB: 7067 rows fit, 7040 taken; in 512 MiB 1664.
+        assertEquals(7040, LmHeadLossChunking.chunkTokens(16384, 151936, LmHeadLossChunking.DEFAULT_WORKSPACE_BYTES));
+        assertEquals(1664, LmHeadLossChunking.chunkTokens(16384, 151936, 512L << 20));
         // Whatever the workspace, a chunk's logits stay below 2^31 elements (the cross-entropy kernel's offsets).
         int capped = LmHeadLossChunking.chunkTokens(1 << 20, 151936, 1L << 40);
         assertTrue((long) capped * 151936 <= Integer.MAX_VALUE, "chunk " + capped);

@@ -37,12 +37,12 @@ class QwenLossChunkingMemoryTest {
         Operator.LmHeadCrossEntropy head = chunked.kernels().fused().graph().nodes().stream()
                 .map(n -> n.op()).filter(op -> op instanceof Operator.LmHeadCrossEntropy)
                 .map(op -> (Operator.LmHeadCrossEntropy) op).findFirst().orElseThrow();
-        assertEquals(1664, head.chunk());
-        assertEquals(10, head.chunks());
+        assertEquals(7040, head.chunk());
+        assertEquals(3, head.chunks());
         long workspace = 2L * head.chunk() * VOCAB;
         long logits = 2L * tokens * VOCAB;
         long largest = chunked.kernels().buffers().stream().mapToLong(v -> v.type().bytes()).max().orElseThrow();
-        assertTrue(largest < logits / 4, "no buffer near the logits' size: largest " + largest);
+        assertTrue(largest < logits / 2, "no buffer near the logits' size: largest " + largest);
         assertTrue(chunked.kernels().buffers().stream().anyMatch(v -> v.type().bytes() == workspace));
 
         // Whole logits at this shape exceed the cross-entropy kernel's 2^31 elements: refused, in one line.

@@ -9,7 +9,8 @@ final class LossWorkspaceOption {
     private LossWorkspaceOption() {}
 
     static final String DESCRIPTION = "MiB for one chunk of the LM head's logits: the head and the loss run over chunks"
-            + " of tokens that fit it (default: 512; 0: the whole micro-batch's logits at once)";
+            + " of tokens that fit it (default: " + (LmHeadLossChunking.DEFAULT_WORKSPACE_BYTES >> 20)
+            + "; 0: the whole micro-batch's logits at once)";
 
     /**
      * The workspace in bytes, empty for the default; refused in one line when negative or when it cannot hold
