@@ -288,17 +288,26 @@ public final class KernelFormation {
                 b.put("residual", otherInput(add, root.outputs().getFirst()));
                 b.put("c", add.outputs().getFirst());
             }, () -> b.put("c", root.outputs().getFirst()));
-            GemmKernel kernel = GemmKernels.forProblem(problem);
+            launchGemm(GemmKernels.forProblem(problem), b, Map.of());
+        }
+
+        /**
+         * A GEMM's launch; with split K the kernel writes each K range's sums into a slice of a scratch in C's
+         * place, and a second launch adds them to C in order.
+         */
+        private void launchGemm(GemmKernel kernel, Map<String, Value> buffers, Map<String, Argument> slices) {
             if (kernel.splits() == 1) {
-                launch(kernel, b);
+                launch(kernel, buffers, slices);
                 return;
             }
-            // Split K: each K range's sums into its slice of a scratch, then added to C in order.
-            Value c = b.remove("c");
-            Value partials = scratch("partials", DType.F32, kernel.splits(), problem.m(), problem.n());
+            Map<String, Value> b = new LinkedHashMap<>(buffers);
+            Map<String, Argument> s = new LinkedHashMap<>(slices);
+            Argument c = s.containsKey("c") ? s.remove("c") : new Argument.Buffer(b.remove("c"));
+            GemmProblem p = kernel.problem();
+            Value partials = scratch("partials" + launches.size(), DType.F32, kernel.splits(), p.m(), p.n());
             b.put("partials", partials);
-            launch(kernel, b);
-            launch(kernel.splitReduction(), Map.of("c", c, "partials", partials));
+            launch(kernel, b, s);
+            launch(kernel.splitReduction(), Map.of("partials", partials), Map.of("c", c));
         }
 
         private void attentionBackward(Node root, AttentionShape shape) {
@@ -365,17 +374,17 @@ public final class KernelFormation {
                 if (h.bias()) {
                     fprop.put("bias", in(root, 2));
                 }
-                launch(GemmKernels.forProblem(GemmProblem.bf16(rows, h.vocab(), h.dim(), OperandLayout.K_MAJOR,
+                launchGemm(GemmKernels.forProblem(GemmProblem.bf16(rows, h.vocab(), h.dim(), OperandLayout.K_MAJOR,
                         OperandLayout.K_MAJOR, fpropEpilogue).withPitches(new GemmProblem.Pitches(h.dim(), h.dim(), pitch))),
                         fprop, Map.of("a", xRows));
                 launch(new CrossEntropyFused(rows, h.vocab(), pitch), bindings("logits", logits, "loss_weight", lossWeight),
                         Map.of("targets", new Argument.Buffer(targets, first), "losses", new Argument.Buffer(losses, first)));
                 // dX[rows, D] = dlogits·W: canonical B is Wᵀ, read as W itself (MN-major).
-                launch(GemmKernels.forProblem(GemmProblem.bf16(rows, h.dim(), h.vocab(), OperandLayout.K_MAJOR,
+                launchGemm(GemmKernels.forProblem(GemmProblem.bf16(rows, h.dim(), h.vocab(), OperandLayout.K_MAJOR,
                         OperandLayout.MN_MAJOR, GemmEpilogue.store(DType.BF16)).withPitches(new GemmProblem.Pitches(pitch, h.dim(), h.dim()))),
                         bindings("a", logits, "b", weight), Map.of("c", new Argument.Buffer(dx, first * h.dim())));
                 // dW[V, D] += dlogitsᵀ·X over the chunk's tokens: both operands read as they lie (MN-major).
-                launch(GemmKernels.forProblem(GemmProblem.bf16(h.vocab(), h.dim(), rows, OperandLayout.MN_MAJOR,
+                launchGemm(GemmKernels.forProblem(GemmProblem.bf16(h.vocab(), h.dim(), rows, OperandLayout.MN_MAJOR,
                         OperandLayout.MN_MAJOR, GemmEpilogue.accumulateF32()).withPitches(new GemmProblem.Pitches(pitch, h.dim(), h.dim()))),
                         bindings("a", logits, "c", weightGrad), Map.of("b", xRows));
                 if (h.bias()) {

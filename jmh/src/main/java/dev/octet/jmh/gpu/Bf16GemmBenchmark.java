@@ -1,6 +1,5 @@
 package dev.octet.jmh.gpu;
 
-import dev.octet.compiler.cuda.CudaKernel;
 import dev.octet.compiler.cuda.gemm.GemmEpilogue;
 import dev.octet.compiler.cuda.gemm.GemmKernels;
 import dev.octet.compiler.cuda.gemm.GemmProblem;
@@ -9,7 +8,6 @@ import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Setup;
 
-import java.util.List;
 
 /**
  * The BF16 GEMM that {@code GemmKernels.forProblem} picks, at the same shapes as {@link Fp8GemmBenchmark}, with
@@ -20,7 +18,8 @@ import java.util.List;
 public class Bf16GemmBenchmark extends GpuKernelBenchmark {
     @Param({"gpt2_fc_fprop", "gpt2_fc_dgrad", "gpt2_fc_wgrad", "qwen_up_fprop", "qwen_up_dgrad", "qwen_up_wgrad",
             "qwen_up_fprop_16k", "qwen_up_dgrad_16k", "qwen_up_wgrad_16k", "qwen_lm_head_fprop", "qwen_lm_head_dgrad",
-            "qwen_lm_head_wgrad", "square_4096", "square_8192"})
+            "qwen_lm_head_wgrad", "qwen_kv_wgrad_16k", "qwen_o_wgrad_16k", "gpt2_attn_wgrad_32k", "square_4096",
+            "square_8192"})
     public String shape;
 
     @Setup(Level.Trial)
@@ -29,11 +28,10 @@ public class Bf16GemmBenchmark extends GpuKernelBenchmark {
         GemmShape s = GemmShape.named(shape);
         GemmProblem problem = problem(shape);
         GemmEpilogue epilogue = problem.epilogue();
-        CudaKernel kernel = GemmKernels.forProblem(problem).emit();
         tensors.uniform("a", DType.BF16, (long) s.m * s.k, -1f, 1f)
                 .uniform("b", DType.BF16, (long) s.n * s.k, -0.05f, 0.05f)
                 .zeros("c", epilogue.output(), (long) s.m * s.n);
-        prepare(List.of(tensors.bind(kernel)), new KernelTimer.Work.Flops(problem.flops()));
+        prepare(tensors.bindGemm(GemmKernels.forProblem(problem)), new KernelTimer.Work.Flops(problem.flops()));
     }
 
     static GemmProblem problem(String shape) {

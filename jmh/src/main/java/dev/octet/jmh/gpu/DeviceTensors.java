@@ -2,6 +2,7 @@ package dev.octet.jmh.gpu;
 
 import dev.octet.compiler.cuda.CudaKernel;
 import dev.octet.compiler.cuda.KernelParam;
+import dev.octet.compiler.cuda.gemm.GemmKernel;
 import dev.octet.compiler.ir.DType;
 import dev.octet.gpu.DeviceBuffer;
 import dev.octet.gpu.KernelArg;
@@ -55,6 +56,18 @@ public final class DeviceTensors implements AutoCloseable {
      * {@code kernel} ready to queue: each buffer parameter bound to the buffer of the same name, or to the one
      * {@code renames} maps it to ({@code param, buffer, param, buffer, ...}).
      */
+    /**
+     * The launches of one GEMM over the tensors named a, b, [bias], [residual] and c: the kernel, and with split K
+     * a {@code partials} scratch for its K ranges and the reduction that adds them into c (both timed).
+     */
+    public List<Launch> bindGemm(GemmKernel gemm) {
+        if (gemm.splits() == 1) {
+            return List.of(bind(gemm.emit()));
+        }
+        zeros("partials", DType.F32, (long) gemm.splits() * gemm.problem().m() * gemm.problem().n());
+        return List.of(bind(gemm.emit()), bind(gemm.splitReduction().emit()));
+    }
+
     public Launch bind(CudaKernel kernel, String... renames) {
         if (renames.length % 2 != 0) {
             throw new IllegalArgumentException("renames come in pairs: parameter, buffer");

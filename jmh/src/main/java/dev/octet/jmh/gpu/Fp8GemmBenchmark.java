@@ -13,7 +13,6 @@ import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Setup;
 
-import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -69,15 +68,7 @@ public class Fp8GemmBenchmark extends GpuKernelBenchmark {
                 .uniform("b", DType.E4M3, (long) s.n * s.k, -fmax, fmax)
                 .constant("b_scales", ((GemmOperand.Fp8) problem.b()).scaleGrid(s.n, s.k).scaleCount(), 0x1p-14f)
                 .zeros("c", problem.epilogue().output(), (long) s.m * s.n);
-        List<Launch> launches = new ArrayList<>();
-        if (chosen.splits() > 1) {  // the K ranges' sums, then their reduction into C: both timed
-            tensors.zeros("partials", DType.F32, (long) chosen.splits() * s.m * s.n);
-            launches.add(tensors.bind(chosen.emit()));
-            launches.add(tensors.bind(chosen.splitReduction().emit()));
-        } else {
-            launches.add(tensors.bind(chosen.emit()));
-        }
-        prepare(launches, new KernelTimer.Work.Flops(problem.flops()));
+        prepare(tensors.bindGemm(chosen), new KernelTimer.Work.Flops(problem.flops()));
     }
 
     static GemmProblem problem(String shape, String recipe) {

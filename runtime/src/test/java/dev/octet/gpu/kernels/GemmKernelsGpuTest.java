@@ -1,6 +1,7 @@
 package dev.octet.gpu.kernels;
 
 import dev.octet.compiler.cuda.KernelSpec;
+import dev.octet.compiler.cuda.gemm.Bf16WgmmaGemm;
 import dev.octet.compiler.cuda.gemm.Fp8WgmmaGemm;
 import dev.octet.compiler.cuda.gemm.GemmEpilogue;
 import dev.octet.compiler.cuda.gemm.GemmKernel;
@@ -207,6 +208,25 @@ class GemmKernelsGpuTest {
                     .input("b", HostArray.bf16(bLayout == OperandLayout.K_MAJOR ? b : Numbers.transpose(b, n, k)));
             double[] want = runEpilogue(ws, random, epilogue, m, n, acc, spec);
             compare(ws, spec.kernelName() + " (" + role + ")", epilogue, want, BF16_F32_BOUND);
+        }
+    }
+
+    /** BF16 weight gradients (both operands MN-major) with K split, ranges of unequal length and ragged tiles. */
+    @ParameterizedTest(name = "bf16 wgrad M={0} N={1} K={2} split {3} ways")
+    @CsvSource({"256, 384, 1280, 3", "300, 200, 1024, 2", "136, 264, 2048, 7"})
+    void bf16WgradWithSplitKMatchesLinear(int m, int n, int k, int splits) {
+        GemmProblem problem = GemmProblem.bf16(m, n, k, OperandLayout.MN_MAJOR, OperandLayout.MN_MAJOR,
+                GemmEpilogue.accumulateF32());
+        KernelSpec spec = Bf16WgmmaGemm.of(problem).withSplits(splits);
+        RandomTensors random = new RandomTensors(43);
+        float[] a = random.bf16Gaussian(m * k, Role.GRADIENT.std), b = random.bf16Gaussian(n * k, Role.ACTIVATION.std);
+        double[] exact = new double[m * n];
+        Linear.forward(exact, Numbers.toDouble(a), Numbers.toDouble(b), m, k, n, Rounding.EXACT);
+        try (DeviceWorkspace ws = GpuSession.get().workspace()) {
+            ws.input("a", HostArray.bf16(Numbers.transpose(a, m, k))).input("b", HostArray.bf16(Numbers.transpose(b, n, k)));
+            double[] want = runEpilogue(ws, random, GemmEpilogue.accumulateF32(), m, n, Numbers.toFloat(exact), spec);
+            compare(ws, spec.kernelName() + " (bf16 wgrad split " + splits + ")", GemmEpilogue.accumulateF32(), want,
+                    BF16_F32_BOUND);
         }
     }
 

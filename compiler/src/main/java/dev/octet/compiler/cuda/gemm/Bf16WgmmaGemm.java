@@ -27,14 +27,15 @@ import java.util.Objects;
  *
  * <p>Shared-memory layouts: a K-major operand is one box of {@code rows × 64} (a 128-byte row per operand row);
  * an MN-major one is panels of {@code 64 (K) × 64 (rows)}, 8 KiB apart, one box each. TMA zero-fills past the
- * edges, so any M, N and K run; the tensor maps need 16-byte row strides, i.e. the contiguous extent of each
- * operand a multiple of 8 ({@link #supports}; other shapes take {@link Bf16MmaGemm}).
+ * edges, so any M, N and K run; the tensor maps need 16-byte row strides, i.e. each operand's row pitch a
+ * multiple of 8 elements ({@link #supports}; other shapes take {@link Bf16MmaGemm}). K is split for weight
+ * gradients with few tiles as {@link Fp8WgmmaGemm}'s is.
  *
  * <p>Parameters: {@code a} and {@code b} as tensor maps over the BF16 operands as they lie ({@code [M,K]} or
  * {@code [K,M]}; {@code [N,K]} or {@code [K,N]}), then {@code [bias], [residual], c} as
- * {@link MmaGemmSource#epilogueParams} lists them.
+ * {@link MmaGemmSource#epilogueParams} lists them, or with split K {@code partials} (f32 {@code [splits, M, N]}).
  */
-public record Bf16WgmmaGemm(GemmProblem problem, int blockN, int stages) implements GemmKernel {
+public record Bf16WgmmaGemm(GemmProblem problem, int blockN, int stages, int splits) implements GemmKernel {
     static final int BLOCK_M = WarpSpecializedGemm.BLOCK_M, BLOCK_K = 64, WGMMA_K = 16;
     /** Elements of one 128-byte swizzled row: the width of an MN-major panel. */
     static final int PANEL = 64;
@@ -51,6 +52,25 @@ public record Bf16WgmmaGemm(GemmProblem problem, int blockN, int stages) impleme
             throw new IllegalArgumentException(stages + " stages of 128x" + blockN + "x64 need " + sharedBytes(blockN, stages)
                     + " bytes of shared memory; at most " + WarpSpecializedGemm.SHARED_LIMIT);
         }
+        if (splits < 1 || !WarpSpecializedGemm.everyRangeHoldsK(kBlocks(problem), splits)
+                || (splits > 1 && !WarpSpecializedGemm.splitsK(problem))) {
+            throw new IllegalArgumentException("K split " + splits + " ways: 1, or into ranges of whole K blocks ("
+                    + kBlocks(problem) + ") none of them empty, of C += A·Bᵀ into FP32 without bias");
+        }
+    }
+
+    /** Without split K. */
+    public Bf16WgmmaGemm(GemmProblem problem, int blockN, int stages) {
+        this(problem, blockN, stages, 1);
+    }
+
+    /** This kernel with K split {@code ways} ways ({@link Fp8WgmmaGemm} says how). */
+    public Bf16WgmmaGemm withSplits(int ways) {
+        return new Bf16WgmmaGemm(problem, blockN, stages, ways);
+    }
+
+    static int kBlocks(GemmProblem problem) {
+        return Math.ceilDiv(problem.k(), BLOCK_K);
     }
 
     /** Whether this template runs {@code problem}. */
@@ -81,7 +101,10 @@ public record Bf16WgmmaGemm(GemmProblem problem, int blockN, int stages) impleme
         int blockN = problem.n() <= 64 ? 64
                 : problem.n() > 128 && (long) rowTiles * Math.ceilDiv(problem.n(), 256) >= GemmTileHeuristic.SM_COUNT ? 256
                 : 128;
-        return withTiles(problem, blockN);
+        Bf16WgmmaGemm unsplit = withTiles(problem, blockN);
+        // ~450 TFLOP/s a K block's products ran at in the H200's BF16 weight gradients
+        return unsplit.withSplits(WarpSpecializedGemm.chosenSplits(problem, unsplit.tiles(), kBlocks(problem),
+                2.0 * BLOCK_M * blockN * BLOCK_K / 450e12));
     }
 
     /** Column tiles of {@code blockN} and as many stages (up to 8) as fit in shared memory. */
@@ -107,7 +130,8 @@ public record Bf16WgmmaGemm(GemmProblem problem, int blockN, int stages) impleme
     public String kernelName() {
         return "bf16_wgmma_m" + problem.m() + "_n" + problem.n() + "_k" + problem.k()
                 + "_a_" + layoutA().tag() + "_b_" + layoutB().tag()
-                + "_" + problem.epilogue().tag() + problem.pitchTag() + "_t128x" + blockN + "_s" + stages;
+                + "_" + problem.epilogue().tag() + problem.pitchTag() + "_t128x" + blockN + "_s" + stages
+                + (splits > 1 ? "_split" + splits : "");
     }
 
     @Override
@@ -115,19 +139,25 @@ public record Bf16WgmmaGemm(GemmProblem problem, int blockN, int stages) impleme
         List<KernelParam> params = new ArrayList<>(List.of(
                 KernelParam.tensorMapIn("a", DType.BF16, view(layoutA(), problem.m(), problem.pitches().a(), BLOCK_M)),
                 KernelParam.tensorMapIn("b", DType.BF16, view(layoutB(), problem.n(), problem.pitches().b(), blockN))));
-        params.addAll(MmaGemmSource.epilogueParams(problem.epilogue()));
+        if (splits > 1) {
+            params.add(KernelParam.out("partials", DType.F32));
+        } else {
+            params.addAll(MmaGemmSource.epilogueParams(problem.epilogue()));
+        }
         String name = kernelName();
         int sharedBytes = sharedBytes(blockN, stages);
         String description = """
                 %s
                 C[M,N] = A[M,K] · B[N,K]ᵀ, M=%d N=%d K=%d, BF16 on Hopper tensor cores (wgmma m64n%dk16), FP32 accumulation.
                 A: bf16 %s. B: bf16 %s. Both read by TMA with the 128-byte swizzle.
-                %s.
+                %s.%s
                 Tiles 128x%dx64, %d tiles on a persistent grid of %d blocks; 1 producer + %d consumer warpgroups;
                 %d TMA stages, %d bytes of dynamic shared memory.
                 Oracle: dev.octet.cpu.ops.Linear.""".formatted(
                 name, problem.m(), problem.n(), problem.k(), blockN, Bf16MmaGemm.describe(layoutA(), "M"),
-                Bf16MmaGemm.describe(layoutB(), "N"), MmaGemmSource.describe(problem.epilogue()), blockN, tiles(),
+                Bf16MmaGemm.describe(layoutB(), "N"), MmaGemmSource.describe(problem.epilogue()), splits == 1 ? ""
+                        : "\nK split " + splits + " ways: partials[s] = the sums over the s-th K range (f32 [" + splits
+                        + ", M, N]); then " + SplitKReduce.describe(), blockN, tiles(),
                 gridBlocks(), WarpSpecializedGemm.CONSUMERS, stages, sharedBytes);
         String source = CudaPrelude.kernelSource(description, HopperPrelude.source() + "\n" + body(name, params));
         return new CudaKernel(name, source, LaunchGeometry.linear(gridBlocks(), WarpSpecializedGemm.THREADS, sharedBytes),
@@ -146,7 +176,7 @@ public record Bf16WgmmaGemm(GemmProblem problem, int blockN, int stages) impleme
 
     /** Blocks of the persistent grid: at most one per SM. */
     private int gridBlocks() {
-        return Math.min(tiles(), GemmTileHeuristic.SM_COUNT);
+        return Math.min(tiles() * splits, GemmTileHeuristic.SM_COUNT);
     }
 
     private String body(String name, List<KernelParam> params) {
@@ -166,8 +196,11 @@ public record Bf16WgmmaGemm(GemmProblem problem, int blockN, int stages) impleme
                 constexpr unsigned A_K_STEP = A_MN_MAJOR ? 16 * 128 / 16 : 32 / 16;
                 constexpr unsigned B_K_STEP = B_MN_MAJOR ? 16 * 128 / 16 : 32 / 16;
                 constexpr int CLUSTER = 1, UNITS_N = TILES_N, UNITS = TILES_M * UNITS_N;
+                // Split K: work w is unit w %% UNITS over the K blocks of range w / UNITS (KB_SPLIT each, the last the rest).
+                constexpr int SPLITS = %d, KB_SPLIT = (K_BLOCKS + SPLITS - 1) / SPLITS, WORK = UNITS * SPLITS;
                 """.formatted(problem.m(), problem.n(), problem.k(), problem.pitches().c(), BLOCK_M, blockN, BLOCK_K, stages,
-                WarpSpecializedGemm.GROUP_M, WarpSpecializedGemm.THREADS, WarpSpecializedGemm.CONSUMERS, PANEL, aMn, bMn);
+                WarpSpecializedGemm.GROUP_M, WarpSpecializedGemm.THREADS, WarpSpecializedGemm.CONSUMERS, PANEL, aMn, bMn,
+                splits);
         return constants + "\n" + wgmmaFunction(aMn, bMn) + "\n" + WarpSpecializedGemm.TILE_ORDER + """
 
                 // One operand's share of a stage: a K-major box of `rows` x BK, or rows / PANEL MN-major panels of BK x PANEL.
@@ -205,10 +238,11 @@ public record Bf16WgmmaGemm(GemmProblem problem, int blockN, int stages) impleme
                             prefetch_tensor_map(&a);
                             prefetch_tensor_map(&b);
                             int stage = 0, phase = 0;
-                            for (int u = blockIdx.x; u < UNITS; u += gridDim.x) {
+                            for (int w = blockIdx.x; w < WORK; w += gridDim.x) {
+                                const int u = w %% UNITS, kb_begin = w / UNITS * KB_SPLIT, kb_end = min(K_BLOCKS, kb_begin + KB_SPLIT);
                                 int tm, tn;
                                 tile_of(u, 0, tm, tn);
-                                for (int kb = 0; kb < K_BLOCKS; ++kb) {
+                                for (int kb = kb_begin; kb < kb_end; ++kb) {
                                     mbar_wait(&empty[stage], phase ^ 1);
                                     mbar_arrive_expect_tx(&full[stage], STAGE_BYTES);
                                     unsigned char* dst = smem + stage * STAGE_BYTES;
@@ -234,10 +268,11 @@ public record Bf16WgmmaGemm(GemmProblem problem, int blockN, int stages) impleme
                         const unsigned long long desc_b0 = B_MN_MAJOR ? wgmma_desc_mn128b(b0, PANEL_BYTES) : wgmma_desc_k128b(b0);
                         bool late = false;  // see mbar_wait_or_late: the accumulators are in flight across the waits
                         int stage = 0, phase = 0;
-                        for (int u = blockIdx.x; u < UNITS; u += gridDim.x) {
+                        for (int w = blockIdx.x; w < WORK; w += gridDim.x) {
+                            const int u = w %% UNITS, kb_begin = w / UNITS * KB_SPLIT, kb_end = min(K_BLOCKS, kb_begin + KB_SPLIT);
                             int tm, tn;
                             tile_of(u, 0, tm, tn);
-                            const int row0 = tm * BM, col0 = tn * BN;
+                            const int row0 = tm * BM, col0 = tn * BN;%6$s
                             // Zeroed here rather than by the first wgmma's scale-d: ptxas (NVRTC 12.6) serialises the wgmmas
                             // (C7515) when the accumulators enter the pipeline undefined.
                             float acc[MT][NT][4];
@@ -246,7 +281,7 @@ public record Bf16WgmmaGemm(GemmProblem problem, int blockN, int stages) impleme
                                 #pragma unroll
                                 for (int e = 0; e < 4; ++e) acc[0][j][e] = 0.0f;
                             int previous = -1;  // the stage of the group still running
-                            for (int kb = 0; kb < K_BLOCKS; ++kb) {
+                            for (int kb = kb_begin; kb < kb_end; ++kb) {
                                 mbar_wait_or_late(&full[stage], phase, late);
                                 const unsigned offset = (unsigned) (stage * STAGE_BYTES) >> 4;
                                 #pragma unroll
@@ -284,7 +319,8 @@ public record Bf16WgmmaGemm(GemmProblem problem, int blockN, int stages) impleme
                 """.formatted(name, CudaKernel.signature(params),
                 HopperPrelude.setMaxRegisters(false, WarpSpecializedGemm.PRODUCER_REGISTERS),
                 HopperPrelude.setMaxRegisters(true, WarpSpecializedGemm.CONSUMER_REGISTERS),
-                MmaGemmSource.epilogue(problem.epilogue()).indent(8));
+                MmaGemmSource.epilogue(splits > 1 ? GemmEpilogue.store(DType.F32) : problem.epilogue()).indent(8),
+                splits > 1 ? "\n                            float* __restrict__ c = partials + (size_t) (w / UNITS) * M * N;  // this K range's slice" : "");
     }
 
     /** {@code wgmma_m64k16(d, descA, descB, accumulate)}: one m64n{blockN}k16 into the NT x 4 accumulators. */

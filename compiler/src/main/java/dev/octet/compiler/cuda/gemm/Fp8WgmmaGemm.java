@@ -77,7 +77,8 @@ public record Fp8WgmmaGemm(GemmProblem problem, int blockN, int stages, int clus
             throw new IllegalArgumentException(stages + " stages of 128x" + blockN + "x128 need "
                     + sharedBytes(problem, blockN, stages) + " bytes of shared memory; at most " + SHARED_LIMIT);
         }
-        if (splits < 1 || !everyRangeHoldsK(kBlocks(problem), splits) || (splits > 1 && (cluster != 1 || !splitsK(problem)))) {
+        if (splits < 1 || !WarpSpecializedGemm.everyRangeHoldsK(kBlocks(problem), splits)
+                || (splits > 1 && (cluster != 1 || !WarpSpecializedGemm.splitsK(problem)))) {
             throw new IllegalArgumentException("K split " + splits + " ways: 1, or into ranges of whole K blocks ("
                     + kBlocks(problem) + ") none of them empty, of C += A·Bᵀ into FP32 without bias or clusters");
         }
@@ -119,11 +120,13 @@ public record Fp8WgmmaGemm(GemmProblem problem, int blockN, int stages, int clus
 
     /**
      * Column tiles of 128 (64 for narrow outputs), no clusters, as many stages as fit, and K split as
-     * {@link #chosenSplits} estimates fastest.
+     * {@link WarpSpecializedGemm#chosenSplits} estimates fastest.
      */
     public static Fp8WgmmaGemm of(GemmProblem problem) {
         Fp8WgmmaGemm unsplit = withTiles(problem, problem.n() <= 64 ? 64 : 128, 1);
-        return unsplit.withSplits(chosenSplits(problem, unsplit.tiles()));
+        // ~600 TFLOP/s a K block's products ran at in the H200's FP8 weight gradients
+        return unsplit.withSplits(WarpSpecializedGemm.chosenSplits(problem, unsplit.tiles(), kBlocks(problem),
+                2.0 * BLOCK_M * unsplit.blockN() * BLOCK_K / 600e12));
     }
 
     /** This kernel with K split {@code ways} ways. */
@@ -131,48 +134,8 @@ public record Fp8WgmmaGemm(GemmProblem problem, int blockN, int stages, int clus
         return new Fp8WgmmaGemm(problem, blockN, stages, cluster, ways);
     }
 
-    /** Whether K may be split: C += A·Bᵀ into FP32, nothing else in the epilogue. */
-    static boolean splitsK(GemmProblem problem) {
-        return problem.epilogue().equals(GemmEpilogue.accumulateF32()) && problem.dense();
-    }
-
-    /** Ranges of ceil(kBlocks / ways) K blocks, the last one the rest: whether that rest is not empty. */
-    static boolean everyRangeHoldsK(int kBlocks, int ways) {
-        return ways >= 1 && (long) (ways - 1) * Math.ceilDiv(kBlocks, ways) < kBlocks;
-    }
-
     static int kBlocks(GemmProblem problem) {
         return Math.ceilDiv(problem.k(), BLOCK_K);
-    }
-
-    /**
-     * The split of K with the least estimated time, in units of one K block of one tile on one SM (~0.9 µs for the
-     * wgrads on the H200): waves of work units times their K blocks (plus ~2 for a unit's fill and epilogue), and
-     * for a split, the partial sums' traffic (written, read back, and C read and written: 8·(splits + 1) bytes an
-     * element at ~3 TB/s). Ranges of at least 4 K blocks; none below 2 ways when one wave holds every tile anyway.
-     */
-    static int chosenSplits(GemmProblem problem, int tiles) {
-        if (!splitsK(problem)) {
-            return 1;
-        }
-        int kBlocks = kBlocks(problem);
-        double kBlockSeconds = 0.9e-6, bytesPerSecond = 3.0e12;
-        int best = 1;
-        double bestCost = Double.MAX_VALUE;
-        for (int ways = 1; ways <= 16 && Math.ceilDiv(kBlocks, ways) >= 4; ways++) {
-            int perSplit = Math.ceilDiv(kBlocks, ways);
-            if (!everyRangeHoldsK(kBlocks, ways)) {
-                continue;
-            }
-            double waves = Math.ceil((double) tiles * ways / GemmTileHeuristic.SM_COUNT);
-            double traffic = ways == 1 ? 0 : 8.0 * (ways + 1) * problem.m() * problem.n() / bytesPerSecond / kBlockSeconds;
-            double cost = waves * (perSplit + 2) + traffic;
-            if (cost < bestCost * 0.95) {  // a split must win clearly
-                best = ways;
-                bestCost = cost;
-            }
-        }
-        return best;
     }
 
     /**

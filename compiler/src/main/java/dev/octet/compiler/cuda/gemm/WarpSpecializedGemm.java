@@ -17,6 +17,45 @@ final class WarpSpecializedGemm {
     /** Dynamic shared memory one block may have on sm_90 (227 KiB). */
     static final int SHARED_LIMIT = 227 * 1024;
 
+    /** Whether K may be split: C += A·Bᵀ into FP32, nothing else in the epilogue, every matrix dense. */
+    static boolean splitsK(GemmProblem problem) {
+        return problem.epilogue().equals(GemmEpilogue.accumulateF32()) && problem.dense();
+    }
+
+    /** Ranges of ceil(kBlocks / ways) K blocks, the last one the rest: whether that rest is not empty. */
+    static boolean everyRangeHoldsK(int kBlocks, int ways) {
+        return ways >= 1 && (long) (ways - 1) * Math.ceilDiv(kBlocks, ways) < kBlocks;
+    }
+
+    /**
+     * The split of K with the least estimated time, in units of one K block of one tile on one SM (taking
+     * {@code kBlockSeconds} at the rate the template reaches, times the SMs): waves of work units times their K
+     * blocks (plus ~2 for a unit's fill and epilogue), and for a split, the partial sums' traffic (written, read
+     * back, and C read and written: 8·(splits + 1) bytes an element at ~3 TB/s). Ranges of at least 4 K blocks, and
+     * a split must win by 5%.
+     */
+    static int chosenSplits(GemmProblem problem, int tiles, int kBlocks, double kBlockSeconds) {
+        if (!splitsK(problem)) {
+            return 1;
+        }
+        double smSeconds = kBlockSeconds * GemmTileHeuristic.SM_COUNT, bytesPerSecond = 3.0e12;
+        int best = 1;
+        double bestCost = Double.MAX_VALUE;
+        for (int ways = 1; ways <= 16 && Math.ceilDiv(kBlocks, ways) >= 4; ways++) {
+            if (!everyRangeHoldsK(kBlocks, ways)) {
+                continue;
+            }
+            double waves = Math.ceil((double) tiles * ways / GemmTileHeuristic.SM_COUNT);
+            double traffic = ways == 1 ? 0 : 8.0 * (ways + 1) * problem.m() * problem.n() / bytesPerSecond / smSeconds;
+            double cost = waves * (Math.ceilDiv(kBlocks, ways) + 2) + traffic;
+            if (cost < bestCost * 0.95) {
+                best = ways;
+                bestCost = cost;
+            }
+        }
+        return best;
+    }
+
     /** Output tiles of {@code problem} at {@value #BLOCK_M} × {@code blockN}. */
     static int tiles(GemmProblem problem, int blockN) {
         return Math.ceilDiv(problem.m(), BLOCK_M) * Math.ceilDiv(problem.n(), blockN);
