@@ -52,11 +52,7 @@ public record Bf16WgmmaGemm(GemmProblem problem, int blockN, int stages, int spl
             throw new IllegalArgumentException(stages + " stages of 128x" + blockN + "x64 need " + sharedBytes(blockN, stages)
                     + " bytes of shared memory; at most " + WarpSpecializedGemm.SHARED_LIMIT);
         }
-        if (splits < 1 || !WarpSpecializedGemm.everyRangeHoldsK(kBlocks(problem), splits)
-                || (splits > 1 && !WarpSpecializedGemm.splitsK(problem))) {
-            throw new IllegalArgumentException("K split " + splits + " ways: 1, or into ranges of whole K blocks ("
-                    + kBlocks(problem) + ") none of them empty, of C += A·Bᵀ into FP32 without bias");
-        }
+        WarpSpecializedGemm.checkSplits(problem, kBlocks(problem), splits, false);
     }
 
     /** Without split K. */
@@ -155,9 +151,8 @@ public record Bf16WgmmaGemm(GemmProblem problem, int blockN, int stages, int spl
                 %d TMA stages, %d bytes of dynamic shared memory.
                 Oracle: dev.octet.cpu.ops.Linear.""".formatted(
                 name, problem.m(), problem.n(), problem.k(), blockN, Bf16MmaGemm.describe(layoutA(), "M"),
-                Bf16MmaGemm.describe(layoutB(), "N"), MmaGemmSource.describe(problem.epilogue()), splits == 1 ? ""
-                        : "\nK split " + splits + " ways: partials[s] = the sums over the s-th K range (f32 [" + splits
-                        + ", M, N]); then " + SplitKReduce.describe(), blockN, tiles(),
+                Bf16MmaGemm.describe(layoutB(), "N"), MmaGemmSource.describe(problem.epilogue()), SplitKReduce.describeSplit(splits),
+                blockN, tiles(),
                 gridBlocks(), WarpSpecializedGemm.CONSUMERS, stages, sharedBytes);
         String source = CudaPrelude.kernelSource(description, HopperPrelude.source() + "\n" + body(name, params));
         return new CudaKernel(name, source, LaunchGeometry.linear(gridBlocks(), WarpSpecializedGemm.THREADS, sharedBytes),
@@ -320,7 +315,7 @@ public record Bf16WgmmaGemm(GemmProblem problem, int blockN, int stages, int spl
                 HopperPrelude.setMaxRegisters(false, WarpSpecializedGemm.PRODUCER_REGISTERS),
                 HopperPrelude.setMaxRegisters(true, WarpSpecializedGemm.CONSUMER_REGISTERS),
                 MmaGemmSource.epilogue(splits > 1 ? GemmEpilogue.store(DType.F32) : problem.epilogue()).indent(8),
-                splits > 1 ? "\n                            float* __restrict__ c = partials + (size_t) (w / UNITS) * M * N;  // this K range's slice" : "");
+                "\n" + SplitKReduce.partialsSlice(splits).indent(28).stripTrailing());
     }
 
     /** {@code wgmma_m64k16(d, descA, descB, accumulate)}: one m64n{blockN}k16 into the NT x 4 accumulators. */

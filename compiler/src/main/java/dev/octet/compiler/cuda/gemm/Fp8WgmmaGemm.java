@@ -77,11 +77,7 @@ public record Fp8WgmmaGemm(GemmProblem problem, int blockN, int stages, int clus
             throw new IllegalArgumentException(stages + " stages of 128x" + blockN + "x128 need "
                     + sharedBytes(problem, blockN, stages) + " bytes of shared memory; at most " + SHARED_LIMIT);
         }
-        if (splits < 1 || !WarpSpecializedGemm.everyRangeHoldsK(kBlocks(problem), splits)
-                || (splits > 1 && (cluster != 1 || !WarpSpecializedGemm.splitsK(problem)))) {
-            throw new IllegalArgumentException("K split " + splits + " ways: 1, or into ranges of whole K blocks ("
-                    + kBlocks(problem) + ") none of them empty, of C += A·Bᵀ into FP32 without bias or clusters");
-        }
+        WarpSpecializedGemm.checkSplits(problem, kBlocks(problem), splits, cluster != 1);
     }
 
     /** Without split K. */
@@ -207,9 +203,8 @@ public record Fp8WgmmaGemm(GemmProblem problem, int blockN, int stages, int clus
                 name, problem.m(), problem.n(), problem.k(), blockN, a.dtype().irName(), b.dtype().irName(),
                 a.dtype().irName(), a.granularity().describe(), aGrid.scaleRows(), aGrid.scaleCols(),
                 b.dtype().irName(), b.granularity().describe(), bGrid.scaleRows(), bGrid.scaleCols(),
-                chunk, MmaGemmSource.describe(problem.epilogue()), splits == 1 ? "" : "\nK split " + splits
-                        + " ways: partials[s] = the sums over the s-th K range (f32 [" + splits + ", M, N]); then "
-                        + SplitKReduce.describe(), blockN, tiles(), gridBlocks(), cluster, CONSUMERS,
+                chunk, MmaGemmSource.describe(problem.epilogue()), SplitKReduce.describeSplit(splits), blockN, tiles(),
+                gridBlocks(), cluster, CONSUMERS,
                 stages, sharedBytes);
         String source = CudaPrelude.kernelSource(description,
                 HopperPrelude.source() + "\n" + body(name, a, b, aGrid, bGrid, chunk, params));
@@ -412,7 +407,7 @@ public record Fp8WgmmaGemm(GemmProblem problem, int blockN, int stages, int clus
                 MmaGemmSource.epilogue(splits > 1 ? GemmEpilogue.store(DType.F32) : problem.epilogue()).indent(8),
                 cluster > 1 ? "__cluster_dims__(" + cluster + ", 1, 1) " : "",
                 kLoop(bScales, promote),
-                splits > 1 ? "            float* __restrict__ c = partials + (size_t) (w / UNITS) * M * N;  // this K range's slice" : "");
+                SplitKReduce.partialsSlice(splits).indent(12).stripTrailing());
     }
 
     /**

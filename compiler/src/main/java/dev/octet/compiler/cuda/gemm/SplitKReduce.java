@@ -30,6 +30,20 @@ public record SplitKReduce(int m, int n, int splits) implements KernelSpec {
         return "c[m,n] += (partials[0][m,n] + partials[1][m,n] + ...) in FP32, in order (SplitKReduce)";
     }
 
+    /** What a GEMM kernel's description adds when it splits K {@code splits} ways: empty for 1. */
+    static String describeSplit(int splits) {
+        return splits == 1 ? "" : "\nK split " + splits + " ways: partials[s] = the sums over the s-th K range (f32 ["
+                + splits + ", M, N]); then " + describe();
+    }
+
+    /**
+     * The line a split GEMM's consumers run before the epilogue, given work unit {@code w} of a grid over UNITS
+     * tiles: their K range's slice of the partials, under the name the epilogue writes ({@code c}).
+     */
+    static String partialsSlice(int splits) {
+        return splits == 1 ? "" : "float* __restrict__ c = partials + (size_t) (w / UNITS) * M * N;  // this K range's slice";
+    }
+
     @Override
     public String kernelName() {
         return "split_k_reduce_" + m + "x" + n + "_s" + splits;

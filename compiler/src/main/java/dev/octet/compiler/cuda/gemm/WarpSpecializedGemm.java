@@ -22,6 +22,14 @@ final class WarpSpecializedGemm {
         return problem.epilogue().equals(GemmEpilogue.accumulateF32()) && problem.dense();
     }
 
+    /** Refuses a split of K a template cannot run: into empty ranges, or of anything but C += A·Bᵀ into FP32. */
+    static void checkSplits(GemmProblem problem, int kBlocks, int splits, boolean clustered) {
+        if (splits < 1 || !everyRangeHoldsK(kBlocks, splits) || (splits > 1 && (clustered || !splitsK(problem)))) {
+            throw new IllegalArgumentException("K split " + splits + " ways: 1, or into ranges of whole K blocks ("
+                    + kBlocks + ") none of them empty, of C += A·Bᵀ into FP32 without bias, pitches or clusters");
+        }
+    }
+
     /** Ranges of ceil(kBlocks / ways) K blocks, the last one the rest: whether that rest is not empty. */
     static boolean everyRangeHoldsK(int kBlocks, int ways) {
         return ways >= 1 && (long) (ways - 1) * Math.ceilDiv(kBlocks, ways) < kBlocks;
