@@ -140,6 +140,34 @@ class GemmSpecValidationTest {
                 () -> new Fp8WgmmaGemm(fp8(64, 64, 256, Granularity.group(128), Granularity.block(128)), 128, 4, 4));
     }
 
+    /**
+     * K is split only for C += A·Bᵀ into FP32 with few tiles over a long K, into non-empty ranges; a split kernel
+     * writes {@code partials} in C's place and its reduction reads them; padded rows are not split.
+     */
+    @Test
+    void kIsSplitForFewTileWeightGradientsOnly() {
+        Granularity tokens = Granularity.group(128);
+        GemmProblem kv = GemmProblem.fp8(256, 1536, 16384, Fp8Format.E4M3, tokens, Fp8Format.E4M3, tokens,
+                GemmEpilogue.accumulateF32());
+        GemmKernel split = GemmKernels.forProblem(kv);
+        assertEquals(5, split.splits(), "24 tiles over 128 K blocks");
+        assertEquals(List.of("a", "a_scales", "b", "b_scales", "partials"),
+                split.emit().params().stream().map(KernelParam::name).toList());
+        assertEquals(new SplitKReduce(256, 1536, 5), split.splitReduction());
+        assertEquals(1, GemmKernels.forProblem(GemmProblem.fp8(8960, 1536, 16384, Fp8Format.E4M3, tokens, Fp8Format.E4M3,
+                tokens, GemmEpilogue.accumulateF32())).splits(), "840 tiles fill the SMs");
+        assertEquals(1, GemmKernels.forProblem(kv.withEpilogue(GemmEpilogue.store(DType.F32))).splits(), "a store is not split");
+        GemmProblem bf16 = GemmProblem.bf16(768, 768, 32768, OperandLayout.MN_MAJOR, OperandLayout.MN_MAJOR,
+                GemmEpilogue.accumulateF32());
+        assertTrue(GemmKernels.forProblem(bf16).splits() > 1, "GPT-2's 36 tiles over 512 K blocks");
+        assertEquals(1, GemmKernels.forProblem(bf16.withPitches(new GemmProblem.Pitches(776, 768, 768))).splits());
+        assertRefused("none of them empty", () -> Fp8WgmmaGemm.of(kv).withSplits(200));
+        assertRefused("none of them empty", () -> Fp8WgmmaGemm.of(GemmProblem.fp8(256, 256, 1536, Fp8Format.E4M3, tokens,
+                Fp8Format.E4M3, tokens, GemmEpilogue.accumulateF32())).withSplits(5));  // 12 K blocks: 3+3+3+3+0
+        assertRefused("into FP32", () -> Fp8WgmmaGemm.of(kv.withEpilogue(BF16)).withSplits(2));
+        assertRefused("K ranges", () -> new SplitKReduce(64, 64, 1));
+    }
+
     @Test
     void parametersComeInTheDocumentedOrder() {
         GemmEpilogue all = GemmEpilogue.accumulateF32().withBias().withResidual();
