@@ -24,6 +24,15 @@ class TensorMapSpecTest {
         assertEquals(2, spec.rank());
     }
 
+    /** GPT-2's logits: 50,257 BF16 columns in rows padded to 50,264 (16-byte row starts, which TMA requires). */
+    @Test
+    void paddedRowsStrideByThePitch() {
+        TensorMapSpec spec = TensorMapSpec.rowMajor(BFLOAT16, ADDRESS, 5248, 50257, 50264, 64, 64, B128);
+        assertEquals(List.of(50257L, 5248L), spec.globalDims());
+        assertEquals(List.of(50264L * 2), spec.globalStrides());
+        assertThrows(IllegalArgumentException.class, () -> TensorMapSpec.rowMajor(BFLOAT16, ADDRESS, 5248, 50257, 50257, 64, 64, B128));
+    }
+
     @Test
     void theDriversConstraintsAreCheckedUpFront() {
         // 128 BF16 = 256 B: wider than a 128-byte swizzle row.

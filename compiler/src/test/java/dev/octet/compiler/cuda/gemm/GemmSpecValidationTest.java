@@ -141,6 +141,26 @@ class GemmSpecValidationTest {
     }
 
     /**
+     * Row pitches: at least each row's extent; a padded C cannot take a residual (read at C's positions); the wgmma
+     * template reads padded rows by TMA (their pitch in the tensor map and the name), mma.sync and FP8 refuse them.
+     */
+    @Test
+    void paddedRowsAreReadByTheWgmmaTemplateOnly() {
+        GemmProblem head = GemmProblem.bf16(5248, 768, 50257, OperandLayout.K_MAJOR, OperandLayout.MN_MAJOR, BF16);
+        GemmProblem padded = head.withPitches(new GemmProblem.Pitches(50264, 768, 768));
+        assertInstanceOf(Bf16MmaGemm.class, GemmKernels.forProblem(head), "rows of 50,257 BF16 do not start on 16 bytes");
+        GemmKernel wgmma = assertInstanceOf(Bf16WgmmaGemm.class, GemmKernels.forProblem(padded));
+        assertTrue(wgmma.kernelName().contains("_lda50264"), wgmma.kernelName());
+        assertEquals(50264, wgmma.emit().params().get(0).tensorMap().orElseThrow().pitch());
+        assertRefused("below the rows' extents", () -> head.withPitches(new GemmProblem.Pitches(50000, 768, 768)));
+        assertRefused("cannot be padded", () -> GemmProblem.bf16(64, 60, 64, OperandLayout.K_MAJOR, OperandLayout.K_MAJOR,
+                BF16.withResidual()).withPitches(new GemmProblem.Pitches(64, 64, 64)));
+        assertRefused("back to back", () -> Bf16MmaGemm.of(padded));
+        assertRefused("back to back", () -> GemmKernels.forProblem(fp8(128, 128, 128, Granularity.group(128),
+                Granularity.block(128)).withPitches(new GemmProblem.Pitches(128, 128, 136))));
+    }
+
+    /**
      * K is split only for C += A·Bᵀ into FP32 with few tiles over a long K, into non-empty ranges; a split kernel
      * writes {@code partials} in C's place and its reduction reads them; padded rows are not split.
      */
