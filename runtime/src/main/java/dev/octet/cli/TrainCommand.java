@@ -39,6 +39,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
+import java.util.OptionalLong;
 import java.util.Set;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
@@ -106,6 +107,10 @@ final class TrainCommand implements Callable<Integer> {
             description = "where the step runs: cuda (the compiled kernels, replayed as CUDA graphs), cpu (the reference interpreter) or auto: cuda when a device is found, else cpu (default ${DEFAULT-VALUE})")
     String device;
 
+    @Option(names = "--loss-workspace", paramLabel = "MIB", description = LossWorkspaceOption.DESCRIPTION
+            + "; the GPU step only")
+    Long lossWorkspaceMib;
+
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
@@ -167,6 +172,8 @@ final class TrainCommand implements Callable<Integer> {
             System.err.print(DiagnosticPrinter.render(diagnostics));
             return ExitCodes.INVALID_INPUT;
         }
+        OptionalLong lossWorkspace = LossWorkspaceOption.bytes(spec, lossWorkspaceMib, t.microBatch() * t.seqLen(),
+                model.config().vocab());
         Optional<Path> dataFile = t.data().map(d -> resolveBeside(file, d));
         if (dataFile.isEmpty() || !Files.isRegularFile(dataFile.get())) {
             String where = dataFile.map(Path::toString).orElse("(none given)");
@@ -250,6 +257,9 @@ final class TrainCommand implements Callable<Integer> {
                     .stoppingWhen(stop)
                     .monitoring(new Monitoring(healthEvery, evalEvery));
             options = options.overriding(Set.copyOf(overrides));
+            if (lossWorkspace.isPresent()) {
+                options = options.withLossWorkspace(lossWorkspace.getAsLong());
+            }
             if (init != null) {
                 options = options.initializedFrom(init);
                 System.out.println("octet: starting from the weights in " + init);

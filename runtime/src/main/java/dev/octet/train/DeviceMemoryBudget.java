@@ -8,6 +8,7 @@ import dev.octet.gpu.DeviceMemoryInfo;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
 
 /**
  * A planned step against a device's memory, asked once the CUDA context is open and before anything of the
@@ -33,23 +34,30 @@ public record DeviceMemoryBudget(DeviceMemoryPlan plan, DeviceMemoryInfo device)
      * the recipe (65.25 GiB); re-planned by the compiler, global_batch unchanged}.
      */
     public String refusal(int microBatch, SmallerSteps alternatives) {
+        return refusal(microBatch, alternatives, Optional.empty());
+    }
+
+    /** The same, first proposing a smaller loss workspace where that alone fits. */
+    public String refusal(int microBatch, SmallerSteps alternatives, Optional<SmallerLossWorkspace> workspace) {
         String needs = String.format(Locale.ROOT, "the step at micro_batch = %d needs %s of free device memory (arena %s + about"
                         + " %s for its modules and graphs, estimated) but %s of %s is free", microBatch,
                 gib(plan.bytesAfterContext()), gib(plan.arenaBytes()), gib(plan.loadedBytes()), gib(device.freeBytes()),
                 gib(device.totalBytes()));
-        if (alternatives.fitting().isEmpty()) {
-            StepCandidate least = alternatives.smallest().orElseThrow();
-            return needs + String.format(Locale.ROOT, "; nothing smaller fits: micro_batch = 1 with recompute = [norm, activation]"
-                    + " still needs %s; shorten seq_len, train a smaller model or free the device", gib(least.bytesAfterContext()));
-        }
         List<String> options = new ArrayList<>();
+        workspace.ifPresent(w -> options.add(String.format(Locale.ROOT, "--loss-workspace %d (%s, the LM head's logits in"
+                + " smaller chunks)", w.workspaceBytes() >> 20, gib(w.bytesAfterContext()))));
         for (StepCandidate c : alternatives.fitting()) {
             String batch = c.microBatch() == microBatch ? "" : "micro_batch = " + c.microBatch();
             String recompute = c.addsRecompute() ? "recompute = [norm, activation] in the recipe" : "";
             options.add(String.format(Locale.ROOT, "%s%s%s (%s)", batch, batch.isEmpty() || recompute.isEmpty() ? "" : " with ",
                     recompute, gib(c.bytesAfterContext())));
         }
+        if (options.isEmpty()) {
+            StepCandidate least = alternatives.smallest().orElseThrow();
+            return needs + String.format(Locale.ROOT, "; nothing smaller fits: micro_batch = 1 with recompute = [norm, activation]"
+                    + " still needs %s; shorten seq_len, train a smaller model or free the device", gib(least.bytesAfterContext()));
+        }
         return needs + "; would fit: " + String.join(", or ", options)
-                + "; re-planned by the compiler, global_batch unchanged";
+                + (alternatives.fitting().isEmpty() ? "" : "; re-planned by the compiler, global_batch unchanged");
     }
 }

@@ -6,6 +6,7 @@ import dev.octet.checkpoint.SafetensorsFile;
 import dev.octet.compiler.CompileTarget;
 import dev.octet.compiler.Lowering;
 import dev.octet.compiler.ir.Parameter;
+import dev.octet.compiler.passes.LmHeadLossChunking;
 import dev.octet.compiler.plan.DeviceMemoryPlan;
 import dev.octet.compiler.plan.StepPlan;
 import dev.octet.cpu.exec.Fp8TensorHealth;
@@ -30,6 +31,7 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.util.EnumSet;
 import java.util.List;
+import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.function.Consumer;
 
@@ -68,11 +70,13 @@ final class GpuBackend implements TrainingBackend {
      *
      * @throws DeviceMemoryShortfallException before anything of the step is allocated, when it does not fit
      */
-    static GpuBackend open(ModelSpec model, RecipeSpec recipe, TrainingSpec spec, boolean graphs, Consumer<String> report) {
-        StepPlan plan = Lowering.compile(CompileTarget.of(model, recipe, spec), Lowering.QUIET);
+    static GpuBackend open(ModelSpec model, RecipeSpec recipe, TrainingSpec spec, OptionalLong lossWorkspaceBytes,
+                           boolean graphs, Consumer<String> report) {
+        StepPlan plan = Lowering.compile(target(model, recipe, spec, lossWorkspaceBytes), Lowering.QUIET);
         CudaContext context = CudaContext.open(0);
         try {
-            requireFit(new DeviceMemoryBudget(DeviceMemoryPlan.of(plan), context.memoryInfo()), model, recipe, spec, report);
+            requireFit(new DeviceMemoryBudget(DeviceMemoryPlan.of(plan), context.memoryInfo()), model, recipe, spec,
+                    lossWorkspaceBytes, report);
             KernelCompiler compiler = NvrtcCompilers.open();
             DeviceStep device = DeviceStep.load(context, plan, new CompileCache(compiler, KernelCompiler.HOPPER, List.of()));
             device.initialize(spec.seed(), InitialWeights.of(model));
@@ -86,15 +90,33 @@ final class GpuBackend implements TrainingBackend {
         }
     }
 
-    /** Reports the budget and refuses a step that does not fit, saying what would (re-planned by the compiler). */
+    /** The training block's step, with the run's loss workspace where it sets one. */
+    static CompileTarget target(ModelSpec model, RecipeSpec recipe, TrainingSpec spec, OptionalLong lossWorkspaceBytes) {
+        CompileTarget target = CompileTarget.of(model, recipe, spec);
+        return lossWorkspaceBytes.isPresent() ? target.withLossWorkspace(lossWorkspaceBytes.getAsLong()) : target;
+    }
+
+    /**
+     * Reports the budget and refuses a step that does not fit, saying what would (re-planned by the compiler): a
+     * smaller micro-batch, recomputation, or a smaller loss workspace.
+     */
     static void requireFit(DeviceMemoryBudget budget, ModelSpec model, RecipeSpec recipe, TrainingSpec spec,
-                           Consumer<String> report) {
+                           OptionalLong lossWorkspaceBytes, Consumer<String> report) {
         report.accept(budget.describe());
         if (!budget.fits()) {
             SmallerSteps smaller = SmallerSteps.search(spec.microBatch(), spec.globalBatch(),
                     recipe.recompute().containsAll(EnumSet.allOf(Recompute.class)), budget.device().freeBytes(),
-                    StepReplanner.compiler(model, recipe, spec));
-            throw new DeviceMemoryShortfallException(budget.refusal(spec.microBatch(), smaller));
+                    StepReplanner.compiler(model, recipe, spec, lossWorkspaceBytes));
+            Optional<SmallerLossWorkspace> workspace = Optional.empty();
+            long current = lossWorkspaceBytes.orElse(LmHeadLossChunking.DEFAULT_WORKSPACE_BYTES);
+            if (current == 0 || current > SmallerLossWorkspace.PROPOSED_BYTES) {
+                long bytes = DeviceMemoryPlan.of(Lowering.compile(target(model, recipe, spec,
+                        OptionalLong.of(SmallerLossWorkspace.PROPOSED_BYTES)), Lowering.QUIET)).bytesAfterContext();
+                if (bytes <= budget.device().freeBytes()) {
+                    workspace = Optional.of(new SmallerLossWorkspace(SmallerLossWorkspace.PROPOSED_BYTES, bytes));
+                }
+            }
+            throw new DeviceMemoryShortfallException(budget.refusal(spec.microBatch(), smaller, workspace));
         }
     }
 

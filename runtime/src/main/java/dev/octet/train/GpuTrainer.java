@@ -22,7 +22,7 @@ public final class GpuTrainer {
      */
     public static TrainingResult train(ModelSpec model, RecipeSpec recipe, TrainingSpec spec, TrainingData data,
                                        TrainingOptions options, Consumer<String> report) throws IOException {
-        try (GpuBackend backend = GpuBackend.open(model, recipe, spec, true, report)) {
+        try (GpuBackend backend = GpuBackend.open(model, recipe, spec, options.lossWorkspaceBytes(), true, report)) {
             report.accept("device: " + backend.describe());
             return TrainingLoop.run(backend, model, recipe, spec, data, options);
         }

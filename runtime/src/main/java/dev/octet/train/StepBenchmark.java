@@ -1,6 +1,5 @@
 package dev.octet.train;
 
-import dev.octet.compiler.CompileTarget;
 import dev.octet.compiler.Lowering;
 import dev.octet.compiler.plan.DeviceMemoryPlan;
 import dev.octet.compiler.plan.LaunchCost;
@@ -51,16 +50,12 @@ public final class StepBenchmark {
     public static BenchMeasurement run(ModelSpec model, RecipeSpec recipe, TrainingSpec spec, BenchOptions options,
                                        Consumer<String> report) {
         long start = System.nanoTime();
-        CompileTarget target = CompileTarget.of(model, recipe, spec);
-        if (options.lossWorkspaceBytes().isPresent()) {
-            target = target.withLossWorkspace(options.lossWorkspaceBytes().getAsLong());
-        }
-        StepPlan plan = Lowering.compile(target, Lowering.QUIET);
+        StepPlan plan = Lowering.compile(GpuBackend.target(model, recipe, spec, options.lossWorkspaceBytes()), Lowering.QUIET);
         long planMillis = (System.nanoTime() - start) / 1_000_000;
         Path scratch = null;
         try (CudaContext context = CudaContext.open(0)) {
             GpuBackend.requireFit(new DeviceMemoryBudget(DeviceMemoryPlan.of(plan), context.memoryInfo()), model, recipe,
-                    spec, report);
+                    spec, options.lossWorkspaceBytes(), report);
             KernelCompiler compiler = NvrtcCompilers.open();
             long usedBefore = context.memoryInfo().usedBytes();
             CompileCache cache;

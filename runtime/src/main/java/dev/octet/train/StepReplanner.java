@@ -9,6 +9,7 @@ import dev.octet.dsl.spec.RecipeSpec;
 import dev.octet.dsl.spec.Recompute;
 import dev.octet.dsl.spec.TrainingSpec;
 import java.util.EnumSet;
+import java.util.OptionalLong;
 
 /**
  * Plans the training step again at another micro-batch size, with the recipe's recomputation or with
@@ -21,11 +22,17 @@ public interface StepReplanner {
 
     /** The compiler, on the training block's sequence length, global batch and optimizer settings. */
     static StepReplanner compiler(ModelSpec model, RecipeSpec recipe, TrainingSpec spec) {
+        return compiler(model, recipe, spec, OptionalLong.empty());
+    }
+
+    /** The same, with the LM head's loss workspace of the run ({@code empty}: the compiler's default). */
+    static StepReplanner compiler(ModelSpec model, RecipeSpec recipe, TrainingSpec spec, OptionalLong lossWorkspaceBytes) {
         return (microBatch, addRecompute) -> {
             RecipeSpec r = addRecompute ? recipe.withRecompute(EnumSet.allOf(Recompute.class)) : recipe;
             StepShape shape = new StepShape(model.name(), r.name(), microBatch, spec.seqLen(), spec.globalBatch() / microBatch);
-            return DeviceMemoryPlan.of(Lowering.compile(new CompileTarget(model, r, shape, spec.optimizer(), spec.clipGradNorm()),
-                    Lowering.QUIET));
+            CompileTarget target = new CompileTarget(model, r, shape, spec.optimizer(), spec.clipGradNorm());
+            return DeviceMemoryPlan.of(Lowering.compile(lossWorkspaceBytes.isPresent()
+                    ? target.withLossWorkspace(lossWorkspaceBytes.getAsLong()) : target, Lowering.QUIET));
         };
     }
 }

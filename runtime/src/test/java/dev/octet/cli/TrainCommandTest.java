@@ -118,6 +118,8 @@ class TrainCommandTest {
         assertEquals(ExitCodes.USAGE, OctetMain.run("train", TINY, "--steps", "0"));
         assertEquals(ExitCodes.USAGE, OctetMain.run("train", "no-such-file.octet"));
         assertEquals(ExitCodes.USAGE, OctetMain.run("train", TINY, "--recipe", "no_such_recipe"));
+        assertEquals(ExitCodes.USAGE, OctetMain.run("train", TINY, "--loss-workspace", "-1"));
+        assertTrue(console.err().contains("--loss-workspace must be 0 or more MiB"), console.err());
         assertTrue(!console.err().contains("\tat "), console.err());
     }
 

@@ -8,6 +8,7 @@ import dev.octet.compiler.plan.DeviceMemoryPlan;
 import dev.octet.gpu.DeviceMemoryInfo;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -35,6 +36,19 @@ class DeviceMemoryBudgetTest {
         assertTrue(budget.fits());
         assertEquals("device memory: arena 43008.0 MiB (largest workspace 512.0 MiB, kernel4.logits) + CUDA context and"
                 + " modules about 768.0 MiB (estimate) = 43776.0 MiB planned; 142848.0 MiB free of 143360.0 MiB", budget.describe());
+    }
+
+    /** A smaller loss workspace that alone fits is proposed first: it keeps the micro-batch and the recipe. */
+    @Test
+    void aRefusalProposesASmallerLossWorkspaceFirst() {
+        DeviceMemoryBudget budget = new DeviceMemoryBudget(plan(8, false), device(73, 80));
+        SmallerSteps smaller = SmallerSteps.search(8, 16, false, budget.device().freeBytes(), this::plan);
+        String line = budget.refusal(8, smaller, Optional.of(new SmallerLossWorkspace(512L << 20, 72 * GIB)));
+        assertTrue(line.contains("; would fit: --loss-workspace 512 (72.00 GiB, the LM head's logits in smaller chunks), or"
+                + " micro_batch = 4 (42.25 GiB)"), line);
+        String alone = budget.refusal(8, new SmallerSteps(List.of(), Optional.of(new StepCandidate(1, true, 75 * GIB))),
+                Optional.of(new SmallerLossWorkspace(512L << 20, 72 * GIB)));
+        assertTrue(alone.endsWith("; would fit: --loss-workspace 512 (72.00 GiB, the LM head's logits in smaller chunks)"), alone);
     }
 
     @Test

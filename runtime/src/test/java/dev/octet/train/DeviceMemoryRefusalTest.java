@@ -19,6 +19,7 @@ import dev.octet.gpu.DeviceMemoryInfo;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.OptionalLong;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -51,7 +52,7 @@ class DeviceMemoryRefusalTest {
         DeviceMemoryBudget budget = new DeviceMemoryBudget(planned, new DeviceMemoryInfo(half.bytesAfterContext(), 80L << 30));
         List<String> reported = new ArrayList<>();
         DeviceMemoryShortfallException e = assertThrows(DeviceMemoryShortfallException.class,
-                () -> GpuBackend.requireFit(budget, model, recipe, spec, reported::add));
+                () -> GpuBackend.requireFit(budget, model, recipe, spec, OptionalLong.empty(), reported::add));
         assertEquals(List.of(budget.describe()), reported);
         assertTrue(e.getMessage().startsWith("the step at micro_batch = 4 needs "), e.getMessage());
         assertTrue(e.getMessage().contains("; would fit: micro_batch = 2 ("), e.getMessage());
@@ -63,7 +64,7 @@ class DeviceMemoryRefusalTest {
         DeviceMemoryPlan planned = DeviceMemoryPlan.of(Lowering.compile(CompileTarget.of(model, recipe, spec), Lowering.QUIET));
         List<String> reported = new ArrayList<>();
         GpuBackend.requireFit(new DeviceMemoryBudget(planned, new DeviceMemoryInfo(planned.bytesAfterContext(), 80L << 30)),
-                model, recipe, spec, reported::add);
+                model, recipe, spec, OptionalLong.empty(), reported::add);
         assertEquals(1, reported.size());
         assertTrue(reported.getFirst().startsWith("device memory: arena "), reported.getFirst());
     }
