@@ -118,8 +118,7 @@ final class BenchCommand implements Callable<Integer> {
                 System.err.print(DiagnosticPrinter.render(diagnostics));
                 return ExitCodes.INVALID_INPUT;
             }
-            workspace = LossWorkspaceOption.bytes(spec, lossWorkspaceMib, t.microBatch() * t.seqLen(),
-                    s.get().model().config().vocab());
+            workspace = LossWorkspaceOption.bytes(spec, lossWorkspaceMib, t.microBatch() * t.seqLen(), s.get().model().config());
             selections.add(s.get());
         }
         BenchOptions options = new BenchOptions(steps, warmup, !noColdCompile, profile, workspace);

@@ -98,7 +98,7 @@ final class CompileCommand implements Callable<Integer> {
             return ExitCodes.INVALID_INPUT;
         }
         CompileTarget target = CompileTarget.of(m, chosen, training, b, s);
-        OptionalLong workspace = LossWorkspaceOption.bytes(spec, lossWorkspaceMib, b * s, m.config().vocab());
+        OptionalLong workspace = LossWorkspaceOption.bytes(spec, lossWorkspaceMib, b * s, m.config());
         if (workspace.isPresent()) {
             target = target.withLossWorkspace(workspace.getAsLong());
         }

@@ -1,6 +1,8 @@
 package dev.octet.cli;
 
+import dev.octet.compiler.ir.Operator;
 import dev.octet.compiler.passes.LmHeadLossChunking;
+import dev.octet.dsl.spec.ModelConfig;
 import java.util.OptionalLong;
 import picocli.CommandLine;
 
@@ -14,9 +16,9 @@ final class LossWorkspaceOption {
 
     /**
      * The workspace in bytes, empty for the default; refused in one line when negative or when it cannot hold
-     * one chunk of {@code tokens} tokens of a {@code vocab}-wide head.
+     * one chunk of {@code tokens} tokens of the model's LM head (its logits rows as the compiler pads them).
      */
-    static OptionalLong bytes(CommandLine.Model.CommandSpec spec, Long mib, int tokens, int vocab) {
+    static OptionalLong bytes(CommandLine.Model.CommandSpec spec, Long mib, int tokens, ModelConfig model) {
         if (mib == null) {
             return OptionalLong.empty();
         }
@@ -25,7 +27,8 @@ final class LossWorkspaceOption {
         }
         if (mib > 0) {
             try {
-                LmHeadLossChunking.chunkTokens(tokens, Math.ceilDiv(vocab, 8) * 8, mib << 20);  // the widest logits pitch
+                LmHeadLossChunking.chunkTokens(tokens, Operator.LmHeadCrossEntropy.logitsPitch(model.vocab(), model.dim()),
+                        mib << 20);
             } catch (IllegalArgumentException e) {
                 throw new CommandLine.ParameterException(spec.commandLine(), "--loss-workspace: " + e.getMessage());
             }

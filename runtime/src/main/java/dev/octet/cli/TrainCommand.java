@@ -172,8 +172,7 @@ final class TrainCommand implements Callable<Integer> {
             System.err.print(DiagnosticPrinter.render(diagnostics));
             return ExitCodes.INVALID_INPUT;
         }
-        OptionalLong lossWorkspace = LossWorkspaceOption.bytes(spec, lossWorkspaceMib, t.microBatch() * t.seqLen(),
-                model.config().vocab());
+        OptionalLong lossWorkspace = LossWorkspaceOption.bytes(spec, lossWorkspaceMib, t.microBatch() * t.seqLen(), model.config());
         Optional<Path> dataFile = t.data().map(d -> resolveBeside(file, d));
         if (dataFile.isEmpty() || !Files.isRegularFile(dataFile.get())) {
             String where = dataFile.map(Path::toString).orElse("(none given)");

@@ -13,7 +13,6 @@ import dev.octet.checkpoint.SafetensorsFile;
 import dev.octet.checkpoint.TensorNames;
 import dev.octet.data.BatchSampler;
 import dev.octet.data.BatchSource;
-import dev.octet.data.TextCorpus;
 import dev.octet.data.TokenDataset;
 import dev.octet.data.TrainingData;
 import dev.octet.data.jsonl.BadRecordPolicy;
@@ -32,6 +31,7 @@ import dev.octet.data.tokenizer.Tokenizers;
 import dev.octet.cpu.exec.ParameterStore;
 import dev.octet.dsl.spec.ModelSpec;
 import dev.octet.dsl.spec.Program;
+import dev.octet.testing.ExampleText;
 import dev.octet.testing.ModelSources;
 import com.google.gson.JsonObject;
 import java.io.IOException;
@@ -73,7 +73,7 @@ class CheckpointResumeTest {
     @BeforeAll
     static void load(@TempDir Path dir) throws IOException {
         program = ModelSources.load(dir, SOURCE);
-        data = TokenDataset.build(TextCorpus.loadExample("brown").tokenize(), 512);
+        data = ExampleText.brown(512);
         Path tokenizer = TinyTokenizerJson.write(dir, true);
         tokenFile = tokenFile(dir, tokenizer);
         conversations = conversations(dir, tokenizer);

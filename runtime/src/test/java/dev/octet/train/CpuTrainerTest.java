@@ -3,9 +3,9 @@ package dev.octet.train;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.octet.data.TextCorpus;
 import dev.octet.data.TokenDataset;
 import dev.octet.dsl.spec.Program;
+import dev.octet.testing.ExampleText;
 import dev.octet.testing.ModelSources;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -31,7 +31,7 @@ class CpuTrainerTest {
     @BeforeAll
     static void load(@TempDir Path dir) throws IOException {
         program = ModelSources.load(dir, SOURCE);
-        data = TokenDataset.build(TextCorpus.loadExample("brown").tokenize(), 512);
+        data = ExampleText.brown(512);
     }
 
     private TrainingResult run(String recipe, Path dir) throws IOException {

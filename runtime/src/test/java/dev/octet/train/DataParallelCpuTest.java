@@ -6,13 +6,13 @@ import dev.octet.cpu.exec.ParameterStore;
 import dev.octet.cpu.exec.RecipeLinearPolicy;
 import dev.octet.data.Batch;
 import dev.octet.data.BatchSampler;
-import dev.octet.data.TextCorpus;
 import dev.octet.data.TokenDataset;
 import dev.octet.dist.RankBatches;
 import dev.octet.dist.RankEnvironment;
 import dev.octet.dsl.spec.Program;
 import dev.octet.dsl.spec.RecipeSpec;
 import dev.octet.dsl.spec.TrainingSpec;
+import dev.octet.testing.ExampleText;
 import dev.octet.testing.ModelSources;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -60,7 +60,7 @@ class DataParallelCpuTest {
     @BeforeAll
     static void load(@TempDir Path dir) throws IOException {
         program = ModelSources.load(dir, SOURCE);
-        data = TokenDataset.build(TextCorpus.loadExample("brown").tokenize(), 512);
+        data = ExampleText.brown(512);
     }
 
     /** Losses per step, then each parameter's master weights, first moments and second moments at the end. */

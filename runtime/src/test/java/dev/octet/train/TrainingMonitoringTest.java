@@ -12,13 +12,13 @@ import dev.octet.cpu.exec.Fp8HealthCollector;
 import dev.octet.cpu.exec.GraphInterpreter;
 import dev.octet.cpu.exec.NonFiniteTensorException;
 import dev.octet.cpu.exec.RecipeLinearPolicy;
-import dev.octet.data.TextCorpus;
 import dev.octet.data.TokenDataset;
 import dev.octet.dsl.spec.ModelSpec;
 import dev.octet.dsl.spec.ParameterTable;
 import dev.octet.dsl.spec.Program;
 import dev.octet.dsl.spec.RecipeSpec;
 import dev.octet.dsl.spec.TrainingSpec;
+import dev.octet.testing.ExampleText;
 import dev.octet.testing.ModelSources;
 import com.google.gson.JsonObject;
 import java.io.IOException;
@@ -53,7 +53,7 @@ class TrainingMonitoringTest {
     @BeforeAll
     static void load(@TempDir Path dir) throws IOException {
         program = ModelSources.load(dir, SOURCE);
-        data = TokenDataset.build(TextCorpus.loadExample("brown").tokenize(), 512);
+        data = ExampleText.brown(512);
     }
 
     private static ModelSpec model() {

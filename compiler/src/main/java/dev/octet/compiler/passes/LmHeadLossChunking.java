@@ -75,7 +75,7 @@ public final class LmHeadLossChunking implements GraphPass {
         }
         if (rows < ROW_ALIGNMENT) {
             throw new IllegalArgumentException("a loss workspace of " + workspaceBytes + " bytes holds fewer than "
-                    + ROW_ALIGNMENT + " rows of logits over a vocabulary of " + rowPitch);
+                    + ROW_ALIGNMENT + " rows of " + rowPitch + " logits");
         }
         int align = rows >= TILE_ROWS ? TILE_ROWS : ROW_ALIGNMENT;
         return (int) (rows / align * align);

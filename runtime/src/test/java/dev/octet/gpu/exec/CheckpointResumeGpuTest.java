@@ -5,13 +5,13 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.octet.checkpoint.SafetensorsFile;
-import dev.octet.data.TextCorpus;
 import dev.octet.data.TokenDataset;
 import dev.octet.dsl.spec.ModelSpec;
 import dev.octet.dsl.spec.Program;
 import dev.octet.dsl.spec.RecipeSpec;
 import dev.octet.dsl.spec.TrainingSpec;
 import dev.octet.gpu.kernels.GpuKernelTest;
+import dev.octet.testing.ExampleText;
 import dev.octet.train.Checkpointing;
 import dev.octet.train.GpuTrainer;
 import dev.octet.train.TrainingOptions;
@@ -40,7 +40,7 @@ class CheckpointResumeGpuTest {
         ModelSpec model = p.model("tiny").orElseThrow();
         RecipeSpec recipe = p.recipe(recipeName).orElseThrow();
         TrainingSpec spec = p.trainings().getFirst();
-        TokenDataset data = TokenDataset.build(TextCorpus.loadExample("brown").tokenize(), model.config().vocab());
+        TokenDataset data = ExampleText.brown(model.config().vocab());
 
         TrainingResult whole = GpuTrainer.train(model, recipe, spec, data, options(dir.resolve("whole")), line -> {});
         TrainingResult first = GpuTrainer.train(model, recipe, spec, data,

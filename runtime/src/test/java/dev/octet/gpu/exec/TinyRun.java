@@ -5,14 +5,12 @@ import dev.octet.compiler.Lowering;
 import dev.octet.compiler.plan.StepPlan;
 import dev.octet.data.Batch;
 import dev.octet.data.BatchSource;
-import dev.octet.data.TextCorpus;
 import dev.octet.data.TokenDataset;
 import dev.octet.dsl.spec.ModelSpec;
 import dev.octet.dsl.spec.Program;
 import dev.octet.dsl.spec.RecipeSpec;
 import dev.octet.dsl.spec.TrainingSpec;
-import java.io.IOException;
-import java.io.UncheckedIOException;
+import dev.octet.testing.ExampleText;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.OptionalLong;
@@ -51,13 +49,8 @@ record TinyRun(ModelSpec model, RecipeSpec recipe, TrainingSpec spec, StepPlan p
             target = target.withLossWorkspace(lossWorkspaceBytes.getAsLong());
         }
         StepPlan plan = Lowering.compile(target, Lowering.QUIET);
-        try {
-            // The model's vocabulary: the 4096 most frequent GPT-2 tokens of the text, as octet train maps it.
-            TokenDataset data = TokenDataset.build(TextCorpus.loadExample("brown").tokenize(), model.config().vocab());
-            return new TinyRun(model, r, spec, plan, data);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        // The model's vocabulary: the most frequent GPT-2 tokens of the text, as octet train maps it.
+        return new TinyRun(model, r, spec, plan, ExampleText.brown(model.config().vocab()));
     }
 
     /** The first {@code n} training batches of the run's seed, as the trainers draw them. */
