@@ -9,6 +9,7 @@ import dev.octet.compiler.passes.ActivationRecomputation;
 import dev.octet.compiler.passes.Autodiff;
 import dev.octet.compiler.passes.Fusion;
 import dev.octet.compiler.passes.GraphPass;
+import dev.octet.compiler.passes.QuantizeFromInputs;
 import dev.octet.compiler.passes.KernelFormation;
 import dev.octet.compiler.passes.LmHeadLossChunking;
 import dev.octet.compiler.passes.MemoryPlanning;
@@ -37,7 +38,7 @@ public final class Lowering {
 
     /** Pass names in pipeline order, as --dump-after accepts them. */
     public static final List<String> PASSES = List.of("build", "autodiff", LmHeadLossChunking.NAME, "optimizer",
-            "recompute", "quantize",
+            "recompute", "quantize", QuantizeFromInputs.NAME,
             Fusion.NAME, KernelFormation.NAME, MemoryPlanning.NAME);
 
     /** Sequences a decoding step serves at once unless told otherwise ({@code octet eval --slots}). */
@@ -60,7 +61,7 @@ public final class Lowering {
                 new LmHeadLossChunking(t.recipe(), ParameterTable.of(t.model()), t.lossWorkspaceBytes()),
                 new OptimizerStep(t.adamw(), t.clipNorm()),
                 new ActivationRecomputation(t.recipe().recompute()),
-                new QuantizeInsertion(t.recipe(), ParameterTable.of(t.model())))) {
+                new QuantizeInsertion(t.recipe(), ParameterTable.of(t.model())), new QuantizeFromInputs())) {
             g = pass.run(g);
             dump.accept(pass.name(), IrPrinter.print(g));
         }

@@ -275,16 +275,32 @@ public sealed interface Operator {
     /**
      * Just-in-time FP8 quantization of a [rows, cols] output matrix, K-major, grouped along its rows;
      * {@code transpose} means the input holds the transposed [cols, rows] matrix (a fused cast+transpose).
-     * in: x (bf16), [amax history f32[H] for delayed scaling] · out: codes, scales f32 (ScaleGrid layout),
-     * [the history, updated in place].
+     * in: x (bf16), or the inputs {@code source} recomputes x from; [amax history f32[H] for delayed scaling] ·
+     * out: codes, scales f32 (ScaleGrid layout), [the history, updated in place].
      */
     record Quantize(int rows, int cols, boolean transpose, Granularity granularity, Fp8Format format,
-                    ScaleType scaleType, Scaling scaling) implements Operator {
+                    ScaleType scaleType, Scaling scaling, QuantizedSource source) implements Operator {
+        /** Quantizes its first input as stored. */
+        public Quantize(int rows, int cols, boolean transpose, Granularity granularity, Fp8Format format,
+                        ScaleType scaleType, Scaling scaling) {
+            this(rows, cols, transpose, granularity, format, scaleType, scaling, QuantizedSource.STORED);
+        }
+
+        public Quantize {
+            java.util.Objects.requireNonNull(source, "source");
+        }
+
         public String mnemonic() { return transpose ? "quantize_transpose" : "quantize"; }
 
         public String attributes() {
             return granularity.describe() + " " + format.lowerName() + ", " + scaleType.lowerName() + " "
-                    + scaling.describe() + ", rows=" + rows + ", cols=" + cols;
+                    + scaling.describe() + ", rows=" + rows + ", cols=" + cols
+                    + (source == QuantizedSource.STORED ? "" : ", of=" + source.lowerName());
+        }
+
+        /** The same quantization of the tensor recomputed from {@code from}'s inputs. */
+        public Quantize recomputing(QuantizedSource from) {
+            return new Quantize(rows, cols, transpose, granularity, format, scaleType, scaling, from);
         }
     }
 

@@ -8,6 +8,7 @@ import dev.octet.compiler.ir.FusionGroup;
 import dev.octet.compiler.ir.Graph;
 import dev.octet.compiler.ir.Node;
 import dev.octet.compiler.ir.Operator;
+import dev.octet.compiler.ir.QuantizedSource;
 import dev.octet.compiler.ir.Value;
 import dev.octet.dsl.spec.Scaling;
 import dev.octet.numerics.Granularity;
@@ -164,7 +165,8 @@ public final class Fusion {
          * span rows.
          */
         private static boolean fusableIntoProducer(Operator.Quantize q) {
-            return !q.transpose() && q.granularity() instanceof Granularity.Group && q.scaling() instanceof Scaling.Current;
+            return !q.transpose() && q.granularity() instanceof Granularity.Group && q.scaling() instanceof Scaling.Current
+                    && q.source() == QuantizedSource.STORED;
         }
 
         /**
@@ -183,7 +185,8 @@ public final class Fusion {
         }
 
         private static boolean bothLayoutsCandidate(Operator.Quantize q) {
-            return q.granularity() instanceof Granularity.Group && q.scaling() instanceof Scaling.Current;
+            return q.granularity() instanceof Granularity.Group && q.scaling() instanceof Scaling.Current
+                    && q.source() == QuantizedSource.STORED;
         }
 
         private static boolean oneKernelWritesBoth(Value x, Operator.Quantize transposed, Operator.Quantize rows) {

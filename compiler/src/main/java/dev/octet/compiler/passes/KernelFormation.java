@@ -48,6 +48,7 @@ import dev.octet.compiler.ir.FusionGroup;
 import dev.octet.compiler.ir.GraphWriter;
 import dev.octet.compiler.ir.Node;
 import dev.octet.compiler.ir.Operator;
+import dev.octet.compiler.ir.QuantizedSource;
 import dev.octet.compiler.ir.Storage;
 import dev.octet.compiler.ir.TensorType;
 import dev.octet.compiler.ir.Value;
@@ -427,6 +428,22 @@ public final class KernelFormation {
                             "row_codes", out(rows, 0), "row_scales", out(rows, 1)));
         }
 
+        /** A transposed quantization that recomputes its input from the producer's inputs (QuantizeFromInputs). */
+        private void quantizeRecomputed(Node root, Operator.Quantize q) {
+            if (!(q.granularity() instanceof Granularity.Group group) || !(q.scaling() instanceof Scaling.Current)) {
+                throw new IllegalArgumentException("a recomputed input is quantized in 1xg groups with current scaling, not "
+                        + q.attributes());
+            }
+            Map<String, Value> b = new LinkedHashMap<>();
+            List<String> names = q.source().inputs();
+            for (int i = 0; i < names.size(); i++) {
+                b.put(names.get(i), in(root, i));
+            }
+            b.put("codes", out(root, 0));
+            b.put("scales", out(root, 1));
+            launch(new QuantizeGroups(operand(in(root, 0), q), group.size(), q.scaleType(), Optional.empty(), q.source()), b);
+        }
+
         /** The IR names the output matrix; the template is given the input's shape, the transpose when transposing. */
         private static QuantizeOperand operand(Value x, Operator.Quantize q) {
             return q.transpose()
@@ -435,6 +452,10 @@ public final class KernelFormation {
         }
 
         private void quantize(Node root, Operator.Quantize q) {
+            if (q.source() != QuantizedSource.STORED) {
+                quantizeRecomputed(root, q);
+                return;
+            }
             Value x = in(root, 0);
             Value codes = out(root, 0);
             Value scales = out(root, 1);

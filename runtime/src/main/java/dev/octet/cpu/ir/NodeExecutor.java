@@ -2,6 +2,7 @@ package dev.octet.cpu.ir;
 
 import dev.octet.compiler.ir.Node;
 import dev.octet.compiler.ir.Operator;
+import dev.octet.compiler.ir.QuantizedSource;
 import dev.octet.compiler.ir.Value;
 import dev.octet.compiler.cuda.optim.AdamWScalarSlot;
 import dev.octet.cpu.exec.NonFiniteTensorException;
@@ -357,22 +358,33 @@ public final class NodeExecutor {
         return id;
     }
 
+    /** The tensor a quantization reads: its first input, or recomputed from its producer's inputs and statistics. */
+    private static double[] quantized(Operator.Quantize q, double[][] in) {
+        if (q.source() == QuantizedSource.STORED) {
+            return in[0];
+        }
+        // The stored tensor is [tokens, width]: the output matrix itself, or its transpose.
+        int width = q.transpose() ? q.rows() : q.cols();
+        return Recomputation.of(q.source(), in, q.rows() * q.cols() / width, width);
+    }
+
     /**
      * Quantizes the [rows, cols] matrix (read from its transpose when {@code transpose}) along its rows, as the
      * recipe's current or delayed scaling says. A delayed history here is the last amaxes, newest first; the
      * scale is their maximum, or the current amax while all are zero (nothing recorded yet).
      */
     private static List<double[]> quantize(Operator.Quantize q, double[][] in, Node node) {
-        float[] x = new float[in[0].length];
+        double[] source = quantized(q, in);
+        float[] x = new float[source.length];
         if (q.transpose()) {
             for (int r = 0; r < q.cols(); r++) {
                 for (int c = 0; c < q.rows(); c++) {
-                    x[c * q.cols() + r] = (float) in[0][r * q.rows() + c];
+                    x[c * q.cols() + r] = (float) source[r * q.rows() + c];
                 }
             }
         } else {
             for (int i = 0; i < x.length; i++) {
-                x[i] = (float) in[0][i];
+                x[i] = (float) source[i];
             }
         }
         try {

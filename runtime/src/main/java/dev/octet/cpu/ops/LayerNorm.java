@@ -22,9 +22,19 @@ public final class LayerNorm {
             m /= dim;
             double v = 0; // two-pass variance: no cancellation when |mean| >> std
             for (int d = 0; d < dim; d++) v += (x[o + d] - m) * (x[o + d] - m);
-            double s = 1.0 / Math.sqrt(v / dim + eps);
-            mean[r] = m;
-            rstd[r] = s;
+            mean[r] = rounding.statistic(m);
+            rstd[r] = rounding.statistic(1.0 / Math.sqrt(v / dim + eps));
+        }
+        normalize(out, x, weight, bias, mean, rstd, rows, dim, rounding);
+    }
+
+    /** {@code out = (x − mean) · rstd · w + b} from saved statistics: the forward's output, or backward's recomputation. */
+    public static void normalize(double[] out, double[] x, double[] weight, double[] bias, double[] mean, double[] rstd,
+                                 int rows, int dim, Rounding rounding) {
+        for (int r = 0; r < rows; r++) {
+            int o = r * dim;
+            double m = mean[r];
+            double s = rstd[r];
             for (int d = 0; d < dim; d++) out[o + d] = rounding.apply((x[o + d] - m) * s * weight[d] + bias[d]);
         }
     }

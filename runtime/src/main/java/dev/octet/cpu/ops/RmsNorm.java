@@ -17,8 +17,17 @@ public final class RmsNorm {
             int o = r * dim;
             double ss = 0;
             for (int d = 0; d < dim; d++) ss += x[o + d] * x[o + d];
-            double s = 1.0 / Math.sqrt(ss / dim + eps);
-            rstd[r] = s;
+            rstd[r] = rounding.statistic(1.0 / Math.sqrt(ss / dim + eps));
+        }
+        normalize(out, x, weight, rstd, rows, dim, rounding);
+    }
+
+    /** {@code out = x · rstd · w} from saved statistics: the forward's output, or backward's recomputation of it. */
+    public static void normalize(double[] out, double[] x, double[] weight, double[] rstd, int rows, int dim,
+                                 Rounding rounding) {
+        for (int r = 0; r < rows; r++) {
+            int o = r * dim;
+            double s = rstd[r];
             for (int d = 0; d < dim; d++) out[o + d] = rounding.apply(x[o + d] * s * weight[d]);
         }
     }

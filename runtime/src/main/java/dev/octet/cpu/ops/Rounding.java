@@ -14,6 +14,14 @@ public enum Rounding {
         return this == GPU ? Bf16.round(x) : x;
     }
 
+    /**
+     * A norm's per-row statistic (mean, rstd) as the GPU keeps it for backward, in FP32 under this policy; the norm's
+     * output is computed from that value, so backward can recompute the output from the saved statistic exactly.
+     */
+    public double statistic(double x) {
+        return this == GPU ? (double) (float) x : x;
+    }
+
     /** Rounds {@code a[from, to)} in place under this policy. */
     public void apply(double[] a, int from, int to) {
         if (this == GPU) {

@@ -4,10 +4,13 @@ import dev.octet.compiler.ir.DType;
 import dev.octet.compiler.ir.Node;
 import dev.octet.compiler.ir.Operator;
 import dev.octet.compiler.ir.Phase;
+import dev.octet.compiler.ir.QuantizedSource;
 import dev.octet.compiler.ir.Value;
 import dev.octet.compiler.plan.Launch;
+import dev.octet.compiler.passes.QuantizeFromInputs;
 import dev.octet.compiler.plan.StepPlan;
 import dev.octet.cpu.exec.Fp8TensorHealth;
+import dev.octet.cpu.ir.Recomputation;
 import dev.octet.numerics.Bf16;
 import dev.octet.numerics.QuantizationHealth;
 import java.nio.ByteBuffer;
@@ -17,6 +20,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.Semaphore;
@@ -32,6 +36,9 @@ import java.util.concurrent.Semaphore;
  * <p>The read-backs wait for the stream; the comparisons run on the common fork-join pool while the launches go
  * on, at most {@link #IN_FLIGHT} at once (each holds its sample), and {@link #finish} merges them in launch
  * order, so the result does not depend on which comparison ends first.
+ *
+ * <p>A quantization that recomputes its tensor from the producer's inputs ({@link QuantizedSource}) is measured
+ * against the same recomputation on the host, from those inputs as the device holds them.
  *
  * <p>A quantization whose source never reaches the arena (written and read only inside one fused kernel) has
  * nothing to compare against and is not measured.
@@ -70,16 +77,26 @@ public final class Fp8HealthProbe {
             }
         }
         List<Launch> launches = plan.kernels().launches().stream().filter(l -> l.phase() != Phase.OPTIMIZER).toList();
+        Map<Value, Node> producers = plan.kernels().fused().graph().producers();
         Map<Integer, List<QuantizedOperand>> byLaunch = new LinkedHashMap<>();
         for (Node n : plan.kernels().fused().graph().nodes()) {
             if (!(n.op() instanceof Operator.Quantize q) || n.phase() == Phase.OPTIMIZER) {
                 continue;
             }
-            Value source = n.inputs().getFirst();
+            List<Value> sources = n.inputs().subList(0, q.source().inputs().size());
             Value codes = n.outputs().get(0);
             Value scales = n.outputs().get(1);
+            Node producer = producers.get(sources.getFirst());
+            if (q.source() == QuantizedSource.STORED && !inArena(plan, sources.getFirst()) && producer != null) {
+                // Written and read only inside its producer's kernel: measured against the producer's recomputation.
+                Optional<QuantizeFromInputs.Recomputable> from = QuantizeFromInputs.recomputable(producer);
+                if (from.isPresent()) {
+                    q = q.recomputing(from.get().source());
+                    sources = from.get().inputs();
+                }
+            }
             List<QuantizedOperand.Use> readers = uses.getOrDefault(codes, List.of());
-            if (readers.isEmpty() || !inArena(plan, source)) {
+            if (readers.isEmpty() || !sources.stream().allMatch(s -> inArena(plan, s))) {
                 continue;
             }
             int writer = -1;
@@ -92,7 +109,7 @@ public final class Fp8HealthProbe {
                 throw new IllegalArgumentException("no launch of the step writes " + codes);
             }
             byLaunch.computeIfAbsent(writer, i -> new ArrayList<>())
-                    .add(new QuantizedOperand(q, source, codes, scales, readers));
+                    .add(new QuantizedOperand(q, sources, codes, scales, readers));
         }
         byLaunch.replaceAll((i, ops) -> List.copyOf(ops));
         return new Fp8HealthProbe(byLaunch);
@@ -120,22 +137,65 @@ public final class Fp8HealthProbe {
         for (QuantizedOperand op : after(launch)) {
             int rows = op.sampleRows(SAMPLE_ELEMENTS);
             int cols = op.quantize().cols();
-            // The quantized layout's first rows: a prefix of the source, or its first columns when transposed.
-            byte[] source = op.quantize().transpose()
-                    ? device.readColumns(op.source(), cols, op.quantize().rows(), rows)
-                    : device.readPrefix(op.source(), (long) rows * cols * op.source().type().dtype().bytes());
+            List<byte[]> sources = new ArrayList<>();
+            for (int i = 0; i < op.sources().size(); i++) {
+                sources.add(sample(device, op, i, rows));
+            }
             byte[] codes = device.readPrefix(op.codes(), (long) rows * cols);
             float[] scales = floats(device.readPrefix(op.scales(), (long) op.sampleScales(rows) * Float.BYTES));
-            boolean bf16 = op.source().type().dtype() == DType.BF16;
             slots.acquireUninterruptibly();
             pending.add(new Pending(op, CompletableFuture.supplyAsync(() -> {
                 try {
-                    return op.measure(bf16 ? bf16s(source) : floats(source), codes, scales, rows);
+                    return op.measure(sourceSample(op, sources, rows), codes, scales, rows);
                 } finally {
                     slots.release();
                 }
             }, ForkJoinPool.commonPool())));
         }
+    }
+
+    /**
+     * What input {@code i} of {@code op} contributes to the quantized layout's first {@code rows} rows. The quantized
+     * tensor is [tokens, width] as stored; its quantized layout is itself, or its transpose, whose first rows are the
+     * tensor's first columns. Per-element inputs are read like the tensor, per-token statistics whole or their
+     * prefix, per-column weights their prefix or whole.
+     */
+    private static byte[] sample(DeviceStep device, QuantizedOperand op, int i, int rows) {
+        Operator.Quantize q = op.quantize();
+        Value v = op.sources().get(i);
+        int bytes = v.type().dtype().bytes();
+        int tokens = q.transpose() ? q.cols() : q.rows();
+        int width = q.transpose() ? q.rows() : q.cols();
+        return switch (q.source().kind(i)) {
+            case ELEMENT -> q.transpose() ? device.readColumns(v, tokens, width, rows)
+                    : device.readPrefix(v, (long) rows * width * bytes);
+            case ROW -> device.readPrefix(v, (long) (q.transpose() ? tokens : rows) * bytes);
+            case COLUMN -> device.readPrefix(v, (long) (q.transpose() ? rows : width) * bytes);
+        };
+    }
+
+    /** The sampled tensor, as read, or recomputed from its producer's sampled inputs. */
+    private static float[] sourceSample(QuantizedOperand op, List<byte[]> sources, int rows) {
+        double[][] in = new double[sources.size()][];
+        for (int i = 0; i < in.length; i++) {
+            float[] f = op.sources().get(i).type().dtype() == DType.BF16 ? bf16s(sources.get(i)) : floats(sources.get(i));
+            if (op.quantize().source() == QuantizedSource.STORED) {
+                return f;
+            }
+            in[i] = new double[f.length];
+            for (int k = 0; k < f.length; k++) {
+                in[i][k] = f[k];
+            }
+        }
+        Operator.Quantize q = op.quantize();
+        int tokens = q.transpose() ? q.cols() : rows;
+        int width = q.transpose() ? rows : q.cols();
+        double[] y = Recomputation.of(q.source(), in, tokens, width);
+        float[] out = new float[y.length];
+        for (int k = 0; k < y.length; k++) {
+            out[k] = (float) y[k];
+        }
+        return out;
     }
 
     /** Records one measurement of {@code op} for every GEMM operand it feeds. */

@@ -12,19 +12,26 @@ import dev.octet.numerics.ScaleGrid;
 import java.util.List;
 
 /**
- * One FP8 quantization of the compiled step: its {@code source} tensor (BF16 or FP32), the {@code codes} and
- * {@code scales} it writes, and every GEMM operand that reads them. The compiler shares one quantization
+ * One FP8 quantization of the compiled step: its {@code sources} (the tensor quantized, BF16 or FP32, or the
+ * producer's inputs it is recomputed from, {@code quantize.source()}), the {@code codes} and {@code scales} it
+ * writes, and every GEMM operand that reads them. The compiler shares one quantization
  * between GEMMs that would quantize the same tensor the same way (the normalized activation feeding q, k and
  * v), so one measurement stands for several operands, each of which the CPU measures on its own.
  */
-public record QuantizedOperand(Operator.Quantize quantize, Value source, Value codes, Value scales, List<Use> uses) {
+public record QuantizedOperand(Operator.Quantize quantize, List<Value> sources, Value codes, Value scales, List<Use> uses) {
     /** A GEMM operand fed by this quantization: the linear layer, which of its GEMMs, which of the two operands. */
     public record Use(String layer, Gemm gemm, Role role) {}
 
     public QuantizedOperand {
         uses = List.copyOf(uses);
-        if (source.type().elements() != (long) quantize.rows() * quantize.cols()) {
-            throw new IllegalArgumentException(source + " " + source.type() + " is not a " + quantize.rows() + "x"
+        sources = List.copyOf(sources);
+        if (sources.size() != quantize.source().inputs().size()) {
+            throw new IllegalArgumentException(quantize.source().lowerName() + " reads " + quantize.source().inputs()
+                    + ", not " + sources);
+        }
+        Value first = sources.getFirst();
+        if (first.type().elements() != (long) quantize.rows() * quantize.cols()) {
+            throw new IllegalArgumentException(first + " " + first.type() + " is not a " + quantize.rows() + "x"
                     + quantize.cols() + " operand");
         }
     }

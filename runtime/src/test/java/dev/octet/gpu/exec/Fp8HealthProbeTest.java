@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.octet.compiler.ir.Node;
 import dev.octet.compiler.ir.Operator;
+import dev.octet.compiler.ir.Value;
 import dev.octet.compiler.plan.Launch;
 import dev.octet.compiler.plan.StepPlan;
 import dev.octet.cpu.exec.Fp8HealthCollector;
@@ -70,9 +71,11 @@ class Fp8HealthProbeTest {
             for (QuantizedOperand op : probe.after(l)) {
                 assertTrue(l.writes().contains(op.codes()), l.kernel().name() + " does not write " + op.codes());
                 assertTrue(l.writes().contains(op.scales()), l.kernel().name() + " does not write " + op.scales());
-                // The source is in its place then: the launch either just wrote it or reads it.
-                assertTrue(l.writes().contains(op.source()) || l.reads().contains(op.source()), op.source().toString());
-                if (l.writes().contains(op.source())) {
+                // The sources are in their place then: the launch either just wrote them or reads them.
+                for (Value source : op.sources()) {
+                    assertTrue(l.writes().contains(source) || l.reads().contains(source), source.toString());
+                }
+                if (op.sources().stream().anyMatch(l.writes()::contains)) {
                     fused++;
                 }
             }

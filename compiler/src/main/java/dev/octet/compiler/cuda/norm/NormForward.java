@@ -102,11 +102,24 @@ public record NormForward(NormKind kind, int rows, int dim, float eps, boolean a
         return p;
     }
 
+    /**
+     * One normalized element before its BF16 rounding, the expression both the norm kernel and a wgrad operand's
+     * recomputation from the saved statistics evaluate (so they round the same float).
+     */
+    public static final String NORMALIZED = """
+            __device__ __forceinline__ float rms_normalized(float x, float rstd, float w) {
+                return x * rstd * w;
+            }
+            __device__ __forceinline__ float layer_normalized(float x, float mean, float rstd, float w, float b) {
+                return (x - mean) * rstd * w + b;
+            }
+            """;
+
     @Override
     public CudaKernel emit() {
         VectorAccess v = vectors(dim, quantizedOutput, kernelName());
         boolean layer = kind == NormKind.LAYER;
-        StringBuilder b = new StringBuilder(v.source()).append('\n');
+        StringBuilder b = new StringBuilder(v.source()).append('\n').append(NORMALIZED);
         quantizedOutput.ifPresent(q -> b.append(q.source(v)).append('\n'));
         b.append("#define ROWS ").append(rows).append('\n')
                 .append("#define DIM ").append(dim).append('\n')
@@ -181,12 +194,12 @@ public record NormForward(NormKind kind, int rows, int dim, float eps, boolean a
                             float bi[VEC];
                             load_bf16_vec(bias + c, bi);
                             #pragma unroll
-                            for (int k = 0; k < VEC; k++) v[j * VEC + k] = bf16_round((v[j * VEC + k] - m) * r * w[k] + bi[k]);
+                            for (int k = 0; k < VEC; k++) v[j * VEC + k] = bf16_round(layer_normalized(v[j * VEC + k], m, r, w[k], bi[k]));
                     """);
         } else {
             b.append("""
                             #pragma unroll
-                            for (int k = 0; k < VEC; k++) v[j * VEC + k] = bf16_round(v[j * VEC + k] * r * w[k]);
+                            for (int k = 0; k < VEC; k++) v[j * VEC + k] = bf16_round(rms_normalized(v[j * VEC + k], r, w[k]));
                     """);
         }
         if (writeBf16Output) {

@@ -13,6 +13,13 @@ import java.util.Optional;
  */
 public record GeluForward(int rows, int cols, Optional<GroupQuantization> quantizedOutput, boolean writeBf16Output)
         implements KernelSpec {
+    /** {@code element(x, y)}: one element of y before its BF16 rounding (also how a wgrad operand recomputes y). */
+    public static final String ELEMENT = GeluConstants.SOURCE + """
+            __device__ __forceinline__ void element(float x, float& y) {
+                y = 0.5f * x * (1.0f + tanhf(GELU_C * (x + GELU_A * x * x * x)));
+            }
+            """;
+
     /** BF16 output only. */
     public GeluForward(int rows, int cols) {
         this(rows, cols, Optional.empty(), true);
@@ -36,10 +43,6 @@ public record GeluForward(int rows, int cols, Optional<GroupQuantization> quanti
     private static ElementwiseKernel template(int rows, int cols, Optional<GroupQuantization> quantizedOutput,
                                               boolean writeBf16Output, String name) {
         return new ElementwiseKernel(name, "GELU forward (tanh approximation).", rows, cols, List.of("x"),
-                List.of("y"), GeluConstants.SOURCE + """
-                __device__ __forceinline__ void element(float x, float& y) {
-                    y = 0.5f * x * (1.0f + tanhf(GELU_C * (x + GELU_A * x * x * x)));
-                }
-                """, quantizedOutput, writeBf16Output);
+                List.of("y"), ELEMENT, quantizedOutput, writeBf16Output);
     }
 }

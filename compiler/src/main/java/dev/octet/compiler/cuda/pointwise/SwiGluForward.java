@@ -13,6 +13,13 @@ import java.util.Optional;
  */
 public record SwiGluForward(int rows, int cols, Optional<GroupQuantization> quantizedOutput, boolean writeBf16Output)
         implements KernelSpec {
+    /** {@code element(g, u, h)}: one element of h before its BF16 rounding (also how a wgrad operand recomputes h). */
+    public static final String ELEMENT = Sigmoid.SOURCE + """
+            __device__ __forceinline__ void element(float g, float u, float& h) {
+                h = g * stable_sigmoid(g) * u;
+            }
+            """;
+
     /** BF16 output only. */
     public SwiGluForward(int rows, int cols) {
         this(rows, cols, Optional.empty(), true);
@@ -36,10 +43,6 @@ public record SwiGluForward(int rows, int cols, Optional<GroupQuantization> quan
     private static ElementwiseKernel template(int rows, int cols, Optional<GroupQuantization> quantizedOutput,
                                               boolean writeBf16Output, String name) {
         return new ElementwiseKernel(name, "SwiGLU forward: h = silu(gate) * up, silu(g) = g * sigmoid(g).",
-                rows, cols, List.of("gate", "up"), List.of("h"), Sigmoid.SOURCE + """
-                __device__ __forceinline__ void element(float g, float u, float& h) {
-                    h = g * stable_sigmoid(g) * u;
-                }
-                """, quantizedOutput, writeBf16Output);
+                rows, cols, List.of("gate", "up"), List.of("h"), ELEMENT, quantizedOutput, writeBf16Output);
     }
 }

@@ -7,6 +7,7 @@ import dev.octet.compiler.cuda.KernelParam;
 import dev.octet.compiler.cuda.KernelSpec;
 import dev.octet.compiler.cuda.LaunchGeometry;
 import dev.octet.compiler.ir.DType;
+import dev.octet.compiler.ir.QuantizedSource;
 import dev.octet.numerics.Axis;
 import dev.octet.numerics.Granularity;
 import dev.octet.numerics.ScaleGrid;
@@ -35,9 +36,12 @@ import java.util.Optional;
  * <p>Buffers: {@code x} (input [rows, cols]), {@code codes} (fp8, the output matrix), {@code scales} (f32, the
  * {@link ScaleGrid} of the output, row-major); with {@code rows}, also {@code row_codes} (fp8 [rows, cols]) and
  * {@code row_scales} (f32 [rows, ceil(cols / rows.groupSize())]).
+ *
+ * <p>Transposed, the input may also be recomputed from its producer's inputs ({@code source} other than STORED,
+ * {@link TileInput}): the buffers {@code source.inputs()} then take the place of {@code x}.
  */
 public record QuantizeGroups(QuantizeOperand operand, int groupSize, ScaleType scaleType,
-                             Optional<GroupQuantization> rows) implements KernelSpec {
+                             Optional<GroupQuantization> rows, QuantizedSource source) implements KernelSpec {
     static final int WARPS = 8;
     private static final int THREADS = WARPS * 32;
 
@@ -45,10 +49,19 @@ public record QuantizeGroups(QuantizeOperand operand, int groupSize, ScaleType s
         this(operand, groupSize, scaleType, Optional.empty());
     }
 
+    public QuantizeGroups(QuantizeOperand operand, int groupSize, ScaleType scaleType, Optional<GroupQuantization> rows) {
+        this(operand, groupSize, scaleType, rows, QuantizedSource.STORED);
+    }
+
     public QuantizeGroups {
         Objects.requireNonNull(operand, "operand");
         Objects.requireNonNull(scaleType, "scaleType");
         Objects.requireNonNull(rows, "rows");
+        Objects.requireNonNull(source, "source");
+        if (source != QuantizedSource.STORED && !recomputes(operand, rows)) {
+            throw new IllegalArgumentException("only a transposing group quantization of BF16 without row groups can"
+                    + " recompute its input (" + source.lowerName() + "), not " + operand.description());
+        }
         if (groupSize < 1 || groupSize > maxGroup(operand.transpose())) {
             throw new IllegalArgumentException("group size must be in [1, " + maxGroup(operand.transpose()) + "] for "
                     + operand.description() + ", got " + groupSize);
@@ -79,6 +92,11 @@ public record QuantizeGroups(QuantizeOperand operand, int groupSize, ScaleType s
                 && rowGroup % StagedTile.chunkElements(operand.input()) == 0;
     }
 
+    /** Whether the template can stage {@code operand} recomputed from its producer's inputs. */
+    public static boolean recomputes(QuantizeOperand operand, Optional<GroupQuantization> rows) {
+        return operand.transpose() && operand.input() == DType.BF16 && rows.isEmpty();
+    }
+
     /** The scale tiles over the output matrix. */
     public ScaleGrid grid() {
         return ScaleGrid.of(new Granularity.Group(groupSize), Axis.COLS, operand.outputRows(), operand.outputCols());
@@ -93,7 +111,8 @@ public record QuantizeGroups(QuantizeOperand operand, int groupSize, ScaleType s
     @Override
     public String kernelName() {
         return "quantize_group" + groupSize + "_" + operand.nameSuffix() + "_" + scaleType.lowerName()
-                + (operand.transpose() ? "_tiled" : "_warp") + rows.map(r -> "_rows_" + r.nameSuffix()).orElse("");
+                + (operand.transpose() ? "_tiled" : "_warp") + rows.map(r -> "_rows_" + r.nameSuffix()).orElse("")
+                + (source == QuantizedSource.STORED ? "" : "_of_" + source.lowerName());
     }
 
     @Override
@@ -102,10 +121,9 @@ public record QuantizeGroups(QuantizeOperand operand, int groupSize, ScaleType s
     }
 
     private List<KernelParam> params() {
-        List<KernelParam> params = new ArrayList<>(List.of(
-                KernelParam.in("x", operand.input()),
-                KernelParam.out("codes", operand.codeType()),
-                KernelParam.out("scales", DType.F32)));
+        List<KernelParam> params = new ArrayList<>(TileInput.params(source, operand.input()));
+        params.add(KernelParam.out("codes", operand.codeType()));
+        params.add(KernelParam.out("scales", DType.F32));
         rows.ifPresent(r -> {
             params.add(KernelParam.out("row_codes", r.codeType()));
             params.add(KernelParam.out("row_scales", DType.F32));
@@ -161,10 +179,11 @@ public record QuantizeGroups(QuantizeOperand operand, int groupSize, ScaleType s
         String description = "Quantize+transpose into group(" + groupSize + ") along the output rows, "
                 + scaleType.lowerName() + " scales, amax just in time, staged in shared memory"
                 + rows.map(r -> ", and the input itself into 1x" + r.groupSize() + " row groups (" + r.nameSuffix() + ")")
-                        .orElse("") + ".\n" + operand.description()
+                        .orElse("") + (source == QuantizedSource.STORED ? "" : ", the input recomputed from its "
+                        + source.lowerName() + " inputs " + source.inputs()) + ".\n" + operand.description()
                 + "\nscales f32[" + grid().scaleRows() + ", " + grid().scaleCols() + "]; oracle Quantizer.quantize(output, Axis.COLS)"
                 + (rows.isPresent() ? " and Quantizer.quantize(input, Axis.COLS)." : ".");
         return StagedTile.emit(kernelName(), description, operand, groupSize, scaleType, rows,
-                StagedTile.Scope.COLUMN_GROUPS, grid(), params());
+                StagedTile.Scope.COLUMN_GROUPS, grid(), source, params());
     }
 }

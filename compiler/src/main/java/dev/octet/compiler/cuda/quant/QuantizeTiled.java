@@ -6,6 +6,7 @@ import dev.octet.compiler.cuda.KernelParam;
 import dev.octet.compiler.cuda.KernelSpec;
 import dev.octet.compiler.cuda.LaunchGeometry;
 import dev.octet.compiler.ir.DType;
+import dev.octet.compiler.ir.QuantizedSource;
 import dev.octet.numerics.Axis;
 import dev.octet.numerics.Granularity;
 import dev.octet.numerics.ScaleGrid;
@@ -115,7 +116,7 @@ public record QuantizeTiled(QuantizeOperand operand, Granularity granularity, Sc
                 + "\nscales f32[" + grid().scaleRows() + ", " + grid().scaleCols() + "] (a partial tail block scales its"
                 + " own elements); oracle Quantizer.quantize(output, Axis.COLS);";
         return StagedTile.emit(kernelName(), description, operand, block, scaleType, Optional.empty(),
-                StagedTile.Scope.WHOLE_TILE, grid(), params());
+                StagedTile.Scope.WHOLE_TILE, grid(), QuantizedSource.STORED, params());
     }
 
     private List<KernelParam> params() {

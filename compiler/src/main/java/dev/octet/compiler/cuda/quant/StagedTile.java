@@ -7,6 +7,7 @@ import dev.octet.compiler.cuda.GroupQuantization;
 import dev.octet.compiler.cuda.KernelParam;
 import dev.octet.compiler.cuda.LaunchGeometry;
 import dev.octet.compiler.ir.DType;
+import dev.octet.compiler.ir.QuantizedSource;
 import dev.octet.numerics.Axis;
 import dev.octet.numerics.Fp8Format;
 import dev.octet.numerics.Granularity;
@@ -109,9 +110,11 @@ final class StagedTile {
      * @param tileRows  the input rows of a tile: the group (column-group scope) or the block (whole-tile scope)
      * @param grid      the scale grid of the output
      * @param rows      the input's own 1×g row groups, if written too (column-group scope only)
+     * @param source    what the input chunks are read from: the tensor, or its producer's inputs ({@link TileInput})
      */
     static CudaKernel emit(String name, String description, QuantizeOperand operand, int tileRows, ScaleType scaleType,
-                           Optional<GroupQuantization> rows, Scope scope, ScaleGrid grid, List<KernelParam> params) {
+                           Optional<GroupQuantization> rows, Scope scope, ScaleGrid grid, QuantizedSource source,
+                           List<KernelParam> params) {
         int quarter = Math.ceilDiv(tileRows, QUARTERS);
         boolean wholeTile = scope == Scope.WHOLE_TILE;
         int tileCols = wholeTile ? tileRows : tileCols(operand.input());
@@ -122,6 +125,10 @@ final class StagedTile {
         if (wholeTile && (rows.isPresent() || !holdsBlock(operand.input(), tileRows))) {
             throw new IllegalArgumentException(name + ": a whole-tile scale needs a block of 64 or 128 whose rows fit "
                     + TILE_BYTES + " bytes, and no row output");
+        }
+        if (source != QuantizedSource.STORED && (rows.isPresent() || wholeTile || operand.input() != DType.BF16)) {
+            throw new IllegalArgumentException(name + ": a recomputed input is staged for BF16 column groups only,"
+                    + " without a row output");
         }
         if (!operand.transpose() && !wholeTile) {
             throw new IllegalArgumentException(name + ": untransposed, a staged tile is written with one scale");
@@ -187,7 +194,7 @@ final class StagedTile {
                     return r * CPR + (ch ^ (((r / QUARTER) & 3) * SWIZZLE));
                 }
 
-                %s
+                %s%s
                 __device__ __forceinline__ unsigned code_of(float v, float s, float inv_s) {
                     return encode(%s);
                 }
@@ -201,23 +208,16 @@ final class StagedTile {
                     for (int k = 0; k < LOADS; k++) {
                         const int i = threadIdx.x + k * THREADS, r = i / CPR, ch = i %% CPR, t = t0 + r, c = c0 + ch * EPC;
                         const bool inside = r < GROUP && t < IN_ROWS;
-                        uint4 chunk = make_uint4(0u, 0u, 0u, 0u);
-                        if (VECTOR_ROWS) {
-                            if (inside && c < IN_COLS) chunk = *reinterpret_cast<const uint4*>(x + t * IN_COLS + c);
-                        } else {
-                            in_t* e = reinterpret_cast<in_t*>(&chunk);
-                            #pragma unroll
-                            for (int j = 0; j < EPC; j++) if (inside && c + j < IN_COLS) e[j] = x[t * IN_COLS + c + j];
-                        }
+                %s
                         if (r < GROUP) tile[staged(r, ch)] = chunk;%s
                     }
                 %s%s%s
                 }
                 """.formatted(tileRows, quarter, tileCols, threads, grid.scaleCols(), store,
-                operand.transpose() ? storeCodes(store) : "",
+                operand.transpose() ? storeCodes(store) : "", TileInput.definitions(source),
                 ScaleFormulas.quotient(scaleType), rows.isPresent() ? chunkStore("store_row_codes", "row_code_of")
                         : operand.transpose() ? "" : chunkStore("store_codes_along_rows", "code_of"), name, CudaKernel.signature(params),
-                tileAmaxStart, stagingExtra(rows, scope), tileAmax, columnAmax, operand.transpose() ? COLUMN_WALK_STORES : "");
+                tileAmaxStart, TileInput.chunkLoad(source).indent(4).stripTrailing(), stagingExtra(rows, scope), tileAmax, columnAmax, operand.transpose() ? COLUMN_WALK_STORES : "");
         String geometry = "\none block per " + tileRows + " input rows x " + tileCols + " input columns.";
         LaunchGeometry launch = new LaunchGeometry(Math.ceilDiv(operand.cols(), tileCols), Math.ceilDiv(operand.rows(), tileRows),
                 1, threads, 1, 1, 0);

@@ -1,0 +1,109 @@
+package dev.octet.compiler.cuda.quant;
+
+import dev.octet.compiler.cuda.KernelParam;
+import dev.octet.compiler.cuda.norm.NormForward;
+import dev.octet.compiler.cuda.pointwise.GeluForward;
+import dev.octet.compiler.cuda.pointwise.SwiGluForward;
+import dev.octet.compiler.ir.DType;
+import dev.octet.compiler.ir.QuantizedSource;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * How a {@link StagedTile} block fills its 16-byte chunk of input row {@code t} from column {@code c}: a load of
+ * the tensor itself, or, for a {@link QuantizedSource} other than STORED, the tensor recomputed element by element
+ * from the inputs of the operator that produced it, with that operator's own device function, so the staged BF16
+ * values are the ones its forward kernel rounded.
+ */
+final class TileInput {
+    private TileInput() {}
+
+    /** The kernel's input parameters, in the order the Quantize node lists them. */
+    static List<KernelParam> params(QuantizedSource source, DType stored) {
+        if (source == QuantizedSource.STORED) {
+            return List.of(KernelParam.in("x", stored));
+        }
+        List<KernelParam> params = new ArrayList<>();
+        for (int i = 0; i < source.inputs().size(); i++) {
+            params.add(KernelParam.in(source.inputs().get(i), source.kind(i) == QuantizedSource.Kind.ROW ? DType.F32 : DType.BF16));
+        }
+        return params;
+    }
+
+    /** {@code float recompute(inputs...)}: one element of the tensor before its BF16 rounding. */
+    static String definitions(QuantizedSource source) {
+        List<String> args = source.inputs().stream().map(i -> "float " + i).toList();
+        String signature = "__device__ __forceinline__ float recompute(" + String.join(", ", args) + ")";
+        return switch (source) {
+            case STORED -> "";
+            case SWIGLU -> SwiGluForward.ELEMENT + signature + " {\n    float h;\n    element(gate, up, h);\n    return h;\n}\n";
+            case GELU -> GeluForward.ELEMENT + signature + " {\n    float y;\n    element(u, y);\n    return y;\n}\n";
+            case RMS_NORM -> NormForward.NORMALIZED + signature + " {\n    return rms_normalized(x, rstd, weight);\n}\n";
+            case LAYER_NORM -> NormForward.NORMALIZED + signature
+                    + " {\n    return layer_normalized(x, mean, rstd, weight, bias);\n}\n";
+        };
+    }
+
+    /**
+     * Statements that declare {@code uint4 chunk} holding EPC input elements of row t from column c (zeros outside
+     * the matrix, or where {@code inside} is false).
+     */
+    static String chunkLoad(QuantizedSource source) {
+        if (source == QuantizedSource.STORED) {
+            return """
+                        uint4 chunk = make_uint4(0u, 0u, 0u, 0u);
+                        if (VECTOR_ROWS) {
+                            if (inside && c < IN_COLS) chunk = *reinterpret_cast<const uint4*>(x + t * IN_COLS + c);
+                        } else {
+                            in_t* e = reinterpret_cast<in_t*>(&chunk);
+                            #pragma unroll
+                            for (int j = 0; j < EPC; j++) if (inside && c + j < IN_COLS) e[j] = x[t * IN_COLS + c + j];
+                        }
+                    """;
+        }
+        StringBuilder vectorLoads = new StringBuilder();
+        List<String> vectorArgs = new ArrayList<>();
+        List<String> scalarArgs = new ArrayList<>();
+        StringBuilder rowLoads = new StringBuilder();
+        for (int i = 0; i < source.inputs().size(); i++) {
+            String input = source.inputs().get(i);
+            switch (source.kind(i)) {
+                case ELEMENT -> {
+                    vectorLoads.append("                const uint4 v_").append(input).append(" = *reinterpret_cast<const uint4*>(")
+                            .append(input).append(" + t * IN_COLS + c);\n");
+                    vectorArgs.add("bf16_to_f32(reinterpret_cast<const bf16_t*>(&v_" + input + ")[j])");
+                    scalarArgs.add("bf16_to_f32(" + input + "[t * IN_COLS + c + j])");
+                }
+                case COLUMN -> {
+                    vectorLoads.append("                const uint4 v_").append(input).append(" = *reinterpret_cast<const uint4*>(")
+                            .append(input).append(" + c);\n");
+                    vectorArgs.add("bf16_to_f32(reinterpret_cast<const bf16_t*>(&v_" + input + ")[j])");
+                    scalarArgs.add("bf16_to_f32(" + input + "[c + j])");
+                }
+                case ROW -> {
+                    rowLoads.append("        const float s_").append(input).append(" = ").append(input).append("[t];\n");
+                    vectorArgs.add("s_" + input);
+                    scalarArgs.add("s_" + input);
+                }
+            }
+        }
+        return """
+                    uint4 chunk = make_uint4(0u, 0u, 0u, 0u);
+                    if (inside) {
+                        // Recomputed from the producer's inputs, rounded to BF16 as its forward kernel rounds it.
+                        in_t* e = reinterpret_cast<in_t*>(&chunk);%s
+                        if (VECTOR_ROWS) {
+                            if (c < IN_COLS) {
+                %s
+                                #pragma unroll
+                                for (int j = 0; j < EPC; j++) e[j] = f32_to_bf16(recompute(%s));
+                            }
+                        } else {
+                            #pragma unroll
+                            for (int j = 0; j < EPC; j++) if (c + j < IN_COLS) e[j] = f32_to_bf16(recompute(%s));
+                        }
+                    }
+                """.formatted(rowLoads.isEmpty() ? "" : "\n" + rowLoads.toString().stripTrailing(), vectorLoads.toString().stripTrailing(),
+                String.join(", ", vectorArgs), String.join(", ", scalarArgs));
+    }
+}

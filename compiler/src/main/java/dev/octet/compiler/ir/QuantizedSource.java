@@ -1,0 +1,57 @@
+package dev.octet.compiler.ir;
+
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * What a {@link Operator.Quantize} reads: the tensor itself, or the inputs of the forward operator that produced
+ * it, from which the quantization recomputes the tensor exactly as that operator rounded it. Backward's transposed
+ * quantization of an activation (the wgrad operand) recomputes it from tensors backward keeps anyway — SwiGLU's
+ * gate and up, a norm's input and statistics — so the activation itself need not outlive the forward pass.
+ */
+public enum QuantizedSource {
+    /** in: x, the tensor quantized. */
+    STORED(List.of("x")),
+    /** in: gate, up [T, F]; x = silu(gate)·up rounded to BF16. */
+    SWIGLU(List.of("gate", "up")),
+    /** in: u [T, F]; x = gelu_tanh(u) rounded to BF16. */
+    GELU(List.of("u")),
+    /** in: x [T, D], weight [D], rstd f32[T]; the norm's output x·rstd·w rounded to BF16. */
+    RMS_NORM(List.of("x", "weight", "rstd")),
+    /** in: x [T, D], weight, bias [D], mean, rstd f32[T]; the norm's output (x − mean)·rstd·w + b rounded to BF16. */
+    LAYER_NORM(List.of("x", "weight", "bias", "mean", "rstd"));
+
+    /** How an input of a recomputation is indexed, the quantized tensor being [tokens, width]. */
+    public enum Kind {
+        /** BF16 [tokens, width], element by element. */
+        ELEMENT,
+        /** F32 [tokens]: a norm's per-token statistic. */
+        ROW,
+        /** BF16 [width]: a norm's weight or bias. */
+        COLUMN
+    }
+
+    private final List<String> inputs;
+
+    QuantizedSource(List<String> inputs) {
+        this.inputs = inputs;
+    }
+
+    /** The names of the inputs, in the order a Quantize node lists them (before an amax history). */
+    public List<String> inputs() {
+        return inputs;
+    }
+
+    /** How input {@code i} is indexed. */
+    public Kind kind(int i) {
+        return switch (inputs.get(i)) {
+            case "weight", "bias" -> Kind.COLUMN;
+            case "mean", "rstd" -> Kind.ROW;
+            default -> Kind.ELEMENT;
+        };
+    }
+
+    public String lowerName() {
+        return name().toLowerCase(Locale.ROOT);
+    }
+}

@@ -1,0 +1,111 @@
+package dev.octet.compiler;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.octet.compiler.ir.Graph;
+import dev.octet.compiler.ir.Node;
+import dev.octet.compiler.ir.Operator;
+import dev.octet.compiler.ir.Phase;
+import dev.octet.compiler.ir.QuantizedSource;
+import dev.octet.compiler.ir.Value;
+import dev.octet.compiler.passes.PlanVerifier;
+import dev.octet.compiler.plan.CompileSummary;
+import dev.octet.compiler.plan.StepPlan;
+import dev.octet.dsl.spec.ModelSpec;
+import dev.octet.dsl.spec.Program;
+import dev.octet.dsl.spec.Recompute;
+import dev.octet.dsl.spec.RecipeSpec;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Backward's transposed quantizations of activations read the activations' inputs (QuantizeFromInputs), at the
+ * example models' real shapes: the SwiGLU/GELU outputs and the norm outputs that only FP8 GEMMs read are no longer
+ * kept for backward, and the FP8 plan is that much smaller than the BF16 one.
+ */
+class QuantizeFromInputsTest {
+
+    @Test
+    void qwenKeepsNoSwiGluOrNormOutputForBackwardAndPlansLessThanBf16() {
+        StepPlan fp8 = compile("qwen2.5-1.5b.octet", "qwen2_5_1_5b", "infir2", 2, 8192, false);
+        StepPlan bf16 = compile("qwen2.5-1.5b.octet", "qwen2_5_1_5b", "bf16", 2, 8192, false);
+        assertEquals(List.of(), PlanVerifier.violations(fp8.kernels(), fp8.memory()));
+        Graph g = fp8.kernels().fused().graph();
+        Map<Value, List<Node>> consumers = g.consumers();
+        int recomputed = 0;
+        for (Node n : g.nodes()) {
+            if (n.op() instanceof Operator.SwiGlu || normInsideABlock(n)) {
+                Value out = n.outputs().getFirst();
+                assertTrue(consumers.getOrDefault(out, List.of()).stream().allMatch(c -> c.phase() == Phase.FORWARD),
+                        out + " is still read in backward");
+                assertFalse(fp8.kernels().buffers().contains(out), out + " is still written");
+            }
+            if (n.op() instanceof Operator.Quantize q && q.source() != QuantizedSource.STORED) {
+                assertEquals(Phase.BACKWARD, n.phase());
+                assertTrue(q.transpose());
+                recomputed++;
+            }
+        }
+        // Per layer: the SwiGLU output (down's wgrad) and the two norm outputs (q/k/v's and gate/up's wgrads).
+        assertEquals(3 * 28, recomputed);
+        double ratio = (double) fp8.memory().arenaBytes() / bf16.memory().arenaBytes();
+        System.out.printf(Locale.ROOT, "qwen 2x8192 arena: infir2 %s, bf16 %s (%.3f)%n",
+                CompileSummary.mib(fp8.memory().arenaBytes()), CompileSummary.mib(bf16.memory().arenaBytes()), ratio);
+        // 28 layers x (280 MiB SwiGLU output + 2 x 48 MiB norm outputs) no longer live across the step.
+        assertTrue(ratio < 0.85, "infir2 / bf16 arena " + ratio);
+    }
+
+    @Test
+    void gpt2KeepsNoGeluOrLayerNormOutputForBackward() {
+        StepPlan fp8 = compile("gpt2-124m.octet", "gpt2_124m", "infir2", 32, 1024, false);
+        long recomputed = fp8.kernels().fused().graph().nodes().stream()
+                .filter(n -> n.op() instanceof Operator.Quantize q && q.source() != QuantizedSource.STORED).count();
+        assertEquals(3 * 12, recomputed);
+        StepPlan bf16 = compile("gpt2-124m.octet", "gpt2_124m", "bf16", 32, 1024, false);
+        assertTrue(fp8.memory().arenaBytes() < 0.8 * bf16.memory().arenaBytes(),
+                CompileSummary.mib(fp8.memory().arenaBytes()) + " vs " + CompileSummary.mib(bf16.memory().arenaBytes()));
+    }
+
+    /** The recipe's activation recomputation made copies for backward; the quantizations no longer need them. */
+    @Test
+    void recomputedCopiesThatOnlyFedTheQuantizationsAreDropped() {
+        StepPlan plain = compile("qwen2.5-1.5b.octet", "qwen2_5_1_5b", "infir2", 1, 1024, false);
+        StepPlan recompute = compile("qwen2.5-1.5b.octet", "qwen2_5_1_5b", "infir2", 1, 1024, true);
+        assertEquals(plain.kernels().launches().size(), recompute.kernels().launches().size());
+        assertEquals(plain.memory().arenaBytes(), recompute.memory().arenaBytes());
+        assertTrue(recompute.kernels().fused().graph().nodes().stream()
+                .noneMatch(n -> n.phase() == Phase.BACKWARD && (n.op() instanceof Operator.SwiGlu
+                        || n.op() instanceof Operator.RmsNorm)));
+    }
+
+    /** Delayed or tensor-wide scales need the whole tensor's amax first: those quantizations read it as stored. */
+    @Test
+    void quantizationsTheStagedTransposeCannotServeReadTheTensor() {
+        StepPlan delayed = compile("qwen2.5-1.5b.octet", "qwen2_5_1_5b", "tensorwise-delayed", 1, 1024, false);
+        assertTrue(delayed.kernels().fused().graph().nodes().stream()
+                .noneMatch(n -> n.op() instanceof Operator.Quantize q && q.source() != QuantizedSource.STORED));
+    }
+
+    /** A block's norm, whose output only the block's FP8 projections read (the final norm feeds the BF16 LM head). */
+    private static boolean normInsideABlock(Node n) {
+        return (n.op() instanceof Operator.RmsNorm || n.op() instanceof Operator.LayerNorm)
+                && n.outputs().getFirst().name().startsWith("layers.");
+    }
+
+    private static StepPlan compile(String file, String modelName, String recipeName, int batch, int seq,
+                                    boolean recompute) {
+        Program p = ExamplePrograms.loadWithRecipe(file, recipeName);
+        ModelSpec model = p.model(modelName).orElseThrow();
+        RecipeSpec recipe = ExamplePrograms.recipe(p, recipeName);
+        if (recompute) {
+            recipe = recipe.withRecompute(Set.of(Recompute.NORM, Recompute.ACTIVATION));
+        }
+        return Lowering.compile(CompileTarget.of(model, recipe, Optional.empty(), batch, seq), Lowering.QUIET);
+    }
+}

@@ -1,0 +1,135 @@
+package dev.octet.gpu.kernels;
+
+import static org.junit.jupiter.params.provider.Arguments.arguments;
+
+import dev.octet.compiler.cuda.CudaKernel;
+import dev.octet.compiler.cuda.norm.NormForward;
+import dev.octet.compiler.cuda.norm.NormKind;
+import dev.octet.compiler.cuda.pointwise.GeluForward;
+import dev.octet.compiler.cuda.pointwise.SwiGluForward;
+import dev.octet.compiler.cuda.quant.QuantizeGroups;
+import dev.octet.compiler.cuda.quant.QuantizeOperand;
+import dev.octet.compiler.ir.DType;
+import dev.octet.compiler.ir.QuantizedSource;
+import dev.octet.cpu.ir.Recomputation;
+import dev.octet.numerics.Fp8Format;
+import dev.octet.numerics.ScaleType;
+import java.util.Optional;
+import java.util.stream.Stream;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * Backward's transposed quantization that recomputes an activation from its producer's inputs
+ * ({@link QuantizedSource}) against the producer kernel itself: the producer writes its BF16 output on the device,
+ * the stored-input quantization reads it, and the recomputing quantization, given only the producer's inputs and
+ * saved statistics, writes the same codes and scales bit for bit. The producer's output against the CPU's
+ * recomputation ({@link Recomputation}, as the CPU backend runs it) closes the chain to the oracle.
+ */
+@GpuKernelTest
+class RecomputedQuantizationGpuTest {
+    private static final int MAX_ULPS = 2;
+
+    static Stream<Arguments> cases() {
+        return Stream.of(
+                // Qwen2.5-1.5B at 2 x 8192 (SwiGLU [16384, 8960], norms [16384, 1536]), GPT-2 (GELU 3072, LayerNorm
+                // 768), and ragged shapes: token tails, widths that 16-byte loads cannot cover (100)
+                arguments(QuantizedSource.SWIGLU, 16384, 8960, Fp8Format.E4M3, ScaleType.UE8M0),
+                arguments(QuantizedSource.SWIGLU, 300, 200, Fp8Format.E4M3, ScaleType.FP32),
+                arguments(QuantizedSource.SWIGLU, 130, 100, Fp8Format.E5M2, ScaleType.UE8M0),
+                arguments(QuantizedSource.GELU, 4096, 3072, Fp8Format.E4M3, ScaleType.UE8M0),
+                arguments(QuantizedSource.GELU, 130, 100, Fp8Format.E4M3, ScaleType.FP32),
+                arguments(QuantizedSource.RMS_NORM, 16384, 1536, Fp8Format.E4M3, ScaleType.UE8M0),
+                arguments(QuantizedSource.RMS_NORM, 300, 96, Fp8Format.E5M2, ScaleType.FP32),
+                arguments(QuantizedSource.LAYER_NORM, 4096, 768, Fp8Format.E4M3, ScaleType.UE8M0),
+                arguments(QuantizedSource.LAYER_NORM, 130, 96, Fp8Format.E4M3, ScaleType.FP32));
+    }
+
+    @ParameterizedTest(name = "{0} [{1} x {2}] {3} {4}")
+    @MethodSource("cases")
+    void recomputedCodesEqualThoseOfTheProducersOutput(QuantizedSource source, int tokens, int width, Fp8Format format,
+                                                       ScaleType scaleType) {
+        int n = tokens * width;
+        RandomTensors random = new RandomTensors(77);
+        QuantizeOperand operand = new QuantizeOperand(DType.BF16, tokens, width, true, format);
+        QuantizeGroups stored = new QuantizeGroups(operand, 128, scaleType);
+        QuantizeGroups recomputed = new QuantizeGroups(operand, 128, scaleType, Optional.empty(), source);
+        try (DeviceWorkspace ws = GpuSession.get().workspace()) {
+            ws.output("y", DType.BF16, n)
+                    .output("codes", operand.codeType(), n).output("scales", DType.F32, stored.grid().scaleCount())
+                    .output("recomputed_codes", operand.codeType(), n)
+                    .output("recomputed_scales", DType.F32, stored.grid().scaleCount());
+            double[][] inputs = producerInputs(ws, source, tokens, width, random);
+            CudaKernel producer = producer(source, tokens, width);
+            ws.launch(producer, producerBindings(source));
+            ws.launch(stored.emit(), DeviceWorkspace.Binding.buffer("x", "y"));
+            ws.poison("recomputed_codes").poison("recomputed_scales");
+            ws.launch(recomputed.emit(), DeviceWorkspace.Binding.buffer("codes", "recomputed_codes"),
+                    DeviceWorkspace.Binding.buffer("scales", "recomputed_scales"));
+            Accuracy.bitExact(recomputed.kernelName() + " codes", ws.fp8("recomputed_codes"), ws.fp8("codes"));
+            Accuracy.bitExact(recomputed.kernelName() + " scales", ws.f32("recomputed_scales"), ws.f32("scales"));
+            // The statistics as the device saved them (FP32), as backward reads them.
+            Accuracy.bf16Ulps(producer.name() + " against the CPU's recomputation", ws.bf16Bits("y"),
+                    Recomputation.of(source, withDeviceStatistics(ws, source, inputs), tokens, width), MAX_ULPS);
+        }
+    }
+
+    /** Writes the producer's random inputs, returning them in {@link QuantizedSource#inputs()} order (statistics null). */
+    private static double[][] producerInputs(DeviceWorkspace ws, QuantizedSource source, int tokens, int width,
+                                             RandomTensors random) {
+        int n = tokens * width;
+        return switch (source) {
+            case SWIGLU -> {
+                float[] gate = random.bf16Gaussian(n, 1.0), up = random.bf16Gaussian(n, 1.0);
+                ws.input("gate", HostArray.bf16(gate)).input("up", HostArray.bf16(up));
+                yield new double[][] {Numbers.toDouble(gate), Numbers.toDouble(up)};
+            }
+            case GELU -> {
+                float[] u = random.bf16Gaussian(n, 1.0);
+                ws.input("u", HostArray.bf16(u));
+                yield new double[][] {Numbers.toDouble(u)};
+            }
+            case RMS_NORM, LAYER_NORM -> {
+                float[] x = random.bf16Gaussian(n, 1.0), w = random.bf16Gaussian(width, 1.0);
+                ws.input("x", HostArray.bf16(x)).input("weight", HostArray.bf16(w)).output("rstd", DType.F32, tokens);
+                if (source == QuantizedSource.RMS_NORM) {
+                    yield new double[][] {Numbers.toDouble(x), Numbers.toDouble(w), null};
+                }
+                float[] b = random.bf16Gaussian(width, 0.1);
+                ws.input("bias", HostArray.bf16(b)).output("mean", DType.F32, tokens);
+                yield new double[][] {Numbers.toDouble(x), Numbers.toDouble(w), Numbers.toDouble(b), null, null};
+            }
+            case STORED -> throw new IllegalArgumentException("nothing to recompute");
+        };
+    }
+
+    private static double[][] withDeviceStatistics(DeviceWorkspace ws, QuantizedSource source, double[][] in) {
+        double[][] out = in.clone();
+        for (int i = 0; i < source.inputs().size(); i++) {
+            if (source.kind(i) == QuantizedSource.Kind.ROW) {
+                out[i] = Numbers.toDouble(ws.f32(source.inputs().get(i)));
+            }
+        }
+        return out;
+    }
+
+    private static CudaKernel producer(QuantizedSource source, int tokens, int width) {
+        return switch (source) {
+            case SWIGLU -> new SwiGluForward(tokens, width).emit();
+            case GELU -> new GeluForward(tokens, width).emit();
+            case RMS_NORM -> NormForward.rms(tokens, width, 1e-6f).emit();
+            case LAYER_NORM -> new NormForward(NormKind.LAYER, tokens, width, 1e-5f, false, Optional.empty(), true).emit();
+            case STORED -> throw new IllegalArgumentException("nothing to recompute");
+        };
+    }
+
+    /** The producers name their outputs h (SwiGLU) or y, and GELU's input x. */
+    private static DeviceWorkspace.Binding[] producerBindings(QuantizedSource source) {
+        return switch (source) {
+            case SWIGLU -> new DeviceWorkspace.Binding[] {DeviceWorkspace.Binding.buffer("h", "y")};
+            case GELU -> new DeviceWorkspace.Binding[] {DeviceWorkspace.Binding.buffer("x", "u")};
+            default -> new DeviceWorkspace.Binding[0];
+        };
+    }
+}
