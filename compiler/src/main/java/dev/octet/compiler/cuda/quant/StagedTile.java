@@ -92,16 +92,13 @@ final class StagedTile {
     /**
      * What a block stages and writes: {@code load}, statements that declare {@code uint4 chunk} (and {@code chunk1},
      * ... for further tensors) holding EPC elements of input row t from column c, with the device definitions they
-     * use; the [rows, cols] inputs whose 16-byte chunks are {@code streamed} into {@code raw_<input>[kk]} ahead of
-     * {@code load}, {@code prefetch} (a constant expression) passes at a time; and one output-name prefix per staged
-     * tensor ({@code ""}: {@code codes}, {@code scales}, {@code row_codes},
+     * use; and one output-name prefix per staged tensor ({@code ""}: {@code codes}, {@code scales}, {@code row_codes},
      * {@code row_scales}). A block stages its first tensor in shared memory and holds the others in registers until
      * the first one's column walk is done (column-group scope only).
      */
-    record Staging(String definitions, String load, List<String> outputs, List<String> streamed, String prefetch) {
+    record Staging(String definitions, String load, List<String> outputs) {
         Staging {
             outputs = List.copyOf(outputs);
-            streamed = List.copyOf(streamed);
             if (outputs.isEmpty()) {
                 throw new IllegalArgumentException("a staged tile writes at least one tensor");
             }
@@ -109,8 +106,7 @@ final class StagedTile {
 
         /** One tensor, read as stored or recomputed from its producer's inputs ({@link TileInput}). */
         static Staging of(QuantizedSource source) {
-            return new Staging(TileInput.definitions(source), TileInput.chunkLoad(source), List.of(""),
-                    TileInput.streamed(source), "LOADS");
+            return new Staging(TileInput.definitions(source), TileInput.chunkLoad(source), List.of(""));
         }
 
         /** The chunk variable of staged tensor {@code i}. */
@@ -242,65 +238,25 @@ final class StagedTile {
                     const int c0 = blockIdx.x * TILE_COLS, t0 = blockIdx.y * GROUP;%s
                     // Every thread makes every pass (the row groups' shuffles need whole warps); a pass beyond the
                     // tile loads nothing.%s
+                    #pragma unroll%s
+                    for (int k = 0; k < LOADS; k++) {
+                        const int i = threadIdx.x + k * THREADS, r = i / CPR, ch = i %% CPR, t = t0 + r, c = c0 + ch * EPC;
+                        const bool inside = r < GROUP && t < IN_ROWS;
                 %s
+                        if (r < GROUP) tile[staged(r, ch)] = chunk;%s
+                    }
                 %s%s
                 }
                 """.formatted(tileRows, quarter, tileCols, threads, grid.scaleCols(), store,
                 operand.transpose() ? storeCodes(store) : "", staging.definitions(),
                 ScaleFormulas.quotient(scaleType), rows.isPresent() ? chunkStore("store_row_codes", "row_code_of")
                         : operand.transpose() ? "" : chunkStore("store_codes_along_rows", "code_of"), name, CudaKernel.signature(params),
-                tileAmaxStart, held(tensors), stagingLoop(staging, rows, scope).indent(4).stripTrailing(), tileAmax, walks(staging, columnAmax + (operand.transpose() ? COLUMN_WALK_STORES : "")));
+                tileAmaxStart, held(tensors), tensors > 1 ? "" : " 4", staging.load().indent(4).stripTrailing(),
+                staged(staging, rows, scope), tileAmax, walks(staging, columnAmax + (operand.transpose() ? COLUMN_WALK_STORES : "")));
         String geometry = "\none block per " + tileRows + " input rows x " + tileCols + " input columns.";
         LaunchGeometry launch = new LaunchGeometry(Math.ceilDiv(operand.cols(), tileCols), Math.ceilDiv(operand.rows(), tileRows),
                 1, threads, 1, 1, 0);
         return new CudaKernel(name, CudaPrelude.kernelSource(description + geometry, body), launch, params);
-    }
-
-    /**
-     * The pass over the tile's chunks that stages them. A staging that streams inputs (a recomputation) first puts
-     * {@code PREFETCH} passes' loads of every streamed input in flight, into {@code raw_<input>[kk]}, then computes
-     * from them: with the arithmetic between a load and its use, the compiler alone keeps too few loads in flight
-     * to draw the memory's bandwidth.
-     */
-    private static String stagingLoop(Staging staging, Optional<GroupQuantization> rows, Scope scope) {
-        String index = "const int i = threadIdx.x + k * THREADS, r = i / CPR, ch = i % CPR, t = t0 + r, c = c0 + ch * EPC;";
-        String body = """
-                    const bool inside = r < GROUP && t < IN_ROWS;
-                %s
-                    if (r < GROUP) tile[staged(r, ch)] = chunk;%s
-                """.formatted(staging.load().stripTrailing(), staged(staging, rows, scope));
-        if (staging.streamed().isEmpty()) {
-            return """
-                    #pragma unroll%s
-                    for (int k = 0; k < LOADS; k++) {
-                        %s
-                    %s}
-                    """.formatted(staging.outputs().size() > 1 ? "" : " 4", index, body);
-        }
-        StringBuilder declare = new StringBuilder();
-        StringBuilder fetch = new StringBuilder();
-        for (String input : staging.streamed()) {
-            declare.append(" raw_").append(input).append("[PREFETCH],");
-            fetch.append("        raw_").append(input).append("[kk] = fetch ? *reinterpret_cast<const uint4*>(").append(input)
-                    .append(" + t * IN_COLS + c) : make_uint4(0u, 0u, 0u, 0u);\n");
-        }
-        return """
-                constexpr int PREFETCH = %s;
-                #pragma unroll
-                for (int k0 = 0; k0 < LOADS; k0 += PREFETCH) {
-                    uint4%s;
-                    #pragma unroll
-                    for (int kk = 0; kk < PREFETCH; kk++) {
-                        const int k = k0 + kk, i = threadIdx.x + k * THREADS, r = i / CPR, ch = i %% CPR, t = t0 + r, c = c0 + ch * EPC;
-                        const bool fetch = VECTOR_ROWS && k < LOADS && r < GROUP && t < IN_ROWS && c < IN_COLS;
-                %s    }
-                    #pragma unroll
-                    for (int kk = 0; kk < PREFETCH && k0 + kk < LOADS; kk++) {
-                        const int k = k0 + kk;
-                        %s
-                %s    }
-                }
-                """.formatted(staging.prefetch(), declare.substring(0, declare.length() - 1), fetch, index, body.indent(4));
     }
 
     /** Registers holding the chunks of the tensors after the first until the tile is free for them. */

@@ -77,7 +77,9 @@ public record SwiGluGradientQuantize(int rows, int cols, GroupQuantization trans
                 in_t* du = reinterpret_cast<in_t*>(&chunk1);
                 if (VECTOR_ROWS) {
                     if (c < IN_COLS) {
-                        const uint4 v_gate = raw_gate[kk], v_up = raw_up[kk], v_dh = raw_dh[kk];
+                        const uint4 v_gate = *reinterpret_cast<const uint4*>(gate + t * IN_COLS + c);
+                        const uint4 v_up = *reinterpret_cast<const uint4*>(up + t * IN_COLS + c);
+                        const uint4 v_dh = *reinterpret_cast<const uint4*>(dh + t * IN_COLS + c);
                         #pragma unroll
                         for (int j = 0; j < EPC; j++) {
                             float dgate, dup;
@@ -112,7 +114,6 @@ public record SwiGluGradientQuantize(int rows, int cols, GroupQuantization trans
                 + "), never stored in BF16.\n" + operand.description();
         return StagedTile.emit(kernelName(), description, operand, transposed.groupSize(), transposed.scaleType(),
                 Optional.of(rowGroups), StagedTile.Scope.COLUMN_GROUPS, grid(),
-                new StagedTile.Staging(SwiGluBackward.ELEMENT, LOAD, TENSORS, List.of("gate", "up", "dh"),
-                        "(LOADS + 1) / 2"), params());
+                new StagedTile.Staging(SwiGluBackward.ELEMENT, LOAD, TENSORS), params());
     }
 }
