@@ -4,12 +4,10 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * What a {@link Operator.Quantize} reads: the tensor itself, or the inputs of the operator that produced it, from
- * which the quantization recomputes the tensor exactly as that operator rounded it. Backward's transposed
+ * What a {@link Operator.Quantize} reads: the tensor itself, or the inputs of the forward operator that produced
+ * it, from which the quantization recomputes the tensor exactly as that operator rounded it. Backward's transposed
  * quantization of an activation (the wgrad operand) recomputes it from tensors backward keeps anyway — SwiGLU's
- * gate and up, a norm's input and statistics — so the activation itself need not outlive the forward pass. The
- * SwiGLU gradients are recomputed only to measure the health of quantizations that their fused backward kernel
- * wrote without ever storing the gradients.
+ * gate and up, a norm's input and statistics — so the activation itself need not outlive the forward pass.
  */
 public enum QuantizedSource {
     /** in: x, the tensor quantized. */
@@ -21,11 +19,7 @@ public enum QuantizedSource {
     /** in: x [T, D], weight [D], rstd f32[T]; the norm's output x·rstd·w rounded to BF16. */
     RMS_NORM(List.of("x", "weight", "rstd")),
     /** in: x [T, D], weight, bias [D], mean, rstd f32[T]; the norm's output (x − mean)·rstd·w + b rounded to BF16. */
-    LAYER_NORM(List.of("x", "weight", "bias", "mean", "rstd")),
-    /** in: gate, up, dh [T, F]; x = dgate of SwiGLU's backward rounded to BF16. */
-    SWIGLU_GATE_GRADIENT(List.of("gate", "up", "dh")),
-    /** in: gate, up, dh [T, F]; x = dup of SwiGLU's backward rounded to BF16. */
-    SWIGLU_UP_GRADIENT(List.of("gate", "up", "dh"));
+    LAYER_NORM(List.of("x", "weight", "bias", "mean", "rstd"));
 
     /** How an input of a recomputation is indexed, the quantized tensor being [tokens, width]. */
     public enum Kind {

@@ -33,8 +33,6 @@ import java.util.Set;
  *       equals a separate quantize);</li>
  *   <li>{@code quantize+quantize_transpose}: a tensor quantized in 1×g groups both along its rows (for fprop
  *       or dgrad) and transposed (for wgrad), such as a gradient dY, is read once by one kernel writing both;</li>
- *   <li>{@code swiglu_backward+quantize+quantize_transpose}: SwiGLU's two gradients, each quantized both along its rows (dgrad)
- *       and transposed (wgrad) and read by nothing else, are written only as those codes by one kernel;</li>
  *   <li>{@code norm_backward+add}: the residual gradient is added by the norm backward kernel;</li>
  *   <li>{@code cross_entropy}: loss, its sum and dlogits in one pass over the logits (dlogits overwrite
  *       the logits, which nothing reads afterwards), so the backward's first kernel runs in forward.</li>
@@ -131,9 +129,6 @@ public final class Fusion {
                     other.ifPresent(members::add);
                     return other.isPresent() ? "quantize+quantize_transpose" : q.mnemonic();
                 }
-                case Operator.SwiGluBackward s -> {
-                    return gradientsQuantized(root, members) ? "swiglu_backward+quantize+quantize_transpose" : "swiglu_backward";
-                }
                 case Operator.RmsNormBackward b -> {
                     return residualGradient(root, out, members) ? "rmsnorm_backward+add" : "rmsnorm_backward";
                 }
@@ -200,40 +195,6 @@ public final class Fusion {
             QuantizeOperand operand = new QuantizeOperand(x.type().dtype(), transposed.cols(), transposed.rows(), true,
                     transposed.format());
             return group <= QuantizeGroups.maxGroup(true) && QuantizeGroups.alsoQuantizesRows(operand, rowGroup);
-        }
-
-        /**
-         * Pulls in both layouts' quantizations of each of SwiGLU backward's gradients when they are all its
-         * gradients' readers and one staged kernel writes them: the same settings for both gradients, 1×g groups
-         * with current scaling.
-         */
-        private boolean gradientsQuantized(Node root, List<Node> members) {
-            List<Node> quantizations = new ArrayList<>();
-            for (Value gradient : root.outputs()) {
-                List<Node> readers = consumers.getOrDefault(gradient, List.of());
-                Optional<Node> rows = readers.stream().filter(n -> n.op() instanceof Operator.Quantize q && !q.transpose())
-                        .findFirst();
-                Optional<Node> transposed = readers.stream().filter(n -> n.op() instanceof Operator.Quantize q
-                        && q.transpose()).findFirst();
-                if (readers.size() != 2 || rows.isEmpty() || transposed.isEmpty() || taken.contains(rows.get())
-                        || taken.contains(transposed.get())) {
-                    return false;
-                }
-                Operator.Quantize r = (Operator.Quantize) rows.get().op();
-                Operator.Quantize t = (Operator.Quantize) transposed.get().op();
-                if (!bothLayoutsCandidate(r) || !bothLayoutsCandidate(t) || gradient.type().dtype() != DType.BF16
-                        || !oneKernelWritesBoth(gradient, t, r)) {
-                    return false;
-                }
-                quantizations.add(rows.get());
-                quantizations.add(transposed.get());
-            }
-            if (!quantizations.get(0).op().equals(quantizations.get(2).op())
-                    || !quantizations.get(1).op().equals(quantizations.get(3).op())) {
-                return false;
-            }
-            members.addAll(quantizations);
-            return true;
         }
 
         private boolean residualGradient(Node root, Value dx, List<Node> members) {

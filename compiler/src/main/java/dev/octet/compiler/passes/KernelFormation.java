@@ -42,7 +42,6 @@ import dev.octet.compiler.cuda.quant.QuantizeOperand;
 import dev.octet.compiler.cuda.quant.QuantizeTensorwise;
 import dev.octet.compiler.cuda.quant.QuantizeGroups;
 import dev.octet.compiler.cuda.quant.QuantizeTiled;
-import dev.octet.compiler.cuda.quant.SwiGluGradientQuantize;
 import dev.octet.compiler.ir.DType;
 import dev.octet.compiler.ir.FusedGraph;
 import dev.octet.compiler.ir.FusionGroup;
@@ -171,7 +170,6 @@ public final class KernelFormation {
                     });
                     launch(new GeluForward(tokens(), ge.width(), q.map(Former::groupQuantization), keep), b);
                 }
-                case Operator.SwiGluBackward s when g.nodes().size() > 1 -> swiGluGradientsQuantized(g, s);
                 case Operator.SwiGluBackward s -> launch(new SwiGluBackward(tokens(), s.width()),
                         Map.of("gate", in(root, 0), "up", in(root, 1), "dh", in(root, 2), "dgate", out(root, 0),
                                 "dup", out(root, 1)));
@@ -415,27 +413,6 @@ public final class KernelFormation {
         private Value columnPartials(int rows, int cols, int pitch) {
             int splits = ColumnPartialSums.splitsFor(DType.BF16, rows, cols, pitch);
             return splits == 1 ? null : scratch("column_partials", DType.F32, splits, cols);
-        }
-
-        /** SwiGLU backward writing only its gradients' codes in both layouts (Fusion's swiglu_backward+quantize+quantize_transpose). */
-        private void swiGluGradientsQuantized(FusionGroup g, Operator.SwiGluBackward s) {
-            Node root = g.root();
-            // Members: the root, then per gradient (dgate, dup) its row-group and its transposed quantization.
-            Node rows = g.nodes().get(1);
-            Node transposed = g.nodes().get(2);
-            Operator.Quantize t = (Operator.Quantize) transposed.op();
-            GroupQuantization along = new GroupQuantization(t.format(), t.scaleType(), ((Granularity.Group) t.granularity()).size());
-            Map<String, Value> b = bindings("gate", in(root, 0), "up", in(root, 1), "dh", in(root, 2));
-            String[] tensors = {"dgate_", "dup_"};
-            for (int i = 0; i < 2; i++) {
-                Node r = g.nodes().get(1 + 2 * i);
-                Node tr = g.nodes().get(2 + 2 * i);
-                b.put(tensors[i] + "codes", out(tr, 0));
-                b.put(tensors[i] + "scales", out(tr, 1));
-                b.put(tensors[i] + "row_codes", out(r, 0));
-                b.put(tensors[i] + "row_scales", out(r, 1));
-            }
-            launch(new SwiGluGradientQuantize(tokens(), s.width(), along, groupQuantization(rows)), b);
         }
 
         /** One read of a tensor for its transposed groups and its row groups (Fusion's quantize+quantize_transpose). */

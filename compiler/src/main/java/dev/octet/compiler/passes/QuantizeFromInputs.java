@@ -38,19 +38,9 @@ public final class QuantizeFromInputs implements GraphPass {
     /** What a quantization of a producer's first output can read instead of it. */
     public record Recomputable(QuantizedSource source, List<Value> inputs) {}
 
-    /**
-     * The inputs and statistics {@code output} of {@code producer} can be recomputed from: the output of a SwiGLU,
-     * GELU or norm (what this pass rewrites), or one of SwiGLU backward's gradients (what the health probe
-     * measures when their fused kernel never stores them).
-     */
-    public static Optional<Recomputable> recomputable(Node producer, Value output) {
-        int index = producer.outputs().indexOf(output);
-        Optional<QuantizedSource> source = switch (producer.op()) {
-            case Operator.SwiGluBackward b when index == 0 -> Optional.of(QuantizedSource.SWIGLU_GATE_GRADIENT);
-            case Operator.SwiGluBackward b when index == 1 -> Optional.of(QuantizedSource.SWIGLU_UP_GRADIENT);
-            default -> index == 0 ? source(producer.op()) : Optional.empty();
-        };
-        return source.map(s -> new Recomputable(s, inputsOf(producer, s)));
+    /** The inputs and statistics {@code producer}'s first output can be recomputed from, if it is one this pass knows. */
+    public static Optional<Recomputable> recomputable(Node producer) {
+        return source(producer.op()).map(s -> new Recomputable(s, inputsOf(producer, s)));
     }
 
     /** A forward producer, found again from a backward copy of it (same operator, same inputs). */
@@ -73,7 +63,7 @@ public final class QuantizeFromInputs implements GraphPass {
                     && onlyQuantizedInBackward(n.inputs().getFirst(), consumers)) {
                 Node original = producer.phase() == Phase.FORWARD ? producer
                         : forward.getOrDefault(new Computation(producer.op(), producer.inputs()), producer);
-                Recomputable from = recomputable(original, original.outputs().getFirst()).orElseThrow();
+                Recomputable from = recomputable(original).orElseThrow();
                 rewritten.add(n.withOp(((Operator.Quantize) n.op()).recomputing(from.source()), from.inputs()));
             } else {
                 rewritten.add(n);
@@ -82,7 +72,7 @@ public final class QuantizeFromInputs implements GraphPass {
         return g.withNodes(withoutUnreadCopies(rewritten));
     }
 
-    /** What a Quantize of forward activation {@code op}'s first output can recompute it from. */
+    /** What a Quantize of {@code op}'s first output can recompute it from. */
     private static Optional<QuantizedSource> source(Operator op) {
         return switch (op) {
             case Operator.SwiGlu s -> Optional.of(QuantizedSource.SWIGLU);
@@ -102,7 +92,6 @@ public final class QuantizeFromInputs implements GraphPass {
             case GELU -> List.of(in.get(0));
             case RMS_NORM -> List.of(in.get(0), in.get(1), out.get(1));
             case LAYER_NORM -> List.of(in.get(0), in.get(1), in.get(2), out.get(1), out.get(2));
-            case SWIGLU_GATE_GRADIENT, SWIGLU_UP_GRADIENT -> List.of(in.get(0), in.get(1), in.get(2));
             case STORED -> throw new IllegalArgumentException("nothing to recompute");
         };
     }

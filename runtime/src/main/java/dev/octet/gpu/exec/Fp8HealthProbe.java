@@ -89,7 +89,7 @@ public final class Fp8HealthProbe {
             Node producer = producers.get(sources.getFirst());
             if (q.source() == QuantizedSource.STORED && !inArena(plan, sources.getFirst()) && producer != null) {
                 // Written and read only inside its producer's kernel: measured against the producer's recomputation.
-                Optional<QuantizeFromInputs.Recomputable> from = QuantizeFromInputs.recomputable(producer, sources.getFirst());
+                Optional<QuantizeFromInputs.Recomputable> from = QuantizeFromInputs.recomputable(producer);
                 if (from.isPresent()) {
                     q = q.recomputing(from.get().source());
                     sources = from.get().inputs();

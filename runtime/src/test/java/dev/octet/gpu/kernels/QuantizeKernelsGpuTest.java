@@ -8,8 +8,6 @@ import dev.octet.compiler.cuda.quant.QuantizeOperand;
 import dev.octet.compiler.cuda.quant.QuantizeTensorwise;
 import dev.octet.compiler.cuda.quant.QuantizeGroups;
 import dev.octet.compiler.cuda.quant.QuantizeTiled;
-import dev.octet.compiler.cuda.quant.SwiGluGradientQuantize;
-import dev.octet.compiler.cuda.pointwise.SwiGluBackward;
 import dev.octet.compiler.ir.DType;
 import dev.octet.numerics.Axis;
 import dev.octet.numerics.DelayedScaling;
@@ -167,61 +165,6 @@ class QuantizeKernelsGpuTest {
             Accuracy.bitExact(spec.kernelName() + " scales", ws.f32("scales"), transposed.scales());
             Accuracy.bitExact(spec.kernelName() + " row codes", ws.fp8("row_codes"), rowGroups.codes());
             Accuracy.bitExact(spec.kernelName() + " row scales", ws.f32("row_scales"), rowGroups.scales());
-        }
-    }
-
-    static Stream<Arguments> swiGluGradientCases() {
-        return Stream.of(
-                // Qwen2.5-1.5B's FFN at 2 x 8192 tokens, the tiny model's, and ragged: tails on both axes, rows that
-                // 16-byte loads cannot cover (100 columns)
-                arguments(16384, 8960, 128, Fp8Format.E4M3, ScaleType.UE8M0, 128, Fp8Format.E4M3, ScaleType.UE8M0),
-                arguments(512, 384, 128, Fp8Format.E4M3, ScaleType.UE8M0, 128, Fp8Format.E4M3, ScaleType.UE8M0),
-                arguments(300, 200, 64, Fp8Format.E4M3, ScaleType.FP32, 64, Fp8Format.E5M2, ScaleType.UE8M0),
-                arguments(130, 100, 128, Fp8Format.E5M2, ScaleType.UE8M0, 32, Fp8Format.E4M3, ScaleType.FP32));
-    }
-
-    /**
-     * SwiGLU backward writing only its gradients' codes, both layouts, equals the SwiGLU backward kernel followed
-     * by the one-read quantization of each gradient, bit for bit.
-     */
-    @ParameterizedTest(name = "swiglu backward [{0}x{1}] transposed group {2} {3} {4}, row group {5} {6} {7}")
-    @MethodSource("swiGluGradientCases")
-    void swiGluGradientsQuantizedByTheirBackwardAreBitExact(int rows, int cols, int group, Fp8Format format,
-                                                           ScaleType scaleType, int rowGroup, Fp8Format rowFormat,
-                                                           ScaleType rowScaleType) {
-        GroupQuantization along = new GroupQuantization(format, scaleType, group);
-        GroupQuantization rowGroups = new GroupQuantization(rowFormat, rowScaleType, rowGroup);
-        SwiGluGradientQuantize fused = new SwiGluGradientQuantize(rows, cols, along, rowGroups);
-        QuantizeGroups separate = new QuantizeGroups(new QuantizeOperand(DType.BF16, rows, cols, true, format), group,
-                scaleType, Optional.of(rowGroups));
-        int n = rows * cols;
-        RandomTensors random = new RandomTensors(23);
-        try (DeviceWorkspace ws = GpuSession.get().workspace()) {
-            ws.input("gate", HostArray.bf16(random.bf16Gaussian(n, 1.0)))
-                    .input("up", HostArray.bf16(random.bf16Gaussian(n, 1.0)))
-                    .input("dh", HostArray.bf16(random.bf16Gaussian(n, RandomTensors.GRADIENT_STD)))
-                    .output("dgate", DType.BF16, n).output("dup", DType.BF16, n);
-            for (String t : new String[] {"dgate_", "dup_", "want_"}) {
-                ws.output(t + "codes", along.codeType(), n).output(t + "scales", DType.F32, fused.grid().scaleCount())
-                        .output(t + "row_codes", rowGroups.codeType(), n)
-                        .output(t + "row_scales", DType.F32, fused.rowGrid().scaleCount());
-            }
-            ws.launch(new SwiGluBackward(rows, cols).emit()).launch(fused.emit());
-            for (String gradient : new String[] {"dgate", "dup"}) {
-                ws.launch(separate.emit(), DeviceWorkspace.Binding.buffer("x", gradient),
-                        DeviceWorkspace.Binding.buffer("codes", "want_codes"),
-                        DeviceWorkspace.Binding.buffer("scales", "want_scales"),
-                        DeviceWorkspace.Binding.buffer("row_codes", "want_row_codes"),
-                        DeviceWorkspace.Binding.buffer("row_scales", "want_row_scales"));
-                for (String output : new String[] {"codes", "row_codes"}) {
-                    Accuracy.bitExact(fused.kernelName() + " " + gradient + " " + output, ws.fp8(gradient + "_" + output),
-                            ws.fp8("want_" + output));
-                }
-                for (String output : new String[] {"scales", "row_scales"}) {
-                    Accuracy.bitExact(fused.kernelName() + " " + gradient + " " + output, ws.f32(gradient + "_" + output),
-                            ws.f32("want_" + output));
-                }
-            }
         }
     }
 

@@ -6,7 +6,6 @@ import dev.octet.compiler.cuda.CudaKernel;
 import dev.octet.compiler.cuda.norm.NormForward;
 import dev.octet.compiler.cuda.norm.NormKind;
 import dev.octet.compiler.cuda.pointwise.GeluForward;
-import dev.octet.compiler.cuda.pointwise.SwiGluBackward;
 import dev.octet.compiler.cuda.pointwise.SwiGluForward;
 import dev.octet.compiler.cuda.quant.QuantizeGroups;
 import dev.octet.compiler.cuda.quant.QuantizeOperand;
@@ -44,9 +43,7 @@ class RecomputedQuantizationGpuTest {
                 arguments(QuantizedSource.RMS_NORM, 16384, 1536, Fp8Format.E4M3, ScaleType.UE8M0),
                 arguments(QuantizedSource.RMS_NORM, 300, 96, Fp8Format.E5M2, ScaleType.FP32),
                 arguments(QuantizedSource.LAYER_NORM, 4096, 768, Fp8Format.E4M3, ScaleType.UE8M0),
-                arguments(QuantizedSource.LAYER_NORM, 130, 96, Fp8Format.E4M3, ScaleType.FP32),
-                arguments(QuantizedSource.SWIGLU_GATE_GRADIENT, 300, 200, Fp8Format.E4M3, ScaleType.UE8M0),
-                arguments(QuantizedSource.SWIGLU_UP_GRADIENT, 130, 100, Fp8Format.E5M2, ScaleType.FP32));
+                arguments(QuantizedSource.LAYER_NORM, 130, 96, Fp8Format.E4M3, ScaleType.FP32));
     }
 
     @ParameterizedTest(name = "{0} [{1} x {2}] {3} {4}")
@@ -103,13 +100,6 @@ class RecomputedQuantizationGpuTest {
                 ws.input("bias", HostArray.bf16(b)).output("mean", DType.F32, tokens);
                 yield new double[][] {Numbers.toDouble(x), Numbers.toDouble(w), Numbers.toDouble(b), null, null};
             }
-            case SWIGLU_GATE_GRADIENT, SWIGLU_UP_GRADIENT -> {
-                float[] gate = random.bf16Gaussian(n, 1.0), up = random.bf16Gaussian(n, 1.0);
-                float[] dh = random.bf16Gaussian(n, 1e-3);
-                ws.input("gate", HostArray.bf16(gate)).input("up", HostArray.bf16(up)).input("dh", HostArray.bf16(dh))
-                        .output("other_gradient", DType.BF16, n);
-                yield new double[][] {Numbers.toDouble(gate), Numbers.toDouble(up), Numbers.toDouble(dh)};
-            }
             case STORED -> throw new IllegalArgumentException("nothing to recompute");
         };
     }
@@ -130,21 +120,16 @@ class RecomputedQuantizationGpuTest {
             case GELU -> new GeluForward(tokens, width).emit();
             case RMS_NORM -> NormForward.rms(tokens, width, 1e-6f).emit();
             case LAYER_NORM -> new NormForward(NormKind.LAYER, tokens, width, 1e-5f, false, Optional.empty(), true).emit();
-            case SWIGLU_GATE_GRADIENT, SWIGLU_UP_GRADIENT -> new SwiGluBackward(tokens, width).emit();
             case STORED -> throw new IllegalArgumentException("nothing to recompute");
         };
     }
 
-    /** The producers name their outputs h (SwiGLU), dgate and dup (its backward) or y, and GELU's input x. */
+    /** The producers name their outputs h (SwiGLU) or y, and GELU's input x. */
     private static DeviceWorkspace.Binding[] producerBindings(QuantizedSource source) {
         return switch (source) {
             case SWIGLU -> new DeviceWorkspace.Binding[] {DeviceWorkspace.Binding.buffer("h", "y")};
             case GELU -> new DeviceWorkspace.Binding[] {DeviceWorkspace.Binding.buffer("x", "u")};
-            case SWIGLU_GATE_GRADIENT -> new DeviceWorkspace.Binding[] {DeviceWorkspace.Binding.buffer("dgate", "y"),
-                    DeviceWorkspace.Binding.buffer("dup", "other_gradient")};
-            case SWIGLU_UP_GRADIENT -> new DeviceWorkspace.Binding[] {DeviceWorkspace.Binding.buffer("dup", "y"),
-                    DeviceWorkspace.Binding.buffer("dgate", "other_gradient")};
-            case RMS_NORM, LAYER_NORM, STORED -> new DeviceWorkspace.Binding[0];
+            default -> new DeviceWorkspace.Binding[0];
         };
     }
 }

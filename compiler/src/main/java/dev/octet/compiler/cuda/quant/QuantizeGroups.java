@@ -184,6 +184,6 @@ public record QuantizeGroups(QuantizeOperand operand, int groupSize, ScaleType s
                 + "\nscales f32[" + grid().scaleRows() + ", " + grid().scaleCols() + "]; oracle Quantizer.quantize(output, Axis.COLS)"
                 + (rows.isPresent() ? " and Quantizer.quantize(input, Axis.COLS)." : ".");
         return StagedTile.emit(kernelName(), description, operand, groupSize, scaleType, rows,
-                StagedTile.Scope.COLUMN_GROUPS, grid(), StagedTile.Staging.of(source), params());
+                StagedTile.Scope.COLUMN_GROUPS, grid(), source, params());
     }
 }

@@ -64,7 +64,7 @@ final class StagedTile {
 
     /** The column walk's codes: each thread's quarter of its two output rows, STORE codes at a time. */
     private static final String COLUMN_WALK_STORES = """
-                    fp8_t* out0 = $codes + c * OUT_COLS + t0;
+                    fp8_t* out0 = codes + c * OUT_COLS + t0;
                     fp8_t* out1 = out0 + OUT_COLS;
                     for (int r = r_begin; r < r_end; r += STORE) {
                         if (r + STORE <= r_end && t0 + r + STORE <= IN_ROWS) {
@@ -89,40 +89,6 @@ final class StagedTile {
 
     private StagedTile() {}
 
-    /**
-     * What a block stages and writes: {@code load}, statements that declare {@code uint4 chunk} (and {@code chunk1},
-     * ... for further tensors) holding EPC elements of input row t from column c, with the device definitions they
-     * use; and one output-name prefix per staged tensor ({@code ""}: {@code codes}, {@code scales}, {@code row_codes},
-     * {@code row_scales}). A block stages its first tensor in shared memory and holds the others in registers until
-     * the first one's column walk is done (column-group scope only).
-     */
-    record Staging(String definitions, String load, List<String> outputs) {
-        Staging {
-            outputs = List.copyOf(outputs);
-            if (outputs.isEmpty()) {
-                throw new IllegalArgumentException("a staged tile writes at least one tensor");
-            }
-        }
-
-        /** One tensor, read as stored or recomputed from its producer's inputs ({@link TileInput}). */
-        static Staging of(QuantizedSource source) {
-            return new Staging(TileInput.definitions(source), TileInput.chunkLoad(source), List.of(""));
-        }
-
-        /** The chunk variable of staged tensor {@code i}. */
-        static String chunk(int i) {
-            return i == 0 ? "chunk" : "chunk" + i;
-        }
-    }
-
-    /** {@code code} with tensor {@code i}'s chunk variable and output names in place of the placeholders. */
-    private static String forTensor(String code, Staging staging, int i) {
-        String prefix = staging.outputs().get(i);
-        return code.replace("$chunk", Staging.chunk(i)).replace("$row_codes", prefix + "row_codes")
-                .replace("$row_scales", prefix + "row_scales").replace("$codes", prefix + "codes")
-                .replace("$scales", prefix + "scales");
-    }
-
     static int chunkElements(DType input) {
         return 16 / input.bytes();
     }
@@ -144,10 +110,10 @@ final class StagedTile {
      * @param tileRows  the input rows of a tile: the group (column-group scope) or the block (whole-tile scope)
      * @param grid      the scale grid of the output
      * @param rows      the input's own 1×g row groups, if written too (column-group scope only)
-     * @param staging   how the input chunks are made and which tensors are written
+     * @param source    what the input chunks are read from: the tensor, or its producer's inputs ({@link TileInput})
      */
     static CudaKernel emit(String name, String description, QuantizeOperand operand, int tileRows, ScaleType scaleType,
-                           Optional<GroupQuantization> rows, Scope scope, ScaleGrid grid, Staging staging,
+                           Optional<GroupQuantization> rows, Scope scope, ScaleGrid grid, QuantizedSource source,
                            List<KernelParam> params) {
         int quarter = Math.ceilDiv(tileRows, QUARTERS);
         boolean wholeTile = scope == Scope.WHOLE_TILE;
@@ -160,9 +126,9 @@ final class StagedTile {
             throw new IllegalArgumentException(name + ": a whole-tile scale needs a block of 64 or 128 whose rows fit "
                     + TILE_BYTES + " bytes, and no row output");
         }
-        int tensors = staging.outputs().size();
-        if (tensors > 1 && (wholeTile || !operand.transpose() || operand.input() != DType.BF16)) {
-            throw new IllegalArgumentException(name + ": several tensors are staged for BF16 column groups only");
+        if (source != QuantizedSource.STORED && (rows.isPresent() || wholeTile || operand.input() != DType.BF16)) {
+            throw new IllegalArgumentException(name + ": a recomputed input is staged for BF16 column groups only,"
+                    + " without a row output");
         }
         if (!operand.transpose() && !wholeTile) {
             throw new IllegalArgumentException(name + ": untransposed, a staged tile is written with one scale");
@@ -209,8 +175,8 @@ final class StagedTile {
                         a1 = max(a1, __shfl_xor_sync(0xffffffffu, a1, o));
                     }
                     const float s0 = scale_for(a0), inv_s0 = 1.0f / s0, s1 = scale_for(a1), inv_s1 = 1.0f / s1;
-                    if (q == 0 && c < IN_COLS) $scales[c * SCALE_COLS + blockIdx.y] = s0;
-                    if (q == 0 && c + 1 < IN_COLS) $scales[(c + 1) * SCALE_COLS + blockIdx.y] = s1;
+                    if (q == 0 && c < IN_COLS) scales[c * SCALE_COLS + blockIdx.y] = s0;
+                    if (q == 0 && c + 1 < IN_COLS) scales[(c + 1) * SCALE_COLS + blockIdx.y] = s1;
                 """;
         String body = operand.deviceDefinitions() + ScaleFormulas.scaleFor(scaleType)
                 + inputDefinitions(operand, rows) + """
@@ -237,69 +203,25 @@ final class StagedTile {
                     __shared__ uint4 tile[GROUP * CPR];
                     const int c0 = blockIdx.x * TILE_COLS, t0 = blockIdx.y * GROUP;%s
                     // Every thread makes every pass (the row groups' shuffles need whole warps); a pass beyond the
-                    // tile loads nothing.%s
-                    #pragma unroll%s
+                    // tile loads nothing.
+                    #pragma unroll 4
                     for (int k = 0; k < LOADS; k++) {
                         const int i = threadIdx.x + k * THREADS, r = i / CPR, ch = i %% CPR, t = t0 + r, c = c0 + ch * EPC;
                         const bool inside = r < GROUP && t < IN_ROWS;
                 %s
                         if (r < GROUP) tile[staged(r, ch)] = chunk;%s
                     }
-                %s%s
+                %s%s%s
                 }
                 """.formatted(tileRows, quarter, tileCols, threads, grid.scaleCols(), store,
-                operand.transpose() ? storeCodes(store) : "", staging.definitions(),
+                operand.transpose() ? storeCodes(store) : "", TileInput.definitions(source),
                 ScaleFormulas.quotient(scaleType), rows.isPresent() ? chunkStore("store_row_codes", "row_code_of")
                         : operand.transpose() ? "" : chunkStore("store_codes_along_rows", "code_of"), name, CudaKernel.signature(params),
-                tileAmaxStart, held(tensors), tensors > 1 ? "" : " 4", staging.load().indent(4).stripTrailing(),
-                staged(staging, rows, scope), tileAmax, walks(staging, columnAmax + (operand.transpose() ? COLUMN_WALK_STORES : "")));
+                tileAmaxStart, TileInput.chunkLoad(source).indent(4).stripTrailing(), stagingExtra(rows, scope), tileAmax, columnAmax, operand.transpose() ? COLUMN_WALK_STORES : "");
         String geometry = "\none block per " + tileRows + " input rows x " + tileCols + " input columns.";
         LaunchGeometry launch = new LaunchGeometry(Math.ceilDiv(operand.cols(), tileCols), Math.ceilDiv(operand.rows(), tileRows),
                 1, threads, 1, 1, 0);
         return new CudaKernel(name, CudaPrelude.kernelSource(description + geometry, body), launch, params);
-    }
-
-    /** Registers holding the chunks of the tensors after the first until the tile is free for them. */
-    private static String held(int tensors) {
-        StringBuilder s = new StringBuilder();
-        for (int i = 1; i < tensors; i++) {
-            s.append("\n    uint4 held").append(i).append("[LOADS];");
-        }
-        return s.toString();
-    }
-
-    /** In the staging loop, per tensor: held in registers (after the first), and its row groups. */
-    private static String staged(Staging staging, Optional<GroupQuantization> rows, Scope scope) {
-        StringBuilder s = new StringBuilder();
-        for (int i = 0; i < staging.outputs().size(); i++) {
-            if (i > 0) {
-                s.append("\n        held").append(i).append("[k] = ").append(Staging.chunk(i)).append(";");
-            }
-            s.append(forTensor(stagingExtra(rows, scope), staging, i));
-        }
-        return s.toString();
-    }
-
-    /** Each tensor's column walk over the tile; the tensors after the first are staged from registers first. */
-    private static String walks(Staging staging, String walk) {
-        if (staging.outputs().size() == 1) {
-            return forTensor(walk, staging, 0);
-        }
-        StringBuilder s = new StringBuilder();
-        for (int i = 0; i < staging.outputs().size(); i++) {
-            if (i > 0) {
-                s.append("""
-                            __syncthreads();  // every column walk of the tile before is done
-                            #pragma unroll
-                            for (int k = 0; k < LOADS; k++) {
-                                const int i = threadIdx.x + k * THREADS, r = i / CPR, ch = i %% CPR;
-                                if (r < GROUP) tile[staged(r, ch)] = held%d[k];
-                            }
-                        """.formatted(i));
-            }
-            s.append("    {\n").append(forTensor(walk, staging, i).indent(4).stripTrailing()).append("\n    }\n");
-        }
-        return s.toString();
     }
 
     /** The scale grid of the input's own row groups written beside the transposed output. */
@@ -364,7 +286,7 @@ final class StagedTile {
 
                         {
                             constexpr int LANES = ROW_GROUP / EPC;
-                            const in_t* e = reinterpret_cast<const in_t*>(&$chunk);
+                            const in_t* e = reinterpret_cast<const in_t*>(&chunk);
                             unsigned amax_bits = 0;
                             #pragma unroll
                             for (int j = 0; j < EPC; j++) amax_bits = max(amax_bits, abs_bits(to_f32(e[j])));
@@ -372,8 +294,8 @@ final class StagedTile {
                             for (int o = 1; o < LANES; o <<= 1) amax_bits = max(amax_bits, __shfl_xor_sync(0xffffffffu, amax_bits, o));
                             const float s = row_scale_for(amax_bits), inv_s = 1.0f / s;
                             if (inside && c < IN_COLS) {
-                                if (ch % LANES == 0) $row_scales[t * ROW_SCALE_COLS + c / ROW_GROUP] = s;
-                                store_row_codes($row_codes, t, c, e, s, inv_s);
+                                if (ch % LANES == 0) row_scales[t * ROW_SCALE_COLS + c / ROW_GROUP] = s;
+                                store_row_codes(row_codes, t, c, e, s, inv_s);
                             }
                         }""";
     }

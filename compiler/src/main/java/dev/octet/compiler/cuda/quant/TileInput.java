@@ -3,7 +3,6 @@ package dev.octet.compiler.cuda.quant;
 import dev.octet.compiler.cuda.KernelParam;
 import dev.octet.compiler.cuda.norm.NormForward;
 import dev.octet.compiler.cuda.pointwise.GeluForward;
-import dev.octet.compiler.cuda.pointwise.SwiGluBackward;
 import dev.octet.compiler.cuda.pointwise.SwiGluForward;
 import dev.octet.compiler.ir.DType;
 import dev.octet.compiler.ir.QuantizedSource;
@@ -42,9 +41,6 @@ final class TileInput {
             case RMS_NORM -> NormForward.NORMALIZED + signature + " {\n    return rms_normalized(x, rstd, weight);\n}\n";
             case LAYER_NORM -> NormForward.NORMALIZED + signature
                     + " {\n    return layer_normalized(x, mean, rstd, weight, bias);\n}\n";
-            case SWIGLU_GATE_GRADIENT, SWIGLU_UP_GRADIENT -> SwiGluBackward.ELEMENT + signature
-                    + " {\n    float dgate, dup;\n    element(gate, up, dh, dgate, dup);\n    return "
-                    + (source == QuantizedSource.SWIGLU_GATE_GRADIENT ? "dgate" : "dup") + ";\n}\n";
         };
     }
 
