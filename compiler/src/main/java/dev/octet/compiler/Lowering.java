@@ -61,7 +61,7 @@ public final class Lowering {
                 new LmHeadLossChunking(t.recipe(), ParameterTable.of(t.model()), t.lossWorkspaceBytes()),
                 new OptimizerStep(t.adamw(), t.clipNorm()),
                 new ActivationRecomputation(t.recipe().recompute()),
-                new QuantizeInsertion(t.recipe(), ParameterTable.of(t.model())), new QuantizeFromInputs())) {
+                new QuantizeInsertion(t.recipe(), ParameterTable.of(t.model())), new QuantizeFromInputs(t.recipe().recompute()))) {
             g = pass.run(g);
             dump.accept(pass.name(), IrPrinter.print(g));
         }

@@ -3,18 +3,22 @@ package dev.octet.compiler;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.octet.compiler.passes.Fusion;
+import dev.octet.compiler.passes.KernelFormation;
+import dev.octet.compiler.passes.LmHeadLossChunking;
+import dev.octet.compiler.passes.MemoryPlanning;
+import dev.octet.compiler.passes.QuantizeFromInputs;
 import dev.octet.dsl.spec.Program;
 import dev.octet.dsl.spec.RecipeSpec;
+import dev.octet.dsl.spec.Recompute;
 import dev.octet.dsl.spec.TrainingSpec;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import dev.octet.compiler.passes.KernelFormation;
-import dev.octet.compiler.passes.LmHeadLossChunking;
-import dev.octet.compiler.passes.MemoryPlanning;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.stream.Stream;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
@@ -35,22 +39,28 @@ class GoldenIrTest {
     private static final List<String> CHUNK_PASSES = List.of(LmHeadLossChunking.NAME, KernelFormation.NAME,
             MemoryPlanning.NAME);
 
+    /** With recompute = [norm, activation]: what differs is from the recompute pass on. */
+    private static final List<String> RECOMPUTE_PASSES = List.of("recompute", QuantizeFromInputs.NAME, Fusion.NAME,
+            KernelFormation.NAME, MemoryPlanning.NAME);
+
     static Stream<Arguments> cases() {
+        long workspace = LmHeadLossChunking.DEFAULT_WORKSPACE_BYTES;
         return Stream.of(
-                Arguments.of("tiny.octet", "infir2", LmHeadLossChunking.DEFAULT_WORKSPACE_BYTES, "", Lowering.PASSES),
-                Arguments.of("tiny.octet", "bf16", LmHeadLossChunking.DEFAULT_WORKSPACE_BYTES, "", Lowering.PASSES),
-                Arguments.of("tiny.octet", "tensorwise-delayed", LmHeadLossChunking.DEFAULT_WORKSPACE_BYTES, "",
-                        Lowering.PASSES),
-                Arguments.of("tiny.octet", "infir2", FIVE_LOSS_CHUNKS, "-loss-chunks", CHUNK_PASSES));
+                Arguments.of("tiny.octet", "infir2", workspace, "", Lowering.PASSES, Set.of()),
+                Arguments.of("tiny.octet", "bf16", workspace, "", Lowering.PASSES, Set.of()),
+                Arguments.of("tiny.octet", "tensorwise-delayed", workspace, "", Lowering.PASSES, Set.of()),
+                Arguments.of("tiny.octet", "infir2", FIVE_LOSS_CHUNKS, "-loss-chunks", CHUNK_PASSES, Set.of()),
+                Arguments.of("tiny.octet", "infir2", workspace, "-recompute", RECOMPUTE_PASSES,
+                        Set.of(Recompute.NORM, Recompute.ACTIVATION)));
     }
 
     @ParameterizedTest(name = "{0} with {1}{3}")
     @MethodSource("cases")
     void irAfterEveryPassMatchesItsSnapshot(String modelFile, String recipeName, long lossWorkspace, String suffix,
-                                            List<String> passes) throws IOException {
+                                            List<String> passes, Set<Recompute> recompute) throws IOException {
         Program p = ExamplePrograms.loadWithRecipe(modelFile, recipeName);
         TrainingSpec t = ExamplePrograms.training(p);
-        RecipeSpec recipe = ExamplePrograms.recipe(p, recipeName);
+        RecipeSpec recipe = ExamplePrograms.recipe(p, recipeName).withRecompute(recompute);
         Map<String, String> dumps = new LinkedHashMap<>();
         Lowering.compile(CompileTarget.of(p.model(t.model()).orElseThrow(), recipe, t).withLossWorkspace(lossWorkspace),
                 dumps::put);

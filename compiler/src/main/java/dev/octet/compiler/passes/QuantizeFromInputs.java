@@ -9,6 +9,7 @@ import dev.octet.compiler.ir.Operator;
 import dev.octet.compiler.ir.Phase;
 import dev.octet.compiler.ir.QuantizedSource;
 import dev.octet.compiler.ir.Value;
+import dev.octet.dsl.spec.Recompute;
 import dev.octet.dsl.spec.Scaling;
 import dev.octet.numerics.Granularity;
 import java.util.ArrayList;
@@ -16,19 +17,27 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 
 /**
- * Backward's transposed quantization of an activation (the wgrad operand Xᵀ) reads what the activation was made
- * from instead of the activation: SwiGLU's gate and up, GELU's input, a norm's input, weights and saved statistics —
- * tensors backward keeps anyway for the activation's own backward. The quantize kernel recomputes each element
- * with the forward kernel's own expression and rounding ({@link QuantizedSource}), so the codes are bit for bit
- * those of the stored activation, and the activation, when nothing else in backward reads it, dies in forward:
- * its producer stops writing it (Qwen2.5-1.5B at 2 × 8192: the SwiGLU output, 280 MiB a layer, and the two norm
- * outputs). A recomputed copy of the producer that {@link ActivationRecomputation} made for that quantization
- * alone is dropped. Applies to 1×g groups with current scaling, which the staged transpose serves.
+ * The recipe's {@code recompute} under FP8: backward's transposed quantization of a recomputed activation (the
+ * wgrad operand Xᵀ) reads what the activation was made from instead of the activation — SwiGLU's gate and up,
+ * GELU's input ({@code activation}), a norm's input, weight and saved statistics ({@code norm}), tensors backward
+ * keeps anyway for the activation's own backward. The quantize kernel recomputes each element with the forward
+ * kernel's own expression and rounding ({@link QuantizedSource}), so the codes are bit for bit those of the stored
+ * activation, and the activation, when nothing else in backward reads it, dies in forward: its producer stops
+ * writing it, and the BF16 copy {@link ActivationRecomputation} made for that quantization alone is dropped
+ * (Qwen2.5-1.5B at 2 × 8192: the SwiGLU output, 280 MiB a layer, and the two norm outputs; docs/decisions.md says
+ * what it costs). Applies to 1×g groups with current scaling, which the staged transpose serves.
  */
 public final class QuantizeFromInputs implements GraphPass {
     public static final String NAME = "quantize_inputs";
+
+    private final Set<Recompute> recompute;
+
+    public QuantizeFromInputs(Set<Recompute> recompute) {
+        this.recompute = Set.copyOf(recompute);
+    }
 
     @Override
     public String name() {
@@ -59,7 +68,7 @@ public final class QuantizeFromInputs implements GraphPass {
         List<Node> rewritten = new ArrayList<>();
         for (Node n : g.nodes()) {
             Node producer = n.op() instanceof Operator.Quantize ? producers.get(n.inputs().getFirst()) : null;
-            if (producer != null && rewritable(n) && source(producer.op()).isPresent()
+            if (producer != null && rewritable(n) && recomputed(producer.op())
                     && onlyQuantizedInBackward(n.inputs().getFirst(), consumers)) {
                 Node original = producer.phase() == Phase.FORWARD ? producer
                         : forward.getOrDefault(new Computation(producer.op(), producer.inputs()), producer);
@@ -70,6 +79,17 @@ public final class QuantizeFromInputs implements GraphPass {
             }
         }
         return g.withNodes(withoutUnreadCopies(rewritten));
+    }
+
+    /** Whether the recipe recomputes {@code op}'s output. */
+    private boolean recomputed(Operator op) {
+        return switch (op) {
+            case Operator.SwiGlu s -> recompute.contains(Recompute.ACTIVATION);
+            case Operator.Gelu ge -> recompute.contains(Recompute.ACTIVATION);
+            case Operator.RmsNorm n -> recompute.contains(Recompute.NORM);
+            case Operator.LayerNorm n -> recompute.contains(Recompute.NORM);
+            default -> false;
+        };
     }
 
     /** What a Quantize of {@code op}'s first output can recompute it from. */

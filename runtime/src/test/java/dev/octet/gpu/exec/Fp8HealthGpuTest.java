@@ -15,6 +15,7 @@ import dev.octet.cpu.exec.RecipeLinearPolicy;
 import dev.octet.cpu.exec.TokenBatch;
 import dev.octet.cpu.ops.Rounding;
 import dev.octet.data.Batch;
+import dev.octet.dsl.spec.Recompute;
 import dev.octet.dsl.spec.Role;
 import dev.octet.dsl.spec.TrainingSpec;
 import dev.octet.gpu.kernels.GpuKernelTest;
@@ -33,10 +34,13 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.function.Function;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * FP8 health measured on the device (each quantization read back after its launch) against the CPU oracle's
@@ -55,9 +59,16 @@ class Fp8HealthGpuTest {
     private static final double SNR_BOUND_DB = 1.0;
     private static final double FRACTION_BOUND = 1e-2;
 
-    @Test
-    void deviceHealthMatchesTheCpuOracleOfOneTinyStep() {
-        TinyRun run = TinyRun.of("infir2");
+    /**
+     * With {@code recompute}, the wgrad operands are quantized from the activations' inputs and the forward's norm
+     * and activation outputs never reach memory: the probe measures those quantizations against the host's
+     * recomputation.
+     */
+    @ParameterizedTest(name = "recompute {0}")
+    @ValueSource(booleans = {false, true})
+    void deviceHealthMatchesTheCpuOracleOfOneTinyStep(boolean recompute) {
+        TinyRun run = recompute ? TinyRun.of("infir2").recomputing(Set.of(Recompute.NORM, Recompute.ACTIVATION))
+                : TinyRun.of("infir2");
         Batch batch = run.batches(1).getFirst();
         TrainingSpec spec = run.spec();
 

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.octet.compiler.ir.Node;
 import dev.octet.compiler.ir.Operator;
+import dev.octet.compiler.ir.QuantizedSource;
 import dev.octet.compiler.ir.Value;
 import dev.octet.compiler.plan.Launch;
 import dev.octet.compiler.plan.StepPlan;
@@ -18,10 +19,11 @@ import dev.octet.cpu.exec.TokenBatch;
 import dev.octet.cpu.ops.Rounding;
 import dev.octet.data.Batch;
 import dev.octet.dsl.spec.ModelSpec;
-import dev.octet.gpu.kernels.Numbers;
 import dev.octet.dsl.spec.Program;
 import dev.octet.dsl.spec.RecipeSpec;
+import dev.octet.dsl.spec.Recompute;
 import dev.octet.dsl.spec.TrainingSpec;
+import dev.octet.gpu.kernels.Numbers;
 import dev.octet.numerics.Axis;
 import dev.octet.numerics.QuantizationHealth;
 import dev.octet.numerics.QuantizedMatrix;
@@ -51,6 +53,32 @@ class Fp8HealthProbeTest {
 
     @Test
     void everyFp8GemmOperandIsMeasuredOnce() {
+        everyFp8GemmOperandIsMeasuredOnce(plan, probe);
+    }
+
+    /**
+     * With {@code recompute}: wgrad operands quantized from the activations' inputs, forward activations that never
+     * reach memory; each is measured against its recomputation from the inputs the launch reads.
+     */
+    @Test
+    void withRecomputeEveryOperandIsMeasuredFromWhatTheLaunchReads() {
+        StepPlan recomputing = TinyRun.of("infir2").recomputing(Set.of(Recompute.NORM, Recompute.ACTIVATION)).plan();
+        Fp8HealthProbe recomputingProbe = Fp8HealthProbe.of(recomputing);
+        everyFp8GemmOperandIsMeasuredOnce(recomputing, recomputingProbe);
+        long fromInputs = recomputingProbe.operands().stream()
+                .filter(op -> op.quantize().source() != QuantizedSource.STORED).count();
+        // Per layer: the two norm outputs and the SwiGLU output, each in forward (rows) and backward (transposed).
+        assertEquals(2 * 3 * 2, fromInputs);
+        for (Launch l : recomputing.kernels().launches()) {
+            for (QuantizedOperand op : recomputingProbe.after(l)) {
+                for (Value source : op.sources()) {
+                    assertTrue(l.writes().contains(source) || l.reads().contains(source), source + " at " + l.kernel().name());
+                }
+            }
+        }
+    }
+
+    private static void everyFp8GemmOperandIsMeasuredOnce(StepPlan plan, Fp8HealthProbe probe) {
         Set<QuantizedOperand.Use> expected = new HashSet<>();
         for (Node n : plan.kernels().fused().graph().nodes()) {
             if (n.op() instanceof Operator.MatMul mm && mm.fp8().isPresent()) {

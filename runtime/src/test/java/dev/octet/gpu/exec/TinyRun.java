@@ -9,11 +9,13 @@ import dev.octet.data.TokenDataset;
 import dev.octet.dsl.spec.ModelSpec;
 import dev.octet.dsl.spec.Program;
 import dev.octet.dsl.spec.RecipeSpec;
+import dev.octet.dsl.spec.Recompute;
 import dev.octet.dsl.spec.TrainingSpec;
 import dev.octet.testing.ExampleText;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.OptionalLong;
+import java.util.Set;
 
 /** The tiny example under one recipe: model, training block, its compiled step and its training text. */
 record TinyRun(ModelSpec model, RecipeSpec recipe, TrainingSpec spec, StepPlan plan, TokenDataset data) {
@@ -51,6 +53,12 @@ record TinyRun(ModelSpec model, RecipeSpec recipe, TrainingSpec spec, StepPlan p
         StepPlan plan = Lowering.compile(target, Lowering.QUIET);
         // The model's vocabulary: the most frequent GPT-2 tokens of the text, as octet train maps it.
         return new TinyRun(model, r, spec, plan, ExampleText.brown(model.config().vocab()));
+    }
+
+    /** The same run with its recipe recomputing {@code what} ({@code recompute = [...]}), compiled again. */
+    TinyRun recomputing(Set<Recompute> what) {
+        RecipeSpec r = recipe.withRecompute(what);
+        return new TinyRun(model, r, spec, Lowering.compile(CompileTarget.of(model, r, spec), Lowering.QUIET), data);
     }
 
     /** The first {@code n} training batches of the run's seed, as the trainers draw them. */

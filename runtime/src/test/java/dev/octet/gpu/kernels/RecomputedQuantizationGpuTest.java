@@ -69,9 +69,16 @@ class RecomputedQuantizationGpuTest {
                     DeviceWorkspace.Binding.buffer("scales", "recomputed_scales"));
             Accuracy.bitExact(recomputed.kernelName() + " codes", ws.fp8("recomputed_codes"), ws.fp8("codes"));
             Accuracy.bitExact(recomputed.kernelName() + " scales", ws.f32("recomputed_scales"), ws.f32("scales"));
-            // The statistics as the device saved them (FP32), as backward reads them.
+            // The statistics as the device saved them (FP32), as backward reads them. GELU's 1 + tanh(...) cancels
+            // for large negative inputs: there its FP32 rounding, about |u|·2^-23, is the slack.
+            double[] slack = new double[n];
+            if (source == QuantizedSource.GELU) {
+                for (int i = 0; i < n; i++) {
+                    slack[i] = Math.abs(inputs[0][i]) * 0x1p-22;
+                }
+            }
             Accuracy.bf16Ulps(producer.name() + " against the CPU's recomputation", ws.bf16Bits("y"),
-                    Recomputation.of(source, withDeviceStatistics(ws, source, inputs), tokens, width), MAX_ULPS);
+                    Recomputation.of(source, withDeviceStatistics(ws, source, inputs), tokens, width), MAX_ULPS, slack);
         }
     }
 

@@ -11,6 +11,7 @@ import dev.octet.compiler.cuda.LaunchGeometry;
 import dev.octet.compiler.cuda.ModelShapes;
 import dev.octet.compiler.cuda.Nvcc;
 import dev.octet.compiler.ir.DType;
+import dev.octet.compiler.ir.QuantizedSource;
 import dev.octet.numerics.Fp8Format;
 import dev.octet.numerics.Granularity;
 import dev.octet.numerics.ScaleType;
@@ -52,6 +53,11 @@ class QuantizeKernelsTest {
                 new QuantizeGroups(dyForWgrad, 128, ScaleType.UE8M0,
                         Optional.of(new GroupQuantization(Fp8Format.E4M3, ScaleType.UE8M0, 128))),
                 new QuantizeGroups(wForDgrad, 64, ScaleType.FP32),
+                // wgrad operands recomputed from what produced them (a recipe's recompute)
+                new QuantizeGroups(xForWgrad, 128, ScaleType.UE8M0, Optional.empty(), QuantizedSource.RMS_NORM),
+                new QuantizeGroups(xForWgrad, 128, ScaleType.UE8M0, Optional.empty(), QuantizedSource.LAYER_NORM),
+                new QuantizeGroups(dyForWgrad, 128, ScaleType.UE8M0, Optional.empty(), QuantizedSource.SWIGLU),
+                new QuantizeGroups(dyForWgrad, 128, ScaleType.FP32, Optional.empty(), QuantizedSource.GELU),
                 new QuantizeTiled(new QuantizeOperand(DType.BF16, s.dFf(), s.dModel(), true, Fp8Format.E4M3),
                         Granularity.block(128), ScaleType.UE8M0),
                 new QuantizeTiled(new QuantizeOperand(DType.BF16, s.dFf(), s.dModel(), false, Fp8Format.E4M3),
@@ -160,6 +166,8 @@ class QuantizeKernelsTest {
                         Optional.of(new GroupQuantization(Fp8Format.E4M3, ScaleType.UE8M0, 48))));
         assertMessage("can also write 1x128 row groups", () -> new QuantizeGroups(x, 128, ScaleType.UE8M0,
                 Optional.of(new GroupQuantization(Fp8Format.E4M3, ScaleType.UE8M0, 128))));
+        assertMessage("only a transposing group quantization of BF16 without row groups can recompute its input (swiglu)",
+                () -> new QuantizeGroups(x, 128, ScaleType.UE8M0, Optional.empty(), QuantizedSource.SWIGLU));
     }
 
     static void assertMessage(String expected, org.junit.jupiter.api.function.Executable construct) {
