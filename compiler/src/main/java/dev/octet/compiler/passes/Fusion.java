@@ -31,6 +31,9 @@ import java.util.Set;
  *   <li>{@code ...+quantize}: the first non-transposed 1×g group quantization with current scaling of a
  *       norm's or activation's output is written by that kernel from the BF16 value it just rounded (so it
  *       equals a separate quantize);</li>
+ *   <li>{@code swiglu+quantize+quantize_transpose} (and GELU's): an activation whose wgrad operand is quantized in
+ *       forward (QuantizeFromInputs) is never stored: one staged kernel computes it from its inputs and writes its
+ *       row groups and its transposed groups;</li>
  *   <li>{@code quantize+quantize_transpose}: a tensor quantized in 1×g groups both along its rows (for fprop
  *       or dgrad) and transposed (for wgrad), such as a gradient dY, is read once by one kernel writing both;</li>
  *   <li>{@code norm_backward+add}: the residual gradient is added by the norm backward kernel;</li>
@@ -119,10 +122,10 @@ public final class Fusion {
                     return quantizeOf(root, members) ? "layernorm+quantize" : "layernorm";
                 }
                 case Operator.SwiGlu s -> {
-                    return quantizeOf(root, members) ? "swiglu+quantize" : "swiglu";
+                    return activationQuantized(root, members, "swiglu");
                 }
                 case Operator.Gelu ge -> {
-                    return quantizeOf(root, members) ? "gelu+quantize" : "gelu";
+                    return activationQuantized(root, members, "gelu");
                 }
                 case Operator.Quantize q -> {
                     Optional<Node> other = otherLayout(root, q);
@@ -157,6 +160,21 @@ public final class Fusion {
                     && n.phase() == producer.phase());
             q.ifPresent(members::add);
             return q.isPresent();
+        }
+
+        /**
+         * An activation with its fprop operand's quantization, and with its wgrad operand's where QuantizeFromInputs
+         * placed that right after it, reading the activation's inputs: one staged kernel writes both.
+         */
+        private String activationQuantized(Node root, List<Node> members, String name) {
+            if (!quantizeOf(root, members)) {
+                return name;
+            }
+            Optional<Node> transposed = firstFree(root.inputs().getFirst(), n -> n.op() instanceof Operator.Quantize q
+                    && q.transpose() && q.source() != QuantizedSource.STORED && n.phase() == root.phase()
+                    && n.inputs().equals(root.inputs()));
+            transposed.ifPresent(members::add);
+            return transposed.isPresent() ? name + "+quantize+quantize_transpose" : name + "+quantize";
         }
 
         /**

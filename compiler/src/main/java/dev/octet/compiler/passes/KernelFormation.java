@@ -144,6 +144,8 @@ public final class KernelFormation {
                                 "k_cache", in(root, 4), "v_cache", in(root, 5), "o", out(root, 0)));
                 case Operator.AttentionBackward a -> attentionBackward(root, shape(a.batch(), a.seq(), a.heads(), a.kvHeads(),
                         a.headDim(), a.documentMask()));
+                case Operator.SwiGlu s when g.nodes().size() > 2 -> activationBothLayouts(g);
+                case Operator.Gelu ge when g.nodes().size() > 2 -> activationBothLayouts(g);
                 case Operator.SwiGlu s -> {
                     Optional<Node> q = quantizeIn(g, 1);
                     Map<String, Value> b = bindings("gate", in(root, 0), "up", in(root, 1));
@@ -426,6 +428,28 @@ public final class KernelFormation {
                             Optional.of(groupQuantization(rows))),
                     Map.of("x", in(transposed, 0), "codes", out(transposed, 0), "scales", out(transposed, 1),
                             "row_codes", out(rows, 0), "row_scales", out(rows, 1)));
+        }
+
+        /**
+         * An activation never stored: one staged kernel computes it from its inputs and writes its fprop operand's row
+         * groups and its wgrad operand's transposed groups (Fusion's swiglu+quantize+quantize_transpose).
+         */
+        private void activationBothLayouts(FusionGroup g) {
+            Node rows = g.nodes().get(1);
+            Node transposed = g.nodes().get(2);
+            Operator.Quantize q = (Operator.Quantize) transposed.op();
+            Map<String, Value> b = new LinkedHashMap<>();
+            List<String> names = q.source().inputs();
+            for (int i = 0; i < names.size(); i++) {
+                b.put(names.get(i), in(transposed, i));
+            }
+            b.put("codes", out(transposed, 0));
+            b.put("scales", out(transposed, 1));
+            b.put("row_codes", out(rows, 0));
+            b.put("row_scales", out(rows, 1));
+            Granularity.Group group = (Granularity.Group) q.granularity();
+            launch(new QuantizeGroups(operand(in(transposed, 0), q), group.size(), q.scaleType(),
+                    Optional.of(groupQuantization(rows)), q.source()), b);
         }
 
         /** A transposed quantization that recomputes its input from the producer's inputs (QuantizeFromInputs). */

@@ -20,15 +20,21 @@ import java.util.Optional;
 import java.util.Set;
 
 /**
- * The recipe's {@code recompute} under FP8: backward's transposed quantization of a recomputed activation (the
- * wgrad operand Xᵀ) reads what the activation was made from instead of the activation — SwiGLU's gate and up,
- * GELU's input ({@code activation}), a norm's input, weight and saved statistics ({@code norm}), tensors backward
- * keeps anyway for the activation's own backward. The quantize kernel recomputes each element with the forward
- * kernel's own expression and rounding ({@link QuantizedSource}), so the codes are bit for bit those of the stored
- * activation, and the activation, when nothing else in backward reads it, dies in forward: its producer stops
- * writing it, and the BF16 copy {@link ActivationRecomputation} made for that quantization alone is dropped
- * (Qwen2.5-1.5B at 2 × 8192: the SwiGLU output, 280 MiB a layer, and the two norm outputs; docs/decisions.md says
- * what it costs). Applies to 1×g groups with current scaling, which the staged transpose serves.
+ * Where backward's wgrad operand Xᵀ of an activation is quantized from, under FP8, so that the BF16 activation
+ * need not be kept for backward. Each way recomputes X element by element with the forward kernel's own expression
+ * and rounding ({@link QuantizedSource}), so the codes are bit for bit those of the stored activation.
+ * <ul>
+ *   <li>With the recipe's {@code recompute} ({@code norm}: RMSNorm/LayerNorm outputs; {@code activation}: SwiGLU/GELU
+ *       outputs), the transposed quantization reads, in backward, what X was made from — the norm's input, weight
+ *       and saved statistics, SwiGLU's gate and up, GELU's input — tensors backward keeps anyway; X dies in
+ *       forward, its producer stops writing it, and the BF16 copy {@link ActivationRecomputation} made for that
+ *       quantization alone is dropped.</li>
+ *   <li>Without it, a SwiGLU or GELU output whose only forward reader is its fprop operand's quantization has Xᵀ
+ *       quantized in forward by the activation's own kernel, from the same read of its inputs (Fusion's
+ *       {@code swiglu+quantize+quantize_transpose}): backward keeps Xᵀ's FP8 codes, half of X's bytes.</li>
+ * </ul>
+ * Applies to 1×g groups with current scaling, which the staged transpose serves. docs/decisions.md ("Recomputed
+ * wgrad operands") says what each costs.
  */
 public final class QuantizeFromInputs implements GraphPass {
     public static final String NAME = "quantize_inputs";
@@ -65,20 +71,57 @@ public final class QuantizeFromInputs implements GraphPass {
                 forward.putIfAbsent(new Computation(n.op(), n.inputs()), n);
             }
         }
+        Map<Node, Node> early = new HashMap<>();
         List<Node> rewritten = new ArrayList<>();
         for (Node n : g.nodes()) {
             Node producer = n.op() instanceof Operator.Quantize ? producers.get(n.inputs().getFirst()) : null;
-            if (producer != null && rewritable(n) && recomputed(producer.op())
-                    && onlyQuantizedInBackward(n.inputs().getFirst(), consumers)) {
+            if (producer == null || !rewritable(n) || !onlyQuantizedInBackward(n.inputs().getFirst(), consumers)) {
+                rewritten.add(n);
+            } else if (recomputed(producer.op())) {
                 Node original = producer.phase() == Phase.FORWARD ? producer
                         : forward.getOrDefault(new Computation(producer.op(), producer.inputs()), producer);
                 Recomputable from = recomputable(original).orElseThrow();
                 rewritten.add(n.withOp(((Operator.Quantize) n.op()).recomputing(from.source()), from.inputs()));
+            } else if (writtenWithItsFpropOperand(producer, n, consumers)) {
+                Recomputable from = recomputable(producer).orElseThrow();
+                early.put(producer, new Node(n.id(), ((Operator.Quantize) n.op()).recomputing(from.source()),
+                        from.inputs(), n.outputs(), Phase.FORWARD));
             } else {
                 rewritten.add(n);
             }
         }
-        return g.withNodes(withoutUnreadCopies(rewritten));
+        List<Node> placed = new ArrayList<>();
+        for (Node n : rewritten) {
+            placed.add(n);
+            if (early.containsKey(n)) {
+                placed.add(early.get(n));
+            }
+        }
+        return g.withNodes(withoutUnreadCopies(placed));
+    }
+
+    /**
+     * Without recompute, an activation (SwiGLU, GELU) whose only other reader is its fprop operand's quantization
+     * (1×g row groups, fused into the activation's kernel) has its wgrad operand quantized in forward too, by the
+     * same kernel from the same read of its inputs: backward keeps the transposed FP8 codes, half the activation's
+     * bytes, and no quantize kernel reads the activation again.
+     */
+    private static boolean writtenWithItsFpropOperand(Node producer, Node transposed, Map<Value, List<Node>> consumers) {
+        if (producer.phase() != Phase.FORWARD
+                || !(producer.op() instanceof Operator.SwiGlu || producer.op() instanceof Operator.Gelu)) {
+            return false;
+        }
+        Value x = producer.outputs().getFirst();
+        List<Node> readers = consumers.getOrDefault(x, List.of());
+        List<Node> inForward = readers.stream().filter(c -> c.phase() == Phase.FORWARD).toList();
+        if (readers.size() != 2 || inForward.size() != 1 || !(inForward.getFirst().op() instanceof Operator.Quantize rows)
+                || rows.transpose() || rows.source() != QuantizedSource.STORED
+                || !(rows.scaling() instanceof Scaling.Current) || !(rows.granularity() instanceof Granularity.Group g)) {
+            return false;
+        }
+        Operator.Quantize t = (Operator.Quantize) transposed.op();
+        return QuantizeGroups.alsoQuantizesRows(new QuantizeOperand(DType.BF16, t.cols(), t.rows(), true, t.format()),
+                g.size());
     }
 
     /** Whether the recipe recomputes {@code op}'s output. */

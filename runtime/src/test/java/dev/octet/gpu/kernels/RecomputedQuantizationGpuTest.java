@@ -3,6 +3,7 @@ package dev.octet.gpu.kernels;
 import static org.junit.jupiter.params.provider.Arguments.arguments;
 
 import dev.octet.compiler.cuda.CudaKernel;
+import dev.octet.compiler.cuda.GroupQuantization;
 import dev.octet.compiler.cuda.norm.NormForward;
 import dev.octet.compiler.cuda.norm.NormKind;
 import dev.octet.compiler.cuda.pointwise.GeluForward;
@@ -14,6 +15,8 @@ import dev.octet.compiler.ir.QuantizedSource;
 import dev.octet.cpu.ir.Recomputation;
 import dev.octet.numerics.Fp8Format;
 import dev.octet.numerics.ScaleType;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
 import java.util.stream.Stream;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -35,40 +38,63 @@ class RecomputedQuantizationGpuTest {
         return Stream.of(
                 // Qwen2.5-1.5B at 2 x 8192 (SwiGLU [16384, 8960], norms [16384, 1536]), GPT-2 (GELU 3072, LayerNorm
                 // 768), and ragged shapes: token tails, widths that 16-byte loads cannot cover (100)
-                arguments(QuantizedSource.SWIGLU, 16384, 8960, Fp8Format.E4M3, ScaleType.UE8M0),
-                arguments(QuantizedSource.SWIGLU, 300, 200, Fp8Format.E4M3, ScaleType.FP32),
-                arguments(QuantizedSource.SWIGLU, 130, 100, Fp8Format.E5M2, ScaleType.UE8M0),
-                arguments(QuantizedSource.GELU, 4096, 3072, Fp8Format.E4M3, ScaleType.UE8M0),
-                arguments(QuantizedSource.GELU, 130, 100, Fp8Format.E4M3, ScaleType.FP32),
-                arguments(QuantizedSource.RMS_NORM, 16384, 1536, Fp8Format.E4M3, ScaleType.UE8M0),
-                arguments(QuantizedSource.RMS_NORM, 300, 96, Fp8Format.E5M2, ScaleType.FP32),
-                arguments(QuantizedSource.LAYER_NORM, 4096, 768, Fp8Format.E4M3, ScaleType.UE8M0),
-                arguments(QuantizedSource.LAYER_NORM, 130, 96, Fp8Format.E4M3, ScaleType.FP32));
+                arguments(QuantizedSource.SWIGLU, 16384, 8960, Fp8Format.E4M3, ScaleType.UE8M0, true),
+                arguments(QuantizedSource.SWIGLU, 16384, 8960, Fp8Format.E4M3, ScaleType.UE8M0, false),
+                arguments(QuantizedSource.SWIGLU, 300, 200, Fp8Format.E4M3, ScaleType.FP32, false),
+                arguments(QuantizedSource.SWIGLU, 130, 100, Fp8Format.E5M2, ScaleType.UE8M0, false),
+                arguments(QuantizedSource.GELU, 4096, 3072, Fp8Format.E4M3, ScaleType.UE8M0, false),
+                arguments(QuantizedSource.GELU, 130, 100, Fp8Format.E4M3, ScaleType.FP32, true),
+                arguments(QuantizedSource.GELU, 8192, 3072, Fp8Format.E4M3, ScaleType.UE8M0, true),
+                arguments(QuantizedSource.RMS_NORM, 16384, 1536, Fp8Format.E4M3, ScaleType.UE8M0, false),
+                arguments(QuantizedSource.RMS_NORM, 300, 96, Fp8Format.E5M2, ScaleType.FP32, false),
+                arguments(QuantizedSource.LAYER_NORM, 4096, 768, Fp8Format.E4M3, ScaleType.UE8M0, false),
+                arguments(QuantizedSource.LAYER_NORM, 130, 96, Fp8Format.E4M3, ScaleType.FP32, false));
     }
 
-    @ParameterizedTest(name = "{0} [{1} x {2}] {3} {4}")
+    /**
+     * {@code rows}: the kernel also writes the recomputed tensor's own 1×128 row groups, as an activation's forward
+     * kernel does when it writes both its fprop and its wgrad operand.
+     */
+    @ParameterizedTest(name = "{0} [{1} x {2}] {3} {4} rows {5}")
     @MethodSource("cases")
     void recomputedCodesEqualThoseOfTheProducersOutput(QuantizedSource source, int tokens, int width, Fp8Format format,
-                                                       ScaleType scaleType) {
+                                                       ScaleType scaleType, boolean rows) {
         int n = tokens * width;
         RandomTensors random = new RandomTensors(77);
         QuantizeOperand operand = new QuantizeOperand(DType.BF16, tokens, width, true, format);
-        QuantizeGroups stored = new QuantizeGroups(operand, 128, scaleType);
-        QuantizeGroups recomputed = new QuantizeGroups(operand, 128, scaleType, Optional.empty(), source);
+        Optional<GroupQuantization> rowGroups = rows ? Optional.of(new GroupQuantization(Fp8Format.E4M3, ScaleType.UE8M0, 128))
+                : Optional.empty();
+        QuantizeGroups stored = new QuantizeGroups(operand, 128, scaleType, rowGroups);
+        QuantizeGroups recomputed = new QuantizeGroups(operand, 128, scaleType, rowGroups, source);
         try (DeviceWorkspace ws = GpuSession.get().workspace()) {
             ws.output("y", DType.BF16, n)
                     .output("codes", operand.codeType(), n).output("scales", DType.F32, stored.grid().scaleCount())
                     .output("recomputed_codes", operand.codeType(), n)
                     .output("recomputed_scales", DType.F32, stored.grid().scaleCount());
+            List<DeviceWorkspace.Binding> rowOutputs = new ArrayList<>();
+            if (rows) {
+                for (String prefix : new String[] {"", "recomputed_"}) {
+                    ws.output(prefix + "row_codes", DType.E4M3, n).output(prefix + "row_scales", DType.F32,
+                            stored.rowGrid().scaleCount());
+                }
+                rowOutputs.add(DeviceWorkspace.Binding.buffer("row_codes", "recomputed_row_codes"));
+                rowOutputs.add(DeviceWorkspace.Binding.buffer("row_scales", "recomputed_row_scales"));
+            }
             double[][] inputs = producerInputs(ws, source, tokens, width, random);
             CudaKernel producer = producer(source, tokens, width);
             ws.launch(producer, producerBindings(source));
             ws.launch(stored.emit(), DeviceWorkspace.Binding.buffer("x", "y"));
             ws.poison("recomputed_codes").poison("recomputed_scales");
-            ws.launch(recomputed.emit(), DeviceWorkspace.Binding.buffer("codes", "recomputed_codes"),
-                    DeviceWorkspace.Binding.buffer("scales", "recomputed_scales"));
+            rowOutputs.add(DeviceWorkspace.Binding.buffer("codes", "recomputed_codes"));
+            rowOutputs.add(DeviceWorkspace.Binding.buffer("scales", "recomputed_scales"));
+            ws.launch(recomputed.emit(), rowOutputs.toArray(DeviceWorkspace.Binding[]::new));
             Accuracy.bitExact(recomputed.kernelName() + " codes", ws.fp8("recomputed_codes"), ws.fp8("codes"));
             Accuracy.bitExact(recomputed.kernelName() + " scales", ws.f32("recomputed_scales"), ws.f32("scales"));
+            if (rows) {
+                Accuracy.bitExact(recomputed.kernelName() + " row codes", ws.fp8("recomputed_row_codes"), ws.fp8("row_codes"));
+                Accuracy.bitExact(recomputed.kernelName() + " row scales", ws.f32("recomputed_row_scales"),
+                        ws.f32("row_scales"));
+            }
             // The statistics as the device saved them (FP32), as backward reads them. GELU's 1 + tanh(...) cancels
             // for large negative inputs: there its FP32 rounding, about |u|·2^-23, is the slack.
             double[] slack = new double[n];

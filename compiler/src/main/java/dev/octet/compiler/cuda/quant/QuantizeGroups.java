@@ -59,8 +59,8 @@ public record QuantizeGroups(QuantizeOperand operand, int groupSize, ScaleType s
         Objects.requireNonNull(rows, "rows");
         Objects.requireNonNull(source, "source");
         if (source != QuantizedSource.STORED && !recomputes(operand, rows)) {
-            throw new IllegalArgumentException("only a transposing group quantization of BF16 without row groups can"
-                    + " recompute its input (" + source.lowerName() + "), not " + operand.description());
+            throw new IllegalArgumentException("only a transposing group quantization of BF16 can recompute its input ("
+                    + source.lowerName() + "), not " + operand.description());
         }
         if (groupSize < 1 || groupSize > maxGroup(operand.transpose())) {
             throw new IllegalArgumentException("group size must be in [1, " + maxGroup(operand.transpose()) + "] for "
@@ -94,7 +94,7 @@ public record QuantizeGroups(QuantizeOperand operand, int groupSize, ScaleType s
 
     /** Whether the template can stage {@code operand} recomputed from its producer's inputs. */
     public static boolean recomputes(QuantizeOperand operand, Optional<GroupQuantization> rows) {
-        return operand.transpose() && operand.input() == DType.BF16 && rows.isEmpty();
+        return operand.transpose() && operand.input() == DType.BF16;
     }
 
     /** The scale tiles over the output matrix. */
