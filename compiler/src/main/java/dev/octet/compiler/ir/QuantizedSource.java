@@ -5,9 +5,10 @@ import java.util.Locale;
 
 /**
  * What a {@link Operator.Quantize} reads: the tensor itself, or the inputs of the forward operator that produced
- * it, from which the quantization recomputes the tensor exactly as that operator rounded it. Backward's transposed
- * quantization of an activation (the wgrad operand) recomputes it from tensors backward keeps anyway — SwiGLU's
- * gate and up, a norm's input and statistics — so the activation itself need not outlive the forward pass.
+ * it, from which the quantization recomputes the tensor exactly as that operator rounded it — in forward, where an
+ * activation's kernel writes both its operands without storing it, or in backward, from tensors backward keeps
+ * anyway (SwiGLU's gate and up, a norm's input and statistics), so the activation need not outlive the forward
+ * pass ({@code passes/QuantizeFromInputs}).
  */
 public enum QuantizedSource {
     /** in: x, the tensor quantized. */

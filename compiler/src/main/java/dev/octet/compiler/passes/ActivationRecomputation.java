@@ -11,6 +11,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -69,12 +70,17 @@ public final class ActivationRecomputation implements GraphPass {
     }
 
     private boolean selected(Operator op) {
+        return kindOf(op).filter(what::contains).isPresent();
+    }
+
+    /** Which of the recipe's {@code recompute} entries covers {@code op}'s output, if any. */
+    static Optional<Recompute> kindOf(Operator op) {
         return switch (op) {
-            case Operator.RmsNorm n -> what.contains(Recompute.NORM);
-            case Operator.LayerNorm n -> what.contains(Recompute.NORM);
-            case Operator.SwiGlu s -> what.contains(Recompute.ACTIVATION);
-            case Operator.Gelu ge -> what.contains(Recompute.ACTIVATION);
-            default -> false;
+            case Operator.RmsNorm n -> Optional.of(Recompute.NORM);
+            case Operator.LayerNorm n -> Optional.of(Recompute.NORM);
+            case Operator.SwiGlu s -> Optional.of(Recompute.ACTIVATION);
+            case Operator.Gelu ge -> Optional.of(Recompute.ACTIVATION);
+            default -> Optional.empty();
         };
     }
 }

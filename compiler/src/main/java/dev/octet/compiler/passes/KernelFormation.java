@@ -435,25 +435,15 @@ public final class KernelFormation {
          * groups and its wgrad operand's transposed groups (Fusion's swiglu+quantize+quantize_transpose).
          */
         private void activationBothLayouts(FusionGroup g) {
-            Node rows = g.nodes().get(1);
-            Node transposed = g.nodes().get(2);
-            Operator.Quantize q = (Operator.Quantize) transposed.op();
-            Map<String, Value> b = new LinkedHashMap<>();
-            List<String> names = q.source().inputs();
-            for (int i = 0; i < names.size(); i++) {
-                b.put(names.get(i), in(transposed, i));
-            }
-            b.put("codes", out(transposed, 0));
-            b.put("scales", out(transposed, 1));
-            b.put("row_codes", out(rows, 0));
-            b.put("row_scales", out(rows, 1));
-            Granularity.Group group = (Granularity.Group) q.granularity();
-            launch(new QuantizeGroups(operand(in(transposed, 0), q), group.size(), q.scaleType(),
-                    Optional.of(groupQuantization(rows)), q.source()), b);
+            quantizeFromInputs(g.nodes().get(2), Optional.of(g.nodes().get(1)));
         }
 
-        /** A transposed quantization that recomputes its input from the producer's inputs (QuantizeFromInputs). */
-        private void quantizeRecomputed(Node root, Operator.Quantize q) {
+        /**
+         * A transposed quantization that recomputes its input from the producer's inputs (QuantizeFromInputs), and
+         * writes the input's own row groups too when {@code rows} is that quantization.
+         */
+        private void quantizeFromInputs(Node transposed, Optional<Node> rows) {
+            Operator.Quantize q = (Operator.Quantize) transposed.op();
             if (!(q.granularity() instanceof Granularity.Group group) || !(q.scaling() instanceof Scaling.Current)) {
                 throw new IllegalArgumentException("a recomputed input is quantized in 1xg groups with current scaling, not "
                         + q.attributes());
@@ -461,11 +451,16 @@ public final class KernelFormation {
             Map<String, Value> b = new LinkedHashMap<>();
             List<String> names = q.source().inputs();
             for (int i = 0; i < names.size(); i++) {
-                b.put(names.get(i), in(root, i));
+                b.put(names.get(i), in(transposed, i));
             }
-            b.put("codes", out(root, 0));
-            b.put("scales", out(root, 1));
-            launch(new QuantizeGroups(operand(in(root, 0), q), group.size(), q.scaleType(), Optional.empty(), q.source()), b);
+            b.put("codes", out(transposed, 0));
+            b.put("scales", out(transposed, 1));
+            rows.ifPresent(r -> {
+                b.put("row_codes", out(r, 0));
+                b.put("row_scales", out(r, 1));
+            });
+            launch(new QuantizeGroups(operand(in(transposed, 0), q), group.size(), q.scaleType(),
+                    rows.map(Former::groupQuantization), q.source()), b);
         }
 
         /** The IR names the output matrix; the template is given the input's shape, the transpose when transposing. */
@@ -477,7 +472,7 @@ public final class KernelFormation {
 
         private void quantize(Node root, Operator.Quantize q) {
             if (q.source() != QuantizedSource.STORED) {
-                quantizeRecomputed(root, q);
+                quantizeFromInputs(root, Optional.empty());
                 return;
             }
             Value x = in(root, 0);

@@ -126,13 +126,7 @@ public final class QuantizeFromInputs implements GraphPass {
 
     /** Whether the recipe recomputes {@code op}'s output. */
     private boolean recomputed(Operator op) {
-        return switch (op) {
-            case Operator.SwiGlu s -> recompute.contains(Recompute.ACTIVATION);
-            case Operator.Gelu ge -> recompute.contains(Recompute.ACTIVATION);
-            case Operator.RmsNorm n -> recompute.contains(Recompute.NORM);
-            case Operator.LayerNorm n -> recompute.contains(Recompute.NORM);
-            default -> false;
-        };
+        return ActivationRecomputation.kindOf(op).filter(recompute::contains).isPresent();
     }
 
     /** What a Quantize of {@code op}'s first output can recompute it from. */
