@@ -203,71 +203,24 @@ final class StagedTile {
                     const int c0 = blockIdx.x * TILE_COLS, t0 = blockIdx.y * GROUP;%s
                     // Every thread makes every pass (the row groups' shuffles need whole warps); a pass beyond the
                     // tile loads nothing.
+                    #pragma unroll 4
+                    for (int k = 0; k < LOADS; k++) {
+                        const int i = threadIdx.x + k * THREADS, r = i / CPR, ch = i %% CPR, t = t0 + r, c = c0 + ch * EPC;
+                        const bool inside = r < GROUP && t < IN_ROWS;
                 %s
+                        if (r < GROUP) tile[staged(r, ch)] = chunk;%s
+                    }
                 %s%s%s
                 }
                 """.formatted(tileRows, quarter, tileCols, threads, grid.scaleCols(), store,
                 operand.transpose() ? storeCodes(store) : "", TileInput.definitions(source),
                 ScaleFormulas.quotient(scaleType), rows.isPresent() ? chunkStore("store_row_codes", "row_code_of")
                         : operand.transpose() ? "" : chunkStore("store_codes_along_rows", "code_of"), name, CudaKernel.signature(params),
-                tileAmaxStart, stagingLoop(source, stagingExtra(rows, scope)).indent(4).stripTrailing(), tileAmax, columnAmax,
-                operand.transpose() ? COLUMN_WALK_STORES : "");
+                tileAmaxStart, TileInput.chunkLoad(source).indent(4).stripTrailing(), stagingExtra(rows, scope), tileAmax, columnAmax, operand.transpose() ? COLUMN_WALK_STORES : "");
         String geometry = "\none block per " + tileRows + " input rows x " + tileCols + " input columns.";
         LaunchGeometry launch = new LaunchGeometry(Math.ceilDiv(operand.cols(), tileCols), Math.ceilDiv(operand.rows(), tileRows),
                 1, threads, 1, 1, 0);
         return new CudaKernel(name, CudaPrelude.kernelSource(description + geometry, body), launch, params);
-    }
-
-    /** Passes of the staging loop whose loads a recomputing block puts in flight before computing from them. */
-    static final int PREFETCH = 2;
-
-    /**
-     * The pass over the tile's chunks that stages them. A block that recomputes its input from streamed inputs
-     * first puts {@value #PREFETCH} passes' loads of each in flight ({@code raw_<input>[kk]}) and then computes from
-     * them: with the arithmetic between a load and its use, the compiler alone kept too few loads in flight (the
-     * kernel ran at about half the bandwidth of the one that reads a stored tensor). All passes at once needed 90
-     * registers and lost more to occupancy than it gained (docs/decisions.md, "Recomputed wgrad operands").
-     */
-    private static String stagingLoop(QuantizedSource source, String extra) {
-        String index = "const int i = threadIdx.x + k * THREADS, r = i / CPR, ch = i % CPR, t = t0 + r, c = c0 + ch * EPC;";
-        String body = """
-                    const bool inside = r < GROUP && t < IN_ROWS;
-                %s
-                    if (r < GROUP) tile[staged(r, ch)] = chunk;%s
-                """.formatted(TileInput.chunkLoad(source).stripTrailing(), extra);
-        List<String> streamed = TileInput.streamed(source);
-        if (streamed.isEmpty()) {
-            return """
-                    #pragma unroll 4
-                    for (int k = 0; k < LOADS; k++) {
-                        %s
-                    %s}
-                    """.formatted(index, body);
-        }
-        StringBuilder declare = new StringBuilder();
-        StringBuilder fetch = new StringBuilder();
-        for (String input : streamed) {
-            declare.append(declare.isEmpty() ? " " : ", ").append("raw_").append(input).append("[PREFETCH]");
-            fetch.append("        raw_").append(input).append("[kk] = fetch ? *reinterpret_cast<const uint4*>(").append(input)
-                    .append(" + t * IN_COLS + c) : make_uint4(0u, 0u, 0u, 0u);\n");
-        }
-        return """
-                constexpr int PREFETCH = %d;
-                #pragma unroll
-                for (int k0 = 0; k0 < LOADS; k0 += PREFETCH) {
-                    uint4%s;
-                    #pragma unroll
-                    for (int kk = 0; kk < PREFETCH; kk++) {
-                        const int k = k0 + kk, i = threadIdx.x + k * THREADS, r = i / CPR, ch = i %% CPR, t = t0 + r, c = c0 + ch * EPC;
-                        const bool fetch = VECTOR_ROWS && k < LOADS && r < GROUP && t < IN_ROWS && c < IN_COLS;
-                %s    }
-                    #pragma unroll
-                    for (int kk = 0; kk < PREFETCH && k0 + kk < LOADS; kk++) {
-                        const int k = k0 + kk;
-                        %s
-                %s    }
-                }
-                """.formatted(PREFETCH, declare, fetch, index, body.indent(4));
     }
 
     /** The scale grid of the input's own row groups written beside the transposed output. */

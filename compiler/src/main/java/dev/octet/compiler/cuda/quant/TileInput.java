@@ -18,17 +18,6 @@ import java.util.List;
 final class TileInput {
     private TileInput() {}
 
-    /** The [rows, cols] inputs a recomputation streams (prefetched by the staging loop); none for a stored tensor. */
-    static List<String> streamed(QuantizedSource source) {
-        List<String> streamed = new ArrayList<>();
-        for (int i = 0; source != QuantizedSource.STORED && i < source.inputs().size(); i++) {
-            if (source.kind(i) == QuantizedSource.Kind.ELEMENT) {
-                streamed.add(source.inputs().get(i));
-            }
-        }
-        return streamed;
-    }
-
     /** The kernel's input parameters, in the order the Quantize node lists them. */
     static List<KernelParam> params(QuantizedSource source, DType stored) {
         if (source == QuantizedSource.STORED) {
@@ -57,8 +46,7 @@ final class TileInput {
 
     /**
      * Statements that declare {@code uint4 chunk} holding EPC input elements of row t from column c (zeros outside
-     * the matrix, or where {@code inside} is false); a recomputation's per-element inputs come from the staging
-     * loop's prefetched {@code raw_<input>[kk]} where rows are whole 16-byte chunks.
+     * the matrix, or where {@code inside} is false).
      */
     static String chunkLoad(QuantizedSource source) {
         if (source == QuantizedSource.STORED) {
@@ -81,8 +69,8 @@ final class TileInput {
             String input = source.inputs().get(i);
             switch (source.kind(i)) {
                 case ELEMENT -> {
-                    vectorLoads.append("                const uint4 v_").append(input).append(" = raw_").append(input)
-                            .append("[kk];\n");
+                    vectorLoads.append("                const uint4 v_").append(input).append(" = *reinterpret_cast<const uint4*>(")
+                            .append(input).append(" + t * IN_COLS + c);\n");
                     vectorArgs.add("bf16_to_f32(reinterpret_cast<const bf16_t*>(&v_" + input + ")[j])");
                     scalarArgs.add("bf16_to_f32(" + input + "[t * IN_COLS + c + j])");
                 }
