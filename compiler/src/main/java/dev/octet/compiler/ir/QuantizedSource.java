@@ -1,7 +1,9 @@
 package dev.octet.compiler.ir;
 
+import dev.octet.dsl.spec.Recompute;
 import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
 
 /**
  * What a {@link Operator.Quantize} reads: the tensor itself, or the inputs of the forward operator that produced
@@ -49,6 +51,26 @@ public enum QuantizedSource {
             case "weight", "bias" -> Kind.COLUMN;
             case "mean", "rstd" -> Kind.ROW;
             default -> Kind.ELEMENT;
+        };
+    }
+
+    /** The source a quantization of {@code op}'s first output can read instead of it: SwiGLU, GELU and the norms. */
+    public static Optional<QuantizedSource> producedBy(Operator op) {
+        return switch (op) {
+            case Operator.SwiGlu s -> Optional.of(SWIGLU);
+            case Operator.Gelu ge -> Optional.of(GELU);
+            case Operator.RmsNorm n -> Optional.of(RMS_NORM);
+            case Operator.LayerNorm n -> Optional.of(LAYER_NORM);
+            default -> Optional.empty();
+        };
+    }
+
+    /** The recipe's {@code recompute} entry that covers the tensor this source recomputes. */
+    public Recompute recomputedUnder() {
+        return switch (this) {
+            case SWIGLU, GELU -> Recompute.ACTIVATION;
+            case RMS_NORM, LAYER_NORM -> Recompute.NORM;
+            case STORED -> throw new IllegalStateException("a stored tensor is not recomputed");
         };
     }
 

@@ -5,6 +5,7 @@ import dev.octet.compiler.ir.GraphWriter;
 import dev.octet.compiler.ir.Node;
 import dev.octet.compiler.ir.Operator;
 import dev.octet.compiler.ir.Phase;
+import dev.octet.compiler.ir.QuantizedSource;
 import dev.octet.compiler.ir.Value;
 import dev.octet.dsl.spec.Recompute;
 import java.util.ArrayList;
@@ -75,12 +76,6 @@ public final class ActivationRecomputation implements GraphPass {
 
     /** Which of the recipe's {@code recompute} entries covers {@code op}'s output, if any. */
     static Optional<Recompute> kindOf(Operator op) {
-        return switch (op) {
-            case Operator.RmsNorm n -> Optional.of(Recompute.NORM);
-            case Operator.LayerNorm n -> Optional.of(Recompute.NORM);
-            case Operator.SwiGlu s -> Optional.of(Recompute.ACTIVATION);
-            case Operator.Gelu ge -> Optional.of(Recompute.ACTIVATION);
-            default -> Optional.empty();
-        };
+        return QuantizedSource.producedBy(op).map(QuantizedSource::recomputedUnder);
     }
 }

@@ -55,7 +55,7 @@ public final class QuantizeFromInputs implements GraphPass {
 
     /** The inputs and statistics {@code producer}'s first output can be recomputed from, if it is one this pass knows. */
     public static Optional<Recomputable> recomputable(Node producer) {
-        return source(producer.op()).map(s -> new Recomputable(s, inputsOf(producer, s)));
+        return QuantizedSource.producedBy(producer.op()).map(s -> new Recomputable(s, inputsOf(producer, s)));
     }
 
     /** A forward producer, found again from a backward copy of it (same operator, same inputs). */
@@ -67,7 +67,7 @@ public final class QuantizeFromInputs implements GraphPass {
         Map<Value, Node> producers = g.producers();
         Map<Computation, Node> forward = new HashMap<>();
         for (Node n : g.nodes()) {
-            if (n.phase() == Phase.FORWARD && source(n.op()).isPresent()) {
+            if (n.phase() == Phase.FORWARD && QuantizedSource.producedBy(n.op()).isPresent()) {
                 forward.putIfAbsent(new Computation(n.op(), n.inputs()), n);
             }
         }
@@ -129,17 +129,6 @@ public final class QuantizeFromInputs implements GraphPass {
         return ActivationRecomputation.kindOf(op).filter(recompute::contains).isPresent();
     }
 
-    /** What a Quantize of {@code op}'s first output can recompute it from. */
-    private static Optional<QuantizedSource> source(Operator op) {
-        return switch (op) {
-            case Operator.SwiGlu s -> Optional.of(QuantizedSource.SWIGLU);
-            case Operator.Gelu ge -> Optional.of(QuantizedSource.GELU);
-            case Operator.RmsNorm n -> Optional.of(QuantizedSource.RMS_NORM);
-            case Operator.LayerNorm n -> Optional.of(QuantizedSource.LAYER_NORM);
-            default -> Optional.empty();
-        };
-    }
-
     /** The producer's inputs and saved statistics, in {@link QuantizedSource#inputs()} order. */
     private static List<Value> inputsOf(Node producer, QuantizedSource from) {
         List<Value> in = producer.inputs();
@@ -178,7 +167,7 @@ public final class QuantizeFromInputs implements GraphPass {
         for (Node n : nodes) {
             n.inputs().forEach(v -> reads.merge(v, 1, Integer::sum));
         }
-        return nodes.stream().filter(n -> n.phase() != Phase.BACKWARD || source(n.op()).isEmpty()
+        return nodes.stream().filter(n -> n.phase() != Phase.BACKWARD || QuantizedSource.producedBy(n.op()).isEmpty()
                 || n.outputs().stream().anyMatch(v -> reads.containsKey(v))).toList();
     }
 }

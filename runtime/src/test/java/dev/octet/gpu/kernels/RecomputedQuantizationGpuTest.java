@@ -80,7 +80,7 @@ class RecomputedQuantizationGpuTest {
                 rowOutputs.add(DeviceWorkspace.Binding.buffer("row_codes", "recomputed_row_codes"));
                 rowOutputs.add(DeviceWorkspace.Binding.buffer("row_scales", "recomputed_row_scales"));
             }
-            double[][] inputs = producerInputs(ws, source, tokens, width, random);
+            producerInputs(ws, source, tokens, width, random);
             CudaKernel producer = producer(source, tokens, width);
             ws.launch(producer, producerBindings(source));
             ws.launch(stored.emit(), DeviceWorkspace.Binding.buffer("x", "y"));
@@ -97,6 +97,7 @@ class RecomputedQuantizationGpuTest {
             }
             // The statistics as the device saved them (FP32), as backward reads them. GELU's 1 + tanh(...) cancels
             // for large negative inputs: there its FP32 rounding, about |u|·2^-23, is the slack.
+            double[][] inputs = deviceInputs(ws, source);
             double[] slack = new double[n];
             if (source == QuantizedSource.GELU) {
                 for (int i = 0; i < n; i++) {
@@ -104,47 +105,34 @@ class RecomputedQuantizationGpuTest {
                 }
             }
             Accuracy.bf16Ulps(producer.name() + " against the CPU's recomputation", ws.bf16Bits("y"),
-                    Recomputation.of(source, withDeviceStatistics(ws, source, inputs), tokens, width), MAX_ULPS, slack);
+                    Recomputation.of(source, inputs, tokens, width), MAX_ULPS, slack);
         }
     }
 
-    /** Writes the producer's random inputs, returning them in {@link QuantizedSource#inputs()} order (statistics null). */
-    private static double[][] producerInputs(DeviceWorkspace ws, QuantizedSource source, int tokens, int width,
-                                             RandomTensors random) {
-        int n = tokens * width;
-        return switch (source) {
-            case SWIGLU -> {
-                float[] gate = random.bf16Gaussian(n, 1.0), up = random.bf16Gaussian(n, 1.0);
-                ws.input("gate", HostArray.bf16(gate)).input("up", HostArray.bf16(up));
-                yield new double[][] {Numbers.toDouble(gate), Numbers.toDouble(up)};
-            }
-            case GELU -> {
-                float[] u = random.bf16Gaussian(n, 1.0);
-                ws.input("u", HostArray.bf16(u));
-                yield new double[][] {Numbers.toDouble(u)};
-            }
-            case RMS_NORM, LAYER_NORM -> {
-                float[] x = random.bf16Gaussian(n, 1.0), w = random.bf16Gaussian(width, 1.0);
-                ws.input("x", HostArray.bf16(x)).input("weight", HostArray.bf16(w)).output("rstd", DType.F32, tokens);
-                if (source == QuantizedSource.RMS_NORM) {
-                    yield new double[][] {Numbers.toDouble(x), Numbers.toDouble(w), null};
-                }
-                float[] b = random.bf16Gaussian(width, 0.1);
-                ws.input("bias", HostArray.bf16(b)).output("mean", DType.F32, tokens);
-                yield new double[][] {Numbers.toDouble(x), Numbers.toDouble(w), Numbers.toDouble(b), null, null};
-            }
-            case STORED -> throw new IllegalArgumentException("nothing to recompute");
-        };
-    }
-
-    private static double[][] withDeviceStatistics(DeviceWorkspace ws, QuantizedSource source, double[][] in) {
-        double[][] out = in.clone();
+    /**
+     * Writes the producer's random inputs (per-element and per-column, BF16) and makes room for the statistics it
+     * saves (per-token, FP32), under the names {@link QuantizedSource#inputs()} gives them.
+     */
+    private static void producerInputs(DeviceWorkspace ws, QuantizedSource source, int tokens, int width,
+                                       RandomTensors random) {
         for (int i = 0; i < source.inputs().size(); i++) {
-            if (source.kind(i) == QuantizedSource.Kind.ROW) {
-                out[i] = Numbers.toDouble(ws.f32(source.inputs().get(i)));
+            String name = source.inputs().get(i);
+            switch (source.kind(i)) {
+                case ELEMENT -> ws.input(name, HostArray.bf16(random.bf16Gaussian(tokens * width, 1.0)));
+                case COLUMN -> ws.input(name, HostArray.bf16(random.bf16Gaussian(width, 1.0)));
+                case ROW -> ws.output(name, DType.F32, tokens);
             }
         }
-        return out;
+    }
+
+    /** The recomputation's inputs as the device holds them after the producer ran, statistics included. */
+    private static double[][] deviceInputs(DeviceWorkspace ws, QuantizedSource source) {
+        double[][] in = new double[source.inputs().size()][];
+        for (int i = 0; i < in.length; i++) {
+            String name = source.inputs().get(i);
+            in[i] = Numbers.toDouble(source.kind(i) == QuantizedSource.Kind.ROW ? ws.f32(name) : ws.bf16(name));
+        }
+        return in;
     }
 
     private static CudaKernel producer(QuantizedSource source, int tokens, int width) {
