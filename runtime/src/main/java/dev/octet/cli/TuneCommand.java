@@ -55,6 +55,11 @@ final class TuneCommand implements Callable<Integer> {
     @Option(names = "--steps", paramLabel = "N", defaultValue = "4", description = "calibration steps (default ${DEFAULT-VALUE})")
     int steps;
 
+    @Option(names = "--calibration-batch", paramLabel = "N",
+            description = "sequences per calibration step (default: the training block's micro_batch); the CPU holds a step's "
+                    + "activations and logits in FP64, so a large model calibrates on fewer sequences than it trains on")
+    Integer calibrationBatch;
+
     @Option(names = "--bound", paramLabel = "B", defaultValue = "" + RecipeTuner.DEFAULT_BOUND,
             description = "the largest GEMM relative error an operand may add, e.g. 0.05 for 5%% (default ${DEFAULT-VALUE})")
     double bound;
@@ -83,6 +88,10 @@ final class TuneCommand implements Callable<Integer> {
             return ExitCodes.INVALID_INPUT;
         }
         TrainingSpec t = selected.get().training().orElseThrow();
+        int sequences = calibrationBatch == null ? t.microBatch() : calibrationBatch;
+        // One micro-batch of `sequences` per calibration step: the tuned file keeps the block's own batch (t).
+        TrainingSpec calibrated = new TrainingSpec(t.name(), t.pos(), t.model(), t.recipe(), t.mode(), t.optimizer(), t.schedule(),
+                t.clipGradNorm(), sequences, sequences, t.seqLen(), t.steps(), t.seed(), t.data());
         ModelSpec model = selected.get().model();
         RecipeSpec r = selected.get().recipe();
         int layers = model.config().layers();
@@ -93,7 +102,7 @@ final class TuneCommand implements Callable<Integer> {
             return ExitCodes.INVALID_INPUT;
         }
         Diagnostics diagnostics = new Diagnostics();
-        RecipeFit.check(model, r, OptionalInt.of(t.microBatch() * t.seqLen()), t.pos(), diagnostics);
+        RecipeFit.check(model, r, OptionalInt.of(sequences * t.seqLen()), t.pos(), diagnostics);
         if (diagnostics.hasErrors()) {
             System.err.print(DiagnosticPrinter.render(diagnostics));
             return ExitCodes.INVALID_INPUT;
@@ -106,18 +115,18 @@ final class TuneCommand implements Callable<Integer> {
         }
         TrainingDataFiles.Loaded loaded;
         try {
-            loaded = TrainingDataFiles.load(dataFile.get(), t, model, tokenizer, BadRecordPolicyOption.parse(spec, "stop"));
+            loaded = TrainingDataFiles.load(dataFile.get(), calibrated, model, tokenizer, BadRecordPolicyOption.parse(spec, "stop"));
         } catch (IOException | RuntimeException e) {
             String message = e.getMessage() != null && e.getMessage().startsWith(dataFile.get().toString()) ? e.getMessage()
                     : dataFile.get() + ": error: cannot read training data: " + e.getMessage();
             System.err.println(message);
             return ExitCodes.INVALID_INPUT;
         }
-        System.out.printf(Locale.ROOT, "octet: tuning %s (recipe %s) over %d calibration steps on the CPU; bound %.2f%% GEMM error per operand%n",
-                model.name(), r.name(), steps, 100 * bound);
+        System.out.printf(Locale.ROOT, "octet: tuning %s (recipe %s) over %d calibration steps of %d x %d tokens on the CPU; bound %.2f%% GEMM error per operand%n",
+                model.name(), r.name(), steps, sequences, t.seqLen(), 100 * bound);
         CalibrationRecorder recorder = new CalibrationRecorder(r, layers);
         try {
-            CpuCalibration.run(model, r, t, loaded.data(), steps, recorder);
+            CpuCalibration.run(model, r, calibrated, loaded.data(), steps, recorder);
         } catch (NonFiniteTensorException e) {
             System.err.println("octet: calibration diverged: " + e.getMessage());
             return ExitCodes.INVALID_INPUT;
@@ -128,7 +137,7 @@ final class TuneCommand implements Callable<Integer> {
             return ExitCodes.INVALID_INPUT;
         }
         TuneDecision decision = RecipeTuner.decide(measured, bound);
-        TunedRecipeFile.Calibration calibration = new TunedRecipeFile.Calibration(file, dataFile.get(), t, r, steps);
+        TunedRecipeFile.Calibration calibration = new TunedRecipeFile.Calibration(file, dataFile.get(), t, r, steps, sequences);
         String recipeText = TunedRecipeFile.render(out, calibration, decision);
         String title = "Octet tuning report: " + TunedRecipeFile.recipeName(r);
         String summary = String.format(Locale.ROOT, "%s, training %s, recipe %s: %d calibration steps on %s; bound %.2f%% GEMM relative error per operand; the recipe: %s.",
@@ -162,6 +171,9 @@ final class TuneCommand implements Callable<Integer> {
         }
         if (steps < 1) {
             return Optional.of("--steps must be at least 1");
+        }
+        if (calibrationBatch != null && calibrationBatch < 1) {
+            return Optional.of("--calibration-batch must be at least 1 sequence");
         }
         if (!(bound > 0 && bound < 1)) {
             return Optional.of("--bound is a relative error between 0 and 1 (0.05 is 5%), not " + bound);

@@ -45,12 +45,25 @@ class TuneCommandTest {
     }
 
     @Test
+    void calibratesOnFewerSequencesThanTheBlockTrainsOnAndKeepsTheBlocksBatch(@TempDir Path dir) throws IOException {
+        Path tuned = dir.resolve("tuned.octet");
+        assertEquals(ExitCodes.OK, OctetMain.run("tune", TINY.toString(), "--steps", "1", "--calibration-batch", "1",
+                "--out", tuned.toString()), console.err());
+        assertTrue(console.out().contains("over 1 calibration steps of 1 x 128 tokens"), console.out());
+        String recipe = Files.readString(tuned);
+        assertTrue(recipe.contains("1 calibration steps of 1 x 128 tokens of training tiny_pretrain"), recipe);
+        assertTrue(recipe.contains("micro_batch = 4") && recipe.contains("global_batch = 4"), "the tuned block trains as the original does");
+    }
+
+    @Test
     void commandLineMistakesAreOneLineUsageErrors(@TempDir Path dir) throws IOException {
         String out = dir.resolve("t.octet").toString();
         assertOneLine(ExitCodes.USAGE, "octet tune: error: no such file: nope.octet", "nope.octet", "--out", out);
         assertOneLine(ExitCodes.USAGE, "octet tune: error: --bound is a relative error between 0 and 1 (0.05 is 5%), not 2.0",
                 TINY.toString(), "--bound", "2", "--out", out);
         assertOneLine(ExitCodes.USAGE, "octet tune: error: --steps must be at least 1", TINY.toString(), "--steps", "0", "--out", out);
+        assertOneLine(ExitCodes.USAGE, "octet tune: error: --calibration-batch must be at least 1 sequence", TINY.toString(),
+                "--calibration-batch", "0", "--out", out);
         assertOneLine(ExitCodes.USAGE, "octet tune: error: --out must name a .octet file, not " + dir.resolve("t.txt"),
                 TINY.toString(), "--out", dir.resolve("t.txt").toString());
         assertOneLine(ExitCodes.USAGE, "octet tune: error: --out " + TINY + " would replace an input; write the tuned file elsewhere",

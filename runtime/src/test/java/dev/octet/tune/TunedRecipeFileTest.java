@@ -41,7 +41,7 @@ class TunedRecipeFileTest {
         Files.createDirectories(out.getParent());
         Path data = Path.of("..", "examples", "data", "brown.txt.gz");
 
-        String text = TunedRecipeFile.render(out, new TunedRecipeFile.Calibration(TINY, data, training, infir2, 2), decision);
+        String text = TunedRecipeFile.render(out, new TunedRecipeFile.Calibration(TINY, data, training, infir2, 2, training.microBatch()), decision);
         Files.writeString(out, text);
 
         Diagnostics written = new Diagnostics();

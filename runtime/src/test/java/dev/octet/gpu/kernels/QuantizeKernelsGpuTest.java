@@ -174,7 +174,10 @@ class QuantizeKernelsGpuTest {
                 arguments(DType.BF16, 300, 200, true, Fp8Format.E5M2, ScaleType.UE8M0),
                 arguments(DType.F32, 384, 256, false, Fp8Format.E4M3, ScaleType.UE8M0),
                 // large enough that the amax needs the full 1024 partials and several elements per thread
-                arguments(DType.BF16, 4096, 384, true, Fp8Format.E4M3, ScaleType.FP32));
+                arguments(DType.BF16, 4096, 384, true, Fp8Format.E4M3, ScaleType.FP32),
+                // transposed through shared-memory tiles: ragged on both axes, and GPT-2's wgrad operand at 8 x 1024 tokens
+                arguments(DType.F32, 130, 1000, true, Fp8Format.E4M3, ScaleType.UE8M0),
+                arguments(DType.BF16, 8192, 768, true, Fp8Format.E4M3, ScaleType.FP32));
     }
 
     @ParameterizedTest(name = "{0}[{1}x{2}] transpose={3} {4} {5}")
@@ -208,7 +211,9 @@ class QuantizeKernelsGpuTest {
         return Stream.of(
                 arguments(DType.BF16, 256, 384, false, Fp8Format.E4M3, 4, 0),
                 arguments(DType.BF16, 200, 300, true, Fp8Format.E5M2, 3, 1),
-                arguments(DType.F32, 512, 128, false, Fp8Format.E4M3, 16, -2));
+                arguments(DType.F32, 512, 128, false, Fp8Format.E4M3, 16, -2),
+                arguments(DType.F32, 257, 129, true, Fp8Format.E4M3, 8, 0),
+                arguments(DType.BF16, 8192, 3072, true, Fp8Format.E5M2, 1024, 0));
     }
 
     /**

@@ -14,7 +14,8 @@ import java.util.Objects;
  * Tensor-wise quantization with TransformerEngine's delayed scaling ("max" algorithm with a margin), exactly
  * as {@code DelayedScaling.quantize}: the scale is {@code max((amax / fmax)·2^margin, 2^-126)} (1 when the
  * amax is 0) where amax is the largest entry of the history, or, while nothing has been recorded, the current
- * amax from the partials of {@link #firstStepAmax()}. Each block also writes the amax of the share it encoded
+ * amax from the partials of {@link #firstStepAmax()}. Blocks encode grid-stride shares of the output ({@link TransposedTiles}
+ * when it is the input transposed), and each also writes the amax of the share it encoded
  * into {@code step_amax_partials}, which {@link #historyUpdate()} records afterwards.
  *
  * <p>State: {@code amax_history} f32[historyLength] and {@code recorded} i32[1], both zero at the start of
@@ -65,7 +66,15 @@ public record QuantizeDelayed(QuantizeOperand operand, int historyLength, int ma
                 KernelParam.out("codes", operand.codeType()),
                 KernelParam.out("scales", DType.F32),
                 KernelParam.out("step_amax_partials", DType.F32));
-        String body = operand.deviceDefinitions() + """
+        String encodeLoop = operand.transpose()
+                ? TransposedTiles.walk(operand.input(), "step_bits = max(step_bits, abs_bits(v));", "__fdiv_rn(v, s)") : """
+                for (int o = blockIdx.x * THREADS + threadIdx.x; o < OUT_ROWS * OUT_COLS; o += BLOCKS * THREADS) {
+                    const float v = load_input(x, o / OUT_COLS, o % OUT_COLS);
+                    step_bits = max(step_bits, abs_bits(v));
+                    codes[o] = encode(__fdiv_rn(v, s));
+                }
+                """;
+        String body = operand.deviceDefinitions() + TransposedTiles.constants() + """
 
                 constexpr int HISTORY = %d, PARTIALS = %d, BLOCKS = %d, THREADS = %d;
                 constexpr float MARGIN_FACTOR = %s; // 2^margin: the product rounds like Math.scalb
@@ -93,16 +102,11 @@ public record QuantizeDelayed(QuantizeOperand operand, int historyLength, int ma
                     const float s = delayed_scale(amax_bits);
                     if (blockIdx.x == 0 && threadIdx.x == 0) scales[0] = s;
                     unsigned step_bits = 0;
-                    for (int o = blockIdx.x * THREADS + threadIdx.x; o < OUT_ROWS * OUT_COLS; o += BLOCKS * THREADS) {
-                        const float v = load_input(x, o / OUT_COLS, o %% OUT_COLS);
-                        step_bits = max(step_bits, abs_bits(v));
-                        codes[o] = encode(__fdiv_rn(v, s));
-                    }
-                    step_bits = block_max_bits(step_bits);
+                %s    step_bits = block_max_bits(step_bits);
                     if (threadIdx.x == 0) step_amax_partials[blockIdx.x] = __uint_as_float(step_bits);
                 }
                 """.formatted(historyLength, firstStepAmax().partialCount(), blocks, AmaxReduce.THREADS,
-                CudaLiteral.f32(Math.scalb(1.0f, margin)), kernelName(), CudaKernel.signature(params));
+                CudaLiteral.f32(Math.scalb(1.0f, margin)), kernelName(), CudaKernel.signature(params), encodeLoop.indent(4));
         String description = "Quantize tensor-wise with delayed scaling: amax history of " + historyLength
                 + ", margin " + margin + " (TE's max algorithm).\n" + operand.description()
                 + "\nscales f32[1]; step_amax_partials f32[" + blocks + "]; oracle DelayedScaling.quantize.";
