@@ -37,6 +37,8 @@ import dev.octet.compiler.cuda.pointwise.SwiGluBackward;
 import dev.octet.compiler.cuda.pointwise.SwiGluForward;
 import dev.octet.compiler.cuda.quant.AmaxHistoryUpdate;
 import dev.octet.compiler.cuda.quant.AmaxReduce;
+import dev.octet.compiler.cuda.quant.ColumnAmax;
+import dev.octet.compiler.cuda.quant.QuantizeColumns;
 import dev.octet.compiler.cuda.quant.QuantizeDelayed;
 import dev.octet.compiler.cuda.quant.QuantizeOperand;
 import dev.octet.compiler.cuda.quant.QuantizeTensorwise;
@@ -491,6 +493,14 @@ public final class KernelFormation {
                         && g.size() <= QuantizeGroups.maxGroup(q.transpose()) ->
                         launch(new QuantizeGroups(operand, g.size(), q.scaleType()),
                                 Map.of("x", x, "codes", codes, "scales", scales));
+                case Scaling.Current c when q.transpose()
+                        && (q.granularity() instanceof Granularity.Channel || q.granularity() instanceof Granularity.Token) -> {
+                    QuantizeColumns spec = new QuantizeColumns(operand, q.scaleType());
+                    ColumnAmax amax = spec.columnAmax();
+                    Value partials = scratch("column_amax_partials", DType.F32, amax.partialCount());
+                    launch(amax, Map.of("x", x, "amax_partials", partials));
+                    launch(spec, Map.of("x", x, "amax_partials", partials, "codes", codes, "scales", scales));
+                }
                 case Scaling.Current c -> launch(new QuantizeTiled(operand, q.granularity(), q.scaleType()),
                         Map.of("x", x, "codes", codes, "scales", scales));
                 case Scaling.Delayed d -> {

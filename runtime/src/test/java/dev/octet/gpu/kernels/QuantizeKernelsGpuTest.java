@@ -3,6 +3,8 @@ package dev.octet.gpu.kernels;
 import dev.octet.compiler.cuda.CudaKernel;
 import dev.octet.compiler.cuda.GroupQuantization;
 import dev.octet.compiler.cuda.quant.AmaxReduce;
+import dev.octet.compiler.cuda.quant.ColumnAmax;
+import dev.octet.compiler.cuda.quant.QuantizeColumns;
 import dev.octet.compiler.cuda.quant.QuantizeDelayed;
 import dev.octet.compiler.cuda.quant.QuantizeOperand;
 import dev.octet.compiler.cuda.quant.QuantizeTensorwise;
@@ -204,6 +206,40 @@ class QuantizeKernelsGpuTest {
                     new float[] {Quantizer.amax(x)});
             Accuracy.bitExact(spec.kernelName() + " codes", ws.fp8("codes"), want.codes());
             Accuracy.bitExact(spec.kernelName() + " scale", ws.f32("scales"), want.scales());
+        }
+    }
+
+    static Stream<Arguments> columnCases() {
+        return Stream.of(
+                // GPT-2's wgrad operands at 8 x 1024 tokens under the rowwise recipe, and its dgrad weight layout
+                arguments(DType.BF16, 8192, 768, Fp8Format.E4M3, ScaleType.FP32, Role.ACTIVATION),
+                arguments(DType.BF16, 8192, 3072, Fp8Format.E4M3, ScaleType.FP32, Role.GRADIENT),
+                arguments(DType.F32, 768, 768, Fp8Format.E4M3, ScaleType.FP32, Role.WEIGHT),
+                // ragged on both axes; rows that 16-byte loads cannot cover (100 BF16, 1001 FP32 columns)
+                arguments(DType.BF16, 257, 100, Fp8Format.E5M2, ScaleType.UE8M0, Role.GRADIENT),
+                arguments(DType.F32, 130, 1001, Fp8Format.E4M3, ScaleType.UE8M0, Role.ACTIVATION),
+                arguments(DType.BF16, 70, 136, Fp8Format.E4M3, ScaleType.FP32, Role.ACTIVATION));
+    }
+
+    /** ColumnAmax then QuantizeColumns: one scale per output row of a transposed output, against the oracle. */
+    @ParameterizedTest(name = "{0}[{1}x{2}] transposed, a scale per column, {3} {4}")
+    @MethodSource("columnCases")
+    void perColumnScalingOfATransposedOutputIsBitExact(DType input, int rows, int cols, Fp8Format format,
+                                                       ScaleType scaleType, Role role) {
+        QuantizeOperand operand = new QuantizeOperand(input, rows, cols, true, format);
+        QuantizeColumns spec = new QuantizeColumns(operand, scaleType);
+        ColumnAmax amax = spec.columnAmax();
+        float[] x = inputValues(input, rows * cols, role, 14);
+        try (DeviceWorkspace ws = GpuSession.get().workspace()) {
+            ws.input("x", hostInput(input, x))
+                    .output("amax_partials", DType.F32, amax.partialCount())
+                    .output("codes", operand.codeType(), rows * cols)
+                    .output("scales", DType.F32, cols)
+                    .launch(amax.emit())
+                    .launch(spec.emit());
+            QuantizedMatrix want = oracle(operand, x, Granularity.channel(), scaleType);
+            Accuracy.bitExact(spec.kernelName() + " codes", ws.fp8("codes"), want.codes());
+            Accuracy.bitExact(spec.kernelName() + " scales", ws.f32("scales"), want.scales());
         }
     }
 

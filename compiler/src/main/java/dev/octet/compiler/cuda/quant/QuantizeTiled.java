@@ -23,7 +23,8 @@ import java.util.Optional;
  * instead: read once with 16-byte loads, written 8 to 16 codes a store; walked from memory, a transposed
  * block's byte stores land in 32 rows per warp (~170 GB/s for the weights' dgrad layout).
  * Bit-exact with {@code Quantizer.quantize(output, outputRows, outputCols, granularity, Axis.COLS, format,
- * scaleType)}. Tensor granularity needs a global amax first: see {@link QuantizeTensorwise}.
+ * scaleType)}. Tensor granularity needs a global amax first: see {@link QuantizeTensorwise}. So does a scale per
+ * output row of a transposed output, where a tile here would be one whole input column: see {@link QuantizeColumns}.
  *
  * <p>Buffers: {@code x} (input), {@code codes} (fp8 [outputRows, outputCols]), {@code scales} (f32, the
  * {@link ScaleGrid} of the output, row-major).

@@ -22,7 +22,10 @@
  * partials) then {@link dev.octet.compiler.cuda.quant.QuantizeTensorwise}. Tensor-wise delayed scaling:
  * {@code AmaxReduce} (first step only) → {@link dev.octet.compiler.cuda.quant.QuantizeDelayed} →
  * {@link dev.octet.compiler.cuda.quant.AmaxHistoryUpdate}, with the history and a counter of recorded amaxes
- * in device memory.
+ * in device memory. Channel or token scales of a transposed output (one per input column):
+ * {@link dev.octet.compiler.cuda.quant.ColumnAmax} (row-range partials) then
+ * {@link dev.octet.compiler.cuda.quant.QuantizeColumns}. The tensor-scaled and column-scaled kernels write a
+ * transposed output through {@link dev.octet.compiler.cuda.quant.TransposedTiles}.
  *
  * <p><b>Oracles</b> (bit for bit): {@code dev.octet.numerics.Quantizer.quantize} of the (transposed) matrix
  * with {@code Axis.COLS}, and {@code DelayedScaling.quantize}.

@@ -73,7 +73,12 @@ class QuantizeKernelsTest {
                 delayed.firstStepAmax(),
                 delayed,
                 delayed.historyUpdate(),
-                new QuantizeDelayed(xForWgrad, 1024, 2));
+                new QuantizeDelayed(xForWgrad, 1024, 2),
+                // a scale per input column of a transposed output (channel wgrad operands, the dgrad weight layout)
+                new QuantizeColumns(xForWgrad, ScaleType.FP32).columnAmax(),
+                new QuantizeColumns(xForWgrad, ScaleType.FP32),
+                new QuantizeColumns(wForDgrad, ScaleType.UE8M0).columnAmax(),
+                new QuantizeColumns(wForDgrad, ScaleType.UE8M0));
     }
 
     @TestFactory
@@ -164,6 +169,8 @@ class QuantizeKernelsTest {
         assertMessage("amax history of at least 1", () -> new QuantizeDelayed(x, 0, 0));
         assertMessage("margin 300", () -> new QuantizeDelayed(x, 16, 300));
         assertMessage("amax reads bf16 or f32", () -> new AmaxReduce(DType.I32, 10, false));
+        assertMessage("column amax reads bf16 or f32", () -> new ColumnAmax(DType.E4M3, 10, 10));
+        assertMessage("only when the output is the input transposed", () -> new QuantizeColumns(x, ScaleType.FP32));
         assertMessage("no amax partials", () -> new AmaxHistoryUpdate(16, 0));
         QuantizeOperand xForWgrad = new QuantizeOperand(DType.BF16, 512, 128, true, Fp8Format.E4M3);
         assertMessage("can also write 1x48 row groups only for BF16 input and a group size dividing 128",
