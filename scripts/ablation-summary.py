@@ -24,7 +24,6 @@ def cpt_row(run):
     steps = [m for m in metrics if "loss" in m and "step" in m]
     last = steps[-1]["step"]
     return {
-        "steps": last,
         "tail": [m["loss"] for m in steps if m["step"] > last - ARGS.smooth],
         "eval": [m["eval_loss"] for m in metrics if "eval_loss" in m],
         "tokens_per_s": statistics.median(m["tokens_per_s"] for m in steps if m.get("tokens_per_s")),
@@ -56,19 +55,19 @@ def main():
         rows = {r: cpt_row(os.path.join(cpt, r)) for r in sorted(os.listdir(cpt))
                 if os.path.isfile(os.path.join(cpt, r, "metrics.jsonl"))}
         ref = rows.get("bf16")
-        print(f"| recipe | steps | loss, mean of the last {ARGS.smooth} steps | gap to BF16 | held-out loss | gap to BF16 "
+        print(f"| recipe | loss, mean of the last {ARGS.smooth} steps | gap to BF16 | held-out loss | gap to BF16 "
               "| tokens/s | FP8 health at the end: worst SNR dB, most saturated, most flushed |")
-        print("|---|---:|---:|---:|---:|---:|---:|---|")
+        print("|---|---:|---:|---:|---:|---:|---|")
         for name in sorted(rows, key=lambda r: (r != "bf16", r)):
             row = rows[name]
             loss = statistics.fmean(row["tail"])
             held = row["eval"][-1]
             gap = lambda a, b: "" if ref is None or name == "bf16" else f"{100 * (a / b - 1):+.2f}%"
             h = row["health"]
-            hs = "" if h is None else (f"{h['worst_snr']:.1f} ({h['worst']['tensor']} {h['worst']['gemm']}), "
+            hs = "" if h is None else (f"{h['worst_snr']:.1f} ({h['worst']['tensor']}), "
                                        f"{100 * h['saturated']:.3f}%, {100 * h['flushed']:.2f}%")
             ref_loss = statistics.fmean(ref["tail"]) if ref else 0
-            print(f"| {name} | {row['steps']} | {loss:.4f} | {gap(loss, ref_loss)} | {held:.4f} | "
+            print(f"| {name} | {loss:.4f} | {gap(loss, ref_loss)} | {held:.4f} | "
                   f"{gap(held, ref['eval'][-1]) if ref else ''} | {row['tokens_per_s']:,.0f} | {hs} |")
     sft = os.path.join(runs, "sft")
     if os.path.isdir(sft):
