@@ -1,6 +1,8 @@
 package dev.octet.cli;
 
 import dev.octet.checkpoint.AtomicFile;
+import dev.octet.checkpoint.CheckpointException;
+import dev.octet.checkpoint.SafetensorsFormatException;
 import dev.octet.cpu.exec.NonFiniteTensorException;
 import dev.octet.dsl.ast.SourcePos;
 import dev.octet.dsl.check.RecipeFit;
@@ -23,6 +25,7 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
@@ -51,6 +54,11 @@ final class TuneCommand implements Callable<Integer> {
 
     @Option(names = "--data", paramLabel = "D", description = "calibrate on this data instead of the training block's")
     Path data;
+
+    @Option(names = "--init", paramLabel = "WEIGHTS",
+            description = "calibrate from these weights instead of the seed's initialisation, as octet train --init: an imported "
+                    + "model's weights.safetensors or a checkpoint (the weights continued training starts from)")
+    Path init;
 
     @Option(names = "--steps", paramLabel = "N", defaultValue = "4", description = "calibration steps (default ${DEFAULT-VALUE})")
     int steps;
@@ -126,9 +134,12 @@ final class TuneCommand implements Callable<Integer> {
                 model.name(), r.name(), steps, sequences, t.seqLen(), 100 * bound);
         CalibrationRecorder recorder = new CalibrationRecorder(r, layers);
         try {
-            CpuCalibration.run(model, r, calibrated, loaded.data(), steps, recorder);
+            CpuCalibration.run(model, r, calibrated, loaded.data(), steps, Optional.ofNullable(init), recorder);
         } catch (NonFiniteTensorException e) {
             System.err.println("octet: calibration diverged: " + e.getMessage());
+            return ExitCodes.INVALID_INPUT;
+        } catch (CheckpointException | SafetensorsFormatException e) {
+            System.err.println("octet tune: error: " + e.getMessage());
             return ExitCodes.INVALID_INPUT;
         }
         List<OperandMeasurements> measured = recorder.measurements();
@@ -137,7 +148,8 @@ final class TuneCommand implements Callable<Integer> {
             return ExitCodes.INVALID_INPUT;
         }
         TuneDecision decision = RecipeTuner.decide(measured, bound);
-        TunedRecipeFile.Calibration calibration = new TunedRecipeFile.Calibration(file, dataFile.get(), t, r, steps, sequences);
+        TunedRecipeFile.Calibration calibration = new TunedRecipeFile.Calibration(file, dataFile.get(), t, r, steps, sequences,
+                Optional.ofNullable(init));
         String recipeText = TunedRecipeFile.render(out, calibration, decision);
         String title = "Octet tuning report: " + TunedRecipeFile.recipeName(r);
         String summary = String.format(Locale.ROOT, "%s, training %s, recipe %s: %d calibration steps on %s; bound %.2f%% GEMM relative error per operand; the recipe: %s.",
@@ -169,6 +181,9 @@ final class TuneCommand implements Callable<Integer> {
         if (data != null && !Files.isRegularFile(data)) {
             return Optional.of("no such file: " + data);
         }
+        if (init != null && !Files.isRegularFile(init)) {
+            return Optional.of("no such file: " + init);
+        }
         if (steps < 1) {
             return Optional.of("--steps must be at least 1");
         }
@@ -181,7 +196,13 @@ final class TuneCommand implements Callable<Integer> {
         if (!out.getFileName().toString().endsWith(".octet")) {
             return Optional.of("--out must name a .octet file, not " + out);
         }
-        List<Path> inputs = data == null ? List.of(file) : List.of(file, data);
+        List<Path> inputs = new ArrayList<>(List.of(file));
+        if (data != null) {
+            inputs.add(data);
+        }
+        if (init != null) {
+            inputs.add(init);
+        }
         if (OutputPaths.sameAsAnInput(out, inputs).isPresent() || OutputPaths.sameAsAnInput(report, inputs).isPresent()) {
             return Optional.of("--out " + out + " would replace an input; write the tuned file elsewhere");
         }

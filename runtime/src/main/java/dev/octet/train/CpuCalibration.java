@@ -8,8 +8,11 @@ import dev.octet.data.TrainingData;
 import dev.octet.dsl.spec.ModelSpec;
 import dev.octet.dsl.spec.RecipeSpec;
 import dev.octet.dsl.spec.TrainingSpec;
+import java.io.IOException;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * The first steps of a training block on the CPU backend with the kernels {@code policy} chooses, writing nothing:
@@ -19,11 +22,17 @@ import java.util.List;
 public final class CpuCalibration {
     private CpuCalibration() {}
 
-    /** Runs {@code steps} optimizer steps and returns their losses (NaN for a step skipped for non-finite values). */
+    /**
+     * Runs {@code steps} optimizer steps, from {@code initialWeights} if given (as {@code octet train --init}) or the
+     * seed's initialisation, and returns their losses (NaN for a step skipped for non-finite values).
+     */
     public static List<Double> run(ModelSpec model, RecipeSpec recipe, TrainingSpec spec, TrainingData data, int steps,
-                                   GraphInterpreter.LinearPolicy policy) {
+                                   Optional<Path> initialWeights, GraphInterpreter.LinearPolicy policy) throws IOException {
         List<Double> losses = new ArrayList<>();
         try (CpuBackend backend = new CpuBackend(model, recipe, spec, policy, new Fp8HealthCollector())) {
+            if (initialWeights.isPresent()) {
+                backend.loadInitialWeights(initialWeights.get());
+            }
             BatchSource sampler = data.trainBatches(spec.microBatch(), spec.seqLen(), spec.seed());
             long applied = 0;
             for (int step = 0; step < steps; step++) {

@@ -25,8 +25,12 @@ import java.util.Optional;
  */
 public final class TunedRecipeFile {
     /** What the file says about where the measurements came from. */
-    /** {@code sequences}: sequences per calibration step, the training block's micro-batch or fewer. */
-    public record Calibration(Path source, Path data, TrainingSpec training, RecipeSpec recipe, int steps, int sequences) {}
+    /**
+     * {@code sequences}: sequences per calibration step, the training block's micro-batch or fewer;
+     * {@code initialWeights}: what the calibration started from, if not the seed's initialisation.
+     */
+    public record Calibration(Path source, Path data, TrainingSpec training, RecipeSpec recipe, int steps, int sequences,
+                              Optional<Path> initialWeights) {}
 
     /** The canonical order of the non-projection entries of a bf16 list. */
     private static final List<String> OP_KINDS = List.of("embedding", "attention_core", "norm", "rope", "activation");
@@ -45,7 +49,9 @@ public final class TunedRecipeFile {
         s.append("# Tuned by octet tune from ").append(calibration.source()).append(": ").append(calibration.steps())
                 .append(" calibration steps of ").append(calibration.sequences()).append(" x ").append(t.seqLen())
                 .append(" tokens of training ").append(t.name()).append(" (recipe ").append(original.name())
-                .append(", seed ").append(t.seed()).append(") on ").append(calibration.data()).append(".\n");
+                .append(", seed ").append(t.seed()).append(")")
+                .append(calibration.initialWeights().map(w -> " from the weights in " + w).orElse(""))
+                .append(" on ").append(calibration.data()).append(".\n");
         s.append("# Each operand role takes the cheapest candidate in Octet's speed ranking (a fixed ranking of its FP8 GEMM\n")
                 .append("# kernel, not a measured tile table) whose GEMM output, with only that operand in FP8, stays within ")
                 .append(percent(decision.bound())).append("\n# relative error of the BF16 GEMM on every layer that runs in FP8. ")

@@ -56,12 +56,36 @@ class TuneCommandTest {
     }
 
     @Test
+    void calibratesFromTrainedWeightsAndRefusesAFileThatHoldsNone(@TempDir Path dir) throws IOException {
+        Path run = dir.resolve("run");
+        assertEquals(ExitCodes.OK, OctetMain.run("train", TINY.toString(), "--device", "cpu", "--steps", "2",
+                "--out", run.toString()), console.err());
+        Path weights = run.resolve("checkpoints").resolve("step-00000002.safetensors");
+        Path tuned = dir.resolve("tuned.octet");
+        console.reset();
+        assertEquals(ExitCodes.OK, OctetMain.run("tune", TINY.toString(), "--steps", "1", "--init", weights.toString(),
+                "--out", tuned.toString()), console.err());
+        String recipe = Files.readString(tuned);
+        assertTrue(recipe.contains("(recipe infir2, seed 1) from the weights in " + weights), recipe);
+
+        Path junk = Files.writeString(dir.resolve("junk.safetensors"), "not a safetensors file");
+        console.reset();
+        assertEquals(ExitCodes.INVALID_INPUT, OctetMain.run("tune", TINY.toString(), "--steps", "1", "--init", junk.toString(),
+                "--out", dir.resolve("other.octet").toString()));
+        assertEquals(1, console.err().strip().lines().count(), console.err());
+        assertTrue(console.err().startsWith("octet tune: error: "), console.err());
+        assertTrue(Files.notExists(dir.resolve("other.octet")), "nothing written");
+    }
+
+    @Test
     void commandLineMistakesAreOneLineUsageErrors(@TempDir Path dir) throws IOException {
         String out = dir.resolve("t.octet").toString();
         assertOneLine(ExitCodes.USAGE, "octet tune: error: no such file: nope.octet", "nope.octet", "--out", out);
         assertOneLine(ExitCodes.USAGE, "octet tune: error: --bound is a relative error between 0 and 1 (0.05 is 5%), not 2.0",
                 TINY.toString(), "--bound", "2", "--out", out);
         assertOneLine(ExitCodes.USAGE, "octet tune: error: --steps must be at least 1", TINY.toString(), "--steps", "0", "--out", out);
+        assertOneLine(ExitCodes.USAGE, "octet tune: error: no such file: nope.safetensors", TINY.toString(), "--init", "nope.safetensors",
+                "--out", out);
         assertOneLine(ExitCodes.USAGE, "octet tune: error: --calibration-batch must be at least 1 sequence", TINY.toString(),
                 "--calibration-batch", "0", "--out", out);
         assertOneLine(ExitCodes.USAGE, "octet tune: error: --out must name a .octet file, not " + dir.resolve("t.txt"),

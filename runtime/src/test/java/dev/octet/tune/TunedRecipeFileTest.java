@@ -19,6 +19,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -41,7 +42,8 @@ class TunedRecipeFileTest {
         Files.createDirectories(out.getParent());
         Path data = Path.of("..", "examples", "data", "brown.txt.gz");
 
-        String text = TunedRecipeFile.render(out, new TunedRecipeFile.Calibration(TINY, data, training, infir2, 2, training.microBatch()), decision);
+        String text = TunedRecipeFile.render(out, new TunedRecipeFile.Calibration(TINY, data, training, infir2, 2, training.microBatch(),
+                Optional.empty()), decision);
         Files.writeString(out, text);
 
         Diagnostics written = new Diagnostics();
