@@ -98,8 +98,7 @@ final class TuneCommand implements Callable<Integer> {
         TrainingSpec t = selected.get().training().orElseThrow();
         int sequences = calibrationBatch == null ? t.microBatch() : calibrationBatch;
         // One micro-batch of `sequences` per calibration step: the tuned file keeps the block's own batch (t).
-        TrainingSpec calibrated = new TrainingSpec(t.name(), t.pos(), t.model(), t.recipe(), t.mode(), t.optimizer(), t.schedule(),
-                t.clipGradNorm(), sequences, sequences, t.seqLen(), t.steps(), t.seed(), t.data());
+        TrainingSpec calibrated = t.withBatch(sequences, sequences);
         ModelSpec model = selected.get().model();
         RecipeSpec r = selected.get().recipe();
         int layers = model.config().layers();

@@ -14,6 +14,12 @@ public record TrainingSpec(
     /** AdamW with decoupled weight decay. */
     public record AdamW(double lr, double beta1, double beta2, double eps, double weightDecay) {}
 
+    /** The same block with another batch shape (sequences per micro-batch and per optimizer step). */
+    public TrainingSpec withBatch(int microBatch, int globalBatch) {
+        return new TrainingSpec(name, pos, model, recipe, mode, optimizer, schedule, clipGradNorm, microBatch, globalBatch,
+                seqLen, steps, seed, data);
+    }
+
     /** Gradient accumulation steps per optimizer step. */
     public int accumulation() {
         return globalBatch / microBatch;
