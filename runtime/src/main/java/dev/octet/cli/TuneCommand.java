@@ -15,8 +15,12 @@ import dev.octet.dsl.spec.TrainingSpec;
 import dev.octet.report.TuneHeatMap;
 import dev.octet.train.CpuCalibration;
 import dev.octet.tune.CalibrationRecorder;
+import dev.octet.tune.KernelRates;
+import dev.octet.tune.MeasuredPricing;
 import dev.octet.tune.OperandMeasurements;
+import dev.octet.tune.Pricing;
 import dev.octet.tune.RecipeTuner;
+import dev.octet.tune.SpeedRanking;
 import dev.octet.tune.TuneDecision;
 import dev.octet.tune.TuneReportName;
 import dev.octet.tune.TunedRecipeFile;
@@ -71,6 +75,11 @@ final class TuneCommand implements Callable<Integer> {
     @Option(names = "--bound", paramLabel = "B", defaultValue = "" + RecipeTuner.DEFAULT_BOUND,
             description = "the largest GEMM relative error an operand may add, e.g. 0.05 for 5%% (default ${DEFAULT-VALUE})")
     double bound;
+
+    @Option(names = "--speed", paramLabel = "HOW", defaultValue = "measured",
+            description = "how candidates are priced: measured (the step each compiles to, every launch priced from Octet's "
+                    + "kernel rates measured on an H200) or fixed (a ranking of the FP8 GEMM's work per scale); default ${DEFAULT-VALUE}")
+    String speed;
 
     @Option(names = "--tokenizer", paramLabel = "T", defaultValue = "gpt2",
             description = "tokenizer of a .jsonl conversation file (mode = sft): gpt2, cl100k or PATH/tokenizer.json (default ${DEFAULT-VALUE})")
@@ -146,7 +155,10 @@ final class TuneCommand implements Callable<Integer> {
             System.err.println("octet: error: no finite FP8 operand in " + steps + " calibration steps; nothing was measured");
             return ExitCodes.INVALID_INPUT;
         }
-        TuneDecision decision = RecipeTuner.decide(measured, bound);
+        Pricing pricing = speed.equals("fixed") ? SpeedRanking.FIXED
+                : KernelRates.shipped(KernelRates.H200).<Pricing>map(rates -> new MeasuredPricing(model, r, t, rates))
+                        .orElse(SpeedRanking.FIXED);
+        TuneDecision decision = RecipeTuner.decide(measured, bound, pricing);
         TunedRecipeFile.Calibration calibration = new TunedRecipeFile.Calibration(file, dataFile.get(), t, r, steps, sequences,
                 Optional.ofNullable(init));
         String recipeText = TunedRecipeFile.render(out, calibration, decision);
@@ -185,6 +197,9 @@ final class TuneCommand implements Callable<Integer> {
         }
         if (steps < 1) {
             return Optional.of("--steps must be at least 1");
+        }
+        if (!speed.equals("measured") && !speed.equals("fixed")) {
+            return Optional.of("--speed is measured or fixed, not " + speed);
         }
         if (calibrationBatch != null && calibrationBatch < 1) {
             return Optional.of("--calibration-batch must be at least 1 sequence");

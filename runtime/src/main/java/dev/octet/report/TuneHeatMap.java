@@ -6,7 +6,6 @@ import dev.octet.dsl.spec.Role;
 import dev.octet.tune.Fidelity;
 import dev.octet.tune.OperandChoice;
 import dev.octet.tune.OperandMeasurements;
-import dev.octet.tune.SpeedRanking;
 import dev.octet.tune.TuneCandidate;
 import dev.octet.tune.TuneDecision;
 import java.util.Comparator;
@@ -38,8 +37,8 @@ public final class TuneHeatMap {
         html.append("<h1>").append(HtmlReport.escape(title)).append("</h1>\n<p>").append(HtmlReport.escape(summary)).append("</p>\n");
         html.append("<p>Each cell: the GEMM output's relative error against the BF16 GEMM with only this operand in FP8 "
                 + "(root mean square over output rows), over the calibration steps. Green is within the bound, red beyond it; the outlined cell is the tuned "
-                + "recipe's choice; a layer marked BF16 stays out of FP8. Columns run cheapest first in Octet's speed "
-                + "ranking (a fixed ranking, not measured); hover a cell for SNR, saturated and flushed fractions.</p>\n");
+                + "recipe's choice; a layer marked BF16 stays out of FP8. Columns run cheapest first, by "
+                + HtmlReport.escape(decision.pricing().basis()) + "; hover a cell for SNR, saturated and flushed fractions.</p>\n");
         html.append("<h2>Choices</h2>\n<table><tr><th>GEMM</th><th>operand</th><th>choice</th><th>worst error</th><th>layer</th></tr>\n");
         for (Gemm gemm : Gemm.values()) {
             for (Role role : gemm.operands()) {
@@ -73,7 +72,7 @@ public final class TuneHeatMap {
             return;
         }
         List<TuneCandidate> all = TuneCandidate.forOperand(gemm, role);
-        List<TuneCandidate> columns = all.stream().sorted(Comparator.comparingInt((TuneCandidate c) -> SpeedRanking.cost(gemm, role, c))
+        List<TuneCandidate> columns = all.stream().sorted(Comparator.comparingDouble((TuneCandidate c) -> decision.pricing().cost(gemm, role, c))
                 .thenComparingInt(all::indexOf)).toList();
         Optional<TuneCandidate> chosen = Optional.ofNullable(decision.choices().get(gemm)).map(m -> m.get(role)).map(OperandChoice::candidate);
         html.append("<h2>").append(gemm.lowerName()).append(' ').append(role.lowerName()).append("</h2>\n<div class=\"wide\"><table><tr><th>layer</th>");

@@ -16,7 +16,8 @@ import java.util.Set;
 import java.util.TreeSet;
 
 /**
- * Chooses, from the calibration's measurements, the cheapest candidate ({@link SpeedRanking}) per GEMM and role
+ * Chooses, from the calibration's measurements, the cheapest candidate (by a {@link Pricing}: measured kernel rates,
+ * or {@link SpeedRanking}'s fixed ranking) per GEMM and role
  * whose GEMM relative error stays within the bound on every layer that runs in FP8; equally cheap candidates go
  * to the one with the smaller worst error. A layer with an operand that no candidate brings within the bound
  * stays in BF16, and so does a layer whose operand misses the bound with every candidate its role could share.
@@ -31,7 +32,12 @@ public final class RecipeTuner {
 
     private RecipeTuner() {}
 
+    /** With Octet's fixed ranking. */
     public static TuneDecision decide(List<OperandMeasurements> measured, double bound) {
+        return decide(measured, bound, SpeedRanking.FIXED);
+    }
+
+    public static TuneDecision decide(List<OperandMeasurements> measured, double bound, Pricing pricing) {
         List<ParameterTable.Linear> linears = measured.stream().map(m -> m.id().linear()).distinct().toList();
         Map<ParameterTable.Linear, OperandMeasurements> unmet = new LinkedHashMap<>();
         for (OperandMeasurements m : measured) {
@@ -55,7 +61,7 @@ public final class RecipeTuner {
                     if (ops.isEmpty()) {
                         continue;
                     }
-                    List<TuneCandidate> ranked = ranked(gemm, role, ops);
+                    List<TuneCandidate> ranked = ranked(gemm, role, ops, pricing);
                     Optional<TuneCandidate> met = ranked.stream().filter(c -> worstError(ops, c) <= bound).findFirst();
                     TuneCandidate chosen;
                     if (met.isPresent()) {
@@ -79,16 +85,16 @@ public final class RecipeTuner {
                 choices.put(gemm, byRole);
             }
             if (!moreUnmet) {
-                return new TuneDecision(bound, choices, projections, layers, unmet);
+                return new TuneDecision(bound, choices, projections, layers, unmet, pricing);
             }
         }
     }
 
     /** The candidates every operand can run, cheapest first; ties to the smaller worst error, then the list order. */
-    static List<TuneCandidate> ranked(Gemm gemm, Role role, List<OperandMeasurements> ops) {
+    static List<TuneCandidate> ranked(Gemm gemm, Role role, List<OperandMeasurements> ops, Pricing pricing) {
         List<TuneCandidate> all = TuneCandidate.forOperand(gemm, role);
         return all.stream().filter(c -> ops.stream().allMatch(m -> m.fits(c)))
-                .sorted(Comparator.comparingInt((TuneCandidate c) -> SpeedRanking.cost(gemm, role, c))
+                .sorted(Comparator.comparingDouble((TuneCandidate c) -> pricing.cost(gemm, role, c))
                         .thenComparingDouble(c -> worstError(ops, c))
                         .thenComparingInt(all::indexOf))
                 .toList();

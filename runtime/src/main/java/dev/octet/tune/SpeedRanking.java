@@ -23,6 +23,19 @@ import dev.octet.numerics.ScaleType;
  * same tensor-core rate and tie.
  */
 public final class SpeedRanking {
+    /** The ranking as a {@link Pricing}: where no measured kernel rates exist for the device. */
+    public static final Pricing FIXED = new Pricing() {
+        @Override
+        public double cost(Gemm gemm, Role role, TuneCandidate candidate) {
+            return SpeedRanking.cost(gemm, role, candidate);
+        }
+
+        @Override
+        public String basis() {
+            return "a fixed ranking of Octet's FP8 GEMM kernel (coarser scales first), not a measured table";
+        }
+    };
+
     private SpeedRanking() {}
 
     /** Lower is cheaper; equal costs tie and are broken by fidelity. */

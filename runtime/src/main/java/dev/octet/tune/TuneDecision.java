@@ -16,7 +16,7 @@ import java.util.Set;
  * operand that could not be met.
  */
 public record TuneDecision(double bound, Map<Gemm, Map<Role, OperandChoice>> choices, Set<Projection> bf16Projections,
-                           Set<Integer> bf16Layers, Map<ParameterTable.Linear, OperandMeasurements> unmet) {
+                           Set<Integer> bf16Layers, Map<ParameterTable.Linear, OperandMeasurements> unmet, Pricing pricing) {
     public TuneDecision {
         choices = Map.copyOf(choices);
         bf16Projections = Set.copyOf(bf16Projections);

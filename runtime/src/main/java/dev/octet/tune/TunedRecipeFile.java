@@ -52,10 +52,10 @@ public final class TunedRecipeFile {
                 .append(", seed ").append(t.seed()).append(")")
                 .append(calibration.initialWeights().map(w -> " from the weights in " + w).orElse(""))
                 .append(" on ").append(calibration.data()).append(".\n");
-        s.append("# Each operand role takes the cheapest candidate in Octet's speed ranking (a fixed ranking of its FP8 GEMM\n")
-                .append("# kernel, not a measured tile table) whose GEMM output, with only that operand in FP8, stays within ")
-                .append(percent(decision.bound())).append("\n# relative error of the BF16 GEMM on every layer that runs in FP8. ")
-                .append("Per-layer figures: ").append(TuneReportName.of(out)).append(".\n");
+        s.append(comment("Each operand role takes the cheapest candidate (cheapest by " + decision.pricing().basis()
+                + ") whose GEMM output, with only that operand in FP8, stays within " + percent(decision.bound())
+                + " relative error of the BF16 GEMM on every layer that runs in FP8. Per-layer figures: "
+                + TuneReportName.of(out) + "."));
         s.append("import \"").append(relative(dir, calibration.source())).append("\"\n\n");
 
         s.append("recipe ").append(recipeName(original)).append(" {\n");
@@ -182,6 +182,20 @@ public final class TunedRecipeFile {
         Path abs = target.toAbsolutePath().normalize();
         String text = dir == null ? abs.toString() : dir.relativize(abs).toString();
         return text.replace(java.io.File.separatorChar, '/');
+    }
+
+    /** {@code text} as comment lines of at most 116 characters, broken between words. */
+    private static String comment(String text) {
+        StringBuilder out = new StringBuilder();
+        StringBuilder line = new StringBuilder("#");
+        for (String word : text.split(" ")) {
+            if (line.length() > 1 && line.length() + 1 + word.length() > 116) {
+                out.append(line).append('\n');
+                line = new StringBuilder("#");
+            }
+            line.append(' ').append(word);
+        }
+        return out.append(line).append('\n').toString();
     }
 
     static String percent(double fraction) {
