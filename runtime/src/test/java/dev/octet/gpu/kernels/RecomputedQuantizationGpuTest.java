@@ -130,7 +130,11 @@ class RecomputedQuantizationGpuTest {
         double[][] in = new double[source.inputs().size()][];
         for (int i = 0; i < in.length; i++) {
             String name = source.inputs().get(i);
-            in[i] = Numbers.toDouble(source.kind(i) == QuantizedSource.Kind.ROW ? ws.f32(name) : ws.bf16(name));
+            // As the producer stores them: a row statistic (rstd, mean) in FP32, elements and columns in BF16.
+            in[i] = Numbers.toDouble(switch (source.kind(i)) {
+                case ROW -> ws.f32(name);
+                case ELEMENT, COLUMN -> ws.bf16(name);
+            });
         }
         return in;
     }
