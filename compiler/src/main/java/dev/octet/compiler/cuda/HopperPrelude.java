@@ -119,21 +119,6 @@ public final class HopperPrelude {
                              : "memory");
             }
 
-            // Four bytes from global to shared memory, asynchronously (cp.async): the issuing thread does not wait.
-            __device__ __forceinline__ void cp_async_4(void* dst, const void* src) {
-                asm volatile("cp.async.ca.shared.global [%0], [%1], 4;" :: "r"(smem_u32(dst)), "l"(src) : "memory");
-            }
-
-            // Arrives on `bar` once every cp.async this thread issued before has landed; the arrival is one of the
-            // count the barrier was initialised with (.noinc).
-            __device__ __forceinline__ void cp_async_mbar_arrive(unsigned long long* bar) {
-                asm volatile("cp.async.mbarrier.arrive.noinc.shared::cta.b64 [%0];" :: "r"(smem_u32(bar)) : "memory");
-            }
-
-            __device__ __forceinline__ void cp_async_wait_all() {
-                asm volatile("cp.async.wait_all;" ::: "memory");
-            }
-
             // Shared-memory matrix descriptor of wgmma for a K-major tile whose rows are 128 bytes, stored with
             // the 128-byte swizzle TMA writes: 8-row groups 1024 bytes apart, leading offset unused (encoded 1).
             __device__ __forceinline__ unsigned long long wgmma_desc_k128b(unsigned smem_address) {

@@ -34,9 +34,6 @@ import java.util.Objects;
  * <p>The scales travel beside the codes: a scale warp of the producer warpgroup copies, for every ring stage, A's
  * 128 row scales and B's scale (one per tile, or one per column for wgrad's token groups) of each chunk into a
  * ring of scales in shared memory, so a consumer reads its scales from shared memory after the stage's barrier.
- * The copies are {@code cp.async} that arrive on the stage's scale barrier when they land, so the warp has several
- * stages' loads in flight (a K block's 128 row scales are 128 scattered words: one stage at a time, waiting for its
- * loads, the warp held weight gradients, which load 256 of them, at 552 TFLOP/s against 765 with one scale each).
  * (Loading them from global memory in the consumers, even a K block ahead, left the consumers waiting on the
  * loads before their next wgmmas: a quarter of their stall samples on the H200.) With per-column B scales each
  * accumulator's {@code sA·sB} is formed from the ring while the chunk's wgmmas run, so the promotion after the wait
@@ -314,7 +311,7 @@ public record Fp8WgmmaGemm(GemmProblem problem, int blockN, int stages, int clus
                         for (int s = 0; s < STAGES; ++s) {
                             mbar_init(&full[s], 1);
                             mbar_init(&empty[s], CLUSTER * CONSUMERS * 4);  // one arrival per consumer warp of the cluster
-                            mbar_init(&scales_full[s], 32);  // one arrival per lane of the scale warp, when its copies land
+                            mbar_init(&scales_full[s], 1);
                         }
                         mbar_init(consumers_done, CONSUMERS * 4);
                         *late_flag = 0;
@@ -373,17 +370,15 @@ public record Fp8WgmmaGemm(GemmProblem problem, int blockN, int stages, int clus
                                             float* ring = scale_ring + (s * CHUNKS + c) * SCALE_CHUNK;
                                             const int k0 = kb * BK + c * CHUNK;
                                             for (int r = lane; r < BM; r += 32)
-                                                cp_async_4(ring + r, a_scales + (min(tm * BM + r, M - 1) / SA_TILE_ROWS) * SA_SCALE_COLS + k0 / SA_TILE_COLS);
+                                                ring[r] = __ldg(a_scales + (min(tm * BM + r, M - 1) / SA_TILE_ROWS) * SA_SCALE_COLS + k0 / SA_TILE_COLS);
                                             for (int n = lane; n < SB_WIDTH; n += 32)
-                                                cp_async_4(ring + BM + n, b_scales + (min(tn * BN + n, N - 1) / SB_TILE_ROWS) * SB_SCALE_COLS + k0 / SB_TILE_COLS);
+                                                ring[BM + n] = __ldg(b_scales + (min(tn * BN + n, N - 1) / SB_TILE_ROWS) * SB_SCALE_COLS + k0 / SB_TILE_COLS);
                                         }
-                                        // Each lane's copies complete the stage's barrier when they land: the warp goes on
-                                        // to the next stage at once, so several stages' scale loads are in flight.
-                                        cp_async_mbar_arrive(&scales_full[s]);
+                                        __syncwarp();
+                                        if (lane == 0) mbar_arrive(&scales_full[s]);
                                     }
                                 }
                             }
-                            cp_async_wait_all();  // no copy outlives its warp
                         }
                     } else {
                         %4$s
