@@ -35,9 +35,8 @@ import java.util.Objects;
  * 128 row scales and B's scale (one per tile, or one per column for wgrad's token groups) of each chunk into a
  * ring of scales in shared memory, so a consumer reads its scales from shared memory after the stage's barrier.
  * (Loading them from global memory in the consumers, even a K block ahead, left the consumers waiting on the
- * loads before their next wgmmas: a quarter of their stall samples on the H200.) With per-column B scales each
- * accumulator's {@code sA·sB} is formed from the ring while the chunk's wgmmas run, so the promotion after the wait
- * is one fused multiply-add per sum either way and the stage is freed before it.
+ * loads before their next wgmmas: a quarter of their stall samples on the H200.) With per-column B scales the
+ * promotion reads them from the ring, so the stage is freed after the promotion rather than before it.
  *
  * <p>Split K ({@code splits > 1}, for {@code C += A·Bᵀ} into FP32 only: weight gradients, whose few tiles over a long K
  * leave most SMs idle, e.g. Qwen2.5's k/v wgrad 256 × 1536 over 16,384 tokens has 24 tiles for 132 SMs): the work
@@ -256,22 +255,7 @@ public record Fp8WgmmaGemm(GemmProblem problem, int blockN, int stages, int clus
                                         const float s_hi = __fmul_rn(chunk_scales[warp_row + group + 8], chunk_scales[BM]);
                 """ : """
                                         const float s_lo = chunk_scales[warp_row + group], s_hi = chunk_scales[warp_row + group + 8];
-                """;
-        // With a B scale per column, sA·sB differs per accumulator: the products are formed (and the scales read from
-        // the ring) while the chunk's wgmmas run, so that the promotion after the wait is one fused multiply-add per
-        // sum as with a uniform B scale, and the stage can be freed as soon as the wgmmas are done.
-        String whileRunning = uniformB ? "" : """
-                                        float scale[NT][4];
-                                        #pragma unroll
-                                        for (int j = 0; j < NT; ++j) {
-                                            const float2 sbc = *(const float2*) (chunk_scales + BM + j * 8 + quad * 2);
-                                            scale[j][0] = __fmul_rn(s_lo, sbc.x);
-                                            scale[j][1] = __fmul_rn(s_lo, sbc.y);
-                                            scale[j][2] = __fmul_rn(s_hi, sbc.x);
-                                            scale[j][3] = __fmul_rn(s_hi, sbc.y);
-                                            #pragma unroll
-                                            for (int e = 0; e < 4; ++e) fence_register(scale[j][e]);
-                                        }
+                                        const float* b_scale_chunk = chunk_scales + BM;
                 """;
         String promote = uniformB ? """
                                     acc[0][j][0] = __fmaf_rn(part[j][0], s_lo, acc[0][j][0]);
@@ -279,10 +263,11 @@ public record Fp8WgmmaGemm(GemmProblem problem, int blockN, int stages, int clus
                                     acc[0][j][2] = __fmaf_rn(part[j][2], s_hi, acc[0][j][2]);
                                     acc[0][j][3] = __fmaf_rn(part[j][3], s_hi, acc[0][j][3]);
                 """ : """
-                                    acc[0][j][0] = __fmaf_rn(part[j][0], scale[j][0], acc[0][j][0]);
-                                    acc[0][j][1] = __fmaf_rn(part[j][1], scale[j][1], acc[0][j][1]);
-                                    acc[0][j][2] = __fmaf_rn(part[j][2], scale[j][2], acc[0][j][2]);
-                                    acc[0][j][3] = __fmaf_rn(part[j][3], scale[j][3], acc[0][j][3]);
+                                    const float2 sbc = *(const float2*) (b_scale_chunk + j * 8 + quad * 2);
+                                    acc[0][j][0] = __fmaf_rn(part[j][0], __fmul_rn(s_lo, sbc.x), acc[0][j][0]);
+                                    acc[0][j][1] = __fmaf_rn(part[j][1], __fmul_rn(s_lo, sbc.y), acc[0][j][1]);
+                                    acc[0][j][2] = __fmaf_rn(part[j][2], __fmul_rn(s_hi, sbc.x), acc[0][j][2]);
+                                    acc[0][j][3] = __fmaf_rn(part[j][3], __fmul_rn(s_hi, sbc.y), acc[0][j][3]);
                 """;
         return constants + "\n" + wgmmaFunction(a, b) + "\n" + WarpSpecializedGemm.TILE_ORDER + """
 
@@ -421,7 +406,7 @@ public record Fp8WgmmaGemm(GemmProblem problem, int blockN, int stages, int clus
                 HopperPrelude.setMaxRegisters(true, WarpSpecializedGemm.CONSUMER_REGISTERS),
                 MmaGemmSource.epilogue(splits > 1 ? GemmEpilogue.store(DType.F32) : problem.epilogue()).indent(8),
                 cluster > 1 ? "__cluster_dims__(" + cluster + ", 1, 1) " : "",
-                kLoop(bScales, whileRunning, promote),
+                kLoop(bScales, promote),
                 SplitKReduce.partialsSlice(splits).indent(12).stripTrailing());
     }
 
@@ -431,7 +416,7 @@ public record Fp8WgmmaGemm(GemmProblem problem, int blockN, int stages, int clus
      * consumer, the next chunk's issued into a second set of partial sums before this one's promotion, measured
      * no faster on the H200: docs/benchmarks.md.)
      */
-    private static String kLoop(String bScales, String whileRunning, String promote) {
+    private static String kLoop(String bScales, String promote) {
         return """
                             float acc[MT][NT][4];  // promoted sums
                             float part[NT][4];     // the current chunk's sums, written by the tensor cores
@@ -473,24 +458,24 @@ public record Fp8WgmmaGemm(GemmProblem problem, int blockN, int stages, int clus
                                             wgmma_m64k32(part, desc_a0 + offset, desc_b0 + offset, w > 0);
                                         }
                                         wgmma_commit();
-                %2$s
                                         wgmma_wait<0>();
                                         #pragma unroll
                                         for (int j = 0; j < NT; ++j)
                                             #pragma unroll
                                             for (int e = 0; e < 4; ++e) fence_register(part[j][e]);
-                                        // The codes and the scales are read: the stage may refill during the promotion.
-                                        if (c == chunks - 1) {
+                                        // The codes are read: the stage may refill during the promotion, unless its scales are still to be read.
+                                        if (!B_SCALE_PER_COLUMN && c == chunks - 1 && lane == 0) release_stage(&empty[stage]);
+                                        #pragma unroll
+                                        for (int j = 0; j < NT; ++j) {
+                %2$s                }
+                                        if (B_SCALE_PER_COLUMN && c == chunks - 1) {
                                             __syncwarp();
                                             if (lane == 0) release_stage(&empty[stage]);
                                         }
-                                        #pragma unroll
-                                        for (int j = 0; j < NT; ++j) {
-                %3$s                }
                                     }
                                 }
                             }
-                """.formatted(bScales, whileRunning, promote);
+                """.formatted(bScales, promote);
     }
 
     /** {@code wgmma_m64k32(d, descA, descB, accumulate)}: one m64n{blockN}k32 into the NT x 4 accumulators. */
