@@ -157,8 +157,7 @@ public record Fp8WgmmaGemm(GemmProblem problem, int blockN, int stages, int clus
 
     static int sharedBytes(GemmProblem problem, int blockN, int stages) {
         // The ring, 1 KiB to align it to the 128-byte swizzle's 1024-byte period, three mbarriers per stage, the
-        // consumers-done mbarrier and the late flag (16 bytes), up to 16 bytes to align what follows for 16-byte
-        // reads, and the scales' ring ([stages][chunks][128 A rows
+        // consumers-done mbarrier and the late flag (16 bytes), and the scales' ring ([stages][chunks][128 A rows
         // + 1 or blockN B columns] floats).
         int chunks = BLOCK_K / promotionChunk(problem);
         int scaleRing = stages * chunks * (BLOCK_M + (uniformBScale(problem, blockN) ? 1 : blockN)) * 4;
