@@ -302,11 +302,9 @@ public record Fp8WgmmaGemm(GemmProblem problem, int blockN, int stages, int clus
         return constants + "\n" + wgmmaFunction(a, b) + "\n" + WarpSpecializedGemm.TILE_ORDER + """
 
                 // Where B's scale of tile column n lies in a stage's ring: a consumer thread's columns j·8 + 2·quad + {0, 1}
-                // of accumulator tiles j and j + 1 side by side, so that it reads them with one 16-byte load, and the four
-                // quads' loads of a pair of tiles on 16 different banks.
+                // of accumulator tiles j and j + 1 side by side, so that it reads them with one 16-byte load.
                 __device__ __forceinline__ int b_ring_slot(int n) {
-                    const int j = n >> 3, quad = (n & 7) >> 1;
-                    return B_SCALE_PER_COLUMN ? (j >> 1) * 16 + quad * 4 + (j & 1) * 2 + (n & 1) : n;
+                    return B_SCALE_PER_COLUMN ? ((n & 7) >> 1) * (BN / 4) + (n >> 3) * 2 + (n & 1) : n;
                 }
 
                 // The scales of V consecutive K blocks from src (one vector load where src is aligned to it).
