@@ -36,12 +36,7 @@ import java.util.Objects;
  * ring of scales in shared memory, so a consumer reads its scales from shared memory after the stage's barrier.
  * (Loading them from global memory in the consumers, even a K block ahead, left the consumers waiting on the
  * loads before their next wgmmas: a quarter of their stall samples on the H200.) With per-column B scales the
- * promotion reads them from the ring, so the stage is freed after the promotion rather than before it; they lie
- * there permuted so that a thread reads the four it needs for two accumulator tiles at once. The scale grids are
- * {@code [rows, K blocks]}, so a K block's scales of a tile are a word per row, a row apart: with one scale per
- * row and K block (1×128 groups), a scale warp per operand loads two K blocks' at once ({@link #scaleVector}).
- * These loads and the per-column promotion are what holds weight gradients below the same kernel with one scale
- * per operand (docs/benchmarks.md).
+ * promotion reads them from the ring, so the stage is freed after the promotion rather than before it.
  *
  * <p>Split K ({@code splits > 1}, for {@code C += A·Bᵀ} into FP32 only: weight gradients, whose few tiles over a long K
  * leave most SMs idle, e.g. Qwen2.5's k/v wgrad 256 × 1536 over 16,384 tokens has 24 tiles for 132 SMs): the work
@@ -161,7 +156,7 @@ public record Fp8WgmmaGemm(GemmProblem problem, int blockN, int stages, int clus
         // + 1 or blockN B columns] floats).
         int chunks = BLOCK_K / promotionChunk(problem);
         int scaleRing = stages * chunks * (BLOCK_M + (uniformBScale(problem, blockN) ? 1 : blockN)) * 4;
-        return stages * (BLOCK_M + blockN) * BLOCK_K + 1024 + 3 * 8 * stages + 16 + 16 + scaleRing;
+        return stages * (BLOCK_M + blockN) * BLOCK_K + 1024 + 3 * 8 * stages + 16 + scaleRing;
     }
 
     public int tiles() {
@@ -228,23 +223,6 @@ public record Fp8WgmmaGemm(GemmProblem problem, int blockN, int stages, int clus
         return bGrid.tileRows() >= problem.n() || bGrid.tileRows() % blockN == 0;
     }
 
-    /**
-     * K blocks whose scales a scale warp loads at once: 2 where A (and B, when its scales are per column) has one
-     * scale per row and K block and its grid's columns and the split's K ranges are even, else 1 (a stage's scales
-     * loaded one by one, what other granularities need). (4 spills the producer's 40 registers.)
-     */
-    static int scaleVector(GemmProblem problem, int blockN, int splits) {
-        ScaleGrid aGrid = ((GemmOperand.Fp8) problem.a()).scaleGrid(problem.m(), problem.k());
-        ScaleGrid bGrid = ((GemmOperand.Fp8) problem.b()).scaleGrid(problem.n(), problem.k());
-        boolean perColumn = !uniformBScale(problem, blockN);
-        if (promotionChunk(problem) != BLOCK_K || aGrid.tileCols() != BLOCK_K || perColumn && bGrid.tileCols() != BLOCK_K) {
-            return 1;
-        }
-        int kbSplit = Math.ceilDiv(kBlocks(problem), splits);
-        boolean even = aGrid.scaleCols() % 2 == 0 && (!perColumn || bGrid.scaleCols() % 2 == 0) && (splits == 1 || kbSplit % 2 == 0);
-        return even ? 2 : 1;
-    }
-
     private String body(String name, GemmOperand.Fp8 a, GemmOperand.Fp8 b, ScaleGrid aGrid, ScaleGrid bGrid, int chunk,
                         List<KernelParam> params) {
         boolean uniformB = uniformBScale(problem, blockN);
@@ -269,15 +247,9 @@ public record Fp8WgmmaGemm(GemmProblem problem, int blockN, int stages, int clus
                 constexpr int UNITS_N = (TILES_N + CLUSTER - 1) / CLUSTER, UNITS = TILES_M * UNITS_N;
                 // Split K: work w is unit w %% UNITS over the K blocks of range w / UNITS (KB_SPLIT each, the last the rest).
                 constexpr int SPLITS = %d, KB_SPLIT = (K_BLOCKS + SPLITS - 1) / SPLITS, WORK = UNITS * SPLITS;
-                // K blocks whose scales a scale-warp lane loads at once (one vector per row or column), and the scale
-                // warps: 2 when B's per-column scales have their own.
-                constexpr int SV = %d, SCALE_WARPS = SV > 1 && B_SCALE_PER_COLUMN ? 2 : 1;
-                // The scale ring lies after the barriers, 16-byte aligned for the consumers' vector reads.
-                constexpr int RING_OFFSET = (STAGES * STAGE_BYTES + 3 * 8 * STAGES + 16 + 15) / 16 * 16;
                 """.formatted(problem.m(), problem.n(), problem.k(), BLOCK_M, blockN, BLOCK_K, stages, chunk, GROUP_M,
                 THREADS, CONSUMERS, aGrid.tileRows(), aGrid.tileCols(), aGrid.scaleCols(),
-                bGrid.tileRows(), bGrid.tileCols(), bGrid.scaleCols(), !uniformB, cluster, splits,
-                scaleVector(problem, blockN, splits));
+                bGrid.tileRows(), bGrid.tileCols(), bGrid.scaleCols(), !uniformB, cluster, splits);
         String bScales = uniformB ? """
                                         const float s_lo = __fmul_rn(chunk_scales[warp_row + group], chunk_scales[BM]);
                                         const float s_hi = __fmul_rn(chunk_scales[warp_row + group + 8], chunk_scales[BM]);
@@ -291,95 +263,13 @@ public record Fp8WgmmaGemm(GemmProblem problem, int blockN, int stages, int clus
                                     acc[0][j][2] = __fmaf_rn(part[j][2], s_hi, acc[0][j][2]);
                                     acc[0][j][3] = __fmaf_rn(part[j][3], s_hi, acc[0][j][3]);
                 """ : """
-                                    // b_ring_slot puts a thread's columns of tiles j and j + 1 side by side: one 16-byte read.
-                                    const float4 sb4 = *(const float4*) (b_scale_chunk + b_ring_slot((j & ~1) * 8 + quad * 2));
-                                    const float sbx = (j & 1) == 0 ? sb4.x : sb4.z, sby = (j & 1) == 0 ? sb4.y : sb4.w;
-                                    acc[0][j][0] = __fmaf_rn(part[j][0], __fmul_rn(s_lo, sbx), acc[0][j][0]);
-                                    acc[0][j][1] = __fmaf_rn(part[j][1], __fmul_rn(s_lo, sby), acc[0][j][1]);
-                                    acc[0][j][2] = __fmaf_rn(part[j][2], __fmul_rn(s_hi, sbx), acc[0][j][2]);
-                                    acc[0][j][3] = __fmaf_rn(part[j][3], __fmul_rn(s_hi, sby), acc[0][j][3]);
+                                    const float2 sbc = *(const float2*) (b_scale_chunk + j * 8 + quad * 2);
+                                    acc[0][j][0] = __fmaf_rn(part[j][0], __fmul_rn(s_lo, sbc.x), acc[0][j][0]);
+                                    acc[0][j][1] = __fmaf_rn(part[j][1], __fmul_rn(s_lo, sbc.y), acc[0][j][1]);
+                                    acc[0][j][2] = __fmaf_rn(part[j][2], __fmul_rn(s_hi, sbc.x), acc[0][j][2]);
+                                    acc[0][j][3] = __fmaf_rn(part[j][3], __fmul_rn(s_hi, sbc.y), acc[0][j][3]);
                 """;
         return constants + "\n" + wgmmaFunction(a, b) + "\n" + WarpSpecializedGemm.TILE_ORDER + """
-
-                // Where B's scale of tile column n lies in a stage's ring: a consumer thread's columns j·8 + 2·quad + {0, 1}
-                // of accumulator tiles j and j + 1 side by side, so that it reads them with one 16-byte load.
-                __device__ __forceinline__ int b_ring_slot(int n) {
-                    return B_SCALE_PER_COLUMN ? ((n & 7) >> 1) * (BN / 4) + (n >> 3) * 2 + (n & 1) : n;
-                }
-
-                // The scales of V consecutive K blocks from src (one vector load where src is aligned to it).
-                template <int V>
-                __device__ __forceinline__ void load_scales(float (&held)[V], const float* src, bool aligned) {
-                    if constexpr (V == 2) {
-                        if (aligned) {
-                            const float2 t = __ldg((const float2*) src);
-                            held[0] = t.x;
-                            held[1] = t.y;
-                            return;
-                        }
-                    }
-                    #pragma unroll
-                    for (int e = 0; e < V; ++e) held[e] = __ldg(src + e);
-                }
-
-                // held[v] without indexing registers by a runtime value (which would put them in local memory).
-                template <int V>
-                __device__ __forceinline__ float pick_scale(const float (&held)[V], int v) {
-                    float x = held[0];
-                    #pragma unroll
-                    for (int e = 1; e < V; ++e) x = v == e ? held[e] : x;
-                    return x;
-                }
-
-                // A scale warp where every row (column) has one scale per K block: a lane loads the scales of its rows of
-                // A (FOR_B false; and the tile's one B scale) or its columns of B (FOR_B true) for SV K blocks at once,
-                // one vector each, and hands them to the ring a stage at a time. (The grids are [rows, K blocks]: a K
-                // block's scales of one tile lie a row apart, so loading them one at a time costs a scattered word per
-                // row and K block.)
-                template <bool FOR_B>
-                __device__ __forceinline__ void scale_warp(const float* __restrict__ a_scales, const float* __restrict__ b_scales,
-                                                           float* scale_ring, unsigned long long* empty,
-                                                           unsigned long long* scales_full, unsigned rank) {
-                    constexpr int WIDTH = FOR_B ? BN : BM, ROWS = WIDTH / 32;  // the tile's rows (columns) and a lane's
-                    constexpr int SCALE_COLS = FOR_B ? SB_SCALE_COLS : SA_SCALE_COLS, TILE_ROWS = FOR_B ? SB_TILE_ROWS : SA_TILE_ROWS;
-                    constexpr int LAST = FOR_B ? N - 1 : M - 1;
-                    const int lane = threadIdx.x %% 32;
-                    const float* scales = FOR_B ? b_scales : a_scales;
-                    const bool aligned = ((unsigned long long) scales & (SV * 4 - 1)) == 0;
-                    float held[ROWS][SV];
-                    int phase = 0;
-                    for (int w = blockIdx.x / CLUSTER; w < WORK; w += gridDim.x / CLUSTER) {
-                        const int u = w %% UNITS, kb_begin = w / UNITS * KB_SPLIT, kb_end = min(K_BLOCKS, kb_begin + KB_SPLIT);
-                        int tm, tn;
-                        tile_of(u, rank, tm, tn);
-                        const int first = FOR_B ? tn * BN : tm * BM;
-                        for (int kb0 = kb_begin; kb0 < kb_end; kb0 += STAGES, phase ^= 1) {
-                            #pragma unroll
-                            for (int s = 0; s < STAGES; ++s) {
-                                const int kb = kb0 + s;
-                                mbar_wait(&empty[s], phase ^ 1);
-                                if (kb < kb_end) {
-                                    const int v = (kb - kb_begin) %% SV;  // kb_begin and the grid's columns are multiples of SV
-                                    if (v == 0) {
-                                        #pragma unroll
-                                        for (int i = 0; i < ROWS; ++i)
-                                            load_scales<SV>(held[i], scales + (min(first + lane + 32 * i, LAST) / TILE_ROWS) * SCALE_COLS + kb, aligned);
-                                    }
-                                    float* ring = scale_ring + s * SCALE_CHUNK;
-                                    #pragma unroll
-                                    for (int i = 0; i < ROWS; ++i) {
-                                        const float x = pick_scale<SV>(held[i], v);
-                                        if (FOR_B) ring[BM + b_ring_slot(lane + 32 * i)] = x; else ring[lane + 32 * i] = x;
-                                    }
-                                    if (!FOR_B && !B_SCALE_PER_COLUMN && lane == 0)
-                                        ring[BM] = __ldg(b_scales + (min(tn * BN, N - 1) / SB_TILE_ROWS) * SB_SCALE_COLS + kb * BK / SB_TILE_COLS);
-                                }
-                                __syncwarp();
-                                if (lane == 0) mbar_arrive(&scales_full[s]);
-                            }
-                        }
-                    }
-                }
 
                 // Frees stage s for the producers: in every block of the cluster, since each writes into all of them.
                 __device__ __forceinline__ void release_stage(unsigned long long* empty_s) {
@@ -399,14 +289,14 @@ public record Fp8WgmmaGemm(GemmProblem problem, int blockN, int stages, int clus
                     // Completes when every consumer warp is done; late_flag says whether one gave up waiting.
                     unsigned long long* consumers_done = scales_full + STAGES;
                     int* late_flag = (int*) (consumers_done + 1);
-                    float* scale_ring = (float*) (smem + RING_OFFSET);  // [STAGES][CHUNKS][SCALE_CHUNK]
+                    float* scale_ring = (float*) (consumers_done + 2);  // [STAGES][CHUNKS][SCALE_CHUNK]
                     const int warpgroup = threadIdx.x / 128;
                     const unsigned rank = CLUSTER == 1 ? 0 : cluster_cta_rank();
                     if (threadIdx.x == 0) {
                         for (int s = 0; s < STAGES; ++s) {
                             mbar_init(&full[s], 1);
                             mbar_init(&empty[s], CLUSTER * CONSUMERS * 4);  // one arrival per consumer warp of the cluster
-                            mbar_init(&scales_full[s], SCALE_WARPS);
+                            mbar_init(&scales_full[s], 1);
                         }
                         mbar_init(consumers_done, CONSUMERS * 4);
                         *late_flag = 0;
@@ -446,7 +336,7 @@ public record Fp8WgmmaGemm(GemmProblem problem, int blockN, int stages, int clus
                             }
                             mbar_wait(consumers_done, 0);
                             if (*(volatile int*) late_flag) __trap();
-                        } else if (SV == 1 && threadIdx.x / 32 == 1) {
+                        } else if (threadIdx.x / 32 == 1) {
                             // The scale warp: the scales of each stage's chunks into the scale ring, A's for the tile's
                             // rows and B's for its columns (or the one of the tile), as the codes go into the stage.
                             const int lane = threadIdx.x %% 32;
@@ -467,17 +357,13 @@ public record Fp8WgmmaGemm(GemmProblem problem, int blockN, int stages, int clus
                                             for (int r = lane; r < BM; r += 32)
                                                 ring[r] = __ldg(a_scales + (min(tm * BM + r, M - 1) / SA_TILE_ROWS) * SA_SCALE_COLS + k0 / SA_TILE_COLS);
                                             for (int n = lane; n < SB_WIDTH; n += 32)
-                                                ring[BM + b_ring_slot(n)] = __ldg(b_scales + (min(tn * BN + n, N - 1) / SB_TILE_ROWS) * SB_SCALE_COLS + k0 / SB_TILE_COLS);
+                                                ring[BM + n] = __ldg(b_scales + (min(tn * BN + n, N - 1) / SB_TILE_ROWS) * SB_SCALE_COLS + k0 / SB_TILE_COLS);
                                         }
                                         __syncwarp();
                                         if (lane == 0) mbar_arrive(&scales_full[s]);
                                     }
                                 }
                             }
-                        } else if (SV > 1 && threadIdx.x / 32 == 1) {
-                            scale_warp<false>(a_scales, b_scales, scale_ring, empty, scales_full, rank);
-                        } else if (SV > 1 && SCALE_WARPS == 2 && threadIdx.x / 32 == 2) {
-                            scale_warp<true>(a_scales, b_scales, scale_ring, empty, scales_full, rank);
                         }
                     } else {
                         %4$s
