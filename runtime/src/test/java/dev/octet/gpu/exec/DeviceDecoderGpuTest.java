@@ -41,14 +41,7 @@ class DeviceDecoderGpuTest {
         Program p = ExampleModels.load("tiny.octet", recipeName);
         ModelSpec model = p.model("tiny").orElseThrow();
         RecipeSpec recipe = p.recipe(recipeName).orElseThrow();
-        ParameterStore params = ParameterStore.initialize(model, 5);
-        for (ParameterStore.Entry e : params.entries()) {
-            float[] w = e.master();
-            for (int i = 0; i < w.length; i++) {
-                w[i] = e.param().shape().size() == 1 ? 1 + 0.1f * (i % 5 - 2) : w[i] * 20;
-            }
-        }
-        params.refreshWorking(Rounding.GPU);
+        ParameterStore params = spreadWeights(model, 20, 0);
         RecipeLinearPolicy policy = new RecipeLinearPolicy(recipe, model.config().layers());
         int vocab = model.config().vocab();
         SplittableRandom random = new SplittableRandom(9);
@@ -111,7 +104,25 @@ class DeviceDecoderGpuTest {
         }
     }
 
-    private static double relativeL2(float[] a, float[] b, int from, int n) {
+    /**
+     * The tiny model's initial weights with matrices scaled by {@code factor} (so that the logits spread) and norm
+     * weights set to 0.8-1.2, each then moved by a uniform relative {@code noise} (seeded), rounded as the GPU keeps them.
+     */
+    static ParameterStore spreadWeights(ModelSpec model, float factor, double noise) {
+        ParameterStore params = ParameterStore.initialize(model, 5);
+        SplittableRandom random = new SplittableRandom(3);
+        for (ParameterStore.Entry e : params.entries()) {
+            float[] w = e.master();
+            for (int i = 0; i < w.length; i++) {
+                float spread = e.param().shape().size() == 1 ? 1 + 0.1f * (i % 5 - 2) : w[i] * factor;
+                w[i] = noise == 0 ? spread : (float) (spread * (1 + noise * (2 * random.nextDouble() - 1)));
+            }
+        }
+        params.refreshWorking(Rounding.GPU);
+        return params;
+    }
+
+    static double relativeL2(float[] a, float[] b, int from, int n) {
         double diff = 0;
         double norm = 0;
         for (int i = from; i < from + n; i++) {
