@@ -97,7 +97,7 @@ def main():
             end.record()
             end.synchronize()
             times.append(start.elapsed_time(end))
-        row["loss"] = float(loss)
+        row["loss"] = loss.item()
     except torch.cuda.OutOfMemoryError as e:
         row["error"] = "out of device memory: " + str(e).splitlines()[0]
         print(json.dumps(row))
