@@ -55,13 +55,18 @@ def by_label(rows, label):
     return next((r for r in rows if r["label"] == label and "error" not in r), None)
 
 
+def best_pytorch(rows):
+    """The faster of the PyTorch steps that ran, or None: what the targets compare Octet against."""
+    ran = [r for r in rows if r["kind"] == "torch" and "error" not in r]
+    return max(ran, key=lambda r: r["tokens_per_s"]) if ran else None
+
+
 def table(model, rows):
     out = [f"**{MODELS[model]}**", "",
            "| step | median ms (min-max) | tokens/s | model TFLOP/s | device GiB | × Octet BF16 | × best PyTorch |",
            "|---|---:|---:|---:|---:|---:|---:|"]
     bf16 = by_label(rows, "Octet bf16")
-    torch_ok = [r for r in rows if r["kind"] == "torch" and "error" not in r]
-    best_torch = max(torch_ok, key=lambda r: r["tokens_per_s"]) if torch_ok else None
+    best_torch = best_pytorch(rows)
     for r in rows:
         if "error" in r:
             out.append(f"| {r['label']} | {r['error']} | | | | | |")
@@ -78,8 +83,7 @@ def table(model, rows):
 def targets(model, rows):
     fp8, bf16 = by_label(rows, f"Octet {FP8_RECIPE}"), by_label(rows, "Octet bf16")
     compiled = by_label(rows, "PyTorch torch.compile")
-    torch_ok = [r for r in rows if r["kind"] == "torch" and "error" not in r]
-    best_torch = max(torch_ok, key=lambda r: r["tokens_per_s"]) if torch_ok else None
+    best_torch = best_pytorch(rows)
     fp8_mem = min((r for r in rows if r["kind"] == "octet" and r["recipe"] != "bf16"),
                   key=lambda r: r["device_bytes"], default=None)
     out = []

@@ -100,10 +100,7 @@ def main():
         row["loss"] = loss.item()
     except torch.cuda.OutOfMemoryError as e:
         row["error"] = "out of device memory: " + str(e).splitlines()[0]
-        print(json.dumps(row))
-        if a.json:
-            with open(a.json, "a") as out:
-                out.write(json.dumps(row) + "\n")
+        emit(row, a.json)
         return 1
     median = statistics.median(times)
     row.update(step_ms=times, step_ms_median=median, step_ms_min=min(times), step_ms_max=max(times),
@@ -114,11 +111,16 @@ def main():
     # keeps its peak): comparable with octet bench's device_used_peak_bytes.
     free, total = torch.cuda.mem_get_info()
     row["device_used_bytes"] = total - free
-    print(json.dumps(row))
-    if a.json:
-        with open(a.json, "a") as out:
-            out.write(json.dumps(row) + "\n")
+    emit(row, a.json)
     return 0
+
+
+def emit(row, path):
+    """The row on stdout, and appended to `path` (JSON lines) when one is given."""
+    print(json.dumps(row))
+    if path:
+        with open(path, "a") as out:
+            out.write(json.dumps(row) + "\n")
 
 
 if __name__ == "__main__":
