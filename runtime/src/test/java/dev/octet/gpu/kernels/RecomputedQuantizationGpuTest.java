@@ -100,13 +100,18 @@ class RecomputedQuantizationGpuTest {
                         ws.f32("row_scales"));
             }
             // The statistics as the device saved them (FP32), as backward reads them. GELU's 1 + tanh(...) cancels
-            // for large negative inputs: there its FP32 rounding, about |u|·2^-23, is the slack.
+            // for large negative inputs: there its FP32 rounding, about |u|·2^-23, is the slack. LayerNorm's
+            // (x - mean)·rstd·w + b cancels where the bias nearly offsets the product: the FP32 rounding of both terms.
             double[][] inputs = deviceInputs(ws, source);
             double[] slack = new double[n];
-            if (source == QuantizedSource.GELU) {
-                for (int i = 0; i < n; i++) {
-                    slack[i] = Math.abs(inputs[0][i]) * 0x1p-22;
-                }
+            for (int i = 0; i < n; i++) {
+                int t = i / width, c = i % width;
+                slack[i] = switch (source) {
+                    case GELU -> Math.abs(inputs[0][i]) * 0x1p-22;
+                    case LAYER_NORM -> (Math.abs((inputs[0][i] - inputs[3][t]) * inputs[4][t] * inputs[1][c])
+                            + Math.abs(inputs[2][c])) * 0x1p-22;
+                    default -> 0;
+                };
             }
             Accuracy.bf16Ulps(producer.name() + " against the CPU's recomputation", ws.bf16Bits("y"),
                     Recomputation.of(source, inputs, tokens, width), MAX_ULPS, slack);
