@@ -73,8 +73,14 @@ public record QuantizeOperand(DType input, int rows, int cols, boolean transpose
                 __device__ __forceinline__ fp8_t encode(float v) {
                     return %s;
                 }
+
+                // Two values, one conversion: lo in the low byte.
+                __device__ __forceinline__ unsigned encode2(float lo, float hi) {
+                    return %s(lo, hi);
+                }
                 """.formatted(input.cudaType(), rows, cols, outputRows(), outputCols(),
-                CudaLiteral.f32(format.maxFinite()), format.lowerName(), index, load, encode)
+                CudaLiteral.f32(format.maxFinite()), format.lowerName(), index, load, encode,
+                format == Fp8Format.E4M3 ? "f32x2_to_e4m3x2" : "f32x2_to_e5m2x2")
                 + AmaxDevice.SOURCE;
     }
 }

@@ -20,11 +20,12 @@ import java.util.stream.IntStream;
 /**
  * The quantize kernel that stages a tile of {@code tileRows} input rows × {@value #TILE_BYTES} bytes of columns in
  * shared memory with 16-byte loads ({@link QuantizeGroups} transposed, {@link QuantizeTiled}'s 64 and 128 blocks). Transposed,
- * four threads share each pair of input columns (a quarter of the tile's rows each) and write their quarter of the
- * two output rows with stores of up to 16 codes; the 16-byte chunks of a staged row are XOR-swizzled by the
- * quarter the row belongs to, so both the row-wise stores into shared memory and the quarter-wise column reads are
- * free of bank conflicts. Not transposed (whole-tile scope only), each thread encodes staged chunks back along the
- * rows.
+ * four threads share each pair of input columns (a quarter of the tile's rows each, in runs of STORE tokens taken
+ * in turn, so that the four stores of one step write neighbouring bytes of an output row) and write their quarter of
+ * the two output rows with stores of up to 16 codes, two codes a conversion; the 16-byte chunks of a staged row are
+ * XOR-swizzled by the run the row belongs to, so both the row-wise stores into shared memory and the quarters'
+ * column reads are free of bank conflicts. Not transposed (whole-tile scope only), each thread encodes staged chunks
+ * back along the rows. Amaxes of BF16 compare magnitudes as 16-bit integers, two at a time.
  *
  * <p>With a row output (column-group scope) the transposing block also writes the input itself in 1×g groups
  * along its rows, encoded from the registers each 16-byte load landed in, so a tensor that fprop/dgrad and wgrad
@@ -51,7 +52,7 @@ final class StagedTile {
                 __device__ __forceinline__ void %s(fp8_t* __restrict__ dst, int t, int c, const in_t* e, float s, float inv_s) {
                     unsigned w[2] = {};
                     #pragma unroll
-                    for (int j = 0; j < EPC; j++) w[j / 4] |= %s(to_f32(e[j]), s, inv_s) << (8 * (j %% 4));
+                    for (int j = 0; j < EPC; j += 2) w[j / 4] |= %s(to_f32(e[j]), to_f32(e[j + 1]), s, inv_s) << (8 * (j %% 4));
                     if (VECTOR_ROWS && EPC == 8) {
                         *reinterpret_cast<uint2*>(dst + t * IN_COLS + c) = make_uint2(w[0], w[1]);
                     } else {
@@ -66,19 +67,28 @@ final class StagedTile {
     private static final String COLUMN_WALK_STORES = """
                     fp8_t* out0 = codes + c * OUT_COLS + t0;
                     fp8_t* out1 = out0 + OUT_COLS;
-                    for (int r = r_begin; r < r_end; r += STORE) {
-                        if (r + STORE <= r_end && t0 + r + STORE <= IN_ROWS) {
+                    // Quarter q takes the runs of STORE tokens q, q + 4, q + 8, ...: the four quarters' stores of one
+                    // step write neighbouring bytes of an output row.
+                    for (int r = q * STORE; r < GROUP; r += 4 * STORE) {
+                        if (r + STORE <= GROUP && t0 + r + STORE <= IN_ROWS) {
                             unsigned w0[(STORE + 3) / 4] = {}, w1[(STORE + 3) / 4] = {};
+                            // Two rows a conversion: the codes of consecutive tokens are neighbouring bytes.
                             #pragma unroll
-                            for (int j = 0; j < STORE; j++) {
+                            for (int j = 0; j < STORE; j += 2) {
                                 const in_t* e = reinterpret_cast<const in_t*>(&tile[staged(r + j, ch)]) + within;
-                                w0[j / 4] |= code_of(to_f32(e[0]), s0, inv_s0) << (8 * (j % 4));
-                                w1[j / 4] |= code_of(to_f32(e[1]), s1, inv_s1) << (8 * (j % 4));
+                                if (j + 1 < STORE) {
+                                    const in_t* f = reinterpret_cast<const in_t*>(&tile[staged(r + j + 1, ch)]) + within;
+                                    w0[j / 4] |= codes2_of(to_f32(e[0]), to_f32(f[0]), s0, inv_s0) << (8 * (j % 4));
+                                    w1[j / 4] |= codes2_of(to_f32(e[1]), to_f32(f[1]), s1, inv_s1) << (8 * (j % 4));
+                                } else {
+                                    w0[j / 4] |= code_of(to_f32(e[0]), s0, inv_s0) << (8 * (j % 4));
+                                    w1[j / 4] |= code_of(to_f32(e[1]), s1, inv_s1) << (8 * (j % 4));
+                                }
                             }
                             if (c < IN_COLS) store_codes(out0 + r, w0);
                             if (c + 1 < IN_COLS) store_codes(out1 + r, w1);
                         } else {
-                            for (int j = 0; j < STORE && r + j < r_end && t0 + r + j < IN_ROWS; j++) {
+                            for (int j = 0; j < STORE && r + j < GROUP && t0 + r + j < IN_ROWS; j++) {
                                 const in_t* e = reinterpret_cast<const in_t*>(&tile[staged(r + j, ch)]) + within;
                                 if (c < IN_COLS) out0[r + j] = (fp8_t) code_of(to_f32(e[0]), s0, inv_s0);
                                 if (c + 1 < IN_COLS) out1[r + j] = (fp8_t) code_of(to_f32(e[1]), s1, inv_s1);
@@ -144,7 +154,7 @@ final class StagedTile {
         String tileAmaxStart = wholeTile ? "\n    unsigned tile_amax = 0;" : "";
         String columnAmax = !operand.transpose() ? """
                     // One scale for the tile, each thread encoding staged chunks back along the rows.
-                    const float s = scale_for(a0), inv_s = 1.0f / s;
+                    const float s = scale_for(a0), inv_s = __frcp_rn(s);
                     if (threadIdx.x == 0) scales[blockIdx.y * SCALE_COLS + blockIdx.x] = s;
                     for (int i = threadIdx.x; i < GROUP * CPR; i += THREADS) {
                         const int r = i / CPR, ch = i % CPR, t = t0 + r, c = c0 + ch * EPC;
@@ -158,35 +168,29 @@ final class StagedTile {
                     const unsigned a1 = a0;
                     const int lane = threadIdx.x & 31, q = lane >> 3, p = (threadIdx.x >> 5) * 8 + (lane & 7);
                     const int c = c0 + 2 * p, ch = 2 * p / EPC, within = 2 * p % EPC;
-                    const int r_begin = q * QUARTER, r_end = min(GROUP, r_begin + QUARTER);
-                    const float s0 = scale_for(a0), inv_s0 = 1.0f / s0, s1 = s0, inv_s1 = inv_s0;
+                    const float s0 = scale_for(a0), inv_s0 = __frcp_rn(s0), s1 = s0, inv_s1 = inv_s0;
                     if (threadIdx.x == 0) scales[blockIdx.x * SCALE_COLS + blockIdx.y] = s0;
                 """ : """
                     __syncthreads();
                     // Four lanes per column pair (lane bits 3-4 pick the quarter), 8 pairs per warp.
                     const int lane = threadIdx.x & 31, q = lane >> 3, p = (threadIdx.x >> 5) * 8 + (lane & 7);
                     const int c = c0 + 2 * p, ch = 2 * p / EPC, within = 2 * p % EPC;
-                    const int r_begin = q * QUARTER, r_end = min(GROUP, r_begin + QUARTER);
-                    const int r_valid = min(r_end, IN_ROWS - t0);
-                    unsigned a0 = 0, a1 = 0;
-                    for (int r = r_begin; r < r_valid; r++) {
-                        const in_t* e = reinterpret_cast<const in_t*>(&tile[staged(r, ch)]) + within;
-                        a0 = max(a0, abs_bits(to_f32(e[0])));
-                        a1 = max(a1, abs_bits(to_f32(e[1])));
-                    }
+                    const int r_valid = min(GROUP, IN_ROWS - t0);
+                    unsigned a0, a1;
+                    column_pair_amax(tile, q, r_valid, ch, within, a0, a1);
                     #pragma unroll
                     for (int o = 8; o < 32; o <<= 1) {
                         a0 = max(a0, __shfl_xor_sync(0xffffffffu, a0, o));
                         a1 = max(a1, __shfl_xor_sync(0xffffffffu, a1, o));
                     }
-                    const float s0 = scale_for(a0), inv_s0 = 1.0f / s0, s1 = scale_for(a1), inv_s1 = 1.0f / s1;
+                    const float s0 = scale_for(a0), inv_s0 = __frcp_rn(s0), s1 = scale_for(a1), inv_s1 = __frcp_rn(s1);
                     if (q == 0 && c < IN_COLS) scales[c * SCALE_COLS + blockIdx.y] = s0;
                     if (q == 0 && c + 1 < IN_COLS) scales[(c + 1) * SCALE_COLS + blockIdx.y] = s1;
                 """;
         String body = operand.deviceDefinitions() + ScaleFormulas.scaleFor(scaleType)
                 + inputDefinitions(operand, rows) + """
 
-                constexpr int GROUP = %d, QUARTER = %d, TILE_COLS = %d, THREADS = %d, SCALE_COLS = %d, STORE = %d;
+                constexpr int GROUP = %d, TILE_COLS = %d, THREADS = %d, SCALE_COLS = %d, STORE = %d;
                 constexpr int PAIRED = %d;                       // 1: the odd blocks write the sibling
                 constexpr int EPC = 16 / (int) sizeof(in_t);     // input elements per 16-byte chunk
                 constexpr int CPR = TILE_COLS / EPC;             // chunks per staged row
@@ -194,15 +198,26 @@ final class StagedTile {
                 constexpr bool VECTOR_ROWS = IN_COLS %% EPC == 0; // every chunk inside the matrix is whole and aligned
                 constexpr int LOADS = (GROUP * CPR + THREADS - 1) / THREADS;
 
-                // Chunk (r, ch) of the staged tile. Rows of different quarters land on different banks for the
-                // column walk; the 8 chunks a quarter-warp stores per row stay distinct.
+                // Chunk (r, ch) of the staged tile. The rows the four quarters read at once in the column walk (one
+                // from each quarter's run of STORE) land on different banks; the 8 chunks a quarter-warp stores per
+                // row stay distinct.
                 __device__ __forceinline__ int staged(int r, int ch) {
-                    return r * CPR + (ch ^ (((r / QUARTER) & 3) * SWIZZLE));
+                    return r * CPR + (ch ^ (((r / STORE) & 3) * SWIZZLE));
                 }
 
+                %s
                 %s%s
+                __device__ __forceinline__ float scaled(float v, float s, float inv_s) {
+                    return %s;
+                }
+
                 __device__ __forceinline__ unsigned code_of(float v, float s, float inv_s) {
-                    return encode(%s);
+                    return encode(scaled(v, s, inv_s));
+                }
+
+                // Two elements, one conversion: the first in the low byte.
+                __device__ __forceinline__ unsigned codes2_of(float v0, float v1, float s, float inv_s) {
+                    return encode2(scaled(v0, s, inv_s), scaled(v1, s, inv_s));
                 }
                 %s
                 extern "C" __global__ void __launch_bounds__(THREADS) %s%s {
@@ -219,16 +234,43 @@ final class StagedTile {
                     }
                 %s%s%s
                 }
-                """.formatted(tileRows, quarter, tileCols, threads, grid.scaleCols(), store, sibling.isPresent() ? 1 : 0,
-                operand.transpose() ? storeCodes(store) : "", TileInput.definitions(source, sibling),
-                ScaleFormulas.quotient(scaleType), rows.isPresent() ? chunkStore("store_row_codes", "row_code_of")
-                        : operand.transpose() ? "" : chunkStore("store_codes_along_rows", "code_of"), name, CudaKernel.signature(params),
+                """.formatted(tileRows, tileCols, threads, grid.scaleCols(), store, sibling.isPresent() ? 1 : 0,
+                columnPairAmax(operand.input()), operand.transpose() ? storeCodes(store) : "", TileInput.definitions(source, sibling),
+                ScaleFormulas.quotient(scaleType), rows.isPresent() ? chunkStore("store_row_codes", "row_codes2_of")
+                        : operand.transpose() ? "" : chunkStore("store_codes_along_rows", "codes2_of"), name, CudaKernel.signature(params),
                 sibling.isPresent() ? siblingOutputs(rows.isPresent()) : "", tileAmaxStart, TileInput.chunkLoad(source).indent(4).stripTrailing(), stagingExtra(rows, scope), tileAmax, columnAmax, operand.transpose() ? COLUMN_WALK_STORES : "");
         String geometry = "\none block per " + tileRows + " input rows x " + tileCols + " input columns"
                 + (sibling.isPresent() ? " and output (even blocks " + source.lowerName() + ", odd " + sibling.get().lowerName() + ")." : ".");
         LaunchGeometry launch = new LaunchGeometry(Math.ceilDiv(operand.cols(), tileCols) * (sibling.isPresent() ? 2 : 1),
                 Math.ceilDiv(operand.rows(), tileRows), 1, threads, 1, 1, 0);
         return new CudaKernel(name, CudaPrelude.kernelSource(description + geometry, body), launch, params);
+    }
+
+    /**
+     * {@code column_pair_amax(tile, q, r_end, ch, within, a0, a1)}: the amax bits (abs_bits of the FP32 values) of a
+     * column pair over quarter q's staged rows below r_end (its runs of STORE, every fourth); BF16 pairs as one word
+     * whose halves are compared as 16-bit magnitudes, which orders them as their values.
+     */
+    private static String columnPairAmax(DType input) {
+        String loop = input == DType.BF16 ? """
+                    unsigned m = 0;
+                    for (int r0 = q * STORE; r0 < r_end; r0 += 4 * STORE)
+                        for (int r = r0; r < min(r0 + STORE, r_end); r++)
+                            m = max_u16x2(m, *reinterpret_cast<const unsigned*>(reinterpret_cast<const in_t*>(&tile[staged(r, ch)]) + within) & 0x7fff7fffu);
+                    a0 = m << 16;
+                    a1 = m & 0xffff0000u;
+                """ : """
+                    a0 = 0;
+                    a1 = 0;
+                    for (int r0 = q * STORE; r0 < r_end; r0 += 4 * STORE)
+                        for (int r = r0; r < min(r0 + STORE, r_end); r++) {
+                            const in_t* e = reinterpret_cast<const in_t*>(&tile[staged(r, ch)]) + within;
+                            a0 = max(a0, abs_bits(e[0]));
+                            a1 = max(a1, abs_bits(e[1]));
+                        }
+                """;
+        return "__device__ __forceinline__ void column_pair_amax(const uint4* tile, int q, int r_end, int ch, int within,\n"
+                + "                                                 unsigned& a0, unsigned& a1) {\n" + loop + "}\n";
     }
 
     /** The outputs an odd block writes: its sibling's. */
@@ -260,24 +302,46 @@ final class StagedTile {
 
     /** {@code to_f32} of an input element, and with a row output its constants, scale and encode. */
     private static String inputDefinitions(QuantizeOperand operand, Optional<GroupQuantization> rows) {
-        String convert = operand.input() == DType.BF16
-                ? "\n__device__ __forceinline__ float to_f32(bf16_t v) { return bf16_to_f32(v); }\n"
-                : "\n__device__ __forceinline__ float to_f32(float v) { return v; }\n";
+        String convert = operand.input() == DType.BF16 ? """
+
+                __device__ __forceinline__ float to_f32(bf16_t v) { return bf16_to_f32(v); }
+
+                // Per 16-bit half, the larger as unsigned integers.
+                __device__ __forceinline__ unsigned max_u16x2(unsigned a, unsigned b) {
+                    unsigned r;
+                    asm("max.u16x2 %0, %1, %2;" : "=r"(r) : "r"(a), "r"(b));
+                    return r;
+                }
+                """ : "\n__device__ __forceinline__ float to_f32(float v) { return v; }\n";
         if (rows.isEmpty()) {
             return convert;
         }
         GroupQuantization r = rows.get();
-        String encode = r.format() == Fp8Format.E4M3 ? "f32_to_e4m3" : "f32_to_e5m2";
+        String encode2 = r.format() == Fp8Format.E4M3 ? "f32x2_to_e4m3x2" : "f32x2_to_e5m2x2";
         return convert + """
                 constexpr int ROW_GROUP = %d, ROW_SCALE_COLS = %d;
                 constexpr float ROW_FMAX = %s; // largest finite %s
                 %s
-                __device__ __forceinline__ unsigned row_code_of(float v, float s, float inv_s) {
-                    return %s(%s);
+                __device__ __forceinline__ float row_scaled(float v, float s, float inv_s) {
+                    return %s;
+                }
+
+                // Two elements of a row group, one conversion: the first in the low byte.
+                __device__ __forceinline__ unsigned row_codes2_of(float v0, float v1, float s, float inv_s) {
+                    return %s(row_scaled(v0, s, inv_s), row_scaled(v1, s, inv_s));
+                }
+
+                // The amax bits (abs_bits of the FP32 value) of a staged BF16 chunk: magnitudes compared as 16-bit
+                // integers, two at a time.
+                __device__ __forceinline__ unsigned chunk_amax_bf16(const uint4& chunk) {
+                    constexpr unsigned MAGNITUDES = 0x7fff7fffu;
+                    const unsigned m = max_u16x2(max_u16x2(chunk.x & MAGNITUDES, chunk.y & MAGNITUDES),
+                                                 max_u16x2(chunk.z & MAGNITUDES, chunk.w & MAGNITUDES));
+                    return max(m << 16, m & 0xffff0000u);
                 }
                 """.formatted(r.groupSize(), rowGrid(operand, r).scaleCols(), CudaLiteral.f32(r.format().maxFinite()),
-                r.format().lowerName(), ScaleFormulas.scaleFor(r.scaleType(), "row_scale_for", "ROW_FMAX"), encode,
-                ScaleFormulas.quotient(r.scaleType()));
+                r.format().lowerName(), ScaleFormulas.scaleFor(r.scaleType(), "row_scale_for", "ROW_FMAX"),
+                ScaleFormulas.quotient(r.scaleType()), encode2);
     }
 
     /**
@@ -304,12 +368,10 @@ final class StagedTile {
                         {
                             constexpr int LANES = ROW_GROUP / EPC;
                             const in_t* e = reinterpret_cast<const in_t*>(&chunk);
-                            unsigned amax_bits = 0;
-                            #pragma unroll
-                            for (int j = 0; j < EPC; j++) amax_bits = max(amax_bits, abs_bits(to_f32(e[j])));
+                            unsigned amax_bits = chunk_amax_bf16(chunk);
                             #pragma unroll
                             for (int o = 1; o < LANES; o <<= 1) amax_bits = max(amax_bits, __shfl_xor_sync(0xffffffffu, amax_bits, o));
-                            const float s = row_scale_for(amax_bits), inv_s = 1.0f / s;
+                            const float s = row_scale_for(amax_bits), inv_s = __frcp_rn(s);
                             if (inside && c < IN_COLS) {
                                 if (ch % LANES == 0) row_scales[t * ROW_SCALE_COLS + c / ROW_GROUP] = s;
                                 store_row_codes(row_codes, t, c, e, s, inv_s);
