@@ -34,9 +34,6 @@ import java.util.Objects;
  * <p>The scales travel beside the codes: a scale warp of the producer warpgroup copies, for every ring stage, A's
  * 128 row scales and B's scale (one per tile, or one per column for wgrad's token groups) of each chunk into a
  * ring of scales in shared memory, so a consumer reads its scales from shared memory after the stage's barrier.
- * Where both operands have a scale per row for each 128 of K (weight gradients) and rows of scales that TMA can
- * address, the producer's thread copies them instead, as boxes of {@link #SCALE_BOX} K blocks × the tile's rows
- * completing on the stage's own barrier (the scale warp's 256 loads a stage lay a scale row apart each).
  * (Loading them from global memory in the consumers, even a K block ahead, left the consumers waiting on the
  * loads before their next wgmmas: a quarter of their stall samples on the H200.) With per-column B scales the
  * promotion reads them from the ring, so the stage is freed after the promotion rather than before it.
@@ -76,9 +73,9 @@ public record Fp8WgmmaGemm(GemmProblem problem, int blockN, int stages, int clus
         if (cluster != 1 && cluster != 2) {
             throw new IllegalArgumentException("cluster must be 1 or 2 blocks, not " + cluster);
         }
-        if (stages < 2 || sharedBytes(problem, blockN, stages, cluster) > SHARED_LIMIT) {
+        if (stages < 2 || sharedBytes(problem, blockN, stages) > SHARED_LIMIT) {
             throw new IllegalArgumentException(stages + " stages of 128x" + blockN + "x128 need "
-                    + sharedBytes(problem, blockN, stages, cluster) + " bytes of shared memory; at most " + SHARED_LIMIT);
+                    + sharedBytes(problem, blockN, stages) + " bytes of shared memory; at most " + SHARED_LIMIT);
         }
         WarpSpecializedGemm.checkSplits(problem, kBlocks(problem), splits, cluster != 1);
     }
@@ -147,22 +144,18 @@ public record Fp8WgmmaGemm(GemmProblem problem, int blockN, int stages, int clus
             throw new IllegalArgumentException("Fp8WgmmaGemm cannot run " + problem + ": " + whyNot(problem));
         }
         int stages = 2;
-        while (stages < 8 && sharedBytes(problem, blockN, stages + 1, cluster) <= SHARED_LIMIT) {
+        while (stages < 8 && sharedBytes(problem, blockN, stages + 1) <= SHARED_LIMIT) {
             stages++;
         }
         return new Fp8WgmmaGemm(problem, blockN, stages, cluster);
     }
 
-    static int sharedBytes(GemmProblem problem, int blockN, int stages, int cluster) {
+    static int sharedBytes(GemmProblem problem, int blockN, int stages) {
         // The ring, 1 KiB to align it to the 128-byte swizzle's 1024-byte period, three mbarriers per stage, the
         // consumers-done mbarrier and the late flag (16 bytes), and the scales' ring ([stages][chunks][128 A rows
         // + 1 or blockN B columns] floats).
-        // By TMA, each stage's scales are boxes of SCALE_BOX K blocks per row, 128-byte aligned.
         int chunks = BLOCK_K / promotionChunk(problem);
         int scaleRing = stages * chunks * (BLOCK_M + (uniformBScale(problem, blockN) ? 1 : blockN)) * 4;
-        if (scalesByTma(problem, blockN, cluster)) {
-            scaleRing = stages * (BLOCK_M + blockN) * SCALE_BOX * 4 + 128;
-        }
         return stages * (BLOCK_M + blockN) * BLOCK_K + 1024 + 3 * 8 * stages + 16 + scaleRing;
     }
 
@@ -185,21 +178,18 @@ public record Fp8WgmmaGemm(GemmProblem problem, int blockN, int stages, int clus
         ScaleGrid bGrid = b.scaleGrid(problem.n(), problem.k());
         int chunk = promotionChunk(problem);
         TensorMapView.Swizzle swizzle = TensorMapView.Swizzle.B128;
-        boolean scalesByTma = scalesByTma(problem, blockN, cluster);
         List<KernelParam> params = new ArrayList<>(List.of(
                 KernelParam.tensorMapIn("a", a.dtype(), new TensorMapView(problem.m(), problem.k(), BLOCK_M / cluster, BLOCK_K, swizzle)),
-                scalesByTma ? KernelParam.tensorMapIn("a_scales", DType.F32, scaleBoxes(aGrid, BLOCK_M))
-                        : KernelParam.in("a_scales", DType.F32),
+                KernelParam.in("a_scales", DType.F32),
                 KernelParam.tensorMapIn("b", b.dtype(), new TensorMapView(problem.n(), problem.k(), blockN, BLOCK_K, swizzle)),
-                scalesByTma ? KernelParam.tensorMapIn("b_scales", DType.F32, scaleBoxes(bGrid, blockN))
-                        : KernelParam.in("b_scales", DType.F32)));
+                KernelParam.in("b_scales", DType.F32)));
         if (splits > 1) {
             params.add(KernelParam.out("partials", DType.F32));
         } else {
             params.addAll(MmaGemmSource.epilogueParams(problem.epilogue()));
         }
         String name = kernelName();
-        int sharedBytes = sharedBytes(problem, blockN, stages, cluster);
+        int sharedBytes = sharedBytes(problem, blockN, stages);
         String description = """
                 %s
                 C[M,N] = A[M,K] · B[N,K]ᵀ, M=%d N=%d K=%d, FP8 on Hopper tensor cores (wgmma m64n%dk32 %s x %s).
@@ -227,27 +217,6 @@ public record Fp8WgmmaGemm(GemmProblem problem, int blockN, int stages, int clus
         return cluster * Math.min(units, GemmTileHeuristic.SM_COUNT / cluster);
     }
 
-    /** K blocks of scales per row in a TMA scale box: its 16-byte minimum, of which a stage uses the first. */
-    static final int SCALE_BOX = 4;
-
-    /**
-     * Whether the producer copies each stage's scales by TMA (weight gradients: a scale per row of A and per column of
-     * B for each 128 of K, rows of scales a multiple of 16 bytes), instead of a scale warp gathering 2 × 128 scales
-     * that lie a scale row apart. A box holds {@link #SCALE_BOX} K blocks of each row; a stage reads the first.
-     */
-    static boolean scalesByTma(GemmProblem problem, int blockN, int cluster) {
-        ScaleGrid aGrid = ((GemmOperand.Fp8) problem.a()).scaleGrid(problem.m(), problem.k());
-        ScaleGrid bGrid = ((GemmOperand.Fp8) problem.b()).scaleGrid(problem.n(), problem.k());
-        return cluster == 1 && promotionChunk(problem) == BLOCK_K && aGrid.tileRows() == 1 && bGrid.tileRows() == 1
-                && aGrid.tileCols() == BLOCK_K && bGrid.tileCols() == BLOCK_K && !uniformBScale(problem, blockN)
-                && aGrid.scaleCols() % SCALE_BOX == 0 && bGrid.scaleCols() % SCALE_BOX == 0;
-    }
-
-    /** A scale matrix read by TMA, {@code boxRows} rows × {@link #SCALE_BOX} K blocks a box. */
-    private static TensorMapView scaleBoxes(ScaleGrid grid, int boxRows) {
-        return new TensorMapView(grid.scaleRows(), grid.scaleCols(), boxRows, SCALE_BOX, TensorMapView.Swizzle.NONE);
-    }
-
     /** Whether every column of a tile shares its B scale in each chunk. */
     private static boolean uniformBScale(GemmProblem problem, int blockN) {
         ScaleGrid bGrid = ((GemmOperand.Fp8) problem.b()).scaleGrid(problem.n(), problem.k());
@@ -257,7 +226,6 @@ public record Fp8WgmmaGemm(GemmProblem problem, int blockN, int stages, int clus
     private String body(String name, GemmOperand.Fp8 a, GemmOperand.Fp8 b, ScaleGrid aGrid, ScaleGrid bGrid, int chunk,
                         List<KernelParam> params) {
         boolean uniformB = uniformBScale(problem, blockN);
-        boolean tma = scalesByTma(problem, blockN, cluster);
         String constants = """
                 constexpr int M = %d, N = %d, K = %d, LDC = N;
                 constexpr int BM = %d, BN = %d, BK = %d, STAGES = %d, CHUNK = %d, GROUP_M = %d;
@@ -271,12 +239,8 @@ public record Fp8WgmmaGemm(GemmProblem problem, int blockN, int stages, int clus
                 constexpr int SA_TILE_ROWS = %d, SA_TILE_COLS = %d, SA_SCALE_COLS = %d;
                 constexpr int SB_TILE_ROWS = %d, SB_TILE_COLS = %d, SB_SCALE_COLS = %d;
                 constexpr bool B_SCALE_PER_COLUMN = %b;  // else one B scale per tile and chunk
-                // Scales copied by the producer's TMA, SCALE_BOX K blocks a row of which a stage uses the first (else
-                // gathered by a scale warp).
-                constexpr bool SCALES_BY_TMA = %b;
-                constexpr int SCALE_BOX = SCALES_BY_TMA ? %d : 1, SCALE_TMA_BYTES = SCALES_BY_TMA ? (BM + BN) * SCALE_BOX * 4 : 0;
-                // The scale ring: per stage and chunk, A's BM row scales then B's SB_WIDTH (1 or BN), each SCALE_BOX wide.
-                constexpr int SB_WIDTH = B_SCALE_PER_COLUMN ? BN : 1, SCALE_CHUNK = (BM + SB_WIDTH) * SCALE_BOX;
+                // The scale ring: per stage and chunk, A's BM row scales then B's SB_WIDTH (1 or BN).
+                constexpr int SB_WIDTH = B_SCALE_PER_COLUMN ? BN : 1, SCALE_CHUNK = BM + SB_WIDTH;
                 // Blocks per cluster: with 2, a pair computes column tiles 2u and 2u+1 of one row tile (the work unit u)
                 // and each block loads half of the A box into both blocks' stage by TMA multicast.
                 constexpr int CLUSTER = %d;
@@ -285,15 +249,13 @@ public record Fp8WgmmaGemm(GemmProblem problem, int blockN, int stages, int clus
                 constexpr int SPLITS = %d, KB_SPLIT = (K_BLOCKS + SPLITS - 1) / SPLITS, WORK = UNITS * SPLITS;
                 """.formatted(problem.m(), problem.n(), problem.k(), BLOCK_M, blockN, BLOCK_K, stages, chunk, GROUP_M,
                 THREADS, CONSUMERS, aGrid.tileRows(), aGrid.tileCols(), aGrid.scaleCols(),
-                bGrid.tileRows(), bGrid.tileCols(), bGrid.scaleCols(), !uniformB, scalesByTma(problem, blockN, cluster),
-                SCALE_BOX, cluster, splits);
+                bGrid.tileRows(), bGrid.tileCols(), bGrid.scaleCols(), !uniformB, cluster, splits);
         String bScales = uniformB ? """
                                         const float s_lo = __fmul_rn(chunk_scales[warp_row + group], chunk_scales[BM]);
                                         const float s_hi = __fmul_rn(chunk_scales[warp_row + group + 8], chunk_scales[BM]);
                 """ : """
-                                        const float s_lo = chunk_scales[(warp_row + group) * SCALE_BOX];
-                                        const float s_hi = chunk_scales[(warp_row + group + 8) * SCALE_BOX];
-                                        const float* b_scale_chunk = chunk_scales + BM * SCALE_BOX;
+                                        const float s_lo = chunk_scales[warp_row + group], s_hi = chunk_scales[warp_row + group + 8];
+                                        const float* b_scale_chunk = chunk_scales + BM;
                 """;
         String promote = uniformB ? """
                                     acc[0][j][0] = __fmaf_rn(part[j][0], s_lo, acc[0][j][0]);
@@ -301,13 +263,7 @@ public record Fp8WgmmaGemm(GemmProblem problem, int blockN, int stages, int clus
                                     acc[0][j][2] = __fmaf_rn(part[j][2], s_hi, acc[0][j][2]);
                                     acc[0][j][3] = __fmaf_rn(part[j][3], s_hi, acc[0][j][3]);
                 """ : """
-                                    float2 sbc;
-                                    if (SCALES_BY_TMA) {
-                                        sbc.x = b_scale_chunk[(j * 8 + quad * 2) * SCALE_BOX];
-                                        sbc.y = b_scale_chunk[(j * 8 + quad * 2 + 1) * SCALE_BOX];
-                                    } else {
-                                        sbc = *(const float2*) (b_scale_chunk + j * 8 + quad * 2);
-                                    }
+                                    const float2 sbc = *(const float2*) (b_scale_chunk + j * 8 + quad * 2);
                                     acc[0][j][0] = __fmaf_rn(part[j][0], __fmul_rn(s_lo, sbc.x), acc[0][j][0]);
                                     acc[0][j][1] = __fmaf_rn(part[j][1], __fmul_rn(s_lo, sbc.y), acc[0][j][1]);
                                     acc[0][j][2] = __fmaf_rn(part[j][2], __fmul_rn(s_hi, sbc.x), acc[0][j][2]);
@@ -333,9 +289,7 @@ public record Fp8WgmmaGemm(GemmProblem problem, int blockN, int stages, int clus
                     // Completes when every consumer warp is done; late_flag says whether one gave up waiting.
                     unsigned long long* consumers_done = scales_full + STAGES;
                     int* late_flag = (int*) (consumers_done + 1);
-                    // [STAGES][CHUNKS][SCALE_CHUNK]; by TMA, at a 128-byte boundary as the copies need.
-                    unsigned char* ring_raw = (unsigned char*) (consumers_done + 2);
-                    float* scale_ring = (float*) (SCALES_BY_TMA ? ring_raw + ((128u - (smem_u32(ring_raw) & 127u)) & 127u) : ring_raw);
+                    float* scale_ring = (float*) (consumers_done + 2);  // [STAGES][CHUNKS][SCALE_CHUNK]
                     const int warpgroup = threadIdx.x / 128;
                     const unsigned rank = CLUSTER == 1 ? 0 : cluster_cta_rank();
                     if (threadIdx.x == 0) {
@@ -355,7 +309,6 @@ public record Fp8WgmmaGemm(GemmProblem problem, int blockN, int stages, int clus
                         if (threadIdx.x == 0) {
                             prefetch_tensor_map(&a);
                             prefetch_tensor_map(&b);
-%9$s
                             int phase = 0;
                             for (int w = blockIdx.x / CLUSTER; w < WORK; w += gridDim.x / CLUSTER) {
                                 const int u = w %% UNITS, kb_begin = w / UNITS * KB_SPLIT, kb_end = min(K_BLOCKS, kb_begin + KB_SPLIT);
@@ -370,7 +323,7 @@ public record Fp8WgmmaGemm(GemmProblem problem, int blockN, int stages, int clus
                                             mbar_arrive(&full[s]);  // past the tile's K: an empty stage, handed straight on
                                             continue;
                                         }
-                                        mbar_arrive_expect_tx(&full[s], STAGE_BYTES + SCALE_TMA_BYTES);  // with clusters: every A part lands here too
+                                        mbar_arrive_expect_tx(&full[s], STAGE_BYTES);  // with clusters: every A part lands here too
                                         if (CLUSTER == 1) {
                                             tma_load_2d(smem + s * STAGE_BYTES, &a, kb * BK, tm * BM, &full[s]);
                                         } else {
@@ -378,13 +331,40 @@ public record Fp8WgmmaGemm(GemmProblem problem, int blockN, int stages, int clus
                                                                   tm * BM + rank * (BM / CLUSTER), &full[s], (1 << CLUSTER) - 1);
                                         }
                                         tma_load_2d(smem + s * STAGE_BYTES + A_STAGE_BYTES, &b, kb * BK, min(tn, TILES_N - 1) * BN, &full[s]);
-%10$s
                                     }
                                 }
                             }
                             mbar_wait(consumers_done, 0);
                             if (*(volatile int*) late_flag) __trap();
-%11$s                        }
+                        } else if (threadIdx.x / 32 == 1) {
+                            // The scale warp: the scales of each stage's chunks into the scale ring, A's for the tile's
+                            // rows and B's for its columns (or the one of the tile), as the codes go into the stage.
+                            const int lane = threadIdx.x %% 32;
+                            int phase = 0;
+                            for (int w = blockIdx.x / CLUSTER; w < WORK; w += gridDim.x / CLUSTER) {
+                                const int u = w %% UNITS, kb_begin = w / UNITS * KB_SPLIT, kb_end = min(K_BLOCKS, kb_begin + KB_SPLIT);
+                                int tm, tn;
+                                tile_of(u, rank, tm, tn);
+                                for (int kb0 = kb_begin; kb0 < kb_end; kb0 += STAGES, phase ^= 1) {
+                                    #pragma unroll
+                                    for (int s = 0; s < STAGES; ++s) {
+                                        const int kb = kb0 + s;
+                                        const int chunks = kb >= kb_end ? 0 : kb == K_BLOCKS - 1 ? LAST_CHUNKS : CHUNKS;
+                                        mbar_wait(&empty[s], phase ^ 1);
+                                        for (int c = 0; c < chunks; ++c) {
+                                            float* ring = scale_ring + (s * CHUNKS + c) * SCALE_CHUNK;
+                                            const int k0 = kb * BK + c * CHUNK;
+                                            for (int r = lane; r < BM; r += 32)
+                                                ring[r] = __ldg(a_scales + (min(tm * BM + r, M - 1) / SA_TILE_ROWS) * SA_SCALE_COLS + k0 / SA_TILE_COLS);
+                                            for (int n = lane; n < SB_WIDTH; n += 32)
+                                                ring[BM + n] = __ldg(b_scales + (min(tn * BN + n, N - 1) / SB_TILE_ROWS) * SB_SCALE_COLS + k0 / SB_TILE_COLS);
+                                        }
+                                        __syncwarp();
+                                        if (lane == 0) mbar_arrive(&scales_full[s]);
+                                    }
+                                }
+                            }
+                        }
                     } else {
                         %4$s
                         // Read from lane 0 so that the compiler knows it is warp-uniform: the wgmma descriptors derived
@@ -427,13 +407,7 @@ public record Fp8WgmmaGemm(GemmProblem problem, int blockN, int stages, int clus
                 MmaGemmSource.epilogue(splits > 1 ? GemmEpilogue.store(DType.F32) : problem.epilogue()).indent(8),
                 cluster > 1 ? "__cluster_dims__(" + cluster + ", 1, 1) " : "",
                 kLoop(bScales, promote),
-                SplitKReduce.partialsSlice(splits).indent(12).stripTrailing(),
-                tma ? "                            prefetch_tensor_map(&a_scales);\n                            prefetch_tensor_map(&b_scales);" : "",
-                tma ? """
-                                        // This stage's scales: K block kb of the tile's rows and columns, SCALE_BOX wide.
-                                        tma_load_2d(scale_ring + s * SCALE_CHUNK, &a_scales, kb, tm * BM, &full[s]);
-                                        tma_load_2d(scale_ring + s * SCALE_CHUNK + BM * SCALE_BOX, &b_scales, kb, tn * BN, &full[s]);""" : "",
-                tma ? "" : SCALE_WARP);
+                SplitKReduce.partialsSlice(splits).indent(12).stripTrailing());
     }
 
     /**
@@ -458,7 +432,7 @@ public record Fp8WgmmaGemm(GemmProblem problem, int blockN, int stages, int clus
                                     const int kb = kb0 + stage;
                                     if (kb >= kb_end) {
                                         mbar_wait_or_late(&full[stage], phase, late);
-                                        if (!SCALES_BY_TMA) mbar_wait_or_late(&scales_full[stage], phase, late);
+                                        mbar_wait_or_late(&scales_full[stage], phase, late);
                                         __syncwarp();
                                         if (lane == 0) release_stage(&empty[stage]);
                                         continue;
@@ -466,7 +440,7 @@ public record Fp8WgmmaGemm(GemmProblem problem, int blockN, int stages, int clus
                                     const int chunks = kb == K_BLOCKS - 1 ? LAST_CHUNKS : CHUNKS;
                                     const unsigned stage_offset = (unsigned) (stage * STAGE_BYTES) >> 4;  // in descriptor units
                                     mbar_wait_or_late(&full[stage], phase, late);
-                                    if (!SCALES_BY_TMA) mbar_wait_or_late(&scales_full[stage], phase, late);
+                                    mbar_wait_or_late(&scales_full[stage], phase, late);
                                     #pragma unroll
                                     for (int c = 0; c < CHUNKS; ++c) {
                                         if (c >= chunks) break;
@@ -503,42 +477,6 @@ public record Fp8WgmmaGemm(GemmProblem problem, int blockN, int stages, int clus
                             }
                 """.formatted(bScales, promote);
     }
-
-    /**
-     * The scale warp of the producer warpgroup (scales not copied by TMA): the scales of each stage's chunks into the
-     * scale ring, A's for the tile's rows and B's for its columns (or the one of the tile), as the codes go into the
-     * stage.
-     */
-    private static final String SCALE_WARP = """
-                        } else if (threadIdx.x / 32 == 1) {
-                            // The scale warp: the scales of each stage's chunks into the scale ring, A's for the tile's
-                            // rows and B's for its columns (or the one of the tile), as the codes go into the stage.
-                            const int lane = threadIdx.x % 32;
-                            int phase = 0;
-                            for (int w = blockIdx.x / CLUSTER; w < WORK; w += gridDim.x / CLUSTER) {
-                                const int u = w % UNITS, kb_begin = w / UNITS * KB_SPLIT, kb_end = min(K_BLOCKS, kb_begin + KB_SPLIT);
-                                int tm, tn;
-                                tile_of(u, rank, tm, tn);
-                                for (int kb0 = kb_begin; kb0 < kb_end; kb0 += STAGES, phase ^= 1) {
-                                    #pragma unroll
-                                    for (int s = 0; s < STAGES; ++s) {
-                                        const int kb = kb0 + s;
-                                        const int chunks = kb >= kb_end ? 0 : kb == K_BLOCKS - 1 ? LAST_CHUNKS : CHUNKS;
-                                        mbar_wait(&empty[s], phase ^ 1);
-                                        for (int c = 0; c < chunks; ++c) {
-                                            float* ring = scale_ring + (s * CHUNKS + c) * SCALE_CHUNK;
-                                            const int k0 = kb * BK + c * CHUNK;
-                                            for (int r = lane; r < BM; r += 32)
-                                                ring[r] = __ldg(a_scales + (min(tm * BM + r, M - 1) / SA_TILE_ROWS) * SA_SCALE_COLS + k0 / SA_TILE_COLS);
-                                            for (int n = lane; n < SB_WIDTH; n += 32)
-                                                ring[BM + n] = __ldg(b_scales + (min(tn * BN + n, N - 1) / SB_TILE_ROWS) * SB_SCALE_COLS + k0 / SB_TILE_COLS);
-                                        }
-                                        __syncwarp();
-                                        if (lane == 0) mbar_arrive(&scales_full[s]);
-                                    }
-                                }
-                            }
-            """;
 
     /** {@code wgmma_m64k32(d, descA, descB, accumulate)}: one m64n{blockN}k32 into the NT x 4 accumulators. */
     private String wgmmaFunction(GemmOperand.Fp8 a, GemmOperand.Fp8 b) {
