@@ -6,12 +6,11 @@ import java.util.Locale;
 import java.util.Optional;
 
 /**
- * What a {@link Operator.Quantize} reads: the tensor itself, or the inputs of the operator that produced it, from
- * which the quantization recomputes the tensor exactly as that operator rounded it — in forward, where an
+ * What a {@link Operator.Quantize} reads: the tensor itself, or the inputs of the forward operator that produced
+ * it, from which the quantization recomputes the tensor exactly as that operator rounded it — in forward, where an
  * activation's kernel writes both its operands without storing it, or in backward, from tensors backward keeps
  * anyway (SwiGLU's gate and up, a norm's input and statistics), so the activation need not outlive the forward
- * pass ({@code passes/QuantizeFromInputs}); and SwiGLU's two gradients, which the kernel that quantizes them
- * computes from gate, up and dh without storing them (Fusion's {@code swiglu_backward+quantize}).
+ * pass ({@code passes/QuantizeFromInputs}).
  */
 public enum QuantizedSource {
     /** in: x, the tensor quantized. */
@@ -23,11 +22,7 @@ public enum QuantizedSource {
     /** in: x [T, D], weight [D], rstd f32[T]; the norm's output x·rstd·w rounded to BF16. */
     RMS_NORM(List.of("x", "weight", "rstd")),
     /** in: x [T, D], weight, bias [D], mean, rstd f32[T]; the norm's output (x − mean)·rstd·w + b rounded to BF16. */
-    LAYER_NORM(List.of("x", "weight", "bias", "mean", "rstd")),
-    /** in: gate, up, dh [T, F]; x = dgate = dh·up·σ(g)(1 + g(1 − σ(g))) rounded to BF16 (SwiGLU backward's first output). */
-    SWIGLU_DGATE(List.of("gate", "up", "dh")),
-    /** in: gate, up, dh [T, F]; x = dup = dh·silu(g) rounded to BF16 (SwiGLU backward's second output). */
-    SWIGLU_DUP(List.of("gate", "up", "dh"));
+    LAYER_NORM(List.of("x", "weight", "bias", "mean", "rstd"));
 
     /** How an input of a recomputation is indexed, the quantized tensor being [tokens, width]. */
     public enum Kind {
@@ -70,32 +65,12 @@ public enum QuantizedSource {
         };
     }
 
-    /**
-     * The source of output {@code output} of a backward operator whose outputs a quantizing kernel can compute
-     * instead of it: SwiGLU backward's dgate (0) and dup (1).
-     */
-    public static Optional<QuantizedSource> gradientOf(Operator op, int output) {
-        return switch (op) {
-            case Operator.SwiGluBackward b -> Optional.of(output == 0 ? SWIGLU_DGATE : SWIGLU_DUP);
-            default -> Optional.empty();
-        };
-    }
-
-    /** The other output of the same backward operator, recomputed from the same inputs. */
-    public Optional<QuantizedSource> sibling() {
-        return switch (this) {
-            case SWIGLU_DGATE -> Optional.of(SWIGLU_DUP);
-            case SWIGLU_DUP -> Optional.of(SWIGLU_DGATE);
-            default -> Optional.empty();
-        };
-    }
-
     /** The recipe's {@code recompute} entry that covers the tensor this source recomputes. */
     public Recompute recomputedUnder() {
         return switch (this) {
             case SWIGLU, GELU -> Recompute.ACTIVATION;
             case RMS_NORM, LAYER_NORM -> Recompute.NORM;
-            case STORED, SWIGLU_DGATE, SWIGLU_DUP -> throw new IllegalStateException(lowerName() + " is not recomputed under a recipe's recompute");
+            case STORED -> throw new IllegalStateException("a stored tensor is not recomputed");
         };
     }
 

@@ -36,8 +36,6 @@ import java.util.Set;
  *       row groups and its transposed groups;</li>
  *   <li>{@code quantize+quantize_transpose}: a tensor quantized in 1×g groups both along its rows (for fprop
  *       or dgrad) and transposed (for wgrad), such as a gradient dY, is read once by one kernel writing both;</li>
- *   <li>{@code swiglu_backward+quantize+quantize_transpose}: SwiGLU's gradients, read only by their quantizations in
- *       both layouts, are computed by the kernel that quantizes them and never stored;</li>
  *   <li>{@code norm_backward+add}: the residual gradient is added by the norm backward kernel;</li>
  *   <li>{@code cross_entropy}: loss, its sum and dlogits in one pass over the logits (dlogits overwrite
  *       the logits, which nothing reads afterwards), so the backward's first kernel runs in forward.</li>
@@ -129,11 +127,6 @@ public final class Fusion {
                 case Operator.Gelu ge -> {
                     return activationQuantized(root, members, "gelu");
                 }
-                case Operator.SwiGluBackward b -> {
-                    List<Node> quantizations = gradientsBothLayouts(root);
-                    members.addAll(quantizations);
-                    return quantizations.isEmpty() ? "swiglu_backward" : "swiglu_backward+quantize+quantize_transpose";
-                }
                 case Operator.Quantize q -> {
                     Optional<Node> other = otherLayout(root, q);
                     other.ifPresent(members::add);
@@ -182,33 +175,6 @@ public final class Fusion {
                     && n.inputs().equals(root.inputs()));
             transposed.ifPresent(members::add);
             return transposed.isPresent() ? name + "+quantize+quantize_transpose" : name + "+quantize";
-        }
-
-        /**
-         * SwiGLU backward whose two gradients are read only by their quantizations in both layouts (dgrad's row
-         * groups and wgrad's transposed groups, as alike for both gradients): one staged kernel computes each
-         * gradient from gate, up and dh and writes both layouts, the gradients themselves never stored. The
-         * quantizations, transposed then rows, dgate's then dup's; none when the pattern does not hold.
-         */
-        private List<Node> gradientsBothLayouts(Node root) {
-            List<Node> found = new ArrayList<>();
-            for (Value gradient : root.outputs()) {
-                List<Node> readers = consumers.getOrDefault(gradient, List.of());
-                if (readers.size() != 2 || readers.stream().anyMatch(n -> taken.contains(n) || n.phase() != root.phase()
-                        || !(n.op() instanceof Operator.Quantize q) || !bothLayoutsCandidate(q))) {
-                    return List.of();
-                }
-                Node transposed = readers.stream().filter(n -> ((Operator.Quantize) n.op()).transpose()).findFirst().orElse(null);
-                Node rows = readers.stream().filter(n -> !((Operator.Quantize) n.op()).transpose()).findFirst().orElse(null);
-                if (transposed == null || rows == null || gradient.type().dtype() != DType.BF16
-                        || !oneKernelWritesBoth(gradient, (Operator.Quantize) transposed.op(), (Operator.Quantize) rows.op())) {
-                    return List.of();
-                }
-                found.add(transposed);
-                found.add(rows);
-            }
-            boolean alike = found.get(0).op().equals(found.get(2).op()) && found.get(1).op().equals(found.get(3).op());
-            return alike ? found : List.of();
         }
 
         /**

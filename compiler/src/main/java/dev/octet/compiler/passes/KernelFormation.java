@@ -174,7 +174,6 @@ public final class KernelFormation {
                     });
                     launch(new GeluForward(tokens(), ge.width(), q.map(Former::groupQuantization), keep), b);
                 }
-                case Operator.SwiGluBackward s when g.nodes().size() > 1 -> gradientsBothLayouts(g);
                 case Operator.SwiGluBackward s -> launch(new SwiGluBackward(tokens(), s.width()),
                         Map.of("gate", in(root, 0), "up", in(root, 1), "dh", in(root, 2), "dgate", out(root, 0),
                                 "dup", out(root, 1)));
@@ -431,29 +430,6 @@ public final class KernelFormation {
                             Optional.of(groupQuantization(rows))),
                     Map.of("x", in(transposed, 0), "codes", out(transposed, 0), "scales", out(transposed, 1),
                             "row_codes", out(rows, 0), "row_scales", out(rows, 1)));
-        }
-
-        /**
-         * SwiGLU's two gradients never stored: one staged kernel computes each from gate, up and dh and writes its
-         * dgrad row groups and its wgrad transposed groups, dgate's blocks and dup's interleaved (Fusion's
-         * swiglu_backward+quantize+quantize_transpose: the root, then each gradient's transposed and row quantizations).
-         */
-        private void gradientsBothLayouts(FusionGroup g) {
-            Node root = g.root();
-            Node transposed = g.nodes().get(1);
-            Operator.Quantize q = (Operator.Quantize) transposed.op();
-            Granularity.Group group = (Granularity.Group) q.granularity();
-            Map<String, Value> b = bindings("gate", in(root, 0), "up", in(root, 1), "dh", in(root, 2));
-            for (int i = 0; i < 2; i++) {
-                String prefix = i == 0 ? "" : "sibling_";
-                b.put(prefix + "codes", out(g.nodes().get(1 + 2 * i), 0));
-                b.put(prefix + "scales", out(g.nodes().get(1 + 2 * i), 1));
-                b.put(prefix + "row_codes", out(g.nodes().get(2 + 2 * i), 0));
-                b.put(prefix + "row_scales", out(g.nodes().get(2 + 2 * i), 1));
-            }
-            launch(new QuantizeGroups(operand(in(transposed, 0), q), group.size(), q.scaleType(),
-                    Optional.of(groupQuantization(g.nodes().get(2))), QuantizedSource.SWIGLU_DGATE,
-                    Optional.of(QuantizedSource.SWIGLU_DUP)), b);
         }
 
         /**

@@ -58,20 +58,6 @@ public final class QuantizeFromInputs implements GraphPass {
         return QuantizedSource.producedBy(producer.op()).map(s -> new Recomputable(s, inputsOf(producer, s)));
     }
 
-    /**
-     * What {@code x}, an output of {@code producer}, can be recomputed from: a forward producer's first output, or a
-     * gradient a quantizing kernel computes without storing it (SwiGLU backward's, Fusion's
-     * {@code swiglu_backward+quantize}).
-     */
-    public static Optional<Recomputable> recomputable(Node producer, Value x) {
-        int output = producer.outputs().indexOf(x);
-        Optional<QuantizedSource> gradient = QuantizedSource.gradientOf(producer.op(), output);
-        if (gradient.isPresent()) {
-            return gradient.map(s -> new Recomputable(s, inputsOf(producer, s)));
-        }
-        return output == 0 ? recomputable(producer) : Optional.empty();
-    }
-
     /** A forward producer, found again from a backward copy of it (same operator, same inputs). */
     private record Computation(Operator op, List<Value> inputs) {}
 
@@ -152,7 +138,6 @@ public final class QuantizeFromInputs implements GraphPass {
             case GELU -> List.of(in.get(0));
             case RMS_NORM -> List.of(in.get(0), in.get(1), out.get(1));
             case LAYER_NORM -> List.of(in.get(0), in.get(1), in.get(2), out.get(1), out.get(2));
-            case SWIGLU_DGATE, SWIGLU_DUP -> List.of(in.get(0), in.get(1), in.get(2));
             case STORED -> throw new IllegalArgumentException("nothing to recompute");
         };
     }

@@ -24,8 +24,6 @@ public final class Recomputation {
             case GELU -> Gelu.forward(y, in[0], y.length, Rounding.GPU);
             case RMS_NORM -> RmsNorm.normalize(y, in[0], in[1], in[2], tokens, width, Rounding.GPU);
             case LAYER_NORM -> LayerNorm.normalize(y, in[0], in[1], in[2], in[3], in[4], tokens, width, Rounding.GPU);
-            case SWIGLU_DGATE -> SwiGlu.backward(y, new double[y.length], in[2], in[0], in[1], y.length, Rounding.GPU);
-            case SWIGLU_DUP -> SwiGlu.backward(new double[y.length], y, in[2], in[0], in[1], y.length, Rounding.GPU);
         }
         return y;
     }

@@ -88,9 +88,8 @@ public final class Fp8HealthProbe {
             Value scales = n.outputs().get(1);
             Node producer = producers.get(sources.getFirst());
             if (q.source() == QuantizedSource.STORED && !inArena(plan, sources.getFirst()) && producer != null) {
-                // Written and read only inside its producer's kernel, or computed by its quantizing kernel: measured
-                // against the recomputation.
-                Optional<QuantizeFromInputs.Recomputable> from = QuantizeFromInputs.recomputable(producer, sources.getFirst());
+                // Written and read only inside its producer's kernel: measured against the producer's recomputation.
+                Optional<QuantizeFromInputs.Recomputable> from = QuantizeFromInputs.recomputable(producer);
                 if (from.isPresent()) {
                     q = q.recomputing(from.get().source());
                     sources = from.get().inputs();

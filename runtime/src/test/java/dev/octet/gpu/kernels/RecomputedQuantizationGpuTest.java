@@ -7,7 +7,6 @@ import dev.octet.compiler.cuda.GroupQuantization;
 import dev.octet.compiler.cuda.norm.NormForward;
 import dev.octet.compiler.cuda.norm.NormKind;
 import dev.octet.compiler.cuda.pointwise.GeluForward;
-import dev.octet.compiler.cuda.pointwise.SwiGluBackward;
 import dev.octet.compiler.cuda.pointwise.SwiGluForward;
 import dev.octet.compiler.cuda.quant.QuantizeGroups;
 import dev.octet.compiler.cuda.quant.QuantizeOperand;
@@ -49,9 +48,7 @@ class RecomputedQuantizationGpuTest {
                 arguments(QuantizedSource.RMS_NORM, 16384, 1536, Fp8Format.E4M3, ScaleType.UE8M0, false),
                 arguments(QuantizedSource.RMS_NORM, 300, 96, Fp8Format.E5M2, ScaleType.FP32, false),
                 arguments(QuantizedSource.LAYER_NORM, 4096, 768, Fp8Format.E4M3, ScaleType.UE8M0, false),
-                arguments(QuantizedSource.LAYER_NORM, 130, 96, Fp8Format.E4M3, ScaleType.FP32, false),
-                arguments(QuantizedSource.SWIGLU_DGATE, 300, 200, Fp8Format.E4M3, ScaleType.UE8M0, true),
-                arguments(QuantizedSource.SWIGLU_DUP, 130, 100, Fp8Format.E4M3, ScaleType.FP32, false));
+                arguments(QuantizedSource.LAYER_NORM, 130, 96, Fp8Format.E4M3, ScaleType.FP32, false));
     }
 
     /**
@@ -83,7 +80,6 @@ class RecomputedQuantizationGpuTest {
                 rowOutputs.add(DeviceWorkspace.Binding.buffer("row_codes", "recomputed_row_codes"));
                 rowOutputs.add(DeviceWorkspace.Binding.buffer("row_scales", "recomputed_row_scales"));
             }
-            ws.output("other", DType.BF16, n);
             producerInputs(ws, source, tokens, width, random);
             CudaKernel producer = producer(source, tokens, width);
             ws.launch(producer, producerBindings(source));
@@ -115,64 +111,6 @@ class RecomputedQuantizationGpuTest {
             }
             Accuracy.bf16Ulps(producer.name() + " against the CPU's recomputation", ws.bf16Bits("y"),
                     Recomputation.of(source, inputs, tokens, width), MAX_ULPS, slack);
-        }
-    }
-
-    static Stream<Arguments> gradientPairs() {
-        // Qwen2.5-1.5B's FFN gradients at 2 x 8192, a token tail with a width 16-byte loads cover, and one they do not
-        return Stream.of(arguments(16384, 8960, ScaleType.UE8M0), arguments(300, 200, ScaleType.UE8M0),
-                arguments(130, 100, ScaleType.FP32));
-    }
-
-    /**
-     * SwiGLU's two gradients quantized in both layouts by one kernel from gate, up and dh (dgate by the even blocks,
-     * dup by the odd ones): bit for bit what SwiGLU backward's kernel writes, quantized as stored.
-     */
-    @ParameterizedTest(name = "swiglu dgate and dup [{0} x {1}] {2}")
-    @MethodSource("gradientPairs")
-    void bothSwiGluGradientsEqualThoseOfTheBackwardKernel(int tokens, int width, ScaleType scaleType) {
-        int n = tokens * width;
-        QuantizeOperand operand = new QuantizeOperand(DType.BF16, tokens, width, true, Fp8Format.E4M3);
-        Optional<GroupQuantization> rowGroups = Optional.of(new GroupQuantization(Fp8Format.E4M3, ScaleType.UE8M0, 128));
-        QuantizeGroups stored = new QuantizeGroups(operand, 128, scaleType, rowGroups);
-        QuantizeGroups pair = new QuantizeGroups(operand, 128, scaleType, rowGroups, QuantizedSource.SWIGLU_DGATE,
-                Optional.of(QuantizedSource.SWIGLU_DUP));
-        String[] outputs = {"codes", "scales", "row_codes", "row_scales"};
-        try (DeviceWorkspace ws = GpuSession.get().workspace()) {
-            producerInputs(ws, QuantizedSource.SWIGLU_DGATE, tokens, width, new RandomTensors(78));
-            ws.output("dgate", DType.BF16, n).output("dup", DType.BF16, n);
-            for (String gradient : new String[] {"dgate_", "dup_"}) {
-                for (String prefix : new String[] {"", "paired_"}) {
-                    ws.output(prefix + gradient + "codes", DType.E4M3, n)
-                            .output(prefix + gradient + "scales", DType.F32, stored.grid().scaleCount())
-                            .output(prefix + gradient + "row_codes", DType.E4M3, n)
-                            .output(prefix + gradient + "row_scales", DType.F32, stored.rowGrid().scaleCount());
-                }
-            }
-            ws.launch(new SwiGluBackward(tokens, width).emit());
-            List<DeviceWorkspace.Binding> pairBindings = new ArrayList<>();
-            for (String gradient : new String[] {"dgate", "dup"}) {
-                List<DeviceWorkspace.Binding> b = new ArrayList<>(List.of(DeviceWorkspace.Binding.buffer("x", gradient)));
-                for (String o : outputs) {
-                    b.add(DeviceWorkspace.Binding.buffer(o, gradient + "_" + o));
-                    String paired = "paired_" + gradient + "_" + o;
-                    ws.poison(paired);
-                    pairBindings.add(DeviceWorkspace.Binding.buffer(gradient.equals("dgate") ? o : "sibling_" + o, paired));
-                }
-                ws.launch(stored.emit(), b.toArray(DeviceWorkspace.Binding[]::new));
-            }
-            ws.launch(pair.emit(), pairBindings.toArray(DeviceWorkspace.Binding[]::new));
-            for (String gradient : new String[] {"dgate", "dup"}) {
-                for (String o : outputs) {
-                    String name = pair.kernelName() + " " + gradient + " " + o;
-                    String expected = gradient + "_" + o, actual = "paired_" + expected;
-                    if (o.endsWith("scales")) {
-                        Accuracy.bitExact(name, ws.f32(actual), ws.f32(expected));
-                    } else {
-                        Accuracy.bitExact(name, ws.fp8(actual), ws.fp8(expected));
-                    }
-                }
-            }
         }
     }
 
@@ -212,20 +150,15 @@ class RecomputedQuantizationGpuTest {
             case GELU -> new GeluForward(tokens, width).emit();
             case RMS_NORM -> NormForward.rms(tokens, width, 1e-6f).emit();
             case LAYER_NORM -> new NormForward(NormKind.LAYER, tokens, width, 1e-5f, false, Optional.empty(), true).emit();
-            case SWIGLU_DGATE, SWIGLU_DUP -> new SwiGluBackward(tokens, width).emit();
             case STORED -> throw new IllegalArgumentException("nothing to recompute");
         };
     }
 
-    /** The producers name their outputs h (SwiGLU), dgate and dup (SwiGLU backward) or y, and GELU's input x. */
+    /** The producers name their outputs h (SwiGLU) or y, and GELU's input x. */
     private static DeviceWorkspace.Binding[] producerBindings(QuantizedSource source) {
         return switch (source) {
             case SWIGLU -> new DeviceWorkspace.Binding[] {DeviceWorkspace.Binding.buffer("h", "y")};
             case GELU -> new DeviceWorkspace.Binding[] {DeviceWorkspace.Binding.buffer("x", "u")};
-            case SWIGLU_DGATE -> new DeviceWorkspace.Binding[] {DeviceWorkspace.Binding.buffer("dgate", "y"),
-                    DeviceWorkspace.Binding.buffer("dup", "other")};
-            case SWIGLU_DUP -> new DeviceWorkspace.Binding[] {DeviceWorkspace.Binding.buffer("dup", "y"),
-                    DeviceWorkspace.Binding.buffer("dgate", "other")};
             default -> new DeviceWorkspace.Binding[0];
         };
     }

@@ -41,8 +41,7 @@ import java.util.Optional;
  * {@link TileInput}): the buffers {@code source.inputs()} then take the place of {@code x}.
  */
 public record QuantizeGroups(QuantizeOperand operand, int groupSize, ScaleType scaleType,
-                             Optional<GroupQuantization> rows, QuantizedSource source, Optional<QuantizedSource> sibling)
-        implements KernelSpec {
+                             Optional<GroupQuantization> rows, QuantizedSource source) implements KernelSpec {
     static final int WARPS = 8;
     private static final int THREADS = WARPS * 32;
 
@@ -54,17 +53,7 @@ public record QuantizeGroups(QuantizeOperand operand, int groupSize, ScaleType s
         this(operand, groupSize, scaleType, rows, QuantizedSource.STORED);
     }
 
-    public QuantizeGroups(QuantizeOperand operand, int groupSize, ScaleType scaleType, Optional<GroupQuantization> rows,
-                          QuantizedSource source) {
-        this(operand, groupSize, scaleType, rows, source, Optional.empty());
-    }
-
     public QuantizeGroups {
-        Objects.requireNonNull(sibling, "sibling");
-        if (sibling.isPresent() && !source.sibling().equals(sibling)) {
-            throw new IllegalArgumentException(sibling.get().lowerName() + " is not recomputed from the inputs of "
-                    + source.lowerName());
-        }
         Objects.requireNonNull(operand, "operand");
         Objects.requireNonNull(scaleType, "scaleType");
         Objects.requireNonNull(rows, "rows");
@@ -123,8 +112,7 @@ public record QuantizeGroups(QuantizeOperand operand, int groupSize, ScaleType s
     public String kernelName() {
         return "quantize_group" + groupSize + "_" + operand.nameSuffix() + "_" + scaleType.lowerName()
                 + (operand.transpose() ? "_tiled" : "_warp") + rows.map(r -> "_rows_" + r.nameSuffix()).orElse("")
-                + (source == QuantizedSource.STORED ? "" : "_of_" + source.lowerName())
-                + sibling.map(b -> "_and_" + b.lowerName()).orElse("");
+                + (source == QuantizedSource.STORED ? "" : "_of_" + source.lowerName());
     }
 
     @Override
@@ -134,14 +122,12 @@ public record QuantizeGroups(QuantizeOperand operand, int groupSize, ScaleType s
 
     private List<KernelParam> params() {
         List<KernelParam> params = new ArrayList<>(TileInput.params(source, operand.input()));
-        for (String prefix : sibling.isPresent() ? List.of("", "sibling_") : List.of("")) {
-            params.add(KernelParam.out(prefix + "codes", operand.codeType()));
-            params.add(KernelParam.out(prefix + "scales", DType.F32));
-            rows.ifPresent(r -> {
-                params.add(KernelParam.out(prefix + "row_codes", r.codeType()));
-                params.add(KernelParam.out(prefix + "row_scales", DType.F32));
-            });
-        }
+        params.add(KernelParam.out("codes", operand.codeType()));
+        params.add(KernelParam.out("scales", DType.F32));
+        rows.ifPresent(r -> {
+            params.add(KernelParam.out("row_codes", r.codeType()));
+            params.add(KernelParam.out("row_scales", DType.F32));
+        });
         return List.copyOf(params);
     }
 
@@ -194,12 +180,10 @@ public record QuantizeGroups(QuantizeOperand operand, int groupSize, ScaleType s
                 + scaleType.lowerName() + " scales, amax just in time, staged in shared memory"
                 + rows.map(r -> ", and the input itself into 1x" + r.groupSize() + " row groups (" + r.nameSuffix() + ")")
                         .orElse("") + (source == QuantizedSource.STORED ? "" : ", the input recomputed from its "
-                        + source.lowerName() + " inputs " + source.inputs())
-                + sibling.map(b -> ", and from the same inputs " + b.lowerName() + " into the sibling_ outputs").orElse("")
-                + ".\n" + operand.description()
+                        + source.lowerName() + " inputs " + source.inputs()) + ".\n" + operand.description()
                 + "\nscales f32[" + grid().scaleRows() + ", " + grid().scaleCols() + "]; oracle Quantizer.quantize(output, Axis.COLS)"
                 + (rows.isPresent() ? " and Quantizer.quantize(input, Axis.COLS)." : ".");
         return StagedTile.emit(kernelName(), description, operand, groupSize, scaleType, rows,
-                StagedTile.Scope.COLUMN_GROUPS, grid(), source, sibling, params());
+                StagedTile.Scope.COLUMN_GROUPS, grid(), source, params());
     }
 }

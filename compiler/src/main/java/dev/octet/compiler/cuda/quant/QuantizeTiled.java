@@ -117,7 +117,7 @@ public record QuantizeTiled(QuantizeOperand operand, Granularity granularity, Sc
                 + "\nscales f32[" + grid().scaleRows() + ", " + grid().scaleCols() + "] (a partial tail block scales its"
                 + " own elements); oracle Quantizer.quantize(output, Axis.COLS);";
         return StagedTile.emit(kernelName(), description, operand, block, scaleType, Optional.empty(),
-                StagedTile.Scope.WHOLE_TILE, grid(), QuantizedSource.STORED, Optional.empty(), params());
+                StagedTile.Scope.WHOLE_TILE, grid(), QuantizedSource.STORED, params());
     }
 
     private List<KernelParam> params() {

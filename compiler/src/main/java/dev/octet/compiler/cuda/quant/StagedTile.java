@@ -121,13 +121,10 @@ final class StagedTile {
      * @param grid      the scale grid of the output
      * @param rows      the input's own 1×g row groups, if written too (column-group scope only)
      * @param source    what the input chunks are read from: the tensor, or its producer's inputs ({@link TileInput})
-     * @param sibling   a second tensor recomputed from the same inputs, written by the odd blocks into the
-     *                  {@code sibling_} outputs: each tile's two blocks run side by side, so the second reads the
-     *                  inputs from L2
      */
     static CudaKernel emit(String name, String description, QuantizeOperand operand, int tileRows, ScaleType scaleType,
                            Optional<GroupQuantization> rows, Scope scope, ScaleGrid grid, QuantizedSource source,
-                           Optional<QuantizedSource> sibling, List<KernelParam> params) {
+                           List<KernelParam> params) {
         int quarter = Math.ceilDiv(tileRows, QUARTERS);
         boolean wholeTile = scope == Scope.WHOLE_TILE;
         int tileCols = wholeTile ? tileRows : tileCols(operand.input());
@@ -141,9 +138,6 @@ final class StagedTile {
         }
         if (source != QuantizedSource.STORED && (wholeTile || operand.input() != DType.BF16)) {
             throw new IllegalArgumentException(name + ": a recomputed input is staged for BF16 column groups only");
-        }
-        if (sibling.isPresent() && source == QuantizedSource.STORED) {
-            throw new IllegalArgumentException(name + ": only a recomputed input has a sibling");
         }
         if (!operand.transpose() && !wholeTile) {
             throw new IllegalArgumentException(name + ": untransposed, a staged tile is written with one scale");
@@ -191,7 +185,6 @@ final class StagedTile {
                 + inputDefinitions(operand, rows) + """
 
                 constexpr int GROUP = %d, TILE_COLS = %d, THREADS = %d, SCALE_COLS = %d, STORE = %d;
-                constexpr int PAIRED = %d;                       // 1: the odd blocks write the sibling
                 constexpr int EPC = 16 / (int) sizeof(in_t);     // input elements per 16-byte chunk
                 constexpr int CPR = TILE_COLS / EPC;             // chunks per staged row
                 constexpr int SWIZZLE = 16 / EPC;                // chunks that 8 neighbouring column pairs span
@@ -222,7 +215,7 @@ final class StagedTile {
                 %s
                 extern "C" __global__ void __launch_bounds__(THREADS) %s%s {
                     __shared__ uint4 tile[GROUP * CPR];
-                    const int c0 = (blockIdx.x >> PAIRED) * TILE_COLS, t0 = blockIdx.y * GROUP;%s%s
+                    const int c0 = blockIdx.x * TILE_COLS, t0 = blockIdx.y * GROUP;%s
                     // Every thread makes every pass (the row groups' shuffles need whole warps); a pass beyond the
                     // tile loads nothing.
                     #pragma unroll 4
@@ -234,15 +227,14 @@ final class StagedTile {
                     }
                 %s%s%s
                 }
-                """.formatted(tileRows, tileCols, threads, grid.scaleCols(), store, sibling.isPresent() ? 1 : 0,
-                columnPairAmax(operand.input()), operand.transpose() ? storeCodes(store) : "", TileInput.definitions(source, sibling),
+                """.formatted(tileRows, tileCols, threads, grid.scaleCols(), store,
+                columnPairAmax(operand.input()), operand.transpose() ? storeCodes(store) : "", TileInput.definitions(source),
                 ScaleFormulas.quotient(scaleType), rows.isPresent() ? chunkStore("store_row_codes", "row_codes2_of")
                         : operand.transpose() ? "" : chunkStore("store_codes_along_rows", "codes2_of"), name, CudaKernel.signature(params),
-                sibling.isPresent() ? siblingOutputs(rows.isPresent()) : "", tileAmaxStart, TileInput.chunkLoad(source).indent(4).stripTrailing(), stagingExtra(rows, scope), tileAmax, columnAmax, operand.transpose() ? COLUMN_WALK_STORES : "");
-        String geometry = "\none block per " + tileRows + " input rows x " + tileCols + " input columns"
-                + (sibling.isPresent() ? " and output (even blocks " + source.lowerName() + ", odd " + sibling.get().lowerName() + ")." : ".");
-        LaunchGeometry launch = new LaunchGeometry(Math.ceilDiv(operand.cols(), tileCols) * (sibling.isPresent() ? 2 : 1),
-                Math.ceilDiv(operand.rows(), tileRows), 1, threads, 1, 1, 0);
+                tileAmaxStart, TileInput.chunkLoad(source).indent(4).stripTrailing(), stagingExtra(rows, scope), tileAmax, columnAmax, operand.transpose() ? COLUMN_WALK_STORES : "");
+        String geometry = "\none block per " + tileRows + " input rows x " + tileCols + " input columns.";
+        LaunchGeometry launch = new LaunchGeometry(Math.ceilDiv(operand.cols(), tileCols), Math.ceilDiv(operand.rows(), tileRows),
+                1, threads, 1, 1, 0);
         return new CudaKernel(name, CudaPrelude.kernelSource(description + geometry, body), launch, params);
     }
 
@@ -271,16 +263,6 @@ final class StagedTile {
                 """;
         return "__device__ __forceinline__ void column_pair_amax(const uint4* tile, int q, int r_end, int ch, int within,\n"
                 + "                                                 unsigned& a0, unsigned& a1) {\n" + loop + "}\n";
-    }
-
-    /** The outputs an odd block writes: its sibling's. */
-    private static String siblingOutputs(boolean rows) {
-        return """
-
-                    if (blockIdx.x & 1) {
-                        codes = sibling_codes;
-                        scales = sibling_scales;%s
-                    }""".formatted(rows ? "\n        row_codes = sibling_row_codes;\n        row_scales = sibling_row_scales;" : "");
     }
 
     /** The scale grid of the input's own row groups written beside the transposed output. */

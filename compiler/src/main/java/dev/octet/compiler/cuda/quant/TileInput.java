@@ -3,13 +3,11 @@ package dev.octet.compiler.cuda.quant;
 import dev.octet.compiler.cuda.KernelParam;
 import dev.octet.compiler.cuda.norm.NormForward;
 import dev.octet.compiler.cuda.pointwise.GeluForward;
-import dev.octet.compiler.cuda.pointwise.SwiGluBackward;
 import dev.octet.compiler.cuda.pointwise.SwiGluForward;
 import dev.octet.compiler.ir.DType;
 import dev.octet.compiler.ir.QuantizedSource;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
 
 /**
  * How a {@link StagedTile} block fills its 16-byte chunk of input row {@code t} from column {@code c}: a load of
@@ -32,16 +30,10 @@ final class TileInput {
         return params;
     }
 
-    /**
-     * {@code float recompute(inputs...)}: one element of the tensor before its BF16 rounding. With a {@code sibling}
-     * (the other output of the same operator, from the same inputs), the odd blocks compute the sibling.
-     */
-    static String definitions(QuantizedSource source, Optional<QuantizedSource> sibling) {
+    /** {@code float recompute(inputs...)}: one element of the tensor before its BF16 rounding. */
+    static String definitions(QuantizedSource source) {
         List<String> args = source.inputs().stream().map(i -> "float " + i).toList();
         String signature = "__device__ __forceinline__ float recompute(" + String.join(", ", args) + ")";
-        if (sibling.isPresent() && (source != QuantizedSource.SWIGLU_DGATE || sibling.get() != QuantizedSource.SWIGLU_DUP)) {
-            throw new IllegalArgumentException("no pair " + source.lowerName() + " and " + sibling.get().lowerName());
-        }
         return switch (source) {
             case STORED -> "";
             case SWIGLU -> SwiGluForward.ELEMENT + signature + " {\n    float h;\n    element(gate, up, h);\n    return h;\n}\n";
@@ -49,10 +41,6 @@ final class TileInput {
             case RMS_NORM -> NormForward.NORMALIZED + signature + " {\n    return rms_normalized(x, rstd, weight);\n}\n";
             case LAYER_NORM -> NormForward.NORMALIZED + signature
                     + " {\n    return layer_normalized(x, mean, rstd, weight, bias);\n}\n";
-            case SWIGLU_DGATE, SWIGLU_DUP -> SwiGluBackward.ELEMENT + signature
-                    + " {\n    float dgate, dup;\n    element(gate, up, dh, dgate, dup);\n    return "
-                    + (sibling.isPresent() ? "blockIdx.x & 1 ? dup : dgate" : source == QuantizedSource.SWIGLU_DGATE ? "dgate" : "dup")
-                    + ";\n}\n";
         };
     }
 

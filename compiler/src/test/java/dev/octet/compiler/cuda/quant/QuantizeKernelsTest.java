@@ -63,10 +63,6 @@ class QuantizeKernelsTest {
                         Optional.of(new GroupQuantization(Fp8Format.E4M3, ScaleType.UE8M0, 128)), QuantizedSource.SWIGLU),
                 new QuantizeGroups(dyForWgrad, 128, ScaleType.UE8M0,
                         Optional.of(new GroupQuantization(Fp8Format.E4M3, ScaleType.UE8M0, 128)), QuantizedSource.GELU),
-                // SwiGLU's two gradients computed and quantized in both layouts by one kernel, never stored
-                new QuantizeGroups(dyForWgrad, 128, ScaleType.UE8M0,
-                        Optional.of(new GroupQuantization(Fp8Format.E4M3, ScaleType.UE8M0, 128)), QuantizedSource.SWIGLU_DGATE,
-                        Optional.of(QuantizedSource.SWIGLU_DUP)),
                 new QuantizeTiled(new QuantizeOperand(DType.BF16, s.dFf(), s.dModel(), true, Fp8Format.E4M3),
                         Granularity.block(128), ScaleType.UE8M0),
                 new QuantizeTiled(new QuantizeOperand(DType.BF16, s.dFf(), s.dModel(), false, Fp8Format.E4M3),
@@ -149,19 +145,6 @@ class QuantizeKernelsTest {
                 QuantizeGroups.maxGroup(true) + 1, ScaleType.UE8M0));
     }
 
-    /** With a sibling, each tile has two blocks side by side: the even one writes the first tensor, the odd one the second. */
-    @Test
-    void aPairOfGradientsHasTwoBlocksPerTile() {
-        QuantizeOperand ragged = new QuantizeOperand(DType.BF16, 300, 200, true, Fp8Format.E4M3);
-        QuantizeGroups pair = new QuantizeGroups(ragged, 128, ScaleType.UE8M0,
-                Optional.of(new GroupQuantization(Fp8Format.E4M3, ScaleType.UE8M0, 128)), QuantizedSource.SWIGLU_DGATE,
-                Optional.of(QuantizedSource.SWIGLU_DUP));
-        assertEquals(2 * 2, pair.emit().launch().gridX());
-        assertEquals(3, pair.emit().launch().gridY());
-        assertEquals(List.of("gate", "up", "dh", "codes", "scales", "row_codes", "row_scales", "sibling_codes",
-                "sibling_scales", "sibling_row_codes", "sibling_row_scales"), pair.emit().params().stream().map(p -> p.name()).toList());
-    }
-
     @Test
     void delayedScalingKernelsAgreeOnTheirPartials() {
         QuantizeDelayed delayed = new QuantizeDelayed(
@@ -197,8 +180,6 @@ class QuantizeKernelsTest {
                 Optional.of(new GroupQuantization(Fp8Format.E4M3, ScaleType.UE8M0, 128))));
         assertMessage("only a transposing group quantization of BF16 can recompute its input (swiglu)",
                 () -> new QuantizeGroups(x, 128, ScaleType.UE8M0, Optional.empty(), QuantizedSource.SWIGLU));
-        assertMessage("swiglu is not recomputed from the inputs of rms_norm", () -> new QuantizeGroups(xForWgrad, 128,
-                ScaleType.UE8M0, Optional.empty(), QuantizedSource.RMS_NORM, Optional.of(QuantizedSource.SWIGLU)));
     }
 
     static void assertMessage(String expected, org.junit.jupiter.api.function.Executable construct) {
