@@ -198,11 +198,6 @@ final class StagedTile {
                     return r * CPR + (ch ^ (((r / STORE) & 3) * SWIZZLE));
                 }
 
-                // Element (t, c) of the input, or the nearest one inside it: a load that is always safe.
-                __device__ __forceinline__ int clamped(int t, int c) {
-                    return min(t, IN_ROWS - 1) * IN_COLS + min(c, IN_COLS - EPC);
-                }
-
                 %s
                 %s%s
                 __device__ __forceinline__ float scaled(float v, float s, float inv_s) {
@@ -220,10 +215,10 @@ final class StagedTile {
                 %s
                 extern "C" __global__ void __launch_bounds__(THREADS) %s%s {
                     __shared__ uint4 tile[GROUP * CPR];
-                    const int c0 = blockIdx.x * TILE_COLS, t0 = blockIdx.y * GROUP;%s%s
+                    const int c0 = blockIdx.x * TILE_COLS, t0 = blockIdx.y * GROUP;%s
                     // Every thread makes every pass (the row groups' shuffles need whole warps); a pass beyond the
                     // tile loads nothing.
-                    #pragma unroll
+                    #pragma unroll 4
                     for (int k = 0; k < LOADS; k++) {
                         const int i = threadIdx.x + k * THREADS, r = i / CPR, ch = i %% CPR, t = t0 + r, c = c0 + ch * EPC;
                         const bool inside = r < GROUP && t < IN_ROWS;
@@ -236,7 +231,7 @@ final class StagedTile {
                 columnPairAmax(operand.input()), operand.transpose() ? storeCodes(store) : "", TileInput.definitions(source),
                 ScaleFormulas.quotient(scaleType), rows.isPresent() ? chunkStore("store_row_codes", "row_codes2_of")
                         : operand.transpose() ? "" : chunkStore("store_codes_along_rows", "codes2_of"), name, CudaKernel.signature(params),
-                tileAmaxStart, TileInput.prefetch(source), TileInput.chunkLoad(source).indent(4).stripTrailing(), stagingExtra(rows, scope), tileAmax, columnAmax, operand.transpose() ? COLUMN_WALK_STORES : "");
+                tileAmaxStart, TileInput.chunkLoad(source).indent(4).stripTrailing(), stagingExtra(rows, scope), tileAmax, columnAmax, operand.transpose() ? COLUMN_WALK_STORES : "");
         String geometry = "\none block per " + tileRows + " input rows x " + tileCols + " input columns.";
         LaunchGeometry launch = new LaunchGeometry(Math.ceilDiv(operand.cols(), tileCols), Math.ceilDiv(operand.rows(), tileRows),
                 1, threads, 1, 1, 0);

@@ -45,36 +45,15 @@ final class TileInput {
     }
 
     /**
-     * For a stored input whose rows 16-byte loads cover, every pass's chunk loaded first, into {@code loaded[k]}, so
-     * that a thread has all its loads in flight before it waits for one; empty otherwise (a recomputed input's
-     * loads, several per chunk, stay in their pass).
-     */
-    static String prefetch(QuantizedSource source) {
-        if (source != QuantizedSource.STORED) {
-            return "";
-        }
-        return """
-
-                    uint4 loaded[LOADS];
-                    #pragma unroll
-                    for (int k = 0; k < LOADS; k++) {
-                        const int i = threadIdx.x + k * THREADS, t = t0 + i / CPR, c = c0 + i % CPR * EPC;
-                        loaded[k] = VECTOR_ROWS ? *reinterpret_cast<const uint4*>(x + clamped(t, c)) : make_uint4(0u, 0u, 0u, 0u);
-                    }""";
-    }
-
-    /**
      * Statements that declare {@code uint4 chunk} holding EPC input elements of row t from column c (zeros outside
-     * the matrix, or where {@code inside} is false). Whole 16-byte chunks are loaded whatever {@code inside} says,
-     * from the row and column {@code clamped} into the matrix ({@link #prefetch} for a stored input), and zeroed
-     * after: no branch stands between a thread's loads.
+     * the matrix, or where {@code inside} is false).
      */
     static String chunkLoad(QuantizedSource source) {
         if (source == QuantizedSource.STORED) {
             return """
                         uint4 chunk = make_uint4(0u, 0u, 0u, 0u);
                         if (VECTOR_ROWS) {
-                            if (inside && c < IN_COLS) chunk = loaded[k];
+                            if (inside && c < IN_COLS) chunk = *reinterpret_cast<const uint4*>(x + t * IN_COLS + c);
                         } else {
                             in_t* e = reinterpret_cast<in_t*>(&chunk);
                             #pragma unroll
@@ -90,19 +69,19 @@ final class TileInput {
             String input = source.inputs().get(i);
             switch (source.kind(i)) {
                 case ELEMENT -> {
-                    vectorLoads.append("        const uint4 v_").append(input).append(" = *reinterpret_cast<const uint4*>(")
-                            .append(input).append(" + clamped(t, c));\n");
+                    vectorLoads.append("                const uint4 v_").append(input).append(" = *reinterpret_cast<const uint4*>(")
+                            .append(input).append(" + t * IN_COLS + c);\n");
                     vectorArgs.add("bf16_to_f32(reinterpret_cast<const bf16_t*>(&v_" + input + ")[j])");
                     scalarArgs.add("bf16_to_f32(" + input + "[t * IN_COLS + c + j])");
                 }
                 case COLUMN -> {
-                    vectorLoads.append("        const uint4 v_").append(input).append(" = *reinterpret_cast<const uint4*>(")
-                            .append(input).append(" + min(c, IN_COLS - EPC));\n");
+                    vectorLoads.append("                const uint4 v_").append(input).append(" = *reinterpret_cast<const uint4*>(")
+                            .append(input).append(" + c);\n");
                     vectorArgs.add("bf16_to_f32(reinterpret_cast<const bf16_t*>(&v_" + input + ")[j])");
                     scalarArgs.add("bf16_to_f32(" + input + "[c + j])");
                 }
                 case ROW -> {
-                    rowLoads.append("        const float s_").append(input).append(" = ").append(input).append("[min(t, IN_ROWS - 1)];\n");
+                    rowLoads.append("        const float s_").append(input).append(" = ").append(input).append("[t];\n");
                     vectorArgs.add("s_" + input);
                     scalarArgs.add("s_" + input);
                 }
@@ -110,17 +89,19 @@ final class TileInput {
         }
         return """
                     uint4 chunk = make_uint4(0u, 0u, 0u, 0u);
-                    // Recomputed from the producer's inputs, rounded to BF16 as its forward kernel rounds it.
-                    in_t* e = reinterpret_cast<in_t*>(&chunk);%s
-                    if (VECTOR_ROWS) {
+                    if (inside) {
+                        // Recomputed from the producer's inputs, rounded to BF16 as its forward kernel rounds it.
+                        in_t* e = reinterpret_cast<in_t*>(&chunk);%s
+                        if (VECTOR_ROWS) {
+                            if (c < IN_COLS) {
                 %s
-                        if (inside && c < IN_COLS) {
+                                #pragma unroll
+                                for (int j = 0; j < EPC; j++) e[j] = f32_to_bf16(recompute(%s));
+                            }
+                        } else {
                             #pragma unroll
-                            for (int j = 0; j < EPC; j++) e[j] = f32_to_bf16(recompute(%s));
+                            for (int j = 0; j < EPC; j++) if (c + j < IN_COLS) e[j] = f32_to_bf16(recompute(%s));
                         }
-                    } else if (inside) {
-                        #pragma unroll
-                        for (int j = 0; j < EPC; j++) if (c + j < IN_COLS) e[j] = f32_to_bf16(recompute(%s));
                     }
                 """.formatted(rowLoads.isEmpty() ? "" : "\n" + rowLoads.toString().stripTrailing(), vectorLoads.toString().stripTrailing(),
                 String.join(", ", vectorArgs), String.join(", ", scalarArgs));
