@@ -1,5 +1,7 @@
 package dev.octet.compiler.cuda;
 
+import dev.octet.numerics.Fp8Format;
+
 /**
  * The device helpers every generated kernel starts with. NVRTC 12.6 ships no cuda_fp8.h and its
  * cuda_bf16.h would tie the sources to one toolkit's headers, so BF16 and FP8 values travel as raw bits
@@ -92,6 +94,16 @@ public final class CudaPrelude {
                 return v;
             }
             """;
+
+    /** The prelude's function encoding one float as a code of {@code format}: {@code f32_to_e4m3} or {@code f32_to_e5m2}. */
+    public static String encodeFunction(Fp8Format format) {
+        return format == Fp8Format.E4M3 ? "f32_to_e4m3" : "f32_to_e5m2";
+    }
+
+    /** The prelude's function encoding two floats with one conversion: {@code f32x2_to_e4m3x2} or {@code f32x2_to_e5m2x2}. */
+    public static String pairEncodeFunction(Fp8Format format) {
+        return format == Fp8Format.E4M3 ? "f32x2_to_e4m3x2" : "f32x2_to_e5m2x2";
+    }
 
     /** The helpers, to be placed after the kernel's header comment and before its code. */
     public static String source() {

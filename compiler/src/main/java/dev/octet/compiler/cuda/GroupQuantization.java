@@ -77,8 +77,8 @@ public record GroupQuantization(Fp8Format format, ScaleType scaleType, int group
             case UE8M0 -> "pow2_scale";
             case FP32 -> "fp32_scale";
         };
-        String pairEncode = format == Fp8Format.E4M3 ? "f32x2_to_e4m3x2" : "f32x2_to_e5m2x2";
-        String singleEncode = format == Fp8Format.E4M3 ? "f32_to_e4m3" : "f32_to_e5m2";
+        String pairEncode = CudaPrelude.pairEncodeFunction(format);
+        String singleEncode = CudaPrelude.encodeFunction(format);
         String store = switch (vec) {
             case 1 -> "    *p = " + singleEncode + "(q[0]);\n";
             case 2 -> "    *reinterpret_cast<unsigned short*>(p) = " + pairEncode + "(q[0], q[1]);\n";

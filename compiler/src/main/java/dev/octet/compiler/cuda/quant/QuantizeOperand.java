@@ -1,6 +1,7 @@
 package dev.octet.compiler.cuda.quant;
 
 import dev.octet.compiler.cuda.CudaLiteral;
+import dev.octet.compiler.cuda.CudaPrelude;
 import dev.octet.compiler.ir.DType;
 import dev.octet.numerics.Fp8Format;
 import java.util.Objects;
@@ -57,7 +58,7 @@ public record QuantizeOperand(DType input, int rows, int cols, boolean transpose
     String deviceDefinitions() {
         String load = input == DType.BF16 ? "bf16_to_f32(x[i])" : "x[i]";
         String index = transpose ? "out_col * IN_COLS + out_row" : "out_row * IN_COLS + out_col";
-        String encode = format == Fp8Format.E4M3 ? "f32_to_e4m3(v)" : "f32_to_e5m2(v)";
+        String encode = CudaPrelude.encodeFunction(format) + "(v)";
         return """
                 typedef %s in_t;
                 constexpr int IN_ROWS = %d, IN_COLS = %d;
@@ -80,7 +81,7 @@ public record QuantizeOperand(DType input, int rows, int cols, boolean transpose
                 }
                 """.formatted(input.cudaType(), rows, cols, outputRows(), outputCols(),
                 CudaLiteral.f32(format.maxFinite()), format.lowerName(), index, load, encode,
-                format == Fp8Format.E4M3 ? "f32x2_to_e4m3x2" : "f32x2_to_e5m2x2")
+                CudaPrelude.pairEncodeFunction(format))
                 + AmaxDevice.SOURCE;
     }
 }

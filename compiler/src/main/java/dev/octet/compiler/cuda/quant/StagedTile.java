@@ -9,7 +9,6 @@ import dev.octet.compiler.cuda.LaunchGeometry;
 import dev.octet.compiler.ir.DType;
 import dev.octet.compiler.ir.QuantizedSource;
 import dev.octet.numerics.Axis;
-import dev.octet.numerics.Fp8Format;
 import dev.octet.numerics.Granularity;
 import dev.octet.numerics.ScaleGrid;
 import dev.octet.numerics.ScaleType;
@@ -299,7 +298,7 @@ final class StagedTile {
             return convert;
         }
         GroupQuantization r = rows.get();
-        String encode2 = r.format() == Fp8Format.E4M3 ? "f32x2_to_e4m3x2" : "f32x2_to_e5m2x2";
+        String encode2 = CudaPrelude.pairEncodeFunction(r.format());
         return convert + """
                 constexpr int ROW_GROUP = %d, ROW_SCALE_COLS = %d;
                 constexpr float ROW_FMAX = %s; // largest finite %s
