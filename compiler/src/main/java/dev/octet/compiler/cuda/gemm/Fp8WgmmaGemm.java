@@ -77,6 +77,10 @@ public record Fp8WgmmaGemm(GemmProblem problem, int blockN, int stages, int clus
             throw new IllegalArgumentException(stages + " stages of 128x" + blockN + "x128 need "
                     + sharedBytes(problem, blockN, stages) + " bytes of shared memory; at most " + SHARED_LIMIT);
         }
+        if (stages * chunksPerStage(problem) % 2 != 0) {
+            throw new IllegalArgumentException(stages + " stages of " + chunksPerStage(problem)
+                    + " promotion chunks: the K loop alternates two sets of partial sums, so a ring turn needs an even number of chunks");
+        }
         WarpSpecializedGemm.checkSplits(problem, kBlocks(problem), splits, cluster != 1);
     }
 
@@ -130,6 +134,11 @@ public record Fp8WgmmaGemm(GemmProblem problem, int blockN, int stages, int clus
         return new Fp8WgmmaGemm(problem, blockN, stages, cluster, ways);
     }
 
+    /** Promotion chunks in one K block (stage). */
+    static int chunksPerStage(GemmProblem problem) {
+        return BLOCK_K / promotionChunk(problem);
+    }
+
     static int kBlocks(GemmProblem problem) {
         return Math.ceilDiv(problem.k(), BLOCK_K);
     }
@@ -147,6 +156,9 @@ public record Fp8WgmmaGemm(GemmProblem problem, int blockN, int stages, int clus
         while (stages < 8 && sharedBytes(problem, blockN, stages + 1) <= SHARED_LIMIT) {
             stages++;
         }
+        if (stages * chunksPerStage(problem) % 2 != 0) {
+            stages--;  // an even number of chunks a ring turn (see kLoop)
+        }
         return new Fp8WgmmaGemm(problem, blockN, stages, cluster);
     }
 
@@ -154,7 +166,7 @@ public record Fp8WgmmaGemm(GemmProblem problem, int blockN, int stages, int clus
         // The ring, 1 KiB to align it to the 128-byte swizzle's 1024-byte period, three mbarriers per stage, the
         // consumers-done mbarrier and the late flag (16 bytes), and the scales' ring ([stages][chunks][128 A rows
         // + 1 or blockN B columns] floats).
-        int chunks = BLOCK_K / promotionChunk(problem);
+        int chunks = chunksPerStage(problem);
         int scaleRing = stages * chunks * (BLOCK_M + (uniformBScale(problem, blockN) ? 1 : blockN)) * 4;
         return stages * (BLOCK_M + blockN) * BLOCK_K + 1024 + 3 * 8 * stages + 16 + scaleRing;
     }
@@ -229,7 +241,7 @@ public record Fp8WgmmaGemm(GemmProblem problem, int blockN, int stages, int clus
         String constants = """
                 constexpr int M = %d, N = %d, K = %d, LDC = N;
                 constexpr int BM = %d, BN = %d, BK = %d, STAGES = %d, CHUNK = %d, GROUP_M = %d;
-                constexpr int THREADS = %d, CONSUMERS = %d;
+                constexpr int THREADS = %d, CONSUMERS = %d, SCALE_WARPS = 3;
                 constexpr int MT = 1, NT = BN / 8;  // a consumer warp's 16 x BN share, as 16x8 accumulator tiles
                 constexpr int TILES_M = (M + BM - 1) / BM, TILES_N = (N + BN - 1) / BN;
                 constexpr int K_BLOCKS = (K + BK - 1) / BK;
@@ -251,23 +263,25 @@ public record Fp8WgmmaGemm(GemmProblem problem, int blockN, int stages, int clus
                 THREADS, CONSUMERS, aGrid.tileRows(), aGrid.tileCols(), aGrid.scaleCols(),
                 bGrid.tileRows(), bGrid.tileCols(), bGrid.scaleCols(), !uniformB, cluster, splits);
         String bScales = uniformB ? """
-                                        const float s_lo = __fmul_rn(chunk_scales[warp_row + group], chunk_scales[BM]);
-                                        const float s_hi = __fmul_rn(chunk_scales[warp_row + group + 8], chunk_scales[BM]);
+                                        s_lo[set] = __fmul_rn(chunk_scales[warp_row + group], chunk_scales[BM]);
+                                        s_hi[set] = __fmul_rn(chunk_scales[warp_row + group + 8], chunk_scales[BM]);
+                                        b_scale_chunk[set] = nullptr;
                 """ : """
-                                        const float s_lo = chunk_scales[warp_row + group], s_hi = chunk_scales[warp_row + group + 8];
-                                        const float* b_scale_chunk = chunk_scales + BM;
+                                        s_lo[set] = chunk_scales[warp_row + group];
+                                        s_hi[set] = chunk_scales[warp_row + group + 8];
+                                        b_scale_chunk[set] = chunk_scales + BM;
                 """;
         String promote = uniformB ? """
-                                    acc[0][j][0] = __fmaf_rn(part[j][0], s_lo, acc[0][j][0]);
-                                    acc[0][j][1] = __fmaf_rn(part[j][1], s_lo, acc[0][j][1]);
-                                    acc[0][j][2] = __fmaf_rn(part[j][2], s_hi, acc[0][j][2]);
-                                    acc[0][j][3] = __fmaf_rn(part[j][3], s_hi, acc[0][j][3]);
+                        acc[0][j][0] = __fmaf_rn(part[j][0], s_lo, acc[0][j][0]);
+                        acc[0][j][1] = __fmaf_rn(part[j][1], s_lo, acc[0][j][1]);
+                        acc[0][j][2] = __fmaf_rn(part[j][2], s_hi, acc[0][j][2]);
+                        acc[0][j][3] = __fmaf_rn(part[j][3], s_hi, acc[0][j][3]);
                 """ : """
-                                    const float2 sbc = *(const float2*) (b_scale_chunk + j * 8 + quad * 2);
-                                    acc[0][j][0] = __fmaf_rn(part[j][0], __fmul_rn(s_lo, sbc.x), acc[0][j][0]);
-                                    acc[0][j][1] = __fmaf_rn(part[j][1], __fmul_rn(s_lo, sbc.y), acc[0][j][1]);
-                                    acc[0][j][2] = __fmaf_rn(part[j][2], __fmul_rn(s_hi, sbc.x), acc[0][j][2]);
-                                    acc[0][j][3] = __fmaf_rn(part[j][3], __fmul_rn(s_hi, sbc.y), acc[0][j][3]);
+                        const float2 sbc = *(const float2*) (b_scale_chunk + j * 8 + (lane % 4) * 2);
+                        acc[0][j][0] = __fmaf_rn(part[j][0], __fmul_rn(s_lo, sbc.x), acc[0][j][0]);
+                        acc[0][j][1] = __fmaf_rn(part[j][1], __fmul_rn(s_lo, sbc.y), acc[0][j][1]);
+                        acc[0][j][2] = __fmaf_rn(part[j][2], __fmul_rn(s_hi, sbc.x), acc[0][j][2]);
+                        acc[0][j][3] = __fmaf_rn(part[j][3], __fmul_rn(s_hi, sbc.y), acc[0][j][3]);
                 """;
         return constants + "\n" + wgmmaFunction(a, b) + "\n" + WarpSpecializedGemm.TILE_ORDER + """
 
@@ -279,7 +293,7 @@ public record Fp8WgmmaGemm(GemmProblem problem, int blockN, int stages, int clus
                         for (unsigned r = 0; r < CLUSTER; ++r) mbar_arrive_cluster(empty_s, r);
                     }
                 }
-
+                %9$s
                 extern "C" __global__ void __launch_bounds__(THREADS, 1) %6$s%1$s%2$s {
                     extern __shared__ __align__(1024) unsigned char smem_raw[];
                     unsigned char* smem = align_shared_1024(smem_raw);
@@ -336,10 +350,13 @@ public record Fp8WgmmaGemm(GemmProblem problem, int blockN, int stages, int clus
                             }
                             mbar_wait(consumers_done, 0);
                             if (*(volatile int*) late_flag) __trap();
-                        } else if (threadIdx.x / 32 == 1) {
-                            // The scale warp: the scales of each stage's chunks into the scale ring, A's for the tile's
-                            // rows and B's for its columns (or the one of the tile), as the codes go into the stage.
-                            const int lane = threadIdx.x %% 32;
+                        } else if (threadIdx.x >= 32) {
+                            // The scale warps (the producer warpgroup's other three): the scales of each stage's chunks into
+                            // the scale ring, A's for the tile's rows and B's for its columns (or the one of the tile), as the
+                            // codes go into the stage. Each stage waits a round trip to L2 for its scales, which takes longer
+                            // than the consumers take for a stage: the three warps take the stages in turn, so that three
+                            // stages' loads are in flight at once.
+                            const int lane = threadIdx.x %% 32, scale_warp = threadIdx.x / 32 - 1;
                             int phase = 0;
                             for (int w = blockIdx.x / CLUSTER; w < WORK; w += gridDim.x / CLUSTER) {
                                 const int u = w %% UNITS, kb_begin = w / UNITS * KB_SPLIT, kb_end = min(K_BLOCKS, kb_begin + KB_SPLIT);
@@ -348,6 +365,7 @@ public record Fp8WgmmaGemm(GemmProblem problem, int blockN, int stages, int clus
                                 for (int kb0 = kb_begin; kb0 < kb_end; kb0 += STAGES, phase ^= 1) {
                                     #pragma unroll
                                     for (int s = 0; s < STAGES; ++s) {
+                                        if (s %% SCALE_WARPS != scale_warp) continue;
                                         const int kb = kb0 + s;
                                         const int chunks = kb >= kb_end ? 0 : kb == K_BLOCKS - 1 ? LAST_CHUNKS : CHUNKS;
                                         mbar_wait(&empty[s], phase ^ 1);
@@ -406,76 +424,109 @@ public record Fp8WgmmaGemm(GemmProblem problem, int blockN, int stages, int clus
                 HopperPrelude.setMaxRegisters(true, WarpSpecializedGemm.CONSUMER_REGISTERS),
                 MmaGemmSource.epilogue(splits > 1 ? GemmEpilogue.store(DType.F32) : problem.epilogue()).indent(8),
                 cluster > 1 ? "__cluster_dims__(" + cluster + ", 1, 1) " : "",
-                kLoop(bScales, promote),
-                SplitKReduce.partialsSlice(splits).indent(12).stripTrailing());
+                kLoop(bScales),
+                SplitKReduce.partialsSlice(splits).indent(12).stripTrailing(),
+                promoteFunction(promote));
     }
 
     /**
-     * The K loop of a tile: each chunk's wgmmas are issued, waited for and promoted before the next chunk's are
-     * issued; the other consumer's wgmmas keep the tensor cores busy meanwhile. (Two groups in flight per
-     * consumer, the next chunk's issued into a second set of partial sums before this one's promotion, measured
-     * no faster on the H200: docs/benchmarks.md.)
+     * The K loop of a tile, two chunks in flight per consumer: chunk i+1's wgmmas are issued into the second set of
+     * partial sums before chunk i's are waited for and promoted, so the tensor cores hold this consumer's next
+     * group while it promotes (with one set, the consumer's wgmma wait, promotion and barrier waits left the tensor
+     * pipe idle between its groups: docs/benchmarks.md). A ring turn is unrolled, so that every stage's barriers,
+     * descriptors and partial-sum set are constants (a turn holds an even number of chunks). ptxas serialises every
+     * wgmma of the kernel (C7514) if any path could read a set whose group is still in flight: a group pending across
+     * a loop's back edge or out of a break counts as such, so no group outlives its turn, and chunks that do not run
+     * (past the tile's K) are skipped by branches that wait for everything instead of by breaks.
      */
-    private static String kLoop(String bScales, String promote) {
+    private static String kLoop(String bScales) {
         return """
-                            float acc[MT][NT][4];  // promoted sums
-                            float part[NT][4];     // the current chunk's sums, written by the tensor cores
+                            float acc[MT][NT][4];   // promoted sums
+                            float part[2][NT][4];   // two chunks' sums, written by the tensor cores
+                            float s_lo[2], s_hi[2]; // the scales of the chunk in each set (with B per column: A's only)
+                            const float* b_scale_chunk[2];
                             #pragma unroll
                             for (int j = 0; j < NT; ++j)
                                 #pragma unroll
                                 for (int e = 0; e < 4; ++e) acc[0][j][e] = 0.0f;
-                            // Each tile starts a turn of the ring at stage 0, and a turn is unrolled, so that every stage's
-                            // barriers and descriptors are constants; stages past the tile's K come empty and go straight back.
                             for (int kb0 = kb_begin; kb0 < kb_end; kb0 += STAGES, phase ^= 1) {
                                 #pragma unroll
                                 for (int stage = 0; stage < STAGES; ++stage) {
                                     const int kb = kb0 + stage;
-                                    if (kb >= kb_end) {
-                                        mbar_wait_or_late(&full[stage], phase, late);
-                                        mbar_wait_or_late(&scales_full[stage], phase, late);
-                                        __syncwarp();
-                                        if (lane == 0) release_stage(&empty[stage]);
-                                        continue;
-                                    }
-                                    const int chunks = kb == K_BLOCKS - 1 ? LAST_CHUNKS : CHUNKS;
+                                    const int chunks = kb >= kb_end ? 0 : kb == K_BLOCKS - 1 ? LAST_CHUNKS : CHUNKS;
                                     const unsigned stage_offset = (unsigned) (stage * STAGE_BYTES) >> 4;  // in descriptor units
                                     mbar_wait_or_late(&full[stage], phase, late);
                                     mbar_wait_or_late(&scales_full[stage], phase, late);
+                                    if (chunks == 0) {  // past the tile's K: the stage came empty and goes straight back
+                                        __syncwarp();
+                                        if (lane == 0) release_stage(&empty[stage]);
+                                    }
                                     #pragma unroll
                                     for (int c = 0; c < CHUNKS; ++c) {
-                                        if (c >= chunks) break;
-                                        // Read while the chunk's wgmmas run; before the stage is freed.
+                                        const int set = (stage * CHUNKS + c) & 1, prev = set ^ 1;
+                                        if (c >= chunks) {
+                                            wgmma_wait<0>();  // nothing is in flight here (the turn's chunks past K come last); for ptxas
+                                            continue;
+                                        }
                                         const float* chunk_scales = scale_ring + (stage * CHUNKS + c) * SCALE_CHUNK;
                 %1$s
                                         #pragma unroll
                                         for (int j = 0; j < NT; ++j)
                                             #pragma unroll
-                                            for (int e = 0; e < 4; ++e) fence_register(part[j][e]);
+                                            for (int e = 0; e < 4; ++e) fence_register(part[set][j][e]);
                                         wgmma_fence();
                                         #pragma unroll
                                         for (int w = 0; w < CHUNK / 32; ++w) {
                                             const unsigned offset = stage_offset + (c * CHUNK + w * 32) / 16;  // 32 bytes along the swizzled row
-                                            wgmma_m64k32(part, desc_a0 + offset, desc_b0 + offset, w > 0);
+                                            wgmma_m64k32(part[set], desc_a0 + offset, desc_b0 + offset, w > 0);
                                         }
                                         wgmma_commit();
-                                        wgmma_wait<0>();
-                                        #pragma unroll
-                                        for (int j = 0; j < NT; ++j)
-                                            #pragma unroll
-                                            for (int e = 0; e < 4; ++e) fence_register(part[j][e]);
-                                        // The codes are read: the stage may refill during the promotion, unless its scales are still to be read.
-                                        if (!B_SCALE_PER_COLUMN && c == chunks - 1 && lane == 0) release_stage(&empty[stage]);
-                                        #pragma unroll
-                                        for (int j = 0; j < NT; ++j) {
-                %2$s                }
-                                        if (B_SCALE_PER_COLUMN && c == chunks - 1) {
-                                            __syncwarp();
-                                            if (lane == 0) release_stage(&empty[stage]);
+                                        if (stage > 0 || c > 0) {  // the chunk before, in this turn (the last stage's if c == 0)
+                                            wgmma_wait<1>();
+                                            promote_chunk(acc, part[prev], s_lo[prev], s_hi[prev], b_scale_chunk[prev],
+                                                          c == 0 ? &empty[stage - 1] : nullptr, lane);
+                                        }
+                                        if (kb == kb_end - 1 && c == chunks - 1) {  // the tile's last chunk
+                                            wgmma_wait<0>();
+                                            promote_chunk(acc, part[set], s_lo[set], s_hi[set], b_scale_chunk[set], &empty[stage], lane);
                                         }
                                     }
                                 }
+                                // The turn's last chunk, unless it was the tile's last (promoted above).
+                                wgmma_wait<0>();
+                                if (kb0 + STAGES < kb_end) {
+                                    constexpr int LAST_SET = (STAGES * CHUNKS - 1) & 1;
+                                    promote_chunk(acc, part[LAST_SET], s_lo[LAST_SET], s_hi[LAST_SET], b_scale_chunk[LAST_SET],
+                                                  &empty[STAGES - 1], lane);
+                                }
                             }
-                """.formatted(bScales, promote);
+                """.formatted(bScales);
+    }
+
+    /**
+     * {@code promote_chunk(acc, part, s_lo, s_hi, b_scale_chunk, empty_s, lane)}: adds a finished chunk's partial
+     * sums into the FP32 accumulators, scaled by sA·sB, and frees the chunk's stage when {@code empty_s} is given (its
+     * last chunk): before the promotion where the codes were all it read, after it where B's column scales are read
+     * from the stage's scale ring.
+     */
+    private static String promoteFunction(String promote) {
+        return """
+                __device__ __forceinline__ void promote_chunk(float (&acc)[MT][NT][4], float (&part)[NT][4], float s_lo, float s_hi,
+                                                              const float* b_scale_chunk, unsigned long long* empty_s, int lane) {
+                    #pragma unroll
+                    for (int j = 0; j < NT; ++j)
+                        #pragma unroll
+                        for (int e = 0; e < 4; ++e) fence_register(part[j][e]);
+                    if (!B_SCALE_PER_COLUMN && empty_s != nullptr && lane == 0) release_stage(empty_s);
+                    #pragma unroll
+                    for (int j = 0; j < NT; ++j) {
+                %s    }
+                    if (B_SCALE_PER_COLUMN && empty_s != nullptr) {
+                        __syncwarp();
+                        if (lane == 0) release_stage(empty_s);
+                    }
+                }
+                """.formatted(promote);
     }
 
     /** {@code wgmma_m64k32(d, descA, descB, accumulate)}: one m64n{blockN}k32 into the NT x 4 accumulators. */
