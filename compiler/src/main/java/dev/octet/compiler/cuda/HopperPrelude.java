@@ -119,6 +119,46 @@ public final class HopperPrelude {
                              : "memory");
             }
 
+            // TMA store: the box at (c0 innermost, c1) of the tensor `map` describes, from shared memory at src (laid out as
+            // a load of the same box would write it); parts past the tensor's edge are not written. Asynchronous: src may
+            // be reused once bulk_wait_read says the store has read it. Commit with bulk_commit.
+            __device__ __forceinline__ void tma_store_2d(const tensor_map_t* map, const void* src, int c0, int c1) {
+                asm volatile("cp.async.bulk.tensor.2d.global.shared::cta.tile.bulk_group [%0, {%2, %3}], [%1];"
+                             :: "l"((unsigned long long) map), "r"(smem_u32(src)), "r"(c0), "r"(c1) : "memory");
+            }
+
+            // The same box added into the tensor (FP32: global += src, each element once, rounded to nearest).
+            __device__ __forceinline__ void tma_reduce_add_2d(const tensor_map_t* map, const void* src, int c0, int c1) {
+                asm volatile("cp.reduce.async.bulk.tensor.2d.global.shared::cta.add.tile.bulk_group [%0, {%2, %3}], [%1];"
+                             :: "l"((unsigned long long) map), "r"(smem_u32(src)), "r"(c0), "r"(c1) : "memory");
+            }
+
+            __device__ __forceinline__ void bulk_commit() {
+                asm volatile("cp.async.bulk.commit_group;" ::: "memory");
+            }
+
+            // Waits until at most N of this thread's committed bulk stores still read their shared memory.
+            template <int N>
+            __device__ __forceinline__ void bulk_wait_read() {
+                asm volatile("cp.async.bulk.wait_group.read %0;" :: "n"(N) : "memory");
+            }
+
+            // Waits until at most N of this thread's committed bulk stores are still incomplete.
+            template <int N>
+            __device__ __forceinline__ void bulk_wait() {
+                asm volatile("cp.async.bulk.wait_group %0;" :: "n"(N) : "memory");
+            }
+
+            // Makes this thread's ordinary shared-memory writes visible to the async proxy (TMA, wgmma).
+            __device__ __forceinline__ void fence_proxy_async_shared() {
+                asm volatile("fence.proxy.async.shared::cta;" ::: "memory");
+            }
+
+            // A barrier among `threads` threads (whole warps) on hardware barrier `id` (0 is __syncthreads's).
+            __device__ __forceinline__ void named_barrier_sync(int id, int threads) {
+                asm volatile("bar.sync %0, %1;" :: "r"(id), "r"(threads) : "memory");
+            }
+
             // Shared-memory matrix descriptor of wgmma for a K-major tile whose rows are 128 bytes, stored with
             // the 128-byte swizzle TMA writes: 8-row groups 1024 bytes apart, leading offset unused (encoded 1).
             __device__ __forceinline__ unsigned long long wgmma_desc_k128b(unsigned smem_address) {

@@ -49,6 +49,17 @@ public record KernelParam(String name, Kind kind, DType dtype, Access access, Op
     }
 
     /**
+     * A buffer the kernel writes through TMA stores ({@code WRITE}) or TMA reductions into it ({@code READ_WRITE}),
+     * viewed as {@code view} describes.
+     */
+    public static KernelParam tensorMapOut(String name, DType dtype, Access access, TensorMapView view) {
+        if (access == Access.READ) {
+            throw new IllegalArgumentException("parameter " + name + ": an output tensor map is written");
+        }
+        return new KernelParam(name, Kind.BUFFER, dtype, access, Optional.of(view));
+    }
+
+    /**
      * The CUDA declaration: {@code const bf16_t* __restrict__ x}, {@code float* y}, {@code int n},
      * {@code const __grid_constant__ tensor_map_t a}.
      */

@@ -92,6 +92,19 @@ final class MmaGemmSource {
      * go out as one store, else one by one.
      */
     static String epilogue(GemmEpilogue e) {
+        StringBuilder v = new StringBuilder(valueSteps(e));
+        if (e.accumulate()) {
+            v.append("                    x = __fadd_rn(c[i + j], x);\n");
+        }
+        v.append("                    v[j] = x;\n");
+        return storeSteps(e, v.toString());
+    }
+
+    /**
+     * The steps from {@code acc[mt][nt][half * 2 + j]} to {@code float x}, the value of C's element (row, col + j)
+     * before an accumulating epilogue adds C's old value; {@code i} is the element's index in C (rows LDC apart).
+     */
+    static String valueSteps(GemmEpilogue e) {
         StringBuilder v = new StringBuilder();
         v.append("                    float x = acc[mt][nt][half * 2 + j];\n");
         if (e.bias()) {
@@ -104,10 +117,10 @@ final class MmaGemmSource {
         } else if (e.residual()) {
             v.append("                    x = __fadd_rn(x, bf16_to_f32(residual[i + j]));\n");
         }
-        if (e.accumulate()) {
-            v.append("                    x = __fadd_rn(c[i + j], x);\n");
-        }
-        v.append("                    v[j] = x;\n");
+        return v.toString();
+    }
+
+    private static String storeSteps(GemmEpilogue e, String v) {
         String pairStore = e.output() == DType.BF16
                 ? "*reinterpret_cast<unsigned*>(c + i) = (unsigned) f32_to_bf16(v[0]) | ((unsigned) f32_to_bf16(v[1]) << 16);"
                 : "*reinterpret_cast<float2*>(c + i) = make_float2(v[0], v[1]);";
