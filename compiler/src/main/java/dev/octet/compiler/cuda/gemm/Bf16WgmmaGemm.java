@@ -48,8 +48,8 @@ public record Bf16WgmmaGemm(GemmProblem problem, int blockN, int stages, int spl
         if (blockN != 64 && blockN != 128 && blockN != 256) {
             throw new IllegalArgumentException("blockN must be 64, 128 or 256, not " + blockN);
         }
-        if (stages < 2 || sharedBytes(blockN, stages) > WarpSpecializedGemm.SHARED_LIMIT) {
-            throw new IllegalArgumentException(stages + " stages of 128x" + blockN + "x64 need " + sharedBytes(blockN, stages)
+        if (stages < 2 || sharedBytes(problem, blockN, stages, splits) > WarpSpecializedGemm.SHARED_LIMIT) {
+            throw new IllegalArgumentException(stages + " stages of 128x" + blockN + "x64 need " + sharedBytes(problem, blockN, stages, splits)
                     + " bytes of shared memory; at most " + WarpSpecializedGemm.SHARED_LIMIT);
         }
         WarpSpecializedGemm.checkSplits(problem, kBlocks(problem), splits, false);
@@ -106,16 +106,17 @@ public record Bf16WgmmaGemm(GemmProblem problem, int blockN, int stages, int spl
     /** Column tiles of {@code blockN} and as many stages (up to 8) as fit in shared memory. */
     public static Bf16WgmmaGemm withTiles(GemmProblem problem, int blockN) {
         int stages = 2;
-        while (stages < 8 && sharedBytes(blockN, stages + 1) <= WarpSpecializedGemm.SHARED_LIMIT) {
+        while (stages < 8 && sharedBytes(problem, blockN, stages + 1, 1) <= WarpSpecializedGemm.SHARED_LIMIT) {
             stages++;
         }
         return new Bf16WgmmaGemm(problem, blockN, stages);
     }
 
-    static int sharedBytes(int blockN, int stages) {
-        // The ring, 1 KiB to align it to the 128-byte swizzle's 1024-byte period, two mbarriers per stage and a
-        // flag for a consumer's timed-out wait.
-        return stages * (BLOCK_M + blockN) * BLOCK_K * 2 + 1024 + 2 * 8 * stages + 16;
+    static int sharedBytes(GemmProblem problem, int blockN, int stages, int splits) {
+        // The ring, the output tile's staging for TMA stores, 1 KiB to align both to the 128-byte swizzle's 1024-byte
+        // period, two mbarriers per stage and a flag for a consumer's timed-out wait.
+        return stages * (BLOCK_M + blockN) * BLOCK_K * 2 + TmaStoreEpilogue.stagingBytes(problem, blockN, splits) + 1024
+                + 2 * 8 * stages + 16;
     }
 
     public int tiles() {
@@ -135,13 +136,9 @@ public record Bf16WgmmaGemm(GemmProblem problem, int blockN, int stages, int spl
         List<KernelParam> params = new ArrayList<>(List.of(
                 KernelParam.tensorMapIn("a", DType.BF16, view(layoutA(), problem.m(), problem.pitches().a(), BLOCK_M)),
                 KernelParam.tensorMapIn("b", DType.BF16, view(layoutB(), problem.n(), problem.pitches().b(), blockN))));
-        if (splits > 1) {
-            params.add(KernelParam.out("partials", DType.F32));
-        } else {
-            params.addAll(MmaGemmSource.epilogueParams(problem.epilogue()));
-        }
+        params.addAll(TmaStoreEpilogue.params(problem, blockN, splits));
         String name = kernelName();
-        int sharedBytes = sharedBytes(blockN, stages);
+        int sharedBytes = sharedBytes(problem, blockN, stages, splits);
         String description = """
                 %s
                 C[M,N] = A[M,K] · B[N,K]ᵀ, M=%d N=%d K=%d, BF16 on Hopper tensor cores (wgmma m64n%dk16), FP32 accumulation.
@@ -195,7 +192,7 @@ public record Bf16WgmmaGemm(GemmProblem problem, int blockN, int stages, int spl
                 constexpr int SPLITS = %d, KB_SPLIT = (K_BLOCKS + SPLITS - 1) / SPLITS, WORK = UNITS * SPLITS;
                 """.formatted(problem.m(), problem.n(), problem.k(), problem.pitches().c(), BLOCK_M, blockN, BLOCK_K, stages,
                 WarpSpecializedGemm.GROUP_M, WarpSpecializedGemm.THREADS, WarpSpecializedGemm.CONSUMERS, PANEL, aMn, bMn,
-                splits);
+                splits) + TmaStoreEpilogue.constants(problem, blockN, splits);
         return constants + "\n" + wgmmaFunction(aMn, bMn) + "\n" + WarpSpecializedGemm.TILE_ORDER + """
 
                 // One operand's share of a stage: a K-major box of `rows` x BK, or rows / PANEL MN-major panels of BK x PANEL.
@@ -213,7 +210,7 @@ public record Bf16WgmmaGemm(GemmProblem problem, int blockN, int stages, int spl
                 extern "C" __global__ void __launch_bounds__(THREADS, 1) %1$s%2$s {
                     extern __shared__ __align__(1024) unsigned char smem_raw[];
                     unsigned char* smem = align_shared_1024(smem_raw);
-                    unsigned long long* full = (unsigned long long*) (smem + STAGES * STAGE_BYTES);
+                    unsigned long long* full = (unsigned long long*) (smem + STAGES * STAGE_BYTES + STAGING_BYTES);
                     unsigned long long* empty = full + STAGES;
                     int* failed = (int*) (empty + STAGES);  // a consumer's wait timed out
                     const int warpgroup = threadIdx.x / 128;
@@ -253,7 +250,7 @@ public record Bf16WgmmaGemm(GemmProblem problem, int blockN, int stages, int spl
                         const int consumer = __shfl_sync(0xffffffffu, warpgroup - 1, 0);
                         const int warp = (threadIdx.x / 32) %% 4, lane = threadIdx.x %% 32;
                         const int group = lane / 4, quad = lane %% 4;  // the m64nNk16 accumulator layout, as mma.sync's m16n8
-                        const int warp_row = consumer * 64 + warp * 16, warp_col = 0;
+                        const int warp_row = consumer * 64 + warp * 16;
                         // Stage 0's descriptors; a stage's are these plus its offset / 16 (the ring lies below 256 KiB,
                         // so the 14-bit address field never carries). A consumer's 64 rows of A are 64 K-major rows or
                         // one MN-major panel.
@@ -267,7 +264,7 @@ public record Bf16WgmmaGemm(GemmProblem problem, int blockN, int stages, int spl
                             const int u = w %% UNITS, kb_begin = w / UNITS * KB_SPLIT, kb_end = min(K_BLOCKS, kb_begin + KB_SPLIT);
                             int tm, tn;
                             tile_of(u, 0, tm, tn);
-                            const int row0 = tm * BM, col0 = tn * BN;%6$s
+                            const int row0 = tm * BM, col0 = tn * BN;
                             // Zeroed here rather than by the first wgmma's scale-d: ptxas (NVRTC 12.6) serialises the wgmmas
                             // (C7515) when the accumulators enter the pipeline undefined.
                             float acc[MT][NT][4];
@@ -305,6 +302,7 @@ public record Bf16WgmmaGemm(GemmProblem problem, int blockN, int stages, int spl
                             if (lane == 0) mbar_arrive(&empty[previous]);
                 %5$s
                         }
+                        %6$s
                         if (late) *failed = 1;
                     }
                     // A thread without accumulators traps for a consumer whose wait timed out (a lost copy).
@@ -314,8 +312,8 @@ public record Bf16WgmmaGemm(GemmProblem problem, int blockN, int stages, int spl
                 """.formatted(name, CudaKernel.signature(params),
                 HopperPrelude.setMaxRegisters(false, WarpSpecializedGemm.PRODUCER_REGISTERS),
                 HopperPrelude.setMaxRegisters(true, WarpSpecializedGemm.CONSUMER_REGISTERS),
-                MmaGemmSource.epilogue(splits > 1 ? GemmEpilogue.store(DType.F32) : problem.epilogue()).indent(8),
-                "\n" + SplitKReduce.partialsSlice(splits).indent(28).stripTrailing());
+                TmaStoreEpilogue.source(problem, blockN, splits).indent(8),
+                TmaStoreEpilogue.DRAIN);
     }
 
     /** {@code wgmma_m64k16(d, descA, descB, accumulate)}: one m64n{blockN}k16 into the NT x 4 accumulators. */

@@ -30,8 +30,8 @@ import java.util.Objects;
  * {@code chunk / 32} wgmmas {@code m64n<blockN>k32}, waits, frees the stage, and promotes. Tiles are visited in
  * groups of {@link #GROUP_M} row tiles (all column tiles of a group before the next), so the blocks running at
  * once share operands in L2. Per chunk each consumer has two groups in flight (kLoop). The epilogue stages the tile
- * in shared memory and stores it by TMA while the consumers go on ({@link #storesByTma}; from registers where TMA cannot
- * address C).
+ * in shared memory and stores it by TMA while the consumers go on ({@link TmaStoreEpilogue}; from registers where TMA
+ * cannot address C).
  *
  * <p>The scales travel beside the codes: a scale warp of the producer warpgroup copies, for every ring stage, A's
  * 128 row scales and B's scale (one per tile, or one per column for wgrad's token groups) of each chunk into a
@@ -169,27 +169,8 @@ public record Fp8WgmmaGemm(GemmProblem problem, int blockN, int stages, int clus
         // ring ([stages][chunks][128 A rows + 1 or blockN B columns] floats).
         int chunks = chunksPerStage(problem);
         int scaleRing = stages * chunks * (BLOCK_M + (uniformBScale(problem, blockN) ? 1 : blockN)) * 4;
-        return stages * (BLOCK_M + blockN) * BLOCK_K + stagingBytes(problem, blockN, splits) + 1024 + 3 * 8 * stages + 16
+        return stages * (BLOCK_M + blockN) * BLOCK_K + TmaStoreEpilogue.stagingBytes(problem, blockN, splits) + 1024 + 3 * 8 * stages + 16
                 + scaleRing;
-    }
-
-    /** What the kernel writes: C's type, or FP32 partial sums with split K. */
-    private static DType output(GemmProblem problem, int splits) {
-        return splits > 1 ? DType.F32 : problem.epilogue().output();
-    }
-
-    /**
-     * Whether the output tile goes out through shared memory and TMA stores: where TMA can address C's rows (each a
-     * multiple of 16 bytes) and, with split K, where no tile reaches past its K range's slice of the partial sums
-     * (the map spans all slices, so only the last one's edge clips). Else the epilogue stores from registers.
-     */
-    static boolean storesByTma(GemmProblem problem, int splits) {
-        return (long) problem.n() * output(problem, splits).bytes() % 16 == 0 && (splits == 1 || problem.m() % BLOCK_M == 0);
-    }
-
-    /** Shared memory of the output tile staged for the TMA stores: the tile in C's type, or none. */
-    static int stagingBytes(GemmProblem problem, int blockN, int splits) {
-        return storesByTma(problem, splits) ? BLOCK_M * blockN * output(problem, splits).bytes() : 0;
     }
 
     public int tiles() {
@@ -216,18 +197,7 @@ public record Fp8WgmmaGemm(GemmProblem problem, int blockN, int stages, int clus
                 KernelParam.in("a_scales", DType.F32),
                 KernelParam.tensorMapIn("b", b.dtype(), new TensorMapView(problem.n(), problem.k(), blockN, BLOCK_K, swizzle)),
                 KernelParam.in("b_scales", DType.F32)));
-        if (splits > 1) {
-            params.add(storesByTma(problem, splits)
-                    ? KernelParam.tensorMapOut("partials", DType.F32, KernelParam.Access.WRITE, outputView((long) splits * problem.m()))
-                    : KernelParam.out("partials", DType.F32));
-        } else {
-            params.addAll(MmaGemmSource.epilogueParams(problem.epilogue()));
-            if (storesByTma(problem, splits)) {
-                GemmEpilogue e = problem.epilogue();
-                params.set(params.size() - 1, KernelParam.tensorMapOut("c", e.output(),
-                        e.accumulate() ? KernelParam.Access.READ_WRITE : KernelParam.Access.WRITE, outputView(problem.m())));
-            }
-        }
+        params.addAll(TmaStoreEpilogue.params(problem, blockN, splits));
         String name = kernelName();
         int sharedBytes = sharedBytes(problem, blockN, stages, splits);
         String description = """
@@ -251,12 +221,6 @@ public record Fp8WgmmaGemm(GemmProblem problem, int blockN, int stages, int clus
         return new CudaKernel(name, source, LaunchGeometry.linear(gridBlocks(), THREADS, sharedBytes), params);
     }
 
-    /** The output as TMA stores it: {@code rows × N}, boxes of one consumer's 64 rows × 128 bytes, 128-byte swizzle. */
-    private TensorMapView outputView(long rows) {
-        return new TensorMapView(rows, problem.n(), BLOCK_M / CONSUMERS, 128 / output(problem, splits).bytes(),
-                TensorMapView.Swizzle.B128);
-    }
-
     /** Blocks of the persistent grid: whole clusters, at most one block per SM. */
     private int gridBlocks() {
         int units = Math.ceilDiv(problem.m(), BLOCK_M) * Math.ceilDiv(Math.ceilDiv(problem.n(), blockN), cluster) * splits;
@@ -274,7 +238,6 @@ public record Fp8WgmmaGemm(GemmProblem problem, int blockN, int stages, int clus
         boolean uniformB = uniformBScale(problem, blockN);
         String constants = """
                 constexpr int M = %d, N = %d, K = %d, LDC = N;
-                static_assert(LDC == N, "C's rows lie back to back");
                 constexpr int BM = %d, BN = %d, BK = %d, STAGES = %d, CHUNK = %d, GROUP_M = %d;
                 constexpr int THREADS = %d, CONSUMERS = %d, SCALE_WARPS = 3;
                 constexpr int MT = 1, NT = BN / 8;  // a consumer warp's 16 x BN share, as 16x8 accumulator tiles
@@ -294,13 +257,10 @@ public record Fp8WgmmaGemm(GemmProblem problem, int blockN, int stages, int clus
                 constexpr int UNITS_N = (TILES_N + CLUSTER - 1) / CLUSTER, UNITS = TILES_M * UNITS_N;
                 // Split K: work w is unit w %% UNITS over the K blocks of range w / UNITS (KB_SPLIT each, the last the rest).
                 constexpr int SPLITS = %d, KB_SPLIT = (K_BLOCKS + SPLITS - 1) / SPLITS, WORK = UNITS * SPLITS;
-                // The output tile staged for TMA stores (none: stored from registers): per consumer, its 64 rows in boxes
-                // of 128 bytes a row (BOX_COLS columns), 128-byte swizzled as a TMA load of the box would lay it out.
-                constexpr int STAGING_BYTES = %d, OUT_BYTES = %d, BOX_COLS = 128 / OUT_BYTES, BOX_BYTES = (BM / CONSUMERS) * 128;
                 """.formatted(problem.m(), problem.n(), problem.k(), BLOCK_M, blockN, BLOCK_K, stages, chunk, GROUP_M,
                 THREADS, CONSUMERS, aGrid.tileRows(), aGrid.tileCols(), aGrid.scaleCols(),
-                bGrid.tileRows(), bGrid.tileCols(), bGrid.scaleCols(), !uniformB, cluster, splits,
-                stagingBytes(problem, blockN, splits), output(problem, splits).bytes());
+                bGrid.tileRows(), bGrid.tileCols(), bGrid.scaleCols(), !uniformB, cluster, splits)
+                + TmaStoreEpilogue.constants(problem, blockN, splits);
         String bScales = uniformB ? """
                                         s_lo[set] = __fmul_rn(chunk_scales[warp_row + group], chunk_scales[BM]);
                                         s_hi[set] = __fmul_rn(chunk_scales[warp_row + group + 8], chunk_scales[BM]);
@@ -332,7 +292,7 @@ public record Fp8WgmmaGemm(GemmProblem problem, int blockN, int stages, int clus
                         for (unsigned r = 0; r < CLUSTER; ++r) mbar_arrive_cluster(empty_s, r);
                     }
                 }
-                %9$s
+                %8$s
                 extern "C" __global__ void __launch_bounds__(THREADS, 1) %6$s%1$s%2$s {
                     extern __shared__ __align__(1024) unsigned char smem_raw[];
                     unsigned char* smem = align_shared_1024(smem_raw);
@@ -443,10 +403,9 @@ public record Fp8WgmmaGemm(GemmProblem problem, int blockN, int stages, int clus
                             tile_of(u, rank, tm, tn);
                             const int row0 = tm * BM, col0 = tn * BN;
 %7$s
-                %8$s
                 %5$s
                         }
-                        if (STAGING_BYTES > 0 && threadIdx.x %% 128 == 0) bulk_wait<0>();  // the last tile's stores are done
+                        %9$s
                         // The producer's thread traps for a late consumer: a trap in this branch would cost the wgmmas
                         // their registers.
                         if (late) *(volatile int*) late_flag = 1;
@@ -462,73 +421,10 @@ public record Fp8WgmmaGemm(GemmProblem problem, int blockN, int stages, int clus
                 """.formatted(name, CudaKernel.signature(params),
                 HopperPrelude.setMaxRegisters(false, WarpSpecializedGemm.PRODUCER_REGISTERS),
                 HopperPrelude.setMaxRegisters(true, WarpSpecializedGemm.CONSUMER_REGISTERS),
-                storesByTma(problem, splits) ? tmaEpilogue().indent(8)
-                        : ("const int warp_col = 0;\n"
-                           + MmaGemmSource.epilogue(splits > 1 ? GemmEpilogue.store(DType.F32) : problem.epilogue())).indent(8),
+                TmaStoreEpilogue.source(problem, blockN, splits).indent(8),
                 cluster > 1 ? "__cluster_dims__(" + cluster + ", 1, 1) " : "",
                 kLoop(bScales),
-                storesByTma(problem, splits) ? "" : SplitKReduce.partialsSlice(splits).indent(12).stripTrailing(),
-                promoteFunction(promote));
-    }
-
-    /**
-     * The epilogue through shared memory: each consumer writes its 64 rows of the tile, with bias and residual
-     * applied as {@link MmaGemmSource#valueSteps} computes them, into its staging boxes (the 128-byte swizzle keeps a
-     * warp's writes on 32 different banks), and one of its threads hands the boxes to TMA, which stores them (adds
-     * them into C, for an accumulating epilogue: each element once, so the result does not depend on timing) while the
-     * consumer goes on to its next tile. Measured on the H200, stores from registers held the tensor cores idle for
-     * a fifth to a half of the kernel's time (docs/benchmarks.md).
-     */
-    private String tmaEpilogue() {
-        GemmEpilogue e = splits > 1 ? GemmEpilogue.store(DType.F32) : problem.epilogue();
-        boolean reads = e.bias() || e.residual();
-        String value = reads
-                ? "if (row < M && col + j < N) {\n" + MmaGemmSource.valueSteps(e).indent(4) + "        v[j] = x;\n    }"
-                : MmaGemmSource.valueSteps(e) + "    v[j] = x;";
-        String write = e.output() == DType.BF16
-                ? "*reinterpret_cast<unsigned*>(p) = (unsigned) f32_to_bf16(v[0]) | ((unsigned) f32_to_bf16(v[1]) << 16);"
-                : "*reinterpret_cast<float2*>(p) = make_float2(v[0], v[1]);";
-        String store = e.accumulate() ? "tma_reduce_add_2d" : "tma_store_2d";
-        String map = splits > 1 ? "partials" : "c";
-        String rowOffset = splits > 1 ? "(w / UNITS) * M + " : "";
-        return """
-                // Epilogue through shared memory and TMA: %1$s
-                {
-                    unsigned char* staging = smem + STAGES * STAGE_BYTES + consumer * (STAGING_BYTES / CONSUMERS);
-                    if (threadIdx.x %% 128 == 0) bulk_wait_read<0>();  // the previous tile's store has read the staging
-                    named_barrier_sync(1 + consumer, 128);
-                    #pragma unroll
-                    for (int mt = 0; mt < MT; ++mt) {
-                        #pragma unroll
-                        for (int half = 0; half < 2; ++half) {
-                            const int r = warp * 16 + mt * 16 + group + half * 8;  // the row in this consumer's 64
-                            #pragma unroll
-                            for (int nt = 0; nt < NT; ++nt) {
-                                const int cl = nt * 8 + quad * 2;
-                %7$s
-                                float v[2] = {0.0f, 0.0f};
-                                #pragma unroll
-                                for (int j = 0; j < 2; ++j) {
-                %2$s
-                                }
-                                const int byte = (cl %% BOX_COLS) * OUT_BYTES;
-                                unsigned char* p = staging + (cl / BOX_COLS) * BOX_BYTES + r * 128 + (((byte >> 4) ^ (r & 7)) << 4) + (byte & 15);
-                                %3$s
-                            }
-                        }
-                    }
-                    fence_proxy_async_shared();
-                    named_barrier_sync(1 + consumer, 128);
-                    if (threadIdx.x %% 128 == 0) {
-                        #pragma unroll
-                        for (int box = 0; box < BN / BOX_COLS; ++box)
-                            %4$s(&%5$s, staging + box * BOX_BYTES, col0 + box * BOX_COLS, %6$srow0 + consumer * 64);
-                        bulk_commit();
-                    }
-                }
-                """.formatted(MmaGemmSource.describe(e), value.indent(20).stripTrailing(), write, store, map, rowOffset,
-                (reads ? "                const int row = row0 + consumer * 64 + r, col = col0 + cl;\n" : "")
-                + (e.residual() ? "                const size_t i = (size_t) row * LDC + col;" : ""));
+                promoteFunction(promote), TmaStoreEpilogue.DRAIN);
     }
 
     /**

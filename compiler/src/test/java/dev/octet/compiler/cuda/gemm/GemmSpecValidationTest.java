@@ -116,7 +116,7 @@ class GemmSpecValidationTest {
         assertEquals(128, Bf16WgmmaGemm.of(GemmProblem.bf16(1024, 768, 768, k, k, BF16)).blockN());
         assertEquals(64, Bf16WgmmaGemm.of(GemmProblem.bf16(1024, 64, 768, k, k, BF16)).blockN());
         Bf16WgmmaGemm wide = Bf16WgmmaGemm.of(GemmProblem.bf16(8192, 151936, 1536, k, k, BF16));
-        assertTrue(Bf16WgmmaGemm.sharedBytes(wide.blockN(), wide.stages()) <= 227 * 1024);
+        assertTrue(Bf16WgmmaGemm.sharedBytes(wide.problem(), wide.blockN(), wide.stages(), 1) <= 227 * 1024);
         assertRefused("blockN must be 64, 128 or 256",
                 () -> new Bf16WgmmaGemm(GemmProblem.bf16(64, 64, 64, k, k, BF16), 192, 2));
         assertRefused("bytes of shared memory", () -> new Bf16WgmmaGemm(GemmProblem.bf16(64, 64, 64, k, k, BF16), 256, 5));

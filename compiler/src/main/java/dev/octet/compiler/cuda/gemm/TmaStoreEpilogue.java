@@ -1,0 +1,144 @@
+package dev.octet.compiler.cuda.gemm;
+
+import dev.octet.compiler.cuda.KernelParam;
+import dev.octet.compiler.cuda.TensorMapView;
+import dev.octet.compiler.ir.DType;
+import java.util.List;
+
+/**
+ * The epilogue of both Hopper GEMM templates ({@link Fp8WgmmaGemm}, {@link Bf16WgmmaGemm}): each consumer warpgroup
+ * writes its 64 rows of the finished tile, with bias and residual applied as {@link MmaGemmSource#valueSteps}
+ * computes them, into shared memory, and one of its threads hands them to TMA, which stores them (or, for an
+ * accumulating epilogue, adds them into C with TMA reductions, so the kernel never reads C) while the consumers go
+ * on to their next tile. Stores from registers, 4 bytes a thread, held both consumers, and the tensor cores with
+ * them, for a fifth to a half of the FP8 kernel's time on the H200 (docs/benchmarks.md).
+ *
+ * <p>The staging: per consumer, boxes of 64 rows × 128 bytes, 128-byte swizzled as a TMA load of the box would lay
+ * it out (a warp's writes then land on 32 different banks), right after the operand ring. Where TMA cannot address
+ * the output (rows not a multiple of 16 bytes apart; with split K, a ragged M, whose last row tile would reach into
+ * the next K range's slice), or the staging would cost more than {@link #MAX_STAGING_BYTES} of the ring, the
+ * template's register epilogue ({@link MmaGemmSource#epilogue}) stores instead.
+ *
+ * <p>The source uses the templates' shared names: constants M, N, LDC, BN, STAGES, STAGE_BYTES, CONSUMERS, MT, NT,
+ * UNITS, and the consumer's {@code consumer, warp_row, group, quad, row0, col0, w, acc}.
+ */
+final class TmaStoreEpilogue {
+    private TmaStoreEpilogue() {}
+
+    static final int MAX_STAGING_BYTES = 64 * 1024;
+    private static final int CONSUMER_ROWS = WarpSpecializedGemm.BLOCK_M / WarpSpecializedGemm.CONSUMERS;
+
+    /** What the kernel writes: C's type, or FP32 partial sums with split K. */
+    static DType output(GemmProblem problem, int splits) {
+        return splits > 1 ? DType.F32 : problem.epilogue().output();
+    }
+
+    /** Whether the tile goes out through shared memory and TMA (else from registers). */
+    static boolean applies(GemmProblem problem, int blockN, int splits) {
+        int bytes = output(problem, splits).bytes();
+        int pitch = splits > 1 ? problem.n() : problem.pitches().c();
+        return (long) pitch * bytes % 16 == 0 && (splits == 1 || problem.m() % WarpSpecializedGemm.BLOCK_M == 0)
+                && WarpSpecializedGemm.BLOCK_M * blockN * bytes <= MAX_STAGING_BYTES;
+    }
+
+    /** Shared memory of the staged tile (none where the tile is stored from registers). */
+    static int stagingBytes(GemmProblem problem, int blockN, int splits) {
+        return applies(problem, blockN, splits) ? WarpSpecializedGemm.BLOCK_M * blockN * output(problem, splits).bytes() : 0;
+    }
+
+    /**
+     * The output parameters: {@code [bias], [residual], c} as {@link MmaGemmSource#epilogueParams} lists them, or
+     * {@code partials} (FP32 {@code [splits, M, N]}) with split K; the written one as a tensor map where TMA stores
+     * ({@code partials} then viewed as {@code [splits·M, N]}), read-write where TMA adds into it.
+     */
+    static List<KernelParam> params(GemmProblem problem, int blockN, int splits) {
+        boolean tma = applies(problem, blockN, splits);
+        if (splits > 1) {
+            return List.of(tma
+                    ? KernelParam.tensorMapOut("partials", DType.F32, KernelParam.Access.WRITE,
+                            view((long) splits * problem.m(), problem.n(), problem.n(), DType.F32))
+                    : KernelParam.out("partials", DType.F32));
+        }
+        List<KernelParam> params = new java.util.ArrayList<>(MmaGemmSource.epilogueParams(problem.epilogue()));
+        if (tma) {
+            GemmEpilogue e = problem.epilogue();
+            params.set(params.size() - 1, KernelParam.tensorMapOut("c", e.output(),
+                    e.accumulate() ? KernelParam.Access.READ_WRITE : KernelParam.Access.WRITE,
+                    view(problem.m(), problem.n(), problem.pitches().c(), e.output())));
+        }
+        return List.copyOf(params);
+    }
+
+    /** The output as TMA writes it: boxes of one consumer's 64 rows × 128 bytes, 128-byte swizzle. */
+    private static TensorMapView view(long rows, int cols, int pitch, DType type) {
+        return new TensorMapView(rows, cols, pitch, CONSUMER_ROWS, 128 / type.bytes(), TensorMapView.Swizzle.B128);
+    }
+
+    /** The constants the epilogue and the shared-memory layout use. */
+    static String constants(GemmProblem problem, int blockN, int splits) {
+        return """
+                // The output tile staged for TMA stores (0: stored from registers): per consumer, its 64 rows in boxes of
+                // 128 bytes a row (BOX_COLS columns), 128-byte swizzled as a TMA load of the box would lay it out.
+                constexpr int STAGING_BYTES = %d, OUT_BYTES = %d, BOX_COLS = 128 / OUT_BYTES, BOX_BYTES = %d * 128;
+                static_assert(BOX_COLS * OUT_BYTES == 128 && BOX_BYTES %% 1024 == 0 && LDC >= N, "boxes of whole 128-byte rows");
+                """.formatted(stagingBytes(problem, blockN, splits), output(problem, splits).bytes(), CONSUMER_ROWS);
+    }
+
+    /** What a consumer runs once it is done: waits for its last tile's stores (a block must not exit before). */
+    static final String DRAIN = "if (STAGING_BYTES > 0 && threadIdx.x % 128 == 0) bulk_wait<0>();  // the last tile's stores are done";
+
+    /** The epilogue of a tile: by TMA where {@link #applies}, else from registers. */
+    static String source(GemmProblem problem, int blockN, int splits) {
+        GemmEpilogue e = splits > 1 ? GemmEpilogue.store(DType.F32) : problem.epilogue();
+        if (!applies(problem, blockN, splits)) {
+            return SplitKReduce.partialsSlice(splits) + "\nconst int warp_col = 0;\n" + MmaGemmSource.epilogue(e);
+        }
+        boolean reads = e.bias() || e.residual();
+        String value = reads
+                ? "if (row < M && col + j < N) {\n" + MmaGemmSource.valueSteps(e).indent(4) + "        v[j] = x;\n    }"
+                : MmaGemmSource.valueSteps(e) + "    v[j] = x;";
+        String write = e.output() == DType.BF16
+                ? "*reinterpret_cast<unsigned*>(p) = (unsigned) f32_to_bf16(v[0]) | ((unsigned) f32_to_bf16(v[1]) << 16);"
+                : "*reinterpret_cast<float2*>(p) = make_float2(v[0], v[1]);";
+        String indices = (reads ? "                const int row = row0 + consumer * 64 + r, col = col0 + cl;\n" : "")
+                + (e.residual() ? "                const size_t i = (size_t) row * LDC + col;" : "");
+        return """
+                // Epilogue through shared memory and TMA: %1$s
+                {
+                    unsigned char* staging = smem + STAGES * STAGE_BYTES + consumer * (STAGING_BYTES / CONSUMERS);
+                    if (threadIdx.x %% 128 == 0) bulk_wait_read<0>();  // the previous tile's store has read the staging
+                    named_barrier_sync(1 + consumer, 128);
+                    #pragma unroll
+                    for (int mt = 0; mt < MT; ++mt) {
+                        #pragma unroll
+                        for (int half = 0; half < 2; ++half) {
+                            const int r = warp_row %% 64 + mt * 16 + group + half * 8;  // the row in this consumer's 64
+                            #pragma unroll
+                            for (int nt = 0; nt < NT; ++nt) {
+                                const int cl = nt * 8 + quad * 2;
+                %7$s
+                                float v[2] = {0.0f, 0.0f};
+                                #pragma unroll
+                                for (int j = 0; j < 2; ++j) {
+                %2$s
+                                }
+                                const int byte = (cl %% BOX_COLS) * OUT_BYTES;
+                                unsigned char* p = staging + (cl / BOX_COLS) * BOX_BYTES + r * 128 + (((byte >> 4) ^ (r & 7)) << 4) + (byte & 15);
+                                %3$s
+                            }
+                        }
+                    }
+                    fence_proxy_async_shared();
+                    named_barrier_sync(1 + consumer, 128);
+                    if (threadIdx.x %% 128 == 0) {
+                        #pragma unroll
+                        for (int box = 0; box < BN / BOX_COLS; ++box)
+                            %4$s(&%5$s, staging + box * BOX_BYTES, col0 + box * BOX_COLS, %6$srow0 + consumer * 64);
+                        bulk_commit();
+                    }
+                }
+                """.formatted(MmaGemmSource.describe(e), value.indent(20).stripTrailing(), write,
+                e.accumulate() ? "tma_reduce_add_2d" : "tma_store_2d", splits > 1 ? "partials" : "c",
+                splits > 1 ? "(w / UNITS) * M + " : "", indices);
+    }
+}
