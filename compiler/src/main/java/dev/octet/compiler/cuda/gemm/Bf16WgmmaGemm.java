@@ -48,11 +48,12 @@ public record Bf16WgmmaGemm(GemmProblem problem, int blockN, int stages, int spl
         if (blockN != 64 && blockN != 128 && blockN != 256) {
             throw new IllegalArgumentException("blockN must be 64, 128 or 256, not " + blockN);
         }
+        // Before the shared memory: a split's partial sums are staged as FP32, which may not fit where C's type did.
+        WarpSpecializedGemm.checkSplits(problem, kBlocks(problem), splits, false);
         if (stages < 2 || sharedBytes(problem, blockN, stages, splits) > WarpSpecializedGemm.SHARED_LIMIT) {
             throw new IllegalArgumentException(stages + " stages of 128x" + blockN + "x64 need " + sharedBytes(problem, blockN, stages, splits)
                     + " bytes of shared memory; at most " + WarpSpecializedGemm.SHARED_LIMIT);
         }
-        WarpSpecializedGemm.checkSplits(problem, kBlocks(problem), splits, false);
     }
 
     /** Without split K. */

@@ -79,11 +79,12 @@ public record Fp8WgmmaGemm(GemmProblem problem, int blockN, int stages, int clus
         if (cluster != 1 && cluster != 2) {
             throw new IllegalArgumentException("cluster must be 1 or 2 blocks, not " + cluster);
         }
+        // Before the shared memory: a split's partial sums are staged as FP32, which may not fit where C's type did.
+        WarpSpecializedGemm.checkSplits(problem, kBlocks(problem), splits, cluster != 1);
         if (stages < 2 || sharedBytes(problem, blockN, stages, splits) > SHARED_LIMIT) {
             throw new IllegalArgumentException(stages + " stages of 128x" + blockN + "x128 need "
                     + sharedBytes(problem, blockN, stages, splits) + " bytes of shared memory; at most " + SHARED_LIMIT);
         }
-        WarpSpecializedGemm.checkSplits(problem, kBlocks(problem), splits, cluster != 1);
     }
 
     /** Without split K. */
