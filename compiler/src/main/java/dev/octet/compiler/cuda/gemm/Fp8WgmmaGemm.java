@@ -33,9 +33,9 @@ import java.util.Objects;
  * in shared memory and stores it by TMA while the consumers go on ({@link TmaStoreEpilogue}; from registers where TMA
  * cannot address C).
  *
- * <p>The scales travel beside the codes: a scale warp of the producer warpgroup copies, for every ring stage, A's
- * 128 row scales and B's scale (one per tile, or one per column for wgrad's token groups) of each chunk into a
- * ring of scales in shared memory, so a consumer reads its scales from shared memory after the stage's barrier.
+ * <p>The scales travel beside the codes: the producer warpgroup's three other warps copy, each for every third ring
+ * stage (one warp's L2 round trips would set the pace), A's 128 row scales and B's scale (one per tile, or one per
+ * column for wgrad's token groups) of each chunk into a ring of scales in shared memory, so a consumer reads its scales from shared memory after the stage's barrier.
  * (Loading them from global memory in the consumers, even a K block ahead, left the consumers waiting on the
  * loads before their next wgmmas: a quarter of their stall samples on the H200.) With per-column B scales the
  * promotion reads them from the ring, so the stage is freed after the promotion rather than before it.
@@ -433,7 +433,7 @@ public record Fp8WgmmaGemm(GemmProblem problem, int blockN, int stages, int clus
      * partial sums before chunk i's are waited for and promoted, so the tensor cores hold this consumer's next
      * group while it promotes (with one set, the consumer's wgmma wait, promotion and barrier waits left the tensor
      * pipe idle between its groups: docs/benchmarks.md). A ring turn is unrolled, so that every stage's barriers,
-     * descriptors and partial-sum set are constants (a turn holds an even number of chunks). ptxas serialises every
+     * descriptors and partial-sum set (its position in the turn modulo 2) are constants. ptxas serialises every
      * wgmma of the kernel (C7514) if any path could read a set whose group is still in flight: a group pending across
      * a loop's back edge or out of a break counts as such, so no group outlives its turn, and chunks that do not run
      * (past the tile's K) are skipped by branches that wait for everything instead of by breaks.
