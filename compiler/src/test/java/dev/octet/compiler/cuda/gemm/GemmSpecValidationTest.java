@@ -206,4 +206,36 @@ class GemmSpecValidationTest {
             assertEquals(KernelParam.Access.WRITE, bf16.getLast().access());
         }
     }
+    /** Which GEMMs stage their tile and store it by TMA, and what that makes of the output parameter. */
+    @Test
+    void outputsGoOutByTmaWhereTmaCanAddressThem() {
+        Granularity tokens = Granularity.group(128), blocks = Granularity.block(128);
+        // Qwen2.5-1.5B's up projection: C written through a tensor map of 64-row x 64-column boxes (128 bytes of BF16).
+        Fp8WgmmaGemm fprop = Fp8WgmmaGemm.of(fp8(16384, 8960, 1536, tokens, blocks));
+        KernelParam c = fprop.emit().params().getLast();
+        assertEquals(KernelParam.Access.WRITE, c.access());
+        assertEquals(64, c.tensorMap().orElseThrow().boxRows());
+        assertEquals(64, c.tensorMap().orElseThrow().boxCols());
+        assertEquals(128 * 128 * 2, TmaStoreEpilogue.stagingBytes(fprop.problem(), fprop.blockN(), 1));
+        // Its weight gradient adds into the FP32 dW by TMA reductions: read-write, boxes of 32 floats.
+        KernelParam dw = Fp8WgmmaGemm.of(fp8(8960, 1536, 16384, tokens, tokens).withEpilogue(GemmEpilogue.accumulateF32()))
+                .emit().params().getLast();
+        assertEquals(KernelParam.Access.READ_WRITE, dw.access());
+        assertEquals(32, dw.tensorMap().orElseThrow().boxCols());
+        // Rows of 100 BF16 (200 bytes) do not start on 16 bytes: stored from registers, a plain buffer.
+        assertTrue(Fp8WgmmaGemm.of(fp8(256, 100, 256, tokens, blocks)).emit().params().getLast().tensorMap().isEmpty());
+        // Split K: partial sums by TMA only where no row tile reaches past its K range's slice (M a multiple of 128).
+        GemmProblem kv = fp8(256, 1536, 16384, tokens, tokens).withEpilogue(GemmEpilogue.accumulateF32());
+        assertTrue(Fp8WgmmaGemm.of(kv).withSplits(5).emit().params().getLast().tensorMap().isPresent());
+        GemmProblem ragged = fp8(300, 200, 1024, tokens, tokens).withEpilogue(GemmEpilogue.accumulateF32());
+        assertTrue(Fp8WgmmaGemm.of(ragged).withSplits(2).emit().params().getLast().tensorMap().isEmpty());
+        // BF16 128 x 256 tiles: BF16 outputs staged (64 KiB), FP32 ones would need 128 KiB and are stored from registers.
+        OperandLayout k = OperandLayout.K_MAJOR, mn = OperandLayout.MN_MAJOR;
+        Bf16WgmmaGemm lmHead = Bf16WgmmaGemm.of(GemmProblem.bf16(8192, 151936, 1536, k, k, BF16));
+        assertEquals(256, lmHead.blockN());
+        assertTrue(lmHead.emit().params().getLast().tensorMap().isPresent());
+        Bf16WgmmaGemm lmHeadGrad = Bf16WgmmaGemm.withTiles(GemmProblem.bf16(151936, 1536, 7040, mn, mn, GemmEpilogue.accumulateF32()), 256);
+        assertTrue(lmHeadGrad.emit().params().getLast().tensorMap().isEmpty());
+        assertEquals(0, TmaStoreEpilogue.stagingBytes(lmHeadGrad.problem(), 256, 1));
+    }
 }
