@@ -24,6 +24,7 @@ def kind(name):
     name = re.sub(r"\d+x\d+", "#x#", name)
     name = re.sub(r"_([mnkp])\d+", r"_\1#", name)
     name = re.sub(r"_\d+(?=_|$)", "_#", name)
+    name = re.sub(r"_t#x#_s\d+", "_t#x#_s#", name)  # a GEMM's stages follow from its shared memory
     return name.replace("e5m2", "e4m3")
 
 

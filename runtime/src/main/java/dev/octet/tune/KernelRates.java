@@ -62,7 +62,8 @@ public final class KernelRates {
             if (f.length != 6) {
                 throw new IOException(name + ": expected 6 tab-separated fields, found " + f.length + ": " + line);
             }
-            rates.put(f[0], new Rate(f[2], Double.parseDouble(f[3]), Double.parseDouble(f[4])));
+            // Kinds as this version names them (a table from an older script may name the stages); the first row wins.
+            rates.putIfAbsent(kind(f[0]), new Rate(f[2], Double.parseDouble(f[3]), Double.parseDouble(f[4])));
         }
         return new KernelRates(rates, name + (measured.isEmpty() ? "" : " (" + measured + ")"));
     }
@@ -72,11 +73,16 @@ public final class KernelRates {
         return source;
     }
 
-    /** A kernel's kind: its name with shapes and sizes written {@code #}, E5M2 as E4M3 (one rate); as the script writes it. */
+    /**
+     * A kernel's kind: its name with shapes and sizes written {@code #} (a GEMM's pipeline depth after its tile too: the
+     * stages follow from shared memory, which other parts of a kernel take), E5M2 as E4M3 (one rate); as the script
+     * writes it.
+     */
     static String kind(String kernelName) {
         return kernelName.replaceAll("\\d+x\\d+", "#x#")
                 .replaceAll("_([mnkp])\\d+", "_$1#")
                 .replaceAll("_\\d+(?=_|$)", "_#")
+                .replaceAll("_t#x#_s\\d+", "_t#x#_s#")
                 .replace("e5m2", "e4m3");
     }
 
