@@ -105,30 +105,34 @@ final class TmaStoreEpilogue {
         String write = e.output() == DType.BF16
                 ? "*reinterpret_cast<unsigned*>(p) = (unsigned) f32_to_bf16(v[0]) | ((unsigned) f32_to_bf16(v[1]) << 16);"
                 : "*reinterpret_cast<float2*>(p) = make_float2(v[0], v[1]);";
-        String indices = (reads ? "                const int row = row0 + consumer * 64 + r, col = col0 + cl;\n" : "")
+        String indices = (reads ? "                const int row = row0 + warp_row + mt * 16 + group + half * 8, col = col0 + nt * 8 + quad * 2;\n" : "")
                 + (e.residual() ? "                const size_t i = (size_t) row * LDC + col;" : "");
         return """
                 // Epilogue through shared memory and TMA: %1$s
                 {
                     unsigned char* staging = smem + STAGES * STAGE_BYTES + consumer * (STAGING_BYTES / CONSUMERS);
+                    // A thread's pair of columns cl = nt * 8 + quad * 2 lies in box cl / BOX_COLS at byte b = (cl %% BOX_COLS) *
+                    // OUT_BYTES of its row, in 16-byte chunk b / 16 swizzled by the row's low 3 bits (= group: the thread's rows
+                    // lie 8 apart). nt's share of the chunk index has zero low bits where quad's lies, so the swizzle is nt's
+                    // share XOR one per-thread key, and every address is a per-thread base plus constants and that XOR.
+                    const int quad_bytes = quad * 2 * OUT_BYTES, key = (quad_bytes >> 4) ^ group;
+                    unsigned char* const base = staging + (warp_row %% 64 + group) * 128 + (quad_bytes & 15);
                     if (threadIdx.x %% 128 == 0) bulk_wait_read<0>();  // the previous tile's store has read the staging
                     named_barrier_sync(1 + consumer, 128);
                     #pragma unroll
                     for (int mt = 0; mt < MT; ++mt) {
                         #pragma unroll
                         for (int half = 0; half < 2; ++half) {
-                            const int r = warp_row %% 64 + mt * 16 + group + half * 8;  // the row in this consumer's 64
                             #pragma unroll
                             for (int nt = 0; nt < NT; ++nt) {
-                                const int cl = nt * 8 + quad * 2;
+                                const int nt_chunk = ((nt * 8) %% BOX_COLS) * OUT_BYTES / 16;
                 %7$s
                                 float v[2] = {0.0f, 0.0f};
                                 #pragma unroll
                                 for (int j = 0; j < 2; ++j) {
                 %2$s
                                 }
-                                const int byte = (cl %% BOX_COLS) * OUT_BYTES;
-                                unsigned char* p = staging + (cl / BOX_COLS) * BOX_BYTES + r * 128 + (((byte >> 4) ^ (r & 7)) << 4) + (byte & 15);
+                                unsigned char* p = base + (mt * 16 + half * 8) * 128 + (nt * 8 / BOX_COLS) * BOX_BYTES + ((nt_chunk ^ key) << 4);
                                 %3$s
                             }
                         }
