@@ -262,13 +262,22 @@ public record Fp8WgmmaGemm(GemmProblem problem, int blockN, int stages, int clus
                 THREADS, CONSUMERS, aGrid.tileRows(), aGrid.tileCols(), aGrid.scaleCols(),
                 bGrid.tileRows(), bGrid.tileCols(), bGrid.scaleCols(), !uniformB, cluster, splits)
                 + TmaStoreEpilogue.constants(problem, blockN, splits);
+        String bScales = uniformB ? """
+                                        s_lo[set] = __fmul_rn(chunk_scales[warp_row + group], chunk_scales[BM]);
+                                        s_hi[set] = __fmul_rn(chunk_scales[warp_row + group + 8], chunk_scales[BM]);
+                                        b_scale_chunk[set] = nullptr;
+                """ : """
+                                        s_lo[set] = chunk_scales[warp_row + group];
+                                        s_hi[set] = chunk_scales[warp_row + group + 8];
+                                        b_scale_chunk[set] = chunk_scales + BM;
+                """;
         String promote = uniformB ? """
                         acc[0][j][0] = __fmaf_rn(part[j][0], s_lo, acc[0][j][0]);
                         acc[0][j][1] = __fmaf_rn(part[j][1], s_lo, acc[0][j][1]);
                         acc[0][j][2] = __fmaf_rn(part[j][2], s_hi, acc[0][j][2]);
                         acc[0][j][3] = __fmaf_rn(part[j][3], s_hi, acc[0][j][3]);
                 """ : """
-                        const float2 sbc = *(const float2*) (chunk_scales + BM + j * 8 + (lane % 4) * 2);
+                        const float2 sbc = *(const float2*) (b_scale_chunk + j * 8 + (lane % 4) * 2);
                         acc[0][j][0] = __fmaf_rn(part[j][0], __fmul_rn(s_lo, sbc.x), acc[0][j][0]);
                         acc[0][j][1] = __fmaf_rn(part[j][1], __fmul_rn(s_lo, sbc.y), acc[0][j][1]);
                         acc[0][j][2] = __fmaf_rn(part[j][2], __fmul_rn(s_hi, sbc.x), acc[0][j][2]);
@@ -415,7 +424,7 @@ public record Fp8WgmmaGemm(GemmProblem problem, int blockN, int stages, int clus
                 HopperPrelude.setMaxRegisters(true, WarpSpecializedGemm.CONSUMER_REGISTERS),
                 TmaStoreEpilogue.source(problem, blockN, splits).indent(8),
                 cluster > 1 ? "__cluster_dims__(" + cluster + ", 1, 1) " : "",
-                kLoop(),
+                kLoop(bScales),
                 promoteFunction(promote), TmaStoreEpilogue.DRAIN);
     }
 
@@ -429,10 +438,12 @@ public record Fp8WgmmaGemm(GemmProblem problem, int blockN, int stages, int clus
      * a loop's back edge or out of a break counts as such, so no group outlives its turn, and chunks that do not run
      * (past the tile's K) are skipped by branches that wait for everything instead of by breaks.
      */
-    private static String kLoop() {
+    private static String kLoop(String bScales) {
         return """
                             float acc[MT][NT][4];   // promoted sums
                             float part[2][NT][4];   // two chunks' sums, written by the tensor cores
+                            float s_lo[2], s_hi[2]; // the scales of the chunk in each set (with B per column: A's only)
+                            const float* b_scale_chunk[2];
                             #pragma unroll
                             for (int j = 0; j < NT; ++j)
                                 #pragma unroll
@@ -456,6 +467,8 @@ public record Fp8WgmmaGemm(GemmProblem problem, int blockN, int stages, int clus
                                             wgmma_wait<0>();  // nothing is in flight here (the turn's chunks past K come last); for ptxas
                                             continue;
                                         }
+                                        const float* chunk_scales = scale_ring + (stage * CHUNKS + c) * SCALE_CHUNK;
+                %1$s
                                         #pragma unroll
                                         for (int j = 0; j < NT; ++j)
                                             #pragma unroll
@@ -469,13 +482,12 @@ public record Fp8WgmmaGemm(GemmProblem problem, int blockN, int stages, int clus
                                         wgmma_commit();
                                         if (stage > 0 || c > 0) {  // the chunk before, in this turn (the last stage's if c == 0)
                                             wgmma_wait<1>();
-                                            promote_chunk(acc, part[prev], scale_ring + (stage * CHUNKS + c - 1) * SCALE_CHUNK,
-                                                          warp_row + group, c == 0 ? &empty[stage - 1] : nullptr, lane);
+                                            promote_chunk(acc, part[prev], s_lo[prev], s_hi[prev], b_scale_chunk[prev],
+                                                          c == 0 ? &empty[stage - 1] : nullptr, lane);
                                         }
                                         if (kb == kb_end - 1 && c == chunks - 1) {  // the tile's last chunk
                                             wgmma_wait<0>();
-                                            promote_chunk(acc, part[set], scale_ring + (stage * CHUNKS + c) * SCALE_CHUNK,
-                                                          warp_row + group, &empty[stage], lane);
+                                            promote_chunk(acc, part[set], s_lo[set], s_hi[set], b_scale_chunk[set], &empty[stage], lane);
                                         }
                                     }
                                 }
@@ -483,38 +495,28 @@ public record Fp8WgmmaGemm(GemmProblem problem, int blockN, int stages, int clus
                                 wgmma_wait<0>();
                                 if (kb0 + STAGES < kb_end) {
                                     constexpr int LAST_SET = (STAGES * CHUNKS - 1) & 1;
-                                    promote_chunk(acc, part[LAST_SET], scale_ring + (STAGES * CHUNKS - 1) * SCALE_CHUNK,
-                                                  warp_row + group, &empty[STAGES - 1], lane);
+                                    promote_chunk(acc, part[LAST_SET], s_lo[LAST_SET], s_hi[LAST_SET], b_scale_chunk[LAST_SET],
+                                                  &empty[STAGES - 1], lane);
                                 }
                             }
-                """;
+                """.formatted(bScales);
     }
 
     /**
-     * {@code promote_chunk(acc, part, chunk_scales, row, empty_s, lane)}: adds a finished chunk's partial sums into the
-     * FP32 accumulators, scaled by sA·sB read from the chunk's place in the scale ring (A's for the thread's rows
-     * {@code row} and {@code row + 8}; B's for the tile or per column), and frees the chunk's stage when
-     * {@code empty_s} is given (its last chunk): once the scales are read where B has one scale a tile, after the
-     * promotion where B's column scales are read during it. The scales are read here rather than kept in registers
-     * from the chunk's issue: with two chunks in flight NVRTC 12.6 spilled the weight gradients' kernels otherwise.
+     * {@code promote_chunk(acc, part, s_lo, s_hi, b_scale_chunk, empty_s, lane)}: adds a finished chunk's partial
+     * sums into the FP32 accumulators, scaled by sA·sB, and frees the chunk's stage when {@code empty_s} is given (its
+     * last chunk): before the promotion where the codes were all it read, after it where B's column scales are read
+     * from the stage's scale ring.
      */
     private static String promoteFunction(String promote) {
         return """
-                __device__ __forceinline__ void promote_chunk(float (&acc)[MT][NT][4], float (&part)[NT][4], const float* chunk_scales,
-                                                              int row, unsigned long long* empty_s, int lane) {
+                __device__ __forceinline__ void promote_chunk(float (&acc)[MT][NT][4], float (&part)[NT][4], float s_lo, float s_hi,
+                                                              const float* b_scale_chunk, unsigned long long* empty_s, int lane) {
                     #pragma unroll
                     for (int j = 0; j < NT; ++j)
                         #pragma unroll
                         for (int e = 0; e < 4; ++e) fence_register(part[j][e]);
-                    float s_lo = chunk_scales[row], s_hi = chunk_scales[row + 8];
-                    if (!B_SCALE_PER_COLUMN) {
-                        s_lo = __fmul_rn(s_lo, chunk_scales[BM]);
-                        s_hi = __fmul_rn(s_hi, chunk_scales[BM]);
-                        if (empty_s != nullptr) {
-                            __syncwarp();  // every lane's scales read before the stage may refill
-                            if (lane == 0) release_stage(empty_s);
-                        }
-                    }
+                    if (!B_SCALE_PER_COLUMN && empty_s != nullptr && lane == 0) release_stage(empty_s);
                     #pragma unroll
                     for (int j = 0; j < NT; ++j) {
                 %s    }
