@@ -3,6 +3,7 @@ package dev.octet.compiler.cuda.gemm;
 import dev.octet.compiler.cuda.KernelParam;
 import dev.octet.compiler.cuda.TensorMapView;
 import dev.octet.compiler.ir.DType;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -16,9 +17,8 @@ import java.util.List;
  * <p>The staging: per consumer, boxes of 64 rows × 128 bytes, 128-byte swizzled as a TMA load of the box would lay
  * it out (a warp's writes then land on 32 different banks), right after the operand ring. Where TMA cannot address
  * the output (rows not a multiple of 16 bytes apart; with split K, a ragged M, whose last row tile would reach into
- * the next K range's slice), the staging would cost more than {@link #MAX_STAGING_BYTES} of the ring, or the
- * epilogue reads the bias and the residual (or adds into C) as well, the template's register epilogue
- * ({@link MmaGemmSource#epilogue}) stores instead.
+ * the next K range's slice), or the staging would cost more than {@link #MAX_STAGING_BYTES} of the ring, the
+ * template's register epilogue ({@link MmaGemmSource#epilogue}) stores instead.
  *
  * <p>The source uses the templates' shared names: constants M, N, LDC, BN, STAGES, STAGE_BYTES, CONSUMERS, MT, NT,
  * UNITS, and the consumer's {@code consumer, warp_row, group, quad, row0, col0, w, acc}.
@@ -38,12 +38,8 @@ final class TmaStoreEpilogue {
     static boolean applies(GemmProblem problem, int blockN, int splits) {
         int bytes = output(problem, splits).bytes();
         int pitch = splits > 1 ? problem.n() : problem.pitches().c();
-        GemmEpilogue e = problem.epilogue();
-        // Staging that reads the bias and also the residual or C's sums spilled 32-40 bytes in the FP8 template
-        // (ptxas hoists the loads of all 32 element pairs beside the two partial-sum sets); those keep the registers.
-        boolean twoReads = splits == 1 && e.bias() && (e.residual() || e.accumulate());
         return (long) pitch * bytes % 16 == 0 && (splits == 1 || problem.m() % WarpSpecializedGemm.BLOCK_M == 0)
-                && WarpSpecializedGemm.BLOCK_M * blockN * bytes <= MAX_STAGING_BYTES && !twoReads;
+                && WarpSpecializedGemm.BLOCK_M * blockN * bytes <= MAX_STAGING_BYTES;
     }
 
     /** Shared memory of the staged tile (none where the tile is stored from registers). */
@@ -64,7 +60,7 @@ final class TmaStoreEpilogue {
                             view((long) splits * problem.m(), problem.n(), problem.n(), DType.F32))
                     : KernelParam.out("partials", DType.F32));
         }
-        List<KernelParam> params = new java.util.ArrayList<>(MmaGemmSource.epilogueParams(problem.epilogue()));
+        List<KernelParam> params = new ArrayList<>(MmaGemmSource.epilogueParams(problem.epilogue()));
         if (tma) {
             GemmEpilogue e = problem.epilogue();
             params.set(params.size() - 1, KernelParam.tensorMapOut("c", e.output(),
