@@ -116,7 +116,7 @@ public record Bf16WgmmaGemm(GemmProblem problem, int blockN, int stages, int spl
     static int sharedBytes(GemmProblem problem, int blockN, int stages, int splits) {
         // The ring, the output tile's staging for TMA stores, 1 KiB to align both to the 128-byte swizzle's 1024-byte
         // period, two mbarriers per stage and a flag for a consumer's timed-out wait.
-        return stages * (BLOCK_M + blockN) * BLOCK_K * 2 + TmaStoreEpilogue.stagingBytes(problem, blockN, splits) + 1024
+        return stages * (BLOCK_M + blockN) * BLOCK_K * 2 + TmaStoreEpilogue.sharedBytes(problem, blockN, splits) + 1024
                 + 2 * 8 * stages + 16;
     }
 
@@ -211,10 +211,11 @@ public record Bf16WgmmaGemm(GemmProblem problem, int blockN, int stages, int spl
                 extern "C" __global__ void __launch_bounds__(THREADS, 1) %1$s%2$s {
                     extern __shared__ __align__(1024) unsigned char smem_raw[];
                     unsigned char* smem = align_shared_1024(smem_raw);
-                    unsigned long long* full = (unsigned long long*) (smem + STAGES * STAGE_BYTES + STAGING_BYTES);
+                    unsigned long long* full = (unsigned long long*) (smem + STAGES * STAGE_BYTES + EPILOGUE_BYTES);
                     unsigned long long* empty = full + STAGES;
                     int* failed = (int*) (empty + STAGES);  // a consumer's wait timed out
                     const int warpgroup = threadIdx.x / 128;
+                %7$s
                     if (threadIdx.x == 0) {
                         for (int s = 0; s < STAGES; ++s) {
                             mbar_init(&full[s], 1);
@@ -286,6 +287,7 @@ public record Bf16WgmmaGemm(GemmProblem problem, int blockN, int stages, int spl
                                 for (int kk = 0; kk < BK / 16; ++kk)
                                     wgmma_m64k16(acc[0], desc_a0 + offset + kk * A_K_STEP, desc_b0 + offset + kk * B_K_STEP, 1);
                                 wgmma_commit();
+                %8$s
                                 wgmma_wait<1>();  // the previous group is done: its stage may refill
                                 #pragma unroll
                                 for (int j = 0; j < NT; ++j)
@@ -314,7 +316,8 @@ public record Bf16WgmmaGemm(GemmProblem problem, int blockN, int stages, int spl
                 HopperPrelude.setMaxRegisters(false, WarpSpecializedGemm.PRODUCER_REGISTERS),
                 HopperPrelude.setMaxRegisters(true, WarpSpecializedGemm.CONSUMER_REGISTERS),
                 TmaStoreEpilogue.source(problem, blockN, splits).indent(8),
-                TmaStoreEpilogue.DRAIN);
+                TmaStoreEpilogue.DRAIN, TmaStoreEpilogue.barriers(problem, blockN, splits).indent(4).stripTrailing(),
+                TmaStoreEpilogue.prefetchResidual(problem, blockN, splits, "kb == kb_begin").indent(16).stripTrailing());
     }
 
     /** {@code wgmma_m64k16(d, descA, descB, accumulate)}: one m64n{blockN}k16 into the NT x 4 accumulators. */

@@ -165,12 +165,12 @@ public record Fp8WgmmaGemm(GemmProblem problem, int blockN, int stages, int clus
     }
 
     static int sharedBytes(GemmProblem problem, int blockN, int stages, int splits) {
-        // The ring, the output tile's staging for TMA stores, 1 KiB to align both to the 128-byte swizzle's 1024-byte
+        // The ring, the epilogue's staging for TMA stores (and the residual's barriers), 1 KiB to align both to the 128-byte swizzle's 1024-byte
         // period, three mbarriers per stage, the consumers-done mbarrier and the late flag (16 bytes), and the scales'
         // ring ([stages][chunks][128 A rows + 1 or blockN B columns] floats).
         int chunks = chunksPerStage(problem);
         int scaleRing = stages * chunks * (BLOCK_M + (uniformBScale(problem, blockN) ? 1 : blockN)) * 4;
-        return stages * (BLOCK_M + blockN) * BLOCK_K + TmaStoreEpilogue.stagingBytes(problem, blockN, splits) + 1024 + 3 * 8 * stages + 16
+        return stages * (BLOCK_M + blockN) * BLOCK_K + TmaStoreEpilogue.sharedBytes(problem, blockN, splits) + 1024 + 3 * 8 * stages + 16
                 + scaleRing;
     }
 
@@ -297,7 +297,7 @@ public record Fp8WgmmaGemm(GemmProblem problem, int blockN, int stages, int clus
                 extern "C" __global__ void __launch_bounds__(THREADS, 1) %6$s%1$s%2$s {
                     extern __shared__ __align__(1024) unsigned char smem_raw[];
                     unsigned char* smem = align_shared_1024(smem_raw);
-                    unsigned long long* full = (unsigned long long*) (smem + STAGES * STAGE_BYTES + STAGING_BYTES);
+                    unsigned long long* full = (unsigned long long*) (smem + STAGES * STAGE_BYTES + EPILOGUE_BYTES);
                     unsigned long long* empty = full + STAGES;
                     unsigned long long* scales_full = empty + STAGES;
                     // Completes when every consumer warp is done; late_flag says whether one gave up waiting.
@@ -306,6 +306,7 @@ public record Fp8WgmmaGemm(GemmProblem problem, int blockN, int stages, int clus
                     float* scale_ring = (float*) (consumers_done + 2);  // [STAGES][CHUNKS][SCALE_CHUNK]
                     const int warpgroup = threadIdx.x / 128;
                     const unsigned rank = CLUSTER == 1 ? 0 : cluster_cta_rank();
+                %10$s
                     if (threadIdx.x == 0) {
                         for (int s = 0; s < STAGES; ++s) {
                             mbar_init(&full[s], 1);
@@ -424,8 +425,9 @@ public record Fp8WgmmaGemm(GemmProblem problem, int blockN, int stages, int clus
                 HopperPrelude.setMaxRegisters(true, WarpSpecializedGemm.CONSUMER_REGISTERS),
                 TmaStoreEpilogue.source(problem, blockN, splits).indent(8),
                 cluster > 1 ? "__cluster_dims__(" + cluster + ", 1, 1) " : "",
-                kLoop(bScales),
-                promoteFunction(promote), TmaStoreEpilogue.DRAIN);
+                kLoop(bScales, TmaStoreEpilogue.prefetchResidual(problem, blockN, splits, "stage == 0 && c == 0 && kb0 == kb_begin")),
+                promoteFunction(promote), TmaStoreEpilogue.DRAIN,
+                TmaStoreEpilogue.barriers(problem, blockN, splits).indent(4).stripTrailing());
     }
 
     /**
@@ -436,9 +438,10 @@ public record Fp8WgmmaGemm(GemmProblem problem, int blockN, int stages, int clus
      * descriptors and partial-sum set (its position in the turn modulo 2) are constants. ptxas serialises every
      * wgmma of the kernel (C7514) if any path could read a set whose group is still in flight: a group pending across
      * a loop's back edge or out of a break counts as such, so no group outlives its turn, and chunks that do not run
-     * (past the tile's K) are skipped by branches that wait for everything instead of by breaks.
+     * (past the tile's K) are skipped by branches that wait for everything instead of by breaks. {@code prefetch} runs
+     * after each chunk's wgmmas are committed ({@link TmaStoreEpilogue#prefetchResidual}).
      */
-    private static String kLoop(String bScales) {
+    private static String kLoop(String bScales, String prefetch) {
         return """
                             float acc[MT][NT][4];   // promoted sums
                             float part[2][NT][4];   // two chunks' sums, written by the tensor cores
@@ -480,6 +483,7 @@ public record Fp8WgmmaGemm(GemmProblem problem, int blockN, int stages, int clus
                                             wgmma_m64k32(part[set], desc_a0 + offset, desc_b0 + offset, w > 0);
                                         }
                                         wgmma_commit();
+                %2$s
                                         if (stage > 0 || c > 0) {  // the chunk before, in this turn (the last stage's if c == 0)
                                             wgmma_wait<1>();
                                             promote_chunk(acc, part[prev], s_lo[prev], s_hi[prev], b_scale_chunk[prev],
@@ -499,7 +503,7 @@ public record Fp8WgmmaGemm(GemmProblem problem, int blockN, int stages, int clus
                                                   &empty[STAGES - 1], lane);
                                 }
                             }
-                """.formatted(bScales);
+                """.formatted(bScales, prefetch.indent(40).stripTrailing());
     }
 
     /**

@@ -105,17 +105,22 @@ final class MmaGemmSource {
      * before an accumulating epilogue adds C's old value; {@code i} is the element's index in C (rows LDC apart).
      */
     static String valueSteps(GemmEpilogue e) {
+        return valueSteps(e, "bf16_to_f32(bias[col + j])", "bf16_to_f32(residual[i + j])");
+    }
+
+    /** {@link #valueSteps(GemmEpilogue)} with the widened bias and residual elements read by the given expressions. */
+    static String valueSteps(GemmEpilogue e, String bias, String residual) {
         StringBuilder v = new StringBuilder();
         v.append("                    float x = acc[mt][nt][half * 2 + j];\n");
         if (e.bias()) {
-            v.append("                    x = __fadd_rn(x, bf16_to_f32(bias[col + j]));\n");
+            v.append("                    x = __fadd_rn(x, " + bias + ");\n");
         }
         if (e.residual() && e.output() == DType.BF16) {
             // The product is rounded to BF16 first, as the unfused GEMM would store it, so that fusing the
             // residual add into the epilogue changes no bit of the result.
-            v.append("                    x = __fadd_rn(bf16_to_f32(f32_to_bf16(x)), bf16_to_f32(residual[i + j]));\n");
+            v.append("                    x = __fadd_rn(bf16_to_f32(f32_to_bf16(x)), " + residual + ");\n");
         } else if (e.residual()) {
-            v.append("                    x = __fadd_rn(x, bf16_to_f32(residual[i + j]));\n");
+            v.append("                    x = __fadd_rn(x, " + residual + ");\n");
         }
         return v.toString();
     }

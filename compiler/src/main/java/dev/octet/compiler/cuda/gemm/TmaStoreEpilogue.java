@@ -20,6 +20,12 @@ import java.util.List;
  * the next K range's slice), or the staging would cost more than {@link #MAX_STAGING_BYTES} of the ring, the
  * template's register epilogue ({@link MmaGemmSource#epilogue}) stores instead.
  *
+ * <p>A BF16 residual ({@code c = bf16(acc) + residual}) comes in the same way it goes out: behind the tile's first
+ * wgmmas one thread of each consumer waits until the previous tile's store has read the staging and has TMA load the
+ * residual's rows into it, in the output's own box layout; the epilogue then reads each pair where it writes the
+ * result. (Read from global memory by every thread, two bytes at a time, the residual made these kernels up to 2.2×
+ * slower than the same GEMM without it on the H200: docs/benchmarks.md.)
+ *
  * <p>The source uses the templates' shared names: constants M, N, LDC, BN, STAGES, STAGE_BYTES, CONSUMERS, MT, NT,
  * UNITS, and the consumer's {@code consumer, warp_row, group, quad, row0, col0, w, acc}.
  */
@@ -42,15 +48,26 @@ final class TmaStoreEpilogue {
                 && WarpSpecializedGemm.BLOCK_M * blockN * bytes <= MAX_STAGING_BYTES;
     }
 
-    /** Shared memory of the staged tile (none where the tile is stored from registers). */
-    static int stagingBytes(GemmProblem problem, int blockN, int splits) {
-        return applies(problem, blockN, splits) ? WarpSpecializedGemm.BLOCK_M * blockN * output(problem, splits).bytes() : 0;
+    /** Whether the residual arrives by TMA into the staging (a BF16 output stored by TMA). */
+    static boolean stagesResidual(GemmProblem problem, int blockN, int splits) {
+        GemmEpilogue e = problem.epilogue();
+        return splits == 1 && e.residual() && e.output() == DType.BF16 && applies(problem, blockN, splits);
+    }
+
+    /**
+     * Shared memory of the epilogue: the staged tile (none where the tile is stored from registers), then one
+     * mbarrier per consumer where the residual is staged.
+     */
+    static int sharedBytes(GemmProblem problem, int blockN, int splits) {
+        int staging = applies(problem, blockN, splits) ? WarpSpecializedGemm.BLOCK_M * blockN * output(problem, splits).bytes() : 0;
+        return staging + (stagesResidual(problem, blockN, splits) ? 8 * WarpSpecializedGemm.CONSUMERS : 0);
     }
 
     /**
      * The output parameters: {@code [bias], [residual], c} as {@link MmaGemmSource#epilogueParams} lists them, or
      * {@code partials} (FP32 {@code [splits, M, N]}) with split K; the written one as a tensor map where TMA stores
-     * ({@code partials} then viewed as {@code [splits·M, N]}), read-write where TMA adds into it.
+     * ({@code partials} then viewed as {@code [splits·M, N]}), read-write where TMA adds into it; a staged residual as
+     * a tensor map in the same boxes.
      */
     static List<KernelParam> params(GemmProblem problem, int blockN, int splits) {
         boolean tma = applies(problem, blockN, splits);
@@ -61,6 +78,10 @@ final class TmaStoreEpilogue {
                     : KernelParam.out("partials", DType.F32));
         }
         List<KernelParam> params = new ArrayList<>(MmaGemmSource.epilogueParams(problem.epilogue()));
+        if (stagesResidual(problem, blockN, splits)) {
+            params.set(params.size() - 2, KernelParam.tensorMapIn("residual", DType.BF16,
+                    view(problem.m(), problem.n(), problem.pitches().c(), DType.BF16)));
+        }
         if (tma) {
             GemmEpilogue e = problem.epilogue();
             params.set(params.size() - 1, KernelParam.tensorMapOut("c", e.output(),
@@ -75,14 +96,50 @@ final class TmaStoreEpilogue {
         return new TensorMapView(rows, cols, pitch, CONSUMER_ROWS, 128 / type.bytes(), TensorMapView.Swizzle.B128);
     }
 
-    /** The constants the epilogue and the shared-memory layout use. */
+    /**
+     * The constants the epilogue and the shared-memory layout use: the staging lies right after the operand ring,
+     * EPILOGUE_BYTES (the staging and the residual's mbarriers) before the template's own barriers.
+     */
     static String constants(GemmProblem problem, int blockN, int splits) {
+        int staging = sharedBytes(problem, blockN, splits) - (stagesResidual(problem, blockN, splits) ? 8 * WarpSpecializedGemm.CONSUMERS : 0);
         return """
                 // The output tile staged for TMA stores (0: stored from registers): per consumer, its 64 rows in boxes of
                 // 128 bytes a row (BOX_COLS columns), 128-byte swizzled as a TMA load of the box would lay it out.
                 constexpr int STAGING_BYTES = %d, OUT_BYTES = %d, BOX_COLS = 128 / OUT_BYTES, BOX_BYTES = %d * 128;
                 static_assert(BOX_COLS * OUT_BYTES == 128 && BOX_BYTES %% 1024 == 0 && LDC >= N, "boxes of whole 128-byte rows");
-                """.formatted(stagingBytes(problem, blockN, splits), output(problem, splits).bytes(), CONSUMER_ROWS);
+                // The staging and, where the residual comes into it by TMA (%s), one mbarrier per consumer.
+                constexpr int EPILOGUE_BYTES = %d;
+                """.formatted(staging, output(problem, splits).bytes(), CONSUMER_ROWS,
+                stagesResidual(problem, blockN, splits) ? "here" : "not here", sharedBytes(problem, blockN, splits));
+    }
+
+    /** Declares and (thread 0, before the block's first barrier) initialises the residual's mbarriers, if staged. */
+    static String barriers(GemmProblem problem, int blockN, int splits) {
+        return stagesResidual(problem, blockN, splits) ? """
+                unsigned long long* residual_full = (unsigned long long*) (smem + STAGES * STAGE_BYTES + STAGING_BYTES);
+                if (threadIdx.x == 0) {
+                    for (int i = 0; i < CONSUMERS; ++i) mbar_init(&residual_full[i], 1);
+                }
+                """ : "";
+    }
+
+    /**
+     * The residual's copy into this consumer's staging, for the consumer code right after its tile's first wgmma
+     * group is committed ({@code first} says when that is): the wait for the previous tile's store to have read the
+     * staging, and the copy's latency, then lie under the tile's K loop.
+     */
+    static String prefetchResidual(GemmProblem problem, int blockN, int splits, String first) {
+        return stagesResidual(problem, blockN, splits) ? """
+                if (%s && threadIdx.x %% 128 == 0) {  // the residual's rows of this tile, into the staging
+                    unsigned char* staging = smem + STAGES * STAGE_BYTES + consumer * (STAGING_BYTES / CONSUMERS);
+                    bulk_wait_read<0>();
+                    mbar_arrive_expect_tx(&residual_full[consumer], 64 * BN * 2);
+                    #pragma unroll
+                    for (int box = 0; box < BN / BOX_COLS; ++box)
+                        tma_load_2d(staging + box * BOX_BYTES, &residual, col0 + box * BOX_COLS, row0 + consumer * 64,
+                                    &residual_full[consumer]);
+                }
+                """.formatted(first) : "";
     }
 
     /** What a consumer runs once it is done: waits for its last tile's stores (a block must not exit before). */
@@ -94,15 +151,24 @@ final class TmaStoreEpilogue {
         if (!applies(problem, blockN, splits)) {
             return SplitKReduce.partialsSlice(splits) + "\nconst int warp_col = 0;\n" + MmaGemmSource.epilogue(e);
         }
-        boolean reads = e.bias() || e.residual();
-        String value = reads
-                ? "if (row < M && col + j < N) {\n" + MmaGemmSource.valueSteps(e).indent(4) + "        v[j] = x;\n    }"
-                : MmaGemmSource.valueSteps(e) + "    v[j] = x;";
+        boolean staged = stagesResidual(problem, blockN, splits), globalResidual = e.residual() && !staged;
+        // Bias and an unstaged residual are read for columns (and rows) inside C only; TMA stores nothing outside it.
+        String value = MmaGemmSource.valueSteps(e, "(col + j < N ? bf16_to_f32(bias[col + j]) : 0.0f)",
+                staged ? "bf16_to_f32((bf16_t) (staged >> (16 * j)))"
+                        : "(row < M && col + j < N ? bf16_to_f32(residual[i + j]) : 0.0f)") + "    v[j] = x;";
         String write = e.output() == DType.BF16
                 ? "*reinterpret_cast<unsigned*>(p) = (unsigned) f32_to_bf16(v[0]) | ((unsigned) f32_to_bf16(v[1]) << 16);"
                 : "*reinterpret_cast<float2*>(p) = make_float2(v[0], v[1]);";
-        String indices = (reads ? "                const int row = row0 + warp_row + mt * 16 + group + half * 8, col = col0 + nt * 8 + quad * 2;\n" : "")
-                + (e.residual() ? "                const size_t i = (size_t) row * LDC + col;" : "");
+        String indices = (e.bias() || globalResidual ? "const int col = col0 + nt * 8 + quad * 2;\n" : "")
+                + (globalResidual ? "const int row = row0 + warp_row + mt * 16 + group + half * 8;\n"
+                        + "const size_t i = (size_t) row * LDC + col;\n" : "")
+                + (staged ? "const unsigned staged = *reinterpret_cast<const unsigned*>(p);  // the residual's pair\n" : "");
+        // Staged, the residual's copy waited for the previous store (prefetchResidual); else wait here.
+        String free = staged ? """
+                mbar_wait_or_late(&residual_full[consumer], ((w - blockIdx.x / CLUSTER) / (gridDim.x / CLUSTER)) & 1, late);"""
+                : """
+                if (threadIdx.x % 128 == 0) bulk_wait_read<0>();  // the previous tile's store has read the staging
+                named_barrier_sync(1 + consumer, 128);""";
         return """
                 // Epilogue through shared memory and TMA: %1$s
                 {
@@ -113,8 +179,7 @@ final class TmaStoreEpilogue {
                     // share XOR one per-thread key, and every address is a per-thread base plus constants and that XOR.
                     const int quad_bytes = quad * 2 * OUT_BYTES, key = (quad_bytes >> 4) ^ group;
                     unsigned char* const base = staging + (warp_row %% 64 + group) * 128 + (quad_bytes & 15);
-                    if (threadIdx.x %% 128 == 0) bulk_wait_read<0>();  // the previous tile's store has read the staging
-                    named_barrier_sync(1 + consumer, 128);
+                %8$s
                     #pragma unroll
                     for (int mt = 0; mt < MT; ++mt) {
                         #pragma unroll
@@ -122,13 +187,13 @@ final class TmaStoreEpilogue {
                             #pragma unroll
                             for (int nt = 0; nt < NT; ++nt) {
                                 const int nt_chunk = ((nt * 8) %% BOX_COLS) * OUT_BYTES / 16;
+                                unsigned char* p = base + (mt * 16 + half * 8) * 128 + (nt * 8 / BOX_COLS) * BOX_BYTES + ((nt_chunk ^ key) << 4);
                 %7$s
                                 float v[2] = {0.0f, 0.0f};
                                 #pragma unroll
                                 for (int j = 0; j < 2; ++j) {
                 %2$s
                                 }
-                                unsigned char* p = base + (mt * 16 + half * 8) * 128 + (nt * 8 / BOX_COLS) * BOX_BYTES + ((nt_chunk ^ key) << 4);
                                 %3$s
                             }
                         }
@@ -144,6 +209,6 @@ final class TmaStoreEpilogue {
                 }
                 """.formatted(MmaGemmSource.describe(e), value.indent(20).stripTrailing(), write,
                 e.accumulate() ? "tma_reduce_add_2d" : "tma_store_2d", splits > 1 ? "partials" : "c",
-                splits > 1 ? "(w / UNITS) * M + " : "", indices);
+                splits > 1 ? "(w / UNITS) * M + " : "", indices.indent(16).stripTrailing(), free.indent(4).stripTrailing());
     }
 }

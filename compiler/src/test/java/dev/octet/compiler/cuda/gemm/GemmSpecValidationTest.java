@@ -216,7 +216,21 @@ class GemmSpecValidationTest {
         assertEquals(KernelParam.Access.WRITE, c.access());
         assertEquals(64, c.tensorMap().orElseThrow().boxRows());
         assertEquals(64, c.tensorMap().orElseThrow().boxCols());
-        assertEquals(128 * 128 * 2, TmaStoreEpilogue.stagingBytes(fprop.problem(), fprop.blockN(), 1));
+        assertEquals(128 * 128 * 2, TmaStoreEpilogue.sharedBytes(fprop.problem(), fprop.blockN(), 1));
+        // The output projection's residual comes into the staging by TMA, in C's boxes, on a barrier per consumer.
+        Fp8WgmmaGemm withResidual = Fp8WgmmaGemm.of(fp8(16384, 1536, 1536, tokens, blocks)
+                .withEpilogue(BF16.withResidual()));
+        List<KernelParam> params = withResidual.emit().params();
+        KernelParam residual = params.get(params.size() - 2);
+        assertEquals("residual", residual.name());
+        assertEquals(KernelParam.Access.READ, residual.access());
+        assertEquals(c.tensorMap().orElseThrow().boxCols(), residual.tensorMap().orElseThrow().boxCols());
+        assertEquals(128 * 128 * 2 + 16, TmaStoreEpilogue.sharedBytes(withResidual.problem(), 128, 1));
+        // An FP32 output's staging has boxes of 32 columns, the BF16 residual's would have 64: read from global memory.
+        GemmProblem f32Residual = fp8(16384, 1536, 1536, tokens, blocks).withEpilogue(GemmEpilogue.store(DType.F32).withResidual());
+        List<KernelParam> f32Params = Fp8WgmmaGemm.of(f32Residual).emit().params();
+        assertTrue(f32Params.get(f32Params.size() - 2).tensorMap().isEmpty());
+        assertTrue(f32Params.getLast().tensorMap().isPresent());
         // Its weight gradient adds into the FP32 dW by TMA reductions: read-write, boxes of 32 floats.
         KernelParam dw = Fp8WgmmaGemm.of(fp8(8960, 1536, 16384, tokens, tokens).withEpilogue(GemmEpilogue.accumulateF32()))
                 .emit().params().getLast();
@@ -236,6 +250,6 @@ class GemmSpecValidationTest {
         assertTrue(lmHead.emit().params().getLast().tensorMap().isPresent());
         Bf16WgmmaGemm lmHeadGrad = Bf16WgmmaGemm.withTiles(GemmProblem.bf16(151936, 1536, 7040, mn, mn, GemmEpilogue.accumulateF32()), 256);
         assertTrue(lmHeadGrad.emit().params().getLast().tensorMap().isEmpty());
-        assertEquals(0, TmaStoreEpilogue.stagingBytes(lmHeadGrad.problem(), 256, 1));
+        assertEquals(0, TmaStoreEpilogue.sharedBytes(lmHeadGrad.problem(), 256, 1));
     }
 }
