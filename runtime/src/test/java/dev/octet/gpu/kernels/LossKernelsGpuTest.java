@@ -1,5 +1,7 @@
 package dev.octet.gpu.kernels;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
 import dev.octet.compiler.cuda.loss.CrossEntropyFused;
 import dev.octet.compiler.cuda.loss.TokenLossSum;
 import dev.octet.compiler.ir.DType;
@@ -21,12 +23,22 @@ class LossKernelsGpuTest {
     private static final int DLOGITS_MAX_ULPS = 2;
     private static final int IGNORE_INDEX = -100;
 
-    @ParameterizedTest(name = "{0} tokens, vocab {1}")
-    @CsvSource({"256, 1000", "200, 50257", "512, 4096"}) // ragged vocab, GPT-2's, and the tiny model's
-    void fusedCrossEntropyMatchesTheOracle(int tokens, int vocab) {
+    @ParameterizedTest(name = "{0} tokens, vocab {1}, rows {2} apart")
+    @CsvSource({
+        "256, 1000, 1000", "200, 50257, 50257", "512, 4096, 4096", // eight at a time; one by one; the tiny model's
+        "64, 151936, 151936",                                      // Qwen2.5's vocabulary
+        "96, 1003, 1008", "40, 50257, 50304"})                     // padded rows: eight at a time and a ragged tail
+    void fusedCrossEntropyMatchesTheOracle(int tokens, int vocab, int pitch) {
         RandomTensors random = new RandomTensors(21);
         // Logits of a trained-looking head: spread wider than N(0, 1), so softmax is far from uniform.
         float[] logits = random.bf16Gaussian(tokens * vocab, 3.0);
+        // The rows as the LM head leaves them: `pitch` apart, the padding past the vocabulary never touched.
+        float padding = 1234.0f;
+        float[] stored = new float[tokens * pitch];
+        java.util.Arrays.fill(stored, padding);
+        for (int t = 0; t < tokens; t++) {
+            System.arraycopy(logits, t * vocab, stored, t * pitch, vocab);
+        }
         int[] targets = random.ints(tokens, vocab);
         double[] mask = new double[tokens];
         int counted = 0;
@@ -39,11 +51,11 @@ class LossKernelsGpuTest {
             }
         }
         float weight = (float) (1.0 / counted); // dloss = 1, one micro-batch holding every counted token
-        CrossEntropyFused spec = new CrossEntropyFused(tokens, vocab);
+        CrossEntropyFused spec = new CrossEntropyFused(tokens, vocab, pitch);
         TokenLossSum sum = new TokenLossSum(tokens);
         float earlierMicroBatches = 0.75f; // loss[0] accumulates: start from what earlier micro-batches left
         try (DeviceWorkspace ws = GpuSession.get().workspace()) {
-            ws.input("logits", HostArray.bf16(logits))
+            ws.input("logits", HostArray.bf16(stored))
                     .input("targets", HostArray.i32(targets))
                     .input("loss_weight", HostArray.f32(weight))
                     .output("losses", DType.F32, tokens)
@@ -64,8 +76,19 @@ class LossKernelsGpuTest {
 
             double[] dlogits = new double[tokens * vocab];
             CrossEntropy.backward(dlogits, logitsD, targets, mask, tokens, vocab, 1.0, Rounding.GPU);
-            Accuracy.relativeL2(name + " dlogits", ws.bf16("logits"), dlogits, DLOGITS_BOUND);
-            Accuracy.bf16Ulps(name + " dlogits", ws.bf16Bits("logits"), dlogits, DLOGITS_MAX_ULPS);
+            float[] written = ws.bf16("logits");
+            short[] writtenBits = ws.bf16Bits("logits");
+            float[] dlogitsGpu = new float[tokens * vocab];
+            short[] dlogitsBits = new short[tokens * vocab];
+            for (int t = 0; t < tokens; t++) {
+                System.arraycopy(written, t * pitch, dlogitsGpu, t * vocab, vocab);
+                System.arraycopy(writtenBits, t * pitch, dlogitsBits, t * vocab, vocab);
+                for (int j = vocab; j < pitch; j++) {
+                    assertEquals(padding, written[t * pitch + j], "row " + t + " padding at " + j);
+                }
+            }
+            Accuracy.relativeL2(name + " dlogits", dlogitsGpu, dlogits, DLOGITS_BOUND);
+            Accuracy.bf16Ulps(name + " dlogits", dlogitsBits, dlogits, DLOGITS_MAX_ULPS);
 
             double mean = CrossEntropy.forward(logitsD, targets, mask, tokens, vocab);
             Accuracy.relative(sum.kernelName() + " loss (after " + earlierMicroBatches + ")", ws.f32("loss")[0],
