@@ -33,7 +33,7 @@ class LossKernelsGpuTest {
         // Logits of a trained-looking head: spread wider than N(0, 1), so softmax is far from uniform.
         float[] logits = random.bf16Gaussian(tokens * vocab, 3.0);
         // The rows as the LM head leaves them: `pitch` apart, the padding past the vocabulary never touched.
-        float padding = 1234.0f;
+        float padding = 1536.0f;  // exact in BF16
         float[] stored = new float[tokens * pitch];
         java.util.Arrays.fill(stored, padding);
         for (int t = 0; t < tokens; t++) {
