@@ -6,6 +6,7 @@ import dev.octet.compiler.cuda.KernelParam;
 import dev.octet.compiler.cuda.KernelSpec;
 import dev.octet.compiler.cuda.LaunchGeometry;
 import dev.octet.compiler.cuda.VectorAccess;
+import dev.octet.compiler.cuda.gemm.GemmTileHeuristic;
 import dev.octet.compiler.cuda.pointwise.ColumnSumAccumulate;
 import dev.octet.compiler.ir.DType;
 import java.util.ArrayList;
@@ -32,8 +33,8 @@ import java.util.stream.IntStream;
  * Every element of the partials is written, so they need no zeroing. Outputs never alias inputs.
  */
 public record NormBackward(NormKind kind, int rows, int dim, boolean addResidualGradient) implements KernelSpec {
-    /** Enough blocks to fill the GPU, few enough that the second stage is short. */
-    static final int TARGET_BLOCKS = 256;
+    /** Registers a thread needs at most (LayerNorm with the residual gradient, VEC 8: 112 under ptxas 12.6/13). */
+    static final int REGISTERS = 112;
 
     public NormBackward {
         String what = kind.kernelPrefix() + " backward";
@@ -63,8 +64,17 @@ public record NormBackward(NormKind kind, int rows, int dim, boolean addResidual
         return kind.kernelPrefix() + "_backward_" + rows + "x" + dim + (addResidualGradient ? "_residual" : "");
     }
 
+    /**
+     * Blocks one SM holds at once with {@link #REGISTERS} registers a thread, at most 3: the grid is one wave of them
+     * over the H200's SMs, so that every SM keeps several blocks' loads in flight (two blocks of 192 threads an SM
+     * left Qwen2.5's norm backward at ~2 TB/s), and the partial rows stay few, so the second stage is short.
+     */
+    int blocksPerSm() {
+        return Math.max(1, Math.min(3, 65536 / (REGISTERS * (dim / vectors(dim).orElseThrow().width()))));
+    }
+
     public int rowsPerBlock() {
-        return Math.ceilDiv(rows, TARGET_BLOCKS);
+        return Math.ceilDiv(rows, blocksPerSm() * GemmTileHeuristic.SM_COUNT);
     }
 
     /** Rows of each partial-sum scratch buffer ({@code f32[partialRows, dim]}): one per block. */
@@ -109,9 +119,12 @@ public record NormBackward(NormKind kind, int rows, int dim, boolean addResidual
                 .append("#define THREADS ").append(threads).append('\n')
                 .append("#define WARPS (THREADS / 32)\n")
                 .append("#define ROWS_PER_BLOCK ").append(rowsPerBlock()).append('\n')
-                .append("#define SUMS ").append(layer ? 2 : 1).append("\n\n")
-                // Minimum blocks 1, as NormForward: no occupancy target for ptxas to spill towards.
-                .append("extern \"C\" __global__ void __launch_bounds__(THREADS, 1) ").append(kernelName())
+                .append("#define SUMS ").append(layer ? 2 : 1).append('\n')
+                .append("#define RESIDUAL ").append(addResidualGradient ? 1 : 0).append('\n')
+                // A second row's inputs in registers need ~24 more: not where 1,024 threads leave 64 a thread.
+                .append("#define AHEAD ").append(threads <= 512 ? 1 : 0).append("\n\n")
+                // blocksPerSm() resident blocks: ptxas keeps to REGISTERS or fewer.
+                .append("extern \"C\" __global__ void __launch_bounds__(THREADS, ").append(blocksPerSm()).append(") ").append(kernelName())
                 .append(CudaKernel.signature(params())).append(" {\n")
                 .append("""
                             // Per-warp partial dot products, double-buffered by row parity so one barrier per row suffices.
@@ -126,17 +139,29 @@ public record NormBackward(NormKind kind, int rows, int dim, boolean addResidual
                             for (int k = 0; k < VEC; k++) dw[k] = db[k] = 0.0f;
                             const int first = blockIdx.x * ROWS_PER_BLOCK;
                             const int last = min(first + ROWS_PER_BLOCK, ROWS);
+                            // With AHEAD, a row's inputs are loaded one row ahead, so that their latency lies under the
+                            // previous row's reduction and barrier rather than in front of it (one row at a time, the
+                            // loads of a block's few warps left the H200's memory ~half busy).
+                            float xv[VEC], g[VEC], rg[VEC], r = 0.0f, m = 0.0f;
+                            auto load_row = [&](int row, float* xv_, float* g_, float* rg_, float& r_, float& m_) {
+                                const size_t at = (size_t) row * DIM + c;
+                                load_bf16_vec(x + at, xv_);
+                                load_bf16_vec(dy + at, g_);
+                                r_ = rstd[row];
+                                LOAD_EXTRA
+                            };
+                            if (AHEAD && first < last) load_row(first, xv, g, rg, r, m);
                             for (int row = first; row < last; row++) {
                                 const int p = (row - first) & 1;
                                 const size_t at = (size_t) row * DIM + c;
-                                float xv[VEC], g[VEC], dxv[VEC];
-                                load_bf16_vec(x + at, xv);
-                                load_bf16_vec(dy + at, g);
-                                const float r = rstd[row];
-                        """);
+                                if (!AHEAD) load_row(row, xv, g, rg, r, m);
+                                float nxv[VEC], ng[VEC], nrg[VEC], nr = 0.0f, nm = 0.0f;
+                                if (AHEAD && row + 1 < last) load_row(row + 1, nxv, ng, nrg, nr, nm);
+                                float dxv[VEC];
+                        """.replace("LOAD_EXTRA", (layer ? "m_ = mean[row];" : "(void) m_;")
+                                + (addResidualGradient ? " if (AHEAD) load_bf16_vec(residual_grad + at, rg_);" : " (void) rg_;")));
         if (layer) {
             b.append("""
-                                const float m = mean[row];
                                 float xhat[VEC], sg = 0.0f, sgx = 0.0f;
                                 #pragma unroll
                                 for (int k = 0; k < VEC; k++) {
@@ -187,14 +212,22 @@ public record NormBackward(NormKind kind, int rows, int dim, boolean addResidual
         }
         if (addResidualGradient) {
             b.append("""
-                                float rg[VEC];
-                                load_bf16_vec(residual_grad + at, rg);
+                                if (!AHEAD) load_bf16_vec(residual_grad + at, rg);  // fewer registers live across the barrier
                                 #pragma unroll
                                 for (int k = 0; k < VEC; k++) dxv[k] += rg[k];
                         """);
         }
         b.append("""
                             store_bf16_vec(dx + at, dxv);
+                            if (!AHEAD) continue;
+                            #pragma unroll
+                            for (int k = 0; k < VEC; k++) {
+                                xv[k] = nxv[k];
+                                g[k] = ng[k];
+                                if (RESIDUAL) rg[k] = nrg[k];
+                            }
+                            r = nr;
+                            m = nm;
                         }
                         store_f32_vec(weight_grad_partials + (size_t) blockIdx.x * DIM + c, dw);
                     """);

@@ -86,11 +86,14 @@ class NormKernelsTest {
 
     @Test
     void partialRowsMatchTheGridAndTheReduction() {
+        // 192 threads a block: three blocks an SM, one wave of 396 blocks over 132 SMs, 11 rows each.
         NormBackward b = NormBackward.rms(4096, 1536);
-        assertEquals(16, b.rowsPerBlock());
-        assertEquals(256, b.partialRows());
-        assertEquals(256, b.emit().launch().gridX());
-        assertEquals(256, b.gradientReduction().rows());
+        assertEquals(11, b.rowsPerBlock());
+        assertEquals(373, b.partialRows());
+        assertEquals(373, b.emit().launch().gridX());
+        assertEquals(373, b.gradientReduction().rows());
+        // 1,024 threads a block (dim 8192): one block an SM.
+        assertEquals(Math.ceilDiv(4096, 132), NormBackward.rms(4096, 8192).rowsPerBlock());
         NormBackward small = NormBackward.layer(5, 128);
         assertEquals(5, small.partialRows());
         assertEquals(5, small.emit().launch().gridX());
