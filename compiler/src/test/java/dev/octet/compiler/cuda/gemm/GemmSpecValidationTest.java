@@ -132,7 +132,7 @@ class GemmSpecValidationTest {
     void tilesRefuseWarpTilesThatAreNotWholeMmas() {
         assertRefused("whole 16x8 MMA tiles", () -> new GemmTiles(64, 64, 32, 8, 1));
         assertRefused("multiple of 32", () -> new GemmTiles(64, 64, 16, 2, 2));
-        assertRefused("blockN must be 64, 128 or 192",
+        assertRefused("blockN must be 64 or 128",
                 () -> new Fp8WgmmaGemm(fp8(64, 64, 256, Granularity.group(128), Granularity.block(128)), 96, 4, 1));
         assertRefused("bytes of shared memory",
                 () -> new Fp8WgmmaGemm(fp8(64, 64, 256, Granularity.group(128), Granularity.block(128)), 128, 8, 1));
