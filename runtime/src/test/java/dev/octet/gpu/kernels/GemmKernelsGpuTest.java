@@ -99,29 +99,26 @@ class GemmKernelsGpuTest {
     }
 
     /**
-     * Every case with the kernel GemmKernels picks, in clusters of two blocks sharing A by TMA multicast (including
-     * odd numbers of column tiles: the second block of the last pair computes past N and stores nothing), and with
-     * 128 × 192 tiles (one chunk in flight per consumer, ragged column tiles wherever N is not a multiple of 192).
+     * Every case with the kernel GemmKernels picks (cluster 1) and in clusters of two blocks sharing A by TMA
+     * multicast, including odd numbers of column tiles (the second block of the last pair computes past N and
+     * stores nothing) and one-tile problems.
      */
     static Stream<Arguments> fp8Variants() {
-        return fp8Cases().flatMap(c -> Stream.of("chosen", "cluster 2", "128x192").map(variant -> {
+        return fp8Cases().flatMap(c -> Stream.of(1, 2).map(cluster -> {
             Object[] args = java.util.Arrays.copyOf(c.get(), c.get().length + 1);
-            args[args.length - 1] = variant;
+            args[args.length - 1] = cluster;
             return Arguments.of(args);
         }));
     }
 
-    @ParameterizedTest(name = "{7}: {0} M={1} N={2} K={3} A: {4}, B: {5}, {6}")
+    @ParameterizedTest(name = "cluster {7}: {0} M={1} N={2} K={3} A: {4}, B: {5}, {6}")
     @MethodSource("fp8Variants")
     void fp8GemmMatchesFp8GemmOracle(String role, int m, int n, int k, Fp8Operand aSpec, Fp8Operand bSpec,
-                                     GemmEpilogue epilogue, String variant) {
+                                     GemmEpilogue epilogue, int cluster) {
         GemmProblem problem = GemmProblem.fp8(m, n, k, aSpec.format(), aSpec.granularity(), bSpec.format(),
                 bSpec.granularity(), epilogue);
-        checkFp8(role, problem, aSpec, bSpec, switch (variant) {
-            case "chosen" -> GemmKernels.forProblem(problem);
-            case "cluster 2" -> Fp8WgmmaGemm.withTiles(problem, problem.n() <= 64 ? 64 : 128, 2);
-            default -> Fp8WgmmaGemm.withTiles(problem, 192, 1);
-        });
+        checkFp8(role, problem, aSpec, bSpec, cluster == 1 ? GemmKernels.forProblem(problem)
+                : Fp8WgmmaGemm.withTiles(problem, problem.n() <= 64 ? 64 : 128, cluster));
     }
 
     /**

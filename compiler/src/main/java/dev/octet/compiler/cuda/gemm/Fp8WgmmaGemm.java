@@ -71,9 +71,10 @@ public record Fp8WgmmaGemm(GemmProblem problem, int blockN, int stages, int clus
         if (!supports(problem)) {
             throw new IllegalArgumentException("Fp8WgmmaGemm cannot run " + problem + ": " + whyNot(problem));
         }
-        // 192 columns keep one chunk in flight (96 + 96 accumulator registers; two would need 288).
-        if (blockN != 64 && blockN != 128 && blockN != 192) {
-            throw new IllegalArgumentException("blockN must be 64, 128 or 192, not " + blockN);
+        // 192 columns (96 + 96 accumulator registers) compile without spills but measured 14-26% slower than 128
+        // on the H200 (docs/benchmarks.md).
+        if (blockN != 64 && blockN != 128) {
+            throw new IllegalArgumentException("blockN must be 64 or 128, not " + blockN);
         }
         if (cluster != 1 && cluster != 2) {
             throw new IllegalArgumentException("cluster must be 1 or 2 blocks, not " + cluster);
@@ -134,11 +135,6 @@ public record Fp8WgmmaGemm(GemmProblem problem, int blockN, int stages, int clus
     /** This kernel with K split {@code ways} ways. */
     public Fp8WgmmaGemm withSplits(int ways) {
         return new Fp8WgmmaGemm(problem, blockN, stages, cluster, ways);
-    }
-
-    /** Chunks in flight per consumer: two partial-sum sets up to 128 columns, one beyond (registers). */
-    int partialSets() {
-        return blockN <= 128 ? 2 : 1;
     }
 
     /** Promotion chunks in one K block (stage). */
@@ -246,8 +242,6 @@ public record Fp8WgmmaGemm(GemmProblem problem, int blockN, int stages, int clus
                 constexpr int BM = %d, BN = %d, BK = %d, STAGES = %d, CHUNK = %d, GROUP_M = %d;
                 constexpr int THREADS = %d, CONSUMERS = %d, SCALE_WARPS = 3;
                 constexpr int MT = 1, NT = BN / 8;  // a consumer warp's 16 x BN share, as 16x8 accumulator tiles
-                // Partial-sum sets, chunks in flight per consumer: two where 3 x NT x 4 accumulators fit in registers.
-                constexpr int SETS = %d;
                 constexpr int TILES_M = (M + BM - 1) / BM, TILES_N = (N + BN - 1) / BN;
                 constexpr int K_BLOCKS = (K + BK - 1) / BK;
                 constexpr int CHUNKS = BK / CHUNK, LAST_CHUNKS = (K - (K_BLOCKS - 1) * BK + CHUNK - 1) / CHUNK;
@@ -265,7 +259,7 @@ public record Fp8WgmmaGemm(GemmProblem problem, int blockN, int stages, int clus
                 // Split K: work w is unit w %% UNITS over the K blocks of range w / UNITS (KB_SPLIT each, the last the rest).
                 constexpr int SPLITS = %d, KB_SPLIT = (K_BLOCKS + SPLITS - 1) / SPLITS, WORK = UNITS * SPLITS;
                 """.formatted(problem.m(), problem.n(), problem.k(), BLOCK_M, blockN, BLOCK_K, stages, chunk, GROUP_M,
-                THREADS, CONSUMERS, partialSets(), aGrid.tileRows(), aGrid.tileCols(), aGrid.scaleCols(),
+                THREADS, CONSUMERS, aGrid.tileRows(), aGrid.tileCols(), aGrid.scaleCols(),
                 bGrid.tileRows(), bGrid.tileCols(), bGrid.scaleCols(), !uniformB, cluster, splits)
                 + TmaStoreEpilogue.constants(problem, blockN, splits);
         String bScales = uniformB ? """
@@ -450,9 +444,9 @@ public record Fp8WgmmaGemm(GemmProblem problem, int blockN, int stages, int clus
     private static String kLoop(String bScales, String prefetch) {
         return """
                             float acc[MT][NT][4];   // promoted sums
-                            float part[SETS][NT][4];   // the sums of the chunks in flight, written by the tensor cores
-                            float s_lo[SETS], s_hi[SETS]; // the scales of the chunk in each set (with B per column: A's only)
-                            const float* b_scale_chunk[SETS];
+                            float part[2][NT][4];   // two chunks' sums, written by the tensor cores
+                            float s_lo[2], s_hi[2]; // the scales of the chunk in each set (with B per column: A's only)
+                            const float* b_scale_chunk[2];
                             #pragma unroll
                             for (int j = 0; j < NT; ++j)
                                 #pragma unroll
@@ -471,7 +465,7 @@ public record Fp8WgmmaGemm(GemmProblem problem, int blockN, int stages, int clus
                                     }
                                     #pragma unroll
                                     for (int c = 0; c < CHUNKS; ++c) {
-                                        const int set = SETS == 1 ? 0 : (stage * CHUNKS + c) & 1, prev = (set + 1) %% SETS;
+                                        const int set = (stage * CHUNKS + c) & 1, prev = set ^ 1;
                                         if (c >= chunks) {
                                             wgmma_wait<0>();  // nothing is in flight here (the turn's chunks past K come last); for ptxas
                                             continue;
@@ -490,12 +484,6 @@ public record Fp8WgmmaGemm(GemmProblem problem, int blockN, int stages, int clus
                                         }
                                         wgmma_commit();
                 %2$s
-                                        if (SETS == 1) {  // this chunk, at once; its stage is free after its last chunk
-                                            wgmma_wait<0>();
-                                            promote_chunk(acc, part[0], s_lo[0], s_hi[0], b_scale_chunk[0],
-                                                          c == chunks - 1 ? &empty[stage] : nullptr, lane);
-                                            continue;
-                                        }
                                         if (stage > 0 || c > 0) {  // the chunk before, in this turn (the last stage's if c == 0)
                                             wgmma_wait<1>();
                                             promote_chunk(acc, part[prev], s_lo[prev], s_hi[prev], b_scale_chunk[prev],
@@ -509,8 +497,8 @@ public record Fp8WgmmaGemm(GemmProblem problem, int blockN, int stages, int clus
                                 }
                                 // The turn's last chunk, unless it was the tile's last (promoted above).
                                 wgmma_wait<0>();
-                                if (SETS == 2 && kb0 + STAGES < kb_end) {
-                                    constexpr int LAST_SET = (STAGES * CHUNKS - 1) %% SETS;
+                                if (kb0 + STAGES < kb_end) {
+                                    constexpr int LAST_SET = (STAGES * CHUNKS - 1) & 1;
                                     promote_chunk(acc, part[LAST_SET], s_lo[LAST_SET], s_hi[LAST_SET], b_scale_chunk[LAST_SET],
                                                   &empty[STAGES - 1], lane);
                                 }
