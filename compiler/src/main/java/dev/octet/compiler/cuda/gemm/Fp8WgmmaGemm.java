@@ -71,8 +71,8 @@ public record Fp8WgmmaGemm(GemmProblem problem, int blockN, int stages, int clus
         if (!supports(problem)) {
             throw new IllegalArgumentException("Fp8WgmmaGemm cannot run " + problem + ": " + whyNot(problem));
         }
-        // 192 columns (96 + 96 accumulator registers) compile without spills but measured 14-26% slower than 128
-        // on the H200 (docs/benchmarks.md).
+        // 192 columns (96 + 96 accumulator registers, so one chunk in flight) compile without spills but measured
+        // 14-26% slower than 128 on the H200, and again 12-22% with the TMA epilogue (docs/benchmarks.md).
         if (blockN != 64 && blockN != 128) {
             throw new IllegalArgumentException("blockN must be 64 or 128, not " + blockN);
         }
