@@ -23,7 +23,7 @@ import java.util.List;
  * <p>A BF16 residual ({@code c = bf16(acc) + residual}) comes in the same way it goes out: behind the tile's first
  * wgmmas one thread of each consumer waits until the previous tile's store has read the staging and has TMA load the
  * residual's rows into it, in the output's own box layout; the epilogue then reads each pair where it writes the
- * result. (Read from global memory by every thread, two bytes at a time, the residual made these kernels up to 2.2×
+ * result. (Read from global memory by every thread, two bytes at a time, the residual made these kernels 1.2-3.8×
  * slower than the same GEMM without it on the H200: docs/benchmarks.md.)
  *
  * <p>The source uses the templates' shared names: constants M, N, LDC, BN, STAGES, STAGE_BYTES, CONSUMERS, MT, NT,
@@ -59,8 +59,11 @@ final class TmaStoreEpilogue {
      * mbarrier per consumer where the residual is staged.
      */
     static int sharedBytes(GemmProblem problem, int blockN, int splits) {
-        int staging = applies(problem, blockN, splits) ? WarpSpecializedGemm.BLOCK_M * blockN * output(problem, splits).bytes() : 0;
-        return staging + (stagesResidual(problem, blockN, splits) ? 8 * WarpSpecializedGemm.CONSUMERS : 0);
+        return stagingBytes(problem, blockN, splits) + (stagesResidual(problem, blockN, splits) ? 8 * WarpSpecializedGemm.CONSUMERS : 0);
+    }
+
+    private static int stagingBytes(GemmProblem problem, int blockN, int splits) {
+        return applies(problem, blockN, splits) ? WarpSpecializedGemm.BLOCK_M * blockN * output(problem, splits).bytes() : 0;
     }
 
     /**
@@ -101,16 +104,16 @@ final class TmaStoreEpilogue {
      * EPILOGUE_BYTES (the staging and the residual's mbarriers) before the template's own barriers.
      */
     static String constants(GemmProblem problem, int blockN, int splits) {
-        int staging = sharedBytes(problem, blockN, splits) - (stagesResidual(problem, blockN, splits) ? 8 * WarpSpecializedGemm.CONSUMERS : 0);
         return """
                 // The output tile staged for TMA stores (0: stored from registers): per consumer, its 64 rows in boxes of
                 // 128 bytes a row (BOX_COLS columns), 128-byte swizzled as a TMA load of the box would lay it out.
                 constexpr int STAGING_BYTES = %d, OUT_BYTES = %d, BOX_COLS = 128 / OUT_BYTES, BOX_BYTES = %d * 128;
                 static_assert(BOX_COLS * OUT_BYTES == 128 && BOX_BYTES %% 1024 == 0 && LDC >= N, "boxes of whole 128-byte rows");
-                // The staging and, where the residual comes into it by TMA (%s), one mbarrier per consumer.
+                // The staging%s.
                 constexpr int EPILOGUE_BYTES = %d;
-                """.formatted(staging, output(problem, splits).bytes(), CONSUMER_ROWS,
-                stagesResidual(problem, blockN, splits) ? "here" : "not here", sharedBytes(problem, blockN, splits));
+                """.formatted(stagingBytes(problem, blockN, splits), output(problem, splits).bytes(), CONSUMER_ROWS,
+                stagesResidual(problem, blockN, splits) ? ", then one mbarrier per consumer for the residual's TMA copy" : "",
+                sharedBytes(problem, blockN, splits));
     }
 
     /** Declares and (thread 0, before the block's first barrier) initialises the residual's mbarriers, if staged. */
