@@ -154,18 +154,30 @@ final class TmaStoreEpilogue {
         if (!applies(problem, blockN, splits)) {
             return SplitKReduce.partialsSlice(splits) + "\nconst int warp_col = 0;\n" + MmaGemmSource.epilogue(e);
         }
-        boolean staged = stagesResidual(problem, blockN, splits), globalResidual = e.residual() && !staged;
-        // Bias and an unstaged residual are read for columns (and rows) inside C only; TMA stores nothing outside it.
-        String value = MmaGemmSource.valueSteps(e, "(col + j < N ? bf16_to_f32(bias[col + j]) : 0.0f)",
-                staged ? "bf16_to_f32((bf16_t) (staged >> (16 * j)))"
-                        : "(row < M && col + j < N ? bf16_to_f32(residual[i + j]) : 0.0f)") + "    v[j] = x;";
+        boolean staged = stagesResidual(problem, blockN, splits);
+        String value;
+        String indices;
+        if (staged) {
+            // The residual is read from the staging at the pair's own address; bias reads are guarded by the column
+            // (TMA stores nothing outside C).
+            value = MmaGemmSource.valueSteps(e, "(col + j < N ? bf16_to_f32(bias[col + j]) : 0.0f)",
+                    "bf16_to_f32((bf16_t) (staged >> (16 * j)))") + "    v[j] = x;";
+            indices = (e.bias() ? "const int col = col0 + nt * 8 + quad * 2;\n" : "")
+                    + "const unsigned staged = *reinterpret_cast<const unsigned*>(p);  // the residual's pair\n";
+        } else {
+            // Bias and residual are read for elements inside C only. (Guarding the bias by the column alone made NVRTC
+            // 12.6 spill 16-32 bytes in k/v projections with a bias.)
+            boolean reads = e.bias() || e.residual();
+            value = reads
+                    ? "if (row < M && col + j < N) {\n" + MmaGemmSource.valueSteps(e).indent(4) + "        v[j] = x;\n    }"
+                    : MmaGemmSource.valueSteps(e) + "    v[j] = x;";
+            indices = (reads ? "const int row = row0 + warp_row + mt * 16 + group + half * 8, col = col0 + nt * 8 + quad * 2;\n" : "")
+                    + (e.residual() ? "const size_t i = (size_t) row * LDC + col;\n" : "");
+        }
         String write = e.output() == DType.BF16
                 ? "*reinterpret_cast<unsigned*>(p) = (unsigned) f32_to_bf16(v[0]) | ((unsigned) f32_to_bf16(v[1]) << 16);"
                 : "*reinterpret_cast<float2*>(p) = make_float2(v[0], v[1]);";
-        String indices = (e.bias() || globalResidual ? "const int col = col0 + nt * 8 + quad * 2;\n" : "")
-                + (globalResidual ? "const int row = row0 + warp_row + mt * 16 + group + half * 8;\n"
-                        + "const size_t i = (size_t) row * LDC + col;\n" : "")
-                + (staged ? "const unsigned staged = *reinterpret_cast<const unsigned*>(p);  // the residual's pair\n" : "");
+        String address = "unsigned char* p = base + (mt * 16 + half * 8) * 128 + (nt * 8 / BOX_COLS) * BOX_BYTES + ((nt_chunk ^ key) << 4);";
         // Staged, the residual's copy waited for the previous store (prefetchResidual); else wait here.
         String free = staged ? """
                 mbar_wait_or_late(&residual_full[consumer], ((w - blockIdx.x / CLUSTER) / (gridDim.x / CLUSTER)) & 1, late);"""
@@ -190,13 +202,14 @@ final class TmaStoreEpilogue {
                             #pragma unroll
                             for (int nt = 0; nt < NT; ++nt) {
                                 const int nt_chunk = ((nt * 8) %% BOX_COLS) * OUT_BYTES / 16;
-                                unsigned char* p = base + (mt * 16 + half * 8) * 128 + (nt * 8 / BOX_COLS) * BOX_BYTES + ((nt_chunk ^ key) << 4);
+                                %9$s
                 %7$s
                                 float v[2] = {0.0f, 0.0f};
                                 #pragma unroll
                                 for (int j = 0; j < 2; ++j) {
                 %2$s
                                 }
+                                %10$s
                                 %3$s
                             }
                         }
@@ -212,6 +225,7 @@ final class TmaStoreEpilogue {
                 }
                 """.formatted(MmaGemmSource.describe(e), value.indent(20).stripTrailing(), write,
                 e.accumulate() ? "tma_reduce_add_2d" : "tma_store_2d", splits > 1 ? "partials" : "c",
-                splits > 1 ? "(w / UNITS) * M + " : "", indices.indent(16).stripTrailing(), free.indent(4).stripTrailing());
+                splits > 1 ? "(w / UNITS) * M + " : "", indices.indent(16).stripTrailing(), free.indent(4).stripTrailing(),
+                staged ? address : "", staged ? "" : address);
     }
 }
