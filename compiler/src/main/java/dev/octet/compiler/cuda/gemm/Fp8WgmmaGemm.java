@@ -165,8 +165,8 @@ public record Fp8WgmmaGemm(GemmProblem problem, int blockN, int stages, int clus
     }
 
     static int sharedBytes(GemmProblem problem, int blockN, int stages, int splits) {
-        // The ring, the epilogue's staging for TMA stores (and the residual's barriers), 1 KiB to align both to the 128-byte swizzle's 1024-byte
-        // period, three mbarriers per stage, the consumers-done mbarrier and the late flag (16 bytes), and the scales'
+        // The ring, the epilogue's staging for TMA stores (and the residual's barriers), 1 KiB to align both to the
+        // 128-byte swizzle's 1024-byte period, three mbarriers per stage, the consumers-done mbarrier and the late flag (16 bytes), and the scales'
         // ring ([stages][chunks][128 A rows + 1 or blockN B columns] floats).
         int chunks = chunksPerStage(problem);
         int scaleRing = stages * chunks * (BLOCK_M + (uniformBScale(problem, blockN) ? 1 : blockN)) * 4;
@@ -438,8 +438,8 @@ public record Fp8WgmmaGemm(GemmProblem problem, int blockN, int stages, int clus
      * descriptors and partial-sum set (its position in the turn modulo 2) are constants. ptxas serialises every
      * wgmma of the kernel (C7514) if any path could read a set whose group is still in flight: a group pending across
      * a loop's back edge or out of a break counts as such, so no group outlives its turn, and chunks that do not run
-     * (past the tile's K) are skipped by branches that wait for everything instead of by breaks. {@code prefetch} runs
-     * after each chunk's wgmmas are committed ({@link TmaStoreEpilogue#prefetchResidual}).
+     * (past the tile's K) are skipped by branches that wait for everything instead of by breaks. {@code prefetch} is
+     * placed after each chunk's commit and runs for the tile's first chunk only ({@link TmaStoreEpilogue#prefetchResidual}).
      */
     private static String kLoop(String bScales, String prefetch) {
         return """

@@ -206,6 +206,7 @@ class GemmSpecValidationTest {
             assertEquals(KernelParam.Access.WRITE, bf16.getLast().access());
         }
     }
+
     /** Which GEMMs stage their tile and store it by TMA, and what that makes of the output parameter. */
     @Test
     void outputsGoOutByTmaWhereTmaCanAddressThem() {
