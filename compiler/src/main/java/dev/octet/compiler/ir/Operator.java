@@ -68,7 +68,8 @@ public sealed interface Operator {
             StringBuilder sb = new StringBuilder(gemm.lowerName() + " " + linear + ", m=" + m + ", n=" + n + ", k=" + k);
             if (transposeA) sb.append(", a=transposed");
             if (transposeB) sb.append(", b=transposed");
-            fp8.ifPresent(q -> sb.append(", a=").append(q.a().describe()).append(", b=").append(q.b().describe()));
+            fp8.ifPresent(q -> sb.append(", a=").append(q.a().describe()).append(q.aTransposed() ? " transposed" : "")
+                    .append(", b=").append(q.b().describe()).append(q.bTransposed() ? " transposed" : ""));
             if (bias) sb.append(", bias");
             if (residual) sb.append(", residual");
             return sb.toString();
@@ -88,8 +89,11 @@ public sealed interface Operator {
         }
     }
 
-    /** How the two operands of an FP8 GEMM were quantized. */
-    record Fp8Operands(OperandQuant a, OperandQuant b) {}
+    /**
+     * How the two operands of an FP8 GEMM were quantized, and whether each was quantized with a fused transpose,
+     * which decides how its scales lie ({@link dev.octet.numerics.ScaleGrid#ofOperand}).
+     */
+    record Fp8Operands(OperandQuant a, OperandQuant b, boolean aTransposed, boolean bTransposed) {}
 
     /** Rotary position embedding over the heads of q or k (backward: rotation by the negative angle). */
     record Rope(int seq, int heads, int headDim, double theta, Optional<RopeScaling> scaling, boolean backward)

@@ -16,6 +16,7 @@ import dev.octet.compiler.cuda.embedding.EmbeddingForward;
 import dev.octet.compiler.cuda.gemm.GemmEpilogue;
 import dev.octet.compiler.cuda.gemm.GemmKernel;
 import dev.octet.compiler.cuda.gemm.GemmKernels;
+import dev.octet.compiler.cuda.gemm.GemmOperand;
 import dev.octet.compiler.cuda.gemm.GemmProblem;
 import dev.octet.compiler.cuda.gemm.OperandLayout;
 import dev.octet.compiler.cuda.loss.CrossEntropyFused;
@@ -273,8 +274,8 @@ public final class KernelFormation {
             GemmProblem problem;
             if (mm.fp8().isPresent()) {
                 Operator.Fp8Operands q = mm.fp8().get();
-                problem = GemmProblem.fp8(mm.m(), mm.n(), mm.k(), q.a().format(), q.a().granularity(), q.b().format(),
-                        q.b().granularity(), epilogue);
+                problem = GemmProblem.fp8(mm.m(), mm.n(), mm.k(), new GemmOperand.Fp8(q.a().format(), q.a().granularity(),
+                        q.aTransposed()), new GemmOperand.Fp8(q.b().format(), q.b().granularity(), q.bTransposed()), epilogue);
                 b.put("a", in(root, 0));
                 b.put("a_scales", in(root, 1));
                 b.put("b", in(root, 2));

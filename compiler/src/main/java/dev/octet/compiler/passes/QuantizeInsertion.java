@@ -14,7 +14,6 @@ import dev.octet.dsl.spec.ParameterTable;
 import dev.octet.dsl.spec.RecipeSpec;
 import dev.octet.dsl.spec.Role;
 import dev.octet.dsl.spec.Scaling;
-import dev.octet.numerics.Axis;
 import dev.octet.numerics.ScaleGrid;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -76,7 +75,7 @@ public final class QuantizeInsertion implements GraphPass {
             Quantized b = quantize(w, done, n, mm, 1, qb, mm.n(), mm.k(), mm.transposeB());
             List<Value> in = new ArrayList<>(List.of(a.codes(), a.scales(), b.codes(), b.scales()));
             in.addAll(n.inputs().subList(2, n.inputs().size()));
-            w.keep(n.withOp(mm.asFp8(new Operator.Fp8Operands(qa, qb)), in));
+            w.keep(n.withOp(mm.asFp8(new Operator.Fp8Operands(qa, qb, mm.transposeA(), mm.transposeB())), in));
         }
         return g.withNodes(w.nodes());
     }
@@ -102,8 +101,8 @@ public final class QuantizeInsertion implements GraphPass {
         }
         String base = source.name() + (transpose ? ".t" : "") + "." + q.format().lowerName();
         Value codes = w.value(base, TensorType.of(DType.of(q.format()), rows, cols), Storage.TRANSIENT);
-        ScaleGrid grid = ScaleGrid.of(q.granularity(), Axis.COLS, rows, cols);
-        Value scales = w.value(base + ".scales", TensorType.of(DType.F32, grid.scaleRows(), grid.scaleCols()),
+        int[] scaleShape = ScaleGrid.ofOperand(q.granularity(), rows, cols, transpose).storedShape();
+        Value scales = w.value(base + ".scales", TensorType.of(DType.F32, scaleShape[0], scaleShape[1]),
                 Storage.TRANSIENT);
         List<Value> in = new ArrayList<>(List.of(source));
         List<Value> out = new ArrayList<>(List.of(codes, scales));

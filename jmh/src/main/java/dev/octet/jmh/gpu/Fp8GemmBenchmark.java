@@ -80,7 +80,10 @@ public class Fp8GemmBenchmark extends GpuKernelBenchmark {
         };
         Granularity aGranularity = infir2 ? s.role.infir2A : Granularity.tensor();
         Granularity bGranularity = infir2 ? s.role.infir2B : Granularity.tensor();
-        GemmEpilogue epilogue = s.role == GemmShape.Role.WGRAD ? GemmEpilogue.accumulateF32() : GemmEpilogue.store(DType.BF16);
-        return GemmProblem.fp8(s.m, s.n, s.k, Fp8Format.E4M3, aGranularity, Fp8Format.E4M3, bGranularity, epilogue);
+        boolean wgrad = s.role == GemmShape.Role.WGRAD;
+        GemmEpilogue epilogue = wgrad ? GemmEpilogue.accumulateF32() : GemmEpilogue.store(DType.BF16);
+        // A weight gradient's operands come from fused transposes, as in the step (their group scales column-major).
+        return GemmProblem.fp8(s.m, s.n, s.k, new GemmOperand.Fp8(Fp8Format.E4M3, aGranularity, wgrad),
+                new GemmOperand.Fp8(Fp8Format.E4M3, bGranularity, wgrad), epilogue);
     }
 }

@@ -25,6 +25,7 @@ import dev.octet.numerics.DelayedScaling;
 import dev.octet.numerics.Fp8Gemm;
 import dev.octet.numerics.QuantizedMatrix;
 import dev.octet.numerics.Quantizer;
+import dev.octet.numerics.ScaleGrid;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -242,8 +243,8 @@ public final class NodeExecutor {
         int next;
         if (mm.fp8().isPresent()) {
             Operator.Fp8Operands q = mm.fp8().get();
-            QuantizedMatrix a = operand(q.a(), m, k, in[0], in[1]);
-            QuantizedMatrix b = operand(q.b(), n, k, in[2], in[3]);
+            QuantizedMatrix a = operand(q.a(), q.aTransposed(), m, k, in[0], in[1]);
+            QuantizedMatrix b = operand(q.b(), q.bTransposed(), n, k, in[2], in[3]);
             float[] product = Fp8Gemm.multiply(a, b);
             for (int i = 0; i < c.length; i++) {
                 c[i] = product[i];
@@ -284,8 +285,9 @@ public final class NodeExecutor {
         return c;
     }
 
-    private static QuantizedMatrix operand(dev.octet.dsl.spec.OperandQuant q, int rows, int cols, double[] codes,
-                                           double[] scales) {
+    /** An FP8 GEMM operand from its codes and its scales as stored (ScaleGrid.ofOperand's order). */
+    private static QuantizedMatrix operand(dev.octet.dsl.spec.OperandQuant q, boolean transposed, int rows, int cols,
+                                           double[] codes, double[] scales) {
         byte[] b = new byte[codes.length];
         for (int i = 0; i < b.length; i++) {
             b[i] = (byte) (int) codes[i];
@@ -294,7 +296,8 @@ public final class NodeExecutor {
         for (int i = 0; i < s.length; i++) {
             s[i] = (float) scales[i];
         }
-        return new QuantizedMatrix(q.format(), q.granularity(), Axis.COLS, rows, cols, b, s);
+        return new QuantizedMatrix(q.format(), q.granularity(), Axis.COLS, rows, cols, b,
+                ScaleGrid.ofOperand(q.granularity(), rows, cols, transposed).rowMajor(s));
     }
 
     /**
@@ -413,7 +416,8 @@ public final class NodeExecutor {
             for (int i = 0; i < c.length; i++) {
                 c[i] = codes[i] & 0xff;
             }
-            List<double[]> out = new ArrayList<>(List.of(c, doubles(qm.scales())));
+            float[] scales = ScaleGrid.ofOperand(q.granularity(), q.rows(), q.cols(), q.transpose()).stored(qm.scales());
+            List<double[]> out = new ArrayList<>(List.of(c, doubles(scales)));
             out.addAll(history);
             return out;
         } catch (IllegalArgumentException e) {

@@ -48,12 +48,18 @@ public record QuantizedOperand(Operator.Quantize quantize, List<Value> sources, 
     /**
      * The same over the first {@code rows} rows of the quantized layout: {@code source} holds those rows (their
      * columns, {@code [cols, rows]}, when the kernel transposes), {@code codes} their codes and {@code scales} the
-     * scales of their tiles, the prefix of the scale grid when {@code rows} is {@link #sampleRows}'s.
+     * first {@link #sampleScales}{@code (rows)} scales as stored.
      */
     public QuantizationHealth measure(float[] source, byte[] codes, float[] scales, int rows) {
         int cols = quantize.cols();
+        ScaleGrid stored = grid(quantize.rows());
+        float[] rowScales = scales;
+        if (stored.columnMajor()) {
+            // The whole grid was read: keep the sampled rows' scales, row-major.
+            rowScales = java.util.Arrays.copyOf(stored.rowMajor(scales), grid(rows).scaleCount());
+        }
         QuantizedMatrix quantized = new QuantizedMatrix(quantize.format(), quantize.granularity(), Axis.COLS, rows, cols,
-                codes, scales);
+                codes, rowScales);
         return QuantizationHealth.measure(quantize.transpose() ? transpose(source, cols, rows) : source, quantized);
     }
 
@@ -69,15 +75,24 @@ public record QuantizedOperand(Operator.Quantize quantize, List<Value> sources, 
         if ((long) rows * cols <= maxElements) {
             return rows;
         }
-        ScaleGrid grid = ScaleGrid.of(quantize.granularity(), Axis.COLS, rows, cols);
+        ScaleGrid grid = grid(rows);
         int tile = quantize.granularity() instanceof Granularity.Tensor ? 1 : grid.tileRows();
         long fit = maxElements / cols / tile * tile;
         return (int) Math.min(rows, Math.max(tile, fit));
     }
 
-    /** Scales of the first {@code rows} rows' tiles: a prefix of the row-major scale grid. */
+    /**
+     * How many scales, from the first, hold those of the first {@code rows} rows' tiles: a prefix of a row-major
+     * grid, or all of a column-major one (a transposed group quantization's, which is small: a scale per group).
+     */
     public int sampleScales(int rows) {
-        return ScaleGrid.of(quantize.granularity(), Axis.COLS, rows, quantize.cols()).scaleCount();
+        ScaleGrid whole = grid(quantize.rows());
+        return whole.columnMajor() ? whole.scaleCount() : grid(rows).scaleCount();
+    }
+
+    /** The scale grid of the first {@code rows} rows of the quantized layout, in the order the GEMMs read it. */
+    private ScaleGrid grid(int rows) {
+        return ScaleGrid.ofOperand(quantize.granularity(), rows, quantize.cols(), quantize.transpose());
     }
 
     /** {@code a} is row-major [rows, cols]; the result is [cols, rows]. */

@@ -28,6 +28,7 @@ import dev.octet.numerics.Axis;
 import dev.octet.numerics.QuantizationHealth;
 import dev.octet.numerics.QuantizedMatrix;
 import dev.octet.numerics.Quantizer;
+import dev.octet.numerics.ScaleGrid;
 import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
@@ -132,7 +133,9 @@ class Fp8HealthProbeTest {
                     q.scaleType());
             QuantizationHealth expected = QuantizationHealth.measure(x, expectedQ);
             float[] source = q.transpose() ? Numbers.transpose(x, rows, cols) : x;
-            QuantizationHealth got = op.measure(source, expectedQ.codes(), expectedQ.scales());
+            // The scales as the device holds them (a transposed group quantization's column-major).
+            float[] stored = ScaleGrid.ofOperand(q.granularity(), rows, cols, q.transpose()).stored(expectedQ.scales());
+            QuantizationHealth got = op.measure(source, expectedQ.codes(), stored);
             assertEquals(expected, got, op.codes().toString());
             assertTrue(got.flushed() > 0, "the test data flushes nothing");
         }
@@ -162,13 +165,18 @@ class Fp8HealthProbeTest {
             }
             QuantizedMatrix whole = Quantizer.quantize(x, rows, cols, q.granularity(), Axis.COLS, q.format(), q.scaleType());
             float[] head = Arrays.copyOf(x, r * cols);
-            // The sample's codes are the whole quantization's first rows; its tiles' scales the grid's prefix.
+            // The sample's codes are the whole quantization's first rows, its tiles' scales those rows' scales.
+            int rowScales = ScaleGrid.of(q.granularity(), Axis.COLS, r, cols).scaleCount();
             QuantizedMatrix expectedQ = new QuantizedMatrix(q.format(), q.granularity(), Axis.COLS, r, cols,
-                    Arrays.copyOf(whole.codes(), r * cols), Arrays.copyOf(whole.scales(), op.sampleScales(r)));
+                    Arrays.copyOf(whole.codes(), r * cols), Arrays.copyOf(whole.scales(), rowScales));
             QuantizationHealth expected = QuantizationHealth.measure(head, expectedQ);
-            // What the device read returns: the rows, or for a transposing kernel the source's first r columns.
+            // What the device read returns: the rows, or for a transposing kernel the source's first r columns; the
+            // first sampleScales(r) scales as stored (all of them where a transposed group quantization's lie
+            // column-major).
             float[] source = q.transpose() ? Numbers.transpose(head, r, cols) : head;
-            assertEquals(expected, op.measure(source, expectedQ.codes(), expectedQ.scales(), r), op.codes().toString());
+            float[] stored = ScaleGrid.ofOperand(q.granularity(), rows, cols, q.transpose()).stored(whole.scales());
+            assertEquals(expected, op.measure(source, expectedQ.codes(), Arrays.copyOf(stored, op.sampleScales(r)), r),
+                    op.codes().toString());
         }
     }
 

@@ -6,6 +6,7 @@ import dev.octet.compiler.cuda.gemm.Fp8WgmmaGemm;
 import dev.octet.compiler.cuda.gemm.GemmEpilogue;
 import dev.octet.compiler.cuda.gemm.GemmKernel;
 import dev.octet.compiler.cuda.gemm.GemmKernels;
+import dev.octet.compiler.cuda.gemm.GemmOperand;
 import dev.octet.compiler.cuda.gemm.GemmProblem;
 import dev.octet.compiler.cuda.gemm.OperandLayout;
 import dev.octet.compiler.ir.DType;
@@ -52,11 +53,28 @@ class GemmKernelsGpuTest {
         }
     }
 
-    /** One FP8 GEMM operand: how it is quantized, and what it holds. */
-    record Fp8Operand(Fp8Format format, Granularity granularity, Role role) {
+    /**
+     * One FP8 GEMM operand: how it is quantized, what it holds, and whether a fused transpose wrote it (the weight
+     * gradient's, whose group scales then lie column-major: ScaleGrid.ofOperand).
+     */
+    record Fp8Operand(Fp8Format format, Granularity granularity, Role role, boolean transposed) {
+        Fp8Operand(Fp8Format format, Granularity granularity, Role role) {
+            this(format, granularity, role, false);
+        }
+
+        /** The same operand as a fused transpose writes it. */
+        Fp8Operand ofTranspose() {
+            return new Fp8Operand(format, granularity, role, true);
+        }
+
+        GemmOperand.Fp8 operand() {
+            return new GemmOperand.Fp8(format, granularity, transposed);
+        }
+
         @Override
         public String toString() {
-            return role.name().toLowerCase(java.util.Locale.ROOT) + " " + format.lowerName() + " " + granularity.describe();
+            return role.name().toLowerCase(java.util.Locale.ROOT) + " " + format.lowerName() + " " + granularity.describe()
+                    + (transposed ? " transposed" : "");
         }
     }
 
@@ -73,9 +91,10 @@ class GemmKernelsGpuTest {
                 arguments("fprop", 256, 384, 128, x, w, bf16.withBias().withResidual()),
                 // dgrad dX[T, in] = dY[T, out]·(Wᵀ)[in, out]ᵀ, E5M2 gradients, into the residual stream's gradient
                 arguments("dgrad", 256, 384, 256, dy5, w, bf16.withResidual()),
-                // wgrad dW[out, in] += dYᵀ[out, T]·Xᵀ[in, T]ᵀ, both grouped along T, accumulated in FP32
-                arguments("wgrad", 256, 384, 512, dy, new Fp8Operand(Fp8Format.E4M3, Granularity.group(128), Role.ACTIVATION),
-                        GemmEpilogue.accumulateF32()),
+                // wgrad dW[out, in] += dYᵀ[out, T]·Xᵀ[in, T]ᵀ, both grouped along T, accumulated in FP32: as the step
+                // runs it (both operands from fused transposes, scales column-major) and with row-major scales
+                arguments("wgrad", 256, 384, 512, dy.ofTranspose(), x.ofTranspose(), GemmEpilogue.accumulateF32()),
+                arguments("wgrad row-major scales", 256, 384, 512, dy, x, GemmEpilogue.accumulateF32()),
                 // ragged M and N (partial tiles), tensor-wise and row-wise scales, groups of 64
                 arguments("fprop ragged", 200, 300, 384, new Fp8Operand(Fp8Format.E4M3, Granularity.tensor(), Role.ACTIVATION),
                         new Fp8Operand(Fp8Format.E4M3, Granularity.channel(), Role.WEIGHT), bf16),
@@ -84,8 +103,7 @@ class GemmKernelsGpuTest {
                 // more tiles than SMs (the persistent loop's second round, the ring's phases wrapping), a last
                 // K block holding one 32-wide chunk; wgrad with per-column B scales over many tiles
                 arguments("fprop persistent", 1040, 2560, 416, x, w, bf16.withResidual()),
-                arguments("wgrad persistent", 640, 2200, 1024, dy, new Fp8Operand(Fp8Format.E4M3, Granularity.group(128), Role.ACTIVATION),
-                        GemmEpilogue.accumulateF32()),
+                arguments("wgrad persistent", 640, 2200, 1024, dy.ofTranspose(), x.ofTranspose(), GemmEpilogue.accumulateF32()),
                 // a decoding step: a few tokens (M = 4 slots, M = 1), the rest of the row tile past the edge
                 arguments("decode q fprop", 4, 256, 128, x, w, bf16),
                 arguments("decode ffn down fprop", 4, 128, 384, x, w, bf16.withResidual()),
@@ -94,8 +112,7 @@ class GemmKernelsGpuTest {
                 arguments("tiny q fprop", 512, 256, 128, x, w, bf16),
                 arguments("tiny ffn down fprop", 512, 128, 384, x, w, bf16.withResidual()),
                 arguments("tiny ffn up dgrad", 512, 128, 384, dy, w, bf16),
-                arguments("tiny q wgrad", 256, 128, 512, dy, new Fp8Operand(Fp8Format.E4M3, Granularity.group(128), Role.ACTIVATION),
-                        GemmEpilogue.accumulateF32()));
+                arguments("tiny q wgrad", 256, 128, 512, dy.ofTranspose(), x.ofTranspose(), GemmEpilogue.accumulateF32()));
     }
 
     /**
@@ -115,8 +132,7 @@ class GemmKernelsGpuTest {
     @MethodSource("fp8Variants")
     void fp8GemmMatchesFp8GemmOracle(String role, int m, int n, int k, Fp8Operand aSpec, Fp8Operand bSpec,
                                      GemmEpilogue epilogue, int cluster) {
-        GemmProblem problem = GemmProblem.fp8(m, n, k, aSpec.format(), aSpec.granularity(), bSpec.format(),
-                bSpec.granularity(), epilogue);
+        GemmProblem problem = GemmProblem.fp8(m, n, k, aSpec.operand(), bSpec.operand(), epilogue);
         checkFp8(role, problem, aSpec, bSpec, cluster == 1 ? GemmKernels.forProblem(problem)
                 : Fp8WgmmaGemm.withTiles(problem, problem.n() <= 64 ? 64 : 128, cluster));
     }
@@ -129,10 +145,9 @@ class GemmKernelsGpuTest {
     @ParameterizedTest(name = "wgrad M={0} N={1} K={2} split {3} ways, groups of {4}")
     @CsvSource({"256, 384, 1280, 3, 128", "300, 200, 1024, 2, 128", "640, 2200, 1024, 4, 128", "128, 256, 1536, 4, 64"})
     void fp8WgradWithSplitKMatchesFp8GemmOracle(int m, int n, int k, int splits, int group) {
-        Fp8Operand dy = new Fp8Operand(Fp8Format.E4M3, Granularity.group(group), Role.GRADIENT);
-        Fp8Operand x = new Fp8Operand(Fp8Format.E4M3, Granularity.group(group), Role.ACTIVATION);
-        GemmProblem problem = GemmProblem.fp8(m, n, k, dy.format(), dy.granularity(), x.format(), x.granularity(),
-                GemmEpilogue.accumulateF32());
+        Fp8Operand dy = new Fp8Operand(Fp8Format.E4M3, Granularity.group(group), Role.GRADIENT, true);
+        Fp8Operand x = new Fp8Operand(Fp8Format.E4M3, Granularity.group(group), Role.ACTIVATION, true);
+        GemmProblem problem = GemmProblem.fp8(m, n, k, dy.operand(), x.operand(), GemmEpilogue.accumulateF32());
         Fp8WgmmaGemm kernel = Fp8WgmmaGemm.of(problem).withSplits(splits);
         checkFp8("wgrad split " + splits, problem, dy, x, kernel);
     }
@@ -148,9 +163,9 @@ class GemmKernelsGpuTest {
         float[] acc = Fp8Gemm.multiply(a, b);
         try (DeviceWorkspace ws = GpuSession.get().workspace()) {
             ws.input("a", HostArray.fp8(DType.of(aSpec.format()), a.codes()))
-                    .input("a_scales", HostArray.f32(a.scales()))
+                    .input("a_scales", HostArray.f32(aSpec.operand().scaleGrid(m, k).stored(a.scales())))
                     .input("b", HostArray.fp8(DType.of(bSpec.format()), b.codes()))
-                    .input("b_scales", HostArray.f32(b.scales()));
+                    .input("b_scales", HostArray.f32(bSpec.operand().scaleGrid(n, k).stored(b.scales())));
             double[] want = runEpilogue(ws, random, epilogue, m, n, acc, spec);
             compare(ws, spec.kernelName() + " (" + role + ")", epilogue, want, FP8_F32_BOUND);
         }

@@ -5,6 +5,7 @@ import dev.octet.compiler.cuda.CudaPrelude;
 import dev.octet.compiler.cuda.HopperPrelude;
 import dev.octet.compiler.cuda.KernelParam;
 import dev.octet.compiler.cuda.LaunchGeometry;
+import dev.octet.compiler.cuda.ScaleIndex;
 import dev.octet.compiler.cuda.TensorMapView;
 import dev.octet.compiler.ir.DType;
 import dev.octet.numerics.Fp8Gemm;
@@ -51,8 +52,9 @@ import java.util.Objects;
  *
  * <p>Parameters: {@code a} and {@code b} as tensor maps over the codes ({@code [M,K]}, {@code [N,K]},
  * row-major); {@code a_scales, b_scales} as FP32 arrays laid out as
- * {@code ScaleGrid.of(granularity, Axis.COLS, rows, K)} (tensor → 1; channel/token → {@code [rows, 1]};
- * group(g) → {@code [rows, ceil(K/g)]}; block(b) → {@code [ceil(rows/b), ceil(K/b)]}); then
+ * {@code ScaleGrid.ofOperand(granularity, rows, K, transposed)} (tensor → 1; channel/token → {@code [rows, 1]};
+ * group(g) → {@code [rows, ceil(K/g)]}, or {@code [ceil(K/g), rows]} for an operand written by a fused transpose;
+ * block(b) → {@code [ceil(rows/b), ceil(K/b)]}); then
  * {@code [bias], [residual], c} as {@link MmaGemmSource#epilogueParams} lists them, or with split K
  * {@code partials} (f32 {@code [splits, M, N]}, written) in place of {@code c}; where the kernel stores by TMA,
  * {@code c} (or {@code partials}, as {@code [splits·M, N]}) is passed as a tensor map over the same buffer. An
@@ -204,16 +206,16 @@ public record Fp8WgmmaGemm(GemmProblem problem, int blockN, int stages, int clus
         String description = """
                 %s
                 C[M,N] = A[M,K] · B[N,K]ᵀ, M=%d N=%d K=%d, FP8 on Hopper tensor cores (wgmma m64n%dk32 %s x %s).
-                A: %s codes [M,K] row-major, read by TMA; f32 scales %s along K, [%d, %d] row-major.
-                B: %s codes [N,K] row-major, read by TMA; f32 scales %s along K, [%d, %d] row-major.
+                A: %s codes [M,K] row-major, read by TMA; f32 scales %s along K, %s.
+                B: %s codes [N,K] row-major, read by TMA; f32 scales %s along K, %s.
                 Every %d of K the FP32 partial sums are scaled by sA·sB into FP32 accumulators (one fused multiply-add).
                 %s.%s
                 Tiles 128x%dx128, %d tiles on a persistent grid of %d blocks in clusters of %d; 1 producer + %d consumer warpgroups;
                 %d TMA stages, %d bytes of dynamic shared memory.
                 Oracle: dev.octet.numerics.Fp8Gemm.multiply.""".formatted(
                 name, problem.m(), problem.n(), problem.k(), blockN, a.dtype().irName(), b.dtype().irName(),
-                a.dtype().irName(), a.granularity().describe(), aGrid.scaleRows(), aGrid.scaleCols(),
-                b.dtype().irName(), b.granularity().describe(), bGrid.scaleRows(), bGrid.scaleCols(),
+                a.dtype().irName(), a.granularity().describe(), describe(aGrid),
+                b.dtype().irName(), b.granularity().describe(), describe(bGrid),
                 chunk, MmaGemmSource.describe(problem.epilogue()), SplitKReduce.describeSplit(splits), blockN, tiles(),
                 gridBlocks(), cluster, CONSUMERS,
                 stages, sharedBytes);
@@ -226,6 +228,12 @@ public record Fp8WgmmaGemm(GemmProblem problem, int blockN, int stages, int clus
     private int gridBlocks() {
         int units = Math.ceilDiv(problem.m(), BLOCK_M) * Math.ceilDiv(Math.ceilDiv(problem.n(), blockN), cluster) * splits;
         return cluster * Math.min(units, GemmTileHeuristic.SM_COUNT / cluster);
+    }
+
+    private static String describe(ScaleGrid grid) {
+        int[] shape = grid.storedShape();
+        return grid.columnMajor() ? "[" + shape[0] + ", " + shape[1] + "] (K blocks × rows)"
+                : "[" + shape[0] + ", " + shape[1] + "] row-major";
     }
 
     /** Whether every column of a tile shares its B scale in each chunk. */
@@ -246,9 +254,11 @@ public record Fp8WgmmaGemm(GemmProblem problem, int blockN, int stages, int clus
                 constexpr int K_BLOCKS = (K + BK - 1) / BK;
                 constexpr int CHUNKS = BK / CHUNK, LAST_CHUNKS = (K - (K_BLOCKS - 1) * BK + CHUNK - 1) / CHUNK;
                 constexpr int A_STAGE_BYTES = BM * BK, STAGE_BYTES = (BM + BN) * BK;
-                // Scale grids (dev.octet.numerics.ScaleGrid): index(r, k) = (r / TILE_ROWS) * SCALE_COLS + k / TILE_COLS.
-                constexpr int SA_TILE_ROWS = %d, SA_TILE_COLS = %d, SA_SCALE_COLS = %d;
-                constexpr int SB_TILE_ROWS = %d, SB_TILE_COLS = %d, SB_SCALE_COLS = %d;
+                // Scale grids (dev.octet.numerics.ScaleGrid): the index of the scale of row r at K position k. Column-major
+                // (a weight gradient's operands, grouped along the tokens), one K block's scales of neighbouring rows
+                // lie side by side, so the scale warps' loads of a tile's rows coalesce.
+                %s
+                %s
                 constexpr bool B_SCALE_PER_COLUMN = %b;  // else one B scale per tile and chunk
                 // The scale ring: per stage and chunk, A's BM row scales then B's SB_WIDTH (1 or BN).
                 constexpr int SB_WIDTH = B_SCALE_PER_COLUMN ? BN : 1, SCALE_CHUNK = BM + SB_WIDTH;
@@ -259,8 +269,8 @@ public record Fp8WgmmaGemm(GemmProblem problem, int blockN, int stages, int clus
                 // Split K: work w is unit w %% UNITS over the K blocks of range w / UNITS (KB_SPLIT each, the last the rest).
                 constexpr int SPLITS = %d, KB_SPLIT = (K_BLOCKS + SPLITS - 1) / SPLITS, WORK = UNITS * SPLITS;
                 """.formatted(problem.m(), problem.n(), problem.k(), BLOCK_M, blockN, BLOCK_K, stages, chunk, GROUP_M,
-                THREADS, CONSUMERS, aGrid.tileRows(), aGrid.tileCols(), aGrid.scaleCols(),
-                bGrid.tileRows(), bGrid.tileCols(), bGrid.scaleCols(), !uniformB, cluster, splits)
+                THREADS, CONSUMERS, ScaleIndex.function("a_scale_index", aGrid), ScaleIndex.function("b_scale_index", bGrid),
+                !uniformB, cluster, splits)
                 + TmaStoreEpilogue.constants(problem, blockN, splits);
         String bScales = uniformB ? """
                                         s_lo[set] = __fmul_rn(chunk_scales[warp_row + group], chunk_scales[BM]);
@@ -374,9 +384,9 @@ public record Fp8WgmmaGemm(GemmProblem problem, int blockN, int stages, int clus
                                             float* ring = scale_ring + (s * CHUNKS + c) * SCALE_CHUNK;
                                             const int k0 = kb * BK + c * CHUNK;
                                             for (int r = lane; r < BM; r += 32)
-                                                ring[r] = __ldg(a_scales + (min(tm * BM + r, M - 1) / SA_TILE_ROWS) * SA_SCALE_COLS + k0 / SA_TILE_COLS);
+                                                ring[r] = __ldg(a_scales + a_scale_index(min(tm * BM + r, M - 1), k0));
                                             for (int n = lane; n < SB_WIDTH; n += 32)
-                                                ring[BM + n] = __ldg(b_scales + (min(tn * BN + n, N - 1) / SB_TILE_ROWS) * SB_SCALE_COLS + k0 / SB_TILE_COLS);
+                                                ring[BM + n] = __ldg(b_scales + b_scale_index(min(tn * BN + n, N - 1), k0));
                                         }
                                         __syncwarp();
                                         if (lane == 0) mbar_arrive(&scales_full[s]);

@@ -1,7 +1,6 @@
 package dev.octet.compiler.cuda.gemm;
 
 import dev.octet.compiler.ir.DType;
-import dev.octet.numerics.Axis;
 import dev.octet.numerics.Fp8Format;
 import dev.octet.numerics.Granularity;
 import dev.octet.numerics.ScaleGrid;
@@ -26,11 +25,10 @@ public sealed interface GemmOperand {
 
     /**
      * An FP8 operand: codes {@code [rows, K]} row-major (K-major, what Hopper's FP8 tensor cores read; a fused
-     * quantize+transpose kernel produces this layout for the backward GEMMs) and FP32 dequantization scales
-     * laid out as {@link ScaleGrid#of}{@code (granularity, Axis.COLS, rows, K)}, as dev.octet.numerics.Quantizer
-     * writes them.
+     * quantize+transpose kernel produces this layout for the backward GEMMs, {@code transposed}) and FP32
+     * dequantization scales laid out as {@link ScaleGrid#ofOperand}{@code (granularity, rows, K, transposed)}.
      */
-    record Fp8(Fp8Format format, Granularity granularity) implements GemmOperand {
+    record Fp8(Fp8Format format, Granularity granularity, boolean transposed) implements GemmOperand {
         public Fp8 {
             Objects.requireNonNull(format, "format");
             Objects.requireNonNull(granularity, "granularity");
@@ -43,16 +41,16 @@ public sealed interface GemmOperand {
 
         /** The scale tiling of this operand when it has {@code rows} rows and reduces over {@code k}. */
         public ScaleGrid scaleGrid(int rows, int k) {
-            return ScaleGrid.of(granularity, Axis.COLS, rows, k);
+            return ScaleGrid.ofOperand(granularity, rows, k, transposed);
         }
 
-        /** Name fragment: e4m3_g128, e5m2_b128, e4m3_tensor, e4m3_channel. */
+        /** Name fragment: e4m3_g128, e5m2_b128, e4m3_tensor, e4m3_channel; g128t where the scales lie column-major. */
         String tag() {
             String g = switch (granularity) {
                 case Granularity.Tensor t -> "tensor";
                 case Granularity.Channel c -> "channel";
                 case Granularity.Token t -> "token";
-                case Granularity.Group gr -> "g" + gr.size();
+                case Granularity.Group gr -> "g" + gr.size() + (ScaleGrid.columnMajorOperand(gr, transposed) ? "t" : "");
                 case Granularity.Block b -> "b" + b.size();
             };
             return dtype().irName() + "_" + g;
@@ -61,9 +59,5 @@ public sealed interface GemmOperand {
 
     static GemmOperand bf16(OperandLayout layout) {
         return new Bf16(layout);
-    }
-
-    static GemmOperand fp8(Fp8Format format, Granularity granularity) {
-        return new Fp8(format, granularity);
     }
 }

@@ -78,10 +78,15 @@ public record GemmProblem(int m, int n, int k, GemmOperand a, GemmOperand b, Gem
                 + (pitches.c() != dense.c() ? "_ldc" + pitches.c() : "");
     }
 
+    /** FP8 operands as a quantize kernel without a transpose writes them (scales row-major). */
     public static GemmProblem fp8(int m, int n, int k, Fp8Format aFormat, Granularity aGranularity,
                                   Fp8Format bFormat, Granularity bGranularity, GemmEpilogue epilogue) {
-        return new GemmProblem(m, n, k, GemmOperand.fp8(aFormat, aGranularity), GemmOperand.fp8(bFormat, bGranularity),
+        return fp8(m, n, k, new GemmOperand.Fp8(aFormat, aGranularity, false), new GemmOperand.Fp8(bFormat, bGranularity, false),
                 epilogue);
+    }
+
+    public static GemmProblem fp8(int m, int n, int k, GemmOperand.Fp8 a, GemmOperand.Fp8 b, GemmEpilogue epilogue) {
+        return new GemmProblem(m, n, k, a, b, epilogue);
     }
 
     public static GemmProblem bf16(int m, int n, int k, OperandLayout aLayout, OperandLayout bLayout,

@@ -8,7 +8,8 @@
  *   <li>{@link dev.octet.compiler.cuda.gemm.Fp8WgmmaGemm}: A and B are FP8 (E4M3 or E5M2, mixed allowed), both
  *       K-major: A's codes are {@code [M,K]} row-major, B's {@code [N,K]} row-major, both read through TMA
  *       tensor maps. Each has FP32 dequantization scales laid out as
- *       {@code ScaleGrid.of(granularity, Axis.COLS, rows, K)} row-major. Products are summed per promotion
+ *       {@code ScaleGrid.ofOperand(granularity, rows, K, transposed)} (row-major, except the 1×g groups of an
+ *       operand written by a fused transpose, which lie K block by K block). Products are summed per promotion
  *       chunk ({@code gcd(128, scale tile widths along K)}), each chunk sum scaled by {@code sA·sB} and added
  *       into FP32. Oracle: {@code dev.octet.numerics.Fp8Gemm.multiply}, then the epilogue (to ~1e-4: the tensor
  *       cores' chunk sums are narrower than FP32). Parameters: {@code a, a_scales, b, b_scales, [bias],

@@ -8,7 +8,6 @@ import dev.octet.compiler.cuda.KernelSpec;
 import dev.octet.compiler.cuda.LaunchGeometry;
 import dev.octet.compiler.ir.DType;
 import dev.octet.compiler.ir.QuantizedSource;
-import dev.octet.numerics.Axis;
 import dev.octet.numerics.Granularity;
 import dev.octet.numerics.ScaleGrid;
 import dev.octet.numerics.ScaleType;
@@ -34,7 +33,8 @@ import java.util.Optional;
  * </ul>
  *
  * <p>Buffers: {@code x} (input [rows, cols]), {@code codes} (fp8, the output matrix), {@code scales} (f32, the
- * {@link ScaleGrid} of the output, row-major); with {@code rows}, also {@code row_codes} (fp8 [rows, cols]) and
+ * {@link ScaleGrid} of the output: row-major, or transposed {@code [ceil(rows/g), cols]}, each group's scale where
+ * the input's own grid along its rows would have it); with {@code rows}, also {@code row_codes} (fp8 [rows, cols]) and
  * {@code row_scales} (f32 [rows, ceil(cols / rows.groupSize())]).
  *
  * <p>Transposed, the input may also be recomputed from its producer's inputs ({@code source} other than STORED,
@@ -99,7 +99,7 @@ public record QuantizeGroups(QuantizeOperand operand, int groupSize, ScaleType s
 
     /** The scale tiles over the output matrix. */
     public ScaleGrid grid() {
-        return ScaleGrid.of(new Granularity.Group(groupSize), Axis.COLS, operand.outputRows(), operand.outputCols());
+        return operand.scaleGrid(new Granularity.Group(groupSize));
     }
 
     /** With {@code rows}: the scale tiles over the input matrix. */
@@ -181,7 +181,8 @@ public record QuantizeGroups(QuantizeOperand operand, int groupSize, ScaleType s
                 + rows.map(r -> ", and the input itself into 1x" + r.groupSize() + " row groups (" + r.nameSuffix() + ")")
                         .orElse("") + (source == QuantizedSource.STORED ? "" : ", the input recomputed from its "
                         + source.lowerName() + " inputs " + source.inputs()) + ".\n" + operand.description()
-                + "\nscales f32[" + grid().scaleRows() + ", " + grid().scaleCols() + "]; oracle Quantizer.quantize(output, Axis.COLS)"
+                + "\nscales f32[" + grid().scaleCols() + ", " + grid().scaleRows() + "] (a K block's scales side by side, as the"
+                + " weight gradient's GEMM reads them); oracle Quantizer.quantize(output, Axis.COLS)"
                 + (rows.isPresent() ? " and Quantizer.quantize(input, Axis.COLS)." : ".");
         return StagedTile.emit(kernelName(), description, operand, groupSize, scaleType, rows,
                 StagedTile.Scope.COLUMN_GROUPS, grid(), source, params());

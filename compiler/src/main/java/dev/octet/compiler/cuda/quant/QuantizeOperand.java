@@ -4,13 +4,15 @@ import dev.octet.compiler.cuda.CudaLiteral;
 import dev.octet.compiler.cuda.CudaPrelude;
 import dev.octet.compiler.ir.DType;
 import dev.octet.numerics.Fp8Format;
+import dev.octet.numerics.Granularity;
+import dev.octet.numerics.ScaleGrid;
 import java.util.Objects;
 
 /**
  * What a quantize kernel reads and writes: a row-major input {@code [rows, cols]} of BF16 or FP32 values,
  * and the FP8 matrix it produces, which is the input itself or, with {@code transpose}, the input's transpose
  * {@code [cols, rows]} (a wgrad operand: it is then grouped along what were the input's rows). Scale tiles are
- * laid out over the output matrix, as {@code ScaleGrid.of(granularity, Axis.COLS, outputRows, outputCols)}.
+ * laid out over the output matrix, as {@link #scaleGrid} says.
  */
 public record QuantizeOperand(DType input, int rows, int cols, boolean transpose, Fp8Format format) {
 
@@ -34,6 +36,14 @@ public record QuantizeOperand(DType input, int rows, int cols, boolean transpose
 
     public int outputCols() {
         return transpose ? rows : cols;
+    }
+
+    /**
+     * The scale tiles over the output matrix for {@code granularity}, as the GEMM reading it expects them:
+     * {@code ScaleGrid.ofOperand(granularity, outputRows, outputCols, transpose)}.
+     */
+    public ScaleGrid scaleGrid(Granularity granularity) {
+        return ScaleGrid.ofOperand(granularity, outputRows(), outputCols(), transpose);
     }
 
     public int elements() {

@@ -5,9 +5,9 @@ import dev.octet.compiler.cuda.CudaPrelude;
 import dev.octet.compiler.cuda.KernelParam;
 import dev.octet.compiler.cuda.KernelSpec;
 import dev.octet.compiler.cuda.LaunchGeometry;
+import dev.octet.compiler.cuda.ScaleIndex;
 import dev.octet.compiler.ir.DType;
 import dev.octet.compiler.ir.QuantizedSource;
-import dev.octet.numerics.Axis;
 import dev.octet.numerics.Granularity;
 import dev.octet.numerics.ScaleGrid;
 import dev.octet.numerics.ScaleType;
@@ -27,7 +27,7 @@ import java.util.Optional;
  * output row of a transposed output, where a tile here would be one whole input column: see {@link QuantizeColumns}.
  *
  * <p>Buffers: {@code x} (input), {@code codes} (fp8 [outputRows, outputCols]), {@code scales} (f32, the
- * {@link ScaleGrid} of the output, row-major).
+ * {@link ScaleGrid} of the output, {@link QuantizeOperand#scaleGrid}).
  */
 public record QuantizeTiled(QuantizeOperand operand, Granularity granularity, ScaleType scaleType) implements KernelSpec {
 
@@ -45,7 +45,7 @@ public record QuantizeTiled(QuantizeOperand operand, Granularity granularity, Sc
 
     /** The scale tiles over the output matrix. */
     public ScaleGrid grid() {
-        return ScaleGrid.of(granularity, Axis.COLS, operand.outputRows(), operand.outputCols());
+        return operand.scaleGrid(granularity);
     }
 
     @Override
@@ -91,7 +91,7 @@ public record QuantizeTiled(QuantizeOperand operand, Granularity granularity, Sc
                     }
                     amax_bits = block_max_bits(amax_bits);
                     const float s = scale_for(amax_bits), inv_s = 1.0f / s;
-                    if (threadIdx.x == 0) scales[tile] = s;
+                    if (threadIdx.x == 0) scales[%s] = s;
                     for (int t = threadIdx.x; t < TILE_ROWS * TILE_COLS; t += THREADS) {
                         %s
                         if (r < OUT_ROWS && c < OUT_COLS) {
@@ -101,10 +101,12 @@ public record QuantizeTiled(QuantizeOperand operand, Granularity granularity, Sc
                     }
                 }
                 """.formatted(tileRows, tileCols, grid.scaleCols(), threads, kernelName(),
-                CudaKernel.signature(params), walk, walk, ScaleFormulas.quotient(scaleType));
+                CudaKernel.signature(params), walk, ScaleIndex.ofTile(grid, "tile / SCALE_COLS", "tile % SCALE_COLS"), walk,
+                ScaleFormulas.quotient(scaleType));
         String description = "Quantize " + granularity.describe() + ", " + scaleType.lowerName()
                 + " scales, amax just in time.\n" + operand.description()
-                + "\nscales f32[" + grid.scaleRows() + ", " + grid.scaleCols() + "]: one per "
+                + "\nscales f32[" + grid.storedShape()[0] + ", " + grid.storedShape()[1] + "]" + (grid.columnMajor() ? " (column-major)" : "")
+                + ": one per "
                 + tileRows + "x" + tileCols + " output tile (a partial tail tile scales its own elements)"
                 + "\nOne block per scale tile; oracle Quantizer.quantize(output, Axis.COLS).";
         return new CudaKernel(kernelName(), CudaPrelude.kernelSource(description, body),

@@ -6,6 +6,7 @@ import dev.octet.compiler.cuda.CudaPrelude;
 import dev.octet.compiler.cuda.GroupQuantization;
 import dev.octet.compiler.cuda.KernelParam;
 import dev.octet.compiler.cuda.LaunchGeometry;
+import dev.octet.compiler.cuda.ScaleIndex;
 import dev.octet.compiler.ir.DType;
 import dev.octet.compiler.ir.QuantizedSource;
 import dev.octet.numerics.Axis;
@@ -148,7 +149,7 @@ final class StagedTile {
         String columnAmax = !operand.transpose() ? """
                     // One scale for the tile, each thread encoding staged chunks back along the rows.
                     const float s = scale_for(a0), inv_s = __frcp_rn(s);
-                    if (threadIdx.x == 0) scales[blockIdx.y * SCALE_COLS + blockIdx.x] = s;
+                    if (threadIdx.x == 0) scales[TILE_SCALE] = s;
                     for (int i = threadIdx.x; i < GROUP * CPR; i += THREADS) {
                         const int r = i / CPR, ch = i % CPR, t = t0 + r, c = c0 + ch * EPC;
                         if (t < IN_ROWS && c < IN_COLS) {
@@ -162,7 +163,7 @@ final class StagedTile {
                     const int lane = threadIdx.x & 31, q = lane >> 3, p = (threadIdx.x >> 5) * 8 + (lane & 7);
                     const int c = c0 + 2 * p, ch = 2 * p / EPC, within = 2 * p % EPC;
                     const float s0 = scale_for(a0), inv_s0 = __frcp_rn(s0), s1 = s0, inv_s1 = inv_s0;
-                    if (threadIdx.x == 0) scales[blockIdx.x * SCALE_COLS + blockIdx.y] = s0;
+                    if (threadIdx.x == 0) scales[TILE_SCALE] = s0;
                 """ : """
                     __syncthreads();
                     // Four lanes per column pair (lane bits 3-4 pick the quarter), 8 pairs per warp.
@@ -177,13 +178,20 @@ final class StagedTile {
                         a1 = max(a1, __shfl_xor_sync(0xffffffffu, a1, o));
                     }
                     const float s0 = scale_for(a0), inv_s0 = __frcp_rn(s0), s1 = scale_for(a1), inv_s1 = __frcp_rn(s1);
-                    if (q == 0 && c < IN_COLS) scales[c * SCALE_COLS + blockIdx.y] = s0;
-                    if (q == 0 && c + 1 < IN_COLS) scales[(c + 1) * SCALE_COLS + blockIdx.y] = s1;
+                    if (q == 0 && c < IN_COLS) scales[COLUMN_SCALE_0] = s0;
+                    if (q == 0 && c + 1 < IN_COLS) scales[COLUMN_SCALE_1] = s1;
                 """;
+        // Where the scales go in the grid's stored order: the tile's (its output row tile is blockIdx.y, or blockIdx.x
+        // transposed), or the two output rows' of this thread's column pair in the tile's run of tokens.
+        columnAmax = columnAmax
+                .replace("TILE_SCALE", operand.transpose() ? ScaleIndex.ofTile(grid, "blockIdx.x", "blockIdx.y")
+                        : ScaleIndex.ofTile(grid, "blockIdx.y", "blockIdx.x"))
+                .replace("COLUMN_SCALE_0", ScaleIndex.ofTile(grid, "c", "blockIdx.y"))
+                .replace("COLUMN_SCALE_1", ScaleIndex.ofTile(grid, "c + 1", "blockIdx.y"));
         String body = operand.deviceDefinitions() + ScaleFormulas.scaleFor(scaleType)
                 + inputDefinitions(operand, rows) + """
 
-                constexpr int GROUP = %d, TILE_COLS = %d, THREADS = %d, SCALE_COLS = %d, STORE = %d;
+                constexpr int GROUP = %d, TILE_COLS = %d, THREADS = %d, STORE = %d;
                 constexpr int EPC = 16 / (int) sizeof(in_t);     // input elements per 16-byte chunk
                 constexpr int CPR = TILE_COLS / EPC;             // chunks per staged row
                 constexpr int SWIZZLE = 16 / EPC;                // chunks that 8 neighbouring column pairs span
@@ -226,7 +234,7 @@ final class StagedTile {
                     }
                 %s%s%s
                 }
-                """.formatted(tileRows, tileCols, threads, grid.scaleCols(), store,
+                """.formatted(tileRows, tileCols, threads, store,
                 columnPairAmax(operand.input()), operand.transpose() ? storeCodes(store) : "", TileInput.definitions(source),
                 ScaleFormulas.quotient(scaleType), rows.isPresent() ? chunkStore("store_row_codes", "row_codes2_of")
                         : operand.transpose() ? "" : chunkStore("store_codes_along_rows", "codes2_of"), name, CudaKernel.signature(params),

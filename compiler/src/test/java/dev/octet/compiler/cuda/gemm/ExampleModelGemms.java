@@ -57,9 +57,9 @@ final class ExampleModelGemms {
                 // dgrad: dX[T,in] = dY[T,out] · (Wᵀ[in,out])ᵀ
                 GemmProblem.fp8(l.tokens(), l.in(), l.out(), r.gradient(), r.gradientScales(),
                         r.activation(), r.weightScales(), bf16),
-                // wgrad: dW[out,in] += dYᵀ[out,T] · (Xᵀ[in,T])ᵀ, both grouped along T
-                GemmProblem.fp8(l.out(), l.in(), l.tokens(), r.gradient(), r.gradientScales(),
-                        r.activation(), r.activationScales(), GemmEpilogue.accumulateF32()));
+                // wgrad: dW[out,in] += dYᵀ[out,T] · (Xᵀ[in,T])ᵀ, both grouped along T by fused transposes
+                GemmProblem.fp8(l.out(), l.in(), l.tokens(), new GemmOperand.Fp8(r.gradient(), r.gradientScales(), true),
+                        new GemmOperand.Fp8(r.activation(), r.activationScales(), true), GemmEpilogue.accumulateF32()));
     }
 
     /** fprop, dgrad and wgrad of one BF16 linear layer, reading W, dY and X where they lie. */

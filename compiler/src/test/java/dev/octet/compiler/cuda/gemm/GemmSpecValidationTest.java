@@ -83,7 +83,7 @@ class GemmSpecValidationTest {
     @Test
     void problemsRefuseMixedOperandsAndEmptyExtents() {
         assertRefused("must both be FP8 or both BF16", () -> new GemmProblem(64, 64, 64, GemmOperand.bf16(OperandLayout.K_MAJOR),
-                GemmOperand.fp8(Fp8Format.E4M3, Granularity.tensor()), BF16));
+                new GemmOperand.Fp8(Fp8Format.E4M3, Granularity.tensor(), false), BF16));
         assertRefused("N=0", () -> GemmProblem.bf16(64, 0, 64, OperandLayout.K_MAJOR, OperandLayout.K_MAJOR, BF16));
     }
 
