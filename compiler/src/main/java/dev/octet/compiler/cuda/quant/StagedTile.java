@@ -52,7 +52,11 @@ final class StagedTile {
                 __device__ __forceinline__ void %s(fp8_t* __restrict__ dst, int t, int c, const in_t* e, float s, float inv_s) {
                     unsigned w[2] = {};
                     #pragma unroll
-                    for (int j = 0; j < EPC; j += 2) w[j / 4] |= %s(to_f32(e[j]), to_f32(e[j + 1]), s, inv_s) << (8 * (j %% 4));
+                    for (int j = 0; j < EPC; j += 2) {
+                        float v0, v1;
+                        pair_at(e + j, v0, v1);
+                        w[j / 4] |= %s(v0, v1, s, inv_s) << (8 * (j %% 4));
+                    }
                     if (VECTOR_ROWS && EPC == 8) {
                         *reinterpret_cast<uint2*>(dst + t * IN_COLS + c) = make_uint2(w[0], w[1]);
                     } else {
@@ -75,23 +79,26 @@ final class StagedTile {
                             // Two rows a conversion: the codes of consecutive tokens are neighbouring bytes.
                             #pragma unroll
                             for (int j = 0; j < STORE; j += 2) {
-                                const in_t* e = reinterpret_cast<const in_t*>(&tile[staged(r + j, ch)]) + within;
+                                float e0, e1;
+                                pair_at(reinterpret_cast<const in_t*>(&tile[staged(r + j, ch)]) + within, e0, e1);
                                 if (j + 1 < STORE) {
-                                    const in_t* f = reinterpret_cast<const in_t*>(&tile[staged(r + j + 1, ch)]) + within;
-                                    w0[j / 4] |= codes2_of(to_f32(e[0]), to_f32(f[0]), s0, inv_s0) << (8 * (j % 4));
-                                    w1[j / 4] |= codes2_of(to_f32(e[1]), to_f32(f[1]), s1, inv_s1) << (8 * (j % 4));
+                                    float f0, f1;
+                                    pair_at(reinterpret_cast<const in_t*>(&tile[staged(r + j + 1, ch)]) + within, f0, f1);
+                                    w0[j / 4] |= codes2_of(e0, f0, s0, inv_s0) << (8 * (j % 4));
+                                    w1[j / 4] |= codes2_of(e1, f1, s1, inv_s1) << (8 * (j % 4));
                                 } else {
-                                    w0[j / 4] |= code_of(to_f32(e[0]), s0, inv_s0) << (8 * (j % 4));
-                                    w1[j / 4] |= code_of(to_f32(e[1]), s1, inv_s1) << (8 * (j % 4));
+                                    w0[j / 4] |= code_of(e0, s0, inv_s0) << (8 * (j % 4));
+                                    w1[j / 4] |= code_of(e1, s1, inv_s1) << (8 * (j % 4));
                                 }
                             }
                             if (c < IN_COLS) store_codes(out0 + r, w0);
                             if (c + 1 < IN_COLS) store_codes(out1 + r, w1);
                         } else {
                             for (int j = 0; j < STORE && r + j < GROUP && t0 + r + j < IN_ROWS; j++) {
-                                const in_t* e = reinterpret_cast<const in_t*>(&tile[staged(r + j, ch)]) + within;
-                                if (c < IN_COLS) out0[r + j] = (fp8_t) code_of(to_f32(e[0]), s0, inv_s0);
-                                if (c + 1 < IN_COLS) out1[r + j] = (fp8_t) code_of(to_f32(e[1]), s1, inv_s1);
+                                float e0, e1;
+                                pair_at(reinterpret_cast<const in_t*>(&tile[staged(r + j, ch)]) + within, e0, e1);
+                                if (c < IN_COLS) out0[r + j] = (fp8_t) code_of(e0, s0, inv_s0);
+                                if (c + 1 < IN_COLS) out1[r + j] = (fp8_t) code_of(e1, s1, inv_s1);
                             }
                         }
                     }
@@ -295,13 +302,30 @@ final class StagedTile {
 
                 __device__ __forceinline__ float to_f32(bf16_t v) { return bf16_to_f32(v); }
 
+                // Elements e[0] and e[1] (4-byte aligned) as FP32, from one 32-bit word: a BF16 is the high half of its FP32.
+                __device__ __forceinline__ void pair_at(const bf16_t* e, float& v0, float& v1) {
+                    const unsigned w = *reinterpret_cast<const unsigned*>(e);
+                    v0 = __uint_as_float(w << 16);
+                    v1 = __uint_as_float(w & 0xffff0000u);
+                }
+
                 // Per 16-bit half, the larger as unsigned integers.
                 __device__ __forceinline__ unsigned max_u16x2(unsigned a, unsigned b) {
                     unsigned r;
                     asm("max.u16x2 %0, %1, %2;" : "=r"(r) : "r"(a), "r"(b));
                     return r;
                 }
-                """ : "\n__device__ __forceinline__ float to_f32(float v) { return v; }\n";
+                """ : """
+
+                __device__ __forceinline__ float to_f32(float v) { return v; }
+
+                // Elements e[0] and e[1] (8-byte aligned).
+                __device__ __forceinline__ void pair_at(const float* e, float& v0, float& v1) {
+                    const float2 p = *reinterpret_cast<const float2*>(e);
+                    v0 = p.x;
+                    v1 = p.y;
+                }
+                """;
         if (rows.isEmpty()) {
             return convert;
         }
