@@ -12,6 +12,7 @@ import dev.octet.compiler.cuda.attention.DecodeAttention;
 import dev.octet.compiler.cuda.attention.FlashAttentionBackward;
 import dev.octet.compiler.cuda.attention.RopeKernel;
 import dev.octet.compiler.cuda.embedding.EmbeddingBackward;
+import dev.octet.compiler.cuda.embedding.EmbeddingIdTally;
 import dev.octet.compiler.cuda.embedding.EmbeddingForward;
 import dev.octet.compiler.cuda.gemm.GemmEpilogue;
 import dev.octet.compiler.cuda.gemm.GemmKernel;
@@ -184,10 +185,8 @@ public final class KernelFormation {
                 case Operator.LmHeadCrossEntropy h -> lmHeadCrossEntropy(root, h);
                 case Operator.RmsNormBackward b -> normBackward(g, NormKind.RMS, b.dim());
                 case Operator.LayerNormBackward b -> normBackward(g, NormKind.LAYER, b.dim());
-                case Operator.EmbeddingBackward e -> launch(new EmbeddingBackward(tokens(), e.vocab(), e.dim()),
-                        Map.of("grad", out(root, 0), "dy", in(root, 1), "tokens", in(root, 0)));
-                case Operator.PositionBackward p -> launch(new EmbeddingBackward(tokens(), p.seq(), p.dim()),
-                        Map.of("grad", out(root, 0), "dy", in(root, 1), "tokens", in(root, 0)));
+                case Operator.EmbeddingBackward e -> embeddingBackward(new EmbeddingBackward(tokens(), e.vocab(), e.dim()), root);
+                case Operator.PositionBackward p -> embeddingBackward(new EmbeddingBackward(tokens(), p.seq(), p.dim()), root);
                 case Operator.BiasGradient b -> columnSumsInto(out(root, 0), in(root, 0), b.tokens(), b.width(), b.width(),
                         columnPartials(b.tokens(), b.width(), b.width()));
                 case Operator.Quantize q when g.nodes().size() > 1 -> quantizeBothLayouts(g);
@@ -568,6 +567,17 @@ public final class KernelFormation {
                 throw new IllegalStateException("kernel " + kernel.name() + " has no parameters " + extra);
             }
             launches.add(new Launch(launches.size(), group.id(), group.phase(), spec, kernel, args));
+        }
+
+        /** The ids' first tokens and counts, then the table gradient. */
+        private void embeddingBackward(EmbeddingBackward spec, Node root) {
+            Value first = scratch("first_token", DType.I32, spec.vocab());
+            Value count = scratch("id_count", DType.I32, spec.vocab());
+            for (EmbeddingIdTally tally : spec.tally()) {
+                launch(tally, Map.of("tokens", in(root, 0), "first_token", first, "id_count", count));
+            }
+            launch(spec, Map.of("grad", out(root, 0), "dy", in(root, 1), "tokens", in(root, 0), "first_token", first,
+                    "id_count", count));
         }
 
         private Value scratch(String what, DType dtype, long... dims) {

@@ -27,7 +27,8 @@ class EmbeddingKernelsGpuTest {
     @CsvSource({
             "256, 1000, 128, false, 0, 0",
             "256, 1000, 384, true, 128, 160", // two sequences of 128, a position table with spare rows
-            "512, 4096, 128, false, 0, 0"}) // the tiny model
+            "512, 4096, 128, false, 0, 0", // the tiny model
+            "8192, 50257, 768, false, 0, 0"}) // GPT-2's vocabulary, a quarter of its step's tokens
     void embeddingForwardAndBackward(int tokens, int vocab, int dim, boolean withPositions, int seqLen, int maxSeq) {
         RandomTensors random = new RandomTensors(61);
         float[] table = random.bf16Gaussian(vocab * dim, RandomTensors.WEIGHT_STD);
@@ -48,7 +49,8 @@ class EmbeddingKernelsGpuTest {
             if (withPositions) {
                 ws.input("position_table", HostArray.bf16(positionTable));
             }
-            ws.launch(forward.emit()).launch(backward.emit());
+            ws.output("first_token", DType.I32, vocab).output("id_count", DType.I32, vocab).launch(forward.emit());
+            launchBackward(ws, backward);
 
             double[] out = new double[tokens * dim];
             Embedding.forward(out, ids, Numbers.toDouble(table), tokens, vocab, dim, Rounding.GPU);
@@ -65,9 +67,16 @@ class EmbeddingKernelsGpuTest {
             Embedding.backward(grad, Numbers.toDouble(dy), ids, tokens, vocab, dim);
             float[] first = ws.f32("grad");
             Accuracy.relativeL2(backward.kernelName() + " table gradient", first, grad, GRADIENT_BOUND);
-            ws.write("grad", HostArray.f32(previousGrad)).launch(backward.emit());
+            ws.write("grad", HostArray.f32(previousGrad));
+            launchBackward(ws, backward);
             Accuracy.bitExact(backward.kernelName() + " table gradient rerun", ws.f32("grad"), first);
         }
+    }
+
+    /** The ids' reset and tally, then the table gradient, as a step launches them. */
+    private static void launchBackward(DeviceWorkspace ws, EmbeddingBackward backward) {
+        backward.tally().forEach(tally -> ws.launch(tally.emit()));
+        ws.launch(backward.emit());
     }
 
     @ParameterizedTest(name = "T={0} dim={1} seq {2}, table {3}")
