@@ -14,11 +14,13 @@
  *       already, so the lookup's rounding is exact and the GPU's single rounding of the FP32 sum equals the
  *       oracle's two.</li>
  *   <li>{@link dev.octet.compiler.cuda.embedding.EmbeddingBackward}: {@code Embedding.backward}; each id's
- *       rows are summed in FP32 in token order, then added once.</li>
+ *       rows are summed in FP32 in token order, then added once, by the warp of its first token, which
+ *       {@link dev.octet.compiler.cuda.embedding.EmbeddingIdTally} finds beforehand with the id's count.</li>
  *   <li>{@link dev.octet.compiler.cuda.embedding.PositionEmbeddingBackward}: the table part of
  *       {@code PositionEmbedding.backward} (its {@code dx = dout} needs no kernel); summed over the batch in
  *       order.</li>
  * </ul>
- * No float atomics anywhere: the same inputs give the same bits on every run.
+ * No float atomics anywhere (the tally's integer minimum and count do not depend on their order): the same
+ * inputs give the same bits on every run.
  */
 package dev.octet.compiler.cuda.embedding;
