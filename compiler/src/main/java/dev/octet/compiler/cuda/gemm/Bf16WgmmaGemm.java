@@ -267,6 +267,7 @@ public record Bf16WgmmaGemm(GemmProblem problem, int blockN, int stages, int spl
                             int tm, tn;
                             tile_of(u, 0, tm, tn);
                             const int row0 = tm * BM, col0 = tn * BN;
+                %9$s
                             // Zeroed here rather than by the first wgmma's scale-d: ptxas (NVRTC 12.6) serialises the wgmmas
                             // (C7515) when the accumulators enter the pipeline undefined.
                             float acc[MT][NT][4];
@@ -317,7 +318,8 @@ public record Bf16WgmmaGemm(GemmProblem problem, int blockN, int stages, int spl
                 HopperPrelude.setMaxRegisters(true, WarpSpecializedGemm.CONSUMER_REGISTERS),
                 TmaStoreEpilogue.source(problem, blockN, splits).indent(8),
                 TmaStoreEpilogue.DRAIN, TmaStoreEpilogue.barriers(problem, blockN, splits).indent(4).stripTrailing(),
-                TmaStoreEpilogue.prefetchResidual(problem, blockN, splits, "kb == kb_begin").indent(16).stripTrailing());
+                TmaStoreEpilogue.prefetchResidual(problem, blockN, splits, "kb == kb_begin").indent(16).stripTrailing(),
+                TmaStoreEpilogue.tileStart(problem, blockN, splits).indent(12).stripTrailing());
     }
 
     /** {@code wgmma_m64k16(d, descA, descB, accumulate)}: one m64n{blockN}k16 into the NT x 4 accumulators. */

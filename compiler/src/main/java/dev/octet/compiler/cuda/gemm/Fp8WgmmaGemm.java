@@ -435,7 +435,8 @@ public record Fp8WgmmaGemm(GemmProblem problem, int blockN, int stages, int clus
                 HopperPrelude.setMaxRegisters(true, WarpSpecializedGemm.CONSUMER_REGISTERS),
                 TmaStoreEpilogue.source(problem, blockN, splits).indent(8),
                 cluster > 1 ? "__cluster_dims__(" + cluster + ", 1, 1) " : "",
-                kLoop(bScales, TmaStoreEpilogue.prefetchResidual(problem, blockN, splits, "stage == 0 && c == 0 && kb0 == kb_begin")),
+                TmaStoreEpilogue.tileStart(problem, blockN, splits).indent(28)
+                        + kLoop(bScales, TmaStoreEpilogue.prefetchResidual(problem, blockN, splits, "stage == 0 && c == 0 && kb0 == kb_begin")),
                 promoteFunction(promote), TmaStoreEpilogue.DRAIN,
                 TmaStoreEpilogue.barriers(problem, blockN, splits).indent(4).stripTrailing());
     }

@@ -34,6 +34,8 @@ import java.util.stream.IntStream;
 final class StagedTile {
     /** Bytes of input columns a block stages per row: 128 BF16 or 64 FP32 columns. */
     static final int TILE_BYTES = 256;
+    /** What one SM holds: shared memory for blocks (H100/H200: 227 KiB) and threads. */
+    private static final int SHARED_PER_SM = 227 * 1024, THREADS_PER_SM = 2048;
     /** Threads sharing one pair of input columns in the column walk, each with a quarter of the tile's rows. */
     private static final int QUARTERS = 4;
 
@@ -75,15 +77,17 @@ final class StagedTile {
                     // step write neighbouring bytes of an output row.
                     for (int r = q * STORE; r < GROUP; r += 4 * STORE) {
                         if (r + STORE <= GROUP && t0 + r + STORE <= IN_ROWS) {
+                            // The run's rows share a swizzle: their pairs lie CPR chunks apart from the first's.
+                            const in_t* run = reinterpret_cast<const in_t*>(&tile[staged(r, ch)]) + within;
                             unsigned w0[(STORE + 3) / 4] = {}, w1[(STORE + 3) / 4] = {};
                             // Two rows a conversion: the codes of consecutive tokens are neighbouring bytes.
                             #pragma unroll
                             for (int j = 0; j < STORE; j += 2) {
                                 float e0, e1;
-                                pair_at(reinterpret_cast<const in_t*>(&tile[staged(r + j, ch)]) + within, e0, e1);
+                                pair_at(run + j * CPR * EPC, e0, e1);
                                 if (j + 1 < STORE) {
                                     float f0, f1;
-                                    pair_at(reinterpret_cast<const in_t*>(&tile[staged(r + j + 1, ch)]) + within, f0, f1);
+                                    pair_at(run + (j + 1) * CPR * EPC, f0, f1);
                                     w0[j / 4] |= codes2_of(e0, f0, s0, inv_s0) << (8 * (j % 4));
                                     w1[j / 4] |= codes2_of(e1, f1, s1, inv_s1) << (8 * (j % 4));
                                 } else {
@@ -136,6 +140,14 @@ final class StagedTile {
         boolean wholeTile = scope == Scope.WHOLE_TILE;
         int tileCols = wholeTile ? tileRows : tileCols(operand.input());
         int threads = tileCols / 2 * QUARTERS;
+        // Column groups of a stored input with power-of-two scales: as many blocks per SM as their shared memory allows
+        // (7 of 32 KiB), which asks ptxas for at most 32 registers at 256 threads; the kernel issues an instruction most
+        // cycles, and 6 blocks (its 39 registers) left the schedulers ~2 eligible warps. A recomputed input or FP32
+        // scales (a division per element) need more: NVRTC 12.6 spills them at 32.
+        boolean pow2Scales = scaleType == ScaleType.UE8M0 && rows.map(r -> r.scaleType() == ScaleType.UE8M0).orElse(true);
+        int sharedBytes = tileRows * (TILE_BYTES / 16) * 16;
+        String minBlocks = wholeTile || source != QuantizedSource.STORED || !pow2Scales ? ""
+                : ", " + Math.min(SHARED_PER_SM / sharedBytes, THREADS_PER_SM / threads);
         // The widest code store that every quarter's run of tokens starts aligned to.
         int store = IntStream.of(16, 8, 4, 2, 1).filter(w -> quarter % w == 0 && tileRows % w == 0
                 && operand.outputCols() % w == 0).findFirst().orElseThrow();
@@ -155,7 +167,7 @@ final class StagedTile {
         String tileAmaxStart = wholeTile ? "\n    unsigned tile_amax = 0;" : "";
         String columnAmax = !operand.transpose() ? """
                     // One scale for the tile, each thread encoding staged chunks back along the rows.
-                    const float s = scale_for(a0), inv_s = __frcp_rn(s);
+                    const float s = scale_for(a0), inv_s = reciprocal(s);
                     if (threadIdx.x == 0) scales[TILE_SCALE] = s;
                     for (int i = threadIdx.x; i < GROUP * CPR; i += THREADS) {
                         const int r = i / CPR, ch = i % CPR, t = t0 + r, c = c0 + ch * EPC;
@@ -169,7 +181,7 @@ final class StagedTile {
                     const unsigned a1 = a0;
                     const int lane = threadIdx.x & 31, q = lane >> 3, p = (threadIdx.x >> 5) * 8 + (lane & 7);
                     const int c = c0 + 2 * p, ch = 2 * p / EPC, within = 2 * p % EPC;
-                    const float s0 = scale_for(a0), inv_s0 = __frcp_rn(s0), s1 = s0, inv_s1 = inv_s0;
+                    const float s0 = scale_for(a0), inv_s0 = reciprocal(s0), s1 = s0, inv_s1 = inv_s0;
                     if (threadIdx.x == 0) scales[TILE_SCALE] = s0;
                 """ : """
                     __syncthreads();
@@ -184,7 +196,7 @@ final class StagedTile {
                         a0 = max(a0, __shfl_xor_sync(0xffffffffu, a0, o));
                         a1 = max(a1, __shfl_xor_sync(0xffffffffu, a1, o));
                     }
-                    const float s0 = scale_for(a0), inv_s0 = __frcp_rn(s0), s1 = scale_for(a1), inv_s1 = __frcp_rn(s1);
+                    const float s0 = scale_for(a0), inv_s0 = reciprocal(s0), s1 = scale_for(a1), inv_s1 = reciprocal(s1);
                     if (q == 0 && c < IN_COLS) scales[COLUMN_SCALE_0] = s0;
                     if (q == 0 && c + 1 < IN_COLS) scales[COLUMN_SCALE_1] = s1;
                 """;
@@ -195,7 +207,7 @@ final class StagedTile {
                         : ScaleIndex.ofTile(grid, "blockIdx.y", "blockIdx.x"))
                 .replace("COLUMN_SCALE_0", ScaleIndex.ofTile(grid, "c", "blockIdx.y"))
                 .replace("COLUMN_SCALE_1", ScaleIndex.ofTile(grid, "c + 1", "blockIdx.y"));
-        String body = operand.deviceDefinitions() + ScaleFormulas.scaleFor(scaleType)
+        String body = operand.deviceDefinitions() + ScaleFormulas.scaleFor(scaleType) + ScaleFormulas.reciprocal(scaleType, "reciprocal")
                 + inputDefinitions(operand, rows) + """
 
                 constexpr int GROUP = %d, TILE_COLS = %d, THREADS = %d, STORE = %d;
@@ -227,24 +239,30 @@ final class StagedTile {
                     return encode2(scaled(v0, s, inv_s), scaled(v1, s, inv_s));
                 }
                 %s
-                extern "C" __global__ void __launch_bounds__(THREADS) %s%s {
+                extern "C" __global__ void __launch_bounds__(THREADS%s) %s%s {
                     __shared__ uint4 tile[GROUP * CPR];
                     const int c0 = blockIdx.x * TILE_COLS, t0 = blockIdx.y * GROUP;%s
                     // Every thread makes every pass (the row groups' shuffles need whole warps); a pass beyond the
-                    // tile loads nothing.
+                    // tile loads nothing. Pass k stages chunk threadIdx.x + k * THREADS: the same column every pass,
+                    // THREADS / CPR rows further on.
+                    static_assert(THREADS %% CPR == 0, "a thread's chunk column is the same in every pass");
+                    {
+                    const int ch = (int) threadIdx.x %% CPR, c = c0 + ch * EPC;
                     #pragma unroll 4
                     for (int k = 0; k < LOADS; k++) {
-                        const int i = threadIdx.x + k * THREADS, r = i / CPR, ch = i %% CPR, t = t0 + r, c = c0 + ch * EPC;
+                        const int r = (int) threadIdx.x / CPR + k * (THREADS / CPR), t = t0 + r;
                         const bool inside = r < GROUP && t < IN_ROWS;
                 %s
                         if (r < GROUP) tile[staged(r, ch)] = chunk;%s
+                    }
                     }
                 %s%s%s
                 }
                 """.formatted(tileRows, tileCols, threads, store,
                 columnPairAmax(operand.input()), operand.transpose() ? storeCodes(store) : "", TileInput.definitions(source),
                 ScaleFormulas.quotient(scaleType), rows.isPresent() ? chunkStore("store_row_codes", "row_codes2_of")
-                        : operand.transpose() ? "" : chunkStore("store_codes_along_rows", "codes2_of"), name, CudaKernel.signature(params),
+                        : operand.transpose() ? "" : chunkStore("store_codes_along_rows", "codes2_of"), minBlocks, name,
+                CudaKernel.signature(params),
                 tileAmaxStart, TileInput.chunkLoad(source).indent(4).stripTrailing(), stagingExtra(rows, scope), tileAmax, columnAmax, operand.transpose() ? COLUMN_WALK_STORES : "");
         String geometry = "\none block per " + tileRows + " input rows x " + tileCols + " input columns.";
         LaunchGeometry launch = new LaunchGeometry(Math.ceilDiv(operand.cols(), tileCols), Math.ceilDiv(operand.rows(), tileRows),
@@ -260,9 +278,20 @@ final class StagedTile {
     private static String columnPairAmax(DType input) {
         String loop = input == DType.BF16 ? """
                     unsigned m = 0;
-                    for (int r0 = q * STORE; r0 < r_end; r0 += 4 * STORE)
-                        for (int r = r0; r < min(r0 + STORE, r_end); r++)
-                            m = max_u16x2(m, *reinterpret_cast<const unsigned*>(reinterpret_cast<const in_t*>(&tile[staged(r, ch)]) + within) & 0x7fff7fffu);
+                    if (r_end == GROUP && GROUP % (4 * STORE) == 0) {
+                        // A whole tile: each run's rows at constant offsets from its first (they share a swizzle).
+                        #pragma unroll
+                        for (int i = 0; i < GROUP / (4 * STORE); i++) {
+                            const unsigned* run = reinterpret_cast<const unsigned*>(
+                                    reinterpret_cast<const in_t*>(&tile[staged((q + 4 * i) * STORE, ch)]) + within);
+                            #pragma unroll
+                            for (int j = 0; j < STORE; j++) m = max_u16x2(m, run[j * CPR * 4] & 0x7fff7fffu);
+                        }
+                    } else {
+                        for (int r0 = q * STORE; r0 < r_end; r0 += 4 * STORE)
+                            for (int r = r0; r < min(r0 + STORE, r_end); r++)
+                                m = max_u16x2(m, *reinterpret_cast<const unsigned*>(reinterpret_cast<const in_t*>(&tile[staged(r, ch)]) + within) & 0x7fff7fffu);
+                    }
                     a0 = m << 16;
                     a1 = m & 0xffff0000u;
                 """ : """
@@ -353,7 +382,8 @@ final class StagedTile {
                     return max(m << 16, m & 0xffff0000u);
                 }
                 """.formatted(r.groupSize(), rowGrid(operand, r).scaleCols(), CudaLiteral.f32(r.format().maxFinite()),
-                r.format().lowerName(), ScaleFormulas.scaleFor(r.scaleType(), "row_scale_for", "ROW_FMAX"),
+                r.format().lowerName(), ScaleFormulas.scaleFor(r.scaleType(), "row_scale_for", "ROW_FMAX")
+                        + ScaleFormulas.reciprocal(r.scaleType(), "row_reciprocal"),
                 ScaleFormulas.quotient(r.scaleType()), encode2);
     }
 
@@ -384,7 +414,7 @@ final class StagedTile {
                             unsigned amax_bits = chunk_amax_bf16(chunk);
                             #pragma unroll
                             for (int o = 1; o < LANES; o <<= 1) amax_bits = max(amax_bits, __shfl_xor_sync(0xffffffffu, amax_bits, o));
-                            const float s = row_scale_for(amax_bits), inv_s = __frcp_rn(s);
+                            const float s = row_scale_for(amax_bits), inv_s = row_reciprocal(s);
                             if (inside && c < IN_COLS) {
                                 if (ch % LANES == 0) row_scales[t * ROW_SCALE_COLS + c / ROW_GROUP] = s;
                                 store_row_codes(row_codes, t, c, e, s, inv_s);
