@@ -34,8 +34,6 @@ import java.util.stream.IntStream;
 final class StagedTile {
     /** Bytes of input columns a block stages per row: 128 BF16 or 64 FP32 columns. */
     static final int TILE_BYTES = 256;
-    /** What one SM holds: shared memory for blocks (H100/H200: 227 KiB) and threads. */
-    private static final int SHARED_PER_SM = 227 * 1024, THREADS_PER_SM = 2048;
     /** Threads sharing one pair of input columns in the column walk, each with a quarter of the tile's rows. */
     private static final int QUARTERS = 4;
 
@@ -140,14 +138,6 @@ final class StagedTile {
         boolean wholeTile = scope == Scope.WHOLE_TILE;
         int tileCols = wholeTile ? tileRows : tileCols(operand.input());
         int threads = tileCols / 2 * QUARTERS;
-        // Column groups of a stored input with power-of-two scales: as many blocks per SM as their shared memory allows
-        // (7 of 32 KiB), which asks ptxas for at most 32 registers at 256 threads; the kernel issues an instruction most
-        // cycles, and 6 blocks (its 39 registers) left the schedulers ~2 eligible warps. A recomputed input or FP32
-        // scales (a division per element) need more: NVRTC 12.6 spills them at 32.
-        boolean pow2Scales = scaleType == ScaleType.UE8M0 && rows.map(r -> r.scaleType() == ScaleType.UE8M0).orElse(true);
-        int sharedBytes = tileRows * (TILE_BYTES / 16) * 16;
-        String minBlocks = wholeTile || source != QuantizedSource.STORED || !pow2Scales ? ""
-                : ", " + Math.min(SHARED_PER_SM / sharedBytes, THREADS_PER_SM / threads);
         // The widest code store that every quarter's run of tokens starts aligned to.
         int store = IntStream.of(16, 8, 4, 2, 1).filter(w -> quarter % w == 0 && tileRows % w == 0
                 && operand.outputCols() % w == 0).findFirst().orElseThrow();
@@ -239,7 +229,7 @@ final class StagedTile {
                     return encode2(scaled(v0, s, inv_s), scaled(v1, s, inv_s));
                 }
                 %s
-                extern "C" __global__ void __launch_bounds__(THREADS%s) %s%s {
+                extern "C" __global__ void __launch_bounds__(THREADS) %s%s {
                     __shared__ uint4 tile[GROUP * CPR];
                     const int c0 = blockIdx.x * TILE_COLS, t0 = blockIdx.y * GROUP;%s
                     // Every thread makes every pass (the row groups' shuffles need whole warps); a pass beyond the
@@ -261,7 +251,7 @@ final class StagedTile {
                 """.formatted(tileRows, tileCols, threads, store,
                 columnPairAmax(operand.input()), operand.transpose() ? storeCodes(store) : "", TileInput.definitions(source),
                 ScaleFormulas.quotient(scaleType), rows.isPresent() ? chunkStore("store_row_codes", "row_codes2_of")
-                        : operand.transpose() ? "" : chunkStore("store_codes_along_rows", "codes2_of"), minBlocks, name,
+                        : operand.transpose() ? "" : chunkStore("store_codes_along_rows", "codes2_of"), name,
                 CudaKernel.signature(params),
                 tileAmaxStart, TileInput.chunkLoad(source).indent(4).stripTrailing(), stagingExtra(rows, scope), tileAmax, columnAmax, operand.transpose() ? COLUMN_WALK_STORES : "");
         String geometry = "\none block per " + tileRows + " input rows x " + tileCols + " input columns.";
