@@ -149,6 +149,16 @@ public final class HopperPrelude {
                 asm volatile("cp.async.bulk.wait_group %0;" :: "n"(N) : "memory");
             }
 
+            // 4 bytes from global to shared memory without a register (cp.async); those past src_bytes (0-4) are zero.
+            __device__ __forceinline__ void cp_async_4(void* dst, const void* src, int src_bytes) {
+                asm volatile("cp.async.ca.shared.global [%0], [%1], 4, %2;" :: "r"(smem_u32(dst)), "l"(src), "r"(src_bytes) : "memory");
+            }
+
+            // Waits for this thread's cp.async copies.
+            __device__ __forceinline__ void cp_async_wait_all() {
+                asm volatile("cp.async.wait_all;" ::: "memory");
+            }
+
             // Makes this thread's ordinary shared-memory writes visible to the async proxy (TMA, wgmma).
             __device__ __forceinline__ void fence_proxy_async_shared() {
                 asm volatile("fence.proxy.async.shared::cta;" ::: "memory");

@@ -55,11 +55,11 @@ final class TmaStoreEpilogue {
     }
 
     /**
-     * Whether the bias goes through shared memory: each consumer's threads load the tile's BN bias values (zero past
-     * N) when the tile starts, under its K loop, and store them as FP32 beside the staging for the epilogue. Read
-     * from global memory element by element inside the epilogue's guarded loop, the bias loads ran one after another:
-     * GEMMs with a bias ran at about half the rate of the same GEMM without one (GPT-2's fc fprop 451 against 869
-     * TFLOP/s).
+     * Whether the bias goes through shared memory: when a tile starts, each consumer's threads copy the tile's BN
+     * bias values (zero past N) into their BF16 copy beside the staging with {@code cp.async}, whose latency lies
+     * under the tile's K loop, and the epilogue reads them there. Read from global memory element by element inside
+     * the epilogue's guarded loop, the bias loads ran one after another: GEMMs with a bias ran at about half the rate
+     * of the same GEMM without one (GPT-2's fc fprop 451 against 869 TFLOP/s).
      */
     static boolean stagesBias(GemmProblem problem, int blockN, int splits) {
         return splits == 1 && problem.epilogue().bias() && applies(problem, blockN, splits);
@@ -71,7 +71,7 @@ final class TmaStoreEpilogue {
      */
     static int sharedBytes(GemmProblem problem, int blockN, int splits) {
         return stagingBytes(problem, blockN, splits) + residualBarrierBytes(problem, blockN, splits)
-                + (stagesBias(problem, blockN, splits) ? WarpSpecializedGemm.CONSUMERS * blockN * 4 : 0);
+                + (stagesBias(problem, blockN, splits) ? WarpSpecializedGemm.CONSUMERS * blockN * 2 : 0);
     }
 
     private static int residualBarrierBytes(GemmProblem problem, int blockN, int splits) {
@@ -79,14 +79,17 @@ final class TmaStoreEpilogue {
     }
 
     /**
-     * For the consumer code where a tile starts (after {@code row0, col0}): with a staged bias, the load of this
-     * thread's bias value into a register, which the epilogue stores into shared memory; its latency lies under the
-     * tile's K loop.
+     * For the consumer code where a tile starts (after {@code row0, col0}): with a staged bias, this thread's copy of
+     * a pair of the tile's bias values into the consumer's BF16 copy (the previous tile's epilogue has read it: its
+     * last barrier is behind every read).
      */
     static String tileStart(GemmProblem problem, int blockN, int splits) {
         return stagesBias(problem, blockN, splits) ? """
-                const int bias_col = threadIdx.x % 128;  // this thread's column of the tile's bias
-                const float bias_value = bias_col < BN && col0 + bias_col < N ? bf16_to_f32(bias[col0 + bias_col]) : 0.0f;
+                bf16_t* const bias_tile = (bf16_t*) (smem + STAGES * STAGE_BYTES + BIAS_OFFSET) + consumer * BN;
+                if (threadIdx.x % 128 < BN / 2) {
+                    const int col = col0 + 2 * (threadIdx.x % 128), inside = min(max(N - col, 0), 2);
+                    cp_async_4(bias_tile + 2 * (threadIdx.x % 128), inside > 0 ? bias + col : bias, 2 * inside);
+                }
                 """ : "";
     }
 
@@ -141,7 +144,7 @@ final class TmaStoreEpilogue {
                 constexpr int EPILOGUE_BYTES = %d, BIAS_OFFSET = %d;
                 """.formatted(stagingBytes(problem, blockN, splits), output(problem, splits).bytes(), CONSUMER_ROWS,
                 stagesResidual(problem, blockN, splits) ? ", then one mbarrier per consumer for the residual's TMA copy" : "",
-                stagesBias(problem, blockN, splits) ? ", then per consumer the tile's bias as FP32 (at BIAS_OFFSET)" : "",
+                stagesBias(problem, blockN, splits) ? ", then per consumer the tile's bias (BF16, at BIAS_OFFSET)" : "",
                 sharedBytes(problem, blockN, splits), stagingBytes(problem, blockN, splits) + residualBarrierBytes(problem, blockN, splits));
     }
 
@@ -184,8 +187,8 @@ final class TmaStoreEpilogue {
             return SplitKReduce.partialsSlice(splits) + "\nconst int warp_col = 0;\n" + MmaGemmSource.epilogue(e);
         }
         boolean staged = stagesResidual(problem, blockN, splits);
-        // The bias from this consumer's FP32 copy in shared memory (zero past N; TMA stores nothing outside C).
-        String bias = "bias_tile[nt * 8 + quad * 2 + j]";
+        // The bias from this consumer's copy in shared memory (zero past N; TMA stores nothing outside C).
+        String bias = "bf16_to_f32(bias_tile[nt * 8 + quad * 2 + j])";
         String value;
         String indices;
         if (staged) {
@@ -201,11 +204,9 @@ final class TmaStoreEpilogue {
             indices = e.residual() ? "const int row = row0 + warp_row + mt * 16 + group + half * 8, col = col0 + nt * 8 + quad * 2;\n"
                     + "const size_t i = (size_t) row * LDC + col;\n" : "";
         }
-        // The tile's bias into this consumer's copy; the barrier below (or the one here) orders it before the reads.
-        String biasStore = stagesBias(problem, blockN, splits) ? """
-                float* const bias_tile = (float*) (smem + STAGES * STAGE_BYTES + BIAS_OFFSET) + consumer * BN;
-                if (bias_col < BN) bias_tile[bias_col] = bias_value;
-                """ + (staged ? "named_barrier_sync(1 + consumer, 128);\n" : "") : "";
+        // This thread's bias copy has landed; the barrier below (or the one here) makes every thread's visible.
+        String biasStore = stagesBias(problem, blockN, splits)
+                ? "cp_async_wait_all();\n" + (staged ? "named_barrier_sync(1 + consumer, 128);\n" : "") : "";
         String write = e.output() == DType.BF16
                 ? "*reinterpret_cast<unsigned*>(p) = (unsigned) f32_to_bf16(v[0]) | ((unsigned) f32_to_bf16(v[1]) << 16);"
                 : "*reinterpret_cast<float2*>(p) = make_float2(v[0], v[1]);";
