@@ -81,28 +81,30 @@ public record ScaleGrid(int rows, int cols, int tileRows, int tileCols, boolean 
 
     /** {@code rowMajor} (one scale per tile, row-major) in this grid's stored order. */
     public float[] stored(float[] rowMajor) {
-        checkCount(rowMajor.length);
-        if (!columnMajor) {
-            return rowMajor.clone();
-        }
-        float[] out = new float[rowMajor.length];
-        int sc = scaleCols();
-        for (int i = 0; i < rowMajor.length; i++) {
-            out[tileIndex(i / sc, i % sc)] = rowMajor[i];
-        }
-        return out;
+        return reorder(rowMajor, true);
     }
 
     /** The scales {@code stored} in this grid's order, row-major: the inverse of {@link #stored}. */
     public float[] rowMajor(float[] stored) {
-        checkCount(stored.length);
-        if (!columnMajor) {
-            return stored.clone();
+        return reorder(stored, false);
+    }
+
+    private float[] reorder(float[] scales, boolean toStored) {
+        if (scales.length != scaleCount()) {
+            throw new IllegalArgumentException(scales.length + " scales for a grid of " + scaleCount());
         }
-        float[] out = new float[stored.length];
+        if (!columnMajor) {
+            return scales.clone();
+        }
+        float[] out = new float[scales.length];
         int sc = scaleCols();
-        for (int i = 0; i < out.length; i++) {
-            out[i] = stored[tileIndex(i / sc, i % sc)];
+        for (int i = 0; i < scales.length; i++) {
+            int at = tileIndex(i / sc, i % sc);
+            if (toStored) {
+                out[at] = scales[i];
+            } else {
+                out[i] = scales[at];
+            }
         }
         return out;
     }
@@ -110,12 +112,6 @@ public record ScaleGrid(int rows, int cols, int tileRows, int tileCols, boolean 
     /** Width of the scale tiles along a reduction over columns, or cols when one tile spans them all. */
     public int tileWidthAlongCols() {
         return Math.min(tileCols, cols);
-    }
-
-    private void checkCount(int count) {
-        if (count != scaleCount()) {
-            throw new IllegalArgumentException(count + " scales for a grid of " + scaleCount());
-        }
     }
 
     private static int ceilDiv(int a, int b) {
