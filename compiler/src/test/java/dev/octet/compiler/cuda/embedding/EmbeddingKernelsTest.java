@@ -33,6 +33,8 @@ class EmbeddingKernelsTest {
         KernelChecks.compilesWithoutSpills(
                 new EmbeddingForward(6, 11, 100, Optional.of(new LearnedPositions(3, 5))),
                 new EmbeddingBackward(70, 11, 100),
+                new EmbeddingIdTally(70, 11, true),
+                new EmbeddingIdTally(70, 11, false),
                 new PositionEmbeddingBackward(6, 100, new LearnedPositions(3, 5)));
     }
 
@@ -42,7 +44,13 @@ class EmbeddingKernelsTest {
         assertEquals(List.of("out", "tokens", "table"), KernelChecks.paramNames(new EmbeddingForward(512, 4096, 128)));
         assertEquals(List.of("out", "tokens", "table", "position_table"),
                 KernelChecks.paramNames(new EmbeddingForward(512, 4096, 128, Optional.of(positions))));
-        assertEquals(List.of("grad", "dy", "tokens"), KernelChecks.paramNames(new EmbeddingBackward(512, 4096, 128)));
+        EmbeddingBackward backward = new EmbeddingBackward(512, 4096, 128);
+        assertEquals(List.of("grad", "dy", "tokens", "first_token", "id_count"), KernelChecks.paramNames(backward));
+        // The tally writes what the backward reads, reset first.
+        assertEquals(List.of(true, false), backward.tally().stream().map(EmbeddingIdTally::reset).toList());
+        for (EmbeddingIdTally tally : backward.tally()) {
+            assertEquals(List.of("tokens", "first_token", "id_count"), KernelChecks.paramNames(tally));
+        }
         assertEquals(List.of("grad", "dy"), KernelChecks.paramNames(new PositionEmbeddingBackward(512, 128, positions)));
     }
 
