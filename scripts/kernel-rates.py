@@ -4,8 +4,8 @@
     java ... bench FILE.octet --recipe R1 --recipe R2 ... --profile --json > bench.jsonl     # on the GPU
     python3 scripts/kernel-rates.py bench.jsonl > runtime/src/main/resources/dev/octet/tune/kernel-rates-h200.tsv
 
-One row per kernel kind (the kernel's name with its shapes and sizes taken out, and E5M2 written as E4M3: both
-formats run at one rate), pooled over every recipe and launch: the rate (TFLOP/s for GEMMs and attention, GB/s of
+One row per kernel kind (the kernel's name with its shapes and sizes taken out, E5M2 written as E4M3 and a weight
+gradient's column-major group scales (g128t) as g128: each pair runs at about one rate), pooled over every recipe and launch: the rate (TFLOP/s for GEMMs and attention, GB/s of
 the buffers a launch touches otherwise) as total work over total time, and the mean time per launch for launches
 that do no counted work. One row per kernel family too (kind `family:LABEL`), for kinds the measurement lacks: the
 family's slowest measured rate (among kinds that do at least 1 GFLOP or 1 MB a launch) and longest launch, so that
@@ -25,6 +25,7 @@ def kind(name):
     name = re.sub(r"_([mnkp])\d+", r"_\1#", name)
     name = re.sub(r"_\d+(?=_|$)", "_#", name)
     name = re.sub(r"_t#x#_s\d+", "_t#x#_s#", name)  # a GEMM's stages follow from its shared memory
+    name = re.sub(r"_g(\d+)t(?=_)", r"_g\1", name)  # group scales in either order: one rate
     return name.replace("e5m2", "e4m3")
 
 

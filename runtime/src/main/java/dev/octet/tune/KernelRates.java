@@ -55,7 +55,7 @@ public final class KernelRates {
                 measured = line.substring(2);
                 continue;
             }
-            if (line.isBlank() || line.startsWith("kind\t")) {
+            if (line.isBlank() || line.startsWith("kind\t") || line.startsWith("#")) {
                 continue;
             }
             String[] f = line.split("\t");
@@ -75,14 +75,15 @@ public final class KernelRates {
 
     /**
      * A kernel's kind: its name with shapes and sizes written {@code #} (a GEMM's pipeline depth after its tile too: the
-     * stages follow from shared memory, which other parts of a kernel take), E5M2 as E4M3 (one rate); as the script
-     * writes it.
+     * stages follow from shared memory, which other parts of a kernel take), E5M2 as E4M3 and group scales in either
+     * order ({@code g128t}: a weight gradient's, column-major) as {@code g128} (one rate each); as the script writes it.
      */
     static String kind(String kernelName) {
         return kernelName.replaceAll("\\d+x\\d+", "#x#")
                 .replaceAll("_([mnkp])\\d+", "_$1#")
                 .replaceAll("_\\d+(?=_|$)", "_#")
                 .replaceAll("_t#x#_s\\d+", "_t#x#_s#")
+                .replaceAll("_g(\\d+)t(?=_)", "_g$1")
                 .replace("e5m2", "e4m3");
     }
 
