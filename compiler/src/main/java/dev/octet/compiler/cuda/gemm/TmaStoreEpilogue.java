@@ -67,15 +67,16 @@ final class TmaStoreEpilogue {
 
     /**
      * Shared memory of the epilogue: the staged tile (none where the tile is stored from registers), then one
-     * mbarrier per consumer where the residual is staged, then each consumer's FP32 bias where it is staged.
+     * mbarrier per consumer where the residual is staged, then each consumer's BF16 bias where it is staged.
      */
     static int sharedBytes(GemmProblem problem, int blockN, int splits) {
-        return stagingBytes(problem, blockN, splits) + residualBarrierBytes(problem, blockN, splits)
+        return biasOffset(problem, blockN, splits)
                 + (stagesBias(problem, blockN, splits) ? WarpSpecializedGemm.CONSUMERS * blockN * 2 : 0);
     }
 
-    private static int residualBarrierBytes(GemmProblem problem, int blockN, int splits) {
-        return stagesResidual(problem, blockN, splits) ? 8 * WarpSpecializedGemm.CONSUMERS : 0;
+    /** Where the consumers' bias copies start: after the staging and the residual's mbarriers. */
+    private static int biasOffset(GemmProblem problem, int blockN, int splits) {
+        return stagingBytes(problem, blockN, splits) + (stagesResidual(problem, blockN, splits) ? 8 * WarpSpecializedGemm.CONSUMERS : 0);
     }
 
     /**
@@ -145,7 +146,7 @@ final class TmaStoreEpilogue {
                 """.formatted(stagingBytes(problem, blockN, splits), output(problem, splits).bytes(), CONSUMER_ROWS,
                 stagesResidual(problem, blockN, splits) ? ", then one mbarrier per consumer for the residual's TMA copy" : "",
                 stagesBias(problem, blockN, splits) ? ", then per consumer the tile's bias (BF16, at BIAS_OFFSET)" : "",
-                sharedBytes(problem, blockN, splits), stagingBytes(problem, blockN, splits) + residualBarrierBytes(problem, blockN, splits));
+                sharedBytes(problem, blockN, splits), biasOffset(problem, blockN, splits));
     }
 
     /** Declares and (thread 0, before the block's first barrier) initialises the residual's mbarriers, if staged. */
