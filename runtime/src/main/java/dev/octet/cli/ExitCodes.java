@@ -13,6 +13,8 @@ public final class ExitCodes {
     public static final int OUT_OF_MEMORY = 4;
     /** The GPU's memory is too small for the run: refused before allocating, or CUDA_ERROR_OUT_OF_MEMORY. */
     public static final int DEVICE_OUT_OF_MEMORY = 5;
+    /** Another rank of a data-parallel run stopped, so this one could not go on. */
+    public static final int RANK_FAILED = 6;
 
     private ExitCodes() {}
 }

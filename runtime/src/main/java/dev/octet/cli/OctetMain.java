@@ -5,7 +5,7 @@ import picocli.CommandLine.Command;
 
 /**
  * The {@code octet} command line. Exit codes: 0 success, 1 invalid input, 2 usage error, 3 internal error,
- * 4 out of memory (JVM heap), 5 out of device memory (the GPU's).
+ * 4 out of memory (JVM heap), 5 out of device memory (the GPU's), 6 another rank of a data-parallel run stopped.
  */
 @Command(name = "octet", mixinStandardHelpOptions = true, versionProvider = OctetVersion.class,
         description = "Octet: an FP8 training compiler for transformers.",

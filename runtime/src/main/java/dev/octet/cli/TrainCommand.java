@@ -6,7 +6,9 @@ import dev.octet.checkpoint.CheckpointException;
 import dev.octet.checkpoint.CheckpointMetadata;
 import dev.octet.checkpoint.SafetensorsFormatException;
 import dev.octet.cpu.exec.NonFiniteTensorException;
+import dev.octet.dist.HostCollectives;
 import dev.octet.dist.RankEnvironment;
+import dev.octet.dist.RankFailureException;
 import dev.octet.dsl.ast.SourcePos;
 import dev.octet.dsl.check.RecipeFit;
 import dev.octet.dsl.diag.DiagnosticPrinter;
@@ -111,17 +113,42 @@ final class TrainCommand implements Callable<Integer> {
             + "; the GPU step only")
     Long lossWorkspaceMib;
 
+    @Option(names = "--gpus", paramLabel = "N",
+            description = "data parallel over N processes of this host (this one is rank 0 and starts the others): each trains on its share of every step, "
+                    + "the optimizer state is sharded; with --device cpu the ranks run the CPU interpreter. A launcher that sets RANK and WORLD_SIZE starts ranks itself (docs/gpu.md)")
+    Integer gpus;
+
+    /** How long the ranks of a data-parallel run wait for each other to start. */
+    private static final java.time.Duration RENDEZVOUS_TIMEOUT = java.time.Duration.ofMinutes(2);
+
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
     @Override
     public Integer call() throws IOException {
         Inputs.requireFiles(spec, List.of(file));
-        Optional<String> launcher = launchedAsRank(System.getenv());
-        if (launcher.isPresent()) {
-            System.err.println("octet train: " + launcher.get());
+        RankEnvironment rank;
+        try {
+            rank = RankEnvironment.fromProcess();
+        } catch (IllegalArgumentException e) {
+            System.err.println("octet train: " + e.getMessage());
             return ExitCodes.USAGE;
         }
+        if (gpus != null && gpus < 1) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--gpus must be 1 or more, not " + gpus);
+        }
+        if (gpus != null && !rank.isSingle() && gpus != rank.worldSize()) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--gpus " + gpus + " disagrees with "
+                    + RankEnvironment.WORLD_SIZE + "=" + rank.worldSize() + " set by the launcher; leave --gpus out");
+        }
+        if (!rank.isSingle() && out == null) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "rank " + rank.rank() + " of " + rank.worldSize()
+                    + " needs --out RUN_DIR, the same directory on every rank");
+        }
+        boolean startsRanks = rank.isSingle() && gpus != null && gpus > 1;
+        int worldSize = startsRanks ? gpus : rank.worldSize();
+        // Rank 0 checks and writes the run directory; the other ranks read it.
+        boolean leader = rank.rank() == 0;
         if (steps != null && steps < 1) {
             throw new CommandLine.ParameterException(spec.commandLine(), "--steps must be at least 1");
         }
@@ -158,6 +185,11 @@ final class TrainCommand implements Callable<Integer> {
         }
         DeviceOption.Choice placement = chosen.get();
         boolean onGpu = placement instanceof DeviceOption.Choice.Cuda;
+        if (onGpu && worldSize > 1) {
+            System.err.println("octet train: the GPU step does not run data-parallel yet (its gradients and optimizer are not "
+                    + "exchanged over NCCL); --device cpu trains the " + worldSize + " ranks on the CPU interpreter");
+            return ExitCodes.USAGE;
+        }
         Optional<Selection> selected = Selection.load(spec, file, recipe, Selection.Training.REQUIRED,
                 "add 'training { model = ... }' (see examples/tiny.octet)");
         if (selected.isEmpty()) {
@@ -187,7 +219,7 @@ final class TrainCommand implements Callable<Integer> {
         int n = steps != null ? steps : t.steps();
         Path metricsFile = runDir.resolve(MetricsLog.FILE_NAME);
         boolean restart = false;
-        if (resume && checkpoints.latest().isEmpty()) {
+        if (resume && checkpoints.latest().isEmpty() && leader) {
             if (!Files.exists(metricsFile)) {
                 System.err.println(checkpoints.dir() + ": error: no checkpoint to resume from");
                 return ExitCodes.INVALID_INPUT;
@@ -221,7 +253,7 @@ final class TrainCommand implements Callable<Integer> {
                 return ExitCodes.INVALID_INPUT;
             }
             resumeFrom = latest.map(CheckpointDirectory.Entry::file);
-        } else if (!resume && (Files.exists(metricsFile) || checkpoints.latest().isPresent())) {
+        } else if (!resume && leader && (Files.exists(metricsFile) || checkpoints.latest().isPresent())) {
             // A new run here would mix its metrics and checkpoints with the old run's, and rotate them out.
             System.err.println(runDir + ": error: already holds a run" + (checkpoints.latest().isEmpty()
                     ? " (stopped before its first checkpoint); --resume runs it again from step 0, or choose another --out"
@@ -233,22 +265,65 @@ final class TrainCommand implements Callable<Integer> {
             StepLogs.truncate(metricsFile, 0);
             StepLogs.truncate(runDir.resolve(Fp8HealthLog.FILE_NAME), 0);
         }
-        RunModelFile.writeIfExportable(runDir, model);
+        if (leader) {
+            RunModelFile.writeIfExportable(runDir, model);
+        }
+        RankProcesses otherRanks = null;
+        HostCollectives collectives;
+        try {
+            if (startsRanks) {
+                int port = RankProcesses.rendezvousPort();
+                rank = new RankEnvironment(0, worldSize, 0, "127.0.0.1", port);
+                otherRanks = RankProcesses.start(worldSize, port, RankProcesses.forOtherRanks(trainArguments(), runDir), System.err);
+            }
+            // The ranks meet before loading data, so one that dies while loading is noticed at the first step.
+            collectives = HostCollectives.connect(rank, RENDEZVOUS_TIMEOUT);
+        } catch (IOException | IllegalArgumentException e) {
+            if (otherRanks != null) {
+                otherRanks.close();
+            }
+            System.err.println("octet train: data-parallel ranks could not meet: " + e.getMessage());
+            return ExitCodes.RANK_FAILED;
+        }
+        if (worldSize > 1) {
+            System.out.printf(java.util.Locale.ROOT, "octet: rank %d of %d; each trains on %d of the %d micro-batches of a step%n",
+                    rank.rank(), worldSize, t.accumulation() / worldSize, t.accumulation());
+        }
+        try (RankProcesses started = otherRanks; HostCollectives ranks = collectives) {
+            int code = trainAs(ranks, leader, n, runDir, resumeFrom, lossWorkspace, dataFile.get(), model, r, t, placement);
+            if (started != null) {
+                Optional<String> failed = started.awaitAll(code == ExitCodes.OK ? 60 : 0);
+                if (failed.isPresent() && code == ExitCodes.OK) {
+                    System.err.println("octet train: " + failed.get());
+                    return ExitCodes.RANK_FAILED;
+                }
+            }
+            return code;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return ExitCodes.RANK_FAILED;
+        }
+    }
 
+    /** Loads the data and trains as one rank of {@code ranks} (the only one, in a run of one process). */
+    private int trainAs(HostCollectives ranks, boolean leader, int n, Path runDir, Optional<Path> resumeFrom,
+                        OptionalLong lossWorkspace, Path dataPath, ModelSpec model, RecipeSpec r, TrainingSpec t,
+                        DeviceOption.Choice placement) throws IOException {
+        boolean onGpu = placement instanceof DeviceOption.Choice.Cuda;
         System.out.printf(java.util.Locale.ROOT, "octet: training %s with recipe %s on the %s: %s%n", model.name(), r.name(),
                 placement instanceof DeviceOption.Choice.Cuda cuda ? "GPU (" + cuda.device().deviceName() + ")" : "CPU", r.describe());
         TrainingDataFiles.Loaded data;
         try {
-            data = TrainingDataFiles.load(dataFile.get(), t, model, tokenizer, BadRecordPolicyOption.parse(spec, onBadRecord));
+            data = TrainingDataFiles.load(dataPath, t, model, tokenizer, BadRecordPolicyOption.parse(spec, onBadRecord));
         } catch (IOException | RuntimeException e) {
-            String message = e.getMessage() != null && e.getMessage().startsWith(dataFile.get().toString()) ? e.getMessage()
-                    : dataFile.get() + ": error: cannot read training data: " + e.getMessage();
+            String message = e.getMessage() != null && e.getMessage().startsWith(dataPath.toString()) ? e.getMessage()
+                    : dataPath + ": error: cannot read training data: " + e.getMessage();
             System.err.println(message);
             return ExitCodes.INVALID_INPUT;
         }
         TokenizeCommand.reportSkipped(data.skipped());
         System.out.printf(java.util.Locale.ROOT, "octet: %s: %s; %d x %d tokens per step%n",
-                dataFile.get(), data.summary(), t.globalBatch(), t.seqLen());
+                dataPath, data.summary(), t.globalBatch(), t.seqLen());
         // Open until the outcome is printed: a shutdown under way waits for it.
         try (GracefulStop stop = GracefulStop.install()) {
             TrainingOptions options = new TrainingOptions(n, runDir, logEvery, 8, true)
@@ -267,7 +342,11 @@ final class TrainCommand implements Callable<Integer> {
             try {
                 TrainingOptions run = resumeFrom.map(options::resumingFrom).orElse(options);
                 result = onGpu ? GpuTrainer.train(model, r, t, data.data(), run, line -> System.out.println("octet: " + line))
-                        : CpuTrainer.train(model, r, t, data.data(), run);
+                        : CpuTrainer.train(model, r, t, data.data(), run, ranks);
+            } catch (RankFailureException e) {
+                System.err.println("octet train: " + e.getMessage() + "; the run stopped"
+                        + CheckpointDirectory.of(runDir, 1).latest().map(c -> ", its last checkpoint is " + c.file()).orElse(" before its first checkpoint"));
+                return ExitCodes.RANK_FAILED;
             } catch (NonFiniteTensorException e) {
                 System.err.println("octet: training diverged: " + e.getMessage() + "; metrics so far are in " + runDir);
                 return ExitCodes.INVALID_INPUT;
@@ -285,6 +364,9 @@ final class TrainCommand implements Callable<Integer> {
                 // A file of the run (metrics, checkpoints) that cannot be read or written: not a fault of Octet's.
                 System.err.println("octet: error: " + e.getMessage());
                 return ExitCodes.INVALID_INPUT;
+            }
+            if (!leader) {
+                return ExitCodes.OK;  // rank 0 reports the run
             }
             String checkpoint = result.checkpoint().map(Path::toString).orElse("none");
             if (result.stopped()) {
@@ -311,23 +393,10 @@ final class TrainCommand implements Callable<Integer> {
         return dir == null ? p : dir.resolve(p);
     }
 
-    /**
-     * Why this process must not train, when a launcher (torchrun, a Slurm script) started it as one rank of
-     * several: every rank would train the whole run on its own and write the same output. Empty for one process.
-     */
-    static Optional<String> launchedAsRank(Map<String, String> environment) {
-        RankEnvironment rank;
-        try {
-            rank = RankEnvironment.from(environment);
-        } catch (IllegalArgumentException e) {
-            return Optional.of(e.getMessage());
-        }
-        if (rank.isSingle()) {
-            return Optional.empty();
-        }
-        return Optional.of(RankEnvironment.WORLD_SIZE + "=" + rank.worldSize() + " is set (rank " + rank.rank()
-                + "): data-parallel training is not available yet, and " + rank.worldSize()
-                + " copies of this run would each train alone into the same output; start one process without "
-                + RankEnvironment.RANK + " and " + RankEnvironment.WORLD_SIZE);
+    /** The words after "train" this command was given: what the other ranks of {@code --gpus N} are started with. */
+    private List<String> trainArguments() {
+        List<String> words = spec.commandLine().getParseResult().originalArgs();
+        int at = words.indexOf(spec.name());
+        return at >= 0 ? words.subList(at + 1, words.size()) : words;
     }
 }

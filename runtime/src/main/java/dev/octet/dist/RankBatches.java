@@ -24,10 +24,15 @@ public final class RankBatches implements BatchSource {
      * @param perStep  micro-batches per optimizer step (the training block's accumulation)
      */
     public RankBatches(BatchSource global, int perStep, RankEnvironment rank) {
-        this.share = shareOf(perStep, rank.worldSize());
+        this(global, perStep, rank.rank(), rank.worldSize());
+    }
+
+    /** As above for rank {@code rank} of {@code worldSize}. */
+    public RankBatches(BatchSource global, int perStep, int rank, int worldSize) {
+        this.share = shareOf(perStep, worldSize);
         this.global = global;
-        this.before = rank.rank() * share;
-        this.after = (rank.worldSize() - 1 - rank.rank()) * share;
+        this.before = rank * share;
+        this.after = (worldSize - 1 - rank) * share;
     }
 
     /**

@@ -204,18 +204,22 @@ final class CpuBackend implements TrainingBackend {
         return TrainingCheckpoint.restore(file, model, recipe, new HostTrainingState(model, params, interpreter));
     }
 
-    /**
-     * Writes weights and optimizer state. In a data-parallel run every rank calls it (it gathers each
-     * parameter's moments from their owner first), so each holds the whole state and any one can write it.
-     */
     @Override
     public void writeCheckpoint(FileChannel out, CheckpointMetadata state) throws IOException {
-        gatherOptimizerState();
         TrainingCheckpoint.write(out, state, new HostTrainingState(model, params, interpreter));
     }
 
-    /** Every parameter's AdamW moments from the rank that owns it, on every rank; nothing in one process. */
-    void gatherOptimizerState() {
+    @Override
+    public GradientExchange exchange() {
+        return exchange;
+    }
+
+    /**
+     * Every parameter's AdamW moments from the rank that owns it, on every rank (each then holds the whole state,
+     * so a checkpoint is one file that resumes on any number of ranks); nothing in one process.
+     */
+    @Override
+    public void gatherOptimizerState() {
         List<ParameterStore.Entry> entries = params.entries();
         if (exchange.worldSize() > 1) {
             for (int index = 0; index < entries.size(); index++) {

@@ -4,6 +4,7 @@ import dev.octet.checkpoint.CheckpointMetadata;
 import dev.octet.cpu.exec.Fp8HealthCollector;
 import dev.octet.cpu.exec.GraphInterpreter;
 import dev.octet.data.TrainingData;
+import dev.octet.dist.HostCollectives;
 import dev.octet.dsl.spec.ModelSpec;
 import dev.octet.dsl.spec.RecipeSpec;
 import dev.octet.dsl.spec.TrainingSpec;
@@ -22,6 +23,18 @@ public final class CpuTrainer {
     public static TrainingResult train(ModelSpec model, RecipeSpec recipe, TrainingSpec spec, TrainingData data,
                                        TrainingOptions options) throws IOException {
         try (CpuBackend backend = new CpuBackend(model, recipe, spec)) {
+            return TrainingLoop.run(backend, model, recipe, spec, data, options);
+        }
+    }
+
+    /**
+     * As above as one rank of a data-parallel run through {@code ranks}: this rank's share of every step's
+     * micro-batches, gradients summed at their parameters' owners, optimizer state sharded (ZeRO-2), rank 0 writing
+     * the run's files.
+     */
+    public static TrainingResult train(ModelSpec model, RecipeSpec recipe, TrainingSpec spec, TrainingData data,
+                                       TrainingOptions options, HostCollectives ranks) throws IOException {
+        try (CpuBackend backend = new CpuBackend(model, recipe, spec, GradientExchange.over(ranks))) {
             return TrainingLoop.run(backend, model, recipe, spec, data, options);
         }
     }

@@ -1,5 +1,7 @@
 package dev.octet.train;
 
+import dev.octet.dist.HostCollectives;
+
 /**
  * What the ranks of a data-parallel run exchange in a step: their losses, each parameter's gradient summed at
  * the rank that owns it (each rank has back-propagated its share of the step's micro-batches), and the
@@ -22,6 +24,43 @@ interface GradientExchange {
 
     /** Replaces {@code values} on every rank by rank {@code root}'s. */
     void broadcast(float[] values, int root);
+
+    /** Whether {@code mine} is true on any rank: how the ranks agree to stop after the same step. */
+    default boolean anyRank(boolean mine) {
+        double[] count = {mine ? 1 : 0};
+        allReduceSum(count);
+        return count[0] > 0;
+    }
+
+    /** The ranks of separate processes, through {@code collectives}. */
+    static GradientExchange over(HostCollectives collectives) {
+        return new GradientExchange() {
+            @Override
+            public int rank() {
+                return collectives.rank();
+            }
+
+            @Override
+            public int worldSize() {
+                return collectives.worldSize();
+            }
+
+            @Override
+            public void allReduceSum(double[] values) {
+                collectives.allReduceSum(values);
+            }
+
+            @Override
+            public void reduce(double[] values, int root) {
+                collectives.reduce(values, root);
+            }
+
+            @Override
+            public void broadcast(float[] values, int root) {
+                collectives.broadcast(values, root);
+            }
+        };
+    }
 
     /** One process: nothing to exchange. */
     GradientExchange SINGLE = new GradientExchange() {

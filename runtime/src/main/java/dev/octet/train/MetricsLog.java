@@ -39,6 +39,14 @@ public final class MetricsLog implements AutoCloseable {
                 StandardOpenOption.CREATE, StandardOpenOption.APPEND, StandardOpenOption.WRITE));
     }
 
+    /**
+     * A log that keeps nothing: what the ranks other than 0 of a data-parallel run write to, since rank 0's log
+     * has every step's reduced loss and norm.
+     */
+    static MetricsLog discarding(Path runDir) {
+        return new MetricsLog(runDir.resolve(FILE_NAME), new BufferedWriter(java.io.Writer.nullWriter()));
+    }
+
     public Path file() {
         return file;
     }

@@ -78,7 +78,24 @@ interface TrainingBackend extends AutoCloseable {
     /** Loads a checkpoint's weights and optimizer state; returns where its run stood. */
     CheckpointMetadata restore(Path file) throws IOException;
 
-    /** Writes weights and optimizer state with {@code state} as the checkpoint's metadata. */
+    /**
+     * The ranks of the data-parallel run this backend is one of ({@link GradientExchange#SINGLE} for one
+     * process): the loop reads its share of the data and agrees on stopping through it.
+     */
+    default GradientExchange exchange() {
+        return GradientExchange.SINGLE;
+    }
+
+    /**
+     * Brings every parameter's optimizer state to the rank that writes checkpoints (rank 0); every rank calls it
+     * before rank 0 calls {@link #writeCheckpoint}. Nothing to do in one process.
+     */
+    default void gatherOptimizerState() {}
+
+    /**
+     * Writes weights and optimizer state with {@code state} as the checkpoint's metadata: rank 0 of a
+     * data-parallel run, after {@link #gatherOptimizerState}.
+     */
     void writeCheckpoint(FileChannel out, CheckpointMetadata state) throws IOException;
 
     /** Releases what the backend holds (device memory); nothing for the CPU. */

@@ -10,6 +10,7 @@ import dev.octet.cpu.exec.NonFiniteTensorException;
 import dev.octet.data.Batch;
 import dev.octet.data.BatchSource;
 import dev.octet.data.TrainingData;
+import dev.octet.dist.RankBatches;
 import dev.octet.dsl.spec.ModelSpec;
 import dev.octet.dsl.spec.RecipeSpec;
 import dev.octet.dsl.spec.TrainingSpec;
@@ -34,6 +35,12 @@ import java.util.OptionalLong;
  * for inf/NaN makes no optimizer update but uses up its batches and its place in the schedule; too many in a
  * row end the run as diverged. A run resumed from a checkpoint continues as the uninterrupted run would have:
  * same weights, moments, schedule position and batches.
+ *
+ * <p>As one rank of a data-parallel run ({@link TrainingBackend#exchange}), it trains on its share of each step's
+ * micro-batches ({@link RankBatches}); the backend reduces the loss and the gradient norm, so every rank sees the
+ * same outcome and takes the same path. Rank 0 alone writes the run's files (metrics, FP8 health of its share,
+ * checkpoints after every rank has sent it the optimizer state it owns) and measures the held-out loss; the ranks
+ * stop together after a step when any of them is asked to.
  */
 final class TrainingLoop {
     private static final double MIB = 1024.0 * 1024.0;
@@ -47,6 +54,9 @@ final class TrainingLoop {
         long optimizerSteps = 0;
         double elapsedBefore = 0;
         BatchSource sampler;
+        GradientExchange ranks = backend.exchange();
+        boolean writer = ranks.rank() == 0;
+        boolean talk = writer && options.showProgress();
         Map<String, String> settings = RunSettings.of(spec, recipe, data);
         if (options.resumeFrom().isPresent()) {
             Path file = options.resumeFrom().get();
@@ -64,10 +74,12 @@ final class TrainingLoop {
                         + ": " + e.getMessage());
             }
             firstStep = resumed.step();
-            RunSettings.record(options.runDir(), firstStep, changes);
-            // Lines a kill left after the checkpoint (and a torn last line) go: the resumed run writes those steps again.
-            StepLogs.truncate(options.runDir().resolve(MetricsLog.FILE_NAME), firstStep);
-            StepLogs.truncate(options.runDir().resolve(Fp8HealthLog.FILE_NAME), firstStep);
+            if (writer) {
+                RunSettings.record(options.runDir(), firstStep, changes);
+                // Lines a kill left after the checkpoint (and a torn last line) go: the resumed run writes those steps again.
+                StepLogs.truncate(options.runDir().resolve(MetricsLog.FILE_NAME), firstStep);
+                StepLogs.truncate(options.runDir().resolve(Fp8HealthLog.FILE_NAME), firstStep);
+            }
             optimizerSteps = resumed.optimizerSteps();
             elapsedBefore = resumed.elapsedSeconds();
         } else {
@@ -76,13 +88,21 @@ final class TrainingLoop {
             }
             sampler = data.trainBatches(spec.microBatch(), spec.seqLen(), spec.seed());
         }
+        // Every rank draws the one-process sequence and trains on its block of each step's micro-batches.
+        int microBatchesPerRank = RankBatches.shareOf(spec.accumulation(), ranks.worldSize());
+        if (ranks.worldSize() > 1) {
+            sampler = new RankBatches(sampler, spec.accumulation(), ranks.rank(), ranks.worldSize());
+        }
         Checkpointing checkpointing = options.checkpointing();
         CheckpointDirectory checkpoints = CheckpointDirectory.of(options.runDir(), Math.max(1, checkpointing.keep()));
         String fingerprint = ModelFingerprint.of(model);
         Monitoring monitoring = options.monitoring();
         long tokensPerStep = (long) spec.globalBatch() * spec.seqLen();
-        new RunManifest(spec.name(), model.name(), recipe.name(), recipe.describe(), backend.name(), steps, tokensPerStep)
-                .writeTo(options.runDir());
+        if (writer) {
+            String where = ranks.worldSize() == 1 ? backend.name() : backend.name() + ", " + ranks.worldSize() + " ranks";
+            new RunManifest(spec.name(), model.name(), recipe.name(), recipe.describe(), where, steps, tokensPerStep)
+                    .writeTo(options.runDir());
+        }
         List<Double> losses = new ArrayList<>();
         long stepsRun = 0;
         long skippedSteps = 0;
@@ -92,18 +112,18 @@ final class TrainingLoop {
         Optional<Path> lastCheckpoint = Optional.empty();
         boolean stopped = false;
         long step = firstStep;
-        try (MetricsLog metrics = MetricsLog.openIn(options.runDir());
+        try (MetricsLog metrics = writer ? MetricsLog.openIn(options.runDir()) : MetricsLog.discarding(options.runDir());
              Fp8HealthLog healthLog = Fp8HealthLog.in(options.runDir());
-             TrainingProgress progress = options.showProgress()
+             TrainingProgress progress = talk
                      ? TrainingProgress.onStandardOutput(firstStep, steps, Math.max(1, options.logEvery()))
                      : TrainingProgress.of(TrainingProgress.Display.PLAIN, nullStream(), firstStep, steps, 1)) {
             for (; step < steps && !stopped; step++) {
-                List<Batch> microBatches = new ArrayList<>(spec.accumulation());
-                for (int micro = 0; micro < spec.accumulation(); micro++) {
+                List<Batch> microBatches = new ArrayList<>(microBatchesPerRank);
+                for (int micro = 0; micro < microBatchesPerRank; micro++) {
                     microBatches.add(sampler.next());
                 }
                 double lr = spec.schedule().learningRate(spec.optimizer().lr(), (int) step, steps);
-                boolean healthStep = monitoring.healthDue(step);
+                boolean healthStep = writer && monitoring.healthDue(step);
                 if (healthStep) {
                     backend.armHealth();
                 }
@@ -121,18 +141,18 @@ final class TrainingLoop {
                         throw new NonFiniteTensorException(tensor + " (" + skippedInARow + " steps in a row up to step "
                                 + step + ")", null);
                     }
-                    if (options.showProgress()) {
+                    if (talk) {
                         System.err.printf(Locale.ROOT, "octet: step %d skipped: non-finite values in %s%n", step, tensor);
                     }
                 }
                 stepsRun++;
-                if (stepsRun == 1 && options.showProgress()) {
+                if (stepsRun == 1 && talk) {
                     System.err.printf(Locale.ROOT, "octet: first step done %.1f s after start-up (%.1f s of it the step)%n",
                             secondsSinceJvmStart(), (System.nanoTime() - start) / 1e9);
                 }
                 long completed = step + 1;
-                stopped = completed < steps && options.stop().shouldStop(completed);
-                OptionalDouble evalLoss = monitoring.evalDue(completed) && completed < steps
+                stopped = completed < steps && ranks.anyRank(options.stop().shouldStop(completed));
+                OptionalDouble evalLoss = writer && monitoring.evalDue(completed) && completed < steps
                         ? OptionalDouble.of(heldOutLoss(backend, data, spec, options)) : OptionalDouble.empty();
                 double elapsed = (System.nanoTime() - start) / 1e9;
                 tokensPerSecond = tokensPerStep * stepsRun / elapsed;
@@ -163,7 +183,12 @@ final class TrainingLoop {
                     metrics.append(line);
                 }
                 progress.update(completed, loss, tokensPerSecond);
-                if (checkpointing.enabled() && (checkpointing.dueAfter(completed) || completed == steps || stopped)) {
+                boolean checkpointDue = checkpointing.enabled()
+                        && (checkpointing.dueAfter(completed) || completed == steps || stopped);
+                if (checkpointDue) {
+                    backend.gatherOptimizerState();
+                }
+                if (checkpointDue && writer) {
                     CheckpointMetadata state = new CheckpointMetadata(completed, optimizerSteps, steps,
                             spec.schedule().toString(), sampler.position(), spec.seed(), model.name(), fingerprint,
                             recipe.name(), spec.name(), Version.current(), elapsedBefore + elapsed, settings);
@@ -171,7 +196,7 @@ final class TrainingLoop {
                     Path saved = checkpoints.save(completed, out -> backend.writeCheckpoint(out, state),
                             written -> TrainingCheckpoint.verify(written, model));
                     lastCheckpoint = Optional.of(saved);
-                    if (options.showProgress()) {
+                    if (talk) {
                         double seconds = (System.nanoTime() - saveStart) / 1e9;
                         double gb = Files.size(saved) / 1e9;
                         System.err.printf(Locale.ROOT, "octet: checkpoint of step %d: %.2f GB written and verified in %.1f s "
@@ -181,6 +206,10 @@ final class TrainingLoop {
             }
             if (stopped) {
                 return new TrainingResult(List.copyOf(losses), OptionalDouble.empty(), tokensPerSecond, step, true,
+                        lastCheckpoint, skippedSteps);
+            }
+            if (!writer) {
+                return new TrainingResult(List.copyOf(losses), OptionalDouble.empty(), tokensPerSecond, step, false,
                         lastCheckpoint, skippedSteps);
             }
             double validation = heldOutLoss(backend, data, spec, options);

@@ -122,17 +122,4 @@ class TrainCommandTest {
         assertTrue(console.err().contains("--loss-workspace must be 0 or more MiB"), console.err());
         assertTrue(!console.err().contains("\tat "), console.err());
     }
-
-    @Test
-    void aProcessStartedAsOneRankOfSeveralIsRefusedInOneLine() {
-        assertEquals(Optional.empty(), TrainCommand.launchedAsRank(Map.of("PATH", "/usr/bin")));
-        assertEquals(Optional.of("WORLD_SIZE=2 is set (rank 1): data-parallel training is not available yet, and 2"
-                        + " copies of this run would each train alone into the same output; start one process without RANK"
-                        + " and WORLD_SIZE"),
-                TrainCommand.launchedAsRank(Map.of("RANK", "1", "WORLD_SIZE", "2")));
-        assertEquals(Optional.of("WORLD_SIZE is set but RANK is not: a data-parallel process needs both"),
-                TrainCommand.launchedAsRank(Map.of("WORLD_SIZE", "2")));
-        // One process as a launcher describes it is fine.
-        assertEquals(Optional.empty(), TrainCommand.launchedAsRank(Map.of("RANK", "0", "WORLD_SIZE", "1")));
-    }
 }
