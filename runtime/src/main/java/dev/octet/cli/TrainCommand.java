@@ -7,6 +7,7 @@ import dev.octet.checkpoint.CheckpointMetadata;
 import dev.octet.checkpoint.SafetensorsFormatException;
 import dev.octet.cpu.exec.NonFiniteTensorException;
 import dev.octet.dist.HostCollectives;
+import dev.octet.dist.RankBatches;
 import dev.octet.dist.RankEnvironment;
 import dev.octet.dist.RankFailureException;
 import dev.octet.dsl.ast.SourcePos;
@@ -203,6 +204,12 @@ final class TrainCommand implements Callable<Integer> {
         if (diagnostics.hasErrors()) {
             System.err.print(DiagnosticPrinter.render(diagnostics));
             return ExitCodes.INVALID_INPUT;
+        }
+        try {
+            RankBatches.shareOf(t.accumulation(), worldSize);
+        } catch (IllegalArgumentException e) {
+            System.err.println("octet train: " + e.getMessage());
+            return ExitCodes.USAGE;
         }
         OptionalLong lossWorkspace = LossWorkspaceOption.bytes(spec, lossWorkspaceMib, t.microBatch() * t.seqLen(), model.config());
         Optional<Path> dataFile = t.data().map(d -> resolveBeside(file, d));
