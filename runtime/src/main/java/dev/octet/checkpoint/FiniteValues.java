@@ -53,7 +53,7 @@ public final class FiniteValues {
     }
 
     /** Every F32 tensor of an open file: what a checkpoint is checked with before it may replace an older one. */
-    public static void requireAll(SafetensorsFile f) throws java.io.IOException {
+    public static void requireAll(TensorReader f) throws java.io.IOException {
         for (String name : f.names()) {
             if (f.info(name).dtype() == DType.F32) {
                 require(f.path(), name, f.segment(name));

@@ -38,13 +38,13 @@ public final class MasterWeights {
      * A tensor the model lacks, or a parameter the file lacks, is refused: the file belongs to another model.
      */
     public static void load(Path file, ParameterStore params) throws IOException {
-        try (SafetensorsFile f = SafetensorsFile.open(file)) {
+        try (TensorReader f = TensorReader.open(file)) {
             load(f, params);
         }
     }
 
     /** As {@link #load(Path, ParameterStore)}, from a file already open (a checkpoint whose metadata was read). */
-    public static void load(SafetensorsFile f, ParameterStore params) throws IOException {
+    public static void load(TensorReader f, ParameterStore params) throws IOException {
         Map<String, ParameterStore.Entry> entries = new LinkedHashMap<>();
         params.entries().forEach(e -> entries.put(e.param().name(), e));
         load(f, params.entries().stream().map(ParameterStore.Entry::param).toList(), (param, values) ->
@@ -81,7 +81,7 @@ public final class MasterWeights {
      * type checked and every value finite. A tensor the model lacks, or a parameter the file lacks, is refused:
      * the file belongs to another model.
      */
-    public static void load(SafetensorsFile f, List<ParameterTable.Param> params, Sink sink) throws IOException {
+    public static void load(TensorReader f, List<ParameterTable.Param> params, Sink sink) throws IOException {
         Path file = f.path();
         Map<String, ParameterTable.Param> wanted = new LinkedHashMap<>();
         params.forEach(p -> wanted.put(TensorNames.master(p.name()), p));

@@ -38,7 +38,7 @@ import java.util.Optional;
  * implementation requires. A damaged file therefore fails with a one-line
  * {@link SafetensorsFormatException}, never with an out-of-memory error or a read past the end.
  */
-public final class SafetensorsFile implements AutoCloseable {
+public final class SafetensorsFile implements TensorReader {
     /** The reference implementation's bound on the header, against absurd lengths in damaged files. */
     static final long MAX_HEADER_BYTES = 100_000_000;
 
@@ -91,77 +91,37 @@ public final class SafetensorsFile implements AutoCloseable {
         }
     }
 
+    @Override
     public Path path() {
         return path;
     }
 
+    @Override
     public Map<String, String> metadata() {
         return metadata;
     }
 
     /** Tensor names in the order of the header. */
+    @Override
     public List<String> names() {
         return List.copyOf(tensors.keySet());
     }
 
+    @Override
     public Optional<TensorInfo> find(String name) {
         return Optional.ofNullable(tensors.get(name));
     }
 
-    public TensorInfo info(String name) throws SafetensorsFormatException {
-        return find(name).orElseThrow(() -> new SafetensorsFormatException(path, "no tensor named " + name));
-    }
-
     /** The tensor's bytes, mapped, read-only; valid until this file is closed. */
+    @Override
     public MemorySegment segment(String name) throws SafetensorsFormatException {
         TensorInfo t = info(name);
         return data.asSlice(t.begin(), t.byteSize()).asReadOnly();
     }
 
-    public float[] floats(String name) throws SafetensorsFormatException {
-        return segment(checked(name, DType.F32)).toArray(ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN));
-    }
-
-    public double[] doubles(String name) throws SafetensorsFormatException {
-        return segment(checked(name, DType.F64)).toArray(ValueLayout.JAVA_DOUBLE_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN));
-    }
-
-    public long[] longs(String name) throws SafetensorsFormatException {
-        return segment(checked(name, DType.I64)).toArray(ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN));
-    }
-
-    public int[] ints(String name) throws SafetensorsFormatException {
-        return segment(checked(name, DType.I32)).toArray(ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN));
-    }
-
-    /** The bit patterns of a two-byte tensor (BF16, F16, I16, U16). */
-    public short[] shorts(String name) throws SafetensorsFormatException {
-        TensorInfo t = info(name);
-        if (t.dtype().bytes() != 2) {
-            throw new SafetensorsFormatException(path, name + " is " + t.dtype() + ", not a two-byte type");
-        }
-        return segment(name).toArray(ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN));
-    }
-
-    /** The raw bytes of any tensor. */
-    public byte[] bytes(String name) throws SafetensorsFormatException {
-        return segment(name).toArray(ValueLayout.JAVA_BYTE);
-    }
-
     @Override
     public void close() {
         arena.close();
-    }
-
-    private String checked(String name, DType expected) throws SafetensorsFormatException {
-        TensorInfo t = info(name);
-        if (t.dtype() != expected) {
-            throw new SafetensorsFormatException(path, name + " is " + t.dtype() + ", expected " + expected);
-        }
-        if (t.elementCount() > Integer.MAX_VALUE - 8) {
-            throw new SafetensorsFormatException(path, name + " has " + t.elementCount() + " elements, too many for one array");
-        }
-        return name;
     }
 
     private record Header(Map<String, String> metadata, Map<String, TensorInfo> tensors) {}

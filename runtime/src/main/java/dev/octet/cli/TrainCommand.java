@@ -4,6 +4,7 @@ import dev.octet.compiler.UnsupportedShapeException;
 import dev.octet.checkpoint.CheckpointDirectory;
 import dev.octet.checkpoint.CheckpointException;
 import dev.octet.checkpoint.CheckpointMetadata;
+import dev.octet.checkpoint.CheckpointShards;
 import dev.octet.checkpoint.SafetensorsFormatException;
 import dev.octet.cpu.exec.NonFiniteTensorException;
 import dev.octet.dist.HostCollectives;
@@ -168,8 +169,8 @@ final class TrainCommand implements Callable<Integer> {
         if (init != null && resume) {
             throw new CommandLine.ParameterException(spec.commandLine(), "--init starts a new run and --resume continues one; give one of them");
         }
-        if (init != null) {
-            Inputs.requireFiles(spec, List.of(init));
+        if (init != null && !CheckpointShards.isShardDirectory(init)) {
+            Inputs.requireFiles(spec, List.of(init));  // a weights or checkpoint file, or a checkpoint's shards
         }
         for (String setting : overrides) {
             if (!RunSettings.NAMES.contains(setting)) {

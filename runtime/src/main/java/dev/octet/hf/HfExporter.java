@@ -10,7 +10,7 @@ import dev.octet.checkpoint.CheckpointDirectory;
 import dev.octet.checkpoint.DType;
 import dev.octet.checkpoint.MasterWeights;
 import dev.octet.checkpoint.ModelFingerprint;
-import dev.octet.checkpoint.SafetensorsFile;
+import dev.octet.checkpoint.TensorReader;
 import dev.octet.checkpoint.SafetensorsWriter;
 import dev.octet.checkpoint.Tensor;
 import dev.octet.cpu.exec.ParameterStore;
@@ -150,7 +150,7 @@ public final class HfExporter {
     /** A checkpoint records the fingerprint of the model it trained; a plain weights file is checked by shapes alone. */
     private static void requireSameModel(Path weights, ModelSpec model) throws IOException {
         String recorded;
-        try (SafetensorsFile f = SafetensorsFile.open(weights)) {
+        try (TensorReader f = TensorReader.open(weights)) {
             recorded = f.metadata().get("model_fingerprint");
         }
         if (recorded != null && !recorded.equals(ModelFingerprint.of(model))) {

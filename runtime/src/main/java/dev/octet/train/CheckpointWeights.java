@@ -4,7 +4,8 @@ import dev.octet.checkpoint.CheckpointDirectory;
 import dev.octet.checkpoint.CheckpointException;
 import dev.octet.checkpoint.CheckpointMetadata;
 import dev.octet.checkpoint.MasterWeights;
-import dev.octet.checkpoint.SafetensorsFile;
+import dev.octet.checkpoint.CheckpointShards;
+import dev.octet.checkpoint.TensorReader;
 import dev.octet.cpu.exec.ParameterStore;
 import dev.octet.dsl.spec.ModelSpec;
 import dev.octet.dsl.spec.ParameterTable;
@@ -25,7 +26,7 @@ public final class CheckpointWeights {
 
     /** {@code path} itself when it is a file, else the latest checkpoint of the run directory {@code path}. */
     public static Path resolve(Path path) throws IOException {
-        if (Files.isRegularFile(path)) {
+        if (Files.isRegularFile(path) || CheckpointShards.isShardDirectory(path)) {
             return path;
         }
         CheckpointDirectory run = CheckpointDirectory.of(path, CheckpointDirectory.DEFAULT_KEEP);
@@ -43,13 +44,13 @@ public final class CheckpointWeights {
      */
     public static Streamed stream(Path file, ModelSpec model) throws IOException {
         CheckpointMetadata metadata;
-        try (SafetensorsFile f = SafetensorsFile.open(file)) {
+        try (TensorReader f = TensorReader.open(file)) {
             metadata = CheckpointMetadata.from(file, f.metadata());
             TrainingCheckpoint.requireSameModel(file, metadata, model);
         }
         List<ParameterTable.Param> params = ParameterTable.of(model).params();
         return new Streamed(sink -> {
-            try (SafetensorsFile f = SafetensorsFile.open(file)) {
+            try (TensorReader f = TensorReader.open(file)) {
                 MasterWeights.load(f, params, sink);
             }
         }, metadata, file);
@@ -58,7 +59,7 @@ public final class CheckpointWeights {
     /** Loads the master weights of {@code file}, refusing a checkpoint of another model. */
     public static Loaded load(Path file, ModelSpec model) throws IOException {
         ParameterStore params = ParameterStore.zeros(model);
-        try (SafetensorsFile f = SafetensorsFile.open(file)) {
+        try (TensorReader f = TensorReader.open(file)) {
             CheckpointMetadata metadata = CheckpointMetadata.from(file, f.metadata());
             TrainingCheckpoint.requireSameModel(file, metadata, model);
             MasterWeights.load(f, params);

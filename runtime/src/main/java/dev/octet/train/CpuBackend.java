@@ -19,7 +19,12 @@ import dev.octet.dsl.spec.TrainingSpec;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
+import dev.octet.checkpoint.TensorSource;
 import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.SequencedMap;
+import java.util.Set;
 import java.util.List;
 import java.util.Optional;
 
@@ -206,7 +211,29 @@ final class CpuBackend implements TrainingBackend {
 
     @Override
     public void writeCheckpoint(FileChannel out, CheckpointMetadata state) throws IOException {
-        TrainingCheckpoint.write(out, state, new HostTrainingState(model, params, interpreter));
+        HostTrainingState whole = new HostTrainingState(model, params, interpreter);
+        if (exchange.worldSize() == 1) {
+            TrainingCheckpoint.write(out, state, whole.tensors());
+            return;
+        }
+        Set<String> parameterTensors = new HashSet<>(), owned = new HashSet<>();
+        List<ParameterStore.Entry> entries = params.entries();
+        for (int index = 0; index < entries.size(); index++) {
+            for (TrainingState.Part part : TrainingState.Part.values()) {
+                String name = part.tensorName(entries.get(index).param().name());
+                parameterTensors.add(name);
+                if (shards.owns(exchange.rank(), index)) {
+                    owned.add(name);
+                }
+            }
+        }
+        SequencedMap<String, TensorSource> mine = new LinkedHashMap<>();
+        whole.tensors().forEach((name, tensor) -> {
+            if (parameterTensors.contains(name) ? owned.contains(name) : exchange.rank() == 0) {
+                mine.put(name, tensor);
+            }
+        });
+        TrainingCheckpoint.write(out, state, mine);
     }
 
     @Override
@@ -214,12 +241,8 @@ final class CpuBackend implements TrainingBackend {
         return exchange;
     }
 
-    /**
-     * Every parameter's AdamW moments from the rank that owns it, on every rank (each then holds the whole state,
-     * so a checkpoint is one file that resumes on any number of ranks); nothing in one process.
-     */
-    @Override
-    public void gatherOptimizerState() {
+    /** Every parameter's AdamW moments from the rank that owns it, on every rank; nothing in one process. */
+    void gatherOptimizerState() {
         List<ParameterStore.Entry> entries = params.entries();
         if (exchange.worldSize() > 1) {
             for (int index = 0; index < entries.size(); index++) {

@@ -2,7 +2,7 @@ package dev.octet.train;
 
 import dev.octet.checkpoint.CheckpointMetadata;
 import dev.octet.checkpoint.MasterWeights;
-import dev.octet.checkpoint.SafetensorsFile;
+import dev.octet.checkpoint.TensorReader;
 import dev.octet.compiler.CompileTarget;
 import dev.octet.compiler.Lowering;
 import dev.octet.compiler.ir.Parameter;
@@ -209,7 +209,7 @@ final class GpuBackend implements TrainingBackend {
 
     @Override
     public void loadInitialWeights(Path file) throws IOException {
-        try (SafetensorsFile f = SafetensorsFile.open(file)) {
+        try (TensorReader f = TensorReader.open(file)) {
             MasterWeights.load(f, ParameterTable.of(model).params(),
                     (param, values) -> state.load(param, TrainingState.Part.MASTER, values));
         }
@@ -223,7 +223,7 @@ final class GpuBackend implements TrainingBackend {
 
     @Override
     public void writeCheckpoint(FileChannel out, CheckpointMetadata metadata) throws IOException {
-        TrainingCheckpoint.write(out, metadata, state);
+        TrainingCheckpoint.write(out, metadata, state.tensors());
     }
 
     @Override

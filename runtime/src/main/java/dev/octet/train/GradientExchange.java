@@ -32,6 +32,18 @@ interface GradientExchange {
         return count[0] > 0;
     }
 
+    /** Rank 0's {@code value}, on every rank (the others' count as zero in the sum, so it arrives exactly). */
+    default double fromRankZero(double value) {
+        double[] sum = {rank() == 0 ? value : 0};
+        allReduceSum(sum);
+        return sum[0];
+    }
+
+    /** Returns once every rank has called it. */
+    default void barrier() {
+        allReduceSum(new double[1]);
+    }
+
     /** The ranks of separate processes, through {@code collectives}. */
     static GradientExchange over(HostCollectives collectives) {
         return new GradientExchange() {

@@ -87,14 +87,9 @@ interface TrainingBackend extends AutoCloseable {
     }
 
     /**
-     * Brings every parameter's optimizer state to the rank that writes checkpoints (rank 0); every rank calls it
-     * before rank 0 calls {@link #writeCheckpoint}. Nothing to do in one process.
-     */
-    default void gatherOptimizerState() {}
-
-    /**
-     * Writes weights and optimizer state with {@code state} as the checkpoint's metadata: rank 0 of a
-     * data-parallel run, after {@link #gatherOptimizerState}.
+     * Writes weights and optimizer state with {@code state} as the checkpoint's metadata: all of it in one
+     * process; in a data-parallel run this rank's shard, the parameters it owns (rank 0's also holds what is not
+     * a parameter's, the amax histories).
      */
     void writeCheckpoint(FileChannel out, CheckpointMetadata state) throws IOException;
 

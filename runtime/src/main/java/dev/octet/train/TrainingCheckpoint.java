@@ -5,7 +5,8 @@ import dev.octet.checkpoint.CheckpointMetadata;
 import dev.octet.checkpoint.DType;
 import dev.octet.checkpoint.FiniteValues;
 import dev.octet.checkpoint.ModelFingerprint;
-import dev.octet.checkpoint.SafetensorsFile;
+import dev.octet.checkpoint.TensorReader;
+import dev.octet.checkpoint.TensorSource;
 import dev.octet.checkpoint.SafetensorsWriter;
 import dev.octet.checkpoint.TensorInfo;
 import dev.octet.checkpoint.TensorNames;
@@ -22,6 +23,7 @@ import java.lang.foreign.MemorySegment;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.SequencedMap;
 
 /**
  * A run's state as a checkpoint file: FP32 master weights, AdamW moments, the amax histories of delayed
@@ -31,8 +33,8 @@ import java.util.List;
 final class TrainingCheckpoint {
     private TrainingCheckpoint() {}
 
-    static void write(FileChannel out, CheckpointMetadata metadata, TrainingState state) throws IOException {
-        SafetensorsWriter.write(out, metadata.toStrings(), state.tensors());
+    static void write(FileChannel out, CheckpointMetadata metadata, SequencedMap<String, TensorSource> tensors) throws IOException {
+        SafetensorsWriter.write(out, metadata.toStrings(), tensors);
     }
 
     /**
@@ -40,7 +42,7 @@ final class TrainingCheckpoint {
      * holds every parameter's master weights and moments in the model's shapes, and every value is finite.
      */
     static void verify(Path file, ModelSpec model) throws IOException {
-        try (SafetensorsFile f = SafetensorsFile.open(file)) {
+        try (TensorReader f = TensorReader.open(file)) {
             CheckpointMetadata.from(file, f.metadata());
             for (ParameterTable.Param p : ParameterTable.of(model).params()) {
                 List<Long> shape = p.shape().stream().map(Integer::longValue).toList();
@@ -57,7 +59,7 @@ final class TrainingCheckpoint {
 
     /** The metadata alone, e.g. to check a checkpoint fits before loading data. */
     static CheckpointMetadata readMetadata(Path file) throws IOException {
-        try (SafetensorsFile f = SafetensorsFile.open(file)) {
+        try (TensorReader f = TensorReader.open(file)) {
             return CheckpointMetadata.from(file, f.metadata());
         }
     }
@@ -77,7 +79,7 @@ final class TrainingCheckpoint {
      * histories), each tensor checked for shape and finite values first; returns where the run stood.
      */
     static CheckpointMetadata restore(Path file, ModelSpec model, RecipeSpec recipe, TrainingState state) throws IOException {
-        try (SafetensorsFile f = SafetensorsFile.open(file)) {
+        try (TensorReader f = TensorReader.open(file)) {
             CheckpointMetadata metadata = CheckpointMetadata.from(file, f.metadata());
             requireSameModel(file, metadata, model);
             for (ParameterTable.Param param : ParameterTable.of(model).params()) {
@@ -98,7 +100,7 @@ final class TrainingCheckpoint {
      * Histories come back for every operand the recipe scales with delayed scaling; an operand the
      * checkpoint has no history for (it was trained with another recipe) starts with an empty one.
      */
-    private static void restoreDelayedScaling(SafetensorsFile f, String linear, RecipeSpec recipe, TrainingState state)
+    private static void restoreDelayedScaling(TensorReader f, String linear, RecipeSpec recipe, TrainingState state)
             throws IOException {
         for (Gemm gemm : Gemm.values()) {
             for (Role role : gemm.operands()) {
@@ -120,7 +122,7 @@ final class TrainingCheckpoint {
     }
 
     /** The F32 tensor {@code name} of {@code shape}, in place, every value finite. */
-    private static MemorySegment checkedF32(SafetensorsFile f, String name, List<Integer> shape) throws IOException {
+    private static MemorySegment checkedF32(TensorReader f, String name, List<Integer> shape) throws IOException {
         TensorInfo info = f.find(name).orElseThrow(() -> new CheckpointException(f.path(), "has no tensor " + name));
         List<Long> expected = shape.stream().map(Integer::longValue).toList();
         if (!info.shape().equals(expected)) {

@@ -38,9 +38,9 @@ import java.util.OptionalLong;
  *
  * <p>As one rank of a data-parallel run ({@link TrainingBackend#exchange}), it trains on its share of each step's
  * micro-batches ({@link RankBatches}); the backend reduces the loss and the gradient norm, so every rank sees the
- * same outcome and takes the same path. Rank 0 alone writes the run's files (metrics, FP8 health of its share,
- * checkpoints after every rank has sent it the optimizer state it owns) and measures the held-out loss; the ranks
- * stop together after a step when any of them is asked to.
+ * same outcome and takes the same path. Rank 0 alone writes the run's logs (metrics, FP8 health of its share) and
+ * measures the held-out loss; every rank writes its shard of each checkpoint (the parameters it owns), which rank 0
+ * checks and puts in place when all are in. The ranks stop together after a step when any of them is asked to.
  */
 final class TrainingLoop {
     private static final double MIB = 1024.0 * 1024.0;
@@ -186,19 +186,23 @@ final class TrainingLoop {
                 boolean checkpointDue = checkpointing.enabled()
                         && (checkpointing.dueAfter(completed) || completed == steps || stopped);
                 if (checkpointDue) {
-                    backend.gatherOptimizerState();
-                }
-                if (checkpointDue && writer) {
+                    // Every shard holds the same metadata: the run's time is rank 0's.
+                    double runSeconds = ranks.fromRankZero(elapsedBefore + elapsed);
                     CheckpointMetadata state = new CheckpointMetadata(completed, optimizerSteps, steps,
                             spec.schedule().toString(), sampler.position(), spec.seed(), model.name(), fingerprint,
-                            recipe.name(), spec.name(), Version.current(), elapsedBefore + elapsed, settings);
+                            recipe.name(), spec.name(), Version.current(), runSeconds, settings);
                     long saveStart = System.nanoTime();
-                    Path saved = checkpoints.save(completed, out -> backend.writeCheckpoint(out, state),
-                            written -> TrainingCheckpoint.verify(written, model));
+                    // One process writes one file; the ranks of a data-parallel run each write their shard.
+                    Path saved = ranks.worldSize() == 1
+                            ? checkpoints.save(completed, out -> backend.writeCheckpoint(out, state),
+                                    written -> TrainingCheckpoint.verify(written, model))
+                            : checkpoints.saveShards(completed, ranks.rank(), ranks.worldSize(),
+                                    out -> backend.writeCheckpoint(out, state), ranks::barrier,
+                                    written -> TrainingCheckpoint.verify(written, model));
                     lastCheckpoint = Optional.of(saved);
                     if (talk) {
                         double seconds = (System.nanoTime() - saveStart) / 1e9;
-                        double gb = Files.size(saved) / 1e9;
+                        double gb = bytesOf(saved) / 1e9;
                         System.err.printf(Locale.ROOT, "octet: checkpoint of step %d: %.2f GB written and verified in %.1f s "
                                 + "(%.2f GB/s)%n", completed, gb, seconds, gb / seconds);
                     }
@@ -231,6 +235,20 @@ final class TrainingLoop {
     /** Seconds since the JVM started: what a user waits from typing the command, less the launcher's own start. */
     private static double secondsSinceJvmStart() {
         return (System.currentTimeMillis() - ManagementFactory.getRuntimeMXBean().getStartTime()) / 1e3;
+    }
+
+    /** The bytes of a checkpoint: its file, or its shards. */
+    private static long bytesOf(Path checkpoint) throws IOException {
+        if (!Files.isDirectory(checkpoint)) {
+            return Files.size(checkpoint);
+        }
+        long bytes = 0;
+        try (var shards = Files.list(checkpoint)) {
+            for (Path shard : (Iterable<Path>) shards::iterator) {
+                bytes += Files.size(shard);
+            }
+        }
+        return bytes;
     }
 
     /** JVM heap in use: the memory figure of every backend; a device backend adds its device's own. */

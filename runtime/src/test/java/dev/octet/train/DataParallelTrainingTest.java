@@ -2,6 +2,7 @@ package dev.octet.train;
 
 import dev.octet.checkpoint.CheckpointDirectory;
 import dev.octet.checkpoint.SafetensorsFile;
+import dev.octet.checkpoint.TensorReader;
 import dev.octet.data.TokenDataset;
 import dev.octet.dist.HostCollectives;
 import dev.octet.dist.RankEnvironment;
@@ -35,8 +36,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * The training loop as ranks of a data-parallel run connected over TCP ({@link HostCollectives}), each rank a
  * thread with its own backend as its own process would have: one run directory written by rank 0, the same losses
  * as one process with the same global batch (to the rounding of the order of summation, {@link DataParallelCpuTest}),
- * the ranks stopping together when only one is asked to, and a checkpoint written on 2 ranks resumed on 2 (bit for
- * bit), on 1 and on 4.
+ * checkpoints written in shards, the ranks stopping together when only one is asked to, and a checkpoint written on
+ * 2 ranks resumed on 2 (bit for bit), on 1 and on 4.
  */
 class DataParallelTrainingTest {
     private static final int STEPS = 4;
@@ -75,9 +76,20 @@ class DataParallelTrainingTest {
         assertTrue(single.validationLoss().isPresent() && two.get(0).validationLoss().isPresent());
         assertTrue(two.get(1).validationLoss().isEmpty(), "rank 0 alone measures the held-out loss");
         assertEquals("cpu, 2 ranks", RunManifest.readFrom(dir.resolve("two")).orElseThrow().backend());
-        assertEquals(List.of(dir.resolve("two").resolve("checkpoints").resolve("step-00000002.safetensors"),
-                        dir.resolve("two").resolve("checkpoints").resolve("step-00000004.safetensors")),
+        // Every rank wrote its shard of each checkpoint: the parameters it owns, rank 0 also what is no parameter's.
+        Path checkpoints = dir.resolve("two").resolve("checkpoints");
+        assertEquals(List.of(checkpoints.resolve("step-00000002"), checkpoints.resolve("step-00000004")),
                 CheckpointDirectory.of(dir.resolve("two"), 2).entries().stream().map(CheckpointDirectory.Entry::file).toList());
+        assertEquals(two.get(0).checkpoint(), two.get(1).checkpoint());
+        try (var shards = Files.list(checkpoints.resolve("step-00000004"))) {
+            assertEquals(List.of("shard-0-of-2.safetensors", "shard-1-of-2.safetensors"),
+                    shards.map(p -> p.getFileName().toString()).sorted().toList());
+        }
+        try (SafetensorsFile zero = SafetensorsFile.open(checkpoints.resolve("step-00000004").resolve("shard-0-of-2.safetensors"));
+             SafetensorsFile one = SafetensorsFile.open(checkpoints.resolve("step-00000004").resolve("shard-1-of-2.safetensors"))) {
+            assertFalse(zero.names().isEmpty() || one.names().isEmpty(), "both ranks own parameters");
+            assertTrue(zero.names().stream().noneMatch(one.names()::contains), "no tensor in both shards");
+        }
         assertClose(single.checkpoint().orElseThrow(), two.get(0).checkpoint().orElseThrow(), 1e-6);
     }
 
@@ -158,7 +170,7 @@ class DataParallelTrainingTest {
     }
 
     private static void assertSameBits(Path expected, Path actual) throws IOException {
-        try (SafetensorsFile a = SafetensorsFile.open(expected); SafetensorsFile b = SafetensorsFile.open(actual)) {
+        try (TensorReader a = TensorReader.open(expected); TensorReader b = TensorReader.open(actual)) {
             assertEquals(a.names(), b.names());
             for (String name : a.names()) {
                 assertTrue(java.util.Arrays.equals(a.bytes(name), b.bytes(name)), name);
@@ -168,8 +180,8 @@ class DataParallelTrainingTest {
 
     /** Every F32 tensor (weights, moments) within {@code relative} of itself, or of 1e-3 for values near zero. */
     private static void assertClose(Path expected, Path actual, double relative) throws IOException {
-        try (SafetensorsFile a = SafetensorsFile.open(expected); SafetensorsFile b = SafetensorsFile.open(actual)) {
-            assertEquals(a.names(), b.names());
+        try (TensorReader a = TensorReader.open(expected); TensorReader b = TensorReader.open(actual)) {
+            assertEquals(java.util.Set.copyOf(a.names()), java.util.Set.copyOf(b.names()));
             int compared = 0;
             for (String name : a.names()) {
                 if (!a.info(name).dtype().equals(dev.octet.checkpoint.DType.F32)) {
