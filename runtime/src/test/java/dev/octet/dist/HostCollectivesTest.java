@@ -3,7 +3,7 @@ package dev.octet.dist;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
-import java.net.ServerSocket;
+import dev.octet.testing.FreePort;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -130,7 +130,7 @@ class HostCollectivesTest {
     }
 
     private static List<HostCollectives> connectAll(int world) throws Exception {
-        int port = freePort();
+        int port = FreePort.find();
         return inParallel(world, r -> {
             try {
                 return HostCollectives.connect(RankEnvironment.from(RankEnvironment.forLocalRank(r, world, port)), TIMEOUT);
@@ -158,9 +158,4 @@ class HostCollectivesTest {
         }
     }
 
-    private static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            return socket.getLocalPort();
-        }
-    }
 }

@@ -3,7 +3,7 @@ package dev.octet.dist;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
-import java.net.ServerSocket;
+import dev.octet.testing.FreePort;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -48,7 +48,7 @@ class UniqueIdRendezvousTest {
 
     @Test
     void aRankStartedWithAnotherWorldSizeIsRefusedOnBothSides() throws Exception {
-        int port = freePort();
+        int port = FreePort.find();
         ExecutorService pool = Executors.newFixedThreadPool(2);
         try {
             Future<RankLink> zero = pool.submit(() -> UniqueIdRendezvous.join(
@@ -64,7 +64,7 @@ class UniqueIdRendezvousTest {
 
     @Test
     void rankZeroNamesTheRanksThatNeverCame() throws Exception {
-        int port = freePort();
+        int port = FreePort.find();
         IOException e = assertThrows(IOException.class, () -> UniqueIdRendezvous.join(
                 RankEnvironment.from(RankEnvironment.forLocalRank(0, 3, port)), () -> new byte[128], Duration.ofMillis(300)));
         assertEquals("ranks 1, 2 did not reach rank 0 at 127.0.0.1:" + port + " within 0.3 s", e.getMessage());
@@ -105,7 +105,7 @@ class UniqueIdRendezvousTest {
 
     /** Every rank of a run of {@code world} joined, rank 0 last (the others start first and must retry). */
     private static List<RankLink> joinAll(int world, java.util.function.Supplier<byte[]> create) throws Exception {
-        int port = freePort();
+        int port = FreePort.find();
         ExecutorService pool = Executors.newFixedThreadPool(world);
         try {
             List<Future<RankLink>> futures = new ArrayList<>();
@@ -143,9 +143,4 @@ class UniqueIdRendezvousTest {
         return assertInstanceOf(IOException.class, e.getCause());
     }
 
-    private static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            return socket.getLocalPort();
-        }
-    }
 }

@@ -45,7 +45,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class DataParallelCpuTest {
     private static final int STEPS = 3;
-    private static final String SOURCE = ModelSources.SMALL + ModelSources.RECIPES + """
+    static final String SOURCE = ModelSources.SMALL + ModelSources.RECIPES + """
             training run {
               model = small  recipe = infir2
               optimizer = adamw(lr = 3e-3, beta1 = 0.9, beta2 = 0.95, eps = 1e-8, weight_decay = 0.1)

@@ -8,10 +8,10 @@ import dev.octet.dist.HostCollectives;
 import dev.octet.dist.RankEnvironment;
 import dev.octet.dsl.spec.Program;
 import dev.octet.testing.ExampleText;
+import dev.octet.testing.FreePort;
 import dev.octet.testing.ModelSources;
 import com.google.gson.JsonObject;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Files;
@@ -40,22 +40,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * 2 ranks resumed on 2 (bit for bit), on 1 and on 4.
  */
 class DataParallelTrainingTest {
-    private static final int STEPS = 4;
-    private static final String SOURCE = ModelSources.SMALL + ModelSources.RECIPES + """
-            training run {
-              model = small  recipe = infir2
-              optimizer = adamw(lr = 3e-3, beta1 = 0.9, beta2 = 0.95, eps = 1e-8, weight_decay = 0.1)
-              schedule = cosine(warmup = 1, min_lr = 3e-4)
-              clip_grad_norm = 1.0  micro_batch = 2  global_batch = 8  seq_len = 64  steps = 4  seed = 11
-            }
-            """;
+    private static final int STEPS = 3;
 
     private static Program program;
     private static TokenDataset data;
 
     @BeforeAll
     static void load(@TempDir Path dir) throws IOException {
-        program = ModelSources.load(dir, SOURCE);
+        program = ModelSources.load(dir, DataParallelCpuTest.SOURCE);
         data = ExampleText.brown(512);
     }
 
@@ -78,15 +70,15 @@ class DataParallelTrainingTest {
         assertEquals("cpu, 2 ranks", RunManifest.readFrom(dir.resolve("two")).orElseThrow().backend());
         // Every rank wrote its shard of each checkpoint: the parameters it owns, rank 0 also what is no parameter's.
         Path checkpoints = dir.resolve("two").resolve("checkpoints");
-        assertEquals(List.of(checkpoints.resolve("step-00000002"), checkpoints.resolve("step-00000004")),
+        assertEquals(List.of(checkpoints.resolve("step-00000002"), checkpoints.resolve("step-00000003")),
                 CheckpointDirectory.of(dir.resolve("two"), 2).entries().stream().map(CheckpointDirectory.Entry::file).toList());
         assertEquals(two.get(0).checkpoint(), two.get(1).checkpoint());
-        try (var shards = Files.list(checkpoints.resolve("step-00000004"))) {
+        try (var shards = Files.list(checkpoints.resolve("step-00000003"))) {
             assertEquals(List.of("shard-0-of-2.safetensors", "shard-1-of-2.safetensors"),
                     shards.map(p -> p.getFileName().toString()).sorted().toList());
         }
-        try (SafetensorsFile zero = SafetensorsFile.open(checkpoints.resolve("step-00000004").resolve("shard-0-of-2.safetensors"));
-             SafetensorsFile one = SafetensorsFile.open(checkpoints.resolve("step-00000004").resolve("shard-1-of-2.safetensors"))) {
+        try (SafetensorsFile zero = SafetensorsFile.open(checkpoints.resolve("step-00000003").resolve("shard-0-of-2.safetensors"));
+             SafetensorsFile one = SafetensorsFile.open(checkpoints.resolve("step-00000003").resolve("shard-1-of-2.safetensors"))) {
             assertFalse(zero.names().isEmpty() || one.names().isEmpty(), "both ranks own parameters");
             assertTrue(zero.names().stream().noneMatch(one.names()::contains), "no tensor in both shards");
         }
@@ -129,10 +121,7 @@ class DataParallelTrainingTest {
 
     /** The results of ranks 0..world-1 training into {@code run}, each through its own backend and connection. */
     private static List<TrainingResult> trainOn(int world, Path run, IntFunction<TrainingOptions> options) throws Exception {
-        int port;
-        try (ServerSocket probe = new ServerSocket(0)) {
-            port = probe.getLocalPort();
-        }
+        int port = FreePort.find();
         ExecutorService pool = Executors.newFixedThreadPool(world);
         try {
             List<Future<TrainingResult>> futures = new ArrayList<>();
