@@ -13,6 +13,7 @@ import java.net.SocketTimeoutException;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
+import java.util.function.DoubleBinaryOperator;
 
 /**
  * Collectives over host arrays between the processes of a data-parallel run, through TCP: what the CPU backend's
@@ -121,15 +122,24 @@ public final class HostCollectives implements AutoCloseable {
 
     /** Replaces {@code values} on every rank by the element-wise sum over the ranks, added in rank order. */
     public void allReduceSum(double[] values) {
+        allReduce(values, Double::sum, 0);
+    }
+
+    /** Replaces {@code values} on every rank by the element-wise largest over the ranks. */
+    public void allReduceMax(double[] values) {
+        allReduce(values, Math::max, Double.NEGATIVE_INFINITY);
+    }
+
+    private void allReduce(double[] values, DoubleBinaryOperator combine, double identity) {
         if (worldSize == 1) {
             return;
         }
         try {
             if (rank == 0) {
-                double[] sum = sumAtRankZero(values);
-                System.arraycopy(sum, 0, values, 0, values.length);
+                double[] result = combineAtRankZero(values, combine, identity);
+                System.arraycopy(result, 0, values, 0, values.length);
                 for (int r = 1; r < worldSize; r++) {
-                    write(r, sum);
+                    write(r, result);
                 }
             } else {
                 write(0, values);
@@ -151,7 +161,7 @@ public final class HostCollectives implements AutoCloseable {
         }
         try {
             if (rank == 0) {
-                double[] sum = sumAtRankZero(values);
+                double[] sum = combineAtRankZero(values, Double::sum, 0);
                 if (root == 0) {
                     System.arraycopy(sum, 0, values, 0, values.length);
                 } else {
@@ -209,8 +219,10 @@ public final class HostCollectives implements AutoCloseable {
         closeSockets();
     }
 
-    private double[] sumAtRankZero(double[] own) throws IOException {
-        double[] sum = new double[own.length];
+    /** {@code identity} combined with every rank's part in rank order, at rank 0. */
+    private double[] combineAtRankZero(double[] own, DoubleBinaryOperator combine, double identity) throws IOException {
+        double[] result = new double[own.length];
+        java.util.Arrays.fill(result, identity);
         double[] part = new double[own.length];
         for (int r = 0; r < worldSize; r++) {
             double[] p = own;
@@ -218,11 +230,11 @@ public final class HostCollectives implements AutoCloseable {
                 read(r, part);
                 p = part;
             }
-            for (int i = 0; i < sum.length; i++) {
-                sum[i] += p[i];
+            for (int i = 0; i < result.length; i++) {
+                result[i] = combine.applyAsDouble(result[i], p[i]);
             }
         }
-        return sum;
+        return result;
     }
 
     private void write(int peer, double[] values) throws IOException {

@@ -20,7 +20,13 @@ import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import dev.octet.checkpoint.TensorSource;
+import dev.octet.cpu.exec.Fp8LinearKernel;
+import dev.octet.dsl.spec.Gemm;
+import dev.octet.dsl.spec.ParameterTable;
+import dev.octet.dsl.spec.Role;
+import dev.octet.numerics.DelayedScaling;
 import java.util.ArrayList;
+import java.util.Map;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.SequencedMap;
@@ -141,6 +147,7 @@ final class CpuBackend implements TrainingBackend {
                                            double learningRate) {
         List<ParameterStore.Entry> entries = params.entries();
         int rank = exchange.rank();
+        shareAmaxHistories();
         for (int index = 0; index < entries.size(); index++) {
             exchange.reduce(grads[index], shards.owner(index));
         }
@@ -182,6 +189,52 @@ final class CpuBackend implements TrainingBackend {
             exchange.broadcast(entries.get(index).master(), shards.owner(index));
         }
         return StepOutcome.applied(loss, norm);
+    }
+
+    /**
+     * Delayed scaling's amax histories made the same on every rank: each entry the largest over the ranks (each
+     * rank recorded its own micro-batches' amaxes), as one process's would be over the whole batch. So every rank
+     * scales the next step alike, and rank 0's histories in a checkpoint are every rank's.
+     */
+    private void shareAmaxHistories() {
+        List<Runnable> restores = new ArrayList<>();
+        List<float[]> histories = new ArrayList<>();
+        for (ParameterTable.Linear linear : ParameterTable.of(model).linears()) {
+            if (!(interpreter.kernel(linear.name()) instanceof Fp8LinearKernel fp8)) {
+                continue;
+            }
+            Map<Gemm, Map<Role, DelayedScaling>> states = fp8.delayedScaling();
+            for (Gemm gemm : Gemm.values()) {
+                for (Role role : Role.values()) {
+                    DelayedScaling state = states.getOrDefault(gemm, Map.of()).get(role);
+                    if (state != null) {
+                        float[] history = state.history();
+                        histories.add(history);
+                        restores.add(() -> fp8.restoreDelayedScaling(gemm, role, new DelayedScaling(state.format(),
+                                state.historyLength(), state.margin(), history, state.recorded())));
+                    }
+                }
+            }
+        }
+        int total = histories.stream().mapToInt(h -> h.length).sum();
+        if (total == 0) {
+            return;
+        }
+        double[] all = new double[total];
+        int at = 0;
+        for (float[] h : histories) {
+            for (float amax : h) {
+                all[at++] = amax;
+            }
+        }
+        exchange.allReduceMax(all);
+        at = 0;
+        for (float[] h : histories) {
+            for (int i = 0; i < h.length; i++) {
+                h[i] = (float) all[at++];
+            }
+        }
+        restores.forEach(Runnable::run);
     }
 
     @Override

@@ -16,6 +16,9 @@ interface GradientExchange {
     /** Replaces {@code values} on every rank by the element-wise sum over the ranks, added in rank order. */
     void allReduceSum(double[] values);
 
+    /** Replaces {@code values} on every rank by the element-wise largest over the ranks. */
+    void allReduceMax(double[] values);
+
     /**
      * Replaces {@code values} on rank {@code root} by the element-wise sum over the ranks, added in rank order;
      * the other ranks' arrays are left as they were (a reduce-scatter, parameter by parameter).
@@ -63,6 +66,11 @@ interface GradientExchange {
             }
 
             @Override
+            public void allReduceMax(double[] values) {
+                collectives.allReduceMax(values);
+            }
+
+            @Override
             public void reduce(double[] values, int root) {
                 collectives.reduce(values, root);
             }
@@ -88,6 +96,9 @@ interface GradientExchange {
 
         @Override
         public void allReduceSum(double[] values) {}
+
+        @Override
+        public void allReduceMax(double[] values) {}
 
         @Override
         public void reduce(double[] values, int root) {}

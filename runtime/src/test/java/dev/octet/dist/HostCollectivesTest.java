@@ -25,7 +25,7 @@ class HostCollectivesTest {
     private static final Duration TIMEOUT = Duration.ofSeconds(20);
 
     @Test
-    void sumsAreAddedInRankOrderAndEveryRankGetsTheSameBits() throws Exception {
+    void sumsAreAddedInRankOrderMaximaTakenAndEveryRankGetsTheSameBits() throws Exception {
         int world = 3, n = 1001;
         double[][] parts = new double[world][n];
         Random random = new Random(5);
@@ -48,6 +48,20 @@ class HostCollectivesTest {
         });
         for (double[] got : allReduced) {
             assertArrayEquals(want, got);
+        }
+        double[] largest = new double[n];
+        java.util.Arrays.fill(largest, Double.NEGATIVE_INFINITY);
+        for (double[] part : parts) {
+            for (int i = 0; i < n; i++) {
+                largest[i] = Math.max(largest[i], part[i]);
+            }
+        }
+        for (double[] got : onEveryRank(world, c -> {
+            double[] values = parts[c.rank()].clone();
+            c.allReduceMax(values);
+            return values;
+        })) {
+            assertArrayEquals(largest, got);
         }
         for (int root = 0; root < world; root++) {
             int r0 = root;

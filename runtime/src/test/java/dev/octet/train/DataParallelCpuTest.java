@@ -46,6 +46,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class DataParallelCpuTest {
     private static final int STEPS = 3;
     static final String SOURCE = ModelSources.SMALL + ModelSources.RECIPES + """
+            recipe delayed {
+              granularity = tensor  scale = fp32  scaling = delayed(history = 4, margin = 0)  format = e4m3
+              bf16 = [embedding, lm_head, attention_core, norm]
+            }
             training run {
               model = small  recipe = infir2
               optimizer = adamw(lr = 3e-3, beta1 = 0.9, beta2 = 0.95, eps = 1e-8, weight_decay = 0.1)

@@ -27,6 +27,8 @@ import java.util.function.IntFunction;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -85,14 +87,20 @@ class DataParallelTrainingTest {
         assertClose(single.checkpoint().orElseThrow(), two.get(0).checkpoint().orElseThrow(), 1e-6);
     }
 
-    @Test
-    void aStopAskedOfOneRankStopsBothAndTheCheckpointResumesOnOtherRankCounts(@TempDir Path dir) throws Exception {
+    /**
+     * With delayed scaling too: the ranks share their amax histories after every step, so rank 0's histories in
+     * the checkpoint are every rank's and the resumed run is the uninterrupted one to the bit. (Against another
+     * number of ranks delayed scaling's histories differ, so only infir2 is compared there.)
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"infir2", "delayed"})
+    void aStopAskedOfOneRankStopsBothAndTheCheckpointResumesOnOtherRankCounts(String recipe, @TempDir Path dir) throws Exception {
         Path whole = dir.resolve("whole");
-        TrainingResult uninterrupted = trainOn(2, whole, rank -> options(whole)).getFirst();
+        TrainingResult uninterrupted = trainOn(2, whole, recipe, rank -> options(whole)).getFirst();
 
         Path split = dir.resolve("split");
         // Only rank 1 is asked to stop (as when a launcher signals one process): both stop after step 2.
-        List<TrainingResult> first = trainOn(2, split, rank -> options(split)
+        List<TrainingResult> first = trainOn(2, split, recipe, rank -> options(split)
                 .stoppingWhen(done -> rank == 1 && done == 2));
         for (TrainingResult r : first) {
             assertTrue(r.stopped());
@@ -100,11 +108,11 @@ class DataParallelTrainingTest {
         }
         Path checkpoint = first.getFirst().checkpoint().orElseThrow();
 
-        for (int world : new int[] {2, 1, 4}) {
+        for (int world : recipe.equals("delayed") ? new int[] {2} : new int[] {2, 1, 4}) {
             Path resumed = dir.resolve("resumed-on-" + world);
             copy(split, resumed);
             Path from = resumed.resolve("checkpoints").resolve(checkpoint.getFileName());
-            TrainingResult last = trainOn(world, resumed, rank -> options(resumed).resumingFrom(from)).getFirst();
+            TrainingResult last = trainOn(world, resumed, recipe, rank -> options(resumed).resumingFrom(from)).getFirst();
             assertEquals(STEPS, last.completedSteps());
             if (world == 2) {
                 assertSameBits(uninterrupted.checkpoint().orElseThrow(), last.checkpoint().orElseThrow());
@@ -121,6 +129,11 @@ class DataParallelTrainingTest {
 
     /** The results of ranks 0..world-1 training into {@code run}, each through its own backend and connection. */
     private static List<TrainingResult> trainOn(int world, Path run, IntFunction<TrainingOptions> options) throws Exception {
+        return trainOn(world, run, "infir2", options);
+    }
+
+    private static List<TrainingResult> trainOn(int world, Path run, String recipe, IntFunction<TrainingOptions> options)
+            throws Exception {
         int port = FreePort.find();
         ExecutorService pool = Executors.newFixedThreadPool(world);
         try {
@@ -130,7 +143,7 @@ class DataParallelTrainingTest {
                         : RankEnvironment.from(RankEnvironment.forLocalRank(r, world, port));
                 futures.add(pool.submit(() -> {
                     try (HostCollectives ranks = HostCollectives.connect(rank, Duration.ofSeconds(30))) {
-                        return CpuTrainer.train(program.model("small").orElseThrow(), program.recipe("infir2").orElseThrow(),
+                        return CpuTrainer.train(program.model("small").orElseThrow(), program.recipe(recipe).orElseThrow(),
                                 program.trainings().getFirst(), data, options.apply(rank.rank()), ranks);
                     }
                 }));

@@ -48,6 +48,22 @@ final class SimulatedRanks {
             }
 
             @Override
+            public void allReduceMax(double[] values) {
+                slots[rank] = values;
+                await();
+                double[] max = new double[values.length];
+                java.util.Arrays.fill(max, Double.NEGATIVE_INFINITY);
+                for (int r = 0; r < worldSize; r++) {
+                    double[] part = (double[]) slots[r];
+                    for (int i = 0; i < max.length; i++) {
+                        max[i] = Math.max(max[i], part[i]);
+                    }
+                }
+                await();
+                System.arraycopy(max, 0, values, 0, values.length);
+            }
+
+            @Override
             public void reduce(double[] values, int root) {
                 slots[rank] = values;
                 await();
