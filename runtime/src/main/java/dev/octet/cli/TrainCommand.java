@@ -227,7 +227,7 @@ final class TrainCommand implements Callable<Integer> {
         int n = steps != null ? steps : t.steps();
         Path metricsFile = runDir.resolve(MetricsLog.FILE_NAME);
         boolean restart = false;
-        if (resume && checkpoints.latest().isEmpty() && leader) {
+        if (resume && checkpoints.latest().isEmpty()) {
             if (!Files.exists(metricsFile)) {
                 System.err.println(checkpoints.dir() + ": error: no checkpoint to resume from");
                 return ExitCodes.INVALID_INPUT;
@@ -235,7 +235,9 @@ final class TrainCommand implements Callable<Integer> {
             // Stopped before its first checkpoint: nothing of it can be continued, and a run is deterministic,
             // so resuming it is running it again from step 0 in place of the steps it logged.
             restart = true;
-            System.out.println("octet: " + runDir + " has no checkpoint yet (it stopped before its first); running it again from step 0");
+            if (leader) {
+                System.out.println("octet: " + runDir + " has no checkpoint yet (it stopped before its first); running it again from step 0");
+            }
         }
         if (resume && !restart) {
             Optional<CheckpointDirectory.Entry> latest = checkpoints.latest();
@@ -269,7 +271,7 @@ final class TrainCommand implements Callable<Integer> {
             return ExitCodes.USAGE;
         }
         Files.createDirectories(runDir);
-        if (restart) {
+        if (restart && leader) {
             StepLogs.truncate(metricsFile, 0);
             StepLogs.truncate(runDir.resolve(Fp8HealthLog.FILE_NAME), 0);
         }
@@ -299,6 +301,10 @@ final class TrainCommand implements Callable<Integer> {
         }
         try (RankProcesses started = otherRanks; HostCollectives ranks = collectives) {
             int code = trainAs(ranks, leader, n, runDir, resumeFrom, lossWorkspace, dataFile.get(), model, r, t, placement);
+            if (code != ExitCodes.OK && code != ExitCodes.RANK_FAILED && worldSize > 1) {
+                // This rank printed why; the others stop with a line naming it instead of waiting for it.
+                ranks.stop("rank " + rank.rank() + " stopped: it failed with exit code " + code);
+            }
             if (started != null) {
                 Optional<String> failed = started.awaitAll(code == ExitCodes.OK ? 60 : 0);
                 if (failed.isPresent() && code == ExitCodes.OK) {

@@ -204,6 +204,13 @@ public final class HostCollectives implements AutoCloseable {
         }
     }
 
+    /** Ends this rank's part because it failed: every other rank stops with {@code reason}, one line. */
+    public void stop(String reason) {
+        closed = true;
+        link.stop(reason);
+        closeSockets();
+    }
+
     /** Ends this rank's part in order: the other ranks do not take it for a failure. */
     @Override
     public void close() {

@@ -83,6 +83,21 @@ public final class RankLink implements AutoCloseable {
         }
     }
 
+    /**
+     * Ends this rank's part because it failed: rank 0 tells every other rank {@code reason}; another rank tells rank
+     * 0, which passes it on. Closing afterwards sends nothing more.
+     */
+    public void stop(String reason) {
+        closing = true;
+        for (Socket socket : sockets) {
+            try (socket) {
+                send(socket, STOPPED + reason);
+            } catch (IOException ignored) {
+                // That rank is gone already.
+            }
+        }
+    }
+
     /** Closes the link without a word, as a process that dies does (for tests of what the others then see). */
     void abandon() throws IOException {
         closing = true;

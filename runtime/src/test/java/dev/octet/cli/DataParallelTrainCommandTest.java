@@ -81,6 +81,18 @@ class DataParallelTrainCommandTest {
     }
 
     @Test
+    void aRunStoppedBeforeItsFirstCheckpointIsRunAgainOnEveryRank(@TempDir Path dir) throws IOException {
+        Path tiny = tinyWithTwoMicroBatches(dir);
+        Path run = Files.createDirectories(dir.resolve("run"));
+        Files.writeString(run.resolve(MetricsLog.FILE_NAME), "{\"step\": 0, \"loss\": 9.0}\n");
+        assertEquals(ExitCodes.OK, OctetMain.run("train", tiny.toString(), "--device", "cpu", "--gpus", "2", "--resume",
+                "--steps", "2", "--log-every", "1", "--out", run.toString()), console.err());
+        assertTrue(console.out().contains("has no checkpoint yet (it stopped before its first); running it again from step 0"),
+                console.out());
+        assertEquals(2 + 1, MetricsLog.read(run.resolve(MetricsLog.FILE_NAME)).size(), "the old line replaced");
+    }
+
+    @Test
     void ranksThatCannotShareAStepEvenlyAreRefusedInOneLine(@TempDir Path dir) throws IOException {
         Path tiny = tinyWithTwoMicroBatches(dir);
         List<ProcessHandle> before = ProcessHandle.current().children().toList();

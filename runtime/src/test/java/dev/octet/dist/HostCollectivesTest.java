@@ -123,6 +123,32 @@ class HostCollectivesTest {
     }
 
     @Test
+    void aRankThatFailsStopsTheOthersWithItsReason() throws Exception {
+        int world = 3;
+        List<HostCollectives> ranks = connectAll(world);
+        ExecutorService pool = Executors.newFixedThreadPool(world);
+        try {
+            List<Future<?>> waiting = new ArrayList<>();
+            for (int r : new int[] {0, 2}) {
+                HostCollectives c = ranks.get(r);
+                waiting.add(pool.submit(() -> {
+                    c.allReduceSum(new double[] {1});
+                    return null;
+                }));
+            }
+            ranks.get(1).stop("rank 1 stopped: it failed with exit code 1");
+            for (Future<?> f : waiting) {
+                ExecutionException e = assertThrows(ExecutionException.class, () -> f.get(20, TimeUnit.SECONDS));
+                assertInstanceOf(RankFailureException.class, e.getCause());
+                assertEquals("rank 1 stopped: it failed with exit code 1", e.getCause().getMessage());
+            }
+        } finally {
+            pool.shutdownNow();
+            ranks.forEach(HostCollectives::close);
+        }
+    }
+
+    @Test
     void oneProcessExchangesNothing() {
         try (HostCollectives single = HostCollectives.single()) {
             double[] values = {1, 2};
