@@ -1,9 +1,11 @@
 package dev.octet.train;
 
 import dev.octet.checkpoint.CheckpointMetadata;
-import dev.octet.cpu.exec.Fp8HealthCollector;
-import dev.octet.cpu.exec.Fp8TensorHealth;
 import dev.octet.checkpoint.MasterWeights;
+import dev.octet.checkpoint.TensorSource;
+import dev.octet.cpu.exec.Fp8HealthCollector;
+import dev.octet.cpu.exec.Fp8LinearKernel;
+import dev.octet.cpu.exec.Fp8TensorHealth;
 import dev.octet.cpu.exec.GraphInterpreter;
 import dev.octet.cpu.exec.NonFiniteTensorException;
 import dev.octet.cpu.exec.ParameterStore;
@@ -13,26 +15,24 @@ import dev.octet.cpu.ops.GradientClipping;
 import dev.octet.cpu.ops.Rounding;
 import dev.octet.data.Batch;
 import dev.octet.data.BatchSource;
+import dev.octet.dsl.spec.Gemm;
 import dev.octet.dsl.spec.ModelSpec;
+import dev.octet.dsl.spec.ParameterTable;
 import dev.octet.dsl.spec.RecipeSpec;
+import dev.octet.dsl.spec.Role;
 import dev.octet.dsl.spec.TrainingSpec;
+import dev.octet.numerics.DelayedScaling;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
-import dev.octet.checkpoint.TensorSource;
-import dev.octet.cpu.exec.Fp8LinearKernel;
-import dev.octet.dsl.spec.Gemm;
-import dev.octet.dsl.spec.ParameterTable;
-import dev.octet.dsl.spec.Role;
-import dev.octet.numerics.DelayedScaling;
 import java.util.ArrayList;
-import java.util.Map;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 import java.util.SequencedMap;
 import java.util.Set;
-import java.util.List;
-import java.util.Optional;
 
 /**
  * The CPU reference backend: the graph interpreter (FP8 simulated bit for bit, BF16 rounding as the GPU
@@ -193,8 +193,8 @@ final class CpuBackend implements TrainingBackend {
 
     /**
      * Delayed scaling's amax histories made the same on every rank: each entry the largest over the ranks (each
-     * rank recorded its own micro-batches' amaxes), as one process's would be over the whole batch. So every rank
-     * scales the next step alike, and rank 0's histories in a checkpoint are every rank's.
+     * rank recorded its own micro-batches' amaxes), as Transformer Engine reduces amaxes over its data-parallel
+     * group. So every rank scales the next step alike, and rank 0's histories in a checkpoint are every rank's.
      */
     private void shareAmaxHistories() {
         List<Runnable> restores = new ArrayList<>();
