@@ -97,50 +97,41 @@ class HostCollectivesTest {
 
     @Test
     void aRankThatDiesStopsTheOthersCollectivesWithOneLine() throws Exception {
-        int world = 3;
-        List<HostCollectives> ranks = connectAll(world);
-        ExecutorService pool = Executors.newFixedThreadPool(world);
-        try {
-            List<Future<?>> waiting = new ArrayList<>();
-            for (int r = 0; r < 2; r++) {
-                HostCollectives c = ranks.get(r);
-                waiting.add(pool.submit(() -> {
-                    c.allReduceSum(new double[] {1});
-                    return null;
-                }));
-            }
-            ranks.get(2).abandon();  // rank 2's process dies before it joins the sum
-            for (int r = 0; r < 2; r++) {
-                ExecutionException e = assertThrows(ExecutionException.class, () -> waiting.get(0).get(20, TimeUnit.SECONDS));
-                assertInstanceOf(RankFailureException.class, e.getCause());
-                assertEquals("rank 2 stopped: its connection to rank 0 closed", e.getCause().getMessage(), "rank " + r);
-                waiting.removeFirst();
-            }
-        } finally {
-            pool.shutdownNow();
-            ranks.subList(0, 2).forEach(HostCollectives::close);
-        }
+        // Rank 2's process dies before it joins the sum: its socket closes without a word.
+        assertTheOthersStopWith(2, HostCollectives::abandon, "rank 2 stopped: its connection to rank 0 closed");
     }
 
     @Test
     void aRankThatFailsStopsTheOthersWithItsReason() throws Exception {
+        assertTheOthersStopWith(1, c -> c.stop("rank 1 stopped: it failed with exit code 1"),
+                "rank 1 stopped: it failed with exit code 1");
+    }
+
+    private interface Ending {
+        void end(HostCollectives rank) throws IOException;
+    }
+
+    /** In a run of 3, the other ranks wait in a sum while rank {@code which} ends by {@code ending}: they hear {@code line}. */
+    private static void assertTheOthersStopWith(int which, Ending ending, String line) throws Exception {
         int world = 3;
         List<HostCollectives> ranks = connectAll(world);
         ExecutorService pool = Executors.newFixedThreadPool(world);
         try {
             List<Future<?>> waiting = new ArrayList<>();
-            for (int r : new int[] {0, 2}) {
+            for (int r = 0; r < world; r++) {
                 HostCollectives c = ranks.get(r);
-                waiting.add(pool.submit(() -> {
-                    c.allReduceSum(new double[] {1});
-                    return null;
-                }));
+                if (r != which) {
+                    waiting.add(pool.submit(() -> {
+                        c.allReduceSum(new double[] {1});
+                        return null;
+                    }));
+                }
             }
-            ranks.get(1).stop("rank 1 stopped: it failed with exit code 1");
+            ending.end(ranks.get(which));
             for (Future<?> f : waiting) {
                 ExecutionException e = assertThrows(ExecutionException.class, () -> f.get(20, TimeUnit.SECONDS));
                 assertInstanceOf(RankFailureException.class, e.getCause());
-                assertEquals("rank 1 stopped: it failed with exit code 1", e.getCause().getMessage());
+                assertEquals(line, e.getCause().getMessage());
             }
         } finally {
             pool.shutdownNow();
