@@ -157,8 +157,16 @@ public final class CheckpointDirectory {
         List<Entry> all = entries();
         boolean removed = false;
         for (Entry old : all.subList(0, Math.max(0, all.size() - keep))) {
-            removed |= Files.exists(old.file());
-            AtomicDirectory.deleteTree(old.file());
+            if (Files.isDirectory(old.file())) {
+                // Renamed away first: a kill while its shards are deleted must not leave a partial set under its name.
+                Path going = dir.resolve("." + old.file().getFileName() + ".pruned" + AtomicFile.TEMP_SUFFIX);
+                AtomicDirectory.deleteTree(going);
+                Files.move(old.file(), going, StandardCopyOption.ATOMIC_MOVE);
+                AtomicDirectory.deleteTree(going);
+                removed = true;
+            } else {
+                removed |= Files.deleteIfExists(old.file());
+            }
         }
         // A write that a kill interrupted leaves its temporary file or directory; no reader looks at it, so it only
         // wastes space.
