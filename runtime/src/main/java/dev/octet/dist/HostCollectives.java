@@ -24,7 +24,7 @@ import java.util.function.DoubleBinaryOperator;
  * socket, and the {@link RankLink} stays open to say which rank stopped when one does: a collective waiting for
  * it then fails at once with that line ({@link RankFailureException}) instead of waiting forever.
  */
-public final class HostCollectives implements AutoCloseable {
+public final class HostCollectives implements GradientExchange, AutoCloseable {
     private final int rank, worldSize;
     private final RankLink link;
     private final Socket[] sockets;            // rank 0: index r is rank r (0 unused); another rank: index 0 is rank 0
@@ -112,20 +112,22 @@ public final class HostCollectives implements AutoCloseable {
         }
     }
 
+    @Override
     public int rank() {
         return rank;
     }
 
+    @Override
     public int worldSize() {
         return worldSize;
     }
 
-    /** Replaces {@code values} on every rank by the element-wise sum over the ranks, added in rank order. */
+    @Override
     public void allReduceSum(double[] values) {
         allReduce(values, Double::sum, 0);
     }
 
-    /** Replaces {@code values} on every rank by the element-wise largest over the ranks. */
+    @Override
     public void allReduceMax(double[] values) {
         allReduce(values, Math::max, Double.NEGATIVE_INFINITY);
     }
@@ -150,10 +152,7 @@ public final class HostCollectives implements AutoCloseable {
         }
     }
 
-    /**
-     * Replaces {@code values} on rank {@code root} by the element-wise sum over the ranks, added in rank order;
-     * the other ranks' arrays are left as they were.
-     */
+    @Override
     public void reduce(double[] values, int root) {
         requireRank(root);
         if (worldSize == 1) {
@@ -178,7 +177,7 @@ public final class HostCollectives implements AutoCloseable {
         }
     }
 
-    /** Replaces {@code values} on every rank by rank {@code root}'s. */
+    @Override
     public void broadcast(float[] values, int root) {
         requireRank(root);
         if (worldSize == 1) {

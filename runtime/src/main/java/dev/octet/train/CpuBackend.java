@@ -1,5 +1,6 @@
 package dev.octet.train;
 
+import dev.octet.dist.GradientExchange;
 import dev.octet.checkpoint.CheckpointMetadata;
 import dev.octet.checkpoint.MasterWeights;
 import dev.octet.checkpoint.TensorSource;
@@ -292,16 +293,5 @@ final class CpuBackend implements TrainingBackend {
     @Override
     public GradientExchange exchange() {
         return exchange;
-    }
-
-    /** Every parameter's AdamW moments from the rank that owns it, on every rank; nothing in one process. */
-    void gatherOptimizerState() {
-        List<ParameterStore.Entry> entries = params.entries();
-        if (exchange.worldSize() > 1) {
-            for (int index = 0; index < entries.size(); index++) {
-                exchange.broadcast(entries.get(index).m(), shards.owner(index));
-                exchange.broadcast(entries.get(index).v(), shards.owner(index));
-            }
-        }
     }
 }

@@ -1,5 +1,6 @@
 package dev.octet.train;
 
+import dev.octet.dist.GradientExchange;
 import dev.octet.checkpoint.CheckpointMetadata;
 import dev.octet.cpu.exec.Fp8HealthCollector;
 import dev.octet.cpu.exec.GraphInterpreter;
@@ -34,7 +35,7 @@ public final class CpuTrainer {
      */
     public static TrainingResult train(ModelSpec model, RecipeSpec recipe, TrainingSpec spec, TrainingData data,
                                        TrainingOptions options, HostCollectives ranks) throws IOException {
-        try (CpuBackend backend = new CpuBackend(model, recipe, spec, GradientExchange.over(ranks))) {
+        try (CpuBackend backend = new CpuBackend(model, recipe, spec, ranks)) {
             return TrainingLoop.run(backend, model, recipe, spec, data, options);
         }
     }

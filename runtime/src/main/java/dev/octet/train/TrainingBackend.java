@@ -1,5 +1,6 @@
 package dev.octet.train;
 
+import dev.octet.dist.GradientExchange;
 import dev.octet.checkpoint.CheckpointMetadata;
 import dev.octet.cpu.exec.Fp8TensorHealth;
 import dev.octet.data.Batch;

@@ -1,5 +1,6 @@
 package dev.octet.train;
 
+import dev.octet.dist.GradientExchange;
 import dev.octet.Version;
 import dev.octet.checkpoint.CheckpointDirectory;
 import dev.octet.checkpoint.CheckpointException;

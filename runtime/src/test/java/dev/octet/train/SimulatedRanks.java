@@ -1,5 +1,6 @@
 package dev.octet.train;
 
+import dev.octet.dist.GradientExchange;
 import java.util.concurrent.BrokenBarrierException;
 import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.TimeUnit;

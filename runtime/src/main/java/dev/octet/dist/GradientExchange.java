@@ -1,14 +1,12 @@
-package dev.octet.train;
-
-import dev.octet.dist.HostCollectives;
+package dev.octet.dist;
 
 /**
  * What the ranks of a data-parallel run exchange in a step: their losses, each parameter's gradient summed at
  * the rank that owns it (each rank has back-propagated its share of the step's micro-batches), and the
- * parameters each owner updated for all of them ({@link ParameterShards}: the owner alone keeps a parameter's
- * summed gradient and AdamW moments). Sums are taken in rank order, so the ranks agree to the bit.
+ * parameters each owner updated for all of them (the owner alone keeps a parameter's summed gradient and AdamW
+ * moments). Sums are taken in rank order, so the ranks agree to the bit. Between processes: {@link HostCollectives}.
  */
-interface GradientExchange {
+public interface GradientExchange {
     int rank();
 
     int worldSize();
@@ -45,41 +43,6 @@ interface GradientExchange {
     /** Returns once every rank has called it. */
     default void barrier() {
         allReduceSum(new double[1]);
-    }
-
-    /** The ranks of separate processes, through {@code collectives}. */
-    static GradientExchange over(HostCollectives collectives) {
-        return new GradientExchange() {
-            @Override
-            public int rank() {
-                return collectives.rank();
-            }
-
-            @Override
-            public int worldSize() {
-                return collectives.worldSize();
-            }
-
-            @Override
-            public void allReduceSum(double[] values) {
-                collectives.allReduceSum(values);
-            }
-
-            @Override
-            public void allReduceMax(double[] values) {
-                collectives.allReduceMax(values);
-            }
-
-            @Override
-            public void reduce(double[] values, int root) {
-                collectives.reduce(values, root);
-            }
-
-            @Override
-            public void broadcast(float[] values, int root) {
-                collectives.broadcast(values, root);
-            }
-        };
     }
 
     /** One process: nothing to exchange. */
