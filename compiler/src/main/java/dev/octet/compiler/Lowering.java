@@ -16,6 +16,7 @@ import dev.octet.compiler.passes.MemoryPlanning;
 import dev.octet.compiler.passes.OptimizerStep;
 import dev.octet.compiler.passes.PlanVerifier;
 import dev.octet.compiler.passes.QuantizeInsertion;
+import dev.octet.compiler.passes.WeightsFromMasters;
 import dev.octet.compiler.plan.KernelPlan;
 import dev.octet.compiler.plan.MemoryPlan;
 import dev.octet.compiler.plan.PlanText;
@@ -38,7 +39,7 @@ public final class Lowering {
 
     /** Pass names in pipeline order, as --dump-after accepts them. */
     public static final List<String> PASSES = List.of("build", "autodiff", LmHeadLossChunking.NAME, "optimizer",
-            "recompute", "quantize", QuantizeFromInputs.NAME,
+            "recompute", "quantize", QuantizeFromInputs.NAME, WeightsFromMasters.NAME,
             Fusion.NAME, KernelFormation.NAME, MemoryPlanning.NAME);
 
     /** Sequences a decoding step serves at once unless told otherwise ({@code octet eval --slots}). */
@@ -61,7 +62,8 @@ public final class Lowering {
                 new LmHeadLossChunking(t.recipe(), ParameterTable.of(t.model()), t.lossWorkspaceBytes()),
                 new OptimizerStep(t.adamw(), t.clipNorm()),
                 new ActivationRecomputation(t.recipe().recompute()),
-                new QuantizeInsertion(t.recipe(), ParameterTable.of(t.model())), new QuantizeFromInputs(t.recipe().recompute()))) {
+                new QuantizeInsertion(t.recipe(), ParameterTable.of(t.model())), new QuantizeFromInputs(t.recipe().recompute()),
+                new WeightsFromMasters())) {
             g = pass.run(g);
             dump.accept(pass.name(), IrPrinter.print(g));
         }

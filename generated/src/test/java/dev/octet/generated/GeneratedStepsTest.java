@@ -47,7 +47,10 @@ class GeneratedStepsTest {
     void typedHandlesNameTheTinyModelsParameters() {
         assertEquals("embedding.weight", TinyInfir2Step.EMBEDDING_WEIGHT.name());
         assertEquals(List.of(4096, 128), TinyInfir2Step.EMBEDDING_WEIGHT.master().shape());
-        assertEquals("bf16", TinyInfir2Step.EMBEDDING_WEIGHT.shadow().dtype());
+        assertEquals("bf16", TinyInfir2Step.EMBEDDING_WEIGHT.shadow().orElseThrow().dtype());
+        // A projection's weight reaches only FP8 GEMMs: its block quantizations read the master, no working copy.
+        assertTrue(TinyInfir2Step.LAYERS_0_ATTENTION_Q_WEIGHT.shadow().isEmpty());
+        assertTrue(TinyBf16Step.LAYERS_0_ATTENTION_Q_WEIGHT.shadow().isPresent());
         assertEquals("f32", TinyInfir2Step.LOSS.dtype());
         assertEquals(512, TinyInfir2Step.TOKENS.shape().getFirst());
     }

@@ -79,7 +79,7 @@ public final class GraphBuilder {
             TensorType f32 = TensorType.of(DType.F32, dims);
             params.put(p.name(), new Parameter(p.name(),
                     w.value(p.name(), f32, Storage.PARAMETER),
-                    w.value(p.name() + ".bf16", f32.withDtype(DType.BF16), Storage.SHADOW),
+                    Optional.of(w.value(p.name() + ".bf16", f32.withDtype(DType.BF16), Storage.SHADOW)),
                     w.value("grad." + p.name(), f32, Storage.GRADIENT),
                     w.value("adam_m." + p.name(), f32, Storage.OPTIMIZER_STATE),
                     w.value("adam_v." + p.name(), f32, Storage.OPTIMIZER_STATE),
@@ -291,7 +291,7 @@ public final class GraphBuilder {
         if (p == null) {
             throw new IllegalStateException("no parameter " + param + " in the parameter table");
         }
-        return p.shadow();
+        return p.shadow().orElseThrow();
     }
 
     private Value hidden(String name) {

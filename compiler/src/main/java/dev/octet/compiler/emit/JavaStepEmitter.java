@@ -25,6 +25,7 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.Set;
 import javax.lang.model.element.Modifier;
 
@@ -88,7 +89,7 @@ public final class JavaStepEmitter {
             for (int i = 0; i < chunk.size(); i++) {
                 Parameter p = chunk.get(i);
                 list.add("new $T($S, $L, $L, $L, $L, $L, $L)$L\n", ParameterHandle.class, p.name(), p.decays(),
-                        handle(p.master(), mem), handle(p.shadow(), mem), handle(p.gradient(), mem), handle(p.m(), mem),
+                        handle(p.master(), mem), optionalHandle(p.shadow(), mem), handle(p.gradient(), mem), handle(p.m(), mem),
                         handle(p.v(), mem), i + 1 < chunk.size() ? "," : "");
             }
             type.addMethod(MethodSpec.methodBuilder(name).addModifiers(Modifier.PRIVATE, Modifier.STATIC)
@@ -181,6 +182,11 @@ public final class JavaStepEmitter {
         return CodeBlock.of("new $T($S, $S, $T.of($L), $S, $LL, $LL)", BufferHandle.class, v.name(), v.type().dtype().irName(),
                 List.class, String.join(", ", v.type().shape().stream().map(String::valueOf).toList()),
                 v.storage().name().toLowerCase(Locale.ROOT), mem.offset(v), v.type().bytes());
+    }
+
+    private static CodeBlock optionalHandle(Optional<Value> v, MemoryPlan mem) {
+        return v.map(s -> CodeBlock.of("$T.of($L)", Optional.class, handle(s, mem)))
+                .orElse(CodeBlock.of("$T.empty()", Optional.class));
     }
 
     private static void constant(TypeSpec.Builder type, String name, Class<?> t, CodeBlock value) {

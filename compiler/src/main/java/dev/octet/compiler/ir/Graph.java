@@ -69,8 +69,9 @@ public record Graph(StepShape shape, List<Parameter> parameters, List<Value> inp
             max = Math.max(max, v.id());
         }
         for (Parameter p : parameters) {
-            max = Math.max(max, Math.max(Math.max(p.master().id(), p.shadow().id()),
-                    Math.max(p.gradient().id(), Math.max(p.m().id(), p.v().id()))));
+            for (Value v : p.values()) {
+                max = Math.max(max, v.id());
+            }
         }
         for (Value v : inputs) {
             max = Math.max(max, v.id());

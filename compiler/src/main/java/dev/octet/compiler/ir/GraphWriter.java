@@ -28,7 +28,7 @@ public final class GraphWriter {
         List<Value> all = new ArrayList<>(g.values());
         all.addAll(g.inputs());
         for (Parameter p : g.parameters()) {
-            all.addAll(List.of(p.master(), p.shadow(), p.gradient(), p.m(), p.v()));
+            all.addAll(p.values());
         }
         return new GraphWriter(g.nextValueId(), g.nextNodeId(), all);
     }

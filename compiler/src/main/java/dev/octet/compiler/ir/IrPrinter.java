@@ -14,11 +14,7 @@ public final class IrPrinter {
         StringBuilder sb = new StringBuilder(header(g));
         Set<Value> declared = new HashSet<>(g.inputs());
         for (Parameter p : g.parameters()) {
-            declared.add(p.master());
-            declared.add(p.shadow());
-            declared.add(p.gradient());
-            declared.add(p.m());
-            declared.add(p.v());
+            declared.addAll(p.values());
         }
         Phase phase = null;
         for (Node n : g.nodes()) {

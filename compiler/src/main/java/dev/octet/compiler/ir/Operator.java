@@ -323,7 +323,8 @@ public sealed interface Operator {
 
     /**
      * Decoupled-weight-decay Adam on one parameter. in: param, grad, m, v, step scalars ·
-     * out (in place): param, m, v, grad (zeroed for the next step's accumulation), shadow (the BF16 copy).
+     * out (in place): param, m, v, grad (zeroed for the next step's accumulation), and the BF16 working copy where
+     * the parameter keeps one.
      */
     record AdamWUpdate(String parameter, long elements, double beta1, double beta2, double eps, double weightDecay,
                        boolean decays) implements Operator {

@@ -10,7 +10,8 @@ import java.util.Optional;
  * it, from which the quantization recomputes the tensor exactly as that operator rounded it — in forward, where an
  * activation's kernel writes both its operands without storing it, or in backward, from tensors backward keeps
  * anyway (SwiGLU's gate and up, a norm's input and statistics), so the activation need not outlive the forward
- * pass ({@code passes/QuantizeFromInputs}).
+ * pass ({@code passes/QuantizeFromInputs}); or, for a weight, its FP32 master, rounded to BF16 as AdamW rounds the
+ * working copy, so the working copy need not exist ({@code passes/WeightsFromMasters}).
  */
 public enum QuantizedSource {
     /** in: x, the tensor quantized. */
@@ -22,11 +23,13 @@ public enum QuantizedSource {
     /** in: x [T, D], weight [D], rstd f32[T]; the norm's output x·rstd·w rounded to BF16. */
     RMS_NORM(List.of("x", "weight", "rstd")),
     /** in: x [T, D], weight, bias [D], mean, rstd f32[T]; the norm's output (x − mean)·rstd·w + b rounded to BF16. */
-    LAYER_NORM(List.of("x", "weight", "bias", "mean", "rstd"));
+    LAYER_NORM(List.of("x", "weight", "bias", "mean", "rstd")),
+    /** in: master f32 [rows, cols], a weight's FP32 master; x = the master rounded to BF16 (its working copy). */
+    MASTER(List.of("master"));
 
     /** How an input of a recomputation is indexed, the quantized tensor being [tokens, width]. */
     public enum Kind {
-        /** BF16 [tokens, width], element by element. */
+        /** [tokens, width], element by element: BF16, or FP32 for a master. */
         ELEMENT,
         /** F32 [tokens]: a norm's per-token statistic. */
         ROW,
@@ -54,6 +57,11 @@ public enum QuantizedSource {
         };
     }
 
+    /** The element type of input {@code i}: FP32 for a norm's statistics and a master, BF16 otherwise. */
+    public DType inputType(int i) {
+        return kind(i) == Kind.ROW || this == MASTER ? DType.F32 : DType.BF16;
+    }
+
     /** The source a quantization of {@code op}'s first output can read instead of it: SwiGLU, GELU and the norms. */
     public static Optional<QuantizedSource> producedBy(Operator op) {
         return switch (op) {
@@ -71,6 +79,7 @@ public enum QuantizedSource {
             case SWIGLU, GELU -> Recompute.ACTIVATION;
             case RMS_NORM, LAYER_NORM -> Recompute.NORM;
             case STORED -> throw new IllegalStateException("a stored tensor is not recomputed");
+            case MASTER -> throw new IllegalStateException("a weight's working copy is not the recipe's to recompute");
         };
     }
 

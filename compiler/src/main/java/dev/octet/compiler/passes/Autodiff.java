@@ -48,7 +48,7 @@ public final class Autodiff implements GraphPass {
             this.g = g;
             this.w = GraphWriter.continuing(g);
             for (Parameter p : g.parameters()) {
-                byShadow.put(p.shadow(), p);
+                p.shadow().ifPresent(s -> byShadow.put(s, p));
             }
         }
 

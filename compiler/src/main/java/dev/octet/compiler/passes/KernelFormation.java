@@ -192,10 +192,7 @@ public final class KernelFormation {
                 case Operator.Quantize q when g.nodes().size() > 1 -> quantizeBothLayouts(g);
                 case Operator.Quantize q -> quantize(root, q);
                 case Operator.GradientNorm n -> gradientNorm(root, n);
-                case Operator.AdamWUpdate a -> launch(new AdamWStep((int) a.elements(),
-                                new AdamWHyperparameters(a.beta1(), a.beta2(), a.eps(), a.weightDecay()), a.decays(), DType.F32, true),
-                        Map.of("param", in(root, 0), "grad", in(root, 1), "m", in(root, 2), "v", in(root, 3),
-                                "scalars", in(root, 4), "param_bf16", out(root, 4)));
+                case Operator.AdamWUpdate a -> adamw(root, a);
                 case Operator.LossSum s -> launch(new TokenLossSum(s.tokens()), Map.of("losses", in(root, 0), "loss", out(root, 0)));
                 case Operator.CrossEntropyBackward b -> throw unsupported(g);
             }
@@ -467,12 +464,23 @@ public final class KernelFormation {
 
         /** The IR names the output matrix; the template is given the input's shape, the transpose when transposing. */
         private static QuantizeOperand operand(Value x, Operator.Quantize q) {
+            return operand(x.type().dtype(), q);
+        }
+
+        private static QuantizeOperand operand(DType input, Operator.Quantize q) {
             return q.transpose()
-                    ? new QuantizeOperand(x.type().dtype(), q.cols(), q.rows(), true, q.format())
-                    : new QuantizeOperand(x.type().dtype(), q.rows(), q.cols(), false, q.format());
+                    ? new QuantizeOperand(input, q.cols(), q.rows(), true, q.format())
+                    : new QuantizeOperand(input, q.rows(), q.cols(), false, q.format());
         }
 
         private void quantize(Node root, Operator.Quantize q) {
+            if (q.source() == QuantizedSource.MASTER) {
+                // The weight's working copy, rounded from its master as the kernel stages it (WeightsFromMasters).
+                QuantizeOperand operand = operand(DType.BF16, q);
+                launch(new QuantizeTiled(operand, q.granularity(), q.scaleType(), QuantizedSource.MASTER),
+                        Map.of("master", in(root, 0), "codes", out(root, 0), "scales", out(root, 1)));
+                return;
+            }
             if (q.source() != QuantizedSource.STORED) {
                 quantizeFromInputs(root, Optional.empty());
                 return;
@@ -520,6 +528,18 @@ public final class KernelFormation {
                             "amax_history", history, "recorded", recorded));
                 }
             }
+        }
+
+        /** AdamW in place; it writes the BF16 working copy too where the parameter keeps one (a fifth output). */
+        private void adamw(Node root, Operator.AdamWUpdate a) {
+            boolean workingCopy = root.outputs().size() == 5;
+            Map<String, Value> b = new LinkedHashMap<>(Map.of("param", in(root, 0), "grad", in(root, 1), "m", in(root, 2),
+                    "v", in(root, 3), "scalars", in(root, 4)));
+            if (workingCopy) {
+                b.put("param_bf16", out(root, 4));
+            }
+            launch(new AdamWStep((int) a.elements(), new AdamWHyperparameters(a.beta1(), a.beta2(), a.eps(), a.weightDecay()),
+                    a.decays(), DType.F32, workingCopy), b);
         }
 
         private void gradientNorm(Node root, Operator.GradientNorm n) {

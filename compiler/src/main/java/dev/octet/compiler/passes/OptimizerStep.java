@@ -51,10 +51,11 @@ public final class OptimizerStep implements GraphPass {
         normInputs.add(loss);  // a non-finite loss skips the update on the device, as a non-finite norm does
         w.add(new Operator.GradientNorm(clipNorm, grads.size()), normInputs, List.of(norm, scalars), Phase.OPTIMIZER);
         for (Parameter p : g.parameters()) {
+            List<Value> out = new ArrayList<>(List.of(p.master(), p.m(), p.v(), p.gradient()));
+            p.shadow().ifPresent(out::add);
             w.add(new Operator.AdamWUpdate(p.name(), p.master().type().elements(), adamw.beta1(), adamw.beta2(),
                             adamw.eps(), adamw.weightDecay(), p.decays()),
-                    List.of(p.master(), p.gradient(), p.m(), p.v(), scalars),
-                    List.of(p.master(), p.m(), p.v(), p.gradient(), p.shadow()), Phase.OPTIMIZER);
+                    List.of(p.master(), p.gradient(), p.m(), p.v(), scalars), out, Phase.OPTIMIZER);
         }
         List<Value> inputs = new ArrayList<>(g.inputs());
         inputs.add(scalars);

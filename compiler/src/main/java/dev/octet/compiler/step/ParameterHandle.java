@@ -1,5 +1,10 @@
 package dev.octet.compiler.step;
 
-/** A trainable parameter of a compiled step and the buffers that serve it. */
-public record ParameterHandle(String name, boolean decays, BufferHandle master, BufferHandle shadow,
+import java.util.Optional;
+
+/**
+ * A trainable parameter of a compiled step and the buffers that serve it; no working copy where every reader
+ * quantizes the master.
+ */
+public record ParameterHandle(String name, boolean decays, BufferHandle master, Optional<BufferHandle> shadow,
                               BufferHandle gradient, BufferHandle m, BufferHandle v) {}

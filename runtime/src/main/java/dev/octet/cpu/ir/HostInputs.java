@@ -47,11 +47,11 @@ final class HostInputs {
                 m[i] = master[i];
             }
             buffers.put(p.master(), m);
-            buffers.put(p.shadow(), m);
+            p.shadow().ifPresent(s -> buffers.put(s, m));
             buffers.put(p.gradient(), new double[m.length]);
             buffers.put(p.m(), new double[m.length]);
             buffers.put(p.v(), new double[m.length]);
-            written.addAll(List.of(p.master(), p.shadow(), p.gradient(), p.m(), p.v()));
+            written.addAll(p.values());
         }
         for (Value v : graph.values()) {
             if (v.storage() == Storage.OPTIMIZER_STATE && !written.contains(v)) {

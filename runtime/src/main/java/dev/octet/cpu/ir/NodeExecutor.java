@@ -228,7 +228,8 @@ public final class NodeExecutor {
                 scalars[AdamWScalarSlot.SKIP.index()] = Double.isFinite(norm) && Double.isFinite(loss) ? 0 : 1;
                 yield List.of(new double[] {norm}, scalars);
             }
-            case Operator.AdamWUpdate a -> adamw(a, in);
+            // The working copy (a fifth output) only where the parameter keeps one.
+            case Operator.AdamWUpdate a -> adamw(a, in).subList(0, node.outputs().size());
         };
     }
 

@@ -117,7 +117,8 @@ public final class DeviceDecoder implements DecodeStep {
             arena.fill((byte) 0);
             Map<String, Parameter> read = new HashMap<>();
             for (Parameter p : plan.stepInterface().parameters()) {
-                if (layout.value(p.shadow().name()).isPresent()) {  // else a parameter the forward never reads
+                // Else a parameter the forward never reads. (Decoding reads working copies, never masters.)
+                if (p.shadow().flatMap(s -> layout.value(s.name())).isPresent()) {
                     read.put(p.name(), p);
                 }
             }
@@ -128,7 +129,8 @@ public final class DeviceDecoder implements DecodeStep {
                 if (p == null) {
                     return;
                 }
-                short[] working = new short[Math.toIntExact(p.shadow().type().elements())];
+                Value shadow = p.shadow().orElseThrow();
+                short[] working = new short[Math.toIntExact(shadow.type().elements())];
                 if (values.byteSize() != (long) working.length * Float.BYTES) {
                     throw new IllegalArgumentException(param.name() + ": " + values.byteSize() + " bytes of weights for "
                             + working.length + " elements");
@@ -136,7 +138,7 @@ public final class DeviceDecoder implements DecodeStep {
                 for (int i = 0; i < working.length; i++) {
                     working[i] = Bf16.encode(values.getAtIndex(F32, i));
                 }
-                target.copyFrom(layout.offset(p.shadow()), working);
+                target.copyFrom(layout.offset(shadow), working);
                 written[0]++;
             });
             if (written[0] != read.size()) {

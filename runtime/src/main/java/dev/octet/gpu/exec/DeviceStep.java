@@ -46,7 +46,9 @@ import java.util.function.Consumer;
  */
 public final class DeviceStep implements AutoCloseable {
     /** Writes masters and working copies in place: the training state's initialisation and reload. */
-    private static final CudaKernel INITIAL_WEIGHTS = new InitialWeightsKernel().emit();
+    private static final CudaKernel INITIAL_WEIGHTS = new InitialWeightsKernel(true).emit();
+    /** For a parameter without a working copy (its readers quantize the master: WeightsFromMasters). */
+    private static final CudaKernel INITIAL_MASTERS = new InitialWeightsKernel(false).emit();
     /** Host staging for state streamed to and from files: large enough for full-speed copies, small beside the heap. */
     private static final long STAGING_BYTES = 64L << 20;
 
@@ -96,7 +98,7 @@ public final class DeviceStep implements AutoCloseable {
 
     /** Every kernel {@link #load} compiles for {@code plan}: the plan's and the weight initialisation's. */
     public static List<CudaKernel> kernels(StepPlan plan) {
-        return LoadedKernels.of(plan, List.of(INITIAL_WEIGHTS));
+        return LoadedKernels.of(plan, List.of(INITIAL_WEIGHTS, INITIAL_MASTERS));
     }
 
     /**
@@ -106,7 +108,7 @@ public final class DeviceStep implements AutoCloseable {
      */
     public static DeviceStep load(CudaContext context, StepPlan plan, CompileCache cache) {
         ArenaLayout layout = new ArenaLayout(plan);
-        LoadedKernels kernels = LoadedKernels.load(plan, List.of(INITIAL_WEIGHTS), cache);
+        LoadedKernels kernels = LoadedKernels.load(plan, List.of(INITIAL_WEIGHTS, INITIAL_MASTERS), cache);
         DeviceBuffer arena = null;
         try {
             arena = context.allocate(layout.arenaBytes());
@@ -169,7 +171,9 @@ public final class DeviceStep implements AutoCloseable {
     public void refreshWorkingCopies() {
         context.makeCurrent();
         for (Parameter p : parameters()) {
-            launchInitialWeights(p, InitialWeightsKernel.Mode.KEEP, 0, 0, false, 1);
+            if (p.shadow().isPresent()) {
+                launchInitialWeights(p, InitialWeightsKernel.Mode.KEEP, 0, 0, false, 1);
+            }
         }
         stream.synchronize();
     }
@@ -180,12 +184,13 @@ public final class DeviceStep implements AutoCloseable {
         if (count > Integer.MAX_VALUE) {
             throw new IllegalArgumentException(p.name() + " has " + count + " elements; at most 2^31 - 1 per parameter");
         }
-        kernels.launch(INITIAL_WEIGHTS, List.of(
-                arena.at(layout.offset(p.master())), arena.at(layout.offset(p.shadow())),
-                new KernelArg.I32((int) count), new KernelArg.I32(mode.ordinal()),
+        List<KernelArg> args = new ArrayList<>(List.of(arena.at(layout.offset(p.master()))));
+        p.shadow().ifPresent(s -> args.add(arena.at(layout.offset(s))));
+        args.addAll(List.of(new KernelArg.I32((int) count), new KernelArg.I32(mode.ordinal()),
                 new KernelArg.I32((int) seed), new KernelArg.I32((int) (seed >>> 32)),
                 new KernelArg.I32((int) firstDraw), new KernelArg.I32((int) (firstDraw >>> 32)),
-                new KernelArg.I32(residual ? 1 : 0), new KernelArg.I32(layers)), stream);
+                new KernelArg.I32(residual ? 1 : 0), new KernelArg.I32(layers)));
+        kernels.launch(p.shadow().isPresent() ? INITIAL_WEIGHTS : INITIAL_MASTERS, args, stream);
     }
 
     /**
@@ -264,11 +269,13 @@ public final class DeviceStep implements AutoCloseable {
             ParameterStore.Entry e = params.get(p.name());
             float[] master = e.master();
             arena.copyFrom(layout.offset(p.master()), master);
-            short[] shadow = new short[master.length];
-            for (int i = 0; i < master.length; i++) {
-                shadow[i] = Bf16.encode(master[i]);
+            if (p.shadow().isPresent()) {
+                short[] shadow = new short[master.length];
+                for (int i = 0; i < master.length; i++) {
+                    shadow[i] = Bf16.encode(master[i]);
+                }
+                arena.copyFrom(layout.offset(p.shadow().get()), shadow);
             }
-            arena.copyFrom(layout.offset(p.shadow()), shadow);
             arena.copyFrom(layout.offset(p.m()), e.m());
             arena.copyFrom(layout.offset(p.v()), e.v());
             arena.copyFrom(layout.offset(p.gradient()), new float[master.length]);

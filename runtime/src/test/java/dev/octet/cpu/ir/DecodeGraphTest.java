@@ -69,9 +69,7 @@ class DecodeGraphTest {
         Set<Value> read = new HashSet<>();
         graph.nodes().forEach(n -> read.addAll(n.inputs()));
         for (Parameter p : graph.parameters()) {
-            if (read.contains(p.shadow())) {
-                buffers.put(p.shadow(), params.get(p.name()).working());
-            }
+            p.shadow().filter(read::contains).ifPresent(s -> buffers.put(s, params.get(p.name()).working()));
         }
         for (Value v : read) {
             if (v.storage() == Storage.KV_CACHE || v.storage() == Storage.OPTIMIZER_STATE) {

@@ -62,12 +62,15 @@ class DeviceTrainingStateGpuTest {
             for (Parameter param : step.parameters()) {
                 float[] expected = cpu.get(param.name()).master();
                 float[] master = step.readF32(param.master());
-                short[] shadow = step.readBf16(param.shadow());
+                // A working copy where the step keeps one (WeightsFromMasters drops those only quantizations read).
+                short[] shadow = param.shadow().map(step::readBf16).orElse(null);
                 for (int i = 0; i < expected.length; i++) {
                     int ulps = Math.abs(Float.floatToRawIntBits(expected[i]) - Float.floatToRawIntBits(master[i]));
                     assertTrue(ulps <= 1, param.name() + "[" + i + "]: device " + master[i] + ", CPU " + expected[i]);
                     differ += ulps;
-                    assertEquals(Bf16.encode(master[i]), shadow[i], param.shadow().name() + "[" + i + "]");
+                    if (shadow != null) {
+                        assertEquals(Bf16.encode(master[i]), shadow[i], param.name() + ".bf16[" + i + "]");
+                    }
                 }
                 float[] zeros = new float[expected.length];
                 assertArrayEquals(zeros, step.readF32(param.m()), param.m().name());
@@ -115,7 +118,7 @@ class DeviceTrainingStateGpuTest {
             to.refreshWorkingCopies();
             for (Parameter param : from.parameters()) {
                 assertArrayEquals(from.readF32(param.master()), to.readF32(param.master()), param.name());
-                assertArrayEquals(from.readBf16(param.shadow()), to.readBf16(param.shadow()), param.shadow().name());
+                param.shadow().ifPresent(s -> assertArrayEquals(from.readBf16(s), to.readBf16(s), s.name()));
                 assertArrayEquals(from.readF32(param.m()), to.readF32(param.m()), param.m().name());
             }
         }

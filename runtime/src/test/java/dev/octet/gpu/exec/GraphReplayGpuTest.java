@@ -41,7 +41,7 @@ class GraphReplayGpuTest {
             int compared = 0;
             for (Parameter p : eager.parameters()) {
                 assertArrayEquals(eager.readF32(p.master()), graphs.readF32(p.master()), p.name());
-                assertArrayEquals(eager.readBf16(p.shadow()), graphs.readBf16(p.shadow()), p.shadow().name());
+                p.shadow().ifPresent(s -> assertArrayEquals(eager.readBf16(s), graphs.readBf16(s), s.name()));
                 assertArrayEquals(eager.readF32(p.m()), graphs.readF32(p.m()), p.m().name());
                 compared++;
             }

@@ -174,11 +174,13 @@ class LossChunkingGpuTest {
                 }
             }
             step.writeF32(p.master(), master);
-            ByteBuffer shadow = ByteBuffer.allocate(2 * n).order(ByteOrder.LITTLE_ENDIAN);
-            for (float x : master) {
-                shadow.putShort(Bf16.encode(x));
+            if (p.shadow().isPresent()) {
+                ByteBuffer shadow = ByteBuffer.allocate(2 * n).order(ByteOrder.LITTLE_ENDIAN);
+                for (float x : master) {
+                    shadow.putShort(Bf16.encode(x));
+                }
+                step.writeBytes(p.shadow().get(), shadow.array());
             }
-            step.writeBytes(p.shadow(), shadow.array());
             index++;
         }
     }

@@ -11,7 +11,9 @@ import dev.octet.compiler.cuda.quant.QuantizeTensorwise;
 import dev.octet.compiler.cuda.quant.QuantizeGroups;
 import dev.octet.compiler.cuda.quant.QuantizeTiled;
 import dev.octet.compiler.ir.DType;
+import dev.octet.compiler.ir.QuantizedSource;
 import dev.octet.numerics.Axis;
+import dev.octet.numerics.Bf16;
 import dev.octet.numerics.DelayedScaling;
 import dev.octet.numerics.Fp8Format;
 import dev.octet.numerics.Granularity;
@@ -92,6 +94,48 @@ class QuantizeKernelsGpuTest {
                     .output("scales", DType.F32, spec.grid().scaleCount())
                     .launch(spec.emit());
             QuantizedMatrix want = oracle(operand, x, granularity, scaleType);
+            Accuracy.bitExact(spec.kernelName() + " codes", ws.fp8("codes"), want.codes());
+            Accuracy.bitExact(spec.kernelName() + " scales", ws.f32("scales"), spec.grid().stored(want.scales()));
+        }
+    }
+
+    static Stream<Arguments> masterCases() {
+        return Stream.of(
+                // Qwen2.5-1.5B's MLP weight in both layouts (fprop, dgrad), ragged tails, rows that 16-byte loads
+                // cannot cover (100 columns), blocks of 64
+                arguments(8960, 1536, false, Granularity.block(128), Fp8Format.E4M3, ScaleType.UE8M0),
+                arguments(8960, 1536, true, Granularity.block(128), Fp8Format.E4M3, ScaleType.UE8M0),
+                arguments(300, 200, true, Granularity.block(128), Fp8Format.E4M3, ScaleType.UE8M0),
+                arguments(300, 200, false, Granularity.block(128), Fp8Format.E4M3, ScaleType.FP32),
+                arguments(130, 100, true, Granularity.block(128), Fp8Format.E4M3, ScaleType.UE8M0),
+                arguments(130, 100, false, Granularity.block(64), Fp8Format.E5M2, ScaleType.UE8M0));
+    }
+
+    /**
+     * A weight quantized from its FP32 master (WeightsFromMasters) is quantized as its BF16 working copy would be:
+     * the master rounded to nearest even, then the oracle. Every 16th master lies exactly halfway between two BF16
+     * values, so the kernel's rounding of ties is checked too.
+     */
+    @ParameterizedTest(name = "master f32[{0}x{1}] transpose={2} {3} {4} {5}")
+    @MethodSource("masterCases")
+    void weightQuantizedFromItsMasterIsBitExact(int rows, int cols, boolean transpose, Granularity granularity,
+                                               Fp8Format format, ScaleType scaleType) {
+        QuantizeOperand operand = new QuantizeOperand(DType.BF16, rows, cols, transpose, format);
+        QuantizeTiled spec = new QuantizeTiled(operand, granularity, scaleType, QuantizedSource.MASTER);
+        float[] master = inputValues(DType.F32, rows * cols, Role.WEIGHT, 13);
+        for (int i = 0; i < master.length; i += 16) {
+            master[i] = Float.intBitsToFloat((Float.floatToRawIntBits(master[i]) & 0xffff0000) | 0x8000);
+        }
+        float[] working = new float[master.length];
+        for (int i = 0; i < master.length; i++) {
+            working[i] = Bf16.round(master[i]);
+        }
+        try (DeviceWorkspace ws = GpuSession.get().workspace()) {
+            ws.input("master", HostArray.f32(master))
+                    .output("codes", operand.codeType(), rows * cols)
+                    .output("scales", DType.F32, spec.grid().scaleCount())
+                    .launch(spec.emit());
+            QuantizedMatrix want = oracle(operand, working, granularity, scaleType);
             Accuracy.bitExact(spec.kernelName() + " codes", ws.fp8("codes"), want.codes());
             Accuracy.bitExact(spec.kernelName() + " scales", ws.f32("scales"), spec.grid().stored(want.scales()));
         }

@@ -150,7 +150,7 @@ class RecomputedQuantizationGpuTest {
             case GELU -> new GeluForward(tokens, width).emit();
             case RMS_NORM -> NormForward.rms(tokens, width, 1e-6f).emit();
             case LAYER_NORM -> new NormForward(NormKind.LAYER, tokens, width, 1e-5f, false, Optional.empty(), true).emit();
-            case STORED -> throw new IllegalArgumentException("nothing to recompute");
+            case STORED, MASTER -> throw new IllegalArgumentException(source + " is not an activation's producer");
         };
     }
 

@@ -7,22 +7,23 @@ import dev.octet.compiler.cuda.KernelSpec;
 import dev.octet.compiler.cuda.LaunchGeometry;
 import dev.octet.compiler.ir.DType;
 import dev.octet.numerics.InitialWeights;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
  * One parameter's training state written in place on the device: its FP32 master weights as
- * {@link InitialWeights} defines them (zeros, ones, or the seed's Gaussians), or left as they are, and in every
- * case the BF16 working copy rounded from them (to nearest even, as the optimizer writes it). The host holds no
+ * {@link InitialWeights} defines them (zeros, ones, or the seed's Gaussians), or left as they are, and, with
+ * {@code workingCopy}, the BF16 working copy rounded from them (to nearest even, as the optimizer writes it). The host holds no
  * copy of the parameter. The Gaussians use the double-precision {@code log}, {@code cos} and {@code sqrt} of
  * CUDA's math library, Java's own on the CPU: both within an ulp or two in double, so after the rounding to
  * float the two agree except where a value lies within that of a rounding boundary (a few elements in a billion,
  * then by one float ulp).
  *
- * <p>Buffers {@code master} (f32[count]) and {@code shadow} (bf16[count]); scalars {@code count}, {@code fill}
+ * <p>Buffers {@code master} (f32[count]) and, with {@code workingCopy}, {@code shadow} (bf16[count]); scalars {@code count}, {@code fill}
  * ({@link Mode} ordinal), the seed and the first draw as low and high 32-bit halves, {@code residual} (1 for an
  * output projection) and {@code layers}.
  */
-public record InitialWeightsKernel() implements KernelSpec {
+public record InitialWeightsKernel(boolean workingCopy) implements KernelSpec {
     /** What a launch writes into {@code master}. */
     public enum Mode {
         ZEROS, ONES, GAUSSIAN,
@@ -34,14 +35,16 @@ public record InitialWeightsKernel() implements KernelSpec {
 
     @Override
     public String kernelName() {
-        return "initial_weights";
+        return workingCopy ? "initial_weights" : "initial_weights_master_only";
     }
 
     @Override
     public CudaKernel emit() {
-        List<KernelParam> params = List.of(
-                KernelParam.inOut("master", DType.F32),
-                KernelParam.out("shadow", DType.BF16),
+        List<KernelParam> params = new ArrayList<>(List.of(KernelParam.inOut("master", DType.F32)));
+        if (workingCopy) {
+            params.add(KernelParam.out("shadow", DType.BF16));
+        }
+        params.addAll(List.of(
                 KernelParam.scalar("count", DType.I32),
                 KernelParam.scalar("fill", DType.I32),
                 KernelParam.scalar("seed_lo", DType.I32),
@@ -49,7 +52,7 @@ public record InitialWeightsKernel() implements KernelSpec {
                 KernelParam.scalar("first_lo", DType.I32),
                 KernelParam.scalar("first_hi", DType.I32),
                 KernelParam.scalar("residual", DType.I32),
-                KernelParam.scalar("layers", DType.I32));
+                KernelParam.scalar("layers", DType.I32)));
         String body = """
                 constexpr int THREADS = %d;
                 constexpr int ZEROS = %d, ONES = %d, GAUSSIAN = %d;
@@ -85,13 +88,15 @@ public record InitialWeightsKernel() implements KernelSpec {
                         } else {
                             x = master[i];
                         }
-                        shadow[i] = f32_to_bf16(x);
+                        %s
                     }
                 }
                 """.formatted(THREADS, Mode.ZEROS.ordinal(), Mode.ONES.ordinal(), Mode.GAUSSIAN.ordinal(),
-                InitialWeights.GAMMA, kernelName(), CudaKernel.signature(params));
+                InitialWeights.GAMMA, kernelName(), CudaKernel.signature(params),
+                workingCopy ? "shadow[i] = f32_to_bf16(x);" : "(void) x;");
         String description = "A parameter's initial FP32 master weights (zeros, ones or Box-Muller Gaussians of one "
-                + "SplitMix64 stream, dev.octet.numerics.InitialWeights) and its BF16 working copy, in place.";
+                + "SplitMix64 stream, dev.octet.numerics.InitialWeights)" + (workingCopy ? " and its BF16 working copy" : "")
+                + ", in place.";
         return new CudaKernel(kernelName(), CudaPrelude.kernelSource(description, body),
                 LaunchGeometry.linear(BLOCKS, THREADS, 0), params);
     }

@@ -11,6 +11,7 @@ import dev.octet.compiler.ir.QuantizedSource;
 import dev.octet.numerics.Granularity;
 import dev.octet.numerics.ScaleGrid;
 import dev.octet.numerics.ScaleType;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
@@ -26,10 +27,14 @@ import java.util.Optional;
  * scaleType)}. Tensor granularity needs a global amax first: see {@link QuantizeTensorwise}. So does a scale per
  * output row of a transposed output, where a tile here would be one whole input column: see {@link QuantizeColumns}.
  *
- * <p>Buffers: {@code x} (input), {@code codes} (fp8 [outputRows, outputCols]), {@code scales} (f32, the
- * {@link ScaleGrid} of the output, {@link QuantizeOperand#scaleGrid}).
+ * A staged block may read a weight's FP32 master instead of its BF16 working copy ({@link QuantizedSource#MASTER}),
+ * rounding each element to BF16 as it stages it: the same codes, and the working copy need not exist.
+ *
+ * <p>Buffers: {@code x} (input; {@code master} f32 of the same shape with {@code MASTER}), {@code codes} (fp8
+ * [outputRows, outputCols]), {@code scales} (f32, the {@link ScaleGrid} of the output, {@link QuantizeOperand#scaleGrid}).
  */
-public record QuantizeTiled(QuantizeOperand operand, Granularity granularity, ScaleType scaleType) implements KernelSpec {
+public record QuantizeTiled(QuantizeOperand operand, Granularity granularity, ScaleType scaleType, QuantizedSource source)
+        implements KernelSpec {
 
     private static final int MAX_THREADS = 256;
 
@@ -37,10 +42,26 @@ public record QuantizeTiled(QuantizeOperand operand, Granularity granularity, Sc
         Objects.requireNonNull(operand, "operand");
         Objects.requireNonNull(granularity, "granularity");
         Objects.requireNonNull(scaleType, "scaleType");
+        Objects.requireNonNull(source, "source");
         if (granularity instanceof Granularity.Tensor) {
             throw new IllegalArgumentException("tensor-wise scaling needs the amax of the whole tensor first: "
                     + "use AmaxReduce then QuantizeTensorwise, or QuantizeDelayed");
         }
+        if (source != QuantizedSource.STORED && (source != QuantizedSource.MASTER || operand.input() != DType.BF16
+                || !readsMaster(granularity))) {
+            throw new IllegalArgumentException("a tile quantization reads its input, or a master rounded to BF16 in "
+                    + "staged 64 or 128 blocks; not " + source.lowerName() + " for " + granularity.describe()
+                    + " of " + operand.input().irName());
+        }
+    }
+
+    public QuantizeTiled(QuantizeOperand operand, Granularity granularity, ScaleType scaleType) {
+        this(operand, granularity, scaleType, QuantizedSource.STORED);
+    }
+
+    /** Whether a BF16 working copy quantized in {@code granularity} can be read from its FP32 master instead. */
+    public static boolean readsMaster(Granularity granularity) {
+        return granularity instanceof Granularity.Block b && StagedTile.holdsBlock(DType.BF16, b.size());
     }
 
     /** The scale tiles over the output matrix. */
@@ -57,7 +78,8 @@ public record QuantizeTiled(QuantizeOperand operand, Granularity granularity, Sc
             case Granularity.Token t -> "token";
             case Granularity.Tensor t -> throw new IllegalStateException("refused by the constructor");
         };
-        return "quantize_" + g + "_" + operand.nameSuffix() + "_" + scaleType.lowerName();
+        return "quantize_" + g + "_" + operand.nameSuffix() + "_" + scaleType.lowerName()
+                + (source == QuantizedSource.STORED ? "" : "_of_" + source.lowerName());
     }
 
     @Override
@@ -117,15 +139,16 @@ public record QuantizeTiled(QuantizeOperand operand, Granularity granularity, Sc
         String description = "Quantize " + granularity.describe() + ", " + scaleType.lowerName()
                 + " scales, amax just in time, each block staged in shared memory.\n" + operand.description()
                 + "\nscales f32[" + grid().scaleRows() + ", " + grid().scaleCols() + "] (a partial tail block scales its"
-                + " own elements); oracle Quantizer.quantize(output, Axis.COLS);";
+                + " own elements); oracle Quantizer.quantize(output, Axis.COLS);"
+                + (source == QuantizedSource.MASTER ? "\nThe input is read from the FP32 master, rounded to BF16 as staged." : "");
         return StagedTile.emit(kernelName(), description, operand, block, scaleType, Optional.empty(),
-                StagedTile.Scope.WHOLE_TILE, grid(), QuantizedSource.STORED, params());
+                StagedTile.Scope.WHOLE_TILE, grid(), source, params());
     }
 
     private List<KernelParam> params() {
-        return List.of(
-                KernelParam.in("x", operand.input()),
-                KernelParam.out("codes", operand.codeType()),
-                KernelParam.out("scales", DType.F32));
+        List<KernelParam> params = new ArrayList<>(TileInput.params(source, operand.input()));
+        params.add(KernelParam.out("codes", operand.codeType()));
+        params.add(KernelParam.out("scales", DType.F32));
+        return params;
     }
 }

@@ -145,8 +145,10 @@ final class StagedTile {
             throw new IllegalArgumentException(name + ": a whole-tile scale needs a block of 64 or 128 whose rows fit "
                     + TILE_BYTES + " bytes, and no row output");
         }
-        if (source != QuantizedSource.STORED && (wholeTile || operand.input() != DType.BF16)) {
-            throw new IllegalArgumentException(name + ": a recomputed input is staged for BF16 column groups only");
+        if (source != QuantizedSource.STORED && (operand.input() != DType.BF16
+                || wholeTile != (source == QuantizedSource.MASTER))) {
+            throw new IllegalArgumentException(name + ": a recomputed input is staged as BF16, an activation for column "
+                    + "groups and a weight's master for whole blocks");
         }
         if (!operand.transpose() && !wholeTile) {
             throw new IllegalArgumentException(name + ": untransposed, a staged tile is written with one scale");

@@ -13,7 +13,7 @@ import java.util.List;
  * How a {@link StagedTile} block fills its 16-byte chunk of input row {@code t} from column {@code c}: a load of
  * the tensor itself, or, for a {@link QuantizedSource} other than STORED, the tensor recomputed element by element
  * from the inputs of the operator that produced it, with that operator's own device function, so the staged BF16
- * values are the ones its forward kernel rounded.
+ * values are the ones its forward kernel rounded (a weight's working copy: its master, rounded as AdamW rounds it).
  */
 final class TileInput {
     private TileInput() {}
@@ -25,7 +25,7 @@ final class TileInput {
         }
         List<KernelParam> params = new ArrayList<>();
         for (int i = 0; i < source.inputs().size(); i++) {
-            params.add(KernelParam.in(source.inputs().get(i), source.kind(i) == QuantizedSource.Kind.ROW ? DType.F32 : DType.BF16));
+            params.add(KernelParam.in(source.inputs().get(i), source.inputType(i)));
         }
         return params;
     }
@@ -41,6 +41,7 @@ final class TileInput {
             case RMS_NORM -> NormForward.NORMALIZED + signature + " {\n    return rms_normalized(x, rstd, weight);\n}\n";
             case LAYER_NORM -> NormForward.NORMALIZED + signature
                     + " {\n    return layer_normalized(x, mean, rstd, weight, bias);\n}\n";
+            case MASTER -> signature + " {\n    return master;\n}\n";
         };
     }
 
@@ -69,10 +70,19 @@ final class TileInput {
             String input = source.inputs().get(i);
             switch (source.kind(i)) {
                 case ELEMENT -> {
-                    vectorLoads.append("                const uint4 v_").append(input).append(" = *reinterpret_cast<const uint4*>(")
-                            .append(input).append(" + t * IN_COLS + c);\n");
-                    vectorArgs.add("bf16_to_f32(reinterpret_cast<const bf16_t*>(&v_" + input + ")[j])");
-                    scalarArgs.add("bf16_to_f32(" + input + "[t * IN_COLS + c + j])");
+                    if (source.inputType(i) == DType.F32) {
+                        // A chunk's EPC elements of FP32: two 16-byte loads.
+                        vectorLoads.append("                const float4 v_").append(input).append("[2] = {*reinterpret_cast<const float4*>(")
+                                .append(input).append(" + t * IN_COLS + c), *reinterpret_cast<const float4*>(").append(input)
+                                .append(" + t * IN_COLS + c + 4)};\n");
+                        vectorArgs.add("reinterpret_cast<const float*>(v_" + input + ")[j]");
+                        scalarArgs.add(input + "[t * IN_COLS + c + j]");
+                    } else {
+                        vectorLoads.append("                const uint4 v_").append(input).append(" = *reinterpret_cast<const uint4*>(")
+                                .append(input).append(" + t * IN_COLS + c);\n");
+                        vectorArgs.add("bf16_to_f32(reinterpret_cast<const bf16_t*>(&v_" + input + ")[j])");
+                        scalarArgs.add("bf16_to_f32(" + input + "[t * IN_COLS + c + j])");
+                    }
                 }
                 case COLUMN -> {
                     vectorLoads.append("                const uint4 v_").append(input).append(" = *reinterpret_cast<const uint4*>(")
@@ -90,7 +100,7 @@ final class TileInput {
         return """
                     uint4 chunk = make_uint4(0u, 0u, 0u, 0u);
                     if (inside) {
-                        // Recomputed from the producer's inputs, rounded to BF16 as its forward kernel rounds it.
+                        // Recomputed from what the tensor was made of, rounded to BF16 as its producer rounds it.
                         in_t* e = reinterpret_cast<in_t*>(&chunk);%s
                         if (VECTOR_ROWS) {
                             if (c < IN_COLS) {
