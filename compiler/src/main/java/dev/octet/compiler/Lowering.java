@@ -17,6 +17,7 @@ import dev.octet.compiler.passes.OptimizerStep;
 import dev.octet.compiler.passes.PlanVerifier;
 import dev.octet.compiler.passes.QuantizeInsertion;
 import dev.octet.compiler.passes.WeightsFromMasters;
+import dev.octet.compiler.passes.WeightsQuantizedPerStep;
 import dev.octet.compiler.plan.KernelPlan;
 import dev.octet.compiler.plan.MemoryPlan;
 import dev.octet.compiler.plan.PlanText;
@@ -40,6 +41,7 @@ public final class Lowering {
     /** Pass names in pipeline order, as --dump-after accepts them. */
     public static final List<String> PASSES = List.of("build", "autodiff", LmHeadLossChunking.NAME, "optimizer",
             "recompute", "quantize", QuantizeFromInputs.NAME, WeightsFromMasters.NAME,
+            WeightsQuantizedPerStep.NAME,
             Fusion.NAME, KernelFormation.NAME, MemoryPlanning.NAME);
 
     /** Sequences a decoding step serves at once unless told otherwise ({@code octet eval --slots}). */
@@ -63,7 +65,7 @@ public final class Lowering {
                 new OptimizerStep(t.adamw(), t.clipNorm()),
                 new ActivationRecomputation(t.recipe().recompute()),
                 new QuantizeInsertion(t.recipe(), ParameterTable.of(t.model())), new QuantizeFromInputs(t.recipe().recompute()),
-                new WeightsFromMasters())) {
+                new WeightsFromMasters(), new WeightsQuantizedPerStep())) {
             g = pass.run(g);
             dump.accept(pass.name(), IrPrinter.print(g));
         }

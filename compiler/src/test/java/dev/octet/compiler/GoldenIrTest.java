@@ -8,6 +8,7 @@ import dev.octet.compiler.passes.KernelFormation;
 import dev.octet.compiler.passes.LmHeadLossChunking;
 import dev.octet.compiler.passes.MemoryPlanning;
 import dev.octet.compiler.passes.QuantizeFromInputs;
+import dev.octet.compiler.passes.WeightsQuantizedPerStep;
 import dev.octet.dsl.spec.Program;
 import dev.octet.dsl.spec.RecipeSpec;
 import dev.octet.dsl.spec.Recompute;
@@ -43,6 +44,10 @@ class GoldenIrTest {
     private static final List<String> RECOMPUTE_PASSES = List.of("recompute", QuantizeFromInputs.NAME, Fusion.NAME,
             KernelFormation.NAME, MemoryPlanning.NAME);
 
+    /** Four micro-batches a step: the weights' quantizations move into the optimizer phase. */
+    private static final List<String> PER_STEP_PASSES = List.of(WeightsQuantizedPerStep.NAME, Fusion.NAME,
+            KernelFormation.NAME, MemoryPlanning.NAME);
+
     static Stream<Arguments> cases() {
         long workspace = LmHeadLossChunking.DEFAULT_WORKSPACE_BYTES;
         return Stream.of(
@@ -51,7 +56,8 @@ class GoldenIrTest {
                 Arguments.of("tiny.octet", "tensorwise-delayed", workspace, "", Lowering.PASSES, Set.of()),
                 Arguments.of("tiny.octet", "infir2", FIVE_LOSS_CHUNKS, "-loss-chunks", CHUNK_PASSES, Set.of()),
                 Arguments.of("tiny.octet", "infir2", workspace, "-recompute", RECOMPUTE_PASSES,
-                        Set.of(Recompute.NORM, Recompute.ACTIVATION)));
+                        Set.of(Recompute.NORM, Recompute.ACTIVATION)),
+                Arguments.of("tiny-data-parallel.octet", "infir2", workspace, "", PER_STEP_PASSES, Set.of()));
     }
 
     @ParameterizedTest(name = "{0} with {1}{3}")
@@ -59,7 +65,9 @@ class GoldenIrTest {
     void irAfterEveryPassMatchesItsSnapshot(String modelFile, String recipeName, long lossWorkspace, String suffix,
                                             List<String> passes, Set<Recompute> recompute) throws IOException {
         Program p = ExamplePrograms.loadWithRecipe(modelFile, recipeName);
-        TrainingSpec t = ExamplePrograms.training(p);
+        // The file's own training block, not one of a file it imports.
+        TrainingSpec t = p.trainings().stream().filter(x -> (x.name().replace('_', '-') + ".octet").equals(modelFile))
+                .findFirst().orElse(ExamplePrograms.training(p));
         RecipeSpec recipe = ExamplePrograms.recipe(p, recipeName).withRecompute(recompute);
         Map<String, String> dumps = new LinkedHashMap<>();
         Lowering.compile(CompileTarget.of(p.model(t.model()).orElseThrow(), recipe, t).withLossWorkspace(lossWorkspace),

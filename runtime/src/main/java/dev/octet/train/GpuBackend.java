@@ -137,8 +137,8 @@ final class GpuBackend implements TrainingBackend {
      * The host waits once, at the end of the step. A non-finite loss or gradient norm is found on the device by
      * the gradient-norm kernel, which sets the step's skip flag so that no AdamW kernel writes anything; the host
      * then reports the loss, or names the first gradient holding inf or NaN (reading gradients back only on such
-     * a step), and discards the gradients. With health armed, the micro-batches run eagerly and each quantization
-     * is measured as it is written.
+     * a step), and discards the gradients. With health armed, the micro-batches and the optimizer run eagerly and
+     * each quantization is measured as it is written.
      */
     @Override
     public StepOutcome step(List<Batch> microBatches, long optimizerStep, double learningRate) {
@@ -153,7 +153,11 @@ final class GpuBackend implements TrainingBackend {
                 device.runMicroBatch(in);
             }
         }
-        device.runOptimizer();
+        if (healthArmed) {
+            device.runOptimizerEagerly(launch -> health.measureAfter(launch, device));
+        } else {
+            device.runOptimizer();
+        }
         DeviceStep.StepResult result = device.finishStep();
         if (!Float.isFinite(result.loss())) {
             device.discardGradients();

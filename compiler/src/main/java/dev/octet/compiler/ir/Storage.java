@@ -9,6 +9,11 @@ public enum Storage {
     PARAMETER,
     /** The BF16 working copy of a parameter that forward and backward read; written by the optimizer. */
     SHADOW,
+    /**
+     * FP8 codes and scales of a weight, quantized once per step right after the optimizer updates it (steps of
+     * several micro-batches: {@code passes/WeightsQuantizedPerStep}); every micro-batch of the next step reads them.
+     */
+    WEIGHT_CODES,
     /** FP32 parameter gradients, accumulated over the micro-batches of a step, zeroed by the optimizer. */
     GRADIENT,
     /** AdamW moments and amax histories of delayed scaling. */

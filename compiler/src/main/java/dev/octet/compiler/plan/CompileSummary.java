@@ -4,7 +4,9 @@ import dev.octet.compiler.ir.FusionGroup;
 import dev.octet.compiler.ir.Node;
 import dev.octet.compiler.ir.Operator;
 import dev.octet.compiler.ir.Phase;
+import dev.octet.compiler.ir.QuantizedSource;
 import dev.octet.compiler.ir.StepShape;
+import dev.octet.compiler.passes.WeightsQuantizedPerStep;
 import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
@@ -24,6 +26,8 @@ public final class CompileSummary {
         sb.append(launchesPerLayer(plan));
         Map<String, Integer> fused = new TreeMap<>();
         int quantizations = 0;
+        int fromMasters = 0;
+        int oncePerStep = 0;
         int fp8Gemms = 0;
         int bf16Gemms = 0;
         Operator.LmHeadCrossEntropy head = null;
@@ -33,7 +37,11 @@ public final class CompileSummary {
             }
             for (Node n : g.nodes()) {
                 switch (n.op()) {
-                    case Operator.Quantize q -> quantizations++;
+                    case Operator.Quantize q -> {
+                        quantizations++;
+                        fromMasters += q.source() == QuantizedSource.MASTER ? 1 : 0;
+                        oncePerStep += WeightsQuantizedPerStep.writesWeightCodes(n) ? 1 : 0;
+                    }
                     case Operator.MatMul mm when mm.fp8().isPresent() -> fp8Gemms++;
                     case Operator.MatMul mm -> bf16Gemms++;
                     case Operator.LmHeadCrossEntropy h -> {
@@ -46,6 +54,13 @@ public final class CompileSummary {
         }
         sb.append(String.format(Locale.ROOT, "  GEMMs: %d in FP8 (%d operand quantizations), %d in BF16%n", fp8Gemms,
                 quantizations, bf16Gemms));
+        long withoutCopy = plan.kernels().fused().graph().parameters().stream().filter(p -> p.shadow().isEmpty()).count();
+        if (fromMasters > 0 || oncePerStep > 0) {
+            sb.append(String.format(Locale.ROOT, "  weights: %d quantizations read FP32 masters (%d weights keep no BF16 working"
+                    + " copy); %s%n", fromMasters, withoutCopy, oncePerStep > 0
+                    ? oncePerStep + " run once per step, after the update, their codes kept for the micro-batches"
+                    : s.accumulation() == 1 ? "quantized where forward and backward read them" : "quantized in every micro-batch"));
+        }
         StringBuilder f = new StringBuilder();
         fused.forEach((pattern, count) -> f.append(f.isEmpty() ? "" : ", ").append(count).append(" x ").append(pattern));
         sb.append("  fused: ").append(f.isEmpty() ? "nothing" : f).append('\n');

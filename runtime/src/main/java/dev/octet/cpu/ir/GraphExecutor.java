@@ -3,6 +3,7 @@ package dev.octet.cpu.ir;
 import dev.octet.compiler.ir.Graph;
 import dev.octet.compiler.ir.Node;
 import dev.octet.compiler.ir.Phase;
+import dev.octet.compiler.passes.WeightsQuantizedPerStep;
 import dev.octet.compiler.ir.Value;
 import dev.octet.compiler.plan.StepBuffer;
 import dev.octet.cpu.exec.ParameterStore;
@@ -39,6 +40,8 @@ public final class GraphExecutor implements StepExecutor {
     @Override
     public void load(ParameterStore initial) {
         host.load(buffers, initial);
+        // Weights quantized once per step: their codes for the first step, from the masters just loaded.
+        graph.nodes().stream().filter(WeightsQuantizedPerStep::writesWeightCodes).forEach(n -> executor.execute(n, buffers));
     }
 
     @Override

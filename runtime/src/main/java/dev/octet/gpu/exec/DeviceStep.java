@@ -32,6 +32,7 @@ import java.util.Map;
 import java.util.List;
 import java.util.Optional;
 import java.util.function.Consumer;
+import java.util.stream.IntStream;
 
 /**
  * A compiled training step on a CUDA device: one arena holding every buffer at its planned offset, the
@@ -61,6 +62,8 @@ public final class DeviceStep implements AutoCloseable {
     private final List<Launch> optimizerLaunches;
     private final List<List<KernelArg>> microBatchArgs;
     private final List<List<KernelArg>> optimizerArgs;
+    /** Indices into the optimizer's launches of those that quantize weights once per step (WeightsQuantizedPerStep). */
+    private final List<Integer> weightCodeLaunches;
     /** Launches up to the one that adds the micro-batch's loss: what a loss without gradients needs. */
     private final int lossPrefix;
     /** Persistent state those launches update: delayed scaling's amax histories and their counts. */
@@ -81,6 +84,8 @@ public final class DeviceStep implements AutoCloseable {
         this.optimizerLaunches = plan.launches(Phase.OPTIMIZER);
         this.microBatchArgs = layout.arguments(microBatchLaunches, arena.address());
         this.optimizerArgs = layout.arguments(optimizerLaunches, arena.address());
+        this.weightCodeLaunches = IntStream.range(0, optimizerLaunches.size()).filter(i -> !optimizerLaunches.get(i).writes().isEmpty()
+                && optimizerLaunches.get(i).writes().stream().allMatch(v -> v.storage() == Storage.WEIGHT_CODES)).boxed().toList();
         Value loss = layout.plan().stepInterface().required(StepBuffer.LOSS);
         int last = -1;
         for (int i = 0; i < microBatchLaunches.size(); i++) {
@@ -164,10 +169,14 @@ public final class DeviceStep implements AutoCloseable {
                 arena.zeroAsync(layout.offset(state), state.type().bytes(), stream);
             }
         }
+        quantizeWeights();
         stream.synchronize();
     }
 
-    /** Rebuilds every BF16 working copy from its FP32 master weights: after masters were loaded from a file. */
+    /**
+     * Rebuilds what derives from the FP32 master weights, after masters were loaded from a file: every BF16 working
+     * copy, and the FP8 codes of weights quantized once per step.
+     */
     public void refreshWorkingCopies() {
         context.makeCurrent();
         for (Parameter p : parameters()) {
@@ -175,7 +184,18 @@ public final class DeviceStep implements AutoCloseable {
                 launchInitialWeights(p, InitialWeightsKernel.Mode.KEEP, 0, 0, false, 1);
             }
         }
+        quantizeWeights();
         stream.synchronize();
+    }
+
+    /**
+     * The optimizer's weight quantizations alone (steps of several micro-batches quantize weights once, after the
+     * update): the codes the next micro-batches read, from the masters as they are now.
+     */
+    private void quantizeWeights() {
+        for (int i : weightCodeLaunches) {
+            kernels.launch(optimizerLaunches.get(i), optimizerArgs.get(i), stream);
+        }
     }
 
     private void launchInitialWeights(Parameter p, InitialWeightsKernel.Mode mode, long seed, long firstDraw,
@@ -259,7 +279,8 @@ public final class DeviceStep implements AutoCloseable {
 
     /**
      * Writes master weights (FP32), their BF16 working copies (rounded to nearest even from the masters, as
-     * the CPU's working copy is) and the AdamW moments from {@code params}; zeroes the gradients. For runs that
+     * the CPU's working copy is; the FP8 codes of weights a step quantizes once) and the AdamW moments from
+     * {@code params}; zeroes the gradients. For runs that
      * compare the device with the CPU oracle from one host state; training initialises on the device.
      */
     public void upload(ParameterStore params) {
@@ -280,6 +301,8 @@ public final class DeviceStep implements AutoCloseable {
             arena.copyFrom(layout.offset(p.v()), e.v());
             arena.copyFrom(layout.offset(p.gradient()), new float[master.length]);
         }
+        quantizeWeights();
+        stream.synchronize();
     }
 
     /** Reads master weights and AdamW moments back into {@code params} (checkpoints, tests). */
@@ -465,11 +488,24 @@ public final class DeviceStep implements AutoCloseable {
         }
     }
 
-    /** Gradient norm, clipping and AdamW; the gradients are zeroed for the next step. */
+    /**
+     * Gradient norm, clipping and AdamW (and the weights' quantization where a step quantizes them once); the
+     * gradients are zeroed for the next step.
+     */
     public void runOptimizer() {
         context.makeCurrent();
         optimizerGraph.ifPresentOrElse(g -> g.launch(stream), () -> launchAll(optimizerLaunches, optimizerArgs,
                 optimizerLaunches.size()));
+    }
+
+    /** {@link #runOptimizer} launch by launch, calling {@code afterLaunch} as each is queued (as {@link #runMicroBatchEagerly}). */
+    public void runOptimizerEagerly(Consumer<Launch> afterLaunch) {
+        context.makeCurrent();
+        for (int i = 0; i < optimizerLaunches.size(); i++) {
+            Launch l = optimizerLaunches.get(i);
+            kernels.launch(l, optimizerArgs.get(i), stream);
+            afterLaunch.accept(l);
+        }
     }
 
     /** Waits for the step and reads its loss and gradient norm: the step's one host wait. */

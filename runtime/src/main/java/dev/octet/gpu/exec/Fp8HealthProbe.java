@@ -8,6 +8,7 @@ import dev.octet.compiler.ir.QuantizedSource;
 import dev.octet.compiler.ir.Value;
 import dev.octet.compiler.plan.Launch;
 import dev.octet.compiler.passes.QuantizeFromInputs;
+import dev.octet.compiler.passes.WeightsQuantizedPerStep;
 import dev.octet.compiler.plan.StepPlan;
 import dev.octet.cpu.exec.Fp8TensorHealth;
 import dev.octet.cpu.ir.Recomputation;
@@ -40,6 +41,9 @@ import java.util.concurrent.Semaphore;
  * <p>A quantization that recomputes its tensor from the producer's inputs ({@link QuantizedSource}) is measured
  * against the same recomputation on the host, from those inputs as the device holds them.
  *
+ * <p>A weight quantized once per step (WeightsQuantizedPerStep) is measured where the optimizer quantizes it,
+ * after the update: the codes the next step's micro-batches read.
+ *
  * <p>A quantization whose source never reaches the arena (written and read only inside one fused kernel) has
  * nothing to compare against and is not measured.
  */
@@ -64,7 +68,10 @@ public final class Fp8HealthProbe {
         this.byLaunch = byLaunch;
     }
 
-    /** The quantizations of {@code plan}'s forward and backward, each at the launch that finishes its codes. */
+    /**
+     * The quantizations of {@code plan}'s forward and backward, and the optimizer's of weights, each at the launch
+     * that finishes its codes.
+     */
     public static Fp8HealthProbe of(StepPlan plan) {
         Map<Value, List<QuantizedOperand.Use>> uses = new HashMap<>();
         for (Node n : plan.kernels().fused().graph().nodes()) {
@@ -76,11 +83,12 @@ public final class Fp8HealthProbe {
                 }
             }
         }
-        List<Launch> launches = plan.kernels().launches().stream().filter(l -> l.phase() != Phase.OPTIMIZER).toList();
+        List<Launch> launches = plan.kernels().launches();
         Map<Value, Node> producers = plan.kernels().fused().graph().producers();
         Map<Integer, List<QuantizedOperand>> byLaunch = new LinkedHashMap<>();
         for (Node n : plan.kernels().fused().graph().nodes()) {
-            if (!(n.op() instanceof Operator.Quantize q) || n.phase() == Phase.OPTIMIZER) {
+            if (!(n.op() instanceof Operator.Quantize q)
+                    || (n.phase() == Phase.OPTIMIZER && !WeightsQuantizedPerStep.writesWeightCodes(n))) {
                 continue;
             }
             List<Value> sources = n.inputs().subList(0, q.source().inputs().size());

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.octet.compiler.ir.Parameter;
+import dev.octet.compiler.passes.WeightsQuantizedPerStep;
 import dev.octet.cpu.exec.ParameterStore;
 import dev.octet.data.Batch;
 import dev.octet.dsl.spec.Recompute;
@@ -71,14 +72,48 @@ class GraphReplayGpuTest {
         }
     }
 
+    /**
+     * Two micro-batches a step: the plan compiled for them quantizes each weight once, after the update
+     * (WeightsQuantizedPerStep); the plan compiled for one micro-batch, driven with two, quantizes the weights in
+     * both. The same bits, graphs replayed, the first step's codes written by upload.
+     */
+    @Test
+    void weightsQuantizedOncePerStepTrainBitForBitAsPerMicroBatch() {
+        TinyRun one = TinyRun.of("infir2");
+        TinyRun two = one.withMicroBatches(2);
+        assertTrue(two.plan().kernels().fused().graph().nodes().stream().anyMatch(WeightsQuantizedPerStep::writesWeightCodes));
+        assertTrue(one.plan().kernels().fused().graph().nodes().stream().noneMatch(WeightsQuantizedPerStep::writesWeightCodes));
+        List<Batch> batches = one.batches(2 * STEPS);
+        GpuSession session = GpuSession.get();
+        try (DeviceStep perStep = DeviceStep.load(session.context(), two.plan(), session.cache());
+             DeviceStep perMicroBatch = DeviceStep.load(session.context(), one.plan(), session.cache())) {
+            perStep.captureGraphs();
+            perMicroBatch.captureGraphs();
+            List<Float> onceLosses = train(perStep, two, batches, 2);
+            List<Float> everyLosses = train(perMicroBatch, one, batches, 2);
+            System.out.println("tiny/infir2, 2 micro-batches a step: losses with weights quantized once a step "
+                    + onceLosses + ", in every micro-batch " + everyLosses);
+            assertEquals(everyLosses, onceLosses);
+            for (Parameter p : perStep.parameters()) {
+                assertArrayEquals(perMicroBatch.readF32(p.master()), perStep.readF32(p.master()), p.name());
+                assertArrayEquals(perMicroBatch.readF32(p.m()), perStep.readF32(p.m()), p.m().name());
+            }
+        }
+    }
+
     private static List<Float> train(DeviceStep step, TinyRun run, List<Batch> batches) {
+        return train(step, run, batches, 1);
+    }
+
+    /** Steps of {@code perStep} micro-batches each, over {@code batches} in order. */
+    private static List<Float> train(DeviceStep step, TinyRun run, List<Batch> batches, int perStep) {
         step.upload(ParameterStore.initialize(run.model(), run.spec().seed()));
         TrainingSpec.AdamW opt = run.spec().optimizer();
         List<Float> losses = new ArrayList<>();
-        for (int t = 1; t <= batches.size(); t++) {
-            MicroBatchInputs in = MicroBatchInputs.of(batches.get(t - 1));
-            step.beginStep(StepScalars.of(opt.lr(), opt.beta1(), opt.beta2(), t), MicroBatchInputs.lossWeight(List.of(in)));
-            step.runMicroBatch(in);
+        for (int t = 1; t <= batches.size() / perStep; t++) {
+            List<MicroBatchInputs> in = batches.subList((t - 1) * perStep, t * perStep).stream().map(MicroBatchInputs::of).toList();
+            step.beginStep(StepScalars.of(opt.lr(), opt.beta1(), opt.beta2(), t), MicroBatchInputs.lossWeight(in));
+            in.forEach(step::runMicroBatch);
             step.runOptimizer();
             losses.add(step.finishStep().loss());
         }

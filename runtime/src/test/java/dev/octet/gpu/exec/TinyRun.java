@@ -61,6 +61,12 @@ record TinyRun(ModelSpec model, RecipeSpec recipe, TrainingSpec spec, StepPlan p
         return new TinyRun(model, r, spec, Lowering.compile(CompileTarget.of(model, r, spec), Lowering.QUIET), data);
     }
 
+    /** The same run with {@code accumulation} micro-batches a step, compiled again. */
+    TinyRun withMicroBatches(int accumulation) {
+        TrainingSpec s = spec.withBatch(spec.microBatch(), spec.microBatch() * accumulation);
+        return new TinyRun(model, recipe, s, Lowering.compile(CompileTarget.of(model, recipe, s), Lowering.QUIET), data);
+    }
+
     /** The first {@code n} training batches of the run's seed, as the trainers draw them. */
     List<Batch> batches(int n) {
         BatchSource source = data.trainBatches(spec.microBatch(), spec.seqLen(), spec.seed());
