@@ -116,8 +116,8 @@ final class TrainCommand implements Callable<Integer> {
     Long lossWorkspaceMib;
 
     @Option(names = "--gpus", paramLabel = "N",
-            description = "data parallel over N processes of this host (this one is rank 0 and starts the others): each trains on its share of every step, "
-                    + "the optimizer state is sharded; with --device cpu the ranks run the CPU interpreter. A launcher that sets RANK and WORLD_SIZE starts ranks itself (docs/gpu.md)")
+            description = "data parallel over N processes of this host (this one is rank 0 and starts the others), one GPU each, or the CPU interpreter with --device cpu: "
+                    + "each trains on its share of every step. A launcher that sets RANK and WORLD_SIZE starts ranks itself (docs/gpu.md)")
     Integer gpus;
 
     /** How long the ranks of a data-parallel run wait for each other to start. */
@@ -187,9 +187,10 @@ final class TrainCommand implements Callable<Integer> {
         }
         DeviceOption.Choice placement = chosen.get();
         boolean onGpu = placement instanceof DeviceOption.Choice.Cuda;
-        if (onGpu && worldSize > 1) {
-            System.err.println("octet train: the GPU step does not run data-parallel yet (its gradients and optimizer are not "
-                    + "exchanged over NCCL); --device cpu trains the " + worldSize + " ranks on the CPU interpreter");
+        if (onGpu && worldSize > 1 && (startsRanks ? worldSize : rank.localRank() + 1)
+                > ((DeviceOption.Choice.Cuda) placement).device().deviceCount()) {
+            System.err.println("octet train: " + worldSize + " ranks on this host need as many GPUs; it has "
+                    + ((DeviceOption.Choice.Cuda) placement).device().deviceCount());
             return ExitCodes.USAGE;
         }
         Optional<Selection> selected = Selection.load(spec, file, recipe, Selection.Training.REQUIRED,
@@ -300,7 +301,8 @@ final class TrainCommand implements Callable<Integer> {
                     rank.rank(), worldSize, t.accumulation() / worldSize, t.accumulation());
         }
         try (RankProcesses started = otherRanks; HostCollectives ranks = collectives) {
-            int code = trainAs(ranks, leader, n, runDir, resumeFrom, lossWorkspace, dataFile.get(), model, r, t, placement);
+            int code = trainAs(ranks, rank.localRank(), leader, n, runDir, resumeFrom, lossWorkspace, dataFile.get(), model, r, t,
+                    placement);
             if (code != ExitCodes.OK && code != ExitCodes.RANK_FAILED && worldSize > 1) {
                 // This rank printed why; the others stop with a line naming it instead of waiting for it.
                 ranks.stop("rank " + rank.rank() + " stopped: it failed with exit code " + code);
@@ -320,7 +322,7 @@ final class TrainCommand implements Callable<Integer> {
     }
 
     /** Loads the data and trains as one rank of {@code ranks} (the only one, in a run of one process). */
-    private int trainAs(HostCollectives ranks, boolean leader, int n, Path runDir, Optional<Path> resumeFrom,
+    private int trainAs(HostCollectives ranks, int localRank, boolean leader, int n, Path runDir, Optional<Path> resumeFrom,
                         OptionalLong lossWorkspace, Path dataPath, ModelSpec model, RecipeSpec r, TrainingSpec t,
                         DeviceOption.Choice placement) throws IOException {
         boolean onGpu = placement instanceof DeviceOption.Choice.Cuda;
@@ -355,8 +357,8 @@ final class TrainCommand implements Callable<Integer> {
             TrainingResult result;
             try {
                 TrainingOptions run = resumeFrom.map(options::resumingFrom).orElse(options);
-                result = onGpu ? GpuTrainer.train(model, r, t, data.data(), run, line -> System.out.println("octet: " + line))
-                        : CpuTrainer.train(model, r, t, data.data(), run, ranks);
+                result = onGpu ? GpuTrainer.train(model, r, t, data.data(), run, line -> System.out.println("octet: " + line),
+                        ranks, localRank) : CpuTrainer.train(model, r, t, data.data(), run, ranks);
             } catch (RankFailureException e) {
                 System.err.println("octet train: " + e.getMessage() + "; the run stopped"
                         + CheckpointDirectory.of(runDir, 1).latest().map(c -> ", its last checkpoint is " + c.file()).orElse(" before its first checkpoint"));

@@ -1,5 +1,7 @@
 package dev.octet.dist;
 
+import java.util.Optional;
+
 /**
  * What the ranks of a data-parallel run exchange in a step: their losses, each parameter's gradient summed at
  * the rank that owns it (each rank has back-propagated its share of the step's micro-batches), and the
@@ -38,6 +40,14 @@ public interface GradientExchange {
         double[] sum = {rank() == 0 ? value : 0};
         allReduceSum(sum);
         return sum[0];
+    }
+
+    /** Runs {@code action} when another rank stops (nothing in one process): e.g. aborting NCCL's collectives. */
+    default void onRankFailure(Runnable action) {}
+
+    /** The line of the rank that stopped, once one has. */
+    default Optional<String> rankFailure() {
+        return Optional.empty();
     }
 
     /** Returns once every rank has called it. */

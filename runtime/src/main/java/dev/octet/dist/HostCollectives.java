@@ -12,6 +12,9 @@ import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.nio.ByteBuffer;
 import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.function.DoubleBinaryOperator;
 
@@ -31,6 +34,7 @@ public final class HostCollectives implements GradientExchange, AutoCloseable {
     private final DataInputStream[] inputs;
     private final DataOutputStream[] outputs;
     private volatile boolean closed;
+    private final List<Runnable> onFailure = new CopyOnWriteArrayList<>();
 
     private HostCollectives(int rank, int worldSize, RankLink link, Socket[] sockets) throws IOException {
         this.rank = rank;
@@ -47,7 +51,10 @@ public final class HostCollectives implements GradientExchange, AutoCloseable {
             }
         }
         // A rank that stops unblocks every collective here: its line is what they then report.
-        link.watch(reason -> closeSockets());
+        link.watch(reason -> {
+            closeSockets();
+            onFailure.forEach(Runnable::run);
+        });
     }
 
     /** One process: nothing to exchange. */
@@ -115,6 +122,20 @@ public final class HostCollectives implements GradientExchange, AutoCloseable {
     @Override
     public int rank() {
         return rank;
+    }
+
+    /**
+     * Runs {@code action} (on a watcher thread) when another rank stops: how work that waits for the ranks outside
+     * these collectives (NCCL's, on a GPU stream) is aborted.
+     */
+    @Override
+    public void onRankFailure(Runnable action) {
+        onFailure.add(action);
+    }
+
+    @Override
+    public Optional<String> rankFailure() {
+        return link.failure();
     }
 
     @Override

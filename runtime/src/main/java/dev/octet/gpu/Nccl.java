@@ -198,6 +198,16 @@ public final class Nccl {
                     MemorySegment.ofAddress(recv), count, type.code, op.code, live(), MemorySegment.ofAddress(stream)));
         }
 
+        /**
+         * {@code count} elements of {@code type} at {@code offsetBytes} in {@code buffer} replaced in place by their
+         * reduction over the ranks, enqueued on {@code stream}: every rank gets the same bits.
+         */
+        public void allReduceInPlace(DeviceBuffer buffer, long offsetBytes, long count, DataType type, ReduceOp op,
+                                     CudaStream stream) {
+            long address = buffer.address() + offsetBytes;
+            allReduce(address, address, count, type, op, stream.address());
+        }
+
         /** Reduces {@code worldSize × recvCount} elements of every rank's send; rank r keeps block r in recv. */
         public void reduceScatter(long send, long recv, long recvCount, DataType type, ReduceOp op, long stream) {
             call("ncclReduceScatter", () -> (int) reduceScatter.invokeExact(MemorySegment.ofAddress(send),

@@ -27,13 +27,10 @@ import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.HashSet;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.SequencedMap;
-import java.util.Set;
 
 /**
  * The CPU reference backend: the graph interpreter (FP8 simulated bit for bit, BF16 rounding as the GPU
@@ -265,29 +262,9 @@ final class CpuBackend implements TrainingBackend {
 
     @Override
     public void writeCheckpoint(FileChannel out, CheckpointMetadata state) throws IOException {
-        HostTrainingState whole = new HostTrainingState(model, params, interpreter);
-        if (exchange.worldSize() == 1) {
-            TrainingCheckpoint.write(out, state, whole.tensors());
-            return;
-        }
-        Set<String> parameterTensors = new HashSet<>(), owned = new HashSet<>();
-        List<ParameterStore.Entry> entries = params.entries();
-        for (int index = 0; index < entries.size(); index++) {
-            for (TrainingState.Part part : TrainingState.Part.values()) {
-                String name = part.tensorName(entries.get(index).param().name());
-                parameterTensors.add(name);
-                if (shards.owns(exchange.rank(), index)) {
-                    owned.add(name);
-                }
-            }
-        }
-        SequencedMap<String, TensorSource> mine = new LinkedHashMap<>();
-        whole.tensors().forEach((name, tensor) -> {
-            if (parameterTensors.contains(name) ? owned.contains(name) : exchange.rank() == 0) {
-                mine.put(name, tensor);
-            }
-        });
-        TrainingCheckpoint.write(out, state, mine);
+        SequencedMap<String, TensorSource> whole = new HostTrainingState(model, params, interpreter).tensors();
+        TrainingCheckpoint.write(out, state, exchange.worldSize() == 1 ? whole : TrainingCheckpoint.shardOf(whole,
+                params.entries().stream().map(e -> e.param().name()).toList(), shards, exchange.rank()));
     }
 
     @Override

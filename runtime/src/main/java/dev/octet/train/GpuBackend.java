@@ -20,6 +20,9 @@ import dev.octet.dsl.spec.TrainingSpec;
 import dev.octet.gpu.CompileCache;
 import dev.octet.gpu.CudaContext;
 import dev.octet.gpu.KernelCompiler;
+import dev.octet.gpu.Nccl;
+import dev.octet.dist.GradientExchange;
+import dev.octet.dist.RankFailureException;
 import dev.octet.gpu.NvrtcCompilers;
 import dev.octet.gpu.exec.DeviceStep;
 import dev.octet.gpu.exec.Fp8HealthProbe;
@@ -43,6 +46,13 @@ import java.util.function.Consumer;
  * A step with FP8 health armed runs its micro-batches launch by launch instead of from the graph and reads a
  * sample of every quantization back to the host ({@link Fp8HealthProbe}): slower, so only on the steps health is
  * logged for.
+ *
+ * <p>As one rank of a data-parallel run, each on its own device: every rank weights its tokens by the count over
+ * the whole global batch, and after its micro-batches NCCL sums every gradient and the loss over the ranks in place
+ * ({@link DeviceStep#sumGradientsOver}); the optimizer then runs unchanged on every rank, which all hold the same
+ * gradients (NCCL's all-reduce gives every rank the same bits), so the weights stay the same everywhere (plain data
+ * parallel: the optimizer state is not sharded yet). Each rank writes the checkpoint shard of the parameters
+ * {@link ParameterShards} gives it.
  */
 final class GpuBackend implements TrainingBackend {
     private final ModelSpec model;
@@ -52,9 +62,13 @@ final class GpuBackend implements TrainingBackend {
     private final DeviceStep device;
     private final DeviceTrainingState state;
     private final Fp8HealthProbe health;
+    private final GradientExchange ranks;
+    private final Optional<Nccl.Communicator> gradients;
+    private final ParameterShards shards;
     private boolean healthArmed;
 
-    private GpuBackend(ModelSpec model, RecipeSpec recipe, TrainingSpec spec, CudaContext context, DeviceStep device) {
+    private GpuBackend(ModelSpec model, RecipeSpec recipe, TrainingSpec spec, CudaContext context, DeviceStep device,
+                       GradientExchange ranks, Optional<Nccl.Communicator> gradients) {
         this.model = model;
         this.recipe = recipe;
         this.spec = spec;
@@ -62,6 +76,10 @@ final class GpuBackend implements TrainingBackend {
         this.device = device;
         this.state = new DeviceTrainingState(device, model);
         this.health = Fp8HealthProbe.of(device.layout().plan());
+        this.ranks = ranks;
+        this.gradients = gradients;
+        this.shards = ParameterShards.of(ParameterTable.of(model).params().stream().map(p -> Math.toIntExact(p.size())).toList(),
+                ranks.worldSize());
     }
 
     /**
@@ -72,8 +90,18 @@ final class GpuBackend implements TrainingBackend {
      */
     static GpuBackend open(ModelSpec model, RecipeSpec recipe, TrainingSpec spec, OptionalLong lossWorkspaceBytes,
                            boolean graphs, Consumer<String> report) {
+        return open(model, recipe, spec, lossWorkspaceBytes, graphs, report, GradientExchange.SINGLE, 0, false);
+    }
+
+    /**
+     * As above as one rank of {@code ranks} on device {@code ordinal}: the ranks join an NCCL communicator (its id
+     * created by rank 0 and handed on through {@code ranks}) when there are several, or when {@code ncclAlone} asks
+     * for one of a single rank (how a one-GPU test runs the data-parallel path).
+     */
+    static GpuBackend open(ModelSpec model, RecipeSpec recipe, TrainingSpec spec, OptionalLong lossWorkspaceBytes,
+                           boolean graphs, Consumer<String> report, GradientExchange ranks, int ordinal, boolean ncclAlone) {
         StepPlan plan = Lowering.compile(target(model, recipe, spec, lossWorkspaceBytes), Lowering.QUIET);
-        CudaContext context = CudaContext.open(0);
+        CudaContext context = CudaContext.open(ordinal);
         try {
             requireFit(new DeviceMemoryBudget(DeviceMemoryPlan.of(plan), context.memoryInfo()), model, recipe, spec,
                     lossWorkspaceBytes, report);
@@ -83,11 +111,35 @@ final class GpuBackend implements TrainingBackend {
             if (graphs) {
                 device.captureGraphs();
             }
-            return new GpuBackend(model, recipe, spec, context, device);
+            Optional<Nccl.Communicator> gradients = ranks.worldSize() > 1 || ncclAlone
+                    ? Optional.of(joinNccl(ranks)) : Optional.empty();
+            // NCCL would wait for a dead rank forever: the rank link's line aborts its collectives instead.
+            gradients.ifPresent(comm -> ranks.onRankFailure(comm::abort));
+            return new GpuBackend(model, recipe, spec, context, device, ranks, gradients);
         } catch (RuntimeException e) {
             context.close();
             throw e;
         }
+    }
+
+    /** This rank's membership of an NCCL communicator of every rank, on the context current on this thread. */
+    private static Nccl.Communicator joinNccl(GradientExchange ranks) {
+        Nccl nccl = switch (Nccl.probe()) {
+            case Nccl.Availability.Available available -> available.nccl();
+            case Nccl.Availability.Unavailable why -> throw new IllegalStateException(
+                    "data-parallel training on GPUs needs NCCL: " + why.reason());
+        };
+        // Rank 0's id reaches every rank as a sum in which the others add zeros: exact for bytes.
+        byte[] id = ranks.rank() == 0 ? nccl.uniqueId() : new byte[Nccl.UNIQUE_ID_BYTES];
+        double[] sum = new double[Nccl.UNIQUE_ID_BYTES];
+        for (int i = 0; i < sum.length; i++) {
+            sum[i] = ranks.rank() == 0 ? id[i] & 0xFF : 0;
+        }
+        ranks.allReduceSum(sum);
+        for (int i = 0; i < sum.length; i++) {
+            id[i] = (byte) (int) sum[i];
+        }
+        return nccl.initRank(id, ranks.worldSize(), ranks.rank());
     }
 
     /** The training block's step, with the run's loss workspace where it sets one. */
@@ -144,8 +196,11 @@ final class GpuBackend implements TrainingBackend {
     public StepOutcome step(List<Batch> microBatches, long optimizerStep, double learningRate) {
         List<MicroBatchInputs> inputs = microBatches.stream().map(MicroBatchInputs::of).toList();
         TrainingSpec.AdamW opt = spec.optimizer();
+        // Every rank weights its tokens by the count over the whole global batch, so the summed losses are its mean.
+        double[] counted = {MicroBatchInputs.countedTokens(inputs)};
+        ranks.allReduceSum(counted);
         device.beginStep(StepScalars.of(learningRate, opt.beta1(), opt.beta2(), optimizerStep),
-                MicroBatchInputs.lossWeight(inputs));
+                MicroBatchInputs.lossWeight((long) counted[0]));
         for (MicroBatchInputs in : inputs) {
             if (healthArmed) {
                 device.runMicroBatchEagerly(in, launch -> health.measureAfter(launch, device));
@@ -153,12 +208,19 @@ final class GpuBackend implements TrainingBackend {
                 device.runMicroBatch(in);
             }
         }
-        if (healthArmed) {
-            device.runOptimizerEagerly(launch -> health.measureAfter(launch, device));
-        } else {
-            device.runOptimizer();
+        DeviceStep.StepResult result;
+        try {
+            gradients.ifPresent(device::sumGradientsOver);
+            if (healthArmed) {
+                device.runOptimizerEagerly(launch -> health.measureAfter(launch, device));
+            } else {
+                device.runOptimizer();
+            }
+            result = device.finishStep();
+        } catch (RuntimeException e) {
+            // An aborted NCCL collective fails the stream: what stopped it is the rank that stopped.
+            throw ranks.rankFailure().<RuntimeException>map(RankFailureException::new).orElse(e);
         }
-        DeviceStep.StepResult result = device.finishStep();
         if (!Float.isFinite(result.loss())) {
             device.discardGradients();
             return StepOutcome.skipped(result.loss(), Double.NaN, "loss");
@@ -227,12 +289,20 @@ final class GpuBackend implements TrainingBackend {
 
     @Override
     public void writeCheckpoint(FileChannel out, CheckpointMetadata metadata) throws IOException {
-        TrainingCheckpoint.write(out, metadata, state.tensors());
+        TrainingCheckpoint.write(out, metadata, ranks.worldSize() == 1 ? state.tensors() : TrainingCheckpoint.shardOf(
+                state.tensors(), ParameterTable.of(model).params().stream().map(ParameterTable.Param::name).toList(),
+                shards, ranks.rank()));
+    }
+
+    @Override
+    public GradientExchange exchange() {
+        return ranks;
     }
 
     @Override
     public void close() {
         try {
+            gradients.ifPresent(Nccl.Communicator::close);
             device.close();
         } finally {
             context.close();

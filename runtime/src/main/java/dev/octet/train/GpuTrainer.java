@@ -1,6 +1,7 @@
 package dev.octet.train;
 
 import dev.octet.data.TrainingData;
+import dev.octet.dist.HostCollectives;
 import dev.octet.dsl.spec.ModelSpec;
 import dev.octet.dsl.spec.RecipeSpec;
 import dev.octet.dsl.spec.TrainingSpec;
@@ -23,6 +24,20 @@ public final class GpuTrainer {
     public static TrainingResult train(ModelSpec model, RecipeSpec recipe, TrainingSpec spec, TrainingData data,
                                        TrainingOptions options, Consumer<String> report) throws IOException {
         try (GpuBackend backend = GpuBackend.open(model, recipe, spec, options.lossWorkspaceBytes(), true, report)) {
+            report.accept("device: " + backend.describe());
+            return TrainingLoop.run(backend, model, recipe, spec, data, options);
+        }
+    }
+
+    /**
+     * As above as one rank of a data-parallel run through {@code ranks}, on CUDA device {@code device} of this host
+     * (its LOCAL_RANK): this rank's share of every step's micro-batches, gradients summed over the ranks by NCCL.
+     */
+    public static TrainingResult train(ModelSpec model, RecipeSpec recipe, TrainingSpec spec, TrainingData data,
+                                       TrainingOptions options, Consumer<String> report, HostCollectives ranks,
+                                       int device) throws IOException {
+        try (GpuBackend backend = GpuBackend.open(model, recipe, spec, options.lossWorkspaceBytes(), true, report,
+                ranks, device, false)) {
             report.accept("device: " + backend.describe());
             return TrainingLoop.run(backend, model, recipe, spec, data, options);
         }

@@ -22,7 +22,10 @@ import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Set;
 import java.util.SequencedMap;
 
 /**
@@ -35,6 +38,32 @@ final class TrainingCheckpoint {
 
     static void write(FileChannel out, CheckpointMetadata metadata, SequencedMap<String, TensorSource> tensors) throws IOException {
         SafetensorsWriter.write(out, metadata.toStrings(), tensors);
+    }
+
+    /**
+     * What rank {@code rank} of a data-parallel run writes into its shard of a checkpoint of {@code tensors}: the
+     * master weights and moments of the parameters it owns ({@code shards}, over {@code parameters} in their order),
+     * and on rank 0 every tensor that is no parameter's (the amax histories).
+     */
+    static SequencedMap<String, TensorSource> shardOf(SequencedMap<String, TensorSource> tensors, List<String> parameters,
+                                                      ParameterShards shards, int rank) {
+        Set<String> parameterTensors = new HashSet<>(), owned = new HashSet<>();
+        for (int index = 0; index < parameters.size(); index++) {
+            for (TrainingState.Part part : TrainingState.Part.values()) {
+                String name = part.tensorName(parameters.get(index));
+                parameterTensors.add(name);
+                if (shards.owns(rank, index)) {
+                    owned.add(name);
+                }
+            }
+        }
+        SequencedMap<String, TensorSource> mine = new LinkedHashMap<>();
+        tensors.forEach((name, tensor) -> {
+            if (parameterTensors.contains(name) ? owned.contains(name) : rank == 0) {
+                mine.put(name, tensor);
+            }
+        });
+        return mine;
     }
 
     /**

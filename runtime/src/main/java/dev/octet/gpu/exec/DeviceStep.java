@@ -16,6 +16,7 @@ import dev.octet.gpu.CudaGraph;
 import dev.octet.gpu.CudaStream;
 import dev.octet.gpu.DeviceBuffer;
 import dev.octet.gpu.KernelArg;
+import dev.octet.gpu.Nccl;
 import dev.octet.checkpoint.DType;
 import dev.octet.checkpoint.TensorSource;
 import dev.octet.compiler.cuda.CudaKernel;
@@ -485,6 +486,24 @@ public final class DeviceStep implements AutoCloseable {
         context.makeCurrent();
         for (Value g : layout.values(Storage.GRADIENT)) {
             arena.zeroAsync(layout.offset(g), g.type().bytes(), stream);
+        }
+    }
+
+    /**
+     * Every gradient and the step's loss summed over the ranks of {@code ranks}, in place, on the step's stream:
+     * between the last micro-batch and {@link #runOptimizer}, so every rank's optimizer sees the whole global
+     * batch's gradients (each rank weighted its tokens by the global count) and makes the same update.
+     */
+    public void sumGradientsOver(Nccl.Communicator ranks) {
+        context.makeCurrent();
+        List<Value> summed = new ArrayList<>(layout.values(Storage.GRADIENT));
+        summed.add(required(StepBuffer.LOSS));
+        for (Value v : summed) {
+            if (v.type().dtype() != dev.octet.compiler.ir.DType.F32) {
+                throw new IllegalStateException(v.name() + " is " + v.type().dtype() + "; the ranks sum F32 gradients");
+            }
+            ranks.allReduceInPlace(arena, layout.offset(v), v.type().elements(), Nccl.DataType.FLOAT32, Nccl.ReduceOp.SUM,
+                    stream);
         }
     }
 

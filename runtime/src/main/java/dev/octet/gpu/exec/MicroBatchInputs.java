@@ -52,7 +52,16 @@ public record MicroBatchInputs(int[] tokens, int[] targets, int[] positions, int
      * summed per-token losses are the step's mean loss; 0 when nothing is counted (nothing to learn from).
      */
     public static float lossWeight(List<MicroBatchInputs> microBatches) {
-        long counted = microBatches.stream().mapToLong(MicroBatchInputs::countedTokens).sum();
+        return lossWeight(countedTokens(microBatches));
+    }
+
+    /** The tokens the loss counts over {@code microBatches}. */
+    public static long countedTokens(List<MicroBatchInputs> microBatches) {
+        return microBatches.stream().mapToLong(MicroBatchInputs::countedTokens).sum();
+    }
+
+    /** {@code loss_weight} of a step that counts {@code counted} tokens (over every rank's micro-batches). */
+    public static float lossWeight(long counted) {
         return counted == 0 ? 0f : (float) (1.0 / counted);
     }
 }
