@@ -10,7 +10,7 @@ import java.util.List;
 
 /**
  * First level of the global gradient norm: block b writes the sum of squares of its grid-stride share of one
- * FP32 gradient buffer into {@code partials[b]}, for b in [0, {@link #partialCount()}). The runtime passes
+ * FP32 gradient buffer (read four elements at a time) into {@code partials[b]}, for b in [0, {@link #partialCount()}). The runtime passes
  * {@code partials} already offset to this buffer's slot range (see {@link GradNormPlan}), so buffers of equal
  * size share one kernel. Squares are summed in double, in a fixed order per thread and a fixed tree per block:
  * the same bits every run.
@@ -42,13 +42,22 @@ public record GradSquareSum(int elements) implements KernelSpec {
     public CudaKernel emit() {
         List<KernelParam> params = List.of(KernelParam.in("grad", DType.F32), KernelParam.out("partials", DType.F32));
         String body = """
-                constexpr int N = %d, BLOCKS = %d, THREADS = %d;
+                constexpr int N = %d, BLOCKS = %d, THREADS = %d, QUADS = N / 4;
 
                 extern "C" __global__ void __launch_bounds__(THREADS) %s%s {
                     __shared__ double warp_sums[THREADS / 32];
                     double s = 0.0;
-                    for (int i = blockIdx.x * THREADS + threadIdx.x; i < N; i += BLOCKS * THREADS) {
-                        const double g = grad[i];
+                    // Four elements a load (16 bytes), two loads in flight; the last N %% 4 elements in block 0.
+                    #pragma unroll 2
+                    for (int q = blockIdx.x * THREADS + threadIdx.x; q < QUADS; q += BLOCKS * THREADS) {
+                        const float4 t = reinterpret_cast<const float4*>(grad)[q];
+                        s += (double) t.x * t.x;
+                        s += (double) t.y * t.y;
+                        s += (double) t.z * t.z;
+                        s += (double) t.w * t.w;
+                    }
+                    if (blockIdx.x == 0 && 4 * QUADS + (int) threadIdx.x < N) {
+                        const double g = grad[4 * QUADS + threadIdx.x];
                         s += g * g;
                     }
                     for (int o = 16; o > 0; o >>= 1) s += __shfl_xor_sync(0xffffffffu, s, o);
