@@ -14,6 +14,7 @@ import dev.octet.dsl.spec.ModelSpec;
 import dev.octet.dsl.spec.Program;
 import java.util.List;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
@@ -62,5 +63,30 @@ class DecodeLoweringTest {
         boolean anyFp8 = plan.kernels().fused().graph().nodes().stream()
                 .anyMatch(n -> n.op() instanceof Operator.MatMul mm && mm.fp8().isPresent());
         assertEquals(fp8Recipe, anyFp8, "FP8 GEMMs where the recipe asks for them");
+    }
+
+    /**
+     * Caches longer than the one-block kernel's shared memory holds (11,264 positions): each layer's attention splits
+     * into chunks of positions and a combine, with the chunks' partials a transient of their own.
+     */
+    @Test
+    void longContextsSplitTheAttentionAlongThePositions() {
+        Program p = ExamplePrograms.loadWithRecipe("qwen2.5-1.5b.octet", "infir2");
+        ModelSpec model = p.model("qwen2_5_1_5b").orElseThrow();
+        int context = 20000;
+        assertTrue(context <= model.config().maxSeq());
+        StepPlan plan = Lowering.compileDecode(model, ExamplePrograms.recipe(p, "infir2"), 2, context, Lowering.QUIET);
+        assertEquals(List.of(), PlanVerifier.violations(plan.kernels(), plan.memory()));
+        List<Launch> attention = plan.kernels().launches().stream()
+                .filter(l -> l.kernel().name().startsWith("decode_attention_")).toList();
+        int layers = model.config().layers();
+        assertEquals(2 * layers, attention.size());
+        for (int i = 0; i < attention.size(); i += 2) {
+            assertTrue(attention.get(i).kernel().name().startsWith("decode_attention_split_"), attention.get(i).kernel().name());
+            assertTrue(attention.get(i + 1).kernel().name().startsWith("decode_attention_combine_"));
+            assertEquals(attention.get(i).index() + 1, attention.get(i + 1).index(), "the combine follows its split");
+        }
+        assertTrue(plan.kernels().buffers().stream().anyMatch(v -> v.name().endsWith(".attention_partials")
+                && v.storage() == Storage.TRANSIENT));
     }
 }

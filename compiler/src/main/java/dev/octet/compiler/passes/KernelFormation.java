@@ -9,6 +9,8 @@ import dev.octet.compiler.cuda.attention.AttentionBackwardDelta;
 import dev.octet.compiler.cuda.attention.AttentionKernels;
 import dev.octet.compiler.cuda.attention.AttentionShape;
 import dev.octet.compiler.cuda.attention.DecodeAttention;
+import dev.octet.compiler.cuda.attention.DecodeAttentionCombine;
+import dev.octet.compiler.cuda.attention.DecodeAttentionSplit;
 import dev.octet.compiler.cuda.attention.FlashAttentionBackward;
 import dev.octet.compiler.cuda.attention.RopeKernel;
 import dev.octet.compiler.cuda.embedding.EmbeddingBackward;
@@ -142,10 +144,7 @@ public final class KernelFormation {
                                 a.headDim(), a.documentMask())),
                         bindings("q", in(root, 0), "k", in(root, 1), "v", in(root, 2), "document_ids", in(root, 3),
                                 "o", out(root, 0), "lse", out(root, 1)));
-                case Operator.CachedAttention a -> launch(new DecodeAttention(a.sequences(), a.maxSeq(), a.heads(),
-                                a.kvHeads(), a.headDim()),
-                        Map.of("q", in(root, 0), "k", in(root, 1), "v", in(root, 2), "positions", in(root, 3),
-                                "k_cache", in(root, 4), "v_cache", in(root, 5), "o", out(root, 0)));
+                case Operator.CachedAttention a -> cachedAttention(root, a);
                 case Operator.AttentionBackward a -> attentionBackward(root, shape(a.batch(), a.seq(), a.heads(), a.kvHeads(),
                         a.headDim(), a.documentMask()));
                 case Operator.SwiGlu s when g.nodes().size() > 2 -> activationBothLayouts(g);
@@ -540,6 +539,26 @@ public final class KernelFormation {
             }
             launch(new AdamWStep((int) a.elements(), new AdamWHyperparameters(a.beta1(), a.beta2(), a.eps(), a.weightDecay()),
                     a.decays(), DType.F32, workingCopy), b);
+        }
+
+        /**
+         * A decoding step's attention: one kernel while the caches' positions fit its shared memory, else split into
+         * chunks of positions and combined (flash-decoding).
+         */
+        private void cachedAttention(Node root, Operator.CachedAttention a) {
+            Map<String, Value> b = new LinkedHashMap<>(Map.of("q", in(root, 0), "k", in(root, 1), "v", in(root, 2),
+                    "positions", in(root, 3), "k_cache", in(root, 4), "v_cache", in(root, 5)));
+            if (a.maxSeq() <= DecodeAttention.MAX_POSITIONS) {
+                b.put("o", out(root, 0));
+                launch(new DecodeAttention(a.sequences(), a.maxSeq(), a.heads(), a.kvHeads(), a.headDim()), b);
+                return;
+            }
+            DecodeAttentionSplit split = new DecodeAttentionSplit(a.sequences(), a.maxSeq(), a.heads(), a.kvHeads(), a.headDim());
+            Value partials = scratch("attention_partials", DType.F32, split.partialFloats());
+            b.put("partials", partials);
+            launch(split, b);
+            launch(new DecodeAttentionCombine(a.sequences(), a.maxSeq(), a.heads(), a.headDim(), split.splits()),
+                    Map.of("partials", partials, "positions", in(root, 3), "o", out(root, 0)));
         }
 
         private void gradientNorm(Node root, Operator.GradientNorm n) {

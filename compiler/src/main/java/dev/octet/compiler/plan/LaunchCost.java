@@ -3,6 +3,8 @@ package dev.octet.compiler.plan;
 import dev.octet.compiler.cuda.KernelSpec;
 import dev.octet.compiler.cuda.attention.AttentionBackwardDelta;
 import dev.octet.compiler.cuda.attention.DecodeAttention;
+import dev.octet.compiler.cuda.attention.DecodeAttentionCombine;
+import dev.octet.compiler.cuda.attention.DecodeAttentionSplit;
 import dev.octet.compiler.cuda.attention.FlashAttentionBackwardKeyValue;
 import dev.octet.compiler.cuda.attention.FlashAttentionBackwardKeyValueHopper;
 import dev.octet.compiler.cuda.attention.FlashAttentionBackwardQuery;
@@ -61,7 +63,8 @@ public record LaunchCost(Launch launch, KernelFamily family, int layer, double f
             }).orElse(KernelFamily.GEMM_LM_HEAD);
         }
         if (spec instanceof FlashAttentionForward || spec instanceof FlashAttentionForwardHopper
-                || spec instanceof DecodeAttention) {
+                || spec instanceof DecodeAttention || spec instanceof DecodeAttentionSplit
+                || spec instanceof DecodeAttentionCombine) {
             return KernelFamily.ATTENTION_FORWARD;
         }
         if (spec instanceof FlashAttentionBackwardKeyValue || spec instanceof FlashAttentionBackwardKeyValueHopper

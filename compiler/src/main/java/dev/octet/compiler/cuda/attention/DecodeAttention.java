@@ -24,12 +24,18 @@ import java.util.List;
 public record DecodeAttention(int sequences, int maxSeq, int heads, int kvHeads, int headDim) implements KernelSpec {
     static final int THREADS = 128;
     /** Static shared memory that needs no opt-in, less the query row and the reduction slots. */
-    static final int MAX_POSITIONS = (48 * 1024 - 4 * 1024) / 4;
+    public static final int MAX_POSITIONS = (48 * 1024 - 4 * 1024) / 4;
 
     public DecodeAttention {
+        require(maxSeq <= MAX_POSITIONS, "max_seq must be at most " + MAX_POSITIONS
+                + " (one shared-memory score per position; DecodeAttentionSplit serves longer caches), got " + maxSeq);
+        requireShape(sequences, maxSeq, heads, kvHeads, headDim);
+    }
+
+    /** What every decoding attention kernel needs of its shape. */
+    static void requireShape(int sequences, int maxSeq, int heads, int kvHeads, int headDim) {
         require(sequences >= 1, "sequences must be at least 1, got " + sequences);
-        require(maxSeq >= 1 && maxSeq <= MAX_POSITIONS, "max_seq must be in [1, " + MAX_POSITIONS
-                + "] (one shared-memory score per position), got " + maxSeq);
+        require(maxSeq >= 1, "max_seq must be at least 1, got " + maxSeq);
         require(heads >= 1 && kvHeads >= 1 && heads % kvHeads == 0, "heads (" + heads
                 + ") must be a positive multiple of kv_heads (" + kvHeads + ")");
         require(headDim >= 1 && headDim <= 1024, "head_dim must be in [1, 1024], got " + headDim);
@@ -67,12 +73,13 @@ public record DecodeAttention(int sequences, int maxSeq, int heads, int kvHeads,
                 constexpr int WARPS = THREADS / 32;
                 constexpr float SCALE = %sf;  // 1/sqrt(head_dim), rounded to FP32
                 """.formatted(sequences, maxSeq, heads, kvHeads, headDim, THREADS, Float.toString((float) (1.0 / Math.sqrt(headDim))))
-                + KERNEL.replace("$NAME", kernelName()).replace("$SIGNATURE", CudaKernel.signature(params()));
+                + BLOCK_REDUCE + KERNEL.replace("$NAME", kernelName()).replace("$SIGNATURE", CudaKernel.signature(params()));
         LaunchGeometry launch = LaunchGeometry.linear(sequences * kvHeads, THREADS, 0);
         return new CudaKernel(kernelName(), CudaPrelude.kernelSource(description, body), launch, params());
     }
 
-    private static final String KERNEL = """
+    /** {@code block_reduce(v, slots, take_max)} over a block of WARPS warps; shared with {@link DecodeAttentionSplit}. */
+    static final String BLOCK_REDUCE = """
             // Every thread returns the block-wide reduction; slots are reused, so a barrier precedes each write.
             __device__ __forceinline__ float block_reduce(float v, float* slots, bool take_max) {
                 v = take_max ? warp_max(v) : warp_sum(v);
@@ -84,6 +91,9 @@ public record DecodeAttention(int sequences, int maxSeq, int heads, int kvHeads,
                 return r;
             }
 
+            """;
+
+    private static final String KERNEL = """
             extern "C" __global__ void __launch_bounds__(THREADS) $NAME$SIGNATURE {
                 __shared__ float scores[MAX_SEQ];
                 __shared__ float query[HEAD_DIM];

@@ -37,6 +37,10 @@ class AttentionKernelsCompileTest {
             kernels.add(new DocumentPositionsKernel(shape.tokens(), shape.seq()).emit());
         } else {
             kernels.add(new DecodeAttention(64, shape.seq(), shape.heads(), shape.kvHeads(), shape.headDim()).emit());
+            // A context past the one-block kernel's shared memory, with a ragged last chunk.
+            DecodeAttentionSplit split = new DecodeAttentionSplit(8, 12000, shape.heads(), shape.kvHeads(), shape.headDim());
+            kernels.add(split.emit());
+            kernels.add(new DecodeAttentionCombine(8, 12000, shape.heads(), shape.headDim(), split.splits()).emit());
         }
         Positions positions = shape.documentMask() ? Positions.IN_DOCUMENT : Positions.IN_SEQUENCE;
         for (Direction direction : Direction.values()) {
