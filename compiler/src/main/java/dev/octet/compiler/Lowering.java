@@ -17,6 +17,7 @@ import dev.octet.compiler.passes.OptimizerStep;
 import dev.octet.compiler.passes.PlanVerifier;
 import dev.octet.compiler.passes.QuantizeInsertion;
 import dev.octet.compiler.passes.WeightsFromMasters;
+import dev.octet.compiler.passes.WeightsQuantizedAtLoad;
 import dev.octet.compiler.passes.WeightsQuantizedPerStep;
 import dev.octet.compiler.plan.KernelPlan;
 import dev.octet.compiler.plan.MemoryPlan;
@@ -91,6 +92,8 @@ public final class Lowering {
         dump.accept("build", IrPrinter.print(g));
         g = new QuantizeInsertion(recipe, ParameterTable.of(model)).run(g);
         dump.accept("quantize", IrPrinter.print(g));
+        g = new WeightsQuantizedAtLoad().run(g);
+        dump.accept(WeightsQuantizedAtLoad.NAME, IrPrinter.print(g));
         // A forward is a third of a training step's multiply-adds (the backward's two GEMMs per forward GEMM).
         double flops = ParameterTable.of(model).trainingFlopsPerToken(context) / 3 * sequences;
         return plan(g, flops, ParameterTable.of(model), recipe, dump);

@@ -63,6 +63,17 @@ class DecodeLoweringTest {
         boolean anyFp8 = plan.kernels().fused().graph().nodes().stream()
                 .anyMatch(n -> n.op() instanceof Operator.MatMul mm && mm.fp8().isPresent());
         assertEquals(fp8Recipe, anyFp8, "FP8 GEMMs where the recipe asks for them");
+        // Weights quantized with current scaling are quantized once, at load: their codes persist, and the launches
+        // that write them are the plan's weight quantization, outside the replayed step.
+        List<Value> weightCodes = plan.kernels().buffers().stream().filter(v -> v.storage() == Storage.WEIGHT_CODES).toList();
+        long fp8Gemms = plan.kernels().fused().graph().nodes().stream()
+                .filter(n -> n.op() instanceof Operator.MatMul mm && mm.fp8().isPresent()).count();
+        if (c.recipe().equals("infir2") || c.recipe().equals("bf16")) {
+            // codes and scales of every FP8 GEMM's weight operand (block scales, current)
+            assertEquals(2 * fp8Gemms, weightCodes.size(), c.file());
+        }
+        assertTrue(plan.weightQuantization().stream().allMatch(l -> l.writes().stream()
+                .allMatch(v -> v.storage() == Storage.WEIGHT_CODES || v.storage() == Storage.TRANSIENT)));
     }
 
     /**

@@ -32,10 +32,33 @@ public final class WeightsQuantizedPerStep implements GraphPass {
         return NAME;
     }
 
-    /** Whether {@code n} is a weight quantization this pass placed in the optimizer phase. */
+    /**
+     * Whether {@code n} quantizes a weight into persistent codes: one this pass placed in the optimizer phase, or one
+     * a decoding step runs once at load ({@link WeightsQuantizedAtLoad}).
+     */
     public static boolean writesWeightCodes(Node n) {
-        return n.op() instanceof Operator.Quantize && n.phase() == Phase.OPTIMIZER
-                && n.outputs().stream().allMatch(v -> v.storage() == Storage.WEIGHT_CODES);
+        return n.op() instanceof Operator.Quantize && n.outputs().stream().allMatch(v -> v.storage() == Storage.WEIGHT_CODES);
+    }
+
+    /** {@code v} as persistent weight codes (same id and name). */
+    static Value persistent(Value v) {
+        return new Value(v.id(), v.name(), v.type(), Storage.WEIGHT_CODES);
+    }
+
+    /** A current-scaling quantization reading nothing but a weight's master or working copy. */
+    static boolean quantizesWeight(Node n, Map<Value, String> weights) {
+        return n.op() instanceof Operator.Quantize q && q.scaling() instanceof Scaling.Current && n.inputs().size() == 1
+                && weights.containsKey(n.inputs().getFirst());
+    }
+
+    /** Every parameter's master and working copy, mapped to the parameter's name. */
+    static Map<Value, String> weights(Graph g) {
+        Map<Value, String> weights = new HashMap<>();
+        for (Parameter p : g.parameters()) {
+            weights.put(p.master(), p.name());
+            p.shadow().ifPresent(s -> weights.put(s, p.name()));
+        }
+        return weights;
     }
 
     @Override
@@ -43,18 +66,13 @@ public final class WeightsQuantizedPerStep implements GraphPass {
         if (g.shape().accumulation() < 2) {
             return g;
         }
-        Map<Value, String> weights = new HashMap<>();
-        for (Parameter p : g.parameters()) {
-            weights.put(p.master(), p.name());
-            p.shadow().ifPresent(s -> weights.put(s, p.name()));
-        }
+        Map<Value, String> weights = weights(g);
         Map<String, List<Node>> moved = new HashMap<>();
         Map<Value, Value> persistent = new HashMap<>();
         for (Node n : g.nodes()) {
-            if (n.op() instanceof Operator.Quantize q && n.phase() != Phase.OPTIMIZER && q.scaling() instanceof Scaling.Current
-                    && n.inputs().size() == 1 && weights.containsKey(n.inputs().getFirst())) {
-                List<Value> out = n.outputs().stream().map(v -> persistent.computeIfAbsent(v,
-                        k -> new Value(k.id(), k.name(), k.type(), Storage.WEIGHT_CODES))).toList();
+            if (n.phase() != Phase.OPTIMIZER && quantizesWeight(n, weights)) {
+                List<Value> out = n.outputs().stream().map(v -> persistent.computeIfAbsent(v, WeightsQuantizedPerStep::persistent))
+                        .toList();
                 moved.computeIfAbsent(weights.get(n.inputs().getFirst()), k -> new ArrayList<>())
                         .add(new Node(n.id(), n.op(), n.inputs(), out, Phase.OPTIMIZER));
             }

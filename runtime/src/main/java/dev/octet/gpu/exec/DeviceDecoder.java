@@ -146,7 +146,12 @@ public final class DeviceDecoder implements DecodeStep {
                         + " parameters the decoding step reads");
             }
             stream = CudaStream.create();
-            List<Launch> launches = plan.kernels().launches();
+            // The weights' quantizations once, now that the weights are in place; the replayed step reads their codes.
+            List<Launch> weightQuantization = plan.weightQuantization();
+            kernels.launch(weightQuantization, layout.arguments(weightQuantization, arena.address()),
+                    weightQuantization.size(), stream);
+            stream.synchronize();
+            List<Launch> launches = plan.kernels().launches().stream().filter(l -> !weightQuantization.contains(l)).toList();
             List<List<KernelArg>> args = layout.arguments(launches, arena.address());
             CudaStream s = stream;
             CudaGraph graph = CudaGraph.capture(stream, () -> kernels.launch(launches, args, launches.size(), s));

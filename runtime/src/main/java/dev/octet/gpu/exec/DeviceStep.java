@@ -27,11 +27,13 @@ import dev.octet.numerics.InitialWeights;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import java.util.function.Consumer;
 import java.util.stream.IntStream;
 
@@ -85,8 +87,13 @@ public final class DeviceStep implements AutoCloseable {
         this.optimizerLaunches = plan.launches(Phase.OPTIMIZER);
         this.microBatchArgs = layout.arguments(microBatchLaunches, arena.address());
         this.optimizerArgs = layout.arguments(optimizerLaunches, arena.address());
-        this.weightCodeLaunches = IntStream.range(0, optimizerLaunches.size()).filter(i -> !optimizerLaunches.get(i).writes().isEmpty()
-                && optimizerLaunches.get(i).writes().stream().allMatch(v -> v.storage() == Storage.WEIGHT_CODES)).boxed().toList();
+        Set<Launch> weightQuantization = Collections.newSetFromMap(new IdentityHashMap<>());
+        weightQuantization.addAll(plan.weightQuantization());
+        this.weightCodeLaunches = IntStream.range(0, optimizerLaunches.size())
+                .filter(i -> weightQuantization.contains(optimizerLaunches.get(i))).boxed().toList();
+        if (weightCodeLaunches.size() != weightQuantization.size()) {
+            throw new IllegalArgumentException("a training step quantizes weights into persistent codes in its optimizer only");
+        }
         Value loss = layout.plan().stepInterface().required(StepBuffer.LOSS);
         int last = -1;
         for (int i = 0; i < microBatchLaunches.size(); i++) {
