@@ -6,6 +6,7 @@ import dev.octet.compiler.cuda.KernelParam;
 import dev.octet.compiler.cuda.KernelSpec;
 import dev.octet.compiler.cuda.LaunchGeometry;
 import dev.octet.compiler.ir.DType;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -23,7 +24,6 @@ import java.util.List;
 public record DecodeAttentionSplit(int sequences, int maxSeq, int heads, int kvHeads, int headDim) implements KernelSpec {
     /** Positions a block scores: one float of shared memory each. */
     public static final int CHUNK = 2048;
-    static final int THREADS = 128;
 
     public DecodeAttentionSplit {
         DecodeAttention.requireShape(sequences, maxSeq, heads, kvHeads, headDim);
@@ -44,9 +44,9 @@ public record DecodeAttentionSplit(int sequences, int maxSeq, int heads, int kvH
     }
 
     public List<KernelParam> params() {
-        return List.of(KernelParam.in("q", DType.BF16), KernelParam.in("k", DType.BF16), KernelParam.in("v", DType.BF16),
-                KernelParam.in("positions", DType.I32), KernelParam.inOut("k_cache", DType.BF16),
-                KernelParam.inOut("v_cache", DType.BF16), KernelParam.out("partials", DType.F32));
+        List<KernelParam> params = new ArrayList<>(DecodeAttention.cacheParams());
+        params.add(KernelParam.out("partials", DType.F32));
+        return params;
     }
 
     @Override
@@ -57,23 +57,12 @@ public record DecodeAttentionSplit(int sequences, int maxSeq, int heads, int kvH
                 caches: bf16[%d sequences, %d positions, %d kv heads × %d]; partials f32[%d, %d, %d splits, %d + 2];
                 one block per (sequence, kv head, chunk).""".formatted(CHUNK, sequences, heads, headDim, sequences, kvHeads,
                 headDim, sequences, maxSeq, kvHeads, headDim, sequences, heads, splits(), headDim);
-        String body = """
-                constexpr int MAX_SEQ = %d;
-                constexpr int HEADS = %d;
-                constexpr int KV_HEADS = %d;
-                constexpr int HEAD_DIM = %d;
-                constexpr int GROUP = HEADS / KV_HEADS;
-                constexpr int KV_ROW = KV_HEADS * HEAD_DIM;
+        String body = DecodeAttention.definitions(maxSeq, heads, kvHeads, headDim) + """
                 constexpr int CHUNK = %d;
                 constexpr int SPLITS = %d;
-                constexpr int THREADS = %d;
-                constexpr int WARPS = THREADS / 32;
-                constexpr float SCALE = %sf;  // 1/sqrt(head_dim), rounded to FP32
-                """.formatted(maxSeq, heads, kvHeads, headDim, CHUNK, splits(), THREADS,
-                Float.toString((float) (1.0 / Math.sqrt(headDim))))
-                + DecodeAttention.BLOCK_REDUCE
+                """.formatted(CHUNK, splits())
                 + KERNEL.replace("$NAME", kernelName()).replace("$SIGNATURE", CudaKernel.signature(params()));
-        LaunchGeometry launch = LaunchGeometry.linear(sequences * kvHeads * splits(), THREADS, 0);
+        LaunchGeometry launch = LaunchGeometry.linear(sequences * kvHeads * splits(), DecodeAttention.THREADS, 0);
         return new CudaKernel(kernelName(), CudaPrelude.kernelSource(description, body), launch, params());
     }
 
@@ -91,10 +80,7 @@ public record DecodeAttentionSplit(int sequences, int maxSeq, int heads, int kvH
                 bf16_t* keys = k_cache + slice;
                 bf16_t* values = v_cache + slice;
                 if (first <= position && position < first + CHUNK) {
-                    for (int d = threadIdx.x; d < HEAD_DIM; d += THREADS) {
-                        keys[position * KV_ROW + d] = k[sequence * KV_ROW + kv_head * HEAD_DIM + d];
-                        values[position * KV_ROW + d] = v[sequence * KV_ROW + kv_head * HEAD_DIM + d];
-                    }
+                    write_row(k, v, keys, values, sequence, kv_head, position);
                     __syncthreads();
                 }
                 for (int g = 0; g < GROUP; g++) {
@@ -109,26 +95,9 @@ public record DecodeAttentionSplit(int sequences, int maxSeq, int heads, int kvH
                     }
                     for (int d = threadIdx.x; d < HEAD_DIM; d += THREADS) query[d] = bf16_to_f32(q[row + d]);
                     __syncthreads();
-                    float local_max = __uint_as_float(0xff800000u);  // -inf; NVRTC has no math.h macros
-                    for (int p = first + threadIdx.x; p <= last; p += THREADS) {
-                        const bf16_t* key = keys + p * KV_ROW;
-                        float dot = 0.0f;
-                        for (int d = 0; d < HEAD_DIM; d++) dot = fmaf(query[d], bf16_to_f32(key[d]), dot);
-                        scores[p - first] = dot * SCALE;
-                        local_max = fmaxf(local_max, scores[p - first]);
-                    }
-                    const float chunk_max = block_reduce(local_max, slots, true);
-                    float local_sum = 0.0f;
-                    for (int p = first + threadIdx.x; p <= last; p += THREADS) {
-                        scores[p - first] = expf(scores[p - first] - chunk_max);
-                        local_sum += scores[p - first];
-                    }
-                    const float sum = block_reduce(local_sum, slots, false);  // its barriers publish the scores
-                    for (int d = threadIdx.x; d < HEAD_DIM; d += THREADS) {
-                        float acc = 0.0f;
-                        for (int p = first; p <= last; p++) acc = fmaf(scores[p - first], bf16_to_f32(values[p * KV_ROW + d]), acc);
-                        out[2 + d] = acc;
-                    }
+                    float chunk_max, sum;
+                    softmax_chunk(query, keys, first, last, scores, slots, chunk_max, sum);
+                    for (int d = threadIdx.x; d < HEAD_DIM; d += THREADS) out[2 + d] = weighted_value(scores, values, first, last, d);
                     if (threadIdx.x == 0) {
                         out[0] = chunk_max;
                         out[1] = sum;
