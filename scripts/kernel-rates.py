@@ -26,7 +26,10 @@ def kind(name):
     name = re.sub(r"_\d+(?=_|$)", "_#", name)
     name = re.sub(r"_t#x#_s\d+", "_t#x#_s#", name)  # a GEMM's stages follow from its shared memory
     name = re.sub(r"_g(\d+)t(?=_)", r"_g\1", name)  # group scales in either order: one rate
-    return name.replace("e5m2", "e4m3")
+    name = name.replace("e5m2", "e4m3")
+    # variants that differ only in the bytes they move: one rate per byte
+    name = re.sub(r"^(quantize_block.*)_of_master$", r"\1", name)
+    return re.sub(r"^(adamw_#_m\w+?_(?:no_)?decay)$", r"\1_bf16_shadow", name)
 
 
 def main(paths):

@@ -77,6 +77,8 @@ public final class KernelRates {
      * A kernel's kind: its name with shapes and sizes written {@code #} (a GEMM's pipeline depth after its tile too: the
      * stages follow from shared memory, which other parts of a kernel take), E5M2 as E4M3 and group scales in either
      * order ({@code g128t}: a weight gradient's, column-major) as {@code g128} (one rate each); as the script writes it.
+     * Variants of one template that differ only in the bytes they move share its rate (per byte): a block quantization
+     * that reads a weight's master ({@code _of_master}) the stored one's, AdamW without the working copy AdamW with it.
      */
     static String kind(String kernelName) {
         return kernelName.replaceAll("\\d+x\\d+", "#x#")
@@ -84,7 +86,9 @@ public final class KernelRates {
                 .replaceAll("_\\d+(?=_|$)", "_#")
                 .replaceAll("_t#x#_s\\d+", "_t#x#_s#")
                 .replaceAll("_g(\\d+)t(?=_)", "_g$1")
-                .replace("e5m2", "e4m3");
+                .replace("e5m2", "e4m3")
+                .replaceAll("^(quantize_block.*)_of_master$", "$1")
+                .replaceAll("^(adamw_#_m\\w+?_(?:no_)?decay)$", "$1_bf16_shadow");
     }
 
     /** Whether the table holds the kind of kernel {@code kernelName}. */

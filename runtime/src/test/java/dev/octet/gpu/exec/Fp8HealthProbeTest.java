@@ -66,10 +66,14 @@ class Fp8HealthProbeTest {
         StepPlan recomputing = TinyRun.of("infir2").recomputing(Set.of(Recompute.NORM, Recompute.ACTIVATION)).plan();
         Fp8HealthProbe recomputingProbe = Fp8HealthProbe.of(recomputing);
         everyFp8GemmOperandIsMeasuredOnce(recomputing, recomputingProbe);
-        long fromInputs = recomputingProbe.operands().stream()
-                .filter(op -> op.quantize().source() != QuantizedSource.STORED).count();
+        long fromInputs = recomputingProbe.operands().stream().map(op -> op.quantize().source())
+                .filter(s -> s != QuantizedSource.STORED && s != QuantizedSource.MASTER).count();
         // Per layer: the two norm outputs and the SwiGLU output, each in forward (rows) and backward (transposed).
         assertEquals(2 * 3 * 2, fromInputs);
+        long fromMasters = recomputingProbe.operands().stream()
+                .filter(op -> op.quantize().source() == QuantizedSource.MASTER).count();
+        // Per layer: the 7 projection weights in fprop's and dgrad's layouts, each measured from its master.
+        assertEquals(2 * 7 * 2, fromMasters);
         for (Launch l : recomputing.kernels().launches()) {
             for (QuantizedOperand op : recomputingProbe.after(l)) {
                 for (Value source : op.sources()) {
