@@ -286,10 +286,10 @@ public final class DeviceStep implements AutoCloseable {
     }
 
     /**
-     * Writes master weights (FP32), their BF16 working copies (rounded to nearest even from the masters, as
-     * the CPU's working copy is; the FP8 codes of weights a step quantizes once) and the AdamW moments from
-     * {@code params}; zeroes the gradients. For runs that
-     * compare the device with the CPU oracle from one host state; training initialises on the device.
+     * Writes master weights (FP32), their BF16 working copies where the step keeps them (rounded to nearest even
+     * from the masters, as the CPU's working copy is) and the AdamW moments from {@code params}, zeroes the
+     * gradients, and quantizes the weights a step quantizes once. For runs that compare the device with the CPU
+     * oracle from one host state; training initialises on the device.
      */
     public void upload(ParameterStore params) {
         context.makeCurrent();
