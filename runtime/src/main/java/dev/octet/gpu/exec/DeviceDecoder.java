@@ -32,8 +32,8 @@ import java.util.Map;
 
 /**
  * The compiled decoding step ({@code Lowering.compileDecode}) on a CUDA device: one arena with the BF16
- * working weights, every layer's key/value caches and the step's transients; the step's launches captured
- * once as a CUDA graph. A step copies the slots' tokens and positions in, replays the graph and reads the
+ * working weights, their FP8 codes (quantized once, at load), every layer's key/value caches and the step's
+ * transients; the step's other launches captured once as a CUDA graph. A step copies the slots' tokens and positions in, replays the graph and reads the
  * logits back: one host wait per generated token of every slot.
  */
 public final class DeviceDecoder implements DecodeStep {
@@ -117,7 +117,7 @@ public final class DeviceDecoder implements DecodeStep {
             arena.fill((byte) 0);
             Map<String, Parameter> read = new HashMap<>();
             for (Parameter p : plan.stepInterface().parameters()) {
-                // Else a parameter the forward never reads. (Decoding reads working copies, never masters.)
+                // The parameters whose working copies the step reads (decoding never reads masters); others it never reads.
                 if (p.shadow().flatMap(s -> layout.value(s.name())).isPresent()) {
                     read.put(p.name(), p);
                 }
