@@ -64,4 +64,13 @@ public final class ExamplePrograms {
     public static TrainingSpec training(Program p) {
         return p.trainings().getFirst();
     }
+
+    /**
+     * The training block {@code modelFile} itself defines (named after the file), not one of a file it imports;
+     * the first one where the file defines none.
+     */
+    public static TrainingSpec training(Program p, String modelFile) {
+        return p.trainings().stream().filter(t -> (t.name().replace('_', '-') + ".octet").equals(modelFile))
+                .findFirst().orElse(training(p));
+    }
 }

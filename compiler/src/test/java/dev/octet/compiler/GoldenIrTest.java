@@ -65,9 +65,7 @@ class GoldenIrTest {
     void irAfterEveryPassMatchesItsSnapshot(String modelFile, String recipeName, long lossWorkspace, String suffix,
                                             List<String> passes, Set<Recompute> recompute) throws IOException {
         Program p = ExamplePrograms.loadWithRecipe(modelFile, recipeName);
-        // The file's own training block, not one of a file it imports.
-        TrainingSpec t = p.trainings().stream().filter(x -> (x.name().replace('_', '-') + ".octet").equals(modelFile))
-                .findFirst().orElse(ExamplePrograms.training(p));
+        TrainingSpec t = ExamplePrograms.training(p, modelFile);
         RecipeSpec recipe = ExamplePrograms.recipe(p, recipeName).withRecompute(recompute);
         Map<String, String> dumps = new LinkedHashMap<>();
         Lowering.compile(CompileTarget.of(p.model(t.model()).orElseThrow(), recipe, t).withLossWorkspace(lossWorkspace),

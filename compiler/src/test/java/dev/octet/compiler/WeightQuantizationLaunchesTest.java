@@ -42,8 +42,7 @@ class WeightQuantizationLaunchesTest {
 
     private static StepPlan plan(String file, String recipeName) {
         Program p = ExamplePrograms.loadWithRecipe(file, recipeName);
-        TrainingSpec t = p.trainings().stream().filter(x -> (x.name().replace('_', '-') + ".octet").equals(file))
-                .findFirst().orElse(ExamplePrograms.training(p));
+        TrainingSpec t = ExamplePrograms.training(p, file);
         return Lowering.compile(CompileTarget.of(p.model(t.model()).orElseThrow(), ExamplePrograms.recipe(p, recipeName), t),
                 Lowering.QUIET);
     }

@@ -19,6 +19,11 @@ public record FusionGroup(int id, String pattern, List<Node> nodes) {
         return nodes.getFirst().phase();
     }
 
+    /** Whether every node of the group quantizes a weight into persistent codes ({@link Node#writesWeightCodes}). */
+    public boolean writesWeightCodesOnly() {
+        return nodes.stream().allMatch(Node::writesWeightCodes);
+    }
+
     public Node root() {
         return nodes.getFirst();
     }

@@ -30,6 +30,14 @@ public record Node(int id, Operator op, List<Value> inputs, List<Value> outputs,
         return op.accumulates() || (out.storage() == Storage.GRADIENT && !(op instanceof Operator.AdamWUpdate));
     }
 
+    /**
+     * Whether this node quantizes a weight into persistent codes ({@link Storage#WEIGHT_CODES}): what a runtime runs
+     * again whenever the weights change outside a step (passes/WeightsQuantizedPerStep, passes/WeightsQuantizedAtLoad).
+     */
+    public boolean writesWeightCodes() {
+        return op instanceof Operator.Quantize && outputs.stream().allMatch(v -> v.storage() == Storage.WEIGHT_CODES);
+    }
+
     /** {@code %y, %rstd = rmsnorm(%x, %w) {dim=128, eps=1e-06}}; an accumulated output reads {@code %g (+=)}. */
     public String render() {
         String outs = outputs.stream().map(v -> accumulatesInto(v) ? v + " (+=)" : v.toString())

@@ -25,11 +25,11 @@ public final class WeightsQuantizedAtLoad implements GraphPass {
 
     @Override
     public Graph run(Graph g) {
-        Map<Value, String> weights = WeightsQuantizedPerStep.weights(g);
+        Map<Value, String> weights = WeightCodes.weights(g);
         Map<Value, Value> persistent = new HashMap<>();
         for (Node n : g.nodes()) {
-            if (WeightsQuantizedPerStep.quantizesWeight(n, weights)) {
-                n.outputs().forEach(v -> persistent.put(v, WeightsQuantizedPerStep.persistent(v)));
+            if (WeightCodes.quantizesWeight(n, weights)) {
+                n.outputs().forEach(v -> persistent.put(v, WeightCodes.persistent(v)));
             }
         }
         List<Node> nodes = new ArrayList<>();

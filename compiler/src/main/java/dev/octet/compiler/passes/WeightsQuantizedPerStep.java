@@ -18,7 +18,7 @@ import java.util.Map;
  * would quantize the same weights again (both layouts: fprop's and dgrad's); here each weight's quantizations move
  * into the optimizer phase, right after the AdamW update of that weight, and their codes and scales persist
  * ({@link Storage#WEIGHT_CODES}) for every micro-batch of the next step. The runtime runs them once more whenever
- * masters change outside a step (initialisation, a checkpoint loaded): {@link #writesWeightCodes}.
+ * masters change outside a step (initialisation, a checkpoint loaded): {@code Node.writesWeightCodes}.
  *
  * <p>With one micro-batch a step nothing is saved and the codes would hold memory across the step, so the pass
  * leaves such a step alone. Delayed scaling is left alone too: its amax history advances once per quantization,
@@ -32,46 +32,17 @@ public final class WeightsQuantizedPerStep implements GraphPass {
         return NAME;
     }
 
-    /**
-     * Whether {@code n} quantizes a weight into persistent codes: one this pass placed in the optimizer phase, or one
-     * a decoding step runs once at load ({@link WeightsQuantizedAtLoad}).
-     */
-    public static boolean writesWeightCodes(Node n) {
-        return n.op() instanceof Operator.Quantize && n.outputs().stream().allMatch(v -> v.storage() == Storage.WEIGHT_CODES);
-    }
-
-    /** {@code v} as persistent weight codes (same id and name). */
-    static Value persistent(Value v) {
-        return new Value(v.id(), v.name(), v.type(), Storage.WEIGHT_CODES);
-    }
-
-    /** A current-scaling quantization reading nothing but a weight's master or working copy. */
-    static boolean quantizesWeight(Node n, Map<Value, String> weights) {
-        return n.op() instanceof Operator.Quantize q && q.scaling() instanceof Scaling.Current && n.inputs().size() == 1
-                && weights.containsKey(n.inputs().getFirst());
-    }
-
-    /** Every parameter's master and working copy, mapped to the parameter's name. */
-    static Map<Value, String> weights(Graph g) {
-        Map<Value, String> weights = new HashMap<>();
-        for (Parameter p : g.parameters()) {
-            weights.put(p.master(), p.name());
-            p.shadow().ifPresent(s -> weights.put(s, p.name()));
-        }
-        return weights;
-    }
-
     @Override
     public Graph run(Graph g) {
         if (g.shape().accumulation() < 2) {
             return g;
         }
-        Map<Value, String> weights = weights(g);
+        Map<Value, String> weights = WeightCodes.weights(g);
         Map<String, List<Node>> moved = new HashMap<>();
         Map<Value, Value> persistent = new HashMap<>();
         for (Node n : g.nodes()) {
-            if (n.phase() != Phase.OPTIMIZER && quantizesWeight(n, weights)) {
-                List<Value> out = n.outputs().stream().map(v -> persistent.computeIfAbsent(v, WeightsQuantizedPerStep::persistent))
+            if (n.phase() != Phase.OPTIMIZER && WeightCodes.quantizesWeight(n, weights)) {
+                List<Value> out = n.outputs().stream().map(v -> persistent.computeIfAbsent(v, WeightCodes::persistent))
                         .toList();
                 moved.computeIfAbsent(weights.get(n.inputs().getFirst()), k -> new ArrayList<>())
                         .add(new Node(n.id(), n.op(), n.inputs(), out, Phase.OPTIMIZER));

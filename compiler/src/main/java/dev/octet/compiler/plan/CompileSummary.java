@@ -6,7 +6,6 @@ import dev.octet.compiler.ir.Operator;
 import dev.octet.compiler.ir.Phase;
 import dev.octet.compiler.ir.QuantizedSource;
 import dev.octet.compiler.ir.StepShape;
-import dev.octet.compiler.passes.WeightsQuantizedPerStep;
 import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
@@ -40,7 +39,7 @@ public final class CompileSummary {
                     case Operator.Quantize q -> {
                         quantizations++;
                         fromMasters += q.source() == QuantizedSource.MASTER ? 1 : 0;
-                        oncePerStep += WeightsQuantizedPerStep.writesWeightCodes(n) ? 1 : 0;
+                        oncePerStep += n.writesWeightCodes() ? 1 : 0;
                     }
                     case Operator.MatMul mm when mm.fp8().isPresent() -> fp8Gemms++;
                     case Operator.MatMul mm -> bf16Gemms++;

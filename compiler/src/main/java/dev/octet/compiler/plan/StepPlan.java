@@ -41,7 +41,7 @@ public record StepPlan(KernelPlan kernels, MemoryPlan memory, double flopsPerSte
     public List<Launch> weightQuantization() {
         Set<Integer> groups = new HashSet<>();
         for (FusionGroup g : kernels.fused().groups()) {
-            if (g.nodes().stream().allMatch(WeightsQuantizedPerStep::writesWeightCodes)) {
+            if (g.writesWeightCodesOnly()) {
                 groups.add(g.id());
             }
         }

@@ -6,7 +6,6 @@ import dev.octet.compiler.ir.Graph;
 import dev.octet.compiler.ir.Node;
 import dev.octet.compiler.ir.Phase;
 import dev.octet.compiler.ir.Value;
-import dev.octet.compiler.passes.WeightsQuantizedPerStep;
 import dev.octet.compiler.plan.StepBuffer;
 import dev.octet.compiler.plan.StepPlan;
 import dev.octet.cpu.exec.ParameterStore;
@@ -49,7 +48,7 @@ public final class PlanExecutor implements StepExecutor {
         host.load(buffers, initial);
         // Weights quantized once per step: their codes for the first step, from the masters just loaded.
         for (FusionGroup g : fused.groups()) {
-            if (g.nodes().stream().allMatch(WeightsQuantizedPerStep::writesWeightCodes)) {
+            if (g.writesWeightCodesOnly()) {
                 g.nodes().forEach(n -> executor.execute(n, buffers));
                 buffers.endKernel();
             }

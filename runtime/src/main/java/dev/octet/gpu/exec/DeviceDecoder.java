@@ -29,6 +29,8 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
+import java.util.stream.Collectors;
 
 /**
  * The compiled decoding step ({@code Lowering.compileDecode}) on a CUDA device: one arena with the BF16
@@ -151,7 +153,8 @@ public final class DeviceDecoder implements DecodeStep {
             kernels.launch(weightQuantization, layout.arguments(weightQuantization, arena.address()),
                     weightQuantization.size(), stream);
             stream.synchronize();
-            List<Launch> launches = plan.kernels().launches().stream().filter(l -> !weightQuantization.contains(l)).toList();
+            Set<Integer> once = weightQuantization.stream().map(Launch::index).collect(Collectors.toSet());
+            List<Launch> launches = plan.kernels().launches().stream().filter(l -> !once.contains(l.index())).toList();
             List<List<KernelArg>> args = layout.arguments(launches, arena.address());
             CudaStream s = stream;
             CudaGraph graph = CudaGraph.capture(stream, () -> kernels.launch(launches, args, launches.size(), s));

@@ -8,7 +8,6 @@ import dev.octet.compiler.ir.QuantizedSource;
 import dev.octet.compiler.ir.Value;
 import dev.octet.compiler.plan.Launch;
 import dev.octet.compiler.passes.QuantizeFromInputs;
-import dev.octet.compiler.passes.WeightsQuantizedPerStep;
 import dev.octet.compiler.plan.StepPlan;
 import dev.octet.cpu.exec.Fp8TensorHealth;
 import dev.octet.cpu.ir.Recomputation;
@@ -88,7 +87,7 @@ public final class Fp8HealthProbe {
         Map<Integer, List<QuantizedOperand>> byLaunch = new LinkedHashMap<>();
         for (Node n : plan.kernels().fused().graph().nodes()) {
             if (!(n.op() instanceof Operator.Quantize q)
-                    || (n.phase() == Phase.OPTIMIZER && !WeightsQuantizedPerStep.writesWeightCodes(n))) {
+                    || (n.phase() == Phase.OPTIMIZER && !n.writesWeightCodes())) {
                 continue;
             }
             List<Value> sources = n.inputs().subList(0, q.source().inputs().size());

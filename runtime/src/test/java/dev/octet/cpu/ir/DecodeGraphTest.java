@@ -9,7 +9,6 @@ import dev.octet.compiler.ir.Node;
 import dev.octet.compiler.ir.Parameter;
 import dev.octet.compiler.ir.Storage;
 import dev.octet.compiler.ir.Value;
-import dev.octet.compiler.passes.WeightsQuantizedPerStep;
 import dev.octet.compiler.plan.StepPlan;
 import dev.octet.cpu.decode.IncrementalForward;
 import dev.octet.cpu.exec.ParameterStore;
@@ -88,7 +87,7 @@ class DecodeGraphTest {
         int vocab = model.config().vocab();
         NodeExecutor executor = new NodeExecutor();
         // The weights' quantizations once, as the device decoder runs them at load; every step reads their codes.
-        List<Node> once = graph.nodes().stream().filter(WeightsQuantizedPerStep::writesWeightCodes).toList();
+        List<Node> once = graph.nodes().stream().filter(Node::writesWeightCodes).toList();
         assertEquals(!recipeName.equals("bf16"), !once.isEmpty(), "weight quantizations hoisted out of the step");
         once.forEach(n -> executor.execute(n, buffers));
         double worst = 0;

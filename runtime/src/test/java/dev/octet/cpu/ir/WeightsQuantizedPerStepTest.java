@@ -13,7 +13,6 @@ import dev.octet.compiler.ir.Parameter;
 import dev.octet.compiler.ir.Phase;
 import dev.octet.compiler.ir.StepShape;
 import dev.octet.compiler.ir.Value;
-import dev.octet.compiler.passes.WeightsQuantizedPerStep;
 import dev.octet.cpu.exec.ParameterStore;
 import dev.octet.cpu.exec.TokenBatch;
 import dev.octet.dsl.spec.ModelSpec;
@@ -44,7 +43,7 @@ class WeightsQuantizedPerStepTest {
                 new StepShape(s.model(), s.recipe(), s.batch(), s.seq(), 1), one.adamw(), one.clipNorm()), Lowering.QUIET);
         Graph perMicroBatch = new Graph(s, single.parameters(), single.inputs(), single.nodes());
 
-        long moved = perStep.nodes().stream().filter(WeightsQuantizedPerStep::writesWeightCodes).count();
+        long moved = perStep.nodes().stream().filter(Node::writesWeightCodes).count();
         long inForward = perMicroBatch.nodes().stream().filter(n -> n.op() instanceof Operator.Quantize
                 && n.phase() != Phase.OPTIMIZER && perMicroBatch.parameters().stream().anyMatch(p -> reads(n, p))).count();
         assertEquals(inForward, moved);
