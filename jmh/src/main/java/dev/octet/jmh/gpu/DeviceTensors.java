@@ -64,7 +64,15 @@ public final class DeviceTensors implements AutoCloseable {
         if (gemm.splits() == 1) {
             return List.of(bind(gemm.emit()));
         }
-        zeros("partials", DType.F32, (long) gemm.splits() * gemm.problem().m() * gemm.problem().n());
+        long partials = (long) gemm.splits() * gemm.problem().m() * gemm.problem().n();
+        Named held = buffers.get("partials");
+        if (held == null || held.length() < partials) {
+            // One scratch for every split this set binds: the largest so far.
+            if (held != null) {
+                buffers.remove("partials").buffer().close();
+            }
+            zeros("partials", DType.F32, partials);
+        }
         return List.of(bind(gemm.emit()), bind(gemm.splitReduction().emit()));
     }
 

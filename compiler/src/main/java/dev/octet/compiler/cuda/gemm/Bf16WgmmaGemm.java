@@ -10,6 +10,7 @@ import dev.octet.compiler.ir.DType;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 
 /**
  * BF16 GEMM for Hopper (sm_90a): {@code wgmma.mma_async} m64n{blockN}k16 with FP32 accumulation, from shared
@@ -124,12 +125,32 @@ public record Bf16WgmmaGemm(GemmProblem problem, int blockN, int stages, int spl
         return WarpSpecializedGemm.tiles(problem, blockN);
     }
 
+    /** Column tile and K split of this kernel (no clusters). */
+    public GemmSchedule schedule() {
+        return new GemmSchedule(blockN, 1, splits);
+    }
+
+    /** This template with {@code schedule} for {@code problem} (as many stages as fit), or nothing where the template cannot run it so. */
+    static Optional<Bf16WgmmaGemm> build(GemmProblem problem, GemmSchedule schedule) {
+        if (schedule.cluster() != 1) {
+            return Optional.empty();
+        }
+        try {
+            return Optional.of(withTiles(problem, schedule.blockN()).withSplits(schedule.splits()));
+        } catch (IllegalArgumentException e) {
+            return Optional.empty();
+        }
+    }
+
+    /** What the kernel computes, without how it is scheduled: the key of {@link GemmSchedules}. */
+    public String problemKey() {
+        return "bf16_wgmma_m" + problem.m() + "_n" + problem.n() + "_k" + problem.k()
+                + "_a_" + layoutA().tag() + "_b_" + layoutB().tag() + "_" + problem.epilogue().tag() + problem.pitchTag();
+    }
+
     @Override
     public String kernelName() {
-        return "bf16_wgmma_m" + problem.m() + "_n" + problem.n() + "_k" + problem.k()
-                + "_a_" + layoutA().tag() + "_b_" + layoutB().tag()
-                + "_" + problem.epilogue().tag() + problem.pitchTag() + "_t128x" + blockN + "_s" + stages
-                + (splits > 1 ? "_split" + splits : "");
+        return problemKey() + "_t128x" + blockN + "_s" + stages + (splits > 1 ? "_split" + splits : "");
     }
 
     @Override

@@ -13,6 +13,7 @@ import dev.octet.numerics.ScaleGrid;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 
 /**
  * FP8 GEMM for Hopper (sm_90a): {@code wgmma.mma_async} from shared memory filled by TMA, computing what
@@ -180,11 +181,29 @@ public record Fp8WgmmaGemm(GemmProblem problem, int blockN, int stages, int clus
         return WarpSpecializedGemm.tiles(problem, blockN);
     }
 
+    /** Column tile, cluster and K split of this kernel. */
+    public GemmSchedule schedule() {
+        return new GemmSchedule(blockN, cluster, splits);
+    }
+
+    /** This template with {@code schedule} for {@code problem} (as many stages as fit), or nothing where the template cannot run it so. */
+    static Optional<Fp8WgmmaGemm> build(GemmProblem problem, GemmSchedule schedule) {
+        try {
+            return Optional.of(withTiles(problem, schedule.blockN(), schedule.cluster()).withSplits(schedule.splits()));
+        } catch (IllegalArgumentException e) {
+            return Optional.empty();
+        }
+    }
+
+    /** What the kernel computes, without how it is scheduled: the key of {@link GemmSchedules}. */
+    public String problemKey() {
+        return "fp8_wgmma_m" + problem.m() + "_n" + problem.n() + "_k" + problem.k()
+                + "_a_" + aOperand().tag() + "_b_" + bOperand().tag() + "_" + problem.epilogue().tag();
+    }
+
     @Override
     public String kernelName() {
-        return "fp8_wgmma_m" + problem.m() + "_n" + problem.n() + "_k" + problem.k()
-                + "_a_" + aOperand().tag() + "_b_" + bOperand().tag()
-                + "_" + problem.epilogue().tag() + "_t128x" + blockN + "_s" + stages + (cluster > 1 ? "_c" + cluster : "")
+        return problemKey() + "_t128x" + blockN + "_s" + stages + (cluster > 1 ? "_c" + cluster : "")
                 + (splits > 1 ? "_split" + splits : "");
     }
 

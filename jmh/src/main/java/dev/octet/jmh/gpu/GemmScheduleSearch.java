@@ -1,0 +1,253 @@
+package dev.octet.jmh.gpu;
+
+import dev.octet.compiler.CompileTarget;
+import dev.octet.compiler.Lowering;
+import dev.octet.compiler.cuda.CudaKernel;
+import dev.octet.compiler.cuda.gemm.GemmEpilogue;
+import dev.octet.compiler.cuda.gemm.GemmKernel;
+import dev.octet.compiler.cuda.gemm.GemmKernels;
+import dev.octet.compiler.cuda.gemm.GemmOperand;
+import dev.octet.compiler.cuda.gemm.GemmProblem;
+import dev.octet.compiler.cuda.gemm.OperandLayout;
+import dev.octet.compiler.ir.DType;
+import dev.octet.compiler.plan.Launch;
+import dev.octet.compiler.plan.StepPlan;
+import dev.octet.dsl.check.ProgramLoader;
+import dev.octet.dsl.diag.DiagnosticPrinter;
+import dev.octet.dsl.diag.Diagnostics;
+import dev.octet.dsl.spec.Program;
+import dev.octet.dsl.spec.RecipeSpec;
+import dev.octet.dsl.spec.TrainingSpec;
+import dev.octet.gpu.CompileReport;
+import dev.octet.gpu.CudaEvent;
+import dev.octet.gpu.CudaStream;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * Measures every schedule {@link GemmKernels#candidates} offers for each GEMM problem of the example training
+ * steps, and writes the table {@code GemmSchedules} reads (compiler/src/main/resources/.../gemm-schedules-h200.tsv):
+ * per problem the fastest schedule, its TFLOP/s, the rule's schedule and its TFLOP/s, and every candidate's. A
+ * candidate replaces the rule's schedule only when it is at least {@value #MARGIN_PERCENT}% faster, so that noise
+ * between equals does not move the choice. Operands are random codes over E4M3's whole range (as scaling to the
+ * amax gives) with power-of-two scales; a split's reduction is timed with its kernel.
+ *
+ * <pre>java -cp ... dev.octet.jmh.gpu.GemmScheduleSearch [--out FILE] [--threads N] [FILE.octet:RECIPE,RECIPE ...]</pre>
+ * Default: the headline steps, qwen2.5-1.5b-cpt and gpt2-124m-pretrain under bf16 and infir2 (scripts/gemm-schedules-remote).
+ */
+public final class GemmScheduleSearch {
+    static final List<String> DEFAULT_STEPS = List.of("qwen2.5-1.5b-cpt.octet:bf16,infir2", "gpt2-124m-pretrain.octet:bf16,infir2");
+    static final int MARGIN_PERCENT = 2;
+    /** Launches between two events, and how many such trials (the median is kept). */
+    static final int LAUNCHES = 10, TRIALS = 5;
+
+    private GemmScheduleSearch() {}
+
+    /** One problem of the steps, where it came from, and what the rule picks for it. */
+    record Problem(String key, GemmProblem problem, GemmKernel rule, List<String> seenIn) {}
+
+    /** A candidate's measured time. */
+    record Measured(GemmKernel kernel, double micros) {
+        double tflops() {
+            return kernel.problem().flops() / (micros * 1e-6) / 1e12;
+        }
+    }
+
+    public static void main(String[] args) throws IOException {
+        Path out = Path.of("gemm-schedules-h200.tsv");
+        int threads = Runtime.getRuntime().availableProcessors();
+        List<String> steps = new ArrayList<>();
+        for (int i = 0; i < args.length; i++) {
+            switch (args[i]) {
+                case "--out" -> out = Path.of(args[++i]);
+                case "--threads" -> threads = Integer.parseInt(args[++i]);
+                default -> steps.add(args[i]);
+            }
+        }
+        if (steps.isEmpty()) {
+            steps = DEFAULT_STEPS;
+        }
+        Map<String, Problem> problems = problemsOf(steps);
+        GpuBench bench = GpuBench.get();
+        List<CudaKernel> kernels = new ArrayList<>();
+        Map<String, List<GemmKernel>> candidates = new LinkedHashMap<>();
+        for (Problem p : problems.values()) {
+            List<GemmKernel> c = new ArrayList<>(GemmKernels.candidates(p.problem()));
+            if (!c.contains(p.rule())) {
+                c.addFirst(p.rule());  // e.g. a split the rule estimates best and the search's list does not hold
+            }
+            candidates.put(p.key(), c);
+            for (GemmKernel k : c) {
+                kernels.add(k.emit());
+                if (k.splits() > 1) {
+                    kernels.add(k.splitReduction().emit());
+                }
+            }
+        }
+        System.out.printf("%d GEMM problems, %d candidate kernels; compiling on %d threads%n", problems.size(), kernels.size(), threads);
+        long compileStart = System.nanoTime();
+        try {
+            CompileReport report = bench.cache().compileAll(kernels, threads);
+            System.out.printf("compiled in %.1f s (%d cached)%n", report.wallMillis() / 1e3, report.hits());
+        } catch (RuntimeException e) {
+            // The others are in the cache; a candidate that does not compile is left out where it is measured.
+            System.out.printf("compiled in %.1f s, not every candidate: %s%n", (System.nanoTime() - compileStart) / 1e9, e.getMessage());
+        }
+
+        StringBuilder table = new StringBuilder();
+        table.append("# GEMM schedules measured on ").append(bench.context().info()).append(", ").append(Instant.now())
+                .append(", jars of ").append(commit()).append('\n');
+        table.append("# by scripts/gemm-schedules-remote (dev.octet.jmh.gpu.GemmScheduleSearch ").append(String.join(" ", steps))
+                .append("): median of ").append(TRIALS).append(" x ").append(LAUNCHES).append(" launches per candidate; a candidate")
+                .append(" replaces the rule's schedule when ").append(MARGIN_PERCENT).append("% faster\n");
+        table.append("# problem\tschedule\tTFLOP/s\trule\trule TFLOP/s\tcandidates (blockN x cluster x splits = TFLOP/s)\tsteps\n");
+        for (Problem p : problems.values()) {
+            List<Measured> measured = measure(bench, p, candidates.get(p.key()));
+            Measured rule = measured.stream().filter(m -> m.kernel().equals(p.rule())).findFirst().orElseThrow();
+            Measured best = measured.stream().min(Comparator.comparingDouble(Measured::micros)).orElseThrow();
+            Measured chosen = best.micros() * (1 + MARGIN_PERCENT / 100.0) <= rule.micros() ? best : rule;
+            StringBuilder all = new StringBuilder();
+            for (Measured m : measured) {
+                all.append(all.isEmpty() ? "" : " ").append(GemmKernels.schedule(m.kernel()).orElseThrow())
+                        .append(String.format(Locale.ROOT, "=%.1f", m.tflops()));
+            }
+            String row = String.format(Locale.ROOT, "%s\t%s\t%.1f\t%s\t%.1f\t%s\t%s", p.key(),
+                    GemmKernels.schedule(chosen.kernel()).orElseThrow(), chosen.tflops(), GemmKernels.schedule(rule.kernel()).orElseThrow(),
+                    rule.tflops(), all, String.join(",", p.seenIn()));
+            System.out.println(row);
+            table.append(row).append('\n');
+        }
+        Files.writeString(out, table);
+        System.out.println("wrote " + out.toAbsolutePath());
+    }
+
+    /** Every distinct Hopper GEMM problem of the steps, in first-seen order. */
+    static Map<String, Problem> problemsOf(List<String> steps) {
+        Map<String, Problem> problems = new LinkedHashMap<>();
+        for (String step : steps) {
+            String[] parts = step.split(":");
+            if (parts.length != 2) {
+                throw new IllegalArgumentException("a step reads FILE.octet:RECIPE[,RECIPE...], not '" + step + "'");
+            }
+            for (String recipeName : parts[1].split(",")) {
+                StepPlan plan = plan(parts[0], recipeName);
+                for (Launch l : plan.kernels().launches()) {
+                    if (l.spec() instanceof GemmKernel g && GemmKernels.problemKey(g).isPresent()) {
+                        String key = GemmKernels.problemKey(g).get();
+                        Problem p = problems.computeIfAbsent(key, k -> new Problem(k, g.problem(), GemmKernels.byRule(g.problem()),
+                                new ArrayList<>()));
+                        String where = parts[0].replace(".octet", "") + "/" + recipeName;
+                        if (!p.seenIn().contains(where)) {
+                            p.seenIn().add(where);
+                        }
+                    }
+                }
+            }
+        }
+        return problems;
+    }
+
+    private static StepPlan plan(String file, String recipeName) {
+        Path examples = examples();
+        Diagnostics d = new Diagnostics();
+        Program p = ProgramLoader.load(List.of(examples.resolve(file), examples.resolve("recipes").resolve(recipeName + ".octet")), d);
+        if (d.hasErrors()) {
+            throw new IllegalStateException(DiagnosticPrinter.render(d));
+        }
+        TrainingSpec training = p.trainings().stream().filter(t -> (t.name().replace('_', '-') + ".octet").equals(file))
+                .findFirst().orElse(p.trainings().getFirst());
+        RecipeSpec recipe = p.recipe(recipeName).or(() -> p.recipe(recipeName.replace('-', '_'))).orElseThrow();
+        return Lowering.compile(CompileTarget.of(p.model(training.model()).orElseThrow(), recipe, training), Lowering.QUIET);
+    }
+
+    /** Each candidate's median time per launch over the same operands. */
+    private static List<Measured> measure(GpuBench bench, Problem p, List<GemmKernel> candidates) {
+        GemmProblem g = p.problem();
+        List<Measured> measured = new ArrayList<>();
+        try (DeviceTensors tensors = operands(bench, g); CudaEvent start = CudaEvent.create(); CudaEvent end = CudaEvent.create()) {
+            CudaStream stream = bench.stream();
+            for (GemmKernel k : candidates) {
+                List<dev.octet.jmh.gpu.Launch> launches;
+                try {
+                    launches = tensors.bindGemm(k);
+                } catch (RuntimeException e) {
+                    System.out.println("  left out " + k.kernelName() + ": " + e.getMessage().lines().findFirst().orElse(""));
+                    continue;
+                }
+                launches.forEach(l -> l.queue(stream));
+                double[] trials = new double[TRIALS];
+                for (int t = 0; t < TRIALS; t++) {
+                    start.record(stream);
+                    for (int i = 0; i < LAUNCHES; i++) {
+                        launches.forEach(l -> l.queue(stream));
+                    }
+                    end.record(stream);
+                    trials[t] = end.millisSince(start) * 1e3 / LAUNCHES;
+                }
+                Arrays.sort(trials);
+                measured.add(new Measured(k, trials[TRIALS / 2]));
+            }
+        }
+        return measured;
+    }
+
+    /** a, b (with scales), [bias], [residual] and c of {@code g}, as the step lays them out. */
+    private static DeviceTensors operands(GpuBench bench, GemmProblem g) {
+        DeviceTensors tensors = bench.tensors();
+        operand(tensors, "a", g.a(), g.m(), g.k(), g.pitches().a());
+        operand(tensors, "b", g.b(), g.n(), g.k(), g.pitches().b());
+        GemmEpilogue e = g.epilogue();
+        if (e.bias()) {
+            tensors.uniform("bias", DType.BF16, g.n(), -1f, 1f);
+        }
+        if (e.residual()) {
+            tensors.uniform("residual", DType.BF16, (long) g.m() * g.n(), -1f, 1f);
+        }
+        tensors.zeros("c", e.output(), (long) g.m() * g.pitches().c());
+        return tensors;
+    }
+
+    private static void operand(DeviceTensors tensors, String name, GemmOperand operand, int rows, int k, int pitch) {
+        switch (operand) {
+            case GemmOperand.Fp8 f -> {
+                float max = f.format().maxFinite();
+                tensors.uniform(name, f.dtype(), (long) rows * pitch, -max, max)
+                        .constant(name + "_scales", f.scaleGrid(rows, k).scaleCount(), 0x1p-12f);
+            }
+            case GemmOperand.Bf16 b -> {
+                long lines = b.layout() == OperandLayout.K_MAJOR ? rows : k;
+                tensors.uniform(name, DType.BF16, lines * pitch, -1f, 1f);
+            }
+        }
+    }
+
+    /** The commit of the jars, as scripts/gpu-tests records it beside them. */
+    private static String commit() {
+        Path file = Path.of(".gpu/commit");
+        try {
+            return Files.exists(file) ? Files.readString(file).strip() : "unknown commit";
+        } catch (IOException e) {
+            return "unknown commit";
+        }
+    }
+
+    /** examples/ of the repository, found from the working directory upwards. */
+    private static Path examples() {
+        for (Path dir = Path.of("").toAbsolutePath(); dir != null; dir = dir.getParent()) {
+            if (Files.isDirectory(dir.resolve("examples/recipes"))) {
+                return dir.resolve("examples");
+            }
+        }
+        throw new IllegalStateException("no examples/ above " + Path.of("").toAbsolutePath());
+    }
+}
