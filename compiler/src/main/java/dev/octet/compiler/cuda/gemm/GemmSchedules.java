@@ -8,6 +8,8 @@ import java.io.Reader;
 import java.io.StringReader;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
@@ -24,7 +26,10 @@ import java.util.Optional;
  */
 public final class GemmSchedules {
     static final String H200_TABLE = "gemm-schedules-h200.tsv";
-    private static final GemmSchedules H200 = load(H200_TABLE);
+    /** A table measured elsewhere (a file the search wrote) in place of the one kept here: {@code -Doctet.gemm.schedules=FILE}. */
+    public static final String TABLE_PROPERTY = "octet.gemm.schedules";
+    private static final GemmSchedules H200 = Optional.ofNullable(System.getProperty(TABLE_PROPERTY)).map(GemmSchedules::file)
+            .orElseGet(() -> load(H200_TABLE));
 
     private final Map<String, GemmSchedule> chosen;
 
@@ -32,7 +37,7 @@ public final class GemmSchedules {
         this.chosen = Map.copyOf(chosen);
     }
 
-    /** The table measured on an H200, what Octet's kernels are compiled for. */
+    /** The table measured on an H200, what Octet's kernels are compiled for (or the file {@value #TABLE_PROPERTY} names). */
     public static GemmSchedules h200() {
         return H200;
     }
@@ -54,6 +59,14 @@ public final class GemmSchedules {
     /** A table in the format above (the search's output, or a test's). */
     public static GemmSchedules parse(String text) {
         return read(new StringReader(text), "the given table");
+    }
+
+    private static GemmSchedules file(String path) {
+        try {
+            return read(Files.newBufferedReader(Path.of(path), StandardCharsets.UTF_8), path);
+        } catch (IOException e) {
+            throw new UncheckedIOException("-D" + TABLE_PROPERTY + "=" + path + ": cannot read the GEMM schedule table", e);
+        }
     }
 
     private static GemmSchedules load(String resource) {
