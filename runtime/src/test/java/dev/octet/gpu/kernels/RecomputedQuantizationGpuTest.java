@@ -63,8 +63,7 @@ class RecomputedQuantizationGpuTest {
         int n = tokens * width;
         RandomTensors random = new RandomTensors(77);
         QuantizeOperand operand = new QuantizeOperand(DType.BF16, tokens, width, true, format);
-        Optional<GroupQuantization> rowGroups = rows ? Optional.of(new GroupQuantization(Fp8Format.E4M3, ScaleType.UE8M0, 128))
-                : Optional.empty();
+        Optional<GroupQuantization> rowGroups = rowGroups(rows);
         QuantizeGroups stored = new QuantizeGroups(operand, 128, scaleType, rowGroups);
         QuantizeGroups recomputed = new QuantizeGroups(operand, 128, scaleType, rowGroups, source);
         try (DeviceWorkspace ws = GpuSession.get().workspace()) {
@@ -135,8 +134,7 @@ class RecomputedQuantizationGpuTest {
         int n = tokens * width;
         RandomTensors random = new RandomTensors(91);
         QuantizeOperand operand = new QuantizeOperand(DType.BF16, tokens, width, true, format);
-        Optional<GroupQuantization> rowGroups = rows ? Optional.of(new GroupQuantization(Fp8Format.E4M3, ScaleType.UE8M0, 128))
-                : Optional.empty();
+        Optional<GroupQuantization> rowGroups = rowGroups(rows);
         QuantizeGroups stored = new QuantizeGroups(operand, 128, scaleType, rowGroups);
         QuantizeGroups siblings = new QuantizeGroups(operand, 128, scaleType, rowGroups, QuantizedSource.SWIGLU_GATE_GRADIENT, true);
         try (DeviceWorkspace ws = GpuSession.get().workspace()) {
@@ -174,6 +172,11 @@ class RecomputedQuantizationGpuTest {
                 }
             }
         }
+    }
+
+    /** With {@code rows}: 1×128 E4M3 groups along the input's rows, as an fprop or dgrad operand is quantized. */
+    private static Optional<GroupQuantization> rowGroups(boolean rows) {
+        return rows ? Optional.of(new GroupQuantization(Fp8Format.E4M3, ScaleType.UE8M0, 128)) : Optional.empty();
     }
 
     /**
