@@ -158,7 +158,7 @@ public final class GemmScheduleSearch {
     }
 
     private static StepPlan plan(String file, String recipeName) {
-        Path examples = examples();
+        Path examples = TrainingStepBenchmark.examples();
         Diagnostics d = new Diagnostics();
         Program p = ProgramLoader.load(List.of(examples.resolve(file), examples.resolve("recipes").resolve(recipeName + ".octet")), d);
         if (d.hasErrors()) {
@@ -239,15 +239,5 @@ public final class GemmScheduleSearch {
         } catch (IOException e) {
             return "unknown commit";
         }
-    }
-
-    /** examples/ of the repository, found from the working directory upwards. */
-    private static Path examples() {
-        for (Path dir = Path.of("").toAbsolutePath(); dir != null; dir = dir.getParent()) {
-            if (Files.isDirectory(dir.resolve("examples/recipes"))) {
-                return dir.resolve("examples");
-            }
-        }
-        throw new IllegalStateException("no examples/ above " + Path.of("").toAbsolutePath());
     }
 }

@@ -117,7 +117,7 @@ public class TrainingStepBenchmark {
     }
 
     /** examples/ of the repository, found from the working directory upwards. */
-    private static Path examples() {
+    static Path examples() {
         for (Path dir = Path.of("").toAbsolutePath(); dir != null; dir = dir.getParent()) {
             if (Files.isDirectory(dir.resolve("examples/recipes"))) {
                 return dir.resolve("examples");
