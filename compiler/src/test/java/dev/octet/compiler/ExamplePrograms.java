@@ -66,11 +66,10 @@ public final class ExamplePrograms {
     }
 
     /**
-     * The training block {@code modelFile} itself defines (named after the file), not one of a file it imports;
-     * the first one where the file defines none.
+     * The training block {@code modelFile} (loaded by {@link #loadWithRecipe}) itself defines, not one of a file it
+     * imports; the first one where the file defines none.
      */
     public static TrainingSpec training(Program p, String modelFile) {
-        return p.trainings().stream().filter(t -> (t.name().replace('_', '-') + ".octet").equals(modelFile))
-                .findFirst().orElse(training(p));
+        return p.trainingsIn(examples().resolve(modelFile).toString()).stream().findFirst().orElse(training(p));
     }
 }

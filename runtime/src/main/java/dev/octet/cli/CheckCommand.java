@@ -64,8 +64,7 @@ final class CheckCommand implements Callable<Integer> {
         List<String> parts = new ArrayList<>();
         List<ModelSpec> models = program.models().values().stream()
                 .filter(m -> m.pos().file().equals(file.toString())).toList();
-        List<TrainingSpec> trainings = program.trainings().stream()
-                .filter(t -> t.pos().file().equals(file.toString())).toList();
+        List<TrainingSpec> trainings = program.trainingsIn(file.toString());
         Optional<TrainingSpec> training = trainings.stream().findFirst();
         for (ModelSpec m : models) {
             ParameterTable table = ParameterTable.of(m);

@@ -34,8 +34,7 @@ record Selection(Program program, Optional<TrainingSpec> training, ModelSpec mod
             return Optional.empty();
         }
         Program program = loaded.get();
-        Optional<TrainingSpec> training = program.trainings().stream()
-                .filter(t -> t.pos().file().equals(file.toString())).findFirst();
+        Optional<TrainingSpec> training = program.trainingsIn(file.toString()).stream().findFirst();
         if (training.isEmpty() && need == Training.REQUIRED) {
             System.err.println(file + ": no training block; " + whyTrainingIsNeeded);
             return Optional.empty();

@@ -33,7 +33,7 @@ public final class OctetModelFiles {
         if (defined.size() == 1) {
             return defined.getFirst();
         }
-        Optional<TrainingSpec> training = program.trainings().stream().filter(t -> t.pos().file().equals(here)).findFirst();
+        Optional<TrainingSpec> training = program.trainingsIn(here).stream().findFirst();
         if (training.isPresent()) {
             return program.model(training.get().model()).orElseThrow();
         }

@@ -22,4 +22,9 @@ public record Program(List<SourceFile> files, Map<String, ModelSpec> models, Map
     public Optional<RecipeSpec> recipe(String name) {
         return Optional.ofNullable(recipes.get(name));
     }
+
+    /** The training blocks {@code file} itself defines (named as it was given to the loader), not a file it imports. */
+    public List<TrainingSpec> trainingsIn(String file) {
+        return trainings.stream().filter(t -> t.pos().file().equals(file)).toList();
+    }
 }

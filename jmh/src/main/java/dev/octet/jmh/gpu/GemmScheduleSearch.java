@@ -164,8 +164,8 @@ public final class GemmScheduleSearch {
         if (d.hasErrors()) {
             throw new IllegalStateException(DiagnosticPrinter.render(d));
         }
-        TrainingSpec training = p.trainings().stream().filter(t -> (t.name().replace('_', '-') + ".octet").equals(file))
-                .findFirst().orElse(p.trainings().getFirst());
+        TrainingSpec training = p.trainingsIn(examples.resolve(file).toString()).stream().findFirst()
+                .orElseThrow(() -> new IllegalArgumentException(file + " defines no training block"));
         RecipeSpec recipe = p.recipe(recipeName).or(() -> p.recipe(recipeName.replace('-', '_'))).orElseThrow();
         return Lowering.compile(CompileTarget.of(p.model(training.model()).orElseThrow(), recipe, training), Lowering.QUIET);
     }

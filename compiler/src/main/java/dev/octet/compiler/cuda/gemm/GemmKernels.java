@@ -31,15 +31,15 @@ public final class GemmKernels {
 
     /** The kernel for {@code problem}, scheduled as {@code measured} says where it holds the problem. */
     public static GemmKernel forProblem(GemmProblem problem, GemmSchedules measured) {
-        if (problem.isFp8()) {
-            Fp8WgmmaGemm rule = Fp8WgmmaGemm.of(problem);
-            return measured.lookup(rule.problemKey()).flatMap(s -> Fp8WgmmaGemm.build(problem, s)).<GemmKernel>map(k -> k).orElse(rule);
-        }
-        if (Bf16WgmmaGemm.supports(problem)) {
-            Bf16WgmmaGemm rule = Bf16WgmmaGemm.of(problem);
-            return measured.lookup(rule.problemKey()).flatMap(s -> Bf16WgmmaGemm.build(problem, s)).<GemmKernel>map(k -> k).orElse(rule);
-        }
-        return Bf16MmaGemm.of(problem);
+        GemmKernel rule = problem.isFp8() ? Fp8WgmmaGemm.of(problem)
+                : Bf16WgmmaGemm.supports(problem) ? Bf16WgmmaGemm.of(problem) : Bf16MmaGemm.of(problem);
+        return problemKey(rule).flatMap(measured::lookup).flatMap(s -> build(problem, s)).orElse(rule);
+    }
+
+    /** The problem's Hopper template with {@code schedule}, or nothing where the template cannot run it so. */
+    private static Optional<GemmKernel> build(GemmProblem problem, GemmSchedule schedule) {
+        return problem.isFp8() ? Fp8WgmmaGemm.build(problem, schedule).map(GemmKernel.class::cast)
+                : Bf16WgmmaGemm.build(problem, schedule).map(GemmKernel.class::cast);
     }
 
     /** The template's own rule, without measurements. */
@@ -88,9 +88,7 @@ public final class GemmKernels {
                             || (long) tiles * splits > (long) MAX_SPLIT_WAVES * GemmTileHeuristic.SM_COUNT)) {
                         break;
                     }
-                    GemmSchedule s = new GemmSchedule(blockN, cluster, splits);
-                    (fp8 ? Fp8WgmmaGemm.build(problem, s).map(k -> (GemmKernel) k) : Bf16WgmmaGemm.build(problem, s).map(k -> (GemmKernel) k))
-                            .ifPresent(kernels::add);
+                    build(problem, new GemmSchedule(blockN, cluster, splits)).ifPresent(kernels::add);
                 }
             }
         }

@@ -13,6 +13,7 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * The schedule measured fastest for each GEMM problem of the example models, read from a table kept beside this
@@ -52,8 +53,9 @@ public final class GemmSchedules {
         return Optional.ofNullable(chosen.get(problemKey));
     }
 
-    public int size() {
-        return chosen.size();
+    /** The problems the table holds a schedule for. */
+    public Set<String> problems() {
+        return chosen.keySet();
     }
 
     /** A table in the format above (the search's output, or a test's). */
