@@ -53,16 +53,37 @@ public final class DeviceTensors implements AutoCloseable {
     }
 
     /**
-     * {@code kernel} ready to queue: each buffer parameter bound to the buffer of the same name, or to the one
-     * {@code renames} maps it to ({@code param, buffer, param, buffer, ...}).
+     * Every byte of buffer {@code name} set to 0 again, queued on the benchmarks' stream so that it is ordered with
+     * their launches (an output before a launch whose result is compared).
      */
-    /**
-     * The launches of one GEMM over the tensors named a, b, [bias], [residual] and c: the kernel, and with split K
-     * a {@code partials} scratch for its K ranges and the reduction that adds them into c (both timed).
-     */
+    public void clear(String name) {
+        DeviceBuffer buffer = named(name).buffer();
+        buffer.zeroAsync(0, buffer.bytes(), bench.stream());
+    }
+
+    /** How far buffer {@code got} is from buffer {@code want}, which holds as many elements of the same type. */
+    public DeviceComparison.Distance distance(String got, String want) {
+        Named g = named(got), w = named(want);
+        if (g.dtype() != w.dtype() || g.length() != w.length()) {
+            throw new IllegalArgumentException("cannot compare " + got + " (" + g.length() + " x " + g.dtype().irName()
+                    + ") with " + want + " (" + w.length() + " x " + w.dtype().irName() + ")");
+        }
+        return new DeviceComparison(bench).distance(g.buffer(), w.buffer(), g.dtype(), g.length());
+    }
+
+    /** {@link #bindGemm(GemmKernel, String)} into the tensor named c. */
     public List<Launch> bindGemm(GemmKernel gemm) {
+        return bindGemm(gemm, "c");
+    }
+
+    /**
+     * The launches of one GEMM over the tensors named a, b, [bias], [residual] and {@code output} (its parameter c):
+     * the kernel, and with split K a {@code partials} scratch for its K ranges and the reduction that adds them into
+     * the output (both timed).
+     */
+    public List<Launch> bindGemm(GemmKernel gemm, String output) {
         if (gemm.splits() == 1) {
-            return List.of(bind(gemm.emit()));
+            return List.of(bind(gemm.emit(), "c", output));
         }
         long partials = (long) gemm.splits() * gemm.problem().m() * gemm.problem().n();
         Named held = buffers.get("partials");
@@ -73,9 +94,13 @@ public final class DeviceTensors implements AutoCloseable {
             }
             zeros("partials", DType.F32, partials);
         }
-        return List.of(bind(gemm.emit()), bind(gemm.splitReduction().emit()));
+        return List.of(bind(gemm.emit()), bind(gemm.splitReduction().emit(), "c", output));
     }
 
+    /**
+     * {@code kernel} ready to queue: each buffer parameter bound to the buffer of the same name, or to the one
+     * {@code renames} maps it to ({@code param, buffer, param, buffer, ...}).
+     */
     public Launch bind(CudaKernel kernel, String... renames) {
         if (renames.length % 2 != 0) {
             throw new IllegalArgumentException("renames come in pairs: parameter, buffer");
@@ -103,6 +128,14 @@ public final class DeviceTensors implements AutoCloseable {
             args.add(KernelArg.buffer(param, named.buffer().address()));
         }
         return new Launch(kernel, bench.function(kernel), List.copyOf(args));
+    }
+
+    private Named named(String name) {
+        Named named = buffers.get(name);
+        if (named == null) {
+            throw new IllegalArgumentException("no buffer named " + name + " (have " + buffers.keySet() + ")");
+        }
+        return named;
     }
 
     private Named allocate(String name, DType dtype, long length) {

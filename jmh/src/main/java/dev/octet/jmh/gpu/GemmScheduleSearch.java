@@ -39,8 +39,11 @@ import java.util.Map;
  * steps, and writes the table {@code GemmSchedules} reads (compiler/src/main/resources/.../gemm-schedules-h200.tsv):
  * per problem the fastest schedule, its TFLOP/s, the rule's schedule and its TFLOP/s, and every candidate's. A
  * candidate replaces the rule's schedule only when it is at least {@value #MARGIN_PERCENT}% faster, so that noise
- * between equals does not move the choice. Operands are random codes over E4M3's whole range (as scaling to the
- * amax gives) with power-of-two scales; a split's reduction is timed with its kernel.
+ * between equals does not move the choice, and only when its result, computed on the device from the same operands,
+ * agrees with the rule's kernel's within {@link #AGREEMENT} (a candidate that does not is marked wrong in the table and
+ * never chosen; the rule's kernels are the ones the GPU tests hold to the CPU oracle). Operands are random codes over
+ * E4M3's whole range (as scaling to the amax gives) with power-of-two scales; a split's reduction is timed with its
+ * kernel.
  *
  * <pre>java -cp ... dev.octet.jmh.gpu.GemmScheduleSearch [--out FILE] [--threads N] [FILE.octet:RECIPE,RECIPE ...]</pre>
  * Default: the headline steps, qwen2.5-1.5b-cpt and gpt2-124m-pretrain under bf16 and infir2 (scripts/gemm-schedules-remote).
@@ -48,6 +51,13 @@ import java.util.Map;
 public final class GemmScheduleSearch {
     static final List<String> DEFAULT_STEPS = List.of("qwen2.5-1.5b-cpt.octet:bf16,infir2", "gpt2-124m-pretrain.octet:bf16,infir2");
     static final int MARGIN_PERCENT = 2;
+    /**
+     * How far a candidate's result may be from the rule's (relative L2, no non-finite value). A schedule changes only
+     * the order in which partial sums are added (~1e-7 relative in FP32; a BF16 output may round the odd element the
+     * other way, 2^-8 of it); one wrong tile of the largest problems here (~150k tiles) moves the result by more than
+     * 2.5e-3, one K block of 128 left out by far more.
+     */
+    static final double AGREEMENT = 1e-3;
     /** Launches between two events, and how many such trials (the median is kept). */
     static final int LAUNCHES = 10, TRIALS = 5;
 
@@ -56,10 +66,14 @@ public final class GemmScheduleSearch {
     /** One problem of the steps, where it came from, and what the rule picks for it. */
     record Problem(String key, GemmProblem problem, GemmKernel rule, List<String> seenIn) {}
 
-    /** A candidate's measured time. */
-    record Measured(GemmKernel kernel, double micros) {
+    /** A candidate's measured time, and how far its result is from the rule's on the same operands. */
+    record Measured(GemmKernel kernel, double micros, DeviceComparison.Distance distance) {
         double tflops() {
             return kernel.problem().flops() / (micros * 1e-6) / 1e12;
+        }
+
+        boolean agrees() {
+            return distance.within(AGREEMENT);
         }
     }
 
@@ -114,12 +128,18 @@ public final class GemmScheduleSearch {
         for (Problem p : problems.values()) {
             List<Measured> measured = measure(bench, p, candidates.get(p.key()));
             Measured rule = measured.stream().filter(m -> m.kernel().equals(p.rule())).findFirst().orElseThrow();
-            Measured best = measured.stream().min(Comparator.comparingDouble(Measured::micros)).orElseThrow();
+            // Only a candidate whose result is the rule's may replace it.
+            Measured best = measured.stream().filter(Measured::agrees).min(Comparator.comparingDouble(Measured::micros))
+                    .orElse(rule);
             Measured chosen = best.micros() * (1 + MARGIN_PERCENT / 100.0) <= rule.micros() ? best : rule;
             StringBuilder all = new StringBuilder();
             for (Measured m : measured) {
                 all.append(all.isEmpty() ? "" : " ").append(GemmKernels.schedule(m.kernel()).orElseThrow())
                         .append(String.format(Locale.ROOT, "=%.1f", m.tflops()));
+                if (!m.agrees()) {
+                    all.append("(wrong: ").append(m.distance()).append(')');
+                    System.out.println("  " + m.kernel().kernelName() + " disagrees with the rule's kernel: " + m.distance());
+                }
             }
             String row = String.format(Locale.ROOT, "%s\t%s\t%.1f\t%s\t%.1f\t%s\t%s", p.key(),
                     GemmKernels.schedule(chosen.kernel()).orElseThrow(), chosen.tflops(), GemmKernels.schedule(rule.kernel()).orElseThrow(),
@@ -170,12 +190,18 @@ public final class GemmScheduleSearch {
         return Lowering.compile(CompileTarget.of(p.model(training.model()).orElseThrow(), recipe, training), Lowering.QUIET);
     }
 
-    /** Each candidate's median time per launch over the same operands. */
+    /**
+     * Each candidate's median time per launch over the same operands, and the distance of its result (one launch into
+     * a zeroed output) from the rule kernel's, computed first into {@code reference}.
+     */
     private static List<Measured> measure(GpuBench bench, Problem p, List<GemmKernel> candidates) {
         GemmProblem g = p.problem();
         List<Measured> measured = new ArrayList<>();
         try (DeviceTensors tensors = operands(bench, g); CudaEvent start = CudaEvent.create(); CudaEvent end = CudaEvent.create()) {
             CudaStream stream = bench.stream();
+            tensors.zeros("reference", g.epilogue().output(), (long) g.m() * g.pitches().c());
+            tensors.clear("reference");
+            tensors.bindGemm(p.rule(), "reference").forEach(l -> l.queue(stream));
             for (GemmKernel k : candidates) {
                 List<dev.octet.jmh.gpu.Launch> launches;
                 try {
@@ -184,7 +210,9 @@ public final class GemmScheduleSearch {
                     System.out.println("  left out " + k.kernelName() + ": " + e.getMessage().lines().findFirst().orElse(""));
                     continue;
                 }
+                tensors.clear("c");
                 launches.forEach(l -> l.queue(stream));
+                DeviceComparison.Distance distance = tensors.distance("c", "reference");
                 double[] trials = new double[TRIALS];
                 for (int t = 0; t < TRIALS; t++) {
                     start.record(stream);
@@ -195,7 +223,7 @@ public final class GemmScheduleSearch {
                     trials[t] = end.millisSince(start) * 1e3 / LAUNCHES;
                 }
                 Arrays.sort(trials);
-                measured.add(new Measured(k, trials[TRIALS / 2]));
+                measured.add(new Measured(k, trials[TRIALS / 2], distance));
             }
         }
         return measured;

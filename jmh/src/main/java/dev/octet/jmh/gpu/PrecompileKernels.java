@@ -78,6 +78,9 @@ public final class PrecompileKernels {
         for (DType dtype : List.of(DType.F32, DType.BF16, DType.E4M3)) {
             kernels.add(DeviceFill.kernel(dtype));
         }
+        for (DType dtype : List.of(DType.F32, DType.BF16)) {
+            kernels.add(DeviceComparison.kernel(dtype));
+        }
         return kernels.stream().distinct().toList();
     }
 
