@@ -13,6 +13,7 @@ import dev.octet.compiler.passes.QuantizeFromInputs;
 import dev.octet.compiler.passes.KernelFormation;
 import dev.octet.compiler.passes.LmHeadLossChunking;
 import dev.octet.compiler.passes.MemoryPlanning;
+import dev.octet.compiler.passes.MultiTensorLaunches;
 import dev.octet.compiler.passes.OptimizerStep;
 import dev.octet.compiler.passes.PlanVerifier;
 import dev.octet.compiler.passes.QuantizeInsertion;
@@ -32,8 +33,8 @@ import java.util.function.BiConsumer;
 
 /**
  * The compiler pipeline, in order: build the forward graph from the checked model, differentiate it, fuse the
- * LM head with its loss over chunks of tokens, append the optimizer, recompute what the recipe asks, insert quantization per recipe, fuse, form kernels, plan
- * memory. After each pass the listener receives the pass name and the IR text
+ * LM head with its loss over chunks of tokens, append the optimizer, recompute what the recipe asks, insert quantization per recipe, fuse, form kernels,
+ * merge per-parameter launches into multi-tensor ones, plan memory. After each pass the listener receives the pass name and the IR text
  * ({@code octet compile --dump-after=PASS}). The finished plan is verified before it is returned.
  */
 public final class Lowering {
@@ -43,7 +44,7 @@ public final class Lowering {
     public static final List<String> PASSES = List.of("build", "autodiff", LmHeadLossChunking.NAME, "optimizer",
             "recompute", "quantize", QuantizeFromInputs.NAME, WeightsFromMasters.NAME,
             WeightsQuantizedPerStep.NAME,
-            Fusion.NAME, KernelFormation.NAME, MemoryPlanning.NAME);
+            Fusion.NAME, KernelFormation.NAME, MultiTensorLaunches.NAME, MemoryPlanning.NAME);
 
     /** Sequences a decoding step serves at once unless told otherwise ({@code octet eval --slots}). */
     public static final int DEFAULT_DECODE_SLOTS = 64;
@@ -104,8 +105,10 @@ public final class Lowering {
                                  BiConsumer<String, String> dump) {
         FusedGraph fused = Fusion.run(g);
         dump.accept(Fusion.NAME, fused.print());
-        KernelPlan kernels = KernelFormation.run(fused);
-        dump.accept(KernelFormation.NAME, PlanText.kernels(kernels));
+        KernelPlan formed = KernelFormation.run(fused);
+        dump.accept(KernelFormation.NAME, PlanText.kernels(formed));
+        KernelPlan kernels = MultiTensorLaunches.run(formed);
+        dump.accept(MultiTensorLaunches.NAME, PlanText.kernels(kernels));
         MemoryPlan memory = MemoryPlanning.run(kernels);
         StepPlan plan = new StepPlan(kernels, memory, flops, StepInterface.of(kernels, table, recipe));
         dump.accept(MemoryPlanning.NAME, PlanText.memory(plan));
