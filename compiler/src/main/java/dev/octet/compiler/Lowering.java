@@ -8,6 +8,7 @@ import dev.octet.compiler.ir.StepShape;
 import dev.octet.compiler.passes.ActivationRecomputation;
 import dev.octet.compiler.passes.Autodiff;
 import dev.octet.compiler.passes.Fusion;
+import dev.octet.compiler.passes.GradientsQuantizedFromInputs;
 import dev.octet.compiler.passes.GraphPass;
 import dev.octet.compiler.passes.QuantizeFromInputs;
 import dev.octet.compiler.passes.KernelFormation;
@@ -42,7 +43,7 @@ public final class Lowering {
 
     /** Pass names in pipeline order, as --dump-after accepts them. */
     public static final List<String> PASSES = List.of("build", "autodiff", LmHeadLossChunking.NAME, "optimizer",
-            "recompute", "quantize", QuantizeFromInputs.NAME, WeightsFromMasters.NAME,
+            "recompute", "quantize", QuantizeFromInputs.NAME, GradientsQuantizedFromInputs.NAME, WeightsFromMasters.NAME,
             WeightsQuantizedPerStep.NAME,
             Fusion.NAME, KernelFormation.NAME, MultiTensorLaunches.NAME, MemoryPlanning.NAME);
 
@@ -67,7 +68,7 @@ public final class Lowering {
                 new OptimizerStep(t.adamw(), t.clipNorm()),
                 new ActivationRecomputation(t.recipe().recompute()),
                 new QuantizeInsertion(t.recipe(), ParameterTable.of(t.model())), new QuantizeFromInputs(t.recipe().recompute()),
-                new WeightsFromMasters(), new WeightsQuantizedPerStep())) {
+                new GradientsQuantizedFromInputs(), new WeightsFromMasters(), new WeightsQuantizedPerStep())) {
             g = pass.run(g);
             dump.accept(pass.name(), IrPrinter.print(g));
         }
