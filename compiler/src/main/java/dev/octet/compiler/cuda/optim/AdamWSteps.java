@@ -40,12 +40,9 @@ public record AdamWSteps(List<Integer> elements, AdamWHyperparameters hyper, boo
 
     @Override
     public CudaKernel emit() {
-        AdamWStep single = new AdamWStep(elements.getFirst(), hyper, decay, momentType, bf16Shadow);
         List<KernelParam> params = new ArrayList<>();
         String moment = momentType == DType.BF16 ? "bf16_t" : "float";
         StringBuilder cases = new StringBuilder();
-        StringBuilder first = new StringBuilder();
-        int block = 0;
         for (int i = 0; i < elements.size(); i++) {
             String p = MultiTensorKernel.memberParam("param", i), g = MultiTensorKernel.memberParam("grad", i);
             String m = MultiTensorKernel.memberParam("m", i), v = MultiTensorKernel.memberParam("v", i);
@@ -59,43 +56,34 @@ public record AdamWSteps(List<Integer> elements, AdamWHyperparameters hyper, boo
             }
             cases.append("        case %d: param = %s; grad = %s; m = %s; v = %s; shadow = %s; n = %d; break;%n"
                     .formatted(i, p, g, m, v, bf16Shadow ? s : "nullptr", elements.get(i)));
-            first.append(block).append(", ");
-            block += AdamWStep.blocks(elements.get(i));
         }
-        first.append(block);
+        MemberBlocks grid = new MemberBlocks(elements.stream().map(AdamWStep::blocks).toList());
         params.add(KernelParam.in("scalars", DType.F32));
         String body = AdamWStep.deviceFunctions(hyper, decay) + """
 
-                constexpr int MEMBERS = %d;
-                // Member i's blocks are FIRST_BLOCK[i] .. FIRST_BLOCK[i + 1] - 1.
-                __constant__ int FIRST_BLOCK[MEMBERS + 1] = {%s};
-
+                %s
                 extern "C" __global__ void __launch_bounds__(THREADS) %s%s {
                     if (scalars[SKIP] != 0.0f) return;
-                    int lo = 0, hi = MEMBERS - 1;
-                    while (lo < hi) {
-                        const int mid = (lo + hi + 1) / 2;
-                        if (FIRST_BLOCK[mid] <= (int) blockIdx.x) lo = mid; else hi = mid - 1;
-                    }
+                    const int member = member_of(blockIdx.x);
                     float* param = nullptr;
                     float* grad = nullptr;
                     %s* m = nullptr;
                     %s* v = nullptr;
                     bf16_t* shadow = nullptr;
                     int n = 0;
-                    switch (lo) {
+                    switch (member) {
                 %s    }
-                    adamw_span<%b>(param, grad, m, v, shadow, n, ((int) blockIdx.x - FIRST_BLOCK[lo]) * THREADS + threadIdx.x, scalars);
+                    adamw_span<%b>(param, grad, m, v, shadow, n, ((int) blockIdx.x - FIRST_BLOCK[member]) * THREADS + threadIdx.x,
+                                   scalars);
                 }
-                """.formatted(elements.size(), first, kernelName(), CudaKernel.signature(params), moment, moment, cases,
-                bf16Shadow);
-        String description = "AdamW steps over " + elements.size() + " f32 buffers " + elements + " in one launch, each as "
-                + single.kernelName() + " updates its buffer.\n" + "moments " + momentType.irName() + ", beta1 "
+                """.formatted(grid.source(), kernelName(), CudaKernel.signature(params), moment, moment, cases, bf16Shadow);
+        String description = "AdamW steps over " + elements.size() + " f32 buffers " + elements + " in one launch, each as its own\n"
+                + "AdamWStep launch updates it: moments " + momentType.irName() + ", beta1 "
                 + hyper.beta1() + ", beta2 " + hyper.beta2() + ", eps " + hyper.eps() + ", weight decay "
                 + (decay ? hyper.weightDecay() : 0.0) + (bf16Shadow ? ", bf16 shadows of the weights" : "")
                 + ".\nscalars f32[" + AdamWScalarSlot.count() + "]: lr, 1-beta1^t, 1-beta2^t, clip factor, skip."
                 + " Oracle: dev.octet.cpu.ops.AdamW.step per buffer; grads zeroed afterwards.";
         return new CudaKernel(kernelName(), CudaPrelude.kernelSource(description, body),
-                LaunchGeometry.linear(block, AdamWStep.THREADS, 0), params);
+                LaunchGeometry.linear(grid.total(), AdamWStep.THREADS, 0), params);
     }
 }

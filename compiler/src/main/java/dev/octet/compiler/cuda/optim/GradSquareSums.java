@@ -36,43 +36,33 @@ public record GradSquareSums(List<Integer> elements) implements KernelSpec {
     public CudaKernel emit() {
         List<KernelParam> params = new ArrayList<>();
         StringBuilder cases = new StringBuilder();
-        StringBuilder first = new StringBuilder();
-        int block = 0;
+        List<Integer> blocks = new ArrayList<>();
         for (int i = 0; i < elements.size(); i++) {
             String g = MultiTensorKernel.memberParam("grad", i), p = MultiTensorKernel.memberParam("partials", i);
             params.add(KernelParam.in(g, DType.F32));
             params.add(KernelParam.out(p, DType.F32));
-            int blocks = new GradSquareSum(elements.get(i)).partialCount();
+            blocks.add(new GradSquareSum(elements.get(i)).partialCount());
             cases.append("        case %d: grad = %s; partials = %s; n = %d; blocks = %d; break;%n"
-                    .formatted(i, g, p, elements.get(i), blocks));
-            first.append(block).append(", ");
-            block += blocks;
+                    .formatted(i, g, p, elements.get(i), blocks.getLast()));
         }
-        first.append(block);
+        MemberBlocks grid = new MemberBlocks(blocks);
         String body = GradSquareSum.deviceFunctions() + """
 
-                constexpr int MEMBERS = %d;
-                // Member i's blocks are FIRST_BLOCK[i] .. FIRST_BLOCK[i + 1] - 1.
-                __constant__ int FIRST_BLOCK[MEMBERS + 1] = {%s};
-
+                %s
                 extern "C" __global__ void __launch_bounds__(THREADS) %s%s {
-                    int lo = 0, hi = MEMBERS - 1;
-                    while (lo < hi) {
-                        const int mid = (lo + hi + 1) / 2;
-                        if (FIRST_BLOCK[mid] <= (int) blockIdx.x) lo = mid; else hi = mid - 1;
-                    }
+                    const int member = member_of(blockIdx.x);
                     const float* grad = nullptr;
                     float* partials = nullptr;
                     int n = 0, blocks = 0;
-                    switch (lo) {
+                    switch (member) {
                 %s    }
-                    const int block = (int) blockIdx.x - FIRST_BLOCK[lo];
+                    const int block = (int) blockIdx.x - FIRST_BLOCK[member];
                     square_sum(grad, n, blocks, block, partials + block);
                 }
-                """.formatted(elements.size(), first, kernelName(), CudaKernel.signature(params), cases);
+                """.formatted(grid.source(), kernelName(), CudaKernel.signature(params), cases);
         String description = "Gradient norm, first level, over " + elements.size() + " buffers " + elements
                 + " in one launch: each member's partial sums as GradSquareSum writes them, into its own slot range.";
         return new CudaKernel(kernelName(), CudaPrelude.kernelSource(description, body),
-                LaunchGeometry.linear(block, GradSquareSum.THREADS, 0), params);
+                LaunchGeometry.linear(grid.total(), GradSquareSum.THREADS, 0), params);
     }
 }
