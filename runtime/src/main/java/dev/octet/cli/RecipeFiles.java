@@ -68,9 +68,12 @@ final class RecipeFiles {
         List<Path> dirs = new ArrayList<>();
         Path parent = modelFile.toAbsolutePath().getParent();
         if (parent != null) {
-            dirs.add(parent.resolve("recipes"));
+            dirs.add(parent.resolve("recipes").normalize());
         }
-        dirs.add(octetHome().toAbsolutePath().resolve("examples").resolve("recipes").normalize());
+        Path shipped = octetHome().toAbsolutePath().resolve("examples").resolve("recipes").normalize();
+        if (!dirs.contains(shipped)) {  // a model file among Octet's own examples: one folder, named once
+            dirs.add(shipped);
+        }
         return dirs;
     }
 
