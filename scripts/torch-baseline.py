@@ -10,9 +10,16 @@ forward+backward, backward alone by difference. Times are CUDA-event device time
 2·B·H·S²·D, backward 2.5 times that.
 
   python3 scripts/torch-baseline.py [--json OUT.jsonl] [--reps 5] [--inner 20]
+  python3 scripts/torch-baseline.py --only gemm --problems gemm-schedules-h200.tsv [--json OUT.jsonl]
+
+--problems takes the GEMM problems from a table whose first column is a problem key (GemmScheduleSearch's table:
+fp8_wgmma_mM_nN_kK_... or bf16_wgmma_mM_nN_kK_...) instead of the benchmarks' shapes, and times each as its
+yardstick only: FP8 problems by torch._scaled_mm with tensor-wise scales, BF16 ones by torch.matmul; each row is
+named by its problem key, so that a table of Octet's schedules and this one join (scripts/gemm-schedules-summary.py).
 """
 import argparse
 import json
+import re
 import statistics
 import sys
 
@@ -77,23 +84,46 @@ def blockwise_scales(m, n, k):
     return [(a_outer, b_nk), (a_outer, b_kn), (a_inner, b_nk), (a_inner, b_kn), (a_outer, b_kn.t()), (a_inner, b_nk.t())]
 
 
-def gemm_rows(reps, inner, fp8_amplitude=448.0):
+PROBLEM = re.compile(r"^(fp8|bf16)_wgmma_m(\d+)_n(\d+)_k(\d+)_")
+
+
+def problems_of(table):
+    """name -> (M, N, K, 'fp8' or 'bf16') for every problem key in the first column of a GemmScheduleSearch table."""
+    problems = {}
+    with open(table) as f:
+        for line in f:
+            key = line.split("\t")[0].strip()
+            m = PROBLEM.match(key)
+            if m:
+                problems[key] = (int(m.group(2)), int(m.group(3)), int(m.group(4)), m.group(1))
+    return problems
+
+
+def gemm_rows(reps, inner, fp8_amplitude=448.0, problems=None):
+    """The benchmarks' shapes with every implementation; or the given problems, each with its yardstick only."""
     rows = []
     e4m3 = torch.float8_e4m3fn
-    for name, (m, n, k) in GEMMS.items():
+    shapes = problems or {name: (m, n, k, None) for name, (m, n, k) in GEMMS.items()}
+    for name, (m, n, k, only) in shapes.items():
         flops = 2.0 * m * n * k
         a16 = torch.empty(m, k, device="cuda", dtype=torch.bfloat16).uniform_(-1, 1)
         b16 = torch.empty(n, k, device="cuda", dtype=torch.bfloat16).uniform_(-0.05, 0.05)
-        ms = device_ms(lambda: torch.matmul(a16, b16.t()), reps, inner)
-        rows.append(dict(family="gemm", name=name, m=m, n=n, k=k, impl="torch.matmul bf16", ms=ms,
-                         unit="TFLOP/s", rate=flops / ms / 1e9))
+        if only != "fp8":
+            ms = device_ms(lambda: torch.matmul(a16, b16.t()), reps, inner)
+            rows.append(dict(family="gemm", name=name, m=m, n=n, k=k, impl="torch.matmul bf16", ms=ms,
+                             unit="TFLOP/s", rate=flops / ms / 1e9))
+        if only == "bf16":
+            del a16, b16
+            torch.cuda.empty_cache()
+            continue
         # FP8 codes uniform over +-fp8_amplitude (by default E4M3's whole range, as amax scaling produces).
         a8 = (a16.float() * fp8_amplitude).clamp(-448, 448).to(e4m3)
         b8 = (b16.float() * fp8_amplitude / 0.05).clamp(-448, 448).to(e4m3)
         one = torch.tensor(1.0, device="cuda")
         variants = [("tensor-wise", lambda: [(one, one)])]
-        variants.append(("row-wise", lambda: [(torch.ones(m, 1, device="cuda"), torch.ones(1, n, device="cuda"))]))
-        variants.append(("block 1x128/128x128", lambda: blockwise_scales(m, n, k)))
+        if only is None:
+            variants.append(("row-wise", lambda: [(torch.ones(m, 1, device="cuda"), torch.ones(1, n, device="cuda"))]))
+            variants.append(("block 1x128/128x128", lambda: blockwise_scales(m, n, k)))
         for label, candidates in variants:
             err = None
             for sa, sb in candidates():
@@ -159,12 +189,17 @@ def main():
     p.add_argument("--only", choices=["gemm", "attention"], help="measure one family only")
     p.add_argument("--fp8-amplitude", type=float, default=448.0,
                    help="largest magnitude of the FP8 GEMM operands' values (default 448, E4M3's whole range)")
+    p.add_argument("--problems", help="a GemmScheduleSearch table: time its problems, each with its yardstick only")
     args = p.parse_args()
+    problems = problems_of(args.problems) if args.problems else None
+    if args.problems and not problems:
+        print(f"torch-baseline: no GEMM problem keys in the first column of {args.problems}")
+        return 1
     if not torch.cuda.is_available():
         print("torch-baseline: no CUDA device; nothing measured")
         return 0
     print(f"# torch {torch.__version__}, CUDA {torch.version.cuda}, {torch.cuda.get_device_name(0)}")
-    rows = ((gemm_rows(args.reps, args.inner, args.fp8_amplitude) if args.only != "attention" else [])
+    rows = ((gemm_rows(args.reps, args.inner, args.fp8_amplitude, problems) if args.only != "attention" else [])
             + (attention_rows(args.reps, args.inner) if args.only != "gemm" else []))
     print(f"| {'shape':16} | {'M,N,K / B,S,H,KV,D':22} | {'implementation':36} | {'us':>10} | {'rate':>14} |")
     print(f"|{'-' * 18}|{'-' * 24}|{'-' * 38}|{'-' * 12}|{'-' * 16}|")
