@@ -474,25 +474,34 @@ public final class DeviceStep implements AutoCloseable {
                 events.add(CudaEvent.create());
             }
             String method = "one CUDA graph a phase, an event node after every launch";
-            try (CudaGraph timed = CudaGraph.capture(stream, () -> {
-                events.getFirst().recordInCapture(stream);
-                for (int i = 0; i < launches.size(); i++) {
-                    kernels.launch(launches.get(i), args.get(i), stream);
-                    events.get(i + 1).recordInCapture(stream);
-                }
-            })) {
-                timed.launch(stream);
+            Optional<CudaGraph> timed;
+            try {
+                timed = Optional.of(CudaGraph.capture(stream, () -> {
+                    events.getFirst().recordInCapture(stream);
+                    for (int i = 0; i < launches.size(); i++) {
+                        kernels.launch(launches.get(i), args.get(i), stream);
+                        events.get(i + 1).recordInCapture(stream);
+                    }
+                }));
             } catch (CudaException e) {
-                // Nothing of the capture ran: queue the same launches from the host.
+                // Nothing of the capture ran: the same launches are queued from the host below.
+                timed = Optional.empty();
                 method = "launch by launch from the host (the timed graph failed: " + e.getMessage().lines().findFirst().orElse("")
                         + "), so kernels shorter than a launch read long";
+            }
+            if (timed.isPresent()) {
+                try (CudaGraph graph = timed.get()) {
+                    graph.launch(stream);
+                    stream.synchronize();  // before the graph is destroyed
+                }
+            } else {
                 events.getFirst().record(stream);
                 for (int i = 0; i < launches.size(); i++) {
                     kernels.launch(launches.get(i), args.get(i), stream);
                     events.get(i + 1).record(stream);
                 }
+                stream.synchronize();
             }
-            stream.synchronize();
             for (int i = 0; i < launches.size(); i++) {
                 millis[position.get(launches.get(i))] += events.get(i + 1).millisSince(events.get(i));
             }
