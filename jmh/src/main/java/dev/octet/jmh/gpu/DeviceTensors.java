@@ -37,12 +37,15 @@ public final class DeviceTensors implements AutoCloseable {
     /** {@code length} floats, every one {@code value} (e.g. power-of-two dequantization scales). */
     public DeviceTensors constant(String name, long length, float value) {
         allocate(name, DType.F32, length).buffer().fill32(Float.floatToRawIntBits(value));
+        // A plain memset runs on the legacy stream, which the benchmarks' non-blocking stream does not wait for.
+        bench.context().synchronize();
         return this;
     }
 
     /** {@code length} elements, every byte 0 (outputs, and scratch a kernel writes before it reads). */
     public DeviceTensors zeros(String name, DType dtype, long length) {
-        allocate(name, dtype, length).buffer().fill((byte) 0);
+        allocate(name, dtype, length);
+        clear(name);
         return this;
     }
 

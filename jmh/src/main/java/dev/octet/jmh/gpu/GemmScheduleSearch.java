@@ -200,7 +200,6 @@ public final class GemmScheduleSearch {
         try (DeviceTensors tensors = operands(bench, g); CudaEvent start = CudaEvent.create(); CudaEvent end = CudaEvent.create()) {
             CudaStream stream = bench.stream();
             tensors.zeros("reference", g.epilogue().output(), (long) g.m() * g.pitches().c());
-            tensors.clear("reference");
             tensors.bindGemm(p.rule(), "reference").forEach(l -> l.queue(stream));
             for (GemmKernel k : candidates) {
                 List<dev.octet.jmh.gpu.Launch> launches;
