@@ -2,6 +2,7 @@ package dev.octet.compiler;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.octet.compiler.cuda.MultiTensorKernel;
@@ -161,16 +162,7 @@ class MultiTensorLaunchesTest {
         assertEquals(List.of("grad_0", "partials_0", "grad_1", "partials_1"), params);
         // Blocks: each member's own grid, one after the other.
         assertEquals(a.partialCount() + b.partialCount(), sums.emit().launch().gridX());
-        assertThrowsIllegalArgument(() -> new GradSquareSums(List.of(768)));
-    }
-
-    private static void assertThrowsIllegalArgument(Runnable r) {
-        try {
-            r.run();
-        } catch (IllegalArgumentException expected) {
-            return;
-        }
-        throw new AssertionError("expected an IllegalArgumentException");
+        assertThrows(IllegalArgumentException.class, () -> new GradSquareSums(List.of(768)));
     }
 
     private static boolean isBatchOrMember(Launch l) {
