@@ -114,6 +114,71 @@ final class HopperAttentionSource {
     }
 
     /**
+     * {@code name(d, a, desc_b, accumulate)}: d (64 × n, FP32, {@code frags} n8 groups) = or += a·bᵀ over 16 of
+     * headDim, a as BF16 pairs in registers (see {@link #A_FRAGMENTS}), b from shared memory, K-major. With a in
+     * registers a wgmma reads half the shared-memory bytes of one that reads both operands there: at n = 64 the
+     * latter takes all 128 bytes a clock an SM's shared memory gives. {@code comment} says what a and b are.
+     */
+    static String registerKMajorWgmma(String name, int n, String frags, String comment) {
+        int registers = n / 2;
+        return comment + """
+                __device__ __forceinline__ void %9$s(float (&d)[%10$s][4], const unsigned (&a)[4],
+                                                     unsigned long long desc_b, int accumulate) {
+                    asm volatile("{\\n.reg .pred p;\\nsetp.ne.b32 p, %%%8$d, 0;\\n"
+                                 "wgmma.mma_async.sync.aligned.m64n%1$dk16.f32.bf16.bf16 {%2$s}, {%%%3$d, %%%4$d, %%%5$d, %%%6$d}, %%%7$d, p, 1, 1, 0;\\n}"
+                                 : %11$s
+                                 : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(desc_b), "r"(accumulate));
+                }
+
+                """.formatted(n, outputList(registers), registers, registers + 1, registers + 2, registers + 3,
+                registers + 4, registers + 5, name, frags, accumulators(registers));
+    }
+
+    /**
+     * {@code load_a_fragments(a, tile, panel_bytes, row_lo)}: a thread's BF16 A fragments of rows {@code row_lo}
+     * and {@code row_lo + 8} over all of headDim (one k16 step per entry), read from a tile stored as 64-column
+     * panels with the 128-byte swizzle (16-byte chunk c of row r at chunk c ^ (r % 8)), the tile 1024-byte
+     * aligned. Per k16 step: (row_lo, columns c, c+1), (row_lo + 8, c, c+1), (row_lo, c+8, c+9), (row_lo + 8,
+     * c+8, c+9), c = 16kk + 2·(lane % 4): the layout a wgmma with A in registers takes.
+     */
+    static final String A_FRAGMENTS = """
+            template <int STEPS>
+            __device__ __forceinline__ void load_a_fragments(unsigned (&a)[STEPS][4], const unsigned char* tile,
+                                                             int panel_bytes, int row_lo) {
+                const int c = 2 * (threadIdx.x % 4);
+                #pragma unroll
+                for (int kk = 0; kk < STEPS; ++kk)
+                    #pragma unroll
+                    for (int e = 0; e < 4; ++e) {
+                        const int row = row_lo + 8 * (e % 2), column = 16 * kk + 8 * (e / 2) + c;
+                        const int byte = (column % 64) * 2;
+                        a[kk][e] = *reinterpret_cast<const unsigned*>(tile + (column / 64) * panel_bytes + row * 128
+                                                                      + (((byte / 16) ^ (row % 8)) * 16) + byte % 16);
+                    }
+            }
+
+            """;
+
+    /**
+     * {@code name(d, a, b_tile)}: issues d = a·bᵀ over all of headDim (HEAD_DIM / 16 wgmmas of {@code wgmma}, a
+     * from registers, b K-major) as one commit group; b is 64-column panels of {@code bPanelBytes}.
+     */
+    static String issueRegisterKMajor(String name, String wgmma, String frags, String bPanelBytes, String comment) {
+        return comment + """
+                __device__ __forceinline__ void %1$s(float (&d)[%3$s][4], const unsigned (&a)[HEAD_DIM / 16][4],
+                                                     unsigned b_tile) {
+                    #pragma unroll
+                    for (int kk = 0; kk < HEAD_DIM / 16; ++kk) {
+                        // 16 columns = 32 bytes along a 128-byte swizzled row; four steps per 64-column panel.
+                        %2$s(d, a[kk], wgmma_desc_k128b(b_tile + (kk / 4) * %4$s + (kk %% 4) * 32), kk > 0);
+                    }
+                    wgmma_commit();
+                }
+
+                """.formatted(name, wgmma, frags, bPanelBytes);
+    }
+
+    /**
      * {@code name(d, a, desc_b)}: d (64 × n, FP32, {@code frags} n8 groups) += a·b over 16 rows of b, a as BF16
      * pairs in registers (the A fragment of m64nNk16, which is the accumulator layout of scores), b from shared
      * memory read MN-major (imm-trans-b = 1). {@code comment} says what a and b are.
