@@ -120,11 +120,11 @@ public record FlashAttentionBackwardQueryHopper(AttentionShape shape, int stages
         return new CudaKernel(kernelName(), CudaPrelude.kernelSource(description, body), launch, params());
     }
 
-    /** {@code wgmma_scores(d, a, desc_b, accumulate)}: d (64 × BLOCK_N) (+)= a·bᵀ over 16 of headDim. */
+    /** {@code wgmma_scores(d, desc_a, desc_b, accumulate)}: d (64 × BLOCK_N) (+)= a·bᵀ over 16 of headDim. */
     private static String scoresWgmma() {
-        return HopperAttentionSource.registerKMajorWgmma("wgmma_scores", BLOCK_N, "S_FRAGS", """
-                // s or dp (64 queries x BLOCK_N keys, FP32) = or += q·kᵀ or dout·vᵀ over 16 of head_dim; q or dout from
-                // registers, k or v from shared memory, K-major.
+        return HopperAttentionSource.kMajorWgmma("wgmma_scores", BLOCK_N, "S_FRAGS", """
+                // s or dp (64 queries x BLOCK_N keys, FP32) = or += q·kᵀ or dout·vᵀ over 16 of head_dim; both operands
+                // from shared memory, K-major.
                 """);
     }
 
@@ -141,10 +141,9 @@ public record FlashAttentionBackwardQueryHopper(AttentionShape shape, int stages
      * group j, columns 8j + c and 8j + c + 1 (c = 2·(lane % 4)): keys of s and dp, head-dim columns of dq.
      */
     private static String consumerFunctions() {
-        return HopperAttentionSource.A_FRAGMENTS
-                + HopperAttentionSource.issueRegisterKMajor("issue_scores", "wgmma_scores", "S_FRAGS", "KV_PANEL_BYTES", """
+        return HopperAttentionSource.issueKMajor("issue_scores", "wgmma_scores", "S_FRAGS", "Q_PANEL_BYTES", "KV_PANEL_BYTES", """
                         // Issues d = a·bᵀ for one key tile (HEAD_DIM / 16 wgmmas) as one commit group: a is this warpgroup's
-                        // 64 rows of q or dout (fragments in registers), b the stage's k or v.
+                        // 64 rows of q or dout, b the stage's k or v.
                         """)
                 + HopperAttentionSource.issueMnMajor("issue_query_gradient", "wgmma_query_gradient", "D_FRAGS", "S_STEPS",
                         "KV_PANEL_BYTES", """
@@ -261,6 +260,8 @@ public record FlashAttentionBackwardQueryHopper(AttentionShape shape, int stages
                 } else {
                     $CONSUMER_REGISTERS
                     const int consumer = warpgroup - 1, warp = (threadIdx.x / 32) % 4, g = lane / 4, c = 2 * (lane % 4);
+                    // This warpgroup's 64 rows of q and dout.
+                    const unsigned q_rows = smem_u32(q_smem) + consumer * 64 * 128, dout_rows = smem_u32(dout_smem) + consumer * 64 * 128;
                     const unsigned k_ring = smem_u32(k_ring_smem), v_ring = smem_u32(v_ring_smem);
                     // This thread's two queries (positions in the sequence); rows past the sequence are never stored.
                     const int row_lo = q_tile * BLOCK_M + consumer * 64 + warp * 16 + g, row_hi = row_lo + 8;
@@ -277,11 +278,6 @@ public record FlashAttentionBackwardQueryHopper(AttentionShape shape, int stages
                     for (int j = 0; j < D_FRAGS; ++j) dq_acc[j][0] = dq_acc[j][1] = dq_acc[j][2] = dq_acc[j][3] = 0.0f;
                     float s[S_FRAGS][4], dp[S_FRAGS][4];
                     mbar_wait_or_late(q_full, 0, late);
-                    // This warpgroup's 64 rows of q and dout as A fragments, read once: s and dp then read only k and v
-                    // from shared memory.
-                    unsigned q_frag[HEAD_DIM / 16][4], dout_frag[HEAD_DIM / 16][4];
-                    load_a_fragments(q_frag, q_smem, Q_PANEL_BYTES, consumer * 64 + warp * 16 + g);
-                    load_a_fragments(dout_frag, dout_smem, Q_PANEL_BYTES, consumer * 64 + warp * 16 + g);
                     int it = 0;
                     for (int kt = 0; kt <= last_key_tile; ++kt) {
                         if (!tile_visible(kt)) continue;
@@ -293,8 +289,8 @@ public record FlashAttentionBackwardQueryHopper(AttentionShape shape, int stages
                         fence_fragments(s);
                         fence_fragments(dp);
                         wgmma_fence();
-                        issue_scores(s, q_frag, k_tile);
-                        issue_scores(dp, dout_frag, v_tile);
+                        issue_scores(s, q_rows, k_tile);
+                        issue_scores(dp, dout_rows, v_tile);
                         wgmma_wait<1>();  // s is in; dp may still run
                         fence_fragments(s);
                         if (kt >= first_masked_tile) {
