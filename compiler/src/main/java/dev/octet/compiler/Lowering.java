@@ -8,11 +8,13 @@ import dev.octet.compiler.ir.StepShape;
 import dev.octet.compiler.passes.ActivationRecomputation;
 import dev.octet.compiler.passes.Autodiff;
 import dev.octet.compiler.passes.Fusion;
+import dev.octet.compiler.passes.GradientsQuantizedFromInputs;
 import dev.octet.compiler.passes.GraphPass;
 import dev.octet.compiler.passes.QuantizeFromInputs;
 import dev.octet.compiler.passes.KernelFormation;
 import dev.octet.compiler.passes.LmHeadLossChunking;
 import dev.octet.compiler.passes.MemoryPlanning;
+import dev.octet.compiler.passes.MultiTensorLaunches;
 import dev.octet.compiler.passes.OptimizerStep;
 import dev.octet.compiler.passes.PlanVerifier;
 import dev.octet.compiler.passes.QuantizeInsertion;
@@ -32,8 +34,8 @@ import java.util.function.BiConsumer;
 
 /**
  * The compiler pipeline, in order: build the forward graph from the checked model, differentiate it, fuse the
- * LM head with its loss over chunks of tokens, append the optimizer, recompute what the recipe asks, insert quantization per recipe, fuse, form kernels, plan
- * memory. After each pass the listener receives the pass name and the IR text
+ * LM head with its loss over chunks of tokens, append the optimizer, recompute what the recipe asks, insert quantization per recipe, fuse, form kernels,
+ * merge per-parameter launches into multi-tensor ones, plan memory. After each pass the listener receives the pass name and the IR text
  * ({@code octet compile --dump-after=PASS}). The finished plan is verified before it is returned.
  */
 public final class Lowering {
@@ -41,9 +43,9 @@ public final class Lowering {
 
     /** Pass names in pipeline order, as --dump-after accepts them. */
     public static final List<String> PASSES = List.of("build", "autodiff", LmHeadLossChunking.NAME, "optimizer",
-            "recompute", "quantize", QuantizeFromInputs.NAME, WeightsFromMasters.NAME,
+            "recompute", "quantize", QuantizeFromInputs.NAME, GradientsQuantizedFromInputs.NAME, WeightsFromMasters.NAME,
             WeightsQuantizedPerStep.NAME,
-            Fusion.NAME, KernelFormation.NAME, MemoryPlanning.NAME);
+            Fusion.NAME, KernelFormation.NAME, MultiTensorLaunches.NAME, MemoryPlanning.NAME);
 
     /** Sequences a decoding step serves at once unless told otherwise ({@code octet eval --slots}). */
     public static final int DEFAULT_DECODE_SLOTS = 64;
@@ -66,7 +68,7 @@ public final class Lowering {
                 new OptimizerStep(t.adamw(), t.clipNorm()),
                 new ActivationRecomputation(t.recipe().recompute()),
                 new QuantizeInsertion(t.recipe(), ParameterTable.of(t.model())), new QuantizeFromInputs(t.recipe().recompute()),
-                new WeightsFromMasters(), new WeightsQuantizedPerStep())) {
+                new GradientsQuantizedFromInputs(), new WeightsFromMasters(), new WeightsQuantizedPerStep())) {
             g = pass.run(g);
             dump.accept(pass.name(), IrPrinter.print(g));
         }
@@ -104,8 +106,10 @@ public final class Lowering {
                                  BiConsumer<String, String> dump) {
         FusedGraph fused = Fusion.run(g);
         dump.accept(Fusion.NAME, fused.print());
-        KernelPlan kernels = KernelFormation.run(fused);
-        dump.accept(KernelFormation.NAME, PlanText.kernels(kernels));
+        KernelPlan formed = KernelFormation.run(fused);
+        dump.accept(KernelFormation.NAME, PlanText.kernels(formed));
+        KernelPlan kernels = MultiTensorLaunches.run(formed);
+        dump.accept(MultiTensorLaunches.NAME, PlanText.kernels(kernels));
         MemoryPlan memory = MemoryPlanning.run(kernels);
         StepPlan plan = new StepPlan(kernels, memory, flops, StepInterface.of(kernels, table, recipe));
         dump.accept(MemoryPlanning.NAME, PlanText.memory(plan));

@@ -133,6 +133,6 @@ class QuantizeFromInputsTest {
 
     /** Recomputed from an activation's producer (a weight's quantization from its master is not). */
     private static boolean fromAnActivation(Operator.Quantize q) {
-        return q.source() != QuantizedSource.STORED && q.source() != QuantizedSource.MASTER;
+        return q.source().isActivation();
     }
 }

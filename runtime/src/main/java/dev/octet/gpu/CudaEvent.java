@@ -2,6 +2,7 @@ package dev.octet.gpu;
 
 import jcuda.driver.CUevent;
 import jcuda.driver.CUevent_flags;
+import jcuda.driver.CUevent_record_flags;
 import jcuda.driver.JCudaDriver;
 
 /** A timing event: record two on a stream, then read the milliseconds between them. */
@@ -21,6 +22,16 @@ public final class CudaEvent implements AutoCloseable {
 
     public void record(CudaStream stream) {
         CudaCheck.check(JCudaDriver.cuEventRecord(event, stream.handle()), "cuEventRecord");
+    }
+
+    /**
+     * Records this event as a node of the graph {@code stream} is capturing, so that every replay records it on the
+     * device between the nodes around it (a plain record during capture only orders streams; outside capture this
+     * call is invalid).
+     */
+    public void recordInCapture(CudaStream stream) {
+        CudaCheck.check(JCudaDriver.cuEventRecordWithFlags(event, stream.handle(),
+                CUevent_record_flags.CU_EVENT_RECORD_EXTERNAL), "cuEventRecordWithFlags(CU_EVENT_RECORD_EXTERNAL)");
     }
 
     public void synchronize() {

@@ -43,8 +43,8 @@ public final class BenchReport {
         }
         for (BenchMeasurement m : measurements) {
             m.profile().ifPresent(p -> sb.append(String.format(Locale.ROOT,
-                    "%nWhere %s's step goes (one step timed launch by launch, events between launches; rates against the "
-                            + "FP8 or BF16 tensor-core peak or %.0f GB/s of memory bandwidth):%n", m.recipe(),
+                    "%nWhere %s's step goes (one step timed by %s; rates against the "
+                            + "FP8 or BF16 tensor-core peak or %.0f GB/s of memory bandwidth):%n", m.recipe(), p.timing(),
                     StepProfile.MEMORY_GB_PER_S)).append(p.table()));
         }
         return sb.toString();
@@ -113,6 +113,7 @@ public final class BenchReport {
             }
             JsonObject profile = new JsonObject();
             profile.addProperty("total_ms", p.totalMillis());
+            profile.addProperty("timing", p.timing());
             profile.add("families", families);
             profile.add("kernels", kernels);
             JsonObject layers = new JsonObject();

@@ -92,9 +92,9 @@ public final class StepBenchmark {
                 Optional<StepProfile> profile = Optional.empty();
                 if (options.profile()) {
                     TrainingSpec.AdamW opt = spec.optimizer();
-                    double[] launchMillis = step.timeLaunches(StepScalars.of(opt.lr(), opt.beta1(), opt.beta2(), ++n),
+                    DeviceStep.LaunchTimes times = step.timeLaunches(StepScalars.of(opt.lr(), opt.beta1(), opt.beta2(), ++n),
                             lossWeight, inputs);
-                    profile = Optional.of(StepProfile.of(LaunchCost.of(plan), launchMillis));
+                    profile = Optional.of(StepProfile.of(LaunchCost.of(plan), times.millis(), times.method()));
                 }
                 return new BenchMeasurement(model.name(), spec.name(), recipe.name(), GemmPeak.of(recipe),
                         context.info().deviceName(), spec.microBatch(), spec.accumulation(), spec.seqLen(),

@@ -19,7 +19,7 @@ import java.util.TreeMap;
  * (where a family's time goes).
  */
 public record StepProfile(List<Family> families, Map<Integer, Double> layerMillis, double totalMillis,
-                          List<Kernel> kernels) {
+                          List<Kernel> kernels, String timing) {
     /** Kernels the table lists under the families (the JSON has them all). */
     static final int HEAVIEST = 12;
 
@@ -50,8 +50,11 @@ public record StepProfile(List<Family> families, Map<Integer, Double> layerMilli
     /** One distinct kernel's launches, summed as a family's are. */
     public record Kernel(String name, Family sums) {}
 
-    /** Sums {@code millis} (one per launch of the plan, as {@code costs}) by family, by layer and by kernel. */
-    public static StepProfile of(List<LaunchCost> costs, double[] millis) {
+    /**
+     * Sums {@code millis} (one per launch of the plan, as {@code costs}) by family, by layer and by kernel; {@code timing}
+     * says how the times were taken (DeviceStep.LaunchTimes).
+     */
+    public static StepProfile of(List<LaunchCost> costs, double[] millis, String timing) {
         if (costs.size() != millis.length) {
             throw new IllegalArgumentException(costs.size() + " launches but " + millis.length + " times");
         }
@@ -77,7 +80,7 @@ public record StepProfile(List<Family> families, Map<Integer, Double> layerMilli
                 .map(e -> new Kernel(e.getKey(), family(kernelFamily.get(e.getKey()), e.getValue())))
                 .sorted(Comparator.comparingDouble((Kernel k) -> -k.sums().millis()).thenComparing(Kernel::name))
                 .toList();
-        return new StepProfile(families, layers, total, kernels);
+        return new StepProfile(families, layers, total, kernels, timing);
     }
 
     private static void add(double[] s, LaunchCost c, double millis) {

@@ -10,6 +10,7 @@ import dev.octet.dsl.spec.Program;
 import dev.octet.dsl.spec.RecipeSpec;
 import dev.octet.dsl.spec.TrainingSpec;
 import dev.octet.gpu.kernels.GpuKernelTest;
+import dev.octet.testing.ExampleFiles;
 import dev.octet.testing.ExampleText;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -32,7 +33,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 class DataParallelGpuTest {
     @Test
     void oneRankThroughNcclTrainsAsTheStepWithoutIt(@TempDir Path dir) throws IOException {
-        Path examples = Path.of("..", "examples");
+        Path examples = ExampleFiles.dir();
         Diagnostics diagnostics = new Diagnostics();
         Program p = ProgramLoader.load(List.of(examples.resolve("tiny.octet"), examples.resolve("recipes/infir2.octet")),
                 diagnostics);

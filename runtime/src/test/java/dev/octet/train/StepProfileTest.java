@@ -33,7 +33,7 @@ class StepProfileTest {
         List<LaunchCost> costs = tinyLaunches();
         double[] millis = new double[costs.size()];
         Arrays.fill(millis, 0.01);
-        StepProfile p = StepProfile.of(costs, millis);
+        StepProfile p = StepProfile.of(costs, millis, "events between launches");
         assertEquals(0.01 * costs.size(), p.totalMillis(), 1e-9);
         assertEquals(costs.size(), p.families().stream().mapToInt(StepProfile.Family::launches).sum());
         assertEquals(1.0, p.families().stream().mapToDouble(f -> f.share(p.totalMillis())).sum(), 1e-9);
@@ -60,7 +60,7 @@ class StepProfileTest {
         for (int i = 0; i < millis.length; i++) {
             millis[i] = 0.001 * (1 + i % 7);
         }
-        StepProfile p = StepProfile.of(costs, millis);
+        StepProfile p = StepProfile.of(costs, millis, "events between launches");
         List<StepProfile.Kernel> heaviest = p.kernels();
         assertEquals(costs.stream().map(c -> c.launch().spec().kernelName()).distinct().count(), heaviest.size());
         for (int i = 1; i < heaviest.size(); i++) {
@@ -89,7 +89,7 @@ class StepProfileTest {
         BenchMeasurement profiled = new BenchMeasurement(m.model(), m.training(), m.recipe(), m.peak(), m.device(),
                 m.microBatch(), m.accumulation(), m.seqLen(), m.flopsPerStep(), m.warmup(), m.stepMillis(), m.arenaBytes(),
                 m.usedBeforeBytes(), m.usedPeakBytes(), m.totalBytes(), m.planMillis(), m.coldKernels(), m.loadKernels(),
-                m.lastLoss(), Optional.of(StepProfile.of(costs, millis)));
+                m.lastLoss(), Optional.of(StepProfile.of(costs, millis, "events between launches")));
         String table = BenchReport.table(List.of(profiled));
         assertTrue(table.contains("Where infir2's step goes"), table);
         assertTrue(table.contains("attention bwd"), table);

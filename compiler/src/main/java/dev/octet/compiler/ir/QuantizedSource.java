@@ -25,7 +25,11 @@ public enum QuantizedSource {
     /** in: x [T, D], weight, bias [D], mean, rstd f32[T]; the norm's output (x − mean)·rstd·w + b rounded to BF16. */
     LAYER_NORM(List.of("x", "weight", "bias", "mean", "rstd")),
     /** in: master f32 [rows, cols], a weight's FP32 master; x = the master rounded to BF16 (its working copy). */
-    MASTER(List.of("master"));
+    MASTER(List.of("master")),
+    /** in: gate, up, dh [T, F]; x = SwiGLU backward's dgate = dh·up·σ(g)(1 + g(1 − σ(g))) rounded to BF16. */
+    SWIGLU_GATE_GRADIENT(List.of("gate", "up", "dh")),
+    /** in: gate, up, dh [T, F]; x = SwiGLU backward's dup = dh·silu(g) rounded to BF16. */
+    SWIGLU_UP_GRADIENT(List.of("gate", "up", "dh"));
 
     /** How an input of a recomputation is indexed, the quantized tensor being [tokens, width]. */
     public enum Kind {
@@ -73,6 +77,32 @@ public enum QuantizedSource {
         };
     }
 
+    /**
+     * The source a quantization of output {@code output} of the backward operator {@code op} can read instead of it:
+     * SwiGLU backward's dgate and dup.
+     */
+    public static Optional<QuantizedSource> gradientOf(Operator op, int output) {
+        return op instanceof Operator.SwiGluBackward
+                ? Optional.of(output == 0 ? SWIGLU_GATE_GRADIENT : SWIGLU_UP_GRADIENT) : Optional.empty();
+    }
+
+    /**
+     * The other output of the operator this source recomputes, from the same inputs (SwiGLU backward's dup for its
+     * dgate, and back): one kernel can quantize both from one read of those inputs.
+     */
+    public Optional<QuantizedSource> sibling() {
+        return switch (this) {
+            case SWIGLU_GATE_GRADIENT -> Optional.of(SWIGLU_UP_GRADIENT);
+            case SWIGLU_UP_GRADIENT -> Optional.of(SWIGLU_GATE_GRADIENT);
+            default -> Optional.empty();
+        };
+    }
+
+    /** Whether this source recomputes an activation (a norm's or an activation function's output) from its forward's inputs. */
+    public boolean isActivation() {
+        return this == SWIGLU || this == GELU || this == RMS_NORM || this == LAYER_NORM;
+    }
+
     /** The recipe's {@code recompute} entry that covers the tensor this source recomputes. */
     public Recompute recomputedUnder() {
         return switch (this) {
@@ -80,6 +110,7 @@ public enum QuantizedSource {
             case RMS_NORM, LAYER_NORM -> Recompute.NORM;
             case STORED -> throw new IllegalStateException("a stored tensor is not recomputed");
             case MASTER -> throw new IllegalStateException("a weight's working copy is not the recipe's to recompute");
+            case SWIGLU_GATE_GRADIENT, SWIGLU_UP_GRADIENT -> throw new IllegalStateException("a gradient is not the recipe's to recompute");
         };
     }
 

@@ -36,6 +36,8 @@ import java.util.Set;
  *       row groups and its transposed groups;</li>
  *   <li>{@code quantize+quantize_transpose}: a tensor quantized in 1×g groups both along its rows (for fprop
  *       or dgrad) and transposed (for wgrad), such as a gradient dY, is read once by one kernel writing both;</li>
+ *   <li>{@code quantize+quantize_transpose+sibling}: SwiGLU's two gradients recomputed from its inputs
+ *       (GradientsQuantizedFromInputs), each in both layouts, by one kernel taking each tile for both;</li>
  *   <li>{@code norm_backward+add}: the residual gradient is added by the norm backward kernel;</li>
  *   <li>{@code cross_entropy}: loss, its sum and dlogits in one pass over the logits (dlogits overwrite
  *       the logits, which nothing reads afterwards), so the backward's first kernel runs in forward.</li>
@@ -130,7 +132,8 @@ public final class Fusion {
                 case Operator.Quantize q -> {
                     Optional<Node> other = otherLayout(root, q);
                     other.ifPresent(members::add);
-                    return other.isPresent() ? "quantize+quantize_transpose" : q.mnemonic();
+                    String pattern = other.isPresent() ? "quantize+quantize_transpose" : q.mnemonic();
+                    return siblingsOf(root, members) ? pattern + "+sibling" : pattern;
                 }
                 case Operator.RmsNormBackward b -> {
                     return residualGradient(root, out, members) ? "rmsnorm_backward+add" : "rmsnorm_backward";
@@ -198,13 +201,39 @@ public final class Fusion {
                 return Optional.empty();
             }
             return firstFree(x, n -> n.op() instanceof Operator.Quantize other && n != root && n.phase() == root.phase()
-                    && bothLayoutsCandidate(other) && other.transpose() != q.transpose()
-                    && oneKernelWritesBoth(x, q.transpose() ? q : other, q.transpose() ? other : q));
+                    && bothLayoutsCandidate(other) && other.transpose() != q.transpose() && other.source() == q.source()
+                    && n.inputs().equals(root.inputs()) && oneKernelWritesBoth(x, q.transpose() ? q : other, q.transpose() ? other : q));
         }
 
+        /** 1×g groups from the current amax, of the tensor as stored or of a gradient recomputed (GradientsQuantizedFromInputs). */
         private static boolean bothLayoutsCandidate(Operator.Quantize q) {
             return q.granularity() instanceof Granularity.Group && q.scaling() instanceof Scaling.Current
-                    && q.source() == QuantizedSource.STORED;
+                    && (q.source() == QuantizedSource.STORED || q.source().sibling().isPresent());
+        }
+
+        /**
+         * A recomputed gradient's quantizations (this group's {@code members}) with those of its sibling, the other
+         * output of the same backward operator, in the same layouts: one kernel whose neighbouring blocks write the two
+         * gradients of the same tile, from one read of their common inputs.
+         */
+        private boolean siblingsOf(Node root, List<Node> members) {
+            Operator.Quantize q = (Operator.Quantize) root.op();
+            if (q.source().sibling().isEmpty() || !q.transpose() && members.size() == 1) {
+                return false;
+            }
+            QuantizedSource sibling = q.source().sibling().get();
+            List<Node> found = new ArrayList<>();
+            for (Node own : List.copyOf(members)) {
+                Operator.Quantize o = (Operator.Quantize) own.op();
+                firstFree(root.inputs().getFirst(), n -> n.op() instanceof Operator.Quantize s && s.source() == sibling
+                        && n.phase() == root.phase() && n.inputs().equals(root.inputs()) && !found.contains(n)
+                        && s.recomputing(o.source()).equals(o)).ifPresent(found::add);
+            }
+            if (found.size() != members.size()) {
+                return false;
+            }
+            members.addAll(found);
+            return true;
         }
 
         private static boolean oneKernelWritesBoth(Value x, Operator.Quantize transposed, Operator.Quantize rows) {

@@ -64,6 +64,7 @@ import dev.octet.compiler.plan.Launch;
 import dev.octet.dsl.spec.Scaling;
 import dev.octet.numerics.Granularity;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -415,17 +416,65 @@ public final class KernelFormation {
             return splits == 1 ? null : scratch("column_partials", DType.F32, splits, cols);
         }
 
-        /** One read of a tensor for its transposed groups and its row groups (Fusion's quantize+quantize_transpose). */
+        /**
+         * One read of a tensor for its transposed groups and its row groups (Fusion's quantize+quantize_transpose), of
+         * a recomputed gradient's, or of two sibling gradients' (Fusion's ...+sibling).
+         */
         private void quantizeBothLayouts(FusionGroup g) {
+            if (g.pattern().endsWith("+sibling")) {
+                quantizeSiblings(g);
+                return;
+            }
             Node transposed = g.nodes().stream().filter(n -> ((Operator.Quantize) n.op()).transpose()).findFirst()
                     .orElseThrow(() -> unsupported(g));
             Node rows = g.nodes().stream().filter(n -> n != transposed).findFirst().orElseThrow(() -> unsupported(g));
             Operator.Quantize q = (Operator.Quantize) transposed.op();
+            if (q.source() != QuantizedSource.STORED) {
+                quantizeFromInputs(transposed, Optional.of(rows));
+                return;
+            }
             Granularity.Group group = (Granularity.Group) q.granularity();
             launch(new QuantizeGroups(operand(in(transposed, 0), q), group.size(), q.scaleType(),
                             Optional.of(groupQuantization(rows))),
                     Map.of("x", in(transposed, 0), "codes", out(transposed, 0), "scales", out(transposed, 1),
                             "row_codes", out(rows, 0), "row_scales", out(rows, 1)));
+        }
+
+        /**
+         * Two gradients of one backward operator, each in its transposed groups and (both or neither) its row groups,
+         * recomputed from the operator's inputs by one staged kernel whose odd blocks write the second
+         * ({@code QuantizeGroups} with siblings): the first is the one whose source comes first.
+         */
+        private void quantizeSiblings(FusionGroup g) {
+            List<Node> transposed = g.nodes().stream().filter(n -> ((Operator.Quantize) n.op()).transpose())
+                    .sorted(Comparator.comparing(n -> ((Operator.Quantize) n.op()).source())).toList();
+            if (transposed.size() != 2) {
+                throw unsupported(g);
+            }
+            Map<String, Value> b = new LinkedHashMap<>();
+            Optional<GroupQuantization> rowGroups = Optional.empty();
+            for (int s = 0; s < 2; s++) {
+                Node t = transposed.get(s);
+                QuantizedSource source = ((Operator.Quantize) t.op()).source();
+                String prefix = s == 0 ? "first_" : "second_";
+                b.put(prefix + "codes", out(t, 0));
+                b.put(prefix + "scales", out(t, 1));
+                Optional<Node> rows = g.nodes().stream().filter(n -> !((Operator.Quantize) n.op()).transpose()
+                        && ((Operator.Quantize) n.op()).source() == source).findFirst();
+                rows.ifPresent(r -> {
+                    b.put(prefix + "row_codes", out(r, 0));
+                    b.put(prefix + "row_scales", out(r, 1));
+                });
+                rowGroups = rows.map(Former::groupQuantization);
+            }
+            Node first = transposed.getFirst();
+            Operator.Quantize q = (Operator.Quantize) first.op();
+            List<String> names = q.source().inputs();
+            for (int i = 0; i < names.size(); i++) {
+                b.put(names.get(i), in(first, i));
+            }
+            Granularity.Group group = (Granularity.Group) q.granularity();
+            launch(new QuantizeGroups(operand(in(first, 0), q), group.size(), q.scaleType(), rowGroups, q.source(), true), b);
         }
 
         /**

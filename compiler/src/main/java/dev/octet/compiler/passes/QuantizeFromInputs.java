@@ -138,7 +138,8 @@ public final class QuantizeFromInputs implements GraphPass {
             case GELU -> List.of(in.get(0));
             case RMS_NORM -> List.of(in.get(0), in.get(1), out.get(1));
             case LAYER_NORM -> List.of(in.get(0), in.get(1), in.get(2), out.get(1), out.get(2));
-            case STORED, MASTER -> throw new IllegalArgumentException(from + ": not an activation's producer");
+            case STORED, MASTER, SWIGLU_GATE_GRADIENT, SWIGLU_UP_GRADIENT ->
+                    throw new IllegalArgumentException(from + ": not an activation's producer");
         };
     }
 

@@ -91,19 +91,26 @@ public record LaunchCost(Launch launch, KernelFamily family, int layer, double f
         return Optional.empty();
     }
 
-    /** The layer the launch's GEMM belongs to, else that of the first buffer it writes under {@code layers.N.}. */
+    /**
+     * The layer the launch's GEMM belongs to, else that of the first buffer it writes under {@code layers.N.}; none (-1)
+     * for an optimizer launch over several layers' buffers (a multi-tensor launch).
+     */
     private static int layer(Launch l, Optional<FusionGroup> group) {
         Optional<String> linear = group.flatMap(LaunchCost::matMul).map(Operator.MatMul::linear);
         List<String> names = new ArrayList<>();
         linear.ifPresent(names::add);
         l.writes().forEach(v -> names.add(v.name()));
+        Set<Integer> layers = new LinkedHashSet<>();
         for (String name : names) {
             Matcher m = LAYER.matcher(name);
             if (m.find()) {
-                return Integer.parseInt(m.group(1));
+                layers.add(Integer.parseInt(m.group(1)));
             }
         }
-        return -1;
+        if (layers.isEmpty() || (l.phase() == Phase.OPTIMIZER && layers.size() > 1)) {
+            return -1;
+        }
+        return layers.iterator().next();
     }
 
     /**

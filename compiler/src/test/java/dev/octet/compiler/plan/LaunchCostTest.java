@@ -3,6 +3,7 @@ package dev.octet.compiler.plan;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.octet.compiler.cuda.optim.AdamWSteps;
 import dev.octet.compiler.CompileTarget;
 import dev.octet.compiler.ExamplePrograms;
 import dev.octet.compiler.Lowering;
@@ -53,6 +54,9 @@ class LaunchCostTest {
         for (LaunchCost c : costs) {
             if (c.family() == KernelFamily.GEMM_FPROP) {
                 assertTrue(c.layer() >= 0, "every block GEMM has its layer: " + c.launch().kernel().name());
+            }
+            if (c.launch().spec() instanceof AdamWSteps s && s.elements().size() > 1) {
+                assertEquals(-1, c.layer(), "a multi-tensor update over several layers belongs to none: " + c.launch().kernel().name());
             }
         }
     }

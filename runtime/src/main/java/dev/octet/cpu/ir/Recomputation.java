@@ -9,8 +9,8 @@ import dev.octet.cpu.ops.SwiGlu;
 import dev.octet.numerics.Bf16;
 
 /**
- * A quantized tensor recomputed from its producer's inputs, as the producer's forward rounds it (GPU rounding), or a
- * weight's working copy from its master.
+ * A quantized tensor recomputed from its producer's inputs, as the producer rounds it (GPU rounding): an activation
+ * from its forward's inputs, a gradient from its backward's, a weight's working copy from its master.
  */
 public final class Recomputation {
     private Recomputation() {}
@@ -28,6 +28,8 @@ public final class Recomputation {
             case GELU -> Gelu.forward(y, in[0], y.length, Rounding.GPU);
             case RMS_NORM -> RmsNorm.normalize(y, in[0], in[1], in[2], tokens, width, Rounding.GPU);
             case LAYER_NORM -> LayerNorm.normalize(y, in[0], in[1], in[2], in[3], in[4], tokens, width, Rounding.GPU);
+            case SWIGLU_GATE_GRADIENT -> SwiGlu.backward(y, new double[y.length], in[2], in[0], in[1], y.length, Rounding.GPU);
+            case SWIGLU_UP_GRADIENT -> SwiGlu.backward(new double[y.length], y, in[2], in[0], in[1], y.length, Rounding.GPU);
             case MASTER -> {
                 for (int i = 0; i < y.length; i++) {
                     y[i] = Bf16.round((float) in[0][i]);

@@ -12,6 +12,7 @@ import dev.octet.gpu.CompileCache;
 import dev.octet.gpu.CompileReport;
 import dev.octet.gpu.CudaContext;
 import dev.octet.gpu.CudaEvent;
+import dev.octet.gpu.CudaException;
 import dev.octet.gpu.CudaGraph;
 import dev.octet.gpu.CudaStream;
 import dev.octet.gpu.DeviceBuffer;
@@ -35,6 +36,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.function.Consumer;
+import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 
 /**
@@ -433,43 +435,77 @@ public final class DeviceStep implements AutoCloseable {
     }
 
     /**
-     * One whole step (micro-batches, then the optimizer) launch by launch with a timing event after each:
-     * the device milliseconds of every launch of the plan, indexed as {@code plan.kernels().launches()}, summed over
-     * the micro-batches. An event's time includes any wait for the host to queue the launch, so kernels shorter
-     * than a launch's overhead read long; the step's weights change as a normal step's would.
+     * The device milliseconds of every launch of one step, indexed as {@code plan.kernels().launches()} (summed over
+     * the micro-batches), and how they were taken ({@link #timeLaunches}).
      */
-    public double[] timeLaunches(StepScalars scalars, float lossWeight, List<MicroBatchInputs> microBatches) {
+    public record LaunchTimes(double[] millis, String method) {}
+
+    /**
+     * One whole step (micro-batches, then the optimizer) with a timing event after every launch; the step's weights
+     * change as a normal step's would. Each phase's launches are captured with their events as one CUDA graph and
+     * replayed once, so that the events are recorded on the device between kernels that follow each other as in the
+     * step's own graphs: a kernel's time is its run and the gap before the next, not the host's time to queue it.
+     * Where the capture fails, the launches are queued one by one from the host instead, and {@code method} says why:
+     * then kernels shorter than a launch's overhead read long.
+     */
+    public LaunchTimes timeLaunches(StepScalars scalars, float lossWeight, List<MicroBatchInputs> microBatches) {
         Map<Launch, Integer> position = new IdentityHashMap<>();
         List<Launch> all = layout.plan().kernels().launches();
         for (int i = 0; i < all.size(); i++) {
             position.put(all.get(i), i);
         }
         double[] millis = new double[all.size()];
+        List<String> methods = new ArrayList<>();
         beginStep(scalars, lossWeight);
         for (MicroBatchInputs in : microBatches) {
             writeInputs(in);
-            timeLaunches(microBatchLaunches, microBatchArgs, position, millis);
+            methods.add(timeLaunches(microBatchLaunches, microBatchArgs, position, millis));
         }
-        timeLaunches(optimizerLaunches, optimizerArgs, position, millis);
-        return millis;
+        methods.add(timeLaunches(optimizerLaunches, optimizerArgs, position, millis));
+        return new LaunchTimes(millis, methods.stream().distinct().collect(Collectors.joining("; ")));
     }
 
-    private void timeLaunches(List<Launch> launches, List<List<KernelArg>> args, Map<Launch, Integer> position,
-                              double[] millis) {
+    /** Queues {@code launches} with an event before the first and after each, timed; returns how (see above). */
+    private String timeLaunches(List<Launch> launches, List<List<KernelArg>> args, Map<Launch, Integer> position,
+                                double[] millis) {
         List<CudaEvent> events = new ArrayList<>();
         try {
-            events.add(CudaEvent.create());
-            events.getFirst().record(stream);
-            for (int i = 0; i < launches.size(); i++) {
-                kernels.launch(launches.get(i), args.get(i), stream);
-                CudaEvent after = CudaEvent.create();
-                events.add(after);
-                after.record(stream);
+            for (int i = 0; i <= launches.size(); i++) {
+                events.add(CudaEvent.create());
             }
-            stream.synchronize();
+            String method = "one CUDA graph a phase, an event node after every launch";
+            Optional<CudaGraph> timed;
+            try {
+                timed = Optional.of(CudaGraph.capture(stream, () -> {
+                    events.getFirst().recordInCapture(stream);
+                    for (int i = 0; i < launches.size(); i++) {
+                        kernels.launch(launches.get(i), args.get(i), stream);
+                        events.get(i + 1).recordInCapture(stream);
+                    }
+                }));
+            } catch (CudaException e) {
+                // Nothing of the capture ran: the same launches are queued from the host below.
+                timed = Optional.empty();
+                method = "launch by launch from the host (the timed graph failed: " + e.getMessage().lines().findFirst().orElse("")
+                        + "), so kernels shorter than a launch read long";
+            }
+            if (timed.isPresent()) {
+                try (CudaGraph graph = timed.get()) {
+                    graph.launch(stream);
+                    stream.synchronize();  // before the graph is destroyed
+                }
+            } else {
+                events.getFirst().record(stream);
+                for (int i = 0; i < launches.size(); i++) {
+                    kernels.launch(launches.get(i), args.get(i), stream);
+                    events.get(i + 1).record(stream);
+                }
+                stream.synchronize();
+            }
             for (int i = 0; i < launches.size(); i++) {
                 millis[position.get(launches.get(i))] += events.get(i + 1).millisSince(events.get(i));
             }
+            return method;
         } finally {
             events.forEach(CudaEvent::close);
         }

@@ -7,10 +7,10 @@ import dev.octet.dsl.diag.DiagnosticPrinter;
 import dev.octet.dsl.diag.Diagnostics;
 import dev.octet.dsl.check.ProgramLoader;
 import dev.octet.dsl.spec.Program;
+import dev.octet.testing.ExampleFiles;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -62,12 +62,6 @@ final class ExampleModels {
     }
 
     static Path examples() {
-        for (Path dir = Path.of("").toAbsolutePath(); dir != null; dir = dir.getParent()) {
-            if (Files.isRegularFile(dir.resolve("examples").resolve("tiny.octet"))) {
-                return dir.resolve("examples");
-            }
-        }
-        throw new UncheckedIOException(new NoSuchFileException("examples/tiny.octet (searched from "
-                + Path.of("").toAbsolutePath() + " upwards)"));
+        return ExampleFiles.dir();
     }
 }

@@ -67,9 +67,13 @@ class Fp8HealthProbeTest {
         Fp8HealthProbe recomputingProbe = Fp8HealthProbe.of(recomputing);
         everyFp8GemmOperandIsMeasuredOnce(recomputing, recomputingProbe);
         long fromInputs = recomputingProbe.operands().stream().map(op -> op.quantize().source())
-                .filter(s -> s != QuantizedSource.STORED && s != QuantizedSource.MASTER).count();
+                .filter(QuantizedSource::isActivation).count();
         // Per layer: the two norm outputs and the SwiGLU output, each in forward (rows) and backward (transposed).
         assertEquals(2 * 3 * 2, fromInputs);
+        long gradients = recomputingProbe.operands().stream().map(op -> op.quantize().source())
+                .filter(s -> s.sibling().isPresent()).count();
+        // Per layer: SwiGLU's dgate and dup, each in both layouts, measured against their recomputation from gate, up, dh.
+        assertEquals(2 * 2 * 2, gradients);
         long fromMasters = recomputingProbe.operands().stream()
                 .filter(op -> op.quantize().source() == QuantizedSource.MASTER).count();
         // Per layer: the 7 projection weights in fprop's and dgrad's layouts, each measured from its master.

@@ -101,6 +101,37 @@ class GraphReplayGpuTest {
         }
     }
 
+    /**
+     * {@code octet bench --profile}'s timed step: every launch timed inside a CUDA graph (the capture with its event
+     * nodes works), every time positive, and the step it ran is the step itself (the same weights as a normal step).
+     */
+    @Test
+    void aStepTimedLaunchByLaunchRunsInsideAGraphAndIsTheStepItself() {
+        TinyRun run = TinyRun.of("infir2");
+        List<Batch> batches = run.batches(1);
+        GpuSession session = GpuSession.get();
+        try (DeviceStep timed = DeviceStep.load(session.context(), run.plan(), session.cache());
+             DeviceStep plain = DeviceStep.load(session.context(), run.plan(), session.cache())) {
+            plain.captureGraphs();
+            train(plain, run, batches);
+            timed.upload(ParameterStore.initialize(run.model(), run.spec().seed()));
+            TrainingSpec.AdamW opt = run.spec().optimizer();
+            List<MicroBatchInputs> in = batches.stream().map(MicroBatchInputs::of).toList();
+            DeviceStep.LaunchTimes times = timed.timeLaunches(StepScalars.of(opt.lr(), opt.beta1(), opt.beta2(), 1),
+                    MicroBatchInputs.lossWeight(in), in);
+            System.out.println("tiny/infir2 step timed by " + times.method() + ": "
+                    + java.util.Arrays.stream(times.millis()).sum() + " ms over " + times.millis().length + " launches");
+            assertTrue(times.method().startsWith("one CUDA graph"), times.method());
+            assertEquals(run.plan().kernels().launches().size(), times.millis().length);
+            for (double ms : times.millis()) {
+                assertTrue(ms > 0 && Double.isFinite(ms), "every launch takes some time: " + ms);
+            }
+            for (Parameter p : plain.parameters()) {
+                assertArrayEquals(plain.readF32(p.master()), timed.readF32(p.master()), p.name());
+            }
+        }
+    }
+
     private static List<Float> train(DeviceStep step, TinyRun run, List<Batch> batches) {
         return train(step, run, batches, 1);
     }

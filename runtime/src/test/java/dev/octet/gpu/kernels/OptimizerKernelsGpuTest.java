@@ -2,6 +2,7 @@ package dev.octet.gpu.kernels;
 
 import dev.octet.compiler.cuda.optim.AdamWHyperparameters;
 import dev.octet.compiler.cuda.optim.AdamWScalarSlot;
+import dev.octet.compiler.cuda.MultiTensorKernel;
 import dev.octet.compiler.cuda.optim.AdamWStep;
 import dev.octet.compiler.cuda.optim.GradNormFinalize;
 import dev.octet.compiler.cuda.optim.GradNormPlan;
@@ -10,6 +11,7 @@ import dev.octet.compiler.ir.DType;
 import dev.octet.cpu.ops.AdamW;
 import dev.octet.cpu.ops.GradientClipping;
 import dev.octet.numerics.Bf16;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -70,6 +72,106 @@ class OptimizerKernelsGpuTest {
                 }
             }
         }
+    }
+
+    /** The square sums of all buffers in one launch write the partials each buffer's own launch writes, bit for bit. */
+    @Test
+    void batchedSquareSumsWriteEachBuffersOwnPartials() {
+        RandomTensors random = new RandomTensors(34);
+        GradNormPlan plan = new GradNormPlan(GRADIENT_SIZES, 1.0);
+        List<GradSquareSum> sums = plan.squareSums();
+        var batched = sums.getFirst().batch(sums);
+        try (DeviceWorkspace ws = GpuSession.get().workspace()) {
+            ws.output("single", DType.F32, plan.partialCount()).output("batched", DType.F32, plan.partialCount());
+            List<DeviceWorkspace.Binding> bindings = new ArrayList<>();
+            for (int i = 0; i < sums.size(); i++) {
+                ws.input("grad" + i, HostArray.f32(random.gradients(GRADIENT_SIZES.get(i))));
+                ws.launch(sums.get(i).emit(), DeviceWorkspace.Binding.buffer("grad", "grad" + i),
+                        DeviceWorkspace.Binding.buffer("partials", "single", plan.firstSlot(i)));
+                bindings.add(DeviceWorkspace.Binding.buffer(MultiTensorKernel.memberParam("grad", i), "grad" + i));
+                bindings.add(DeviceWorkspace.Binding.buffer(MultiTensorKernel.memberParam("partials", i), "batched",
+                        plan.firstSlot(i)));
+            }
+            ws.poison("batched");
+            ws.launch(batched.emit(), bindings.toArray(DeviceWorkspace.Binding[]::new));
+            Accuracy.bitExact(batched.kernelName() + " partials", ws.f32("batched"), ws.f32("single"));
+        }
+    }
+
+    /**
+     * AdamW over buffers of ragged sizes (a tail of 3, buffers shorter than a block, the tiny model's embedding) in one
+     * launch: every buffer exactly as the oracle updates it, its gradient zeroed, its BF16 copy written.
+     */
+    @ParameterizedTest(name = "moments {0}, bf16 shadow {1}")
+    @CsvSource({"F32, true", "BF16, false"})
+    void batchedAdamWIsBitExactForEveryBuffer(DType momentType, boolean bf16Shadow) {
+        List<Integer> sizes = List.of(100_003, 768, 5, 524_288, 3, 1024);
+        AdamWHyperparameters hyper = AdamWHyperparameters.llmDefaults();
+        List<AdamWStep> members = sizes.stream().map(n -> new AdamWStep(n, hyper, true, momentType, bf16Shadow)).toList();
+        var batched = members.getFirst().batch(members);
+        int t = 4;
+        double lr = 2e-4;
+        float[] scalars = hyper.scalarsForStep(t, lr, 0.6f);
+        RandomTensors random = new RandomTensors(35);
+        try (DeviceWorkspace ws = GpuSession.get().workspace()) {
+            ws.input("scalars", HostArray.f32(scalars));
+            List<float[][]> inputs = new ArrayList<>();
+            for (int i = 0; i < sizes.size(); i++) {
+                int n = sizes.get(i);
+                float[][] pgmv = moments(random, n, momentType);
+                inputs.add(pgmv);
+                ws.input(MultiTensorKernel.memberParam("param", i), HostArray.f32(pgmv[0]))
+                        .input(MultiTensorKernel.memberParam("grad", i), HostArray.f32(pgmv[1]))
+                        .input(MultiTensorKernel.memberParam("m", i), momentType == DType.BF16 ? HostArray.bf16(pgmv[2]) : HostArray.f32(pgmv[2]))
+                        .input(MultiTensorKernel.memberParam("v", i), momentType == DType.BF16 ? HostArray.bf16(pgmv[3]) : HostArray.f32(pgmv[3]));
+                if (bf16Shadow) {
+                    ws.output(MultiTensorKernel.memberParam("param_bf16", i), DType.BF16, n);
+                }
+            }
+            ws.launch(batched.emit());
+            for (int i = 0; i < sizes.size(); i++) {
+                float[][] want = oracle(inputs.get(i), scalars, t, lr, hyper, true);
+                String name = batched.kernelName() + " buffer " + i + " (" + sizes.get(i) + " elements)";
+                Accuracy.bitExact(name + " param", ws.f32(MultiTensorKernel.memberParam("param", i)), want[0]);
+                Accuracy.bitExact(name + " grad zeroed", ws.f32(MultiTensorKernel.memberParam("grad", i)), new float[sizes.get(i)]);
+                if (momentType == DType.BF16) {
+                    Accuracy.bitExact(name + " m", ws.bf16Bits(MultiTensorKernel.memberParam("m", i)), bf16Bits(want[2]));
+                    Accuracy.bitExact(name + " v", ws.bf16Bits(MultiTensorKernel.memberParam("v", i)), bf16Bits(want[3]));
+                } else {
+                    Accuracy.bitExact(name + " m", ws.f32(MultiTensorKernel.memberParam("m", i)), want[2]);
+                    Accuracy.bitExact(name + " v", ws.f32(MultiTensorKernel.memberParam("v", i)), want[3]);
+                }
+                if (bf16Shadow) {
+                    Accuracy.bitExact(name + " bf16 shadow", ws.bf16Bits(MultiTensorKernel.memberParam("param_bf16", i)),
+                            bf16Bits(want[0]));
+                }
+            }
+        }
+    }
+
+    /** Weights, gradients and moments as after a few steps (v non-negative), moments rounded to BF16 where stored so. */
+    private static float[][] moments(RandomTensors random, int n, DType momentType) {
+        float[] param = random.weights(n), grad = random.gradients(n), m = random.gradients(n), v = random.gradients(n);
+        for (int i = 0; i < n; i++) {
+            v[i] = v[i] * v[i];
+        }
+        if (momentType == DType.BF16) {
+            m = roundToBf16(m);
+            v = roundToBf16(v);
+        }
+        return new float[][] {param, grad, m, v};
+    }
+
+    /** The oracle's param, grad (unchanged), m and v after one step, the gradient scaled as the kernel scales it. */
+    private static float[][] oracle(float[][] pgmv, float[] scalars, int t, double lr, AdamWHyperparameters hyper, boolean decay) {
+        float clipFactor = scalars[AdamWScalarSlot.CLIP_FACTOR.index()];
+        float[] scaled = new float[pgmv[1].length];
+        for (int i = 0; i < scaled.length; i++) {
+            scaled[i] = pgmv[1][i] * clipFactor;
+        }
+        float[] param = pgmv[0].clone(), m = pgmv[2].clone(), v = pgmv[3].clone();
+        AdamW.step(param, scaled, m, v, t, lr, hyper.beta1(), hyper.beta2(), hyper.eps(), decay ? hyper.weightDecay() : 0.0);
+        return new float[][] {param, pgmv[1], m, v};
     }
 
     @ParameterizedTest(name = "{0} elements, moments {1}, decay {2}, bf16 shadow {3}, clip {4}")

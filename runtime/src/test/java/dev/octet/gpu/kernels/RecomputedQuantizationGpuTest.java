@@ -7,6 +7,7 @@ import dev.octet.compiler.cuda.GroupQuantization;
 import dev.octet.compiler.cuda.norm.NormForward;
 import dev.octet.compiler.cuda.norm.NormKind;
 import dev.octet.compiler.cuda.pointwise.GeluForward;
+import dev.octet.compiler.cuda.pointwise.SwiGluBackward;
 import dev.octet.compiler.cuda.pointwise.SwiGluForward;
 import dev.octet.compiler.cuda.quant.QuantizeGroups;
 import dev.octet.compiler.cuda.quant.QuantizeOperand;
@@ -62,8 +63,7 @@ class RecomputedQuantizationGpuTest {
         int n = tokens * width;
         RandomTensors random = new RandomTensors(77);
         QuantizeOperand operand = new QuantizeOperand(DType.BF16, tokens, width, true, format);
-        Optional<GroupQuantization> rowGroups = rows ? Optional.of(new GroupQuantization(Fp8Format.E4M3, ScaleType.UE8M0, 128))
-                : Optional.empty();
+        Optional<GroupQuantization> rowGroups = rowGroups(rows);
         QuantizeGroups stored = new QuantizeGroups(operand, 128, scaleType, rowGroups);
         QuantizeGroups recomputed = new QuantizeGroups(operand, 128, scaleType, rowGroups, source);
         try (DeviceWorkspace ws = GpuSession.get().workspace()) {
@@ -114,6 +114,71 @@ class RecomputedQuantizationGpuTest {
         }
     }
 
+    static Stream<Arguments> gradientCases() {
+        return Stream.of(
+                // Qwen2.5-1.5B's MLP at 2 x 8192 tokens; ragged token tails and widths
+                arguments(16384, 8960, Fp8Format.E4M3, ScaleType.UE8M0, true),
+                arguments(300, 200, Fp8Format.E4M3, ScaleType.FP32, true),
+                arguments(130, 100, Fp8Format.E5M2, ScaleType.UE8M0, false));
+    }
+
+    /**
+     * SwiGLU's two gradients quantized by one kernel from gate, up and dh (GradientsQuantizedFromInputs; odd blocks
+     * dup, even ones dgate) against SwiGLU backward's kernel and a quantization of each output it stored: the same
+     * codes and scales bit for bit, row groups included (PointwiseKernelsGpuTest holds SwiGLU backward to the oracle).
+     */
+    @ParameterizedTest(name = "[{0} x {1}] {2} {3} rows {4}")
+    @MethodSource("gradientCases")
+    void siblingGradientsEqualTheQuantizedOutputsOfSwiGluBackward(int tokens, int width, Fp8Format format, ScaleType scaleType,
+                                                                 boolean rows) {
+        int n = tokens * width;
+        RandomTensors random = new RandomTensors(91);
+        QuantizeOperand operand = new QuantizeOperand(DType.BF16, tokens, width, true, format);
+        Optional<GroupQuantization> rowGroups = rowGroups(rows);
+        QuantizeGroups stored = new QuantizeGroups(operand, 128, scaleType, rowGroups);
+        QuantizeGroups siblings = new QuantizeGroups(operand, 128, scaleType, rowGroups, QuantizedSource.SWIGLU_GATE_GRADIENT, true);
+        try (DeviceWorkspace ws = GpuSession.get().workspace()) {
+            ws.input("gate", HostArray.bf16(random.bf16Gaussian(n, 2.0))).input("up", HostArray.bf16(random.bf16Gaussian(n, 1.0)))
+                    .input("dh", HostArray.bf16(random.bf16Gaussian(n, 0.01)))
+                    .output("dgate", DType.BF16, n).output("dup", DType.BF16, n);
+            List<String> outputs = new ArrayList<>(List.of("codes", "scales"));
+            if (rows) {
+                outputs.addAll(List.of("row_codes", "row_scales"));
+            }
+            for (String prefix : List.of("dgate_", "dup_", "first_", "second_")) {
+                ws.output(prefix + "codes", operand.codeType(), n).output(prefix + "scales", DType.F32, stored.grid().scaleCount());
+                if (rows) {
+                    ws.output(prefix + "row_codes", DType.E4M3, n).output(prefix + "row_scales", DType.F32, stored.rowGrid().scaleCount());
+                }
+            }
+            ws.launch(new SwiGluBackward(tokens, width).emit());
+            for (String gradient : List.of("dgate", "dup")) {
+                List<DeviceWorkspace.Binding> bindings = new ArrayList<>(List.of(DeviceWorkspace.Binding.buffer("x", gradient)));
+                outputs.forEach(o -> bindings.add(DeviceWorkspace.Binding.buffer(o, gradient + "_" + o)));
+                ws.launch(stored.emit(), bindings.toArray(DeviceWorkspace.Binding[]::new));
+            }
+            for (String o : outputs) {
+                ws.poison("first_" + o).poison("second_" + o);
+            }
+            ws.launch(siblings.emit());
+            for (String o : outputs) {
+                for (String[] pair : new String[][] {{"first_", "dgate_"}, {"second_", "dup_"}}) {
+                    String what = siblings.kernelName() + " " + pair[0] + o;
+                    if (o.endsWith("scales")) {
+                        Accuracy.bitExact(what, ws.f32(pair[0] + o), ws.f32(pair[1] + o));
+                    } else {
+                        Accuracy.bitExact(what, ws.fp8(pair[0] + o), ws.fp8(pair[1] + o));
+                    }
+                }
+            }
+        }
+    }
+
+    /** With {@code rows}: 1×128 E4M3 groups along the input's rows, as an fprop or dgrad operand is quantized. */
+    private static Optional<GroupQuantization> rowGroups(boolean rows) {
+        return rows ? Optional.of(new GroupQuantization(Fp8Format.E4M3, ScaleType.UE8M0, 128)) : Optional.empty();
+    }
+
     /**
      * Writes the producer's random inputs (per-element and per-column, BF16) and makes room for the statistics it
      * saves (per-token, FP32), under the names {@link QuantizedSource#inputs()} gives them.
@@ -150,7 +215,8 @@ class RecomputedQuantizationGpuTest {
             case GELU -> new GeluForward(tokens, width).emit();
             case RMS_NORM -> NormForward.rms(tokens, width, 1e-6f).emit();
             case LAYER_NORM -> new NormForward(NormKind.LAYER, tokens, width, 1e-5f, false, Optional.empty(), true).emit();
-            case STORED, MASTER -> throw new IllegalArgumentException(source + " is not an activation's producer");
+            case STORED, MASTER, SWIGLU_GATE_GRADIENT, SWIGLU_UP_GRADIENT ->
+                    throw new IllegalArgumentException(source + " is not an activation's producer");
         };
     }
 

@@ -6,16 +6,19 @@ import dev.octet.compiler.cuda.CudaPrelude;
 import dev.octet.compiler.cuda.KernelParam;
 import dev.octet.compiler.cuda.KernelSpec;
 import dev.octet.compiler.cuda.LaunchGeometry;
+import dev.octet.compiler.cuda.MultiTensorKernel;
 import dev.octet.compiler.ir.DType;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.Set;
 
 /**
  * One AdamW step over one FP32 parameter buffer, in AdamW.java's order of float operations (no FMA
  * contraction: every product and sum is an explicitly rounded intrinsic), so with FP32 moments and a clip
  * factor of 1 it matches the oracle bit for bit. Each thread updates four consecutive elements with 16-byte
- * loads and stores (a memory-bound kernel needs the bytes in flight), the last {@code elements % 4} one by one. The gradient is first multiplied by the clip factor, and is
+ * loads and stores (a memory-bound kernel needs the bytes in flight), the last {@code elements % 4} one by one.
+ * {@link AdamWSteps} runs the same update over several buffers in one launch. The gradient is first multiplied by the clip factor, and is
  * zeroed after the update so the next step's accumulation starts from 0. When the scalars' skip slot is set
  * (a non-finite gradient norm) nothing is written: the host names the bad tensor and zeroes the gradients.
  *
@@ -28,9 +31,9 @@ import java.util.Objects;
  * ({@code momentType}), {@code scalars} (f32[{@link AdamWScalarSlot#count()}]), [{@code param_bf16}].
  */
 public record AdamWStep(int elements, AdamWHyperparameters hyper, boolean decay, DType momentType, boolean bf16Shadow)
-        implements KernelSpec {
+        implements MultiTensorKernel {
 
-    private static final int THREADS = 256;
+    static final int THREADS = 256;
 
     public AdamWStep {
         Objects.requireNonNull(hyper, "hyper");
@@ -43,27 +46,20 @@ public record AdamWStep(int elements, AdamWHyperparameters hyper, boolean decay,
         }
     }
 
-    @Override
-    public String kernelName() {
-        return "adamw_" + elements + "_m" + momentType.irName() + (decay ? "_decay" : "_no_decay")
-                + (bf16Shadow ? "_bf16_shadow" : "");
+    /** Blocks of one launch over {@code elements}: a thread per four elements, and one more for the last {@code elements % 4}. */
+    static int blocks(int elements) {
+        return elements / 4 / THREADS + 1;
     }
 
-    @Override
-    public CudaKernel emit() {
-        List<KernelParam> params = new ArrayList<>(List.of(
-                KernelParam.inOut("param", DType.F32),
-                KernelParam.inOut("grad", DType.F32),
-                KernelParam.inOut("m", momentType),
-                KernelParam.inOut("v", momentType),
-                KernelParam.in("scalars", DType.F32)));
-        if (bf16Shadow) {
-            params.add(KernelParam.out("param_bf16", DType.BF16));
-        }
-        boolean bf16Moments = momentType == DType.BF16;
+    /**
+     * What a single AdamW launch and a batched one ({@link AdamWSteps}) share: the hyperparameters as constants, the
+     * per-element update in AdamW.java's order, and {@code adamw_span<SHADOW>(param, grad, m, v, shadow, n, q, scalars)},
+     * thread {@code q}'s share of one buffer of {@code n} elements ({@link #blocks} blocks of {@code THREADS}).
+     */
+    static String deviceFunctions(AdamWHyperparameters hyper, boolean decay) {
         double weightDecay = decay ? hyper.weightDecay() : 0.0;
-        String body = """
-                constexpr int N = %d, THREADS = %d, QUADS = N / 4;
+        return """
+                constexpr int THREADS = %d, SKIP = %d, LEARNING_RATE = %d, BIAS_CORRECTION1 = %d, BIAS_CORRECTION2 = %d, CLIP = %d;
                 // Rounded from double as AdamW.java rounds them: 1 - beta is formed in double (0.1f, not 1f - 0.9f).
                 constexpr float BETA1 = %s, BETA2 = %s, ONE_MINUS_BETA1 = %s, ONE_MINUS_BETA2 = %s;
                 constexpr float EPS = %s, WEIGHT_DECAY = %s;
@@ -104,13 +100,17 @@ public record AdamWStep(int elements, AdamWHyperparameters hyper, boolean decay,
                     v = vi;
                 }
 
-                // A thread per four elements, loaded and stored 16 bytes at a time (8 for BF16); the last N %% 4
-                // elements by the thread after the last quad, one at a time.
-                extern "C" __global__ void __launch_bounds__(THREADS) %s%s {
-                    const int q = blockIdx.x * THREADS + threadIdx.x;
-                    if (q > QUADS || scalars[%d] != 0.0f) return;
-                    const float lr = scalars[%d], c1 = scalars[%d], c2 = scalars[%d], clip = scalars[%d];
-                    if (q < QUADS) {
+                // Thread q of a buffer of n elements: the four elements of quad q, loaded and stored 16 bytes at a time (8 for
+                // BF16), or (q == n / 4) the last n %% 4 one at a time; the gradient zeroed, the BF16 copy written with SHADOW.
+                template <bool SHADOW, typename M>
+                __device__ __forceinline__ void adamw_span(float* __restrict__ param, float* __restrict__ grad, M* __restrict__ m,
+                                                           M* __restrict__ v, bf16_t* __restrict__ shadow, int n, int q,
+                                                           const float* __restrict__ scalars) {
+                    const int quads = n / 4;
+                    if (q > quads) return;
+                    const float lr = scalars[LEARNING_RATE], c1 = scalars[BIAS_CORRECTION1], c2 = scalars[BIAS_CORRECTION2];
+                    const float clip = scalars[CLIP];
+                    if (q < quads) {
                         float p[4], g[4], mv[4], vv[4];
                         load4(param, q, p);
                         load4(grad, q, g);
@@ -121,33 +121,77 @@ public record AdamWStep(int elements, AdamWHyperparameters hyper, boolean decay,
                         store4(m, q, mv);
                         store4(v, q, vv);
                         store4(param, q, p);
-                        reinterpret_cast<float4*>(grad)[q] = make_float4(0.0f, 0.0f, 0.0f, 0.0f);%s
+                        reinterpret_cast<float4*>(grad)[q] = make_float4(0.0f, 0.0f, 0.0f, 0.0f);
+                        if (SHADOW) store4(shadow, q, p);
                     } else {
-                        for (int i = 4 * QUADS; i < N; i++) {
+                        for (int i = 4 * quads; i < n; i++) {
                             float p = param[i], mi = load1(m, i), vi = load1(v, i);
                             adamw(p, grad[i], mi, vi, lr, c1, c2, clip);
                             store1(m, i, mi);
                             store1(v, i, vi);
                             param[i] = p;
-                            grad[i] = 0.0f;%s
+                            grad[i] = 0.0f;
+                            if (SHADOW) shadow[i] = f32_to_bf16(p);
                         }
                     }
                 }
-                """.formatted(elements, THREADS,
+                """.formatted(THREADS, AdamWScalarSlot.SKIP.index(), AdamWScalarSlot.LEARNING_RATE.index(),
+                AdamWScalarSlot.BIAS_CORRECTION1.index(), AdamWScalarSlot.BIAS_CORRECTION2.index(),
+                AdamWScalarSlot.CLIP_FACTOR.index(),
                 CudaLiteral.f32((float) hyper.beta1()), CudaLiteral.f32((float) hyper.beta2()),
                 CudaLiteral.f32((float) (1 - hyper.beta1())), CudaLiteral.f32((float) (1 - hyper.beta2())),
-                CudaLiteral.f32((float) hyper.eps()), CudaLiteral.f32((float) weightDecay),
-                kernelName(), CudaKernel.signature(params), AdamWScalarSlot.SKIP.index(),
-                AdamWScalarSlot.LEARNING_RATE.index(), AdamWScalarSlot.BIAS_CORRECTION1.index(),
-                AdamWScalarSlot.BIAS_CORRECTION2.index(), AdamWScalarSlot.CLIP_FACTOR.index(),
-                bf16Shadow ? "\n            store4(param_bf16, q, p);" : "",
-                bf16Shadow ? "\n                param_bf16[i] = f32_to_bf16(p);" : "");
+                CudaLiteral.f32((float) hyper.eps()), CudaLiteral.f32((float) weightDecay));
+    }
+
+    @Override
+    public Object batchKey() {
+        return List.of("adamw", hyper, decay, momentType, bf16Shadow);
+    }
+
+    @Override
+    public Set<String> memberParams() {
+        return bf16Shadow ? Set.of("param", "grad", "m", "v", "param_bf16") : Set.of("param", "grad", "m", "v");
+    }
+
+    @Override
+    public KernelSpec batch(List<? extends MultiTensorKernel> members) {
+        return new AdamWSteps(members.stream().map(k -> ((AdamWStep) k).elements()).toList(), hyper, decay, momentType,
+                bf16Shadow);
+    }
+
+    @Override
+    public String kernelName() {
+        return "adamw_" + elements + "_m" + momentType.irName() + (decay ? "_decay" : "_no_decay")
+                + (bf16Shadow ? "_bf16_shadow" : "");
+    }
+
+    @Override
+    public CudaKernel emit() {
+        List<KernelParam> params = new ArrayList<>(List.of(
+                KernelParam.inOut("param", DType.F32),
+                KernelParam.inOut("grad", DType.F32),
+                KernelParam.inOut("m", momentType),
+                KernelParam.inOut("v", momentType),
+                KernelParam.in("scalars", DType.F32)));
+        if (bf16Shadow) {
+            params.add(KernelParam.out("param_bf16", DType.BF16));
+        }
+        String body = deviceFunctions(hyper, decay) + """
+
+                constexpr int N = %d;
+
+                extern "C" __global__ void __launch_bounds__(THREADS) %s%s {
+                    if (scalars[SKIP] != 0.0f) return;
+                    adamw_span<%b>(param, grad, m, v, %s, N, blockIdx.x * THREADS + threadIdx.x, scalars);
+                }
+                """.formatted(elements, kernelName(), CudaKernel.signature(params), bf16Shadow, bf16Shadow ? "param_bf16" : "nullptr");
+        double weightDecay = decay ? hyper.weightDecay() : 0.0;
         String description = "AdamW step over f32[" + elements + "], moments " + momentType.irName()
                 + ", beta1 " + hyper.beta1() + ", beta2 " + hyper.beta2() + ", eps " + hyper.eps()
                 + ", weight decay " + weightDecay + (bf16Shadow ? ", bf16 shadow of the weight" : "")
                 + ".\nscalars f32[" + AdamWScalarSlot.count() + "]: lr, 1-beta1^t, 1-beta2^t, clip factor, skip."
                 + " Oracle: dev.octet.cpu.ops.AdamW.step; grad zeroed afterwards.";
         return new CudaKernel(kernelName(), CudaPrelude.kernelSource(description, body),
-                LaunchGeometry.linear(elements / 4 / THREADS + 1, THREADS, 0), params);
+                LaunchGeometry.linear(blocks(elements), THREADS, 0), params);
     }
 }

@@ -38,10 +38,14 @@ import java.util.Optional;
  * {@code row_scales} (f32 [rows, ceil(cols / rows.groupSize())]).
  *
  * <p>Transposed, the input may also be recomputed from its producer's inputs ({@code source} other than STORED,
- * {@link TileInput}): the buffers {@code source.inputs()} then take the place of {@code x}.
+ * {@link TileInput}): the buffers {@code source.inputs()} then take the place of {@code x}. With {@code siblings}
+ * the kernel also quantizes the source's {@link QuantizedSource#sibling} (the other output of the same operator, in
+ * the same layouts): blocks 2i and 2i + 1 take the same tile of the inputs, the first source's and the sibling's, so
+ * the second reads the inputs from L2; the outputs are {@code first_codes, first_scales, [first_row_codes,
+ * first_row_scales], second_...} in place of {@code codes, ...}.
  */
 public record QuantizeGroups(QuantizeOperand operand, int groupSize, ScaleType scaleType,
-                             Optional<GroupQuantization> rows, QuantizedSource source) implements KernelSpec {
+                             Optional<GroupQuantization> rows, QuantizedSource source, boolean siblings) implements KernelSpec {
     static final int WARPS = 8;
     private static final int THREADS = WARPS * 32;
 
@@ -53,6 +57,11 @@ public record QuantizeGroups(QuantizeOperand operand, int groupSize, ScaleType s
         this(operand, groupSize, scaleType, rows, QuantizedSource.STORED);
     }
 
+    public QuantizeGroups(QuantizeOperand operand, int groupSize, ScaleType scaleType, Optional<GroupQuantization> rows,
+                          QuantizedSource source) {
+        this(operand, groupSize, scaleType, rows, source, false);
+    }
+
     public QuantizeGroups {
         Objects.requireNonNull(operand, "operand");
         Objects.requireNonNull(scaleType, "scaleType");
@@ -61,6 +70,9 @@ public record QuantizeGroups(QuantizeOperand operand, int groupSize, ScaleType s
         if (source != QuantizedSource.STORED && !recomputes(operand, rows)) {
             throw new IllegalArgumentException("only a transposing group quantization of BF16 can recompute its input ("
                     + source.lowerName() + "), not " + operand.description());
+        }
+        if (siblings && source.sibling().isEmpty()) {
+            throw new IllegalArgumentException(source.lowerName() + " has no sibling output to quantize beside it");
         }
         if (groupSize < 1 || groupSize > maxGroup(operand.transpose())) {
             throw new IllegalArgumentException("group size must be in [1, " + maxGroup(operand.transpose()) + "] for "
@@ -112,7 +124,8 @@ public record QuantizeGroups(QuantizeOperand operand, int groupSize, ScaleType s
     public String kernelName() {
         return "quantize_group" + groupSize + "_" + operand.nameSuffix() + "_" + scaleType.lowerName()
                 + (operand.transpose() ? "_tiled" : "_warp") + rows.map(r -> "_rows_" + r.nameSuffix()).orElse("")
-                + (source == QuantizedSource.STORED ? "" : "_of_" + source.lowerName());
+                + (source == QuantizedSource.STORED ? "" : "_of_" + source.lowerName())
+                + (siblings ? "_and_" + source.sibling().orElseThrow().lowerName() : "");
     }
 
     @Override
@@ -122,12 +135,14 @@ public record QuantizeGroups(QuantizeOperand operand, int groupSize, ScaleType s
 
     private List<KernelParam> params() {
         List<KernelParam> params = new ArrayList<>(TileInput.params(source, operand.input()));
-        params.add(KernelParam.out("codes", operand.codeType()));
-        params.add(KernelParam.out("scales", DType.F32));
-        rows.ifPresent(r -> {
-            params.add(KernelParam.out("row_codes", r.codeType()));
-            params.add(KernelParam.out("row_scales", DType.F32));
-        });
+        for (String prefix : siblings ? List.of("first_", "second_") : List.of("")) {
+            params.add(KernelParam.out(prefix + "codes", operand.codeType()));
+            params.add(KernelParam.out(prefix + "scales", DType.F32));
+            rows.ifPresent(r -> {
+                params.add(KernelParam.out(prefix + "row_codes", r.codeType()));
+                params.add(KernelParam.out(prefix + "row_scales", DType.F32));
+            });
+        }
         return List.copyOf(params);
     }
 
@@ -180,11 +195,13 @@ public record QuantizeGroups(QuantizeOperand operand, int groupSize, ScaleType s
                 + scaleType.lowerName() + " scales, amax just in time, staged in shared memory"
                 + rows.map(r -> ", and the input itself into 1x" + r.groupSize() + " row groups (" + r.nameSuffix() + ")")
                         .orElse("") + (source == QuantizedSource.STORED ? "" : ", the input recomputed from its "
-                        + source.lowerName() + " inputs " + source.inputs()) + ".\n" + operand.description()
+                        + source.lowerName() + " inputs " + source.inputs())
+                + (siblings ? "; odd blocks quantize " + source.sibling().orElseThrow().lowerName() + " from the same tile" : "")
+                + ".\n" + operand.description()
                 + "\nscales f32[" + grid().scaleCols() + ", " + grid().scaleRows() + "] (a K block's scales side by side, as the"
                 + " weight gradient's GEMM reads them); oracle Quantizer.quantize(output, Axis.COLS)"
                 + (rows.isPresent() ? " and Quantizer.quantize(input, Axis.COLS)." : ".");
         return StagedTile.emit(kernelName(), description, operand, groupSize, scaleType, rows,
-                StagedTile.Scope.COLUMN_GROUPS, grid(), source, params());
+                StagedTile.Scope.COLUMN_GROUPS, grid(), source, siblings, params());
     }
 }

@@ -130,10 +130,12 @@ final class StagedTile {
      * @param grid      the scale grid of the output
      * @param rows      the input's own 1×g row groups, if written too (column-group scope only)
      * @param source    what the input chunks are read from: the tensor, or its producer's inputs ({@link TileInput})
+     * @param siblings  whether odd blocks quantize the source's sibling from the same tile as the even block before
+     *                  them, into the {@code second_} outputs ({@code QuantizeGroups})
      */
     static CudaKernel emit(String name, String description, QuantizeOperand operand, int tileRows, ScaleType scaleType,
                            Optional<GroupQuantization> rows, Scope scope, ScaleGrid grid, QuantizedSource source,
-                           List<KernelParam> params) {
+                           boolean siblings, List<KernelParam> params) {
         int quarter = Math.ceilDiv(tileRows, QUARTERS);
         boolean wholeTile = scope == Scope.WHOLE_TILE;
         int tileCols = wholeTile ? tileRows : tileCols(operand.input());
@@ -149,6 +151,9 @@ final class StagedTile {
                 || wholeTile != (source == QuantizedSource.MASTER))) {
             throw new IllegalArgumentException(name + ": a recomputed input is staged as BF16, an activation for column "
                     + "groups and a weight's master for whole blocks");
+        }
+        if (siblings && (wholeTile || source.sibling().isEmpty())) {
+            throw new IllegalArgumentException(name + ": sibling outputs are recomputed gradients in column groups");
         }
         if (!operand.transpose() && !wholeTile) {
             throw new IllegalArgumentException(name + ": untransposed, a staged tile is written with one scale");
@@ -232,8 +237,8 @@ final class StagedTile {
                 }
                 %s
                 extern "C" __global__ void __launch_bounds__(THREADS) %s%s {
-                    __shared__ uint4 tile[GROUP * CPR];
-                    const int c0 = blockIdx.x * TILE_COLS, t0 = blockIdx.y * GROUP;%s
+                    __shared__ uint4 tile[GROUP * CPR];%s
+                    const int c0 = %s * TILE_COLS, t0 = blockIdx.y * GROUP;%s
                     // Every thread makes every pass (the row groups' shuffles need whole warps); a pass beyond the
                     // tile loads nothing. Pass k stages chunk threadIdx.x + k * THREADS: the same column every pass,
                     // THREADS / CPR rows further on.
@@ -251,15 +256,30 @@ final class StagedTile {
                 %s%s%s
                 }
                 """.formatted(tileRows, tileCols, threads, store,
-                columnPairAmax(operand.input()), operand.transpose() ? storeCodes(store) : "", TileInput.definitions(source),
+                columnPairAmax(operand.input()), operand.transpose() ? storeCodes(store) : "", TileInput.definitions(source, siblings),
                 ScaleFormulas.quotient(scaleType), rows.isPresent() ? chunkStore("store_row_codes", "row_codes2_of")
                         : operand.transpose() ? "" : chunkStore("store_codes_along_rows", "codes2_of"), name,
-                CudaKernel.signature(params),
+                CudaKernel.signature(params), siblings ? siblingOutputs(rows) : "", siblings ? "(blockIdx.x >> 1)" : "blockIdx.x",
                 tileAmaxStart, TileInput.chunkLoad(source).indent(4).stripTrailing(), stagingExtra(rows, scope), tileAmax, columnAmax, operand.transpose() ? COLUMN_WALK_STORES : "");
         String geometry = "\none block per " + tileRows + " input rows x " + tileCols + " input columns.";
-        LaunchGeometry launch = new LaunchGeometry(Math.ceilDiv(operand.cols(), tileCols), Math.ceilDiv(operand.rows(), tileRows),
+        int tilesAcross = Math.ceilDiv(operand.cols(), tileCols);
+        LaunchGeometry launch = new LaunchGeometry(siblings ? 2 * tilesAcross : tilesAcross, Math.ceilDiv(operand.rows(), tileRows),
                 1, threads, 1, 1, 0);
         return new CudaKernel(name, CudaPrelude.kernelSource(description + geometry, body), launch, params);
+    }
+
+    /** The outputs an odd block (the sibling's) or an even one (the first source's) writes, under the names the body uses. */
+    private static String siblingOutputs(Optional<GroupQuantization> rows) {
+        String pointers = """
+                // Blocks 2i and 2i + 1 stage the same tile: the first source's outputs, then its sibling's.
+                const bool second = blockIdx.x & 1;
+                fp8_t* const codes = second ? second_codes : first_codes;
+                float* const scales = second ? second_scales : first_scales;
+                """ + (rows.isEmpty() ? "" : """
+                fp8_t* const row_codes = second ? second_row_codes : first_row_codes;
+                float* const row_scales = second ? second_row_scales : first_row_scales;
+                """);
+        return "\n" + pointers.indent(4).stripTrailing();
     }
 
     /**

@@ -3,6 +3,7 @@ package dev.octet.compiler.cuda.quant;
 import dev.octet.compiler.cuda.KernelParam;
 import dev.octet.compiler.cuda.norm.NormForward;
 import dev.octet.compiler.cuda.pointwise.GeluForward;
+import dev.octet.compiler.cuda.pointwise.SwiGluBackward;
 import dev.octet.compiler.cuda.pointwise.SwiGluForward;
 import dev.octet.compiler.ir.DType;
 import dev.octet.compiler.ir.QuantizedSource;
@@ -32,6 +33,14 @@ final class TileInput {
 
     /** {@code float recompute(inputs...)}: one element of the tensor before its BF16 rounding. */
     static String definitions(QuantizedSource source) {
+        return definitions(source, false);
+    }
+
+    /**
+     * With {@code siblings}, a kernel whose odd blocks quantize the source's {@link QuantizedSource#sibling} (the other
+     * output of the same operator, from the same inputs): {@code recompute} returns the block's own.
+     */
+    static String definitions(QuantizedSource source, boolean siblings) {
         List<String> args = source.inputs().stream().map(i -> "float " + i).toList();
         String signature = "__device__ __forceinline__ float recompute(" + String.join(", ", args) + ")";
         return switch (source) {
@@ -42,6 +51,12 @@ final class TileInput {
             case LAYER_NORM -> NormForward.NORMALIZED + signature
                     + " {\n    return layer_normalized(x, mean, rstd, weight, bias);\n}\n";
             case MASTER -> signature + " {\n    return master;\n}\n";
+            case SWIGLU_GATE_GRADIENT, SWIGLU_UP_GRADIENT -> {
+                String own = source == QuantizedSource.SWIGLU_GATE_GRADIENT ? "dgate" : "dup";
+                String other = own.equals("dgate") ? "dup" : "dgate";
+                yield SwiGluBackward.ELEMENT + signature + " {\n    float dgate, dup;\n    element(gate, up, dh, dgate, dup);\n    return "
+                        + (siblings ? "(blockIdx.x & 1) ? " + other + " : " + own : own) + ";\n}\n";
+            }
         };
     }
 
