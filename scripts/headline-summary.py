@@ -69,7 +69,8 @@ def table(model, rows):
     best_torch = best_pytorch(rows)
     for r in rows:
         if "error" in r:
-            out.append(f"| {r['label']} | {r['error']} | | | | | |")
+            # PyTorch's out-of-memory message runs to a paragraph: its first two sentences say what failed.
+            out.append(f"| {r['label']} | {'. '.join(r['error'].split('. ')[:2]).rstrip('.')} | | | | | |")
             continue
         vs_bf16 = f"{r['tokens_per_s'] / bf16['tokens_per_s']:.2f}" if bf16 and r is not bf16 else ""
         vs_torch = f"{r['tokens_per_s'] / best_torch['tokens_per_s']:.2f}" if best_torch else ""
@@ -136,13 +137,22 @@ def profile(model, rows):
     return out + [""]
 
 
-def svg(all_rows):
+def device_of(runs):
+    """The GPU's name, from the first line of the run's machine.txt (nvidia-smi's name, driver)."""
+    try:
+        with open(os.path.join(runs, "machine.txt")) as f:
+            return f.readline().split(",")[0].strip() or "GPU"
+    except OSError:
+        return "GPU"
+
+
+def svg(all_rows, device):
     """Horizontal bars of tokens/s, one panel per model, values printed at the bars' ends."""
     width, bar, gap, left, right = 900, 22, 6, 220, 120
     parts, y = [], 40
     title = ("<text x='{x}' y='24' style='fill: rgb(0,0,0); font-family: sans-serif; font-size: 20px; "
-             "font-weight: bold;' text-anchor='middle'>Training step throughput, one H200 (tokens/s)</text>")
-    parts.append(title.format(x=width / 2))
+             "font-weight: bold;' text-anchor='middle'>Training step throughput, one {device} (tokens/s)</text>")
+    parts.append(title.format(x=width / 2, device=device))
     for model, rows in all_rows.items():
         ok = [r for r in rows if "error" not in r]
         if not ok:
@@ -184,7 +194,7 @@ def main():
     print("\n".join(lines))
     if a.svg:
         with open(a.svg, "w") as f:
-            f.write(svg(all_rows))
+            f.write(svg(all_rows, device_of(a.runs)))
     return 0
 
 
