@@ -27,7 +27,7 @@ import torch
 import torch.nn.functional as F
 
 TOKENS = 8192
-LM_HEAD_CHUNK = 1664  # Qwen2.5-1.5B's loss chunk with the default workspace
+LM_HEAD_CHUNK = 5504  # Qwen2.5-1.5B's loss chunk at 2 x 8192 tokens with the default workspace (GemmShape.Shapes)
 # name -> (M, N, K); the same as GemmShape.java
 GEMMS = {
     "gpt2_fc_fprop": (TOKENS, 3072, 768),

@@ -36,13 +36,25 @@ class LmHeadLossChunkingTest {
     private static final int TINY_VOCAB = 4096;
 
     @Test
-    void chunksAreAsLargeAsTheWorkspaceHoldsInWholeTilesOrEightRows() {
+    void chunksAreAsFewAsTheWorkspaceAllowsAndEqualInWholeTilesOrEightRows() {
         assertEquals(512, LmHeadLossChunking.chunkTokens(512, 4096, 512L * 4096 * 2), "all fit: one chunk");
-        assertEquals(120, LmHeadLossChunking.chunkTokens(512, 4096, 120L * 4096 * 2 + 100));
+        // 120 rows fit: five chunks, of 103 rounded up to 8.
+        assertEquals(104, LmHeadLossChunking.chunkTokens(512, 4096, 120L * 4096 * 2 + 100));
         assertEquals(128, LmHeadLossChunking.chunkTokens(512, 4096, 200L * 4096 * 2), "whole 128-row tiles");
-        // Qwen2.5's vocabulary at 2 x 8192 tokens in the default 2 GiB: 7067 rows fit, 7040 taken; in 512 MiB 1664.
-        assertEquals(7040, LmHeadLossChunking.chunkTokens(16384, 151936, LmHeadLossChunking.DEFAULT_WORKSPACE_BYTES));
+        // Qwen2.5's vocabulary at 2 x 8192 tokens in the default 2 GiB: 7067 rows fit, so three chunks, of 5462
+        // rounded up to 5504 (5504, 5504, 5376) rather than 7040, 7040 and 2304; in 512 MiB ten of 1664.
+        assertEquals(5504, LmHeadLossChunking.chunkTokens(16384, 151936, LmHeadLossChunking.DEFAULT_WORKSPACE_BYTES));
         assertEquals(1664, LmHeadLossChunking.chunkTokens(16384, 151936, 512L << 20));
+        for (int tokens : new int[] {130, 257, 1000, 4095, 16384, 32768}) {
+            for (long rows : new long[] {129, 1000, 7000}) {
+                int chunk = LmHeadLossChunking.chunkTokens(tokens, 4096, rows * 4096 * 2);
+                String what = tokens + " tokens, " + rows + " rows of logits: chunk " + chunk;
+                assertTrue(chunk <= rows, what);
+                assertTrue(chunk == tokens || chunk % 128 == 0, what);
+                long fewest = rows >= tokens ? 1 : Math.ceilDiv(tokens, rows / 128 * 128);
+                assertEquals(fewest, Math.ceilDiv(tokens, chunk), what + ": as few chunks as fit");
+            }
+        }
         // Whatever the workspace, a chunk's logits stay below 2^31 elements (the cross-entropy kernel's offsets).
         int capped = LmHeadLossChunking.chunkTokens(1 << 20, 151936, 1L << 40);
         assertTrue((long) capped * 151936 <= Integer.MAX_VALUE, "chunk " + capped);
@@ -110,8 +122,10 @@ class LmHeadLossChunkingTest {
         assertEquals(5 * 4, launches.size(), "fprop, cross-entropy, dgrad, wgrad per chunk");
         Value workspace = launches.getFirst().writes().getFirst();
         assertEquals(Storage.TRANSIENT, workspace.storage());
-        assertEquals(List.of(120, TINY_VOCAB), workspace.type().shape());
-        int[] rows = {120, 120, 120, 120, 32};
+        // 120 rows fit: five chunks, of 512 / 5 rounded up to 8, the last the rest.
+        int chunk = 104;
+        assertEquals(List.of(chunk, TINY_VOCAB), workspace.type().shape());
+        int[] rows = {chunk, chunk, chunk, chunk, 96};
         for (int c = 0; c < rows.length; c++) {
             Launch fprop = launches.get(4 * c);
             Launch loss = launches.get(4 * c + 1);
@@ -122,7 +136,7 @@ class LmHeadLossChunkingTest {
             assertEquals(rows[c], ((GemmKernel) dgrad.spec()).problem().m());
             assertEquals(rows[c], ((GemmKernel) wgrad.spec()).problem().k());
             assertTrue(((GemmKernel) wgrad.spec()).problem().epilogue().accumulate(), "wgrad adds each chunk's share");
-            long first = 120L * c;
+            long first = (long) chunk * c;
             assertEquals(first * 128, offset(fprop, "a"), "x rows of chunk " + c);
             assertEquals(first, offset(loss, "targets"));
             assertEquals(first, offset(loss, "losses"));

@@ -31,10 +31,11 @@ public final class LmHeadLossChunking implements GraphPass {
     public static final String NAME = "chunk_loss";
 
     /**
-     * Workspace for one chunk's logits unless told otherwise: for Qwen2.5's vocabulary 7,040 tokens a chunk. The
-     * head's wgrad sums a chunk's tokens into the FP32 gradient with a read-modify-write of the whole [vocab, dim]
-     * gradient, so short chunks make it slow: with 512 MiB (1,664 tokens) it ran at 261 TFLOP/s on the H200 and
-     * the Qwen2.5-1.5B step took 5% longer, for 1.4 GiB less memory (docs/benchmarks.md).
+     * Workspace for one chunk's logits unless told otherwise: for Qwen2.5's vocabulary at most 7,040 tokens a chunk
+     * (at 2 × 8192 tokens three chunks of 5,504, 5,504 and 5,376). The head's wgrad sums a chunk's tokens into the
+     * FP32 gradient with a read-modify-write of the whole [vocab, dim] gradient, so each chunk costs about the same
+     * on top of its FLOPs and many short chunks make the head slow: with 512 MiB (1,664 tokens) it ran at 261
+     * TFLOP/s on the H200 and the Qwen2.5-1.5B step took 5% longer, for 1.4 GiB less memory (docs/benchmarks.md).
      */
     public static final long DEFAULT_WORKSPACE_BYTES = 2L << 30;
 
@@ -62,9 +63,12 @@ public final class LmHeadLossChunking implements GraphPass {
     }
 
     /**
-     * Tokens per chunk: all of them when their logits fit the workspace, else the largest multiple of 128 (of 8
-     * below 128) whose logits, rows of {@code rowPitch} BF16 elements ({@link Operator.LmHeadCrossEntropy#logitsPitch}),
-     * fit it, and below 2^31 elements (the cross-entropy kernel's 32-bit row offsets).
+     * Tokens per chunk: all of them when their logits fit the workspace; else as few chunks as the workspace allows,
+     * of equal size rounded up to a multiple of 128 (of 8 below 128 rows), the last one shorter. A chunk's logits,
+     * rows of {@code rowPitch} BF16 elements ({@link Operator.LmHeadCrossEntropy#logitsPitch}), fit the workspace
+     * and stay below 2^31 elements (the cross-entropy kernel's 32-bit row offsets). Equal chunks rather than the
+     * largest that fit: the same number of chunks, so the same cost (see {@link #DEFAULT_WORKSPACE_BYTES}), with a
+     * smaller workspace and no short last chunk whose GEMMs run below their rate.
      *
      * @throws IllegalArgumentException when the workspace holds fewer than 8 rows of logits
      */
@@ -78,7 +82,10 @@ public final class LmHeadLossChunking implements GraphPass {
                     + ROW_ALIGNMENT + " rows of " + rowPitch + " logits");
         }
         int align = rows >= TILE_ROWS ? TILE_ROWS : ROW_ALIGNMENT;
-        return (int) (rows / align * align);
+        int most = (int) (rows / align * align);
+        int chunks = Math.ceilDiv(tokens, most);
+        // At most `most` (a multiple of align at least tokens / chunks), so still `chunks` chunks.
+        return Math.ceilDiv(Math.ceilDiv(tokens, chunks), align) * align;
     }
 
     @Override

@@ -88,7 +88,7 @@ public enum GemmShape {
     /** Shape constants shared with scripts/torch-baseline.py. */
     static final class Shapes {
         static final int TOKENS = 8192;
-        static final int LM_HEAD_CHUNK = 7040;
+        static final int LM_HEAD_CHUNK = 5504;  // Qwen2.5-1.5B's loss chunk at 2 × 8192 tokens, default workspace
         static final int TOKENS_16K = 16384;
 
         private Shapes() {}

@@ -32,9 +32,9 @@ final class ExampleModelGemms {
     static final Model GPT2 = new Model("gpt2", 1024, 768, 768, 768, 3072, 50257);
     static final Model QWEN = new Model("qwen2_5_1_5b", 4096, 1536, 1536, 256, 8960, 151936);
     static final List<Model> MODELS = List.of(TINY, GPT2, QWEN);
-    /** Qwen2.5's LM head over the loss's chunks at 2 × 8192 tokens: 2 of 7,040 tokens and a last one of 2,304. */
-    static final List<Linear> QWEN_HEAD_CHUNKS = List.of(new Linear("qwen2_5_1_5b.head_chunk", 7040, 1536, 151936),
-            new Linear("qwen2_5_1_5b.head_last_chunk", 2304, 1536, 151936));
+    /** Qwen2.5's LM head over the loss's chunks at 2 × 8192 tokens: 2 of 5,504 tokens and a last one of 5,376. */
+    static final List<Linear> QWEN_HEAD_CHUNKS = List.of(new Linear("qwen2_5_1_5b.head_chunk", 5504, 1536, 151936),
+            new Linear("qwen2_5_1_5b.head_last_chunk", 5376, 1536, 151936));
 
     /** How each GEMM operand of a recipe is quantized: X and dY along the reduction axis, W as a whole. */
     record Fp8Recipe(String name, Fp8Format activation, Fp8Format gradient, Granularity activationScales,
