@@ -325,9 +325,10 @@ public record FlashAttentionBackwardKeyValueHopper(AttentionShape shape, int sta
                     // after the scores of the consumer's next tile, whose mask, pᵀ and dsᵀ then run while the tensor
                     // cores finish them; a consumer holds two stages, so the ring has at least four.
                     unsigned p_frag[P_STEPS][4], ds_frag[P_STEPS][4];
-                    // Waits for stage t_stage, issues its sᵀ and dpᵀ (a group each) and, where g_stage >= 0, the products
-                    // of the tile in stage g_stage after them; leaves pᵀ in s and dsᵀ in dp, in FP32.
-                    auto scores = [&](int t_stage, unsigned t_phase, int t_qt, int g_stage) {
+                    // Waits for stage t_stage, issues its sᵀ and dpᵀ (a group each) and, with grads, the products of the
+                    // tile in stage g_stage after them; leaves pᵀ in s and dsᵀ in dp, in FP32. grads is a constant at each
+                    // call: a wgmma behind a branch the compiler cannot resolve is serialised (C7520).
+                    auto scores = [&](int t_stage, unsigned t_phase, int t_qt, bool grads, int g_stage) {
                         const unsigned q_tile = q_ring + t_stage * Q_BYTES, dout_tile = dout_ring + t_stage * Q_BYTES;
                         mbar_wait_or_late(&full[t_stage], t_phase, late);
                         fence_fragments(s);
@@ -337,7 +338,7 @@ public record FlashAttentionBackwardKeyValueHopper(AttentionShape shape, int sta
                         wgmma_fence();
                         issue_transposed(s, k_rows, q_tile);
                         issue_transposed(dp, v_rows, dout_tile);
-                        if (g_stage >= 0) {
+                        if (grads) {
                             issue_gradient(dv_acc, p_frag, dout_ring + g_stage * Q_BYTES);
                             issue_gradient(dk_acc, ds_frag, q_ring + g_stage * Q_BYTES);
                             wgmma_wait<3>();  // sᵀ is in; dpᵀ and the products may still run
@@ -353,14 +354,14 @@ public record FlashAttentionBackwardKeyValueHopper(AttentionShape shape, int sta
                             mask_scores<false>(s, query0, key_lo, key_hi, sequence_docs);
                         }
                         probabilities(s, lse_ring + t_stage * BLOCK_M);
-                        if (g_stage >= 0) wgmma_wait<2>(); else wgmma_wait<0>();  // dpᵀ is in
+                        if (grads) wgmma_wait<2>(); else wgmma_wait<0>();  // dpᵀ is in
                         fence_fragments(dp);
                         score_gradients(dp, s, delta_ring + t_stage * BLOCK_M);
                     };
                     int stage = consumer;
                     unsigned phase = 0;
                     if (head <= last_head) {
-                        scores(stage, phase, qt, -1);
+                        scores(stage, phase, qt, false, 0);
                         pack_fragments(ds_frag, dp);
                         pack_fragments(p_frag, s);
                     }
@@ -374,7 +375,7 @@ public record FlashAttentionBackwardKeyValueHopper(AttentionShape shape, int sta
                             next_phase ^= 1;
                         }
                         if (head <= last_head) {
-                            scores(next_stage, next_phase, qt, stage);
+                            scores(next_stage, next_phase, qt, true, stage);
                             wgmma_wait<0>();  // the turn's products: its stage and fragments are free
                         } else {
                             fence_fragments(dv_acc);
