@@ -137,7 +137,12 @@ public record Fp8WgmmaGemm(GemmProblem problem, int blockN, int stages, int clus
 
     /** This kernel with K split {@code ways} ways. */
     public Fp8WgmmaGemm withSplits(int ways) {
-        return new Fp8WgmmaGemm(problem, blockN, stages, cluster, ways);
+        // A split's partial sums are staged for TMA where the unsplit tile was added from registers: fewer stages fit.
+        int fitting = stages;
+        while (fitting > 2 && sharedBytes(problem, blockN, fitting, ways) > SHARED_LIMIT) {
+            fitting--;
+        }
+        return new Fp8WgmmaGemm(problem, blockN, fitting, cluster, ways);
     }
 
     /** Promotion chunks in one K block (stage). */
@@ -159,8 +164,7 @@ public record Fp8WgmmaGemm(GemmProblem problem, int blockN, int stages, int clus
             throw new IllegalArgumentException("Fp8WgmmaGemm cannot run " + problem + ": " + whyNot(problem));
         }
         int stages = 2;
-        // (Sized for an unsplit K: a split's FP32 staging is never larger than an FP32 output's, and withSplits keeps
-        // the stages, so a split kernel with a BF16 output would need its own count; splits are only of FP32 outputs.)
+        // (Sized for an unsplit K; withSplits refits them where a split's FP32 staging takes more.)
         while (stages < 8 && sharedBytes(problem, blockN, stages + 1, 1) <= SHARED_LIMIT) {
             stages++;
         }

@@ -101,6 +101,41 @@ final class MmaGemmSource {
     }
 
     /**
+     * Adds {@code acc} into an FP32 C ({@code c[m,n] += acc}) by reductions in memory, a pair of columns one
+     * {@code red.global.add.v2.f32} where LDC is even (8-byte aligned), else one element at a time: nothing is read
+     * back, so the consumers go on at once. Each element gets one add, as from a TMA reduction: deterministic.
+     */
+    static String reductionEpilogue(GemmEpilogue e) {
+        if (!e.accumulate() || e.output() != DType.F32 || e.bias() || e.residual()) {
+            throw new IllegalArgumentException("a reduction epilogue adds the plain product into FP32: not " + describe(e));
+        }
+        return """
+                    // Epilogue: %s, by reductions in memory
+                    #pragma unroll
+                    for (int mt = 0; mt < MT; ++mt) {
+                        #pragma unroll
+                        for (int half = 0; half < 2; ++half) {
+                            const int row = row0 + warp_row + mt * 16 + group + half * 8;
+                            if (row >= M) continue;
+                            #pragma unroll
+                            for (int nt = 0; nt < NT; ++nt) {
+                                const int col = col0 + warp_col + nt * 8 + quad * 2;
+                                if (col >= N) continue;
+                                float* const p = c + (size_t) row * LDC + col;
+                                const float v0 = acc[mt][nt][half * 2], v1 = acc[mt][nt][half * 2 + 1];
+                                if (LDC %% 2 == 0 && col + 1 < N) {
+                                    asm volatile("red.global.add.v2.f32 [%%0], {%%1, %%2};" :: "l"(p), "f"(v0), "f"(v1) : "memory");
+                                } else {
+                                    atomicAdd(p, v0);
+                                    if (col + 1 < N) atomicAdd(p + 1, v1);
+                                }
+                            }
+                        }
+                    }
+                """.formatted(describe(e));
+    }
+
+    /**
      * The steps from {@code acc[mt][nt][half * 2 + j]} to {@code float x}, the value of C's element (row, col + j)
      * before an accumulating epilogue adds C's old value; {@code i} is the element's index in C (rows LDC apart).
      */

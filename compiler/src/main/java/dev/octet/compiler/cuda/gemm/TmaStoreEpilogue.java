@@ -44,8 +44,20 @@ final class TmaStoreEpilogue {
     static boolean applies(GemmProblem problem, int blockN, int splits) {
         int bytes = output(problem, splits).bytes();
         int pitch = splits > 1 ? problem.n() : problem.pitches().c();
-        return (long) pitch * bytes % 16 == 0 && (splits == 1 || problem.m() % WarpSpecializedGemm.BLOCK_M == 0)
+        return !reducesFromRegisters(problem, splits)
+                && (long) pitch * bytes % 16 == 0 && (splits == 1 || problem.m() % WarpSpecializedGemm.BLOCK_M == 0)
                 && WarpSpecializedGemm.BLOCK_M * blockN * bytes <= MAX_STAGING_BYTES;
+    }
+
+    /**
+     * Whether the tile is added into an FP32 C (a weight gradient) by reductions from registers
+     * ({@code red.global.add}, fire-and-forget, one add per element as TMA's reduction would do): the 64 KiB an FP32
+     * tile's staging takes then hold two more stages of the operand ring, for weight gradients whose operands
+     * stream from DRAM rather than L2.
+     */
+    static boolean reducesFromRegisters(GemmProblem problem, int splits) {
+        GemmEpilogue e = problem.epilogue();
+        return splits == 1 && e.accumulate() && e.output() == DType.F32 && !e.bias() && !e.residual();
     }
 
     /** Whether the residual arrives by TMA into the staging (a BF16 output stored by TMA). */
@@ -184,6 +196,9 @@ final class TmaStoreEpilogue {
     /** The epilogue of a tile: by TMA where {@link #applies}, else from registers. */
     static String source(GemmProblem problem, int blockN, int splits) {
         GemmEpilogue e = splits > 1 ? GemmEpilogue.store(DType.F32) : problem.epilogue();
+        if (reducesFromRegisters(problem, splits)) {
+            return "const int warp_col = 0;\n" + MmaGemmSource.reductionEpilogue(e);
+        }
         if (!applies(problem, blockN, splits)) {
             return SplitKReduce.partialsSlice(splits) + "\nconst int warp_col = 0;\n" + MmaGemmSource.epilogue(e);
         }
