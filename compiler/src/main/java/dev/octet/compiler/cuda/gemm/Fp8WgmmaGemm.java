@@ -59,9 +59,9 @@ import java.util.Optional;
  * {@code [bias], [residual], c} as {@link MmaGemmSource#epilogueParams} lists them, or with split K
  * {@code partials} (f32 {@code [splits, M, N]}, written) in place of {@code c}; where the kernel stores by TMA,
  * {@code c} (or {@code partials}, as {@code [splits·M, N]}) is passed as a tensor map over the same buffer. An
- * accumulating epilogue then adds into C by TMA reductions: one FP32 add per element, rounded to nearest as
- * {@code __fadd_rn} (the memory system's FP32 adds may flush subnormal results to zero; the GPU tests hold them to
- * the oracle).
+ * accumulating FP32 epilogue adds into C by reductions in memory from registers
+ * ({@link TmaStoreEpilogue#reducesFromRegisters}): one FP32 add per element, rounded to nearest as {@code __fadd_rn}
+ * (the memory system's FP32 adds may flush subnormal results to zero; the GPU tests hold them to the oracle).
  */
 public record Fp8WgmmaGemm(GemmProblem problem, int blockN, int stages, int cluster, int splits) implements GemmKernel {
     static final int BLOCK_M = WarpSpecializedGemm.BLOCK_M, BLOCK_K = 128, WGMMA_K = 32;

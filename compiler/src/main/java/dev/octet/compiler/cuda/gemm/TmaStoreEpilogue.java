@@ -9,9 +9,9 @@ import java.util.List;
 /**
  * The epilogue of both Hopper GEMM templates ({@link Fp8WgmmaGemm}, {@link Bf16WgmmaGemm}): each consumer warpgroup
  * writes its 64 rows of the finished tile, with bias and residual applied as {@link MmaGemmSource#valueSteps}
- * computes them, into shared memory, and one of its threads hands them to TMA, which stores them (or, for an
- * accumulating epilogue, adds them into C with TMA reductions, so the kernel never reads C) while the consumers go
- * on to their next tile. Stores from registers, 4 bytes a thread, held both consumers, and the tensor cores with
+ * computes them, into shared memory, and one of its threads hands them to TMA, which stores them while the
+ * consumers go on to their next tile. A weight gradient's FP32 tile is added into C by reductions from registers
+ * instead ({@link #reducesFromRegisters}), so the kernel never reads C and the staging's 64 KiB go to the ring. Stores from registers, 4 bytes a thread, held both consumers, and the tensor cores with
  * them, for a fifth to a half of the FP8 kernel's time on the H200 (docs/benchmarks.md).
  *
  * <p>The staging: per consumer, boxes of 64 rows × 128 bytes, 128-byte swizzled as a TMA load of the box would lay
