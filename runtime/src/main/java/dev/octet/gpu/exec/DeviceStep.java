@@ -465,6 +465,16 @@ public final class DeviceStep implements AutoCloseable {
         return new LaunchTimes(millis, methods.stream().distinct().collect(Collectors.joining("; ")));
     }
 
+    /** Queues {@code launches} on the stream, {@code record}ing {@code events} before the first and after each. */
+    private void queueTimed(List<Launch> launches, List<List<KernelArg>> args, List<CudaEvent> events,
+                            Consumer<CudaEvent> record) {
+        record.accept(events.getFirst());
+        for (int i = 0; i < launches.size(); i++) {
+            kernels.launch(launches.get(i), args.get(i), stream);
+            record.accept(events.get(i + 1));
+        }
+    }
+
     /** Queues {@code launches} with an event before the first and after each, timed; returns how (see above). */
     private String timeLaunches(List<Launch> launches, List<List<KernelArg>> args, Map<Launch, Integer> position,
                                 double[] millis) {
@@ -476,13 +486,8 @@ public final class DeviceStep implements AutoCloseable {
             String method = "one CUDA graph a phase, an event node after every launch";
             Optional<CudaGraph> timed;
             try {
-                timed = Optional.of(CudaGraph.capture(stream, () -> {
-                    events.getFirst().recordInCapture(stream);
-                    for (int i = 0; i < launches.size(); i++) {
-                        kernels.launch(launches.get(i), args.get(i), stream);
-                        events.get(i + 1).recordInCapture(stream);
-                    }
-                }));
+                timed = Optional.of(CudaGraph.capture(stream,
+                        () -> queueTimed(launches, args, events, e -> e.recordInCapture(stream))));
             } catch (CudaException e) {
                 // Nothing of the capture ran: the same launches are queued from the host below.
                 timed = Optional.empty();
@@ -495,11 +500,7 @@ public final class DeviceStep implements AutoCloseable {
                     stream.synchronize();  // before the graph is destroyed
                 }
             } else {
-                events.getFirst().record(stream);
-                for (int i = 0; i < launches.size(); i++) {
-                    kernels.launch(launches.get(i), args.get(i), stream);
-                    events.get(i + 1).record(stream);
-                }
+                queueTimed(launches, args, events, e -> e.record(stream));
                 stream.synchronize();
             }
             for (int i = 0; i < launches.size(); i++) {
