@@ -64,12 +64,7 @@ public record Bf16WgmmaGemm(GemmProblem problem, int blockN, int stages, int spl
 
     /** This kernel with K split {@code ways} ways ({@link Fp8WgmmaGemm} says how). */
     public Bf16WgmmaGemm withSplits(int ways) {
-        // A split's partial sums are staged for TMA where the unsplit tile was added from registers: fewer stages fit.
-        int fitting = stages;
-        while (fitting > 2 && sharedBytes(problem, blockN, fitting, ways) > WarpSpecializedGemm.SHARED_LIMIT) {
-            fitting--;
-        }
-        return new Bf16WgmmaGemm(problem, blockN, fitting, ways);
+        return new Bf16WgmmaGemm(problem, blockN, stages, ways);
     }
 
     static int kBlocks(GemmProblem problem) {

@@ -59,9 +59,9 @@ import java.util.Optional;
  * {@code [bias], [residual], c} as {@link MmaGemmSource#epilogueParams} lists them, or with split K
  * {@code partials} (f32 {@code [splits, M, N]}, written) in place of {@code c}; where the kernel stores by TMA,
  * {@code c} (or {@code partials}, as {@code [splits·M, N]}) is passed as a tensor map over the same buffer. An
- * accumulating FP32 epilogue adds into C by reductions in memory from registers
- * ({@link TmaStoreEpilogue#reducesFromRegisters}): one FP32 add per element, rounded to nearest as {@code __fadd_rn}
- * (the memory system's FP32 adds may flush subnormal results to zero; the GPU tests hold them to the oracle).
+ * accumulating epilogue then adds into C by TMA reductions: one FP32 add per element, rounded to nearest as
+ * {@code __fadd_rn} (the memory system's FP32 adds may flush subnormal results to zero; the GPU tests hold them to
+ * the oracle).
  */
 public record Fp8WgmmaGemm(GemmProblem problem, int blockN, int stages, int cluster, int splits) implements GemmKernel {
     static final int BLOCK_M = WarpSpecializedGemm.BLOCK_M, BLOCK_K = 128, WGMMA_K = 32;
@@ -137,12 +137,7 @@ public record Fp8WgmmaGemm(GemmProblem problem, int blockN, int stages, int clus
 
     /** This kernel with K split {@code ways} ways. */
     public Fp8WgmmaGemm withSplits(int ways) {
-        // A split's partial sums are staged for TMA where the unsplit tile was added from registers: fewer stages fit.
-        int fitting = stages;
-        while (fitting > 2 && sharedBytes(problem, blockN, fitting, ways) > SHARED_LIMIT) {
-            fitting--;
-        }
-        return new Fp8WgmmaGemm(problem, blockN, fitting, cluster, ways);
+        return new Fp8WgmmaGemm(problem, blockN, stages, cluster, ways);
     }
 
     /** Promotion chunks in one K block (stage). */
@@ -164,7 +159,8 @@ public record Fp8WgmmaGemm(GemmProblem problem, int blockN, int stages, int clus
             throw new IllegalArgumentException("Fp8WgmmaGemm cannot run " + problem + ": " + whyNot(problem));
         }
         int stages = 2;
-        // (Sized for an unsplit K; withSplits refits them where a split's FP32 staging takes more.)
+        // (Sized for an unsplit K: a split's FP32 staging is never larger than an FP32 output's, and withSplits keeps
+        // the stages, so a split kernel with a BF16 output would need its own count; splits are only of FP32 outputs.)
         while (stages < 8 && sharedBytes(problem, blockN, stages + 1, 1) <= SHARED_LIMIT) {
             stages++;
         }

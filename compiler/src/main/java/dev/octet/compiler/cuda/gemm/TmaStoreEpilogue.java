@@ -10,9 +10,9 @@ import java.util.List;
  * The epilogue of both Hopper GEMM templates ({@link Fp8WgmmaGemm}, {@link Bf16WgmmaGemm}): each consumer warpgroup
  * writes its 64 rows of the finished tile, with bias and residual applied as {@link MmaGemmSource#valueSteps}
  * computes them, into shared memory, and one of its threads hands them to TMA, which stores them while the
- * consumers go on to their next tile. A weight gradient's FP32 tile is added into C by reductions from registers
- * instead ({@link #reducesFromRegisters}), so the kernel never reads C and the staging's 64 KiB go to the ring. Stores from registers, 4 bytes a thread, held both consumers, and the tensor cores with
- * them, for a fifth to a half of the FP8 kernel's time on the H200 (docs/benchmarks.md).
+ * consumers go on to their next tile (for an accumulating epilogue TMA adds them into C, so the kernel never reads
+ * C). Stores from registers, 4 bytes a thread, held both consumers, and the tensor cores with them, for a fifth to a
+ * half of the FP8 kernel's time on the H200 (docs/benchmarks.md).
  *
  * <p>The staging: per consumer, boxes of 64 rows × 128 bytes, 128-byte swizzled as a TMA load of the box would lay
  * it out (a warp's writes then land on 32 different banks), right after the operand ring. Where TMA cannot address
@@ -44,20 +44,22 @@ final class TmaStoreEpilogue {
     static boolean applies(GemmProblem problem, int blockN, int splits) {
         int bytes = output(problem, splits).bytes();
         int pitch = splits > 1 ? problem.n() : problem.pitches().c();
-        return !reducesFromRegisters(problem, splits)
-                && (long) pitch * bytes % 16 == 0 && (splits == 1 || problem.m() % WarpSpecializedGemm.BLOCK_M == 0)
+        return (long) pitch * bytes % 16 == 0 && (splits == 1 || problem.m() % WarpSpecializedGemm.BLOCK_M == 0)
                 && WarpSpecializedGemm.BLOCK_M * blockN * bytes <= MAX_STAGING_BYTES;
     }
 
     /**
-     * Whether the tile is added into an FP32 C (a weight gradient) by reductions from registers
-     * ({@code red.global.add}, fire-and-forget, one add per element as TMA's reduction would do): the 64 KiB an FP32
-     * tile's staging takes then hold two more stages of the operand ring, for weight gradients whose operands
-     * stream from DRAM rather than L2.
+     * Whether a tile that TMA does not store (an FP32 tile wider than the staging, as BF16's 128 × 256 weight-gradient
+     * tiles) is added into an FP32 C by reductions from registers ({@code red.global.add.v2}, fire-and-forget, one
+     * add per element as TMA's reduction would do) rather than read, added and stored: BF16's LM-head weight
+     * gradient 1.26× faster on an H100. Where the staging fits, TMA's reductions stay: an FP8 128 × 128 weight
+     * gradient adding from registers with the staging's 64 KiB as two more ring stages ran 4% slower
+     * (docs/benchmarks.md, 2026-12-05).
      */
-    static boolean reducesFromRegisters(GemmProblem problem, int splits) {
+    static boolean reducesFromRegisters(GemmProblem problem, int blockN, int splits) {
         GemmEpilogue e = problem.epilogue();
-        return splits == 1 && e.accumulate() && e.output() == DType.F32 && !e.bias() && !e.residual();
+        return splits == 1 && e.accumulate() && e.output() == DType.F32 && !e.bias() && !e.residual()
+                && !applies(problem, blockN, splits);
     }
 
     /** Whether the residual arrives by TMA into the staging (a BF16 output stored by TMA). */
@@ -196,7 +198,7 @@ final class TmaStoreEpilogue {
     /** The epilogue of a tile: by TMA where {@link #applies}, else from registers. */
     static String source(GemmProblem problem, int blockN, int splits) {
         GemmEpilogue e = splits > 1 ? GemmEpilogue.store(DType.F32) : problem.epilogue();
-        if (reducesFromRegisters(problem, splits)) {
+        if (reducesFromRegisters(problem, blockN, splits)) {
             return "const int warp_col = 0;\n" + MmaGemmSource.reductionEpilogue(e);
         }
         if (!applies(problem, blockN, splits)) {
