@@ -106,9 +106,6 @@ public record FlashAttentionBackwardQueryHopper(AttentionShape shape, int stages
                 constexpr int Q_BYTES = PANELS * Q_PANEL_BYTES, KV_BYTES = PANELS * KV_PANEL_BYTES;
                 constexpr int S_FRAGS = BLOCK_N / 8, D_FRAGS = HEAD_DIM / 8;  // n8 column groups of the accumulators
                 constexpr int S_STEPS = BLOCK_N / 16;  // k16 steps of ds·k
-                // The next tile's scores under this tile's dq: 4.5%% faster at head dim 128 (Qwen2.5, 8k tokens), 3.5%%
-                // slower at 64 (Llama-3.2, 8k; GPT-2 even) on an H100 (docs/benchmarks.md, 2026-12-05).
-                constexpr bool OVERLAP_DQ = HEAD_DIM > 64;
                 """.formatted(shape.batch(), BLOCK_M, BLOCK_N, stages, THREADS, PANEL_COLUMNS);
         String body = constants + "\n" + HopperPrelude.source() + "\n"
                 + FlashAttentionBackwardKeyValueHopper.DEVICE_FUNCTIONS + scoresWgmma() + gradientWgmma() + consumerFunctions()
@@ -272,9 +269,8 @@ public record FlashAttentionBackwardQueryHopper(AttentionShape shape, int stages
                     for (int j = 0; j < D_FRAGS; ++j) dq_acc[j][0] = dq_acc[j][1] = dq_acc[j][2] = dq_acc[j][3] = 0.0f;
                     float s[S_FRAGS][4], dp[S_FRAGS][4];
                     mbar_wait_or_late(q_full, 0, late);
-                    // With OVERLAP_DQ, tile kt's dq product is issued after tile kn's scores, the next visible tile's: the
-                    // mask and ds of kn run while the tensor cores finish dp and dq, and no wgmma group outlives its loop
-                    // turn. Without, each tile's s, dp and dq run one after another.
+                    // Tile kt's dq product is issued after tile kn's scores, the next visible tile's: the mask and ds of
+                    // kn run while the tensor cores finish dp and dq, and no wgmma group outlives its loop turn.
                     auto next_visible = [&](int t) {
                         while (t <= last_key_tile && !tile_visible(t)) ++t;
                         return t;
@@ -317,7 +313,7 @@ public record FlashAttentionBackwardQueryHopper(AttentionShape shape, int stages
                     }
                     while (kt <= last_key_tile) {
                         const int kn = next_visible(kt + 1);
-                        if (OVERLAP_DQ && kn <= last_key_tile) {
+                        if (kn <= last_key_tile) {
                             const int next_stage = it % STAGES;
                             scores(kn, next_stage, (it / STAGES) & 1, true);
                             ++it;
@@ -333,12 +329,6 @@ public record FlashAttentionBackwardQueryHopper(AttentionShape shape, int stages
                             wgmma_wait<0>();
                             fence_fragments(dq_acc);
                             if (lane == 0) mbar_arrive(&empty[stage]);
-                            if (!OVERLAP_DQ && kn <= last_key_tile) {  // tile kn's scores after kt's dq, one at a time
-                                stage = it % STAGES;
-                                scores(kn, stage, (it / STAGES) & 1, false);
-                                ++it;
-                                pack_fragments(ds_frag, s);
-                            }
                         }
                         kt = kn;
                     }
