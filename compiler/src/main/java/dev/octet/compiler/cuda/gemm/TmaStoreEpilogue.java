@@ -9,10 +9,10 @@ import java.util.List;
 /**
  * The epilogue of both Hopper GEMM templates ({@link Fp8WgmmaGemm}, {@link Bf16WgmmaGemm}): each consumer warpgroup
  * writes its 64 rows of the finished tile, with bias and residual applied as {@link MmaGemmSource#valueSteps}
- * computes them, into shared memory, and one of its threads hands them to TMA, which stores them while the
- * consumers go on to their next tile (for an accumulating epilogue TMA adds them into C, so the kernel never reads
- * C). Stores from registers, 4 bytes a thread, held both consumers, and the tensor cores with them, for a fifth to a
- * half of the FP8 kernel's time on the H200 (docs/benchmarks.md).
+ * computes them, into shared memory, and one of its threads hands them to TMA, which stores them (or, for an
+ * accumulating epilogue, adds them into C with TMA reductions, so the kernel never reads C) while the consumers go
+ * on to their next tile. Stores from registers, 4 bytes a thread, held both consumers, and the tensor cores with
+ * them, for a fifth to a half of the FP8 kernel's time on the H200 (docs/benchmarks.md).
  *
  * <p>The staging: per consumer, boxes of 64 rows × 128 bytes, 128-byte swizzled as a TMA load of the box would lay
  * it out (a warp's writes then land on 32 different banks), right after the operand ring. Where TMA cannot address
