@@ -26,6 +26,8 @@ import java.util.Objects;
  * {@code dsᵀ = pᵀ∘(dpᵀ − delta)·scale}, both rounded to BF16 in registers, then {@code dv += pᵀ·dout} and
  * {@code dk += dsᵀ·q} by {@code wgmma m64n<headDim>k16} with A from registers and dout, q read MN-major. At the
  * end the second consumer hands its partial sums to the first through the idle ring, which adds them and stores.
+ * Where registers allow ({@link #pipelined}: head dim 64), a consumer issues its next query tile's {@code sᵀ} and
+ * {@code dpᵀ} before this tile's products, so that the next tile's mask and softmax run under them.
  *
  * <p>A block writes every row of dk, dv it owns once, its partial sums added in a fixed order: deterministic
  * without atomics. 64 keys per block rather than 128 give twice the blocks, so that causal attention's unequal
@@ -59,6 +61,15 @@ public record FlashAttentionBackwardKeyValueHopper(AttentionShape shape, int sta
     }
 
     static final int SHARED_LIMIT = HopperAttentionSource.SHARED_LIMIT;
+
+    /**
+     * Whether the consumers overlap a query tile's mask and softmax with the previous tile's products: where their
+     * registers hold a second tile's sᵀ and dpᵀ beside dk, dv (head dim 64: 64 accumulators, not 128) and the ring
+     * has the two stages a consumer then holds for each of the two consumers.
+     */
+    boolean pipelined() {
+        return shape.headDim() <= 64 && stages >= 4;
+    }
     /**
      * The consumers take stages in turn, each looking ahead by half the ring. The count is even, so that a stage
      * always serves the same consumer: with an odd count a consumer could wait on a stage whose previous fill,
@@ -149,7 +160,8 @@ public record FlashAttentionBackwardKeyValueHopper(AttentionShape shape, int sta
                         .replace("$SIGNATURE", CudaKernel.signature(params()))
                         .replace("$DOCS", shape.documentMask() ? "document_ids" : "nullptr")
                         .replace("$PRODUCER_REGISTERS", HopperPrelude.setMaxRegisters(false, producerRegisters()))
-                        .replace("$CONSUMER_REGISTERS", HopperPrelude.setMaxRegisters(true, consumerRegisters()));
+                        .replace("$CONSUMER_REGISTERS", HopperPrelude.setMaxRegisters(true, consumerRegisters()))
+                        .replace("        $LOOP\n", pipelined() ? PIPELINED_LOOP : SERIAL_LOOP);
         LaunchGeometry launch = LaunchGeometry.linear(units, THREADS, sharedBytes);
         return new CudaKernel(kernelName(), CudaPrelude.kernelSource(description, body), launch, params());
     }
@@ -212,6 +224,21 @@ public record FlashAttentionBackwardKeyValueHopper(AttentionShape shape, int sta
                 }
             }
 
+            // dpᵀ to dsᵀ in place, pᵀ∘(dpᵀ − delta)·scale in FP32 (the pipelined loop packs it once the previous
+            // tile's products are done): the same arithmetic as pack_score_gradients.
+            __device__ __forceinline__ void score_gradients(float (&dp)[S_FRAGS][4], const float (&p)[S_FRAGS][4],
+                                                            const float* delta_tile) {
+                const int c = 2 * (threadIdx.x % 4);
+                #pragma unroll
+                for (int j = 0; j < S_FRAGS; ++j) {
+                    const float2 d = *reinterpret_cast<const float2*>(delta_tile + 8 * j + c);
+                    dp[j][0] = p[j][0] * (dp[j][0] - d.x) * SCALE;
+                    dp[j][1] = p[j][1] * (dp[j][1] - d.y) * SCALE;
+                    dp[j][2] = p[j][2] * (dp[j][2] - d.x) * SCALE;
+                    dp[j][3] = p[j][3] * (dp[j][3] - d.y) * SCALE;
+                }
+            }
+
             // dsᵀ = pᵀ∘(dpᵀ − delta)·scale as BF16 A fragments, the query's delta from the stage.
             __device__ __forceinline__ void pack_score_gradients(unsigned (&a)[P_STEPS][4], const float (&p)[S_FRAGS][4],
                                                                  const float (&dp)[S_FRAGS][4], const float* delta_tile) {
@@ -235,6 +262,139 @@ public record FlashAttentionBackwardKeyValueHopper(AttentionShape shape, int sta
                 }
             }
 
+            """;
+
+    /** One query tile after another: at head dim 128 the consumers' registers hold no more. */
+    private static final String SERIAL_LOOP = """
+                    // Turn t (this consumer's are consumer, consumer + 2, ...) is stage t % STAGES, phase (t / STAGES) & 1:
+                    // STAGES is even, so this consumer's stages are its own.
+                    int stage = consumer;
+                    unsigned phase = 0;
+                    while (head <= last_head) {
+                        const unsigned q_tile = q_ring + stage * Q_BYTES, dout_tile = dout_ring + stage * Q_BYTES;
+                        mbar_wait_or_late(&full[stage], phase, late);
+                        fence_fragments(s);
+                        fence_fragments(dp);
+                        wgmma_fence();
+                        issue_transposed(s, k_rows, q_tile);
+                        issue_transposed(dp, v_rows, dout_tile);
+                        wgmma_wait<1>();  // sᵀ is in; dpᵀ may still run
+                        fence_fragments(s);
+                        const int query0 = qt * BLOCK_M;
+                        if (qt == first_query_tile) {
+                            mask_scores<true>(s, query0, key_lo, key_hi, sequence_docs);
+                        } else if (DOCUMENT_MASK && !(key_doc_min == key_doc_max && tile_doc_min[qt] == key_doc_min
+                                                      && tile_doc_max[qt] == key_doc_max)) {
+                            mask_scores<false>(s, query0, key_lo, key_hi, sequence_docs);
+                        }
+                        probabilities(s, lse_ring + stage * BLOCK_M);
+                        wgmma_wait<0>();
+                        fence_fragments(dp);
+                        // Both A operands before either product: while those run, only accumulators and
+                        // fragments are live, which keeps headDim 128 within the consumers' registers.
+                        unsigned p_frag[P_STEPS][4], ds_frag[P_STEPS][4];
+                        // dsᵀ first: dpᵀ dies as it is packed, then pᵀ.
+                        pack_score_gradients(ds_frag, s, dp, delta_ring + stage * BLOCK_M);
+                        pack_fragments(p_frag, s);
+                        fence_fragments(dv_acc);
+                        fence_fragments(dk_acc);
+                        wgmma_fence();
+                        issue_gradient(dv_acc, p_frag, dout_tile);
+                        issue_gradient(dk_acc, ds_frag, q_tile);
+                        wgmma_wait<0>();
+                        fence_fragments(dv_acc);
+                        fence_fragments(dk_acc);
+                        if (lane == 0) mbar_arrive(&empty[stage]);
+                        advance();
+                        advance();
+                        stage += 2;
+                        if (stage >= STAGES) {
+                            stage -= STAGES;
+                            phase ^= 1;
+                        }
+                    }
+            """;
+
+    /**
+     * The next query tile's scores issued before this one's products ({@link #pipelined}): as the forward overlaps its
+     * softmax with the tensor cores, with the same arithmetic in the same order, so the same bits as the serial loop.
+     */
+    private static final String PIPELINED_LOOP = """
+                    // Turn t (this consumer's are consumer, consumer + 2, ...) is stage t % STAGES, phase (t / STAGES) & 1:
+                    // STAGES is even, so this consumer's stages are its own. The products of the turn's tile are issued
+                    // after the scores of the consumer's next tile, whose mask, pᵀ and dsᵀ then run while the tensor
+                    // cores finish them; a consumer holds two stages, so the ring has at least four.
+                    unsigned p_frag[P_STEPS][4], ds_frag[P_STEPS][4];
+                    // Waits for stage t_stage, issues its sᵀ and dpᵀ (a group each) and, with grads, the products of the
+                    // tile in stage g_stage after them; leaves pᵀ in s and dsᵀ in dp, in FP32. grads is a constant at each
+                    // call: a wgmma behind a branch the compiler cannot resolve is serialised (C7520).
+                    auto scores = [&](int t_stage, unsigned t_phase, int t_qt, bool grads, int g_stage) {
+                        const unsigned q_tile = q_ring + t_stage * Q_BYTES, dout_tile = dout_ring + t_stage * Q_BYTES;
+                        mbar_wait_or_late(&full[t_stage], t_phase, late);
+                        fence_fragments(s);
+                        fence_fragments(dp);
+                        fence_fragments(dv_acc);
+                        fence_fragments(dk_acc);
+                        wgmma_fence();
+                        issue_transposed(s, k_rows, q_tile);
+                        issue_transposed(dp, v_rows, dout_tile);
+                        if (grads) {
+                            issue_gradient(dv_acc, p_frag, dout_ring + g_stage * Q_BYTES);
+                            issue_gradient(dk_acc, ds_frag, q_ring + g_stage * Q_BYTES);
+                            wgmma_wait<3>();  // sᵀ is in; dpᵀ and the products may still run
+                        } else {
+                            wgmma_wait<1>();
+                        }
+                        fence_fragments(s);
+                        const int query0 = t_qt * BLOCK_M;
+                        if (t_qt == first_query_tile) {
+                            mask_scores<true>(s, query0, key_lo, key_hi, sequence_docs);
+                        } else if (DOCUMENT_MASK && !(key_doc_min == key_doc_max && tile_doc_min[t_qt] == key_doc_min
+                                                      && tile_doc_max[t_qt] == key_doc_max)) {
+                            mask_scores<false>(s, query0, key_lo, key_hi, sequence_docs);
+                        }
+                        probabilities(s, lse_ring + t_stage * BLOCK_M);
+                        if (grads) wgmma_wait<2>(); else wgmma_wait<0>();  // dpᵀ is in
+                        fence_fragments(dp);
+                        score_gradients(dp, s, delta_ring + t_stage * BLOCK_M);
+                    };
+                    int stage = consumer;
+                    unsigned phase = 0;
+                    if (head <= last_head) {
+                        scores(stage, phase, qt, false, 0);
+                        pack_fragments(ds_frag, dp);
+                        pack_fragments(p_frag, s);
+                    }
+                    while (head <= last_head) {
+                        advance();
+                        advance();
+                        int next_stage = stage + 2;
+                        unsigned next_phase = phase;
+                        if (next_stage >= STAGES) {
+                            next_stage -= STAGES;
+                            next_phase ^= 1;
+                        }
+                        if (head <= last_head) {
+                            scores(next_stage, next_phase, qt, true, stage);
+                            wgmma_wait<0>();  // the turn's products: its stage and fragments are free
+                        } else {
+                            fence_fragments(dv_acc);
+                            fence_fragments(dk_acc);
+                            wgmma_fence();
+                            issue_gradient(dv_acc, p_frag, dout_ring + stage * Q_BYTES);
+                            issue_gradient(dk_acc, ds_frag, q_ring + stage * Q_BYTES);
+                            wgmma_wait<0>();
+                        }
+                        fence_fragments(dv_acc);
+                        fence_fragments(dk_acc);
+                        if (lane == 0) mbar_arrive(&empty[stage]);
+                        if (head <= last_head) {
+                            pack_fragments(ds_frag, dp);
+                            pack_fragments(p_frag, s);
+                        }
+                        stage = next_stage;
+                        phase = next_phase;
+                    }
             """;
 
     private static final String KERNEL = """
@@ -354,53 +514,7 @@ public record FlashAttentionBackwardKeyValueHopper(AttentionShape shape, int sta
                     };
                     advance();
                     if (consumer == 1) advance();
-                    // Turn t (this consumer's are consumer, consumer + 2, ...) is stage t % STAGES, phase (t / STAGES) & 1:
-                    // STAGES is even, so this consumer's stages are its own.
-                    int stage = consumer;
-                    unsigned phase = 0;
-                    while (head <= last_head) {
-                        const unsigned q_tile = q_ring + stage * Q_BYTES, dout_tile = dout_ring + stage * Q_BYTES;
-                        mbar_wait_or_late(&full[stage], phase, late);
-                        fence_fragments(s);
-                        fence_fragments(dp);
-                        wgmma_fence();
-                        issue_transposed(s, k_rows, q_tile);
-                        issue_transposed(dp, v_rows, dout_tile);
-                        wgmma_wait<1>();  // sᵀ is in; dpᵀ may still run
-                        fence_fragments(s);
-                        const int query0 = qt * BLOCK_M;
-                        if (qt == first_query_tile) {
-                            mask_scores<true>(s, query0, key_lo, key_hi, sequence_docs);
-                        } else if (DOCUMENT_MASK && !(key_doc_min == key_doc_max && tile_doc_min[qt] == key_doc_min
-                                                      && tile_doc_max[qt] == key_doc_max)) {
-                            mask_scores<false>(s, query0, key_lo, key_hi, sequence_docs);
-                        }
-                        probabilities(s, lse_ring + stage * BLOCK_M);
-                        wgmma_wait<0>();
-                        fence_fragments(dp);
-                        // Both A operands before either product: while those run, only accumulators and
-                        // fragments are live, which keeps headDim 128 within the consumers' registers.
-                        unsigned p_frag[P_STEPS][4], ds_frag[P_STEPS][4];
-                        // dsᵀ first: dpᵀ dies as it is packed, then pᵀ.
-                        pack_score_gradients(ds_frag, s, dp, delta_ring + stage * BLOCK_M);
-                        pack_fragments(p_frag, s);
-                        fence_fragments(dv_acc);
-                        fence_fragments(dk_acc);
-                        wgmma_fence();
-                        issue_gradient(dv_acc, p_frag, dout_tile);
-                        issue_gradient(dk_acc, ds_frag, q_tile);
-                        wgmma_wait<0>();
-                        fence_fragments(dv_acc);
-                        fence_fragments(dk_acc);
-                        if (lane == 0) mbar_arrive(&empty[stage]);
-                        advance();
-                        advance();
-                        stage += 2;
-                        if (stage >= STAGES) {
-                            stage -= STAGES;
-                            phase ^= 1;
-                        }
-                    }
+                    $LOOP
                     // The second consumer's partial sums to the first through the ring, idle once both are done
                     // (each consumer's thread t holds the same fragment positions: no layout change).
                     consumer_sync();

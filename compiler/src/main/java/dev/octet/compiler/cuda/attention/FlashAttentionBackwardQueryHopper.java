@@ -153,25 +153,16 @@ public record FlashAttentionBackwardQueryHopper(AttentionShape shape, int stages
     }
 
     private static final String PACK_SCORE_GRADIENTS = """
-            // ds = p∘(dp − delta)·scale as BF16 A fragments, p = exp2(s·scale·log2e − lse·log2e) (lse in base 2 here).
-            __device__ __forceinline__ void pack_score_gradients(unsigned (&a)[S_STEPS][4], const float (&s)[S_FRAGS][4],
-                                                                 const float (&dp)[S_FRAGS][4], float lse_lo, float lse_hi,
-                                                                 float delta_lo, float delta_hi) {
+            // s to ds in place: p∘(dp − delta)·scale with p = exp2(s·scale·log2e − lse·log2e) (lse in base 2 here). In
+            // FP32 until the previous tile's dq product, which reads the BF16 fragments, is done.
+            __device__ __forceinline__ void score_gradients(float (&s)[S_FRAGS][4], const float (&dp)[S_FRAGS][4],
+                                                            float lse_lo, float lse_hi, float delta_lo, float delta_hi) {
                 #pragma unroll
-                for (int kk = 0; kk < S_STEPS; ++kk) {
-                    float ds[2][4];
-                    #pragma unroll
-                    for (int h = 0; h < 2; ++h) {
-                        const int j = 2 * kk + h;
-                        ds[h][0] = exp2_ftz(fmaf(s[j][0], SCALE_LOG2E, -lse_lo)) * (dp[j][0] - delta_lo) * SCALE;
-                        ds[h][1] = exp2_ftz(fmaf(s[j][1], SCALE_LOG2E, -lse_lo)) * (dp[j][1] - delta_lo) * SCALE;
-                        ds[h][2] = exp2_ftz(fmaf(s[j][2], SCALE_LOG2E, -lse_hi)) * (dp[j][2] - delta_hi) * SCALE;
-                        ds[h][3] = exp2_ftz(fmaf(s[j][3], SCALE_LOG2E, -lse_hi)) * (dp[j][3] - delta_hi) * SCALE;
-                    }
-                    a[kk][0] = pack_bf16x2(ds[0][0], ds[0][1]);
-                    a[kk][1] = pack_bf16x2(ds[0][2], ds[0][3]);
-                    a[kk][2] = pack_bf16x2(ds[1][0], ds[1][1]);
-                    a[kk][3] = pack_bf16x2(ds[1][2], ds[1][3]);
+                for (int j = 0; j < S_FRAGS; ++j) {
+                    s[j][0] = exp2_ftz(fmaf(s[j][0], SCALE_LOG2E, -lse_lo)) * (dp[j][0] - delta_lo) * SCALE;
+                    s[j][1] = exp2_ftz(fmaf(s[j][1], SCALE_LOG2E, -lse_lo)) * (dp[j][1] - delta_lo) * SCALE;
+                    s[j][2] = exp2_ftz(fmaf(s[j][2], SCALE_LOG2E, -lse_hi)) * (dp[j][2] - delta_hi) * SCALE;
+                    s[j][3] = exp2_ftz(fmaf(s[j][3], SCALE_LOG2E, -lse_hi)) * (dp[j][3] - delta_hi) * SCALE;
                 }
             }
 
@@ -278,37 +269,68 @@ public record FlashAttentionBackwardQueryHopper(AttentionShape shape, int stages
                     for (int j = 0; j < D_FRAGS; ++j) dq_acc[j][0] = dq_acc[j][1] = dq_acc[j][2] = dq_acc[j][3] = 0.0f;
                     float s[S_FRAGS][4], dp[S_FRAGS][4];
                     mbar_wait_or_late(q_full, 0, late);
-                    int it = 0;
-                    for (int kt = 0; kt <= last_key_tile; ++kt) {
-                        if (!tile_visible(kt)) continue;
-                        const int stage = it % STAGES;
-                        const unsigned phase = (it / STAGES) & 1;
-                        ++it;
-                        const unsigned k_tile = k_ring + stage * KV_BYTES, v_tile = v_ring + stage * KV_BYTES;
-                        mbar_wait_or_late(&full[stage], phase, late);
+                    // Tile kt's dq product is issued after tile kn's scores, the next visible tile's: the mask and ds of
+                    // kn run while the tensor cores finish dp and dq, and no wgmma group outlives its loop turn.
+                    auto next_visible = [&](int t) {
+                        while (t <= last_key_tile && !tile_visible(t)) ++t;
+                        return t;
+                    };
+                    unsigned ds_frag[S_STEPS][4];
+                    int it = 0, kt = next_visible(0), stage = 0;
+                    // Waits for tile t's stage, issues its s and dp (two groups) and, when issue_dq, tile kt's dq after
+                    // them; waits for s, masks it, waits for dp and turns s into ds.
+                    auto scores = [&](int t, int t_stage, unsigned t_phase, bool issue_dq) {
+                        const unsigned k_tile = k_ring + t_stage * KV_BYTES, v_tile = v_ring + t_stage * KV_BYTES;
+                        mbar_wait_or_late(&full[t_stage], t_phase, late);
                         fence_fragments(s);
                         fence_fragments(dp);
+                        fence_fragments(dq_acc);
                         wgmma_fence();
                         issue_scores(s, q_rows, k_tile);
                         issue_scores(dp, dout_rows, v_tile);
-                        wgmma_wait<1>();  // s is in; dp may still run
-                        fence_fragments(s);
-                        if (kt >= first_masked_tile) {
-                            mask_scores<true>(s, kt * BLOCK_N, row_lo, row_hi, sequence_docs);
-                        } else if (DOCUMENT_MASK && !(query_doc_min == query_doc_max && tile_doc_min[kt] == query_doc_min
-                                                      && tile_doc_max[kt] == query_doc_max)) {
-                            mask_scores<false>(s, kt * BLOCK_N, row_lo, row_hi, sequence_docs);
+                        if (issue_dq) {
+                            issue_query_gradient(dq_acc, ds_frag, k_ring + stage * KV_BYTES);
+                            wgmma_wait<2>();  // s is in; dp and dq may still run
+                        } else {
+                            wgmma_wait<1>();
                         }
-                        wgmma_wait<0>();
+                        fence_fragments(s);
+                        if (t >= first_masked_tile) {
+                            mask_scores<true>(s, t * BLOCK_N, row_lo, row_hi, sequence_docs);
+                        } else if (DOCUMENT_MASK && !(query_doc_min == query_doc_max && tile_doc_min[t] == query_doc_min
+                                                      && tile_doc_max[t] == query_doc_max)) {
+                            mask_scores<false>(s, t * BLOCK_N, row_lo, row_hi, sequence_docs);
+                        }
+                        if (issue_dq) wgmma_wait<1>(); else wgmma_wait<0>();  // dp is in
                         fence_fragments(dp);
-                        unsigned ds_frag[S_STEPS][4];
-                        pack_score_gradients(ds_frag, s, dp, lse_lo, lse_hi, delta_lo, delta_hi);
-                        fence_fragments(dq_acc);
-                        wgmma_fence();
-                        issue_query_gradient(dq_acc, ds_frag, k_tile);
-                        wgmma_wait<0>();
-                        fence_fragments(dq_acc);
-                        if (lane == 0) mbar_arrive(&empty[stage]);
+                        score_gradients(s, dp, lse_lo, lse_hi, delta_lo, delta_hi);
+                    };
+                    if (kt <= last_key_tile) {
+                        stage = it % STAGES;
+                        scores(kt, stage, (it / STAGES) & 1, false);
+                        ++it;
+                        pack_fragments(ds_frag, s);
+                    }
+                    while (kt <= last_key_tile) {
+                        const int kn = next_visible(kt + 1);
+                        if (kn <= last_key_tile) {
+                            const int next_stage = it % STAGES;
+                            scores(kn, next_stage, (it / STAGES) & 1, true);
+                            ++it;
+                            wgmma_wait<0>();  // tile kt's dq: its stage and ds fragments are free
+                            fence_fragments(dq_acc);
+                            if (lane == 0) mbar_arrive(&empty[stage]);
+                            pack_fragments(ds_frag, s);
+                            stage = next_stage;
+                        } else {
+                            fence_fragments(dq_acc);
+                            wgmma_fence();
+                            issue_query_gradient(dq_acc, ds_frag, k_ring + stage * KV_BYTES);
+                            wgmma_wait<0>();
+                            fence_fragments(dq_acc);
+                            if (lane == 0) mbar_arrive(&empty[stage]);
+                        }
+                        kt = kn;
                     }
                     bf16_t* dq_lo = dq + (first_token + row_lo) * Q_STRIDE + head * HEAD_DIM;
                     bf16_t* dq_hi = dq + (first_token + row_hi) * Q_STRIDE + head * HEAD_DIM;

@@ -101,6 +101,51 @@ final class MmaGemmSource {
     }
 
     /**
+     * Adds {@code acc} into an FP32 C ({@code c[m,n] += acc}) by reductions in memory, a pair of columns one
+     * {@code red.global.add.v2.f32} where LDC is even (8-byte aligned), else one element at a time: nothing is read
+     * back, so the consumers go on at once. Each element gets one add, as from a TMA reduction: deterministic.
+     */
+    static String reductionEpilogue(GemmEpilogue e) {
+        if (!e.accumulate() || e.output() != DType.F32 || e.bias() || e.residual()) {
+            throw new IllegalArgumentException("a reduction epilogue adds the plain product into FP32: not " + describe(e));
+        }
+        return pairWalk(describe(e) + ", by reductions in memory", """
+                float* const p = c + (size_t) row * LDC + col;
+                const float v0 = acc[mt][nt][half * 2], v1 = acc[mt][nt][half * 2 + 1];
+                if (LDC % 2 == 0 && col + 1 < N) {
+                    asm volatile("red.global.add.v2.f32 [%0], {%1, %2};" :: "l"(p), "f"(v0), "f"(v1) : "memory");
+                } else {
+                    atomicAdd(p, v0);
+                    if (col + 1 < N) atomicAdd(p + 1, v1);
+                }
+                """);
+    }
+
+    /**
+     * The walk over a consumer's accumulator fragments, one column pair of one row at a time ({@code row}, {@code col},
+     * and {@code acc[mt][nt][half * 2 + j]} for j = 0, 1), rows past M and pairs starting past N skipped: {@code body}
+     * runs for each.
+     */
+    private static String pairWalk(String what, String body) {
+        return """
+                    // Epilogue: %s
+                    #pragma unroll
+                    for (int mt = 0; mt < MT; ++mt) {
+                        #pragma unroll
+                        for (int half = 0; half < 2; ++half) {
+                            const int row = row0 + warp_row + mt * 16 + group + half * 8;
+                            if (row >= M) continue;
+                            #pragma unroll
+                            for (int nt = 0; nt < NT; ++nt) {
+                                const int col = col0 + warp_col + nt * 8 + quad * 2;
+                                if (col >= N) continue;
+                %s            }
+                        }
+                    }
+                """.formatted(what, body.indent(16));
+    }
+
+    /**
      * The steps from {@code acc[mt][nt][half * 2 + j]} to {@code float x}, the value of C's element (row, col + j)
      * before an accumulating epilogue adds C's old value; {@code i} is the element's index in C (rows LDC apart).
      */
@@ -130,35 +175,22 @@ final class MmaGemmSource {
                 ? "*reinterpret_cast<unsigned*>(c + i) = (unsigned) f32_to_bf16(v[0]) | ((unsigned) f32_to_bf16(v[1]) << 16);"
                 : "*reinterpret_cast<float2*>(c + i) = make_float2(v[0], v[1]);";
         String oneStore = e.output() == DType.BF16 ? "c[i + j] = f32_to_bf16(v[j]);" : "c[i + j] = v[j];";
-        return """
-                    // Epilogue: %s
+        return pairWalk(describe(e), """
+                const size_t i = (size_t) row * LDC + col;
+                float v[2] = {0.0f, 0.0f};
+                #pragma unroll
+                for (int j = 0; j < 2; ++j) {
+                    if (N % 2 != 0 && col + j >= N) continue;
+                """ + v.stripIndent().indent(4) + """
+                }
+                if (LDC % 2 == 0) {  // the pair lies in C's row, or its padding past column N
+                    PAIR_STORE
+                } else {
                     #pragma unroll
-                    for (int mt = 0; mt < MT; ++mt) {
-                        #pragma unroll
-                        for (int half = 0; half < 2; ++half) {
-                            const int row = row0 + warp_row + mt * 16 + group + half * 8;
-                            if (row >= M) continue;
-                            #pragma unroll
-                            for (int nt = 0; nt < NT; ++nt) {
-                                const int col = col0 + warp_col + nt * 8 + quad * 2;
-                                if (col >= N) continue;
-                                const size_t i = (size_t) row * LDC + col;
-                                float v[2] = {0.0f, 0.0f};
-                                #pragma unroll
-                                for (int j = 0; j < 2; ++j) {
-                                    if (N %% 2 != 0 && col + j >= N) continue;
-                %s                }
-                                if (LDC %% 2 == 0) {  // the pair lies in C's row, or its padding past column N
-                                    %s
-                                } else {
-                                    #pragma unroll
-                                    for (int j = 0; j < 2; ++j)
-                                        if (col + j < N) %s
-                                }
-                            }
-                        }
-                    }
-                """.formatted(describe(e), v, pairStore, oneStore);
+                    for (int j = 0; j < 2; ++j)
+                        if (col + j < N) ONE_STORE
+                }
+                """.replace("PAIR_STORE", pairStore).replace("ONE_STORE", oneStore));
     }
 
     /** One line: {@code c = bf16(acc + bias[n] + residual[m,n])}. */

@@ -1,6 +1,7 @@
 package dev.octet.compiler.cuda.gemm;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -252,5 +253,9 @@ class GemmSpecValidationTest {
         Bf16WgmmaGemm lmHeadGrad = Bf16WgmmaGemm.withTiles(GemmProblem.bf16(151936, 1536, 7040, mn, mn, GemmEpilogue.accumulateF32()), 256);
         assertTrue(lmHeadGrad.emit().params().getLast().tensorMap().isEmpty());
         assertEquals(0, TmaStoreEpilogue.sharedBytes(lmHeadGrad.problem(), 256, 1));
+        // ...by reductions in memory (nothing read back), where FP8's 128 x 128 FP32 tile goes out by TMA's reductions.
+        assertTrue(lmHeadGrad.emit().source().contains("red.global.add.v2.f32"));
+        assertFalse(Fp8WgmmaGemm.of(fp8(8960, 1536, 16384, tokens, tokens).withEpilogue(GemmEpilogue.accumulateF32()))
+                .emit().source().contains("red.global.add"));
     }
 }
