@@ -44,8 +44,8 @@ public final class BenchReport {
         for (BenchMeasurement m : measurements) {
             m.profile().ifPresent(p -> sb.append(String.format(Locale.ROOT,
                     "%nWhere %s's step goes (one step timed by %s; rates against the "
-                            + "FP8 or BF16 tensor-core peak or %.0f GB/s of memory bandwidth):%n", m.recipe(), p.timing(),
-                    StepProfile.MEMORY_GB_PER_S)).append(p.table()));
+                            + "FP8 or BF16 tensor-core peak or %s of memory bandwidth):%n", m.recipe(), p.timing(),
+                    p.memory().describe())).append(p.table()));
         }
         return sb.toString();
     }
@@ -104,16 +104,17 @@ public final class BenchReport {
         o.addProperty("loss", m.lastLoss());
         m.profile().ifPresent(p -> {
             JsonArray families = new JsonArray();
-            p.families().forEach(f -> families.add(profileRow(f, p.totalMillis())));
+            p.families().forEach(f -> families.add(profileRow(f, p)));
             JsonArray kernels = new JsonArray();
             for (StepProfile.Kernel k : p.kernels()) {
-                JsonObject row = profileRow(k.sums(), p.totalMillis());
+                JsonObject row = profileRow(k.sums(), p);
                 row.addProperty("kernel", k.name());
                 kernels.add(row);
             }
             JsonObject profile = new JsonObject();
             profile.addProperty("total_ms", p.totalMillis());
             profile.addProperty("timing", p.timing());
+            profile.addProperty("memory_gb_per_s", p.memory().gbPerSecond());
             profile.add("families", families);
             profile.add("kernels", kernels);
             JsonObject layers = new JsonObject();
@@ -124,14 +125,14 @@ public final class BenchReport {
         return GSON.toJson(o);
     }
 
-    private static JsonObject profileRow(StepProfile.Family f, double totalMillis) {
+    private static JsonObject profileRow(StepProfile.Family f, StepProfile p) {
         JsonObject row = new JsonObject();
         row.addProperty("family", f.family().label());
         row.addProperty("launches", f.launches());
         row.addProperty("ms", f.millis());
-        row.addProperty("share", f.share(totalMillis));
+        row.addProperty("share", f.share(p.totalMillis()));
         row.addProperty(f.family().computeBound() ? "tflops" : "gb_per_s", f.rate());
-        row.addProperty("of_peak", f.ofCeiling());
+        row.addProperty("of_peak", f.ofCeiling(p.memory()));
         return row;
     }
 

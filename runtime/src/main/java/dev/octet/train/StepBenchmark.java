@@ -94,7 +94,8 @@ public final class StepBenchmark {
                     TrainingSpec.AdamW opt = spec.optimizer();
                     DeviceStep.LaunchTimes times = step.timeLaunches(StepScalars.of(opt.lr(), opt.beta1(), opt.beta2(), ++n),
                             lossWeight, inputs);
-                    profile = Optional.of(StepProfile.of(LaunchCost.of(plan), times.millis(), times.method()));
+                    profile = Optional.of(StepProfile.of(LaunchCost.of(plan), times.millis(), times.method(),
+                            MemoryCeiling.of(context.info().deviceName())));
                 }
                 return new BenchMeasurement(model.name(), spec.name(), recipe.name(), GemmPeak.of(recipe),
                         context.info().deviceName(), spec.microBatch(), spec.accumulation(), spec.seqLen(),

@@ -14,17 +14,14 @@ import java.util.TreeMap;
 
 /**
  * Where one step's device time goes: per kernel family its launches, milliseconds, share of the step and the
- * rate it reached against the chip's ceiling (tensor-core FLOP/s for GEMMs and attention, memory bandwidth for
- * the rest), the milliseconds of each transformer layer, and every distinct kernel's sums, heaviest first
- * (where a family's time goes).
+ * rate it reached against the chip's ceiling (tensor-core FLOP/s for GEMMs and attention, the card's memory
+ * bandwidth for the rest: {@code memory}), the milliseconds of each transformer layer, and every distinct kernel's
+ * sums, heaviest first (where a family's time goes).
  */
 public record StepProfile(List<Family> families, Map<Integer, Double> layerMillis, double totalMillis,
-                          List<Kernel> kernels, String timing) {
+                          List<Kernel> kernels, String timing, MemoryCeiling memory) {
     /** Kernels the table lists under the families (the JSON has them all). */
     static final int HEAVIEST = 12;
-
-    /** H200 SXM HBM3e bandwidth by the datasheet, the ceiling of the memory-bound families. */
-    public static final double MEMORY_GB_PER_S = 4800;
 
     /**
      * One family's launches. {@code fp8}: every GEMM of it runs on FP8 tensor cores (its ceiling is the FP8
@@ -40,9 +37,9 @@ public record StepProfile(List<Family> families, Map<Integer, Double> layerMilli
             return family.computeBound() ? flops / millis / 1e9 : bytes / millis / 1e6;
         }
 
-        /** The rate against its ceiling. */
-        public double ofCeiling() {
-            double ceiling = family.computeBound() ? (fp8 ? GemmPeak.FP8 : GemmPeak.BF16).teraFlops() : MEMORY_GB_PER_S;
+        /** The rate against its ceiling: the tensor-core peak, or {@code memory}'s bandwidth. */
+        public double ofCeiling(MemoryCeiling memory) {
+            double ceiling = family.computeBound() ? (fp8 ? GemmPeak.FP8 : GemmPeak.BF16).teraFlops() : memory.gbPerSecond();
             return rate() / ceiling;
         }
     }
@@ -52,9 +49,10 @@ public record StepProfile(List<Family> families, Map<Integer, Double> layerMilli
 
     /**
      * Sums {@code millis} (one per launch of the plan, as {@code costs}) by family, by layer and by kernel; {@code timing}
-     * says how the times were taken (DeviceStep.LaunchTimes).
+     * says how the times were taken (DeviceStep.LaunchTimes), {@code memory} what the memory-bound families are measured
+     * against.
      */
-    public static StepProfile of(List<LaunchCost> costs, double[] millis, String timing) {
+    public static StepProfile of(List<LaunchCost> costs, double[] millis, String timing, MemoryCeiling memory) {
         if (costs.size() != millis.length) {
             throw new IllegalArgumentException(costs.size() + " launches but " + millis.length + " times");
         }
@@ -80,7 +78,7 @@ public record StepProfile(List<Family> families, Map<Integer, Double> layerMilli
                 .map(e -> new Kernel(e.getKey(), family(kernelFamily.get(e.getKey()), e.getValue())))
                 .sorted(Comparator.comparingDouble((Kernel k) -> -k.sums().millis()).thenComparing(Kernel::name))
                 .toList();
-        return new StepProfile(families, layers, total, kernels, timing);
+        return new StepProfile(families, layers, total, kernels, timing, memory);
     }
 
     private static void add(double[] s, LaunchCost c, double millis) {
@@ -133,6 +131,6 @@ public record StepProfile(List<Family> families, Map<Integer, Double> layerMilli
                 String.format(Locale.ROOT, "%.1f%%", 100 * f.share(totalMillis)),
                 f.family().computeBound() ? String.format(Locale.ROOT, "%.1f TFLOP/s", f.rate())
                         : String.format(Locale.ROOT, "%.0f GB/s", f.rate()),
-                String.format(Locale.ROOT, "%.1f%%", 100 * f.ofCeiling())};
+                String.format(Locale.ROOT, "%.1f%%", 100 * f.ofCeiling(memory))};
     }
 }
