@@ -255,6 +255,8 @@ class GemmSpecValidationTest {
         assertEquals(0, TmaStoreEpilogue.sharedBytes(lmHeadGrad.problem(), 256, 1));
         // ...by reductions in memory (nothing read back), where FP8's 128 x 128 FP32 tile goes out by TMA's reductions.
         assertTrue(lmHeadGrad.emit().source().contains("red.global.add.v2.f32"));
+        // Split K writes partial sums, each once, for the reduce kernel to add: plain stores.
+        assertFalse(lmHeadGrad.withSplits(3).emit().source().contains("red.global.add"));
         assertFalse(Fp8WgmmaGemm.of(fp8(8960, 1536, 16384, tokens, tokens).withEpilogue(GemmEpilogue.accumulateF32()))
                 .emit().source().contains("red.global.add"));
     }
