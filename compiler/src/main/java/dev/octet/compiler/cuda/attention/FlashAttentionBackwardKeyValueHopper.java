@@ -161,7 +161,9 @@ public record FlashAttentionBackwardKeyValueHopper(AttentionShape shape, int sta
                         .replace("$DOCS", shape.documentMask() ? "document_ids" : "nullptr")
                         .replace("$PRODUCER_REGISTERS", HopperPrelude.setMaxRegisters(false, producerRegisters()))
                         .replace("$CONSUMER_REGISTERS", HopperPrelude.setMaxRegisters(true, consumerRegisters()))
-                        .replace("        $LOOP\n", pipelined() ? PIPELINED_LOOP : SERIAL_LOOP);
+                        .replace("        $LOOP\n", pipelined() ? PIPELINED_LOOP : SERIAL_LOOP)
+                        .replace("            $MASK_QT\n", MASK_QUERY_TILE.replace("$TILE", "qt").indent(12))
+                        .replace("            $MASK_T_QT\n", MASK_QUERY_TILE.replace("$TILE", "t_qt").indent(12));
         LaunchGeometry launch = LaunchGeometry.linear(units, THREADS, sharedBytes);
         return new CudaKernel(kernelName(), CudaPrelude.kernelSource(description, body), launch, params());
     }
@@ -264,6 +266,20 @@ public record FlashAttentionBackwardKeyValueHopper(AttentionShape shape, int sta
 
             """;
 
+    /**
+     * Masks sᵀ of the query tile {@code $TILE} in both loops: the diagonal tile causally, a tile whose documents may
+     * differ from the block's keys' by document id.
+     */
+    private static final String MASK_QUERY_TILE = """
+            const int query0 = $TILE * BLOCK_M;
+            if ($TILE == first_query_tile) {
+                mask_scores<true>(s, query0, key_lo, key_hi, sequence_docs);
+            } else if (DOCUMENT_MASK && !(key_doc_min == key_doc_max && tile_doc_min[$TILE] == key_doc_min
+                                          && tile_doc_max[$TILE] == key_doc_max)) {
+                mask_scores<false>(s, query0, key_lo, key_hi, sequence_docs);
+            }
+            """;
+
     /** One query tile after another: at head dim 128 the consumers' registers hold no more. */
     private static final String SERIAL_LOOP = """
                     // Turn t (this consumer's are consumer, consumer + 2, ...) is stage t % STAGES, phase (t / STAGES) & 1:
@@ -280,13 +296,7 @@ public record FlashAttentionBackwardKeyValueHopper(AttentionShape shape, int sta
                         issue_transposed(dp, v_rows, dout_tile);
                         wgmma_wait<1>();  // sᵀ is in; dpᵀ may still run
                         fence_fragments(s);
-                        const int query0 = qt * BLOCK_M;
-                        if (qt == first_query_tile) {
-                            mask_scores<true>(s, query0, key_lo, key_hi, sequence_docs);
-                        } else if (DOCUMENT_MASK && !(key_doc_min == key_doc_max && tile_doc_min[qt] == key_doc_min
-                                                      && tile_doc_max[qt] == key_doc_max)) {
-                            mask_scores<false>(s, query0, key_lo, key_hi, sequence_docs);
-                        }
+                        $MASK_QT
                         probabilities(s, lse_ring + stage * BLOCK_M);
                         wgmma_wait<0>();
                         fence_fragments(dp);
@@ -346,13 +356,7 @@ public record FlashAttentionBackwardKeyValueHopper(AttentionShape shape, int sta
                             wgmma_wait<1>();
                         }
                         fence_fragments(s);
-                        const int query0 = t_qt * BLOCK_M;
-                        if (t_qt == first_query_tile) {
-                            mask_scores<true>(s, query0, key_lo, key_hi, sequence_docs);
-                        } else if (DOCUMENT_MASK && !(key_doc_min == key_doc_max && tile_doc_min[t_qt] == key_doc_min
-                                                      && tile_doc_max[t_qt] == key_doc_max)) {
-                            mask_scores<false>(s, query0, key_lo, key_hi, sequence_docs);
-                        }
+                        $MASK_T_QT
                         probabilities(s, lse_ring + t_stage * BLOCK_M);
                         if (grads) wgmma_wait<2>(); else wgmma_wait<0>();  // dpᵀ is in
                         fence_fragments(dp);
