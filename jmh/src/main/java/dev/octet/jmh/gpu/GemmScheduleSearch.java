@@ -146,8 +146,9 @@ public final class GemmScheduleSearch {
                     rule.tflops(), all, String.join(",", p.seenIn()));
             System.out.println(row);
             table.append(row).append('\n');
+            // After every problem: a search stopped by a time limit leaves the rows it measured.
+            Files.writeString(out, table);
         }
-        Files.writeString(out, table);
         System.out.println("wrote " + out.toAbsolutePath());
     }
 
