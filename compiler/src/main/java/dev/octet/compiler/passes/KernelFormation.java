@@ -442,7 +442,7 @@ public final class KernelFormation {
 
         /**
          * Two gradients of one backward operator, each in its transposed groups and (both or neither) its row groups,
-         * recomputed from the operator's inputs by one staged kernel whose odd blocks write the second
+         * recomputed from the operator's inputs by one staged kernel each of whose blocks writes both
          * ({@code QuantizeGroups} with siblings): the first is the one whose source comes first.
          */
         private void quantizeSiblings(FusionGroup g) {

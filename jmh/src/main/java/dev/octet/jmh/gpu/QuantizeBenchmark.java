@@ -7,6 +7,7 @@ import dev.octet.compiler.cuda.quant.QuantizeOperand;
 import dev.octet.compiler.cuda.quant.QuantizeGroups;
 import dev.octet.compiler.cuda.quant.QuantizeTiled;
 import dev.octet.compiler.ir.DType;
+import dev.octet.compiler.ir.QuantizedSource;
 import dev.octet.numerics.Fp8Format;
 import dev.octet.numerics.Granularity;
 import dev.octet.numerics.ScaleType;
@@ -30,13 +31,16 @@ import java.util.Optional;
  *   <li>{@code transpose_staged}: the same through {@link QuantizeGroups}, which stages tiles in shared
  *       memory (what kernel formation picks for it);
  *   <li>{@code both_layouts}: Xᵀ and X from one read of X (what kernel formation picks for a gradient that
- *       both dgrad and wgrad read).
+ *       both dgrad and wgrad read);
+ *   <li>{@code swiglu_gradients}: SwiGLU's dGate and dUp, each in both layouts, recomputed from gate, up and dh
+ *       bf16[T, width] by one kernel ({@link QuantizeGroups} with siblings, what kernel formation picks where the
+ *       gate and up projections are FP8); use {@code -p width=ffn}.
  * </ul>
  * {@code width}: X has the model's {@code dim} or {@code ffn} columns (the MLP's gradients dGate, dUp).
  * Rate: GB/s of the least traffic (input read once, codes and scales written once), against ~4.3 TB/s copy.
  */
 public class QuantizeBenchmark extends GpuKernelBenchmark {
-    @Param({"group", "group_warp", "block", "transpose", "transpose_staged", "both_layouts"})
+    @Param({"group", "group_warp", "block", "transpose", "transpose_staged", "both_layouts", "swiglu_gradients"})
     public String kind;
 
     @Param({"dim"})
@@ -56,6 +60,18 @@ public class QuantizeBenchmark extends GpuKernelBenchmark {
         long elements = operand.elements();
         int scales = tiled.grid().scaleCount();
         int layouts = rows.isPresent() ? 2 : 1;
+        if (kind.equals("swiglu_gradients")) {
+            tensors.uniform("gate", DType.BF16, elements, -4f, 4f).uniform("up", DType.BF16, elements, -2f, 2f)
+                    .uniform("dh", DType.BF16, elements, -0.01f, 0.01f);
+            for (String prefix : List.of("first_", "second_")) {
+                tensors.zeros(prefix + "codes", operand.codeType(), elements).zeros(prefix + "scales", DType.F32, scales)
+                        .zeros(prefix + "row_codes", operand.codeType(), elements).zeros(prefix + "row_scales", DType.F32, scales);
+            }
+            double bytes = 3 * GpuBench.bytes(DType.BF16, elements)
+                    + 4 * (GpuBench.bytes(operand.codeType(), elements) + GpuBench.bytes(DType.F32, scales));
+            prepare(List.of(tensors.bind(kernel)), new KernelTimer.Work.Bytes(bytes));
+            return;
+        }
         tensors.uniform("x", operand.input(), elements, -4f, 4f)
                 .zeros("codes", operand.codeType(), elements)
                 .zeros("scales", DType.F32, scales);
@@ -73,12 +89,14 @@ public class QuantizeBenchmark extends GpuKernelBenchmark {
         return switch (kind) {
             case "group_warp", "transpose_staged", "both_layouts" ->
                     new QuantizeGroups(tiled.operand(), 128, tiled.scaleType(), rows(kind, tiled));
+            case "swiglu_gradients" -> new QuantizeGroups(tiled.operand(), 128, tiled.scaleType(), rows(kind, tiled),
+                    QuantizedSource.SWIGLU_GATE_GRADIENT, true);
             default -> tiled;
         };
     }
 
     private static Optional<GroupQuantization> rows(String kind, QuantizeTiled tiled) {
-        return kind.equals("both_layouts")
+        return kind.equals("both_layouts") || kind.equals("swiglu_gradients")
                 ? Optional.of(new GroupQuantization(tiled.operand().format(), tiled.scaleType(), 128)) : Optional.empty();
     }
 
@@ -100,12 +118,12 @@ public class QuantizeBenchmark extends GpuKernelBenchmark {
                 operand = new QuantizeOperand(DType.F32, dims.ffn(), dims.dim(), false, Fp8Format.E4M3);
                 granularity = Granularity.block(128);
             }
-            case "transpose", "transpose_staged", "both_layouts" -> {
+            case "transpose", "transpose_staged", "both_layouts", "swiglu_gradients" -> {
                 operand = new QuantizeOperand(DType.BF16, ModelDims.TOKENS, cols, true, Fp8Format.E4M3);
                 granularity = Granularity.group(128);
             }
-            default -> throw new IllegalArgumentException("kind is group, group_warp, block, transpose, transpose_staged or"
-                    + " both_layouts, not " + kind);
+            default -> throw new IllegalArgumentException("kind is group, group_warp, block, transpose, transpose_staged,"
+                    + " both_layouts or swiglu_gradients, not " + kind);
         }
         return new QuantizeTiled(operand, granularity, ScaleType.UE8M0);
     }

@@ -123,8 +123,8 @@ class RecomputedQuantizationGpuTest {
     }
 
     /**
-     * SwiGLU's two gradients quantized by one kernel from gate, up and dh (GradientsQuantizedFromInputs; odd blocks
-     * dup, even ones dgate) against SwiGLU backward's kernel and a quantization of each output it stored: the same
+     * SwiGLU's two gradients quantized by one kernel from gate, up and dh (GradientsQuantizedFromInputs; each block
+     * computes both from one read of its tile of the inputs) against SwiGLU backward's kernel and a quantization of each output it stored: the same
      * codes and scales bit for bit, row groups included (PointwiseKernelsGpuTest holds SwiGLU backward to the oracle).
      */
     @ParameterizedTest(name = "[{0} x {1}] {2} {3} rows {4}")

@@ -40,9 +40,9 @@ import java.util.Optional;
  * <p>Transposed, the input may also be recomputed from its producer's inputs ({@code source} other than STORED,
  * {@link TileInput}): the buffers {@code source.inputs()} then take the place of {@code x}. With {@code siblings}
  * the kernel also quantizes the source's {@link QuantizedSource#sibling} (the other output of the same operator, in
- * the same layouts): blocks 2i and 2i + 1 take the same tile of the inputs, the first source's and the sibling's, so
- * the second reads the inputs from L2; the outputs are {@code first_codes, first_scales, [first_row_codes,
- * first_row_scales], second_...} in place of {@code codes, ...}.
+ * the same layouts): each block reads its tile of the inputs once, computes both outputs, stages the first and keeps
+ * the sibling's chunks in registers until the first's transposed walk is done; the outputs are {@code first_codes,
+ * first_scales, [first_row_codes, first_row_scales], second_...} in place of {@code codes, ...}.
  */
 public record QuantizeGroups(QuantizeOperand operand, int groupSize, ScaleType scaleType,
                              Optional<GroupQuantization> rows, QuantizedSource source, boolean siblings) implements KernelSpec {
@@ -196,7 +196,7 @@ public record QuantizeGroups(QuantizeOperand operand, int groupSize, ScaleType s
                 + rows.map(r -> ", and the input itself into 1x" + r.groupSize() + " row groups (" + r.nameSuffix() + ")")
                         .orElse("") + (source == QuantizedSource.STORED ? "" : ", the input recomputed from its "
                         + source.lowerName() + " inputs " + source.inputs())
-                + (siblings ? "; odd blocks quantize " + source.sibling().orElseThrow().lowerName() + " from the same tile" : "")
+                + (siblings ? "; the same blocks quantize " + source.sibling().orElseThrow().lowerName() + " from the same inputs" : "")
                 + ".\n" + operand.description()
                 + "\nscales f32[" + grid().scaleCols() + ", " + grid().scaleRows() + "] (a K block's scales side by side, as the"
                 + " weight gradient's GEMM reads them); oracle Quantizer.quantize(output, Axis.COLS)"

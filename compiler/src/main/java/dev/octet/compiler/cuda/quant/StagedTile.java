@@ -130,8 +130,8 @@ final class StagedTile {
      * @param grid      the scale grid of the output
      * @param rows      the input's own 1×g row groups, if written too (column-group scope only)
      * @param source    what the input chunks are read from: the tensor, or its producer's inputs ({@link TileInput})
-     * @param siblings  whether odd blocks quantize the source's sibling from the same tile as the even block before
-     *                  them, into the {@code second_} outputs ({@code QuantizeGroups})
+     * @param siblings  whether each block also quantizes the source's sibling, computed from the same inputs, into the
+     *                  {@code second_} outputs ({@code QuantizeGroups})
      */
     static CudaKernel emit(String name, String description, QuantizeOperand operand, int tileRows, ScaleType scaleType,
                            Optional<GroupQuantization> rows, Scope scope, ScaleGrid grid, QuantizedSource source,
@@ -238,14 +238,14 @@ final class StagedTile {
                 %s
                 extern "C" __global__ void __launch_bounds__(THREADS) %s%s {
                     __shared__ uint4 tile[GROUP * CPR];%s
-                    const int c0 = %s * TILE_COLS, t0 = blockIdx.y * GROUP;%s
+                    const int c0 = blockIdx.x * TILE_COLS, t0 = blockIdx.y * GROUP;%s
                     // Every thread makes every pass (the row groups' shuffles need whole warps); a pass beyond the
                     // tile loads nothing. Pass k stages chunk threadIdx.x + k * THREADS: the same column every pass,
                     // THREADS / CPR rows further on.
                     static_assert(THREADS %% CPR == 0, "a thread's chunk column is the same in every pass");
                     {
                     const int ch = (int) threadIdx.x %% CPR, c = c0 + ch * EPC;
-                    #pragma unroll 4
+                    #pragma unroll %s
                     for (int k = 0; k < LOADS; k++) {
                         const int r = (int) threadIdx.x / CPR + k * (THREADS / CPR), t = t0 + r;
                         const bool inside = r < GROUP && t < IN_ROWS;
@@ -253,33 +253,70 @@ final class StagedTile {
                         if (r < GROUP) tile[staged(r, ch)] = chunk;%s
                     }
                     }
-                %s%s%s
+                %s%s
                 }
                 """.formatted(tileRows, tileCols, threads, store,
                 columnPairAmax(operand.input()), operand.transpose() ? storeCodes(store) : "", TileInput.definitions(source, siblings),
                 ScaleFormulas.quotient(scaleType), rows.isPresent() ? chunkStore("store_row_codes", "row_codes2_of")
                         : operand.transpose() ? "" : chunkStore("store_codes_along_rows", "codes2_of"), name,
-                CudaKernel.signature(params), siblings ? siblingOutputs(rows) : "", siblings ? "(blockIdx.x >> 1)" : "blockIdx.x",
-                tileAmaxStart, TileInput.chunkLoad(source).indent(4).stripTrailing(), stagingExtra(rows, scope), tileAmax, columnAmax, operand.transpose() ? COLUMN_WALK_STORES : "");
+                CudaKernel.signature(params), siblings ? "\n    uint4 second_chunks[LOADS];  // the sibling's, staged after the first's walk" : "",
+                tileAmaxStart, siblings ? "" : "4", TileInput.chunkLoad(source, siblings).indent(4).stripTrailing(),
+                siblings ? siblingStaging(rows) : stagingExtra(rows, scope), tileAmax,
+                siblings ? siblingWalks(columnAmax + COLUMN_WALK_STORES) : columnAmax + (operand.transpose() ? COLUMN_WALK_STORES : ""));
         String geometry = "\none block per " + tileRows + " input rows x " + tileCols + " input columns.";
         int tilesAcross = Math.ceilDiv(operand.cols(), tileCols);
-        LaunchGeometry launch = new LaunchGeometry(siblings ? 2 * tilesAcross : tilesAcross, Math.ceilDiv(operand.rows(), tileRows),
+        LaunchGeometry launch = new LaunchGeometry(tilesAcross, Math.ceilDiv(operand.rows(), tileRows),
                 1, threads, 1, 1, 0);
         return new CudaKernel(name, CudaPrelude.kernelSource(description + geometry, body), launch, params);
     }
 
-    /** The outputs an odd block (the sibling's) or an even one (the first source's) writes, under the names the body uses. */
-    private static String siblingOutputs(Optional<GroupQuantization> rows) {
-        String pointers = """
-                // Blocks 2i and 2i + 1 stage the same tile: the first source's outputs, then its sibling's.
-                const bool second = blockIdx.x & 1;
-                fp8_t* const codes = second ? second_codes : first_codes;
-                float* const scales = second ? second_scales : first_scales;
-                """ + (rows.isEmpty() ? "" : """
-                fp8_t* const row_codes = second ? second_row_codes : first_row_codes;
-                float* const row_scales = second ? second_row_scales : first_row_scales;
-                """);
-        return "\n" + pointers.indent(4).stripTrailing();
+    /**
+     * Inside the staging loop of a kernel with siblings: the row groups of both outputs (the first's from {@code chunk},
+     * the sibling's from {@code chunk2}), and the sibling's chunk kept in registers until its own column walk.
+     */
+    private static String siblingStaging(Optional<GroupQuantization> rows) {
+        String keep = "\n        second_chunks[k] = chunk2;";
+        String rowGroups = stagingExtra(rows, Scope.COLUMN_GROUPS).stripIndent().strip();
+        if (rowGroups.isEmpty()) {
+            return keep;
+        }
+        return keep + """
+
+                        {
+                            fp8_t* const row_codes = first_row_codes;
+                            float* const row_scales = first_row_scales;
+                %s
+                        }
+                        {
+                            fp8_t* const row_codes = second_row_codes;
+                            float* const row_scales = second_row_scales;
+                            const uint4 chunk = chunk2;
+                %s
+                        }""".formatted(rowGroups.indent(12).stripTrailing(), rowGroups.indent(12).stripTrailing());
+    }
+
+    /**
+     * After the staging of a kernel with siblings: the column walk of the first output over the staged tile, then the
+     * sibling's chunks staged over it and its walk (each walk starts with a barrier; the one between the first walk
+     * and the restaging keeps the tile until every thread has read it).
+     */
+    private static String siblingWalks(String walk) {
+        String first = "    {\n        fp8_t* const codes = first_codes;\n        float* const scales = first_scales;\n"
+                + walk.indent(4).stripTrailing() + "\n    }\n";
+        String restage = """
+                    __syncthreads();
+                    {
+                        const int ch = (int) threadIdx.x % CPR;
+                        #pragma unroll
+                        for (int k = 0; k < LOADS; k++) {
+                            const int r = (int) threadIdx.x / CPR + k * (THREADS / CPR);
+                            if (r < GROUP) tile[staged(r, ch)] = second_chunks[k];
+                        }
+                    }
+                """;
+        String second = "    {\n        fp8_t* const codes = second_codes;\n        float* const scales = second_scales;\n"
+                + walk.indent(4).stripTrailing() + "\n    }";
+        return first + restage + second;
     }
 
     /**

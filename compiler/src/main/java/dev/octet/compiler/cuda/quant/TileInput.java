@@ -37,8 +37,8 @@ final class TileInput {
     }
 
     /**
-     * With {@code siblings}, a kernel whose odd blocks quantize the source's {@link QuantizedSource#sibling} (the other
-     * output of the same operator, from the same inputs): {@code recompute} returns the block's own.
+     * With {@code siblings}, a kernel that also quantizes the source's {@link QuantizedSource#sibling} (the other output
+     * of the same operator, from the same inputs): {@code recompute_both(inputs..., first, second)} gives both.
      */
     static String definitions(QuantizedSource source, boolean siblings) {
         List<String> args = source.inputs().stream().map(i -> "float " + i).toList();
@@ -54,17 +54,22 @@ final class TileInput {
             case SWIGLU_GATE_GRADIENT, SWIGLU_UP_GRADIENT -> {
                 String own = source == QuantizedSource.SWIGLU_GATE_GRADIENT ? "dgate" : "dup";
                 String other = own.equals("dgate") ? "dup" : "dgate";
+                if (siblings) {
+                    String both = "__device__ __forceinline__ void recompute_both(" + String.join(", ", args) + ", float& first, float& second)";
+                    yield SwiGluBackward.ELEMENT + both + " {\n    float dgate, dup;\n    element(gate, up, dh, dgate, dup);\n    first = "
+                            + own + ";\n    second = " + other + ";\n}\n";
+                }
                 yield SwiGluBackward.ELEMENT + signature + " {\n    float dgate, dup;\n    element(gate, up, dh, dgate, dup);\n    return "
-                        + (siblings ? "(blockIdx.x & 1) ? " + other + " : " + own : own) + ";\n}\n";
+                        + own + ";\n}\n";
             }
         };
     }
 
     /**
      * Statements that declare {@code uint4 chunk} holding EPC input elements of row t from column c (zeros outside
-     * the matrix, or where {@code inside} is false).
+     * the matrix, or where {@code inside} is false), and with {@code siblings} {@code uint4 chunk2}, the sibling's.
      */
-    static String chunkLoad(QuantizedSource source) {
+    static String chunkLoad(QuantizedSource source, boolean siblings) {
         if (source == QuantizedSource.STORED) {
             return """
                         uint4 chunk = make_uint4(0u, 0u, 0u, 0u);
@@ -111,6 +116,36 @@ final class TileInput {
                     scalarArgs.add("s_" + input);
                 }
             }
+        }
+        if (siblings) {
+            return """
+                    uint4 chunk = make_uint4(0u, 0u, 0u, 0u), chunk2 = chunk;
+                    if (inside) {
+                        // Both outputs recomputed from what they were made of, rounded to BF16 as their producer rounds them.
+                        in_t* e = reinterpret_cast<in_t*>(&chunk);
+                        in_t* e2 = reinterpret_cast<in_t*>(&chunk2);
+                        float v, v2;%s
+                        if (VECTOR_ROWS) {
+                            if (c < IN_COLS) {
+                %s
+                                #pragma unroll
+                                for (int j = 0; j < EPC; j++) {
+                                    recompute_both(%s, v, v2);
+                                    e[j] = f32_to_bf16(v);
+                                    e2[j] = f32_to_bf16(v2);
+                                }
+                            }
+                        } else {
+                            #pragma unroll
+                            for (int j = 0; j < EPC; j++) if (c + j < IN_COLS) {
+                                recompute_both(%s, v, v2);
+                                e[j] = f32_to_bf16(v);
+                                e2[j] = f32_to_bf16(v2);
+                            }
+                        }
+                    }
+                """.formatted(rowLoads.isEmpty() ? "" : "\n" + rowLoads.toString().stripTrailing(), vectorLoads.toString().stripTrailing(),
+                    String.join(", ", vectorArgs), String.join(", ", scalarArgs));
         }
         return """
                     uint4 chunk = make_uint4(0u, 0u, 0u, 0u);
