@@ -66,9 +66,6 @@ import java.util.Optional;
 public record Fp8WgmmaGemm(GemmProblem problem, int blockN, int stages, int cluster, int splits) implements GemmKernel {
     static final int BLOCK_M = WarpSpecializedGemm.BLOCK_M, BLOCK_K = 128, WGMMA_K = 32;
     static final int CONSUMERS = WarpSpecializedGemm.CONSUMERS, THREADS = WarpSpecializedGemm.THREADS;
-    /** Float4s of a chunk's per-column B scales a consumer loads before waiting for the chunk's wgmmas. */
-    static final int EARLY_SCALE_LOADS = Integer.getInteger("octet.fp8.earlyScaleLoads", 0);
-    static final int COLUMN_SCALE_SETS = Integer.getInteger("octet.fp8.columnScaleSets", 1);
     static final int GROUP_M = WarpSpecializedGemm.GROUP_M;
     static final int SHARED_LIMIT = WarpSpecializedGemm.SHARED_LIMIT;
 
@@ -173,25 +170,15 @@ public record Fp8WgmmaGemm(GemmProblem problem, int blockN, int stages, int clus
     static int sharedBytes(GemmProblem problem, int blockN, int stages, int splits) {
         // The ring, the epilogue's staging for TMA stores (and the residual's barriers), 1 KiB to align both to the
         // 128-byte swizzle's 1024-byte period, three mbarriers per stage, the consumers-done mbarrier and the late flag (16 bytes), and the scales'
-        // ring ([stages][chunks][128 A rows + 1 or columnScaleSlots B columns] floats, 16-byte aligned).
+        // ring ([stages][chunks][128 A rows + 1 or blockN B columns] floats).
         int chunks = chunksPerStage(problem);
-        int scaleRing = stages * chunks * (BLOCK_M + (uniformBScale(problem, blockN) ? 1 : columnScaleSlots(blockN))) * 4;
+        int scaleRing = stages * chunks * (BLOCK_M + (uniformBScale(problem, blockN) ? 1 : blockN)) * 4;
         return stages * (BLOCK_M + blockN) * BLOCK_K + TmaStoreEpilogue.sharedBytes(problem, blockN, splits) + 1024 + 3 * 8 * stages + 16
-                + 16 + scaleRing;
+                + scaleRing;
     }
 
     public int tiles() {
         return WarpSpecializedGemm.tiles(problem, blockN);
-    }
-
-    /**
-     * Floats a chunk's per-column B scales take in the scale ring: a consumer thread multiplies the columns
-     * {@code 8j + 2·quad + e} of the m64nN accumulator layout, so the ring holds them quad by quad (each quad's
-     * {@code blockN / 4} scales in the order the thread reads them, as float4s), each quad's run padded by 4 floats so
-     * that the four quads' float4 loads fall in different banks.
-     */
-    static int columnScaleSlots(int blockN) {
-        return 4 * (blockN / 4 + 4);
     }
 
     /** Column tile, cluster and K split of this kernel. */
@@ -292,20 +279,8 @@ public record Fp8WgmmaGemm(GemmProblem problem, int blockN, int stages, int clus
                 %s
                 %s
                 constexpr bool B_SCALE_PER_COLUMN = %b;  // else one B scale per tile and chunk
-                // The scale ring: per stage and chunk, A's BM row scales then B's SB_WIDTH floats: 1, or the BN column
-                // scales quad by quad (Fp8WgmmaGemm.columnScaleSlots), SB_QUAD apart, so that a consumer thread reads its
-                // 2 x NT as NT / 2 float4s, without bank conflicts between the quads.
-                constexpr int SB_QUAD = BN / 4 + 4, SB_WIDTH = B_SCALE_PER_COLUMN ? 4 * SB_QUAD : 1, SCALE_CHUNK = BM + SB_WIDTH;
-                // Sets of partial sums a consumer has in flight: two where promotion is one FMA an element (one B scale),
-                // so that the tensor cores work on its next chunk while it promotes; one with per-column B scales, whose
-                // promotion needs the registers of a second set for its scales (and the other consumer's wgmmas
-                // overlap it).
-                constexpr int SETS = B_SCALE_PER_COLUMN ? %d : 2;
-                // The B column scales a consumer loads before it waits for the chunk's wgmmas (float4s; the rest inside
-                // the promotion).
-                constexpr int SB_EARLY = B_SCALE_PER_COLUMN ? %d : 0, SB_EARLY_SLOTS = SB_EARLY > 0 ? SB_EARLY : 1;
-                // Column n's slot among the chunk's column scales.
-                __device__ __forceinline__ int b_scale_slot(int n) { return (n %% 8) / 2 * SB_QUAD + n / 8 * 2 + n %% 2; }
+                // The scale ring: per stage and chunk, A's BM row scales then B's SB_WIDTH (1 or BN).
+                constexpr int SB_WIDTH = B_SCALE_PER_COLUMN ? BN : 1, SCALE_CHUNK = BM + SB_WIDTH;
                 // Blocks per cluster: with 2, a pair computes column tiles 2u and 2u+1 of one row tile (the work unit u)
                 // and each block loads half of the A box into both blocks' stage by TMA multicast.
                 constexpr int CLUSTER = %d;
@@ -314,7 +289,7 @@ public record Fp8WgmmaGemm(GemmProblem problem, int blockN, int stages, int clus
                 constexpr int SPLITS = %d, KB_SPLIT = (K_BLOCKS + SPLITS - 1) / SPLITS, WORK = UNITS * SPLITS;
                 """.formatted(problem.m(), problem.n(), problem.k(), BLOCK_M, blockN, BLOCK_K, stages, chunk, GROUP_M,
                 THREADS, CONSUMERS, ScaleIndex.function("a_scale_index", aGrid), ScaleIndex.function("b_scale_index", bGrid),
-                !uniformB, COLUMN_SCALE_SETS, COLUMN_SCALE_SETS == 1 ? blockN / 8 / 2 : EARLY_SCALE_LOADS, cluster, splits)
+                !uniformB, cluster, splits)
                 + TmaStoreEpilogue.constants(problem, blockN, splits);
         String bScales = uniformB ? """
                                         s_lo[set] = __fmul_rn(chunk_scales[warp_row + group], chunk_scales[BM]);
@@ -323,31 +298,19 @@ public record Fp8WgmmaGemm(GemmProblem problem, int blockN, int stages, int clus
                 """ : """
                                         s_lo[set] = chunk_scales[warp_row + group];
                                         s_hi[set] = chunk_scales[warp_row + group + 8];
-                                        b_scale_chunk[set] = chunk_scales + BM + quad * SB_QUAD;  // this thread's column scales
+                                        b_scale_chunk[set] = chunk_scales + BM;
                 """;
         String promote = uniformB ? """
-                    #pragma unroll
-                    for (int j = 0; j < NT; ++j) {
                         acc[0][j][0] = __fmaf_rn(part[j][0], s_lo, acc[0][j][0]);
                         acc[0][j][1] = __fmaf_rn(part[j][1], s_lo, acc[0][j][1]);
                         acc[0][j][2] = __fmaf_rn(part[j][2], s_hi, acc[0][j][2]);
                         acc[0][j][3] = __fmaf_rn(part[j][3], s_hi, acc[0][j][3]);
-                    }
                 """ : """
-                    // Accumulator columns 8j + 2·quad and the next, j = 2p and 2p + 1: the scales of both in one float4.
-                    #pragma unroll
-                    for (int p = 0; p < NT / 2; ++p) {
-                        const float4 sb4 = p < SB_EARLY ? early[p] : *(const float4*) (b_scale_chunk + p * 4);
-                        #pragma unroll
-                        for (int h = 0; h < 2; ++h) {
-                            const int j = 2 * p + h;
-                            const float sbx = h == 0 ? sb4.x : sb4.z, sby = h == 0 ? sb4.y : sb4.w;
-                            acc[0][j][0] = __fmaf_rn(part[j][0], __fmul_rn(s_lo, sbx), acc[0][j][0]);
-                            acc[0][j][1] = __fmaf_rn(part[j][1], __fmul_rn(s_lo, sby), acc[0][j][1]);
-                            acc[0][j][2] = __fmaf_rn(part[j][2], __fmul_rn(s_hi, sbx), acc[0][j][2]);
-                            acc[0][j][3] = __fmaf_rn(part[j][3], __fmul_rn(s_hi, sby), acc[0][j][3]);
-                        }
-                    }
+                        const float2 sbc = *(const float2*) (b_scale_chunk + j * 8 + (lane % 4) * 2);
+                        acc[0][j][0] = __fmaf_rn(part[j][0], __fmul_rn(s_lo, sbc.x), acc[0][j][0]);
+                        acc[0][j][1] = __fmaf_rn(part[j][1], __fmul_rn(s_lo, sbc.y), acc[0][j][1]);
+                        acc[0][j][2] = __fmaf_rn(part[j][2], __fmul_rn(s_hi, sbc.x), acc[0][j][2]);
+                        acc[0][j][3] = __fmaf_rn(part[j][3], __fmul_rn(s_hi, sbc.y), acc[0][j][3]);
                 """;
         return constants + "\n" + wgmmaFunction(a, b) + "\n" + WarpSpecializedGemm.TILE_ORDER + """
 
@@ -369,9 +332,7 @@ public record Fp8WgmmaGemm(GemmProblem problem, int blockN, int stages, int clus
                     // Completes when every consumer warp is done; late_flag says whether one gave up waiting.
                     unsigned long long* consumers_done = scales_full + STAGES;
                     int* late_flag = (int*) (consumers_done + 1);
-                    // [STAGES][CHUNKS][SCALE_CHUNK] after them, 16-byte aligned for the consumers' float4 loads of column
-                    // scales (an offset from smem, so that the compiler still knows the loads for shared ones)
-                    float* scale_ring = (float*) (smem + (STAGES * STAGE_BYTES + EPILOGUE_BYTES + 8 * (3 * STAGES + 2) + 15) / 16 * 16);
+                    float* scale_ring = (float*) (consumers_done + 2);  // [STAGES][CHUNKS][SCALE_CHUNK]
                     const int warpgroup = threadIdx.x / 128;
                     const unsigned rank = CLUSTER == 1 ? 0 : cluster_cta_rank();
                 %10$s
@@ -443,9 +404,8 @@ public record Fp8WgmmaGemm(GemmProblem problem, int blockN, int stages, int clus
                                             const int k0 = kb * BK + c * CHUNK;
                                             for (int r = lane; r < BM; r += 32)
                                                 ring[r] = __ldg(a_scales + a_scale_index(min(tm * BM + r, M - 1), k0));
-                                            for (int n = lane; n < (B_SCALE_PER_COLUMN ? BN : 1); n += 32)
-                                                ring[BM + (B_SCALE_PER_COLUMN ? b_scale_slot(n) : 0)] =
-                                                        __ldg(b_scales + b_scale_index(min(tn * BN + n, N - 1), k0));
+                                            for (int n = lane; n < SB_WIDTH; n += 32)
+                                                ring[BM + n] = __ldg(b_scales + b_scale_index(min(tn * BN + n, N - 1), k0));
                                         }
                                         __syncwarp();
                                         if (lane == 0) mbar_arrive(&scales_full[s]);
@@ -514,9 +474,9 @@ public record Fp8WgmmaGemm(GemmProblem problem, int blockN, int stages, int clus
     private static String kLoop(String bScales, String prefetch) {
         return """
                             float acc[MT][NT][4];   // promoted sums
-                            float part[SETS][NT][4];   // SETS chunks' sums, written by the tensor cores
-                            float s_lo[SETS], s_hi[SETS]; // the scales of the chunk in each set (with B per column: A's only)
-                            const float* b_scale_chunk[SETS];
+                            float part[2][NT][4];   // two chunks' sums, written by the tensor cores
+                            float s_lo[2], s_hi[2]; // the scales of the chunk in each set (with B per column: A's only)
+                            const float* b_scale_chunk[2];
                             #pragma unroll
                             for (int j = 0; j < NT; ++j)
                                 #pragma unroll
@@ -535,7 +495,7 @@ public record Fp8WgmmaGemm(GemmProblem problem, int blockN, int stages, int clus
                                     }
                                     #pragma unroll
                                     for (int c = 0; c < CHUNKS; ++c) {
-                                        const int set = (stage * CHUNKS + c) & (SETS - 1), prev = set ^ (SETS - 1);
+                                        const int set = (stage * CHUNKS + c) & 1, prev = set ^ 1;
                                         if (c >= chunks) {
                                             wgmma_wait<0>();  // nothing is in flight here (the turn's chunks past K come last); for ptxas
                                             continue;
@@ -554,36 +514,22 @@ public record Fp8WgmmaGemm(GemmProblem problem, int blockN, int stages, int clus
                                         }
                                         wgmma_commit();
                 %2$s
-                                        if (SETS == 1) {  // this chunk, at once
-                                            float4 early[SB_EARLY_SLOTS];
-                                            load_early_scales(early, b_scale_chunk[set]);
-                                            wgmma_wait<0>();
-                                            promote_chunk(acc, part[set], s_lo[set], s_hi[set], b_scale_chunk[set], early,
-                                                          c == chunks - 1 ? &empty[stage] : nullptr, lane);
-                                            continue;
-                                        }
                                         if (stage > 0 || c > 0) {  // the chunk before, in this turn (the last stage's if c == 0)
-                                            float4 early[SB_EARLY_SLOTS];
-                                            load_early_scales(early, b_scale_chunk[prev]);
                                             wgmma_wait<1>();
-                                            promote_chunk(acc, part[prev], s_lo[prev], s_hi[prev], b_scale_chunk[prev], early,
+                                            promote_chunk(acc, part[prev], s_lo[prev], s_hi[prev], b_scale_chunk[prev],
                                                           c == 0 ? &empty[stage - 1] : nullptr, lane);
                                         }
                                         if (kb == kb_end - 1 && c == chunks - 1) {  // the tile's last chunk
-                                            float4 early[SB_EARLY_SLOTS];
-                                            load_early_scales(early, b_scale_chunk[set]);
                                             wgmma_wait<0>();
-                                            promote_chunk(acc, part[set], s_lo[set], s_hi[set], b_scale_chunk[set], early, &empty[stage], lane);
+                                            promote_chunk(acc, part[set], s_lo[set], s_hi[set], b_scale_chunk[set], &empty[stage], lane);
                                         }
                                     }
                                 }
                                 // The turn's last chunk, unless it was the tile's last (promoted above).
-                                constexpr int LAST_SET = (STAGES * CHUNKS - 1) & (SETS - 1);
-                                float4 early[SB_EARLY_SLOTS];
-                                if (SETS == 2 && kb0 + STAGES < kb_end) load_early_scales(early, b_scale_chunk[LAST_SET]);
                                 wgmma_wait<0>();
-                                if (SETS == 2 && kb0 + STAGES < kb_end) {
-                                    promote_chunk(acc, part[LAST_SET], s_lo[LAST_SET], s_hi[LAST_SET], b_scale_chunk[LAST_SET], early,
+                                if (kb0 + STAGES < kb_end) {
+                                    constexpr int LAST_SET = (STAGES * CHUNKS - 1) & 1;
+                                    promote_chunk(acc, part[LAST_SET], s_lo[LAST_SET], s_hi[LAST_SET], b_scale_chunk[LAST_SET],
                                                   &empty[STAGES - 1], lane);
                                 }
                             }
@@ -598,21 +544,16 @@ public record Fp8WgmmaGemm(GemmProblem problem, int blockN, int stages, int clus
      */
     private static String promoteFunction(String promote) {
         return """
-                // The first SB_EARLY float4s of this thread's column scales of a chunk, loaded before its wgmmas are waited for.
-                __device__ __forceinline__ void load_early_scales(float4 (&early)[SB_EARLY_SLOTS], const float* b_scale_chunk) {
-                    #pragma unroll
-                    for (int p = 0; p < SB_EARLY; ++p) early[p] = *(const float4*) (b_scale_chunk + p * 4);
-                }
-
                 __device__ __forceinline__ void promote_chunk(float (&acc)[MT][NT][4], float (&part)[NT][4], float s_lo, float s_hi,
-                                                              const float* b_scale_chunk, const float4 (&early)[SB_EARLY_SLOTS],
-                                                              unsigned long long* empty_s, int lane) {
+                                                              const float* b_scale_chunk, unsigned long long* empty_s, int lane) {
                     #pragma unroll
                     for (int j = 0; j < NT; ++j)
                         #pragma unroll
                         for (int e = 0; e < 4; ++e) fence_register(part[j][e]);
                     if (!B_SCALE_PER_COLUMN && empty_s != nullptr && lane == 0) release_stage(empty_s);
-                %s
+                    #pragma unroll
+                    for (int j = 0; j < NT; ++j) {
+                %s    }
                     if (B_SCALE_PER_COLUMN && empty_s != nullptr) {
                         __syncwarp();
                         if (lane == 0) release_stage(empty_s);
