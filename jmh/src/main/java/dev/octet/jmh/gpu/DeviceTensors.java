@@ -101,6 +101,30 @@ public final class DeviceTensors implements AutoCloseable {
     }
 
     /**
+     * {@link #bindGemm(GemmKernel, String)} over copy {@code copy} of its tensors: every buffer the GEMM and its split
+     * reduction take, {@code name} for copy 0 and {@code name_<copy>} for the others (the K ranges' scratch
+     * {@code partials} is shared).
+     */
+    public List<Launch> bindGemmCopy(GemmKernel gemm, int copy) {
+        if (copy == 0) {
+            return bindGemm(gemm);
+        }
+        List<Launch> launches = new ArrayList<>();
+        List<Launch> plain = bindGemm(gemm);
+        for (Launch launch : plain) {
+            List<String> renames = new ArrayList<>();
+            for (KernelParam param : launch.kernel().params()) {
+                if (!param.name().equals("partials")) {
+                    renames.add(param.name());
+                    renames.add(param.name() + "_" + copy);
+                }
+            }
+            launches.add(bind(launch.kernel(), renames.toArray(String[]::new)));
+        }
+        return launches;
+    }
+
+    /**
      * {@code kernel} ready to queue: each buffer parameter bound to the buffer of the same name, or to the one
      * {@code renames} maps it to ({@code param, buffer, param, buffer, ...}).
      */

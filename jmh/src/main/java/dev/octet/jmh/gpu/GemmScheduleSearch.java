@@ -60,6 +60,15 @@ public final class GemmScheduleSearch {
     static final double AGREEMENT = 1e-3;
     /** Launches between two events, and how many such trials (the median is kept). */
     static final int LAUNCHES = 10, TRIALS = 5;
+    /**
+     * The timed launches rotate through copies of the problem's tensors, at most {@value #MAX_COPIES}, until together
+     * they hold this many bytes, twice an H100's or H200's L2 (50, 60 MB): in a training step a GEMM's operands are
+     * mostly not in L2, and ten launches on one copy of a small problem's would time them there, which favours
+     * narrow tiles that read A more often (the FP8 k/v projections' 64-wide tiles: faster here on one copy, slower in
+     * the step).
+     */
+    static final long ROTATION_BYTES = 128L << 20;
+    static final int MAX_COPIES = 8;
 
     private GemmScheduleSearch() {}
 
@@ -122,7 +131,9 @@ public final class GemmScheduleSearch {
         table.append("# GEMM schedules measured on ").append(bench.context().info()).append(", ").append(Instant.now())
                 .append(", jars of ").append(commit()).append('\n');
         table.append("# by scripts/gemm-schedules-remote (dev.octet.jmh.gpu.GemmScheduleSearch ").append(String.join(" ", steps))
-                .append("): median of ").append(TRIALS).append(" x ").append(LAUNCHES).append(" launches per candidate; a candidate")
+                .append("): median of ").append(TRIALS).append(" x ").append(LAUNCHES)
+                .append(" launches per candidate, rotating copies of the tensors that together exceed ").append(ROTATION_BYTES >> 20)
+                .append(" MiB; a candidate")
                 .append(" replaces the rule's schedule when ").append(MARGIN_PERCENT).append("% faster\n");
         table.append("# problem\tschedule\tTFLOP/s\trule\trule TFLOP/s\tcandidates (blockN x cluster x splits = TFLOP/s)\tsteps\n");
         for (Problem p : problems.values()) {
@@ -192,32 +203,37 @@ public final class GemmScheduleSearch {
     }
 
     /**
-     * Each candidate's median time per launch over the same operands, and the distance of its result (one launch into
-     * a zeroed output) from the rule kernel's, computed first into {@code reference}.
+     * Each candidate's median time per launch, the launches rotating through the copies of the operands, and the
+     * distance of its result (one launch into a zeroed output, copy 0) from the rule kernel's, computed first into
+     * {@code reference}.
      */
     private static List<Measured> measure(GpuBench bench, Problem p, List<GemmKernel> candidates) {
         GemmProblem g = p.problem();
         List<Measured> measured = new ArrayList<>();
-        try (DeviceTensors tensors = operands(bench, g); CudaEvent start = CudaEvent.create(); CudaEvent end = CudaEvent.create()) {
+        DeviceTensors tensors = bench.tensors();
+        int copies = operands(tensors, g);
+        try (tensors; CudaEvent start = CudaEvent.create(); CudaEvent end = CudaEvent.create()) {
             CudaStream stream = bench.stream();
             tensors.zeros("reference", g.epilogue().output(), (long) g.m() * g.pitches().c());
             tensors.bindGemm(p.rule(), "reference").forEach(l -> l.queue(stream));
             for (GemmKernel k : candidates) {
-                List<dev.octet.jmh.gpu.Launch> launches;
+                List<List<dev.octet.jmh.gpu.Launch>> rotation = new ArrayList<>();
                 try {
-                    launches = tensors.bindGemm(k);
+                    for (int copy = 0; copy < copies; copy++) {
+                        rotation.add(tensors.bindGemmCopy(k, copy));
+                    }
                 } catch (RuntimeException e) {
                     System.out.println("  left out " + k.kernelName() + ": " + e.getMessage().lines().findFirst().orElse(""));
                     continue;
                 }
                 tensors.clear("c");
-                launches.forEach(l -> l.queue(stream));
+                rotation.getFirst().forEach(l -> l.queue(stream));
                 DeviceComparison.Distance distance = tensors.distance("c", "reference");
                 double[] trials = new double[TRIALS];
                 for (int t = 0; t < TRIALS; t++) {
                     start.record(stream);
                     for (int i = 0; i < LAUNCHES; i++) {
-                        launches.forEach(l -> l.queue(stream));
+                        rotation.get(i % copies).forEach(l -> l.queue(stream));
                     }
                     end.record(stream);
                     trials[t] = end.millisSince(start) * 1e3 / LAUNCHES;
@@ -229,34 +245,51 @@ public final class GemmScheduleSearch {
         return measured;
     }
 
-    /** a, b (with scales), [bias], [residual] and c of {@code g}, as the step lays them out. */
-    private static DeviceTensors operands(GpuBench bench, GemmProblem g) {
-        DeviceTensors tensors = bench.tensors();
-        operand(tensors, "a", g.a(), g.m(), g.k(), g.pitches().a());
-        operand(tensors, "b", g.b(), g.n(), g.k(), g.pitches().b());
-        GemmEpilogue e = g.epilogue();
-        if (e.bias()) {
-            tensors.uniform("bias", DType.BF16, g.n(), -1f, 1f);
+    /**
+     * a, b (with scales), [bias], [residual] and c of {@code g}, as the step lays them out, in as many copies as
+     * {@link #ROTATION_BYTES} asks for (copy i > 0 under the names {@code name_i}); returns the number of copies.
+     */
+    private static int operands(DeviceTensors tensors, GemmProblem g) {
+        long bytes = operands(tensors, g, "");
+        int copies = (int) Math.clamp(Math.ceilDiv(ROTATION_BYTES, bytes), 1, MAX_COPIES);
+        for (int copy = 1; copy < copies; copy++) {
+            operands(tensors, g, "_" + copy);
         }
-        if (e.residual()) {
-            tensors.uniform("residual", DType.BF16, (long) g.m() * g.n(), -1f, 1f);
-        }
-        tensors.zeros("c", e.output(), (long) g.m() * g.pitches().c());
-        return tensors;
+        return copies;
     }
 
-    private static void operand(DeviceTensors tensors, String name, GemmOperand operand, int rows, int k, int pitch) {
-        switch (operand) {
+    /** One copy of the tensors of {@code g}, every name followed by {@code suffix}; returns their bytes. */
+    private static long operands(DeviceTensors tensors, GemmProblem g, String suffix) {
+        long bytes = operand(tensors, "a", suffix, g.a(), g.m(), g.k(), g.pitches().a())
+                + operand(tensors, "b", suffix, g.b(), g.n(), g.k(), g.pitches().b());
+        GemmEpilogue e = g.epilogue();
+        if (e.bias()) {
+            tensors.uniform("bias" + suffix, DType.BF16, g.n(), -1f, 1f);
+            bytes += GpuBench.bytes(DType.BF16, g.n());
+        }
+        if (e.residual()) {
+            tensors.uniform("residual" + suffix, DType.BF16, (long) g.m() * g.n(), -1f, 1f);
+            bytes += GpuBench.bytes(DType.BF16, (long) g.m() * g.n());
+        }
+        tensors.zeros("c" + suffix, e.output(), (long) g.m() * g.pitches().c());
+        return bytes + GpuBench.bytes(e.output(), (long) g.m() * g.pitches().c());
+    }
+
+    private static long operand(DeviceTensors tensors, String name, String suffix, GemmOperand operand, int rows, int k, int pitch) {
+        return switch (operand) {
             case GemmOperand.Fp8 f -> {
                 float max = f.format().maxFinite();
-                tensors.uniform(name, f.dtype(), (long) rows * pitch, -max, max)
-                        .constant(name + "_scales", f.scaleGrid(rows, k).scaleCount(), 0x1p-12f);
+                int scales = f.scaleGrid(rows, k).scaleCount();
+                tensors.uniform(name + suffix, f.dtype(), (long) rows * pitch, -max, max)
+                        .constant(name + "_scales" + suffix, scales, 0x1p-12f);
+                yield GpuBench.bytes(f.dtype(), (long) rows * pitch) + GpuBench.bytes(DType.F32, scales);
             }
             case GemmOperand.Bf16 b -> {
                 long lines = b.layout() == OperandLayout.K_MAJOR ? rows : k;
-                tensors.uniform(name, DType.BF16, lines * pitch, -1f, 1f);
+                tensors.uniform(name + suffix, DType.BF16, lines * pitch, -1f, 1f);
+                yield GpuBench.bytes(DType.BF16, lines * pitch);
             }
-        }
+        };
     }
 
     /** The commit of the jars, as scripts/gpu-tests records it beside them. */
