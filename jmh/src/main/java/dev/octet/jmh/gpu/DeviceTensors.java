@@ -49,6 +49,12 @@ public final class DeviceTensors implements AutoCloseable {
         return this;
     }
 
+    /** Host ints copied in (document ids). */
+    public DeviceTensors upload(String name, int[] values) {
+        allocate(name, DType.I32, values.length).buffer().copyFrom(values);
+        return this;
+    }
+
     /** Host floats copied in (small buffers such as AdamW's per-step scalars). */
     public DeviceTensors upload(String name, float[] values) {
         allocate(name, DType.F32, values.length).buffer().copyFrom(values);

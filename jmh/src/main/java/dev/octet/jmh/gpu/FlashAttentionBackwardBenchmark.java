@@ -34,11 +34,15 @@ public class FlashAttentionBackwardBenchmark extends GpuKernelBenchmark {
     @Param({"all"})
     public String part;
 
+    /** none, one (the document-masked kernels, one document) or N (documents of N tokens): {@link AttentionShapes}. */
+    @Param({"none"})
+    public String documents;
+
     @Setup(Level.Trial)
     public void setup() {
         open();
-        AttentionShape s = AttentionShapes.named(shape);
-        FlashAttentionForwardBenchmark.allocate(tensors, s);
+        AttentionShape s = AttentionShapes.named(shape, documents);
+        FlashAttentionForwardBenchmark.allocate(tensors, s, documents);
         long q = (long) s.tokens() * s.heads() * s.headDim();
         long kv = (long) s.tokens() * s.kvHeads() * s.headDim();
         tensors.uniform("dout", DType.BF16, q, -0.01f, 0.01f)

@@ -32,11 +32,15 @@ public class FlashAttentionForwardBenchmark extends GpuKernelBenchmark {
     @Param({"0"})
     public int stages;
 
+    /** none, one (the document-masked kernel, one document) or N (documents of N tokens): {@link AttentionShapes}. */
+    @Param({"none"})
+    public String documents;
+
     @Setup(Level.Trial)
     public void setup() {
         open();
-        AttentionShape s = AttentionShapes.named(shape);
-        allocate(tensors, s);
+        AttentionShape s = AttentionShapes.named(shape, documents);
+        allocate(tensors, s, documents);
         prepare(List.of(tensors.bind(spec(s, kernel, stages).emit())),
                 new KernelTimer.Work.Flops(s.forwardFlops()));
     }
@@ -54,8 +58,11 @@ public class FlashAttentionForwardBenchmark extends GpuKernelBenchmark {
         };
     }
 
-    /** q, k, v filled; o and lse zeroed (the backward benchmark runs the forward once to fill them). */
-    static void allocate(DeviceTensors tensors, AttentionShape s) {
+    /** q, k, v filled, [document ids]; o and lse zeroed (the backward benchmark runs the forward once to fill them). */
+    static void allocate(DeviceTensors tensors, AttentionShape s, String documents) {
+        if (s.documentMask()) {
+            tensors.upload("document_ids", AttentionShapes.documentIds(s, documents));
+        }
         long q = (long) s.tokens() * s.heads() * s.headDim();
         long kv = (long) s.tokens() * s.kvHeads() * s.headDim();
         tensors.uniform("q", DType.BF16, q, -2f, 2f)
