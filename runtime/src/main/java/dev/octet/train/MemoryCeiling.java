@@ -20,7 +20,7 @@ public record MemoryCeiling(String device, double gbPerSecond, boolean known) {
     public static MemoryCeiling of(String deviceName) {
         String name = deviceName.toUpperCase(Locale.ROOT);
         if (name.contains("H200")) {
-            return new MemoryCeiling(deviceName, 4800, true);
+            return new MemoryCeiling(deviceName, H200.gbPerSecond(), true);
         }
         if (name.contains("H100") && name.contains("PCIE")) {
             return new MemoryCeiling(deviceName, 2000, true);

@@ -11,6 +11,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.UnaryOperator;
 
 /**
  * Named device buffers of one benchmark, filled on the device (no host arrays of hundreds of MB), and the
@@ -91,8 +92,21 @@ public final class DeviceTensors implements AutoCloseable {
      * the output (both timed).
      */
     public List<Launch> bindGemm(GemmKernel gemm, String output) {
+        return bindGemm(gemm, param -> param.equals("c") ? output : param);
+    }
+
+    /**
+     * {@link #bindGemm(GemmKernel)} over copy {@code copy} of its tensors: {@code name} for copy 0 and
+     * {@code name_<copy>} for the others (the K ranges' scratch {@code partials} is shared).
+     */
+    public List<Launch> bindGemmCopy(GemmKernel gemm, int copy) {
+        return bindGemm(gemm, param -> copy == 0 || param.equals("partials") ? param : param + "_" + copy);
+    }
+
+    /** The GEMM's launches, each buffer parameter bound to the buffer {@code buffer} names for it. */
+    private List<Launch> bindGemm(GemmKernel gemm, UnaryOperator<String> buffer) {
         if (gemm.splits() == 1) {
-            return List.of(bind(gemm.emit(), "c", output));
+            return List.of(bind(gemm.emit(), buffer));
         }
         long partials = (long) gemm.splits() * gemm.problem().m() * gemm.problem().n();
         Named held = buffers.get("partials");
@@ -103,31 +117,7 @@ public final class DeviceTensors implements AutoCloseable {
             }
             zeros("partials", DType.F32, partials);
         }
-        return List.of(bind(gemm.emit()), bind(gemm.splitReduction().emit(), "c", output));
-    }
-
-    /**
-     * {@link #bindGemm(GemmKernel, String)} over copy {@code copy} of its tensors: every buffer the GEMM and its split
-     * reduction take, {@code name} for copy 0 and {@code name_<copy>} for the others (the K ranges' scratch
-     * {@code partials} is shared).
-     */
-    public List<Launch> bindGemmCopy(GemmKernel gemm, int copy) {
-        if (copy == 0) {
-            return bindGemm(gemm);
-        }
-        List<Launch> launches = new ArrayList<>();
-        List<Launch> plain = bindGemm(gemm);
-        for (Launch launch : plain) {
-            List<String> renames = new ArrayList<>();
-            for (KernelParam param : launch.kernel().params()) {
-                if (!param.name().equals("partials")) {
-                    renames.add(param.name());
-                    renames.add(param.name() + "_" + copy);
-                }
-            }
-            launches.add(bind(launch.kernel(), renames.toArray(String[]::new)));
-        }
-        return launches;
+        return List.of(bind(gemm.emit(), buffer), bind(gemm.splitReduction().emit(), buffer));
     }
 
     /**
@@ -142,13 +132,18 @@ public final class DeviceTensors implements AutoCloseable {
         for (int i = 0; i < renames.length; i += 2) {
             rename.put(renames[i], renames[i + 1]);
         }
+        return bind(kernel, param -> rename.getOrDefault(param, param));
+    }
+
+    /** {@code kernel} ready to queue, each buffer parameter bound to the buffer {@code buffer} names for it. */
+    private Launch bind(CudaKernel kernel, UnaryOperator<String> buffer) {
         List<KernelArg> args = new ArrayList<>();
         for (KernelParam param : kernel.params()) {
             if (param.kind() != KernelParam.Kind.BUFFER) {
                 throw new IllegalArgumentException("kernel " + kernel.name() + " takes scalar " + param.name()
                         + "; the benchmarks bind buffers only");
             }
-            String name = rename.getOrDefault(param.name(), param.name());
+            String name = buffer.apply(param.name());
             Named named = buffers.get(name);
             if (named == null) {
                 throw new IllegalArgumentException("kernel " + kernel.name() + ", parameter " + param.cudaDeclaration()

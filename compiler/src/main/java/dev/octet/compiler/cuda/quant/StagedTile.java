@@ -280,19 +280,8 @@ final class StagedTile {
         if (rowGroups.isEmpty()) {
             return keep;
         }
-        return keep + """
-
-                        {
-                            fp8_t* const row_codes = first_row_codes;
-                            float* const row_scales = first_row_scales;
-                %s
-                        }
-                        {
-                            fp8_t* const row_codes = second_row_codes;
-                            float* const row_scales = second_row_scales;
-                            const uint4 chunk = chunk2;
-                %s
-                        }""".formatted(rowGroups.indent(12).stripTrailing(), rowGroups.indent(12).stripTrailing());
+        return keep + "\n" + forOutput("first_", "row_", "", rowGroups).indent(8).stripTrailing()
+                + "\n" + forOutput("second_", "row_", "const uint4 chunk = chunk2;\n", rowGroups).indent(8).stripTrailing();
     }
 
     /**
@@ -301,22 +290,27 @@ final class StagedTile {
      * and the restaging keeps the tile until every thread has read it).
      */
     private static String siblingWalks(String walk) {
-        String first = "    {\n        fp8_t* const codes = first_codes;\n        float* const scales = first_scales;\n"
-                + walk.indent(4).stripTrailing() + "\n    }\n";
         String restage = """
-                    __syncthreads();
-                    {
-                        const int ch = (int) threadIdx.x % CPR;
-                        #pragma unroll
-                        for (int k = 0; k < LOADS; k++) {
-                            const int r = (int) threadIdx.x / CPR + k * (THREADS / CPR);
-                            if (r < GROUP) tile[staged(r, ch)] = second_chunks[k];
-                        }
+                __syncthreads();
+                {
+                    const int ch = (int) threadIdx.x % CPR;
+                    #pragma unroll
+                    for (int k = 0; k < LOADS; k++) {
+                        const int r = (int) threadIdx.x / CPR + k * (THREADS / CPR);
+                        if (r < GROUP) tile[staged(r, ch)] = second_chunks[k];
                     }
+                }
                 """;
-        String second = "    {\n        fp8_t* const codes = second_codes;\n        float* const scales = second_scales;\n"
-                + walk.indent(4).stripTrailing() + "\n    }";
-        return first + restage + second;
+        return (forOutput("first_", "", "", walk) + restage + forOutput("second_", "", "", walk)).indent(4).stripTrailing();
+    }
+
+    /**
+     * {@code body} in a block where {@code <kind>codes} and {@code <kind>scales} name the {@code prefix} output's
+     * ({@code first_} or {@code second_}), after {@code declarations}.
+     */
+    private static String forOutput(String prefix, String kind, String declarations, String body) {
+        return "{\n" + ("fp8_t* const " + kind + "codes = " + prefix + kind + "codes;\nfloat* const " + kind + "scales = "
+                + prefix + kind + "scales;\n" + declarations + body.stripIndent().strip()).indent(4) + "}\n";
     }
 
     /**

@@ -117,53 +117,36 @@ final class TileInput {
                 }
             }
         }
-        if (siblings) {
-            return """
-                    uint4 chunk = make_uint4(0u, 0u, 0u, 0u), chunk2 = chunk;
-                    if (inside) {
-                        // Both outputs recomputed from what they were made of, rounded to BF16 as their producer rounds them.
-                        in_t* e = reinterpret_cast<in_t*>(&chunk);
-                        in_t* e2 = reinterpret_cast<in_t*>(&chunk2);
-                        float v, v2;%s
-                        if (VECTOR_ROWS) {
-                            if (c < IN_COLS) {
-                %s
-                                #pragma unroll
-                                for (int j = 0; j < EPC; j++) {
-                                    recompute_both(%s, v, v2);
-                                    e[j] = f32_to_bf16(v);
-                                    e2[j] = f32_to_bf16(v2);
-                                }
-                            }
-                        } else {
-                            #pragma unroll
-                            for (int j = 0; j < EPC; j++) if (c + j < IN_COLS) {
-                                recompute_both(%s, v, v2);
-                                e[j] = f32_to_bf16(v);
-                                e2[j] = f32_to_bf16(v2);
-                            }
-                        }
-                    }
-                """.formatted(rowLoads.isEmpty() ? "" : "\n" + rowLoads.toString().stripTrailing(), vectorLoads.toString().stripTrailing(),
-                    String.join(", ", vectorArgs), String.join(", ", scalarArgs));
-        }
+        // One element (its index j): the tensor's, or with siblings the source's and the sibling's from one evaluation.
+        String vectorArgList = String.join(", ", vectorArgs), scalarArgList = String.join(", ", scalarArgs);
+        String vectorElement = siblings ? bothElements(vectorArgList) : "e[j] = f32_to_bf16(recompute(" + vectorArgList + "));";
+        String scalarElement = siblings ? bothElements(scalarArgList) : "e[j] = f32_to_bf16(recompute(" + scalarArgList + "));";
         return """
-                    uint4 chunk = make_uint4(0u, 0u, 0u, 0u);
+                    uint4 chunk = make_uint4(0u, 0u, 0u, 0u);%s
                     if (inside) {
-                        // Recomputed from what the tensor was made of, rounded to BF16 as its producer rounds it.
-                        in_t* e = reinterpret_cast<in_t*>(&chunk);%s
+                        // %s
+                        in_t* e = reinterpret_cast<in_t*>(&chunk);%s%s
                         if (VECTOR_ROWS) {
                             if (c < IN_COLS) {
                 %s
                                 #pragma unroll
-                                for (int j = 0; j < EPC; j++) e[j] = f32_to_bf16(recompute(%s));
+                                for (int j = 0; j < EPC; j++) %s
                             }
                         } else {
                             #pragma unroll
-                            for (int j = 0; j < EPC; j++) if (c + j < IN_COLS) e[j] = f32_to_bf16(recompute(%s));
+                            for (int j = 0; j < EPC; j++) if (c + j < IN_COLS) %s
                         }
                     }
-                """.formatted(rowLoads.isEmpty() ? "" : "\n" + rowLoads.toString().stripTrailing(), vectorLoads.toString().stripTrailing(),
-                String.join(", ", vectorArgs), String.join(", ", scalarArgs));
+                """.formatted(siblings ? "\n    uint4 chunk2 = chunk;" : "",
+                siblings ? "Both outputs recomputed from what they were made of, rounded to BF16 as their producer rounds them."
+                        : "Recomputed from what the tensor was made of, rounded to BF16 as its producer rounds it.",
+                siblings ? "\n        in_t* e2 = reinterpret_cast<in_t*>(&chunk2);" : "",
+                rowLoads.isEmpty() ? "" : "\n" + rowLoads.toString().stripTrailing(), vectorLoads.toString().stripTrailing(),
+                vectorElement, scalarElement);
+    }
+
+    /** Element j of the source into {@code e} and of its sibling into {@code e2}, from one {@code recompute_both}. */
+    private static String bothElements(String args) {
+        return "{ float v, v2; recompute_both(" + args + ", v, v2); e[j] = f32_to_bf16(v); e2[j] = f32_to_bf16(v2); }";
     }
 }
