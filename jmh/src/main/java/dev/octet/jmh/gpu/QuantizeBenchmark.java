@@ -32,6 +32,9 @@ import java.util.Optional;
  *       memory (what kernel formation picks for it);
  *   <li>{@code both_layouts}: Xᵀ and X from one read of X (what kernel formation picks for a gradient that
  *       both dgrad and wgrad read);
+ *   <li>{@code swiglu}: SwiGLU's output h = silu(gate)·up in both layouts, recomputed from gate and up bf16[T, width]
+ *       by one kernel ({@link QuantizeGroups} reading {@code QuantizedSource.SWIGLU}, what kernel formation picks for
+ *       the down projection's operand); use {@code -p width=ffn}.
  *   <li>{@code swiglu_gradients}: SwiGLU's dGate and dUp, each in both layouts, recomputed from gate, up and dh
  *       bf16[T, width] by one kernel ({@link QuantizeGroups} with siblings, what kernel formation picks where the
  *       gate and up projections are FP8); use {@code -p width=ffn}.
@@ -40,7 +43,7 @@ import java.util.Optional;
  * Rate: GB/s of the least traffic (input read once, codes and scales written once), against ~4.3 TB/s copy.
  */
 public class QuantizeBenchmark extends GpuKernelBenchmark {
-    @Param({"group", "group_warp", "block", "transpose", "transpose_staged", "both_layouts", "swiglu_gradients"})
+    @Param({"group", "group_warp", "block", "transpose", "transpose_staged", "both_layouts", "swiglu", "swiglu_gradients"})
     public String kind;
 
     @Param({"dim"})
@@ -72,6 +75,15 @@ public class QuantizeBenchmark extends GpuKernelBenchmark {
             prepare(List.of(tensors.bind(kernel)), new KernelTimer.Work.Bytes(bytes));
             return;
         }
+        if (kind.equals("swiglu")) {
+            tensors.uniform("gate", DType.BF16, elements, -4f, 4f).uniform("up", DType.BF16, elements, -2f, 2f)
+                    .zeros("codes", operand.codeType(), elements).zeros("scales", DType.F32, scales)
+                    .zeros("row_codes", operand.codeType(), elements).zeros("row_scales", DType.F32, scales);
+            double bytes = 2 * GpuBench.bytes(DType.BF16, elements)
+                    + 2 * (GpuBench.bytes(operand.codeType(), elements) + GpuBench.bytes(DType.F32, scales));
+            prepare(List.of(tensors.bind(kernel)), new KernelTimer.Work.Bytes(bytes));
+            return;
+        }
         tensors.uniform("x", operand.input(), elements, -4f, 4f)
                 .zeros("codes", operand.codeType(), elements)
                 .zeros("scales", DType.F32, scales);
@@ -89,6 +101,8 @@ public class QuantizeBenchmark extends GpuKernelBenchmark {
         return switch (kind) {
             case "group_warp", "transpose_staged", "both_layouts" ->
                     new QuantizeGroups(tiled.operand(), 128, tiled.scaleType(), rows(kind, tiled));
+            case "swiglu" -> new QuantizeGroups(tiled.operand(), 128, tiled.scaleType(), rows(kind, tiled),
+                    QuantizedSource.SWIGLU, false);
             case "swiglu_gradients" -> new QuantizeGroups(tiled.operand(), 128, tiled.scaleType(), rows(kind, tiled),
                     QuantizedSource.SWIGLU_GATE_GRADIENT, true);
             default -> tiled;
@@ -96,7 +110,7 @@ public class QuantizeBenchmark extends GpuKernelBenchmark {
     }
 
     private static Optional<GroupQuantization> rows(String kind, QuantizeTiled tiled) {
-        return kind.equals("both_layouts") || kind.equals("swiglu_gradients")
+        return kind.equals("both_layouts") || kind.startsWith("swiglu")
                 ? Optional.of(new GroupQuantization(tiled.operand().format(), tiled.scaleType(), 128)) : Optional.empty();
     }
 
@@ -118,12 +132,12 @@ public class QuantizeBenchmark extends GpuKernelBenchmark {
                 operand = new QuantizeOperand(DType.F32, dims.ffn(), dims.dim(), false, Fp8Format.E4M3);
                 granularity = Granularity.block(128);
             }
-            case "transpose", "transpose_staged", "both_layouts", "swiglu_gradients" -> {
+            case "transpose", "transpose_staged", "both_layouts", "swiglu", "swiglu_gradients" -> {
                 operand = new QuantizeOperand(DType.BF16, ModelDims.TOKENS, cols, true, Fp8Format.E4M3);
                 granularity = Granularity.group(128);
             }
             default -> throw new IllegalArgumentException("kind is group, group_warp, block, transpose, transpose_staged,"
-                    + " both_layouts or swiglu_gradients, not " + kind);
+                    + " both_layouts, swiglu or swiglu_gradients, not " + kind);
         }
         return new QuantizeTiled(operand, granularity, ScaleType.UE8M0);
     }

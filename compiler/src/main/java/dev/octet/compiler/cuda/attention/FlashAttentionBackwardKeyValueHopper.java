@@ -208,7 +208,7 @@ public record FlashAttentionBackwardKeyValueHopper(AttentionShape shape, int sta
                         // Issues d += a·b for one query tile (BLOCK_M / 16 wgmmas) as one commit group: a from registers, b the
                         // stage's dout or q.
                         """)
-                + HopperAttentionSource.backwardMaskScores(true) + PROBABILITIES;
+                + HopperAttentionSource.backwardMaskScores(true) + HopperAttentionSource.WARP_MIN_MAX + PROBABILITIES;
     }
 
     private static final String PROBABILITIES = """

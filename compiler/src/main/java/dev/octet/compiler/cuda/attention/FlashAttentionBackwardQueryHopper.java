@@ -149,7 +149,7 @@ public record FlashAttentionBackwardQueryHopper(AttentionShape shape, int stages
                         "KV_PANEL_BYTES", """
                         // Issues dq += ds·k for one key tile (BLOCK_N / 16 wgmmas) as one commit group.
                         """)
-                + HopperAttentionSource.backwardMaskScores(false) + PACK_SCORE_GRADIENTS;
+                + HopperAttentionSource.backwardMaskScores(false) + HopperAttentionSource.WARP_MIN_MAX + PACK_SCORE_GRADIENTS;
     }
 
     private static final String PACK_SCORE_GRADIENTS = """

@@ -208,6 +208,9 @@ final class StagedTile {
                 + inputDefinitions(operand, rows) + """
 
                 constexpr int GROUP = %d, TILE_COLS = %d, THREADS = %d, STORE = %d;
+                // Blocks an SM must hold at once: the kernel waits on its loads, and only more blocks hide them. The
+                // tile's 32 KiB allow 6 (40 registers a thread); with a sibling's chunks held in registers, 4 (64).
+                constexpr int MIN_BLOCKS = %d;
                 constexpr int EPC = 16 / (int) sizeof(in_t);     // input elements per 16-byte chunk
                 constexpr int CPR = TILE_COLS / EPC;             // chunks per staged row
                 constexpr int SWIZZLE = 16 / EPC;                // chunks that 8 neighbouring column pairs span
@@ -236,7 +239,7 @@ final class StagedTile {
                     return encode2(scaled(v0, s, inv_s), scaled(v1, s, inv_s));
                 }
                 %s
-                extern "C" __global__ void __launch_bounds__(THREADS) %s%s {
+                extern "C" __global__ void __launch_bounds__(THREADS, MIN_BLOCKS) %s%s {
                     __shared__ uint4 tile[GROUP * CPR];%s
                     const int c0 = blockIdx.x * TILE_COLS, t0 = blockIdx.y * GROUP;%s
                     // Every thread makes every pass (the row groups' shuffles need whole warps); a pass beyond the
@@ -255,7 +258,7 @@ final class StagedTile {
                     }
                 %s%s
                 }
-                """.formatted(tileRows, tileCols, threads, store,
+                """.formatted(tileRows, tileCols, threads, store, siblings ? 4 : 6,
                 columnPairAmax(operand.input()), operand.transpose() ? storeCodes(store) : "", TileInput.definitions(source, siblings),
                 ScaleFormulas.quotient(scaleType), rows.isPresent() ? chunkStore("store_row_codes", "row_codes2_of")
                         : operand.transpose() ? "" : chunkStore("store_codes_along_rows", "codes2_of"), name,
