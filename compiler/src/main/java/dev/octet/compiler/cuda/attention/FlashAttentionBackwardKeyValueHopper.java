@@ -163,7 +163,9 @@ public record FlashAttentionBackwardKeyValueHopper(AttentionShape shape, int sta
                         .replace("$CONSUMER_REGISTERS", HopperPrelude.setMaxRegisters(true, consumerRegisters()))
                         .replace("        $LOOP\n", pipelined() ? PIPELINED_LOOP : SERIAL_LOOP)
                         .replace("            $MASK_QT\n", MASK_QUERY_TILE.replace("$TILE", "qt").indent(12))
-                        .replace("            $MASK_T_QT\n", MASK_QUERY_TILE.replace("$TILE", "t_qt").indent(12));
+                        .replace("            $MASK_T_QT\n", MASK_QUERY_TILE.replace("$TILE", "t_qt").indent(12))
+                        .replace("            $MIXED_QT\n", QUERY_TILE_MIXED.replace("$TILE", "qt").indent(12))
+                        .replace("            $MIXED_T_QT\n", QUERY_TILE_MIXED.replace("$TILE", "t_qt").indent(12));
         LaunchGeometry launch = LaunchGeometry.linear(units, THREADS, sharedBytes);
         return new CudaKernel(kernelName(), CudaPrelude.kernelSource(description, body), launch, params());
     }
@@ -267,16 +269,21 @@ public record FlashAttentionBackwardKeyValueHopper(AttentionShape shape, int sta
             """;
 
     /**
-     * Masks sᵀ of the query tile {@code $TILE} in both loops: the diagonal tile causally, a tile whose documents may
-     * differ from the block's keys' by document id.
+     * Whether sᵀ of the query tile {@code $TILE} needs a mask beyond the causal one of the diagonal tile: its documents
+     * may differ from the block's keys'. Read from shared memory while the tensor cores compute the tile's scores, so
+     * that the read's latency is not between them and the softmax.
      */
+    private static final String QUERY_TILE_MIXED = """
+            const bool mixed = DOCUMENT_MASK && !(key_doc_min == key_doc_max && tile_doc_min[$TILE] == key_doc_min
+                                                  && tile_doc_max[$TILE] == key_doc_max);
+            """;
+
+    /** Masks sᵀ of the query tile {@code $TILE}: the diagonal tile causally, a mixed one by document id. */
     private static final String MASK_QUERY_TILE = """
-            const int query0 = $TILE * BLOCK_M;
             if ($TILE == first_query_tile) {
-                mask_scores<true>(s, query0, key_lo, key_hi, sequence_docs);
-            } else if (DOCUMENT_MASK && !(key_doc_min == key_doc_max && tile_doc_min[$TILE] == key_doc_min
-                                          && tile_doc_max[$TILE] == key_doc_max)) {
-                mask_scores<false>(s, query0, key_lo, key_hi, sequence_docs);
+                mask_scores<true>(s, $TILE * BLOCK_M, key_lo, key_hi, sequence_docs);
+            } else if (mixed) {
+                mask_scores<false>(s, $TILE * BLOCK_M, key_lo, key_hi, sequence_docs);
             }
             """;
 
@@ -294,6 +301,7 @@ public record FlashAttentionBackwardKeyValueHopper(AttentionShape shape, int sta
                         wgmma_fence();
                         issue_transposed(s, k_rows, q_tile);
                         issue_transposed(dp, v_rows, dout_tile);
+                        $MIXED_QT
                         wgmma_wait<1>();  // sᵀ is in; dpᵀ may still run
                         fence_fragments(s);
                         $MASK_QT
@@ -311,12 +319,13 @@ public record FlashAttentionBackwardKeyValueHopper(AttentionShape shape, int sta
                         wgmma_fence();
                         issue_gradient(dv_acc, p_frag, dout_tile);
                         issue_gradient(dk_acc, ds_frag, q_tile);
+                        // This consumer's next tile, found while the products run.
+                        advance();
+                        advance();
                         wgmma_wait<0>();
                         fence_fragments(dv_acc);
                         fence_fragments(dk_acc);
                         if (lane == 0) mbar_arrive(&empty[stage]);
-                        advance();
-                        advance();
                         stage += 2;
                         if (stage >= STAGES) {
                             stage -= STAGES;
@@ -336,8 +345,9 @@ public record FlashAttentionBackwardKeyValueHopper(AttentionShape shape, int sta
                     // cores finish them; a consumer holds two stages, so the ring has at least four.
                     unsigned p_frag[P_STEPS][4], ds_frag[P_STEPS][4];
                     // Waits for stage t_stage, issues its sᵀ and dpᵀ (a group each) and, with grads, the products of the
-                    // tile in stage g_stage after them; leaves pᵀ in s and dsᵀ in dp, in FP32. grads is a constant at each
-                    // call: a wgmma behind a branch the compiler cannot resolve is serialised (C7520).
+                    // tile in stage g_stage after them; leaves pᵀ in s and dsᵀ in dp, in FP32. While the tensor cores run,
+                    // (head, qt) moves on to this consumer's next tile. grads is a constant at each call: a wgmma behind a
+                    // branch the compiler cannot resolve is serialised (C7520).
                     auto scores = [&](int t_stage, unsigned t_phase, int t_qt, bool grads, int g_stage) {
                         const unsigned q_tile = q_ring + t_stage * Q_BYTES, dout_tile = dout_ring + t_stage * Q_BYTES;
                         mbar_wait_or_late(&full[t_stage], t_phase, late);
@@ -351,6 +361,11 @@ public record FlashAttentionBackwardKeyValueHopper(AttentionShape shape, int sta
                         if (grads) {
                             issue_gradient(dv_acc, p_frag, dout_ring + g_stage * Q_BYTES);
                             issue_gradient(dk_acc, ds_frag, q_ring + g_stage * Q_BYTES);
+                        }
+                        $MIXED_T_QT
+                        advance();
+                        advance();
+                        if (grads) {
                             wgmma_wait<3>();  // sᵀ is in; dpᵀ and the products may still run
                         } else {
                             wgmma_wait<1>();
@@ -364,21 +379,22 @@ public record FlashAttentionBackwardKeyValueHopper(AttentionShape shape, int sta
                     };
                     int stage = consumer;
                     unsigned phase = 0;
-                    if (head <= last_head) {
+                    // Whether the turn has a tile; (head, qt) is always the tile after it, found by scores.
+                    bool current = head <= last_head;
+                    if (current) {
                         scores(stage, phase, qt, false, 0);
                         pack_fragments(ds_frag, dp);
                         pack_fragments(p_frag, s);
                     }
-                    while (head <= last_head) {
-                        advance();
-                        advance();
+                    while (current) {
                         int next_stage = stage + 2;
                         unsigned next_phase = phase;
                         if (next_stage >= STAGES) {
                             next_stage -= STAGES;
                             next_phase ^= 1;
                         }
-                        if (head <= last_head) {
+                        const bool next = head <= last_head;
+                        if (next) {
                             scores(next_stage, next_phase, qt, true, stage);
                             wgmma_wait<0>();  // the turn's products: its stage and fragments are free
                         } else {
@@ -392,12 +408,13 @@ public record FlashAttentionBackwardKeyValueHopper(AttentionShape shape, int sta
                         fence_fragments(dv_acc);
                         fence_fragments(dk_acc);
                         if (lane == 0) mbar_arrive(&empty[stage]);
-                        if (head <= last_head) {
+                        if (next) {
                             pack_fragments(ds_frag, dp);
                             pack_fragments(p_frag, s);
                         }
                         stage = next_stage;
                         phase = next_phase;
+                        current = next;
                     }
             """;
 

@@ -346,6 +346,8 @@ public record FlashAttentionForwardHopper(AttentionShape shape, int stages, Sche
                         wgmma_fence();
                         issue_scores(s, q_rows, k_ring + stage * KV_BYTES);
                         pass_turn();
+                        // The tiles' visibility and masks are read from shared memory while the tensor cores run.
+                        int kn = visible_before(kt);
                         wgmma_wait<0>();
                         fence_fragments(s);
                         mask_scores<true>(s, kt * BLOCK_N, row_lo, row_hi, key_docs, doc_lo, doc_hi);
@@ -354,8 +356,7 @@ public record FlashAttentionForwardHopper(AttentionShape shape, int stages, Sche
                             softmax_step(s, max_lo, max_hi, sum_lo, sum_hi, rescale_lo, rescale_hi);
                         }
                         pack_fragments(p, s);
-                        for (--kt; kt >= 0; --kt) {
-                            if (!tile_visible(kt)) continue;
+                        for (kt = kn; kt >= 0; kt = kn) {
                             const int next_stage = it % STAGES;
                             const unsigned next_phase = (it / STAGES) & 1;
                             ++it;
@@ -369,9 +370,11 @@ public record FlashAttentionForwardHopper(AttentionShape shape, int stages, Sche
                             issue_scores(s, q_rows, k_ring + next_stage * KV_BYTES);
                             issue_output(acc, p, v_ring + stage * KV_BYTES);
                             pass_turn();
+                            const bool mixed = tile_mixed(kt);
+                            kn = visible_before(kt);
                             wgmma_wait<1>();  // the scores are in; p·v may still run
                             fence_fragments(s);
-                            if (tile_mixed(kt)) mask_scores<false>(s, kt * BLOCK_N, row_lo, row_hi, key_docs, doc_lo, doc_hi);
+                            if (mixed) mask_scores<false>(s, kt * BLOCK_N, row_lo, row_hi, key_docs, doc_lo, doc_hi);
                             float rescale_lo, rescale_hi;
                             softmax_step(s, max_lo, max_hi, sum_lo, sum_hi, rescale_lo, rescale_hi);
                             wgmma_wait<0>();
@@ -591,10 +594,17 @@ public record FlashAttentionForwardHopper(AttentionShape shape, int stages, Sche
                             };
             """;
 
-    /** Per unit, for the consumers: a key tile holding only the queries' single document needs no document mask. */
+    /**
+     * Per unit, for the consumers: a key tile holding only the queries' single document needs no document mask; the
+     * visible key tile before tile t (-1 if none).
+     */
     private static final String TILE_MIXED = """
                             auto tile_mixed = [&](int t) {
                                 return DOCUMENT_MASK && !(q_doc_min == q_doc_max && doc_min[t] == q_doc_min && doc_max[t] == q_doc_max);
+                            };
+                            auto visible_before = [&](int t) {
+                                do --t; while (t >= 0 && !tile_visible(t));
+                                return t;
                             };
             """;
 }
