@@ -36,6 +36,8 @@ import java.util.Set;
  *       row groups and its transposed groups;</li>
  *   <li>{@code quantize+quantize_transpose}: a tensor quantized in 1×g groups both along its rows (for fprop
  *       or dgrad) and transposed (for wgrad), such as a gradient dY, is read once by one kernel writing both;</li>
+ *   <li>{@code quantize+quantize_transpose+bias_gradient}: the same, where dY also feeds a bias gradient: the
+ *       kernel writes each tile's column sums too, and the gradient adds them up;</li>
  *   <li>{@code quantize+quantize_transpose+sibling}: SwiGLU's two gradients recomputed from its inputs
  *       (GradientsQuantizedFromInputs), each in both layouts, by one kernel taking each tile for both;</li>
  *   <li>{@code norm_backward+add}: the residual gradient is added by the norm backward kernel;</li>
@@ -133,7 +135,10 @@ public final class Fusion {
                     Optional<Node> other = otherLayout(root, q);
                     other.ifPresent(members::add);
                     String pattern = other.isPresent() ? "quantize+quantize_transpose" : q.mnemonic();
-                    return siblingsOf(root, members) ? pattern + "+sibling" : pattern;
+                    if (siblingsOf(root, members)) {
+                        return pattern + "+sibling";
+                    }
+                    return other.isPresent() && biasGradientOf(root, q, members) ? pattern + "+bias_gradient" : pattern;
                 }
                 case Operator.RmsNormBackward b -> {
                     return residualGradient(root, out, members) ? "rmsnorm_backward+add" : "rmsnorm_backward";
@@ -234,6 +239,21 @@ public final class Fusion {
             }
             members.addAll(found);
             return true;
+        }
+
+        /**
+         * The free bias gradient of a stored tensor quantized in both layouts (a linear layer's output gradient dY):
+         * the staged kernel sums each tile's columns as it holds them, so dY is not read again for the bias.
+         */
+        private boolean biasGradientOf(Node root, Operator.Quantize q, List<Node> members) {
+            Value x = root.inputs().getFirst();
+            if (q.source() != QuantizedSource.STORED || x.type().shape().size() != 2) {
+                return false;
+            }
+            Optional<Node> bias = firstFree(x, n -> n.op() instanceof Operator.BiasGradient b && n.phase() == root.phase()
+                    && n.inputs().size() == 1 && b.tokens() == x.type().shape().get(0) && b.width() == x.type().shape().get(1));
+            bias.ifPresent(members::add);
+            return bias.isPresent();
         }
 
         private static boolean oneKernelWritesBoth(Value x, Operator.Quantize transposed, Operator.Quantize rows) {

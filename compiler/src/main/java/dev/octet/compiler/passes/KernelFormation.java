@@ -425,19 +425,32 @@ public final class KernelFormation {
                 quantizeSiblings(g);
                 return;
             }
-            Node transposed = g.nodes().stream().filter(n -> ((Operator.Quantize) n.op()).transpose()).findFirst()
+            Node transposed = g.nodes().stream().filter(n -> n.op() instanceof Operator.Quantize t && t.transpose())
+                    .findFirst().orElseThrow(() -> unsupported(g));
+            Node rows = g.nodes().stream().filter(n -> n != transposed && n.op() instanceof Operator.Quantize).findFirst()
                     .orElseThrow(() -> unsupported(g));
-            Node rows = g.nodes().stream().filter(n -> n != transposed).findFirst().orElseThrow(() -> unsupported(g));
+            Optional<Node> bias = g.nodes().stream().filter(n -> n.op() instanceof Operator.BiasGradient).findFirst();
             Operator.Quantize q = (Operator.Quantize) transposed.op();
             if (q.source() != QuantizedSource.STORED) {
                 quantizeFromInputs(transposed, Optional.of(rows));
                 return;
             }
             Granularity.Group group = (Granularity.Group) q.granularity();
-            launch(new QuantizeGroups(operand(in(transposed, 0), q), group.size(), q.scaleType(),
-                            Optional.of(groupQuantization(rows))),
-                    Map.of("x", in(transposed, 0), "codes", out(transposed, 0), "scales", out(transposed, 1),
-                            "row_codes", out(rows, 0), "row_scales", out(rows, 1)));
+            QuantizeOperand operand = operand(in(transposed, 0), q);
+            Map<String, Value> b = bindings("x", in(transposed, 0), "codes", out(transposed, 0), "scales", out(transposed, 1),
+                    "row_codes", out(rows, 0), "row_scales", out(rows, 1));
+            if (bias.isEmpty()) {
+                launch(new QuantizeGroups(operand, group.size(), q.scaleType(), Optional.of(groupQuantization(rows))), b);
+                return;
+            }
+            // Fusion's ...+bias_gradient: each tile's column sums, then their ordered sum added into the gradient.
+            int tiles = Math.ceilDiv(operand.rows(), group.size());
+            Value partials = scratch("column_partials", DType.F32, tiles, operand.cols());
+            b.put("column_partials", partials);
+            launch(new QuantizeGroups(operand, group.size(), q.scaleType(), Optional.of(groupQuantization(rows)),
+                    QuantizedSource.STORED, false, true), b);
+            launch(new ColumnSumAccumulate(DType.F32, tiles, operand.cols()),
+                    Map.of("sums", out(bias.get(), 0), "input", partials));
         }
 
         /**

@@ -45,7 +45,8 @@ import java.util.Optional;
  * first_scales, [first_row_codes, first_row_scales], second_...} in place of {@code codes, ...}.
  */
 public record QuantizeGroups(QuantizeOperand operand, int groupSize, ScaleType scaleType,
-                             Optional<GroupQuantization> rows, QuantizedSource source, boolean siblings) implements KernelSpec {
+                             Optional<GroupQuantization> rows, QuantizedSource source, boolean siblings,
+                             boolean columnSums) implements KernelSpec {
     static final int WARPS = 8;
     private static final int THREADS = WARPS * 32;
 
@@ -60,6 +61,11 @@ public record QuantizeGroups(QuantizeOperand operand, int groupSize, ScaleType s
     public QuantizeGroups(QuantizeOperand operand, int groupSize, ScaleType scaleType, Optional<GroupQuantization> rows,
                           QuantizedSource source) {
         this(operand, groupSize, scaleType, rows, source, false);
+    }
+
+    public QuantizeGroups(QuantizeOperand operand, int groupSize, ScaleType scaleType, Optional<GroupQuantization> rows,
+                          QuantizedSource source, boolean siblings) {
+        this(operand, groupSize, scaleType, rows, source, siblings, false);
     }
 
     public QuantizeGroups {
@@ -77,6 +83,10 @@ public record QuantizeGroups(QuantizeOperand operand, int groupSize, ScaleType s
         if (groupSize < 1 || groupSize > maxGroup(operand.transpose())) {
             throw new IllegalArgumentException("group size must be in [1, " + maxGroup(operand.transpose()) + "] for "
                     + operand.description() + ", got " + groupSize);
+        }
+        if (columnSums && !sumsColumns(operand, source, siblings)) {
+            throw new IllegalArgumentException("column sums are written beside a transposing group quantization of a"
+                    + " stored tensor (no siblings), not of " + operand.description() + " from " + source.lowerName());
         }
         if (rows.isPresent() && !alsoQuantizesRows(operand, rows.get().groupSize())) {
             throw new IllegalArgumentException("a transposing group quantization of " + operand.description()
@@ -104,6 +114,15 @@ public record QuantizeGroups(QuantizeOperand operand, int groupSize, ScaleType s
                 && rowGroup % StagedTile.chunkElements(operand.input()) == 0;
     }
 
+    /**
+     * Whether the template can also write, per tile of {@code groupSize} input rows, the FP32 sums of the input's columns
+     * ({@code column_partials [ceil(rows / groupSize), cols]}, a bias gradient's first stage): transposing a stored
+     * tensor, without siblings.
+     */
+    public static boolean sumsColumns(QuantizeOperand operand, QuantizedSource source, boolean siblings) {
+        return operand.transpose() && source == QuantizedSource.STORED && !siblings;
+    }
+
     /** Whether the template can stage {@code operand} recomputed from its producer's inputs. */
     public static boolean recomputes(QuantizeOperand operand, Optional<GroupQuantization> rows) {
         return operand.transpose() && operand.input() == DType.BF16;
@@ -125,7 +144,8 @@ public record QuantizeGroups(QuantizeOperand operand, int groupSize, ScaleType s
         return "quantize_group" + groupSize + "_" + operand.nameSuffix() + "_" + scaleType.lowerName()
                 + (operand.transpose() ? "_tiled" : "_warp") + rows.map(r -> "_rows_" + r.nameSuffix()).orElse("")
                 + (source == QuantizedSource.STORED ? "" : "_of_" + source.lowerName())
-                + (siblings ? "_and_" + source.sibling().orElseThrow().lowerName() : "");
+                + (siblings ? "_and_" + source.sibling().orElseThrow().lowerName() : "")
+                + (columnSums ? "_column_sums" : "");
     }
 
     @Override
@@ -142,6 +162,9 @@ public record QuantizeGroups(QuantizeOperand operand, int groupSize, ScaleType s
                 params.add(KernelParam.out(prefix + "row_codes", r.codeType()));
                 params.add(KernelParam.out(prefix + "row_scales", DType.F32));
             });
+        }
+        if (columnSums) {
+            params.add(KernelParam.out("column_partials", DType.F32));
         }
         return List.copyOf(params);
     }
@@ -200,8 +223,10 @@ public record QuantizeGroups(QuantizeOperand operand, int groupSize, ScaleType s
                 + ".\n" + operand.description()
                 + "\nscales f32[" + grid().scaleCols() + ", " + grid().scaleRows() + "] (a K block's scales side by side, as the"
                 + " weight gradient's GEMM reads them); oracle Quantizer.quantize(output, Axis.COLS)"
-                + (rows.isPresent() ? " and Quantizer.quantize(input, Axis.COLS)." : ".");
+                + (rows.isPresent() ? " and Quantizer.quantize(input, Axis.COLS)" : "")
+                + (columnSums ? "; column_partials f32[" + Math.ceilDiv(operand.rows(), groupSize) + ", " + operand.cols()
+                        + "]: each tile's column sums over its " + groupSize + " rows" : "") + ".";
         return StagedTile.emit(kernelName(), description, operand, groupSize, scaleType, rows,
-                StagedTile.Scope.COLUMN_GROUPS, grid(), source, siblings, params());
+                StagedTile.Scope.COLUMN_GROUPS, grid(), source, siblings, columnSums, params());
     }
 }

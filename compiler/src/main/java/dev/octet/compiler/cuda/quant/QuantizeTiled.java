@@ -142,7 +142,7 @@ public record QuantizeTiled(QuantizeOperand operand, Granularity granularity, Sc
                 + " own elements); oracle Quantizer.quantize(output, Axis.COLS);"
                 + (source == QuantizedSource.MASTER ? "\nThe input is read from the FP32 master, rounded to BF16 as staged." : "");
         return StagedTile.emit(kernelName(), description, operand, block, scaleType, Optional.empty(),
-                StagedTile.Scope.WHOLE_TILE, grid(), source, false, params());
+                StagedTile.Scope.WHOLE_TILE, grid(), source, false, false, params());
     }
 
     private List<KernelParam> params() {

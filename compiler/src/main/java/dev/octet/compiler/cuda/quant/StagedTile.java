@@ -29,7 +29,8 @@ import java.util.stream.IntStream;
  *
  * <p>With a row output (column-group scope) the transposing block also writes the input itself in 1×g groups
  * along its rows, encoded from the registers each 16-byte load landed in, so a tensor that fprop/dgrad and wgrad
- * both read is read once.
+ * both read is read once. With column sums it also writes, per tile, the FP32 sums of its columns over the tile's
+ * rows (a bias gradient's first stage), so the gradient is not read again for them.
  */
 final class StagedTile {
     /** Bytes of input columns a block stages per row: 128 BF16 or 64 FP32 columns. */
@@ -132,10 +133,12 @@ final class StagedTile {
      * @param source    what the input chunks are read from: the tensor, or its producer's inputs ({@link TileInput})
      * @param siblings  whether each block also quantizes the source's sibling, computed from the same inputs, into the
      *                  {@code second_} outputs ({@code QuantizeGroups})
+     * @param columnSums whether each block also writes {@code column_partials[tile, c]}, the FP32 sum of input column
+     *                  c over the tile's rows (column-group scope of a stored input only)
      */
     static CudaKernel emit(String name, String description, QuantizeOperand operand, int tileRows, ScaleType scaleType,
                            Optional<GroupQuantization> rows, Scope scope, ScaleGrid grid, QuantizedSource source,
-                           boolean siblings, List<KernelParam> params) {
+                           boolean siblings, boolean columnSums, List<KernelParam> params) {
         int quarter = Math.ceilDiv(tileRows, QUARTERS);
         boolean wholeTile = scope == Scope.WHOLE_TILE;
         int tileCols = wholeTile ? tileRows : tileCols(operand.input());
@@ -157,6 +160,9 @@ final class StagedTile {
         }
         if (!operand.transpose() && !wholeTile) {
             throw new IllegalArgumentException(name + ": untransposed, a staged tile is written with one scale");
+        }
+        if (columnSums && (wholeTile || siblings || source != QuantizedSource.STORED)) {
+            throw new IllegalArgumentException(name + ": column sums are of a stored input quantized in column groups");
         }
         String tileAmax = wholeTile ? """
                     const unsigned a0 = block_max_bits(tile_amax);  // the barrier also orders the staging
@@ -196,7 +202,21 @@ final class StagedTile {
                     const float s0 = scale_for(a0), inv_s0 = reciprocal(s0), s1 = scale_for(a1), inv_s1 = reciprocal(s1);
                     if (q == 0 && c < IN_COLS) scales[COLUMN_SCALE_0] = s0;
                     if (q == 0 && c + 1 < IN_COLS) scales[COLUMN_SCALE_1] = s1;
-                """;
+                """ + (columnSums ? """
+                    {
+                        // The tile's column sums: each quarter's rows in order, then the quarters pairwise (every lane
+                        // of a pair adds the same two values, so all four hold the same bits).
+                        float sum0, sum1;
+                        column_pair_sum(tile, q, r_valid, ch, within, sum0, sum1);
+                        #pragma unroll
+                        for (int o = 8; o < 32; o <<= 1) {
+                            sum0 += __shfl_xor_sync(0xffffffffu, sum0, o);
+                            sum1 += __shfl_xor_sync(0xffffffffu, sum1, o);
+                        }
+                        if (q == 0 && c < IN_COLS) column_partials[blockIdx.y * IN_COLS + c] = sum0;
+                        if (q == 0 && c + 1 < IN_COLS) column_partials[blockIdx.y * IN_COLS + c + 1] = sum1;
+                    }
+                """ : "");
         // Where the scales go in the grid's stored order: the tile's (its output row tile is blockIdx.y, or blockIdx.x
         // transposed), or the two output rows' of this thread's column pair in the tile's run of tokens.
         columnAmax = columnAmax
@@ -259,7 +279,8 @@ final class StagedTile {
                 %s%s
                 }
                 """.formatted(tileRows, tileCols, threads, store, siblings ? 4 : 6,
-                columnPairAmax(operand.input()), operand.transpose() ? storeCodes(store) : "", TileInput.definitions(source, siblings),
+                columnPairAmax(operand.input()) + (columnSums ? COLUMN_PAIR_SUM : ""), operand.transpose() ? storeCodes(store) : "",
+                TileInput.definitions(source, siblings),
                 ScaleFormulas.quotient(scaleType), rows.isPresent() ? chunkStore("store_row_codes", "row_codes2_of")
                         : operand.transpose() ? "" : chunkStore("store_codes_along_rows", "codes2_of"), name,
                 CudaKernel.signature(params), siblings ? "\n    uint4 second_chunks[LOADS];  // the sibling's, staged after the first's walk" : "",
@@ -353,6 +374,25 @@ final class StagedTile {
         return "__device__ __forceinline__ void column_pair_amax(const uint4* tile, int q, int r_end, int ch, int within,\n"
                 + "                                                 unsigned& a0, unsigned& a1) {\n" + loop + "}\n";
     }
+
+    /**
+     * {@code column_pair_sum(tile, q, r_end, ch, within, s0, s1)}: the FP32 sums of a column pair over quarter q's
+     * staged rows below r_end, in row order (its runs of STORE, every fourth).
+     */
+    private static final String COLUMN_PAIR_SUM = """
+            __device__ __forceinline__ void column_pair_sum(const uint4* tile, int q, int r_end, int ch, int within,
+                                                            float& s0, float& s1) {
+                s0 = 0.0f;
+                s1 = 0.0f;
+                for (int r0 = q * STORE; r0 < r_end; r0 += 4 * STORE)
+                    for (int r = r0; r < min(r0 + STORE, r_end); r++) {
+                        float v0, v1;
+                        pair_at(reinterpret_cast<const in_t*>(&tile[staged(r, ch)]) + within, v0, v1);
+                        s0 += v0;
+                        s1 += v1;
+                    }
+            }
+            """;
 
     /** The scale grid of the input's own row groups written beside the transposed output. */
     static ScaleGrid rowGrid(QuantizeOperand operand, GroupQuantization rows) {
