@@ -29,6 +29,7 @@ def kind(name):
     name = name.replace("e5m2", "e4m3")
     # variants that differ only in the bytes they move: one rate per byte
     name = re.sub(r"^(quantize_block.*)_of_master$", r"\1", name)
+    name = re.sub(r"^(quantize_.*)_column_sums$", r"\1", name)
     # one launch over several buffers: the single kernel's rate; AdamW's of its large, bandwidth-bound updates
     name = re.sub(r"^adamw_#_buffers_#_h[0-9a-f]+_(m\w+?)_(?:no_)?decay(?:_bf16_shadow)?$", r"adamw_#_\1_decay_bf16_shadow", name)
     name = re.sub(r"_#_buffers_#_h[0-9a-f]+", "_#", name)

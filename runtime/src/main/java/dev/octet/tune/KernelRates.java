@@ -78,7 +78,9 @@ public final class KernelRates {
      * stages follow from shared memory, which other parts of a kernel take), E5M2 as E4M3 and group scales in either
      * order ({@code g128t}: a weight gradient's, column-major) as {@code g128} (one rate each); as the script writes it.
      * Variants of one template that differ only in the bytes they move share its rate (per byte): a block quantization
-     * that reads a weight's master ({@code _of_master}) the stored one's, AdamW without the working copy AdamW with it,
+     * that reads a weight's master ({@code _of_master}) the stored one's, a quantization that also writes its tiles'
+     * column sums ({@code _column_sums}, a bias gradient's first stage) the one without, AdamW without the working copy
+     * AdamW with it,
      * one launch over several buffers ({@code _N_buffers_}) the single kernel's, and for AdamW the rate of the updates
      * with decay and the working copy, whose large buffers make it a bandwidth rate (the kinds of small buffers are
      * launch-bound: a per-byte rate of those would price a batch of them hundreds of times too high).
@@ -91,6 +93,7 @@ public final class KernelRates {
                 .replaceAll("_g(\\d+)t(?=_)", "_g$1")
                 .replace("e5m2", "e4m3")
                 .replaceAll("^(quantize_block.*)_of_master$", "$1")
+                .replaceAll("^(quantize_.*)_column_sums$", "$1")
                 .replaceAll("^adamw_#_buffers_#_h[0-9a-f]+_(m\\w+?)_(?:no_)?decay(?:_bf16_shadow)?$", "adamw_#_$1_decay_bf16_shadow")
                 .replaceAll("_#_buffers_#_h[0-9a-f]+", "_#")
                 .replaceAll("^(adamw_#_m\\w+?_(?:no_)?decay)$", "$1_bf16_shadow");

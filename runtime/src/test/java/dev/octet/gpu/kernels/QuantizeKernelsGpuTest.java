@@ -189,72 +189,59 @@ class QuantizeKernelsGpuTest {
                 arguments(130, 100, 128, Fp8Format.E5M2, ScaleType.UE8M0, 32, Fp8Format.E4M3, ScaleType.FP32));
     }
 
-    /** One read of the input for both layouts equals the two separate quantizations, bit for bit. */
+    /**
+     * One read of the input for both layouts equals the two separate quantizations, bit for bit; with column sums (a
+     * bias gradient's first stage fused into dY's quantization) the codes and scales are the same, and each tile's
+     * column sums lie within FP32 rounding of the exact sums of the BF16 inputs.
+     */
     @ParameterizedTest(name = "bf16[{0}x{1}] transposed group {2} {3} {4}, row group {5} {6} {7}")
     @MethodSource("bothLayoutCases")
     void bothLayoutsFromOneReadAreBitExact(int rows, int cols, int group, Fp8Format format, ScaleType scaleType,
                                            int rowGroup, Fp8Format rowFormat, ScaleType rowScaleType) {
         QuantizeOperand operand = new QuantizeOperand(DType.BF16, rows, cols, true, format);
-        QuantizeGroups spec = new QuantizeGroups(operand, group, scaleType,
-                Optional.of(new GroupQuantization(rowFormat, rowScaleType, rowGroup)));
         float[] x = inputValues(DType.BF16, rows * cols, Role.GRADIENT, 14);
-        try (DeviceWorkspace ws = GpuSession.get().workspace()) {
-            ws.input("x", hostInput(DType.BF16, x))
-                    .output("codes", operand.codeType(), rows * cols)
-                    .output("scales", DType.F32, spec.grid().scaleCount())
-                    .output("row_codes", DType.of(rowFormat), rows * cols)
-                    .output("row_scales", DType.F32, spec.rowGrid().scaleCount())
-                    .launch(spec.emit());
-            QuantizedMatrix transposed = oracle(operand, x, Granularity.group(group), scaleType);
-            QuantizedMatrix rowGroups = Quantizer.quantize(x, rows, cols, Granularity.group(rowGroup), Axis.COLS,
-                    rowFormat, rowScaleType);
-            Accuracy.bitExact(spec.kernelName() + " codes", ws.fp8("codes"), transposed.codes());
-            Accuracy.bitExact(spec.kernelName() + " scales", ws.f32("scales"), spec.grid().stored(transposed.scales()));
-            Accuracy.bitExact(spec.kernelName() + " row codes", ws.fp8("row_codes"), rowGroups.codes());
-            Accuracy.bitExact(spec.kernelName() + " row scales", ws.f32("row_scales"), rowGroups.scales());
+        QuantizedMatrix transposed = oracle(operand, x, Granularity.group(group), scaleType);
+        QuantizedMatrix rowGroups = Quantizer.quantize(x, rows, cols, Granularity.group(rowGroup), Axis.COLS,
+                rowFormat, rowScaleType);
+        int tiles = Math.ceilDiv(rows, group);
+        for (boolean columnSums : new boolean[] {false, true}) {
+            QuantizeGroups spec = new QuantizeGroups(operand, group, scaleType,
+                    Optional.of(new GroupQuantization(rowFormat, rowScaleType, rowGroup)), QuantizedSource.STORED, false,
+                    columnSums);
+            try (DeviceWorkspace ws = GpuSession.get().workspace()) {
+                ws.input("x", hostInput(DType.BF16, x))
+                        .output("codes", operand.codeType(), rows * cols)
+                        .output("scales", DType.F32, spec.grid().scaleCount())
+                        .output("row_codes", DType.of(rowFormat), rows * cols)
+                        .output("row_scales", DType.F32, spec.rowGrid().scaleCount());
+                if (columnSums) {
+                    ws.output("column_partials", DType.F32, tiles * cols);
+                }
+                ws.launch(spec.emit());
+                Accuracy.bitExact(spec.kernelName() + " codes", ws.fp8("codes"), transposed.codes());
+                Accuracy.bitExact(spec.kernelName() + " scales", ws.f32("scales"), spec.grid().stored(transposed.scales()));
+                Accuracy.bitExact(spec.kernelName() + " row codes", ws.fp8("row_codes"), rowGroups.codes());
+                Accuracy.bitExact(spec.kernelName() + " row scales", ws.f32("row_scales"), rowGroups.scales());
+                if (columnSums) {
+                    assertTileColumnSums(spec.kernelName(), x, rows, cols, group, ws.f32("column_partials"));
+                }
+            }
         }
     }
 
-    /**
-     * With column sums (a bias gradient's first stage fused into dY's quantization): codes and scales as without, and
-     * each tile's column sums within FP32 rounding of the exact sums of the BF16 inputs.
-     */
-    @ParameterizedTest(name = "bf16[{0}x{1}] transposed group {2} {3} {4}, row group {5} {6} {7}, column sums")
-    @MethodSource("bothLayoutCases")
-    void columnSumsBesideBothLayoutsAreTheTilesSums(int rows, int cols, int group, Fp8Format format, ScaleType scaleType,
-                                                    int rowGroup, Fp8Format rowFormat, ScaleType rowScaleType) {
-        QuantizeOperand operand = new QuantizeOperand(DType.BF16, rows, cols, true, format);
-        QuantizeGroups spec = new QuantizeGroups(operand, group, scaleType,
-                Optional.of(new GroupQuantization(rowFormat, rowScaleType, rowGroup)), QuantizedSource.STORED, false, true);
-        int tiles = Math.ceilDiv(rows, group);
-        float[] x = inputValues(DType.BF16, rows * cols, Role.GRADIENT, 15);
-        float[] stored = new float[x.length];
-        for (int i = 0; i < x.length; i++) {
-            stored[i] = Bf16.round(x[i]);
-        }
-        try (DeviceWorkspace ws = GpuSession.get().workspace()) {
-            ws.input("x", hostInput(DType.BF16, x))
-                    .output("codes", operand.codeType(), rows * cols)
-                    .output("scales", DType.F32, spec.grid().scaleCount())
-                    .output("row_codes", DType.of(rowFormat), rows * cols)
-                    .output("row_scales", DType.F32, spec.rowGrid().scaleCount())
-                    .output("column_partials", DType.F32, tiles * cols)
-                    .launch(spec.emit());
-            QuantizedMatrix transposed = oracle(operand, x, Granularity.group(group), scaleType);
-            Accuracy.bitExact(spec.kernelName() + " codes", ws.fp8("codes"), transposed.codes());
-            Accuracy.bitExact(spec.kernelName() + " scales", ws.f32("scales"), spec.grid().stored(transposed.scales()));
-            float[] partials = ws.f32("column_partials");
-            for (int t = 0; t < tiles; t++) {
-                for (int c = 0; c < cols; c++) {
-                    double sum = 0, magnitude = 0;
-                    for (int r = t * group; r < Math.min(rows, (t + 1) * group); r++) {
-                        sum += stored[r * cols + c];
-                        magnitude += Math.abs(stored[r * cols + c]);
-                    }
-                    double error = Math.abs(partials[t * cols + c] - sum);
-                    assertTrue(error <= 1e-6 * magnitude + 1e-30, spec.kernelName() + ": tile " + t + " column " + c
-                            + " sums to " + partials[t * cols + c] + ", expected " + sum + " (|error| " + error + ")");
+    /** Each tile's column sums within 1e-6·Σ|x| of the exact sums of the BF16-rounded inputs. */
+    private static void assertTileColumnSums(String kernel, float[] x, int rows, int cols, int group, float[] partials) {
+        for (int t = 0; t < Math.ceilDiv(rows, group); t++) {
+            for (int c = 0; c < cols; c++) {
+                double sum = 0, magnitude = 0;
+                for (int r = t * group; r < Math.min(rows, (t + 1) * group); r++) {
+                    double v = Bf16.round(x[r * cols + c]);
+                    sum += v;
+                    magnitude += Math.abs(v);
                 }
+                double error = Math.abs(partials[t * cols + c] - sum);
+                assertTrue(error <= 1e-6 * magnitude + 1e-30, kernel + ": tile " + t + " column " + c + " sums to "
+                        + partials[t * cols + c] + ", expected " + sum + " (|error| " + error + ")");
             }
         }
     }
