@@ -8,6 +8,10 @@ targets are stated in, and the profile of Octet's BF16 and FP8 steps by kernel f
 tokens/s per model, drawn in the colours and fonts of `octet report`'s charts.
 
   python3 scripts/headline-summary.py runs/headline [--svg headline.svg]
+  python3 scripts/headline-summary.py runs/new --kernels 'column_|tiled_rows' --against runs/old --recipe infir2
+
+With --kernels REGEX, instead: per model, the profile's kernels whose names match (ms a step and launches), with
+--against the same kernels of an earlier run beside them and the totals of both: how a change moved in the step.
 """
 import argparse
 import json
@@ -178,11 +182,43 @@ def svg(all_rows, device):
             + "".join(parts) + "</svg>\n")
 
 
+def kernel_rows(runs, model, recipe):
+    """{kernel: (ms a step, launches)} of the profile of Octet's step for the recipe, or {} without one."""
+    run = next((r for r in read_lines(os.path.join(runs, f"octet-{model}.jsonl")) if r["recipe"] == recipe), None)
+    return {k["kernel"]: (k["ms"], k["launches"]) for k in run["profile"]["kernels"]} if run else {}
+
+
+def kernels(runs, against, recipe, pattern):
+    """Markdown: per model, the matching kernels of this run (and of the earlier one) and their totals."""
+    import re
+    lines = []
+    for model in MODELS:
+        now = {k: v for k, v in kernel_rows(runs, model, recipe).items() if re.search(pattern, k)}
+        before = {k: v for k, v in kernel_rows(against, model, recipe).items() if re.search(pattern, k)} if against else {}
+        if not now and not before:
+            continue
+        lines += [f"**{MODELS[model]}, {recipe}: kernels matching `{pattern}`**", "",
+                  "| kernel | " + ("before ms (launches) | " if against else "") + "ms (launches) |",
+                  "|---|" + ("---:|" if against else "") + "---:|"]
+        for k in sorted(set(now) | set(before)):
+            cell = lambda d: f"{d[k][0]:.2f} ({d[k][1]})" if k in d else "—"
+            lines.append(f"| {k} | " + (cell(before) + " | " if against else "") + cell(now) + " |")
+        total = lambda d: f"{sum(v[0] for v in d.values()):.2f}"
+        lines += ["| total | " + (total(before) + " | " if against else "") + total(now) + " |", ""]
+    return lines
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("runs", help="the folder scripts/headline-remote wrote")
     p.add_argument("--svg", help="write the throughput chart here")
+    p.add_argument("--kernels", metavar="REGEX", help="list the profile's kernels whose names match instead")
+    p.add_argument("--against", metavar="RUNS", help="with --kernels: an earlier run's folder, beside")
+    p.add_argument("--recipe", default=FP8_RECIPE, help="with --kernels: whose step (default %(default)s)")
     a = p.parse_args()
+    if a.kernels:
+        print("\n".join(kernels(a.runs, a.against, a.recipe, a.kernels)))
+        return 0
     all_rows = {m: steps_of(a.runs, m) for m in MODELS}
     all_rows = {m: rows for m, rows in all_rows.items() if rows}
     if not all_rows:

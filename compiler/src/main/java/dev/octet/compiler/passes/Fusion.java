@@ -247,7 +247,9 @@ public final class Fusion {
          */
         private boolean biasGradientOf(Node root, Operator.Quantize q, List<Node> members) {
             Value x = root.inputs().getFirst();
-            if (q.source() != QuantizedSource.STORED || x.type().shape().size() != 2) {
+            QuantizeOperand transposed = new QuantizeOperand(x.type().dtype(), q.transpose() ? q.cols() : q.rows(),
+                    q.transpose() ? q.rows() : q.cols(), true, q.format());
+            if (x.type().shape().size() != 2 || !QuantizeGroups.sumsColumns(transposed, q.source(), false)) {
                 return false;
             }
             Optional<Node> bias = firstFree(x, n -> n.op() instanceof Operator.BiasGradient b && n.phase() == root.phase()

@@ -175,7 +175,7 @@ public record FlashAttentionForwardHopper(AttentionShape shape, int stages, Sche
                         .replace("$CONSUMER_SETUP", schedule == Schedule.SERIAL ? "" : TURNS)
                         .replace("$CONSUMER_LOOP", schedule == Schedule.SERIAL ? SERIAL_LOOP : OVERLAPPED_LOOP)
                         .replace("$PRODUCER_TILE_FILTERS", TILE_VISIBLE)
-                        .replace("$CONSUMER_TILE_FILTERS", (TILE_VISIBLE + TILE_MIXED).indent(-4));
+                        .replace("$CONSUMER_TILE_FILTERS", (TILE_VISIBLE + CONSUMER_TILE_LOOKUPS).indent(-4));
         return new CudaKernel(kernelName(), CudaPrelude.kernelSource(description, body),
                 LaunchGeometry.linear(blocks, THREADS, sharedBytes), params());
     }
@@ -598,7 +598,7 @@ public record FlashAttentionForwardHopper(AttentionShape shape, int stages, Sche
      * Per unit, for the consumers: a key tile holding only the queries' single document needs no document mask; the
      * visible key tile before tile t (-1 if none).
      */
-    private static final String TILE_MIXED = """
+    private static final String CONSUMER_TILE_LOOKUPS = """
                             auto tile_mixed = [&](int t) {
                                 return DOCUMENT_MASK && !(q_doc_min == q_doc_max && doc_min[t] == q_doc_min && doc_max[t] == q_doc_max);
                             };
